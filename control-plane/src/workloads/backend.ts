@@ -1,0 +1,35 @@
+import type { FunctionSpec, FunctionStatus } from '../contracts/index.js';
+
+/** One reachable instance of a function's runtime. */
+export interface Endpoint {
+  /** Base URL of the runtime, e.g. http://127.0.0.1:41234 — the dispatcher POSTs `${url}/invoke`. */
+  url: string;
+  ready: boolean;
+}
+
+/**
+ * The seam between the control plane and whatever runs function code (DESIGN.md §1):
+ * `process` (local child processes), `kubernetes` (Deployment + Service), `pool` (spec.endpointUrl).
+ * Every method is idempotent: provisioning a function that exists updates it in place.
+ */
+export interface WorkloadBackend {
+  readonly name: 'process' | 'kubernetes' | 'pool';
+  /** Create or update the workload; resolves once it is accepted (not necessarily ready). */
+  provision(spec: FunctionSpec): Promise<void>;
+  /** Remove the workload; resolves when nothing of it is left running. Unknown name: no-op. */
+  deprovision(name: string): Promise<void>;
+  /** Set the desired replica count. */
+  scale(name: string, replicas: number): Promise<void>;
+  /** Current endpoints of a function (ready or not). Hot path: must not do I/O per call. */
+  endpoints(name: string): Endpoint[];
+  /** Live status for GET /v1/functions/{name}. */
+  status(name: string): FunctionStatus;
+  /** Resolves when the function has ≥ 1 ready endpoint, rejects after timeoutMs. */
+  waitReady(name: string, timeoutMs: number): Promise<void>;
+  /** Subscribe to endpoint-set changes (a replica became ready, crashed, was removed). */
+  onChange(listener: (name: string) => void): () => void;
+  /** Is the backend itself usable (e.g. API server reachable)? false → 503 BACKEND_UNAVAILABLE. */
+  healthy(): Promise<boolean>;
+  /** Stop everything this backend started (control-plane shutdown). */
+  close(): Promise<void>;
+}

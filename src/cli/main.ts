@@ -1,0 +1,1 @@
+console.log('nanofaas CLI: not built yet');
