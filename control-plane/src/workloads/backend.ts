@@ -33,3 +33,21 @@ export interface WorkloadBackend {
   /** Stop everything this backend started (control-plane shutdown). */
   close(): Promise<void>;
 }
+
+/** The subset of pino's logger a backend uses, so tests can pass a silent one. */
+export interface BackendLogger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface BackendOptions {
+  /** Repository root: relative handler paths and runtimes/<name>/launch.json resolve against it. */
+  rootDir: string;
+  /** NANOFAAS_STATE_DIR: logs of child processes go under it. */
+  stateDir: string;
+  logger: BackendLogger;
+  /** Base URL runtimes use for CALLBACK_URL (…/v1/internal/executions), when callbacks are wanted. */
+  callbackBaseUrl?: string;
+}
