@@ -6,7 +6,9 @@ import { readFileSync, rmSync, existsSync } from 'node:fs';
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
 
-if (run('npm', ['run', '--silent', 'build']) !== 0) {
+const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts;
+const builds = ['build', ...(scripts['build:java'] ? ['build:java'] : [])];
+if (builds.some((script) => run('npm', ['run', '--silent', script]) !== 0)) {
   console.error('build failed: fix the compiler errors above, then run `npm test` again');
   console.log('0 passed, 1 failed');
   process.exit(1);
