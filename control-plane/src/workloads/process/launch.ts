@@ -1,0 +1,248 @@
+/**
+ * The one place that turns a function spec into a child-process launch (argv, env, cwd).
+ *
+ * Each runtime ships `runtimes/<runtime>/launch.json`:
+ *   {"command": ["node", "runtimes/node/dist/main.js"],
+ *    "env": {"HANDLER": "${handler}"},
+ *    "requires": [{"bin": "node", "hint": "install Node.js 20+"}]}
+ * Strings in `command`, `env` values and `requires[].bin` may use the placeholders
+ * ${handler} ${port} ${root} ${name} ${timeoutMs} ${runtimeMode} and ${env:VAR:-default}.
+ *
+ * Everything here except loadLaunchDescriptor/findMissingRequirements is pure, so the backend,
+ * the conformance suite and the runtime benchmark all launch runtimes the same way.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ERROR_CODES, type ErrorCode, type FunctionSpec } from '../../contracts/index.js';
+
+export interface Requirement {
+  /** A program name looked up on PATH, or a path (absolute or relative to the repo root). */
+  bin: string;
+  /** What to do when it is missing, e.g. "install Node.js 20+". */
+  hint?: string;
+}
+
+export interface LaunchDescriptor {
+  command: string[];
+  env?: Record<string, string>;
+  requires?: Requirement[];
+}
+
+export interface LaunchContext {
+  /** The port the child must listen on (always wins as PORT). */
+  port: number;
+  /** Repository root: cwd of the child; relative paths resolve against it. */
+  rootDir: string;
+  /** Environment the child inherits and ${env:VAR} reads — usually process.env. */
+  env: NodeJS.ProcessEnv;
+  /** Base URL for CALLBACK_URL (…/v1/internal/executions); omitted → no CALLBACK_URL. */
+  callbackBaseUrl?: string;
+}
+
+export interface ResolvedLaunch {
+  /** Executable: a PATH name or an absolute path. */
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** Binaries the launch needs, placeholders resolved; check with findMissingRequirements. */
+  requires: Requirement[];
+}
+
+/** Why a function cannot be launched. Carries an API error code so the control plane can map it. */
+export class LaunchError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LaunchError';
+    this.statusCode = ERROR_CODES[code];
+  }
+}
+
+export function descriptorPath(rootDir: string, runtime: string): string {
+  return path.join(rootDir, 'runtimes', runtime, 'launch.json');
+}
+
+/** Read and validate runtimes/<runtime>/launch.json. */
+export async function loadLaunchDescriptor(rootDir: string, runtime: string): Promise<LaunchDescriptor> {
+  const file = descriptorPath(rootDir, runtime);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : String(err);
+    throw new LaunchError('BACKEND_UNAVAILABLE', `runtime "${runtime}" has no launch descriptor: ${file} ${reason}`);
+  }
+  return parseLaunchDescriptor(text, file);
+}
+
+/** Validate descriptor JSON; `source` names the file in error messages. */
+export function parseLaunchDescriptor(text: string, source: string): LaunchDescriptor {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw invalid(source, `not valid JSON (${(err as Error).message})`);
+  }
+  if (!isRecord(raw)) throw invalid(source, 'must be a JSON object');
+  const { command, env, requires } = raw;
+  if (!Array.isArray(command) || command.length === 0 || !command.every(isNonEmptyString)) {
+    throw invalid(source, '"command" must be a non-empty array of non-empty strings');
+  }
+  const descriptor: LaunchDescriptor = { command: [...command] };
+  if (env !== undefined) {
+    if (!isRecord(env) || !Object.values(env).every((v) => typeof v === 'string')) {
+      throw invalid(source, '"env" must be an object of string values');
+    }
+    descriptor.env = { ...(env as Record<string, string>) };
+  }
+  if (requires !== undefined) {
+    if (!Array.isArray(requires)) throw invalid(source, '"requires" must be an array');
+    descriptor.requires = requires.map((r, i) => {
+      if (!isRecord(r) || !isNonEmptyString(r.bin)) throw invalid(source, `"requires[${i}].bin" must be a non-empty string`);
+      if (r.hint !== undefined && typeof r.hint !== 'string') throw invalid(source, `"requires[${i}].hint" must be a string`);
+      return r.hint === undefined ? { bin: r.bin } : { bin: r.bin, hint: r.hint };
+    });
+  }
+  return descriptor;
+}
+
+/**
+ * Build the launch for one replica. `descriptor` is the runtime's launch.json (undefined when the
+ * spec has no runtime and brings its own `command` argv). Never involves a shell.
+ *
+ * Child environment, later entries win: inherited env < FUNCTION_NAME, TIMEOUT_MS, HANDLER,
+ * EXECUTION_MODE, CALLBACK_URL < descriptor env < spec.env < PORT. spec.env may thus override
+ * e.g. EXECUTION_MODE (STREAM for the watchdog); PORT is the backend's, always.
+ */
+export function resolveLaunch(
+  descriptor: LaunchDescriptor | undefined,
+  spec: FunctionSpec,
+  ctx: LaunchContext,
+): ResolvedLaunch {
+  const argvTemplate = descriptor?.command ?? spec.command;
+  if (!spec.runtime && (!argvTemplate || argvTemplate.length === 0)) {
+    throw new LaunchError(
+      'VALIDATION_ERROR',
+      `function "${spec.name}" has neither "runtime" nor "command"; the process backend cannot run an image`,
+    );
+  }
+  if (spec.runtime && !descriptor) {
+    throw new LaunchError('BACKEND_UNAVAILABLE', `no launch descriptor given for runtime "${spec.runtime}"`);
+  }
+  const expand = placeholderExpander(spec, ctx);
+  const argv = (argvTemplate ?? []).map((part) => expand(part));
+  const [first, ...args] = argv;
+  if (!first) throw new LaunchError('VALIDATION_ERROR', `function "${spec.name}": the command is empty`);
+
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) env[k] = v;
+  env.FUNCTION_NAME = spec.name;
+  env.TIMEOUT_MS = String(spec.timeoutMs);
+  env.HANDLER = spec.handler ?? '';
+  env.EXECUTION_MODE = spec.runtimeMode;
+  if (ctx.callbackBaseUrl) env.CALLBACK_URL = ctx.callbackBaseUrl;
+  else delete env.CALLBACK_URL;
+  for (const [k, v] of Object.entries(descriptor?.env ?? {})) env[k] = expand(v);
+  Object.assign(env, spec.env ?? {});
+  env.PORT = String(ctx.port);
+
+  const requires = (descriptor?.requires ?? []).map((r) => ({ ...r, bin: expand(r.bin) }));
+  // The executable itself is always a requirement: a clear "not found" beats a spawn ENOENT.
+  const command = resolveExecutable(first, ctx.rootDir);
+  if (!requires.some((r) => resolveExecutable(r.bin, ctx.rootDir) === command)) {
+    requires.unshift({ bin: first });
+  }
+  return { command, args, env, cwd: ctx.rootDir, requires };
+}
+
+/**
+ * Expands placeholders in one string. Unknown placeholders are an error rather than passed
+ * through literally, so a typo in launch.json fails at provisioning, not inside the runtime.
+ */
+export function placeholderExpander(
+  spec: FunctionSpec,
+  ctx: Pick<LaunchContext, 'port' | 'rootDir' | 'env'>,
+): (template: string) => string {
+  const values: Record<string, () => string> = {
+    handler: () => {
+      if (!spec.handler) {
+        throw new LaunchError('VALIDATION_ERROR', `function "${spec.name}" uses runtime "${spec.runtime}" but has no "handler"`);
+      }
+      return spec.handler;
+    },
+    port: () => String(ctx.port),
+    root: () => ctx.rootDir,
+    name: () => spec.name,
+    timeoutMs: () => String(spec.timeoutMs),
+    runtimeMode: () => spec.runtimeMode,
+  };
+  return (template) =>
+    template.replace(/\$\{([^}]*)\}/g, (_match, key: string) => {
+      if (key.startsWith('env:')) {
+        const rest = key.slice(4);
+        const sep = rest.indexOf(':-');
+        const name = sep === -1 ? rest : rest.slice(0, sep);
+        const fallback = sep === -1 ? '' : rest.slice(sep + 2);
+        const value = ctx.env[name];
+        return value === undefined || value === '' ? fallback : value;
+      }
+      const value = values[key];
+      if (!value) throw new LaunchError('VALIDATION_ERROR', `unknown placeholder \${${key}} in "${template}"`);
+      return value();
+    });
+}
+
+/** A bare name stays a PATH lookup; anything with a slash is a path relative to the repo root. */
+export function resolveExecutable(bin: string, rootDir: string): string {
+  return bin.includes('/') ? path.resolve(rootDir, bin) : bin;
+}
+
+/** The requirements whose binary cannot be found (as an executable file, or on env.PATH). */
+export async function findMissingRequirements(launch: ResolvedLaunch): Promise<Requirement[]> {
+  const missing: Requirement[] = [];
+  for (const req of launch.requires) {
+    const found = await locateExecutable(req.bin, launch.cwd, launch.env.PATH ?? '');
+    if (!found) missing.push(req);
+  }
+  return missing;
+}
+
+/** Throws a LaunchError naming every missing binary and its hint. */
+export async function assertRequirements(launch: ResolvedLaunch, functionName: string): Promise<void> {
+  const missing = await findMissingRequirements(launch);
+  if (missing.length === 0) return;
+  const list = missing.map((r) => (r.hint ? `"${r.bin}" (${r.hint})` : `"${r.bin}"`)).join(', ');
+  throw new LaunchError('BACKEND_UNAVAILABLE', `cannot launch function "${functionName}": missing ${list}`);
+}
+
+async function locateExecutable(bin: string, rootDir: string, searchPath: string): Promise<string | undefined> {
+  const candidates = bin.includes('/')
+    ? [path.resolve(rootDir, bin)]
+    : searchPath.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, bin));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, fsConstants.X_OK);
+      if ((await stat(candidate)).isFile()) return candidate;
+    } catch {
+      // not here; try the next PATH entry
+    }
+  }
+  return undefined;
+}
+
+function invalid(source: string, why: string): LaunchError {
+  return new LaunchError('BACKEND_UNAVAILABLE', `invalid launch descriptor ${source}: ${why}`);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
