@@ -1,0 +1,237 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Pool } from 'undici';
+import { exchange, openPool, type Exchange } from './http.js';
+import { buildInput, checkName, passesCheck, STATUS_CHECK, workloadPayload, type Rng } from './payload.js';
+import { totalDurationMs, type LoadProfile, type Thresholds } from './profile.js';
+import { maxVus, vusAt } from './ramp.js';
+import { RunStats } from './stats.js';
+import type { Summary } from './summary.js';
+
+export type LoadMode = 'sync' | 'async';
+
+export interface LoadTarget {
+  baseUrl: string;
+  function: string;
+  workload: string;
+  runtime: string;
+}
+
+export interface Progress {
+  elapsedMs: number;
+  totalMs: number;
+  vus: number;
+  requests: number;
+  /** Requests per second over the last progress interval. */
+  rps: number;
+  p95Ms: number;
+  failed: number;
+}
+
+export interface EngineOptions {
+  profile: LoadProfile;
+  mode: LoadMode;
+  thresholds?: Thresholds | undefined;
+  rng?: Rng;
+  progressIntervalMs?: number;
+  onProgress?: (progress: Progress) => void;
+  /** Lines for the run's log file (errors, start and end). */
+  log?: (line: string) => void;
+  /** Stops the run early (Ctrl-C): VUs end, in-flight requests are aborted. */
+  signal?: AbortSignal;
+}
+
+export interface LoadResult {
+  summary: Summary;
+  stats: RunStats;
+  start: Date;
+  end: Date;
+}
+
+/** How often the VU controller re-reads the ramp; k6 adds VUs on a similar granularity. */
+const RAMP_TICK_MS = 50;
+const TERMINAL = new Set(['success', 'error', 'timeout']);
+
+/**
+ * The built-in closed-model engine: each VU sends a request, waits for the answer, checks it,
+ * thinks, and repeats; the number of VUs follows the profile's ramp like k6's ramping-vus.
+ */
+export async function runLoad(target: LoadTarget, options: EngineOptions): Promise<LoadResult> {
+  const { profile, mode } = options;
+  const spec = workloadPayload(profile, target.workload);
+  const rng = options.rng ?? Math.random;
+  const stats = new RunStats();
+  const outputCheck = checkName(spec.check);
+  const timeoutMs = profile.requestTimeoutSeconds * 1000;
+  const thinkMs = profile.thinkTimeSeconds * 1000;
+  const totalMs = totalDurationMs(profile.stages);
+  const hardStop = new AbortController();
+  const pool = openPool(target.baseUrl, maxVus(profile.stages));
+  const basePath = new URL(target.baseUrl).pathname.replace(/\/+$/, '');
+  const invokePath = `${basePath}/v1/functions/${encodeURIComponent(target.function)}:${mode === 'sync' ? 'invoke' : 'enqueue'}`;
+  const errors = new Map<string, number>();
+  const log = options.log ?? (() => {});
+
+  const noteError = (what: string): void => {
+    const seen = errors.get(what) ?? 0;
+    errors.set(what, seen + 1);
+    if (seen === 0) log(`first occurrence: ${what}`);
+  };
+
+  const oneIteration = async (): Promise<void> => {
+    const payload = JSON.stringify({ input: buildInput(spec, rng) });
+    const result =
+      mode === 'sync'
+        ? await exchange(pool, 'POST', invokePath, payload, timeoutMs, hardStop.signal)
+        : await enqueueAndWait(pool, basePath, invokePath, payload, timeoutMs, hardStop.signal);
+    // A request cut short by the end of the graceful stop is dropped, as k6 drops it.
+    if (hardStop.signal.aborted) return;
+    const ok = result.status === 200;
+    // Like k6's default expected statuses: 2xx/3xx pass; a 4xx/5xx or no answer is a failure.
+    const failed = result.status === 0 || result.status >= 400 || (mode === 'async' && !ok);
+    stats.recordRequest(result.durationMs, failed);
+    stats.recordCheck(STATUS_CHECK, ok);
+    const outputOk = passesCheck(spec.check, result.body);
+    stats.recordCheck(outputCheck, outputOk);
+    stats.recordIteration();
+    if (!ok) noteError(result.error ?? `HTTP ${result.status} ${describeBody(result.body)}`);
+    else if (!outputOk) noteError(`check "${outputCheck}" failed on ${describeBody(result.body)}`);
+  };
+
+  const running = new Set<number>();
+  let targetVus = 0;
+  let lastIterationError: unknown;
+  let allStopped: () => void = () => {};
+  const stoppedPromise = new Promise<void>((resolve) => (allStopped = resolve));
+
+  const vuLoop = async (index: number): Promise<void> => {
+    while (index < targetVus && !hardStop.signal.aborted) {
+      await oneIteration();
+      if (index >= targetVus || hardStop.signal.aborted || thinkMs === 0) continue;
+      await delay(thinkMs, undefined, { signal: hardStop.signal }).catch(() => {});
+    }
+  };
+
+  const spawn = (index: number): void => {
+    running.add(index);
+    stats.maxVus = Math.max(stats.maxVus, running.size);
+    vuLoop(index)
+      .catch((error: unknown) => {
+        lastIterationError = error;
+      })
+      .finally(() => {
+        running.delete(index);
+        if (rampDone && running.size === 0) allStopped();
+      });
+  };
+
+  const start = new Date();
+  const startedAt = performance.now();
+  let rampDone = false;
+  const reconcile = (): void => {
+    const elapsed = performance.now() - startedAt;
+    rampDone = elapsed >= totalMs || (options.signal?.aborted ?? false);
+    targetVus = rampDone ? 0 : vusAt(profile.stages, elapsed);
+    for (let index = 0; index < targetVus; index++) if (!running.has(index)) spawn(index);
+    if (rampDone && running.size === 0) allStopped();
+  };
+
+  let lastRequests = 0;
+  let lastTick = startedAt;
+  const progressTick = (): void => {
+    const now = performance.now();
+    const rps = ((stats.requests - lastRequests) * 1000) / Math.max(now - lastTick, 1);
+    lastRequests = stats.requests;
+    lastTick = now;
+    options.onProgress?.({
+      elapsedMs: now - startedAt,
+      totalMs,
+      vus: running.size,
+      requests: stats.requests,
+      rps,
+      p95Ms: stats.percentileMs(95),
+      failed: stats.failed,
+    });
+  };
+
+  log(`start ${target.function} (${target.runtime}, ${mode}) against ${target.baseUrl}: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')}, think ${profile.thinkTimeSeconds}s`);
+  const onAbort = (): void => hardStop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const rampTimer = setInterval(reconcile, RAMP_TICK_MS);
+  const progressTimer = setInterval(progressTick, options.progressIntervalMs ?? 1000);
+  reconcile();
+  try {
+    await stoppedPromise;
+  } finally {
+    clearInterval(rampTimer);
+  }
+  // Graceful stop: the last VUs finish their iteration, up to gracefulStopSeconds.
+  if (running.size > 0) {
+    const grace = delay(profile.gracefulStopSeconds * 1000, undefined, { ref: false });
+    await Promise.race([stoppedPromise, grace]);
+    hardStop.abort();
+  }
+  clearInterval(progressTimer);
+  options.signal?.removeEventListener('abort', onAbort);
+  progressTick();
+  const end = new Date();
+  await pool.close().catch(() => pool.destroy());
+  if (lastIterationError !== undefined) throw lastIterationError;
+
+  const summary = stats.toSummary(end.getTime() - start.getTime(), {
+    function: target.function,
+    workload: target.workload,
+    runtime: target.runtime,
+    engine: 'builtin',
+    mode,
+    start: start.toISOString(),
+    end: end.toISOString(),
+    ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+  });
+  for (const [what, count] of errors) log(`${count}× ${what}`);
+  log(`end ${target.function}: ${stats.requests} requests, ${stats.failed} failed, p95 ${stats.percentileMs(95).toFixed(1)} ms`);
+  return { summary, stats, start, end };
+}
+
+/**
+ * Async mode: enqueue, then follow the execution until it ends; the duration is end to end.
+ * The API has no blocking wait, so the follow-up GETs back off from 5 ms to 100 ms.
+ */
+async function enqueueAndWait(
+  pool: Pool,
+  basePath: string,
+  enqueuePath: string,
+  payload: string,
+  timeoutMs: number,
+  stop: AbortSignal,
+): Promise<Exchange> {
+  const started = performance.now();
+  const accepted = await exchange(pool, 'POST', enqueuePath, payload, timeoutMs, stop);
+  const id = (accepted.body as { executionId?: unknown } | undefined)?.executionId;
+  if (accepted.status !== 202 || typeof id !== 'string') {
+    return { ...accepted, status: accepted.status === 202 ? 502 : accepted.status };
+  }
+  const path = `${basePath}/v1/executions/${encodeURIComponent(id)}`;
+  let pause = 5;
+  for (;;) {
+    const left = timeoutMs - (performance.now() - started);
+    if (left <= 0) return { status: 0, body: undefined, durationMs: performance.now() - started, error: `execution not finished after ${timeoutMs} ms` };
+    const polled = await exchange(pool, 'GET', path, undefined, left, stop);
+    const state = (polled.body as { status?: unknown } | undefined)?.status;
+    if (polled.status !== 200 || (typeof state === 'string' && TERMINAL.has(state))) {
+      const durationMs = performance.now() - started;
+      if (polled.status !== 200) return { ...polled, durationMs };
+      return state === 'success'
+        ? { status: 200, body: polled.body, durationMs }
+        : { status: 502, body: polled.body, durationMs, error: `execution ended ${String(state)}: ${describeBody((polled.body as { error?: unknown }).error)}` };
+    }
+    await delay(Math.min(pause, left), undefined, { signal: stop }).catch(() => {});
+    if (stop.aborted) return { status: 0, body: undefined, durationMs: performance.now() - started, error: 'stopped' };
+    pause = Math.min(pause * 2, 100);
+  }
+}
+
+function describeBody(body: unknown): string {
+  if (body === undefined) return '(no JSON body)';
+  const text = JSON.stringify(body);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

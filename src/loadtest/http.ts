@@ -1,0 +1,58 @@
+import { Pool } from 'undici';
+
+/** One answered (or failed) HTTP exchange. status 0 = no HTTP answer (connection error, timeout). */
+export interface Exchange {
+  status: number;
+  body: unknown;
+  durationMs: number;
+  error?: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** A keep-alive connection pool to the control plane, sized for the run's peak VU count. */
+export function openPool(baseUrl: string, connections: number): Pool {
+  return new Pool(new URL(baseUrl).origin, {
+    connections: Math.max(1, connections),
+    keepAliveTimeout: 30_000,
+    pipelining: 1,
+  });
+}
+
+/**
+ * Send one request with a total deadline, read the whole body, and time it. A body that is not
+ * JSON is kept as `undefined`: checks on it then fail, which is what a load test should report.
+ */
+export async function exchange(
+  pool: Pool,
+  method: 'GET' | 'POST',
+  path: string,
+  payload: string | undefined,
+  timeoutMs: number,
+  stop: AbortSignal,
+): Promise<Exchange> {
+  const started = performance.now();
+  try {
+    const response = await pool.request({
+      method,
+      path,
+      headers: payload === undefined ? {} : JSON_HEADERS,
+      body: payload,
+      signal: AbortSignal.any([AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))), stop]),
+    });
+    const text = await response.body.text();
+    const durationMs = performance.now() - started;
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.statusCode, body, durationMs };
+  } catch (error) {
+    const durationMs = performance.now() - started;
+    const err = error as Error & { code?: string };
+    const reason = err.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (err.code ?? err.message);
+    return { status: 0, body: undefined, durationMs, error: reason };
+  }
+}

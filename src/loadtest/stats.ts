@@ -1,0 +1,95 @@
+import { build, type Histogram } from 'hdr-histogram-js';
+import type { RunInfo, Summary } from './summary.js';
+
+/**
+ * Collects one run's samples. Latencies go into an HDR histogram in microseconds (3 significant
+ * digits: percentiles within 0.1%, constant memory); min, max and mean are kept exactly.
+ */
+export class RunStats {
+  private readonly histogram: Histogram = build({
+    bitBucketSize: 'packed',
+    autoResize: true,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+  private sumMs = 0;
+  private minMs = Number.POSITIVE_INFINITY;
+  private maxMs = 0;
+  requests = 0;
+  failed = 0;
+  iterations = 0;
+  maxVus = 0;
+  readonly checks = new Map<string, { passes: number; fails: number }>();
+
+  /** One HTTP exchange (or, in async mode, one enqueue-to-completion round trip). */
+  recordRequest(durationMs: number, failed: boolean): void {
+    this.requests += 1;
+    if (failed) this.failed += 1;
+    this.sumMs += durationMs;
+    this.minMs = Math.min(this.minMs, durationMs);
+    this.maxMs = Math.max(this.maxMs, durationMs);
+    this.histogram.recordValue(Math.max(1, Math.round(durationMs * 1000)));
+  }
+
+  recordCheck(name: string, passed: boolean): void {
+    const entry = this.checks.get(name) ?? { passes: 0, fails: 0 };
+    if (passed) entry.passes += 1;
+    else entry.fails += 1;
+    this.checks.set(name, entry);
+  }
+
+  recordIteration(): void {
+    this.iterations += 1;
+  }
+
+  /** Latency at a percentile (0–100) in milliseconds; 0 when nothing was recorded. */
+  percentileMs(percentile: number): number {
+    if (this.requests === 0) return 0;
+    return this.histogram.getValueAtPercentile(percentile) / 1000;
+  }
+
+  failureRate(): number {
+    return this.requests === 0 ? 0 : this.failed / this.requests;
+  }
+
+  toSummary(elapsedMs: number, info: RunInfo): Summary {
+    const seconds = Math.max(elapsedMs, 1) / 1000;
+    const empty = this.requests === 0;
+    let checkPasses = 0;
+    let checkFails = 0;
+    const rootChecks: Record<string, { name: string; passes: number; fails: number }> = {};
+    for (const [name, { passes, fails }] of this.checks) {
+      checkPasses += passes;
+      checkFails += fails;
+      rootChecks[name] = { name, passes, fails };
+    }
+    return {
+      metrics: {
+        http_reqs: { count: this.requests, rate: this.requests / seconds },
+        http_req_duration: {
+          avg: empty ? 0 : this.sumMs / this.requests,
+          min: empty ? 0 : this.minMs,
+          med: this.percentileMs(50),
+          max: this.maxMs,
+          'p(90)': this.percentileMs(90),
+          'p(95)': this.percentileMs(95),
+          'p(99)': this.percentileMs(99),
+        },
+        http_req_failed: {
+          passes: this.failed,
+          fails: this.requests - this.failed,
+          value: this.failureRate(),
+        },
+        iterations: { count: this.iterations, rate: this.iterations / seconds },
+        checks: {
+          passes: checkPasses,
+          fails: checkFails,
+          value: checkPasses + checkFails === 0 ? 0 : checkPasses / (checkPasses + checkFails),
+        },
+        vus_max: { value: this.maxVus },
+      },
+      root_group: { checks: rootChecks },
+      nanofaas: info,
+    };
+  }
+}

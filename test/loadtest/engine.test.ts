@@ -1,0 +1,135 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad } from '../../src/loadtest/engine.js';
+import { parseProfile, type LoadProfile } from '../../src/loadtest/profile.js';
+import { Summary } from '../../src/loadtest/summary.js';
+import { Value } from '@sinclair/typebox/value';
+import baseProfile from '../../k6/profile.json' with { type: 'json' };
+
+/** A stand-in control plane on 127.0.0.1 that counts what it answered. */
+interface Counts { invoke: Record<string, number>; failedAnswers: Record<string, number>; polls: number; enqueued: number }
+
+let server: Server;
+let baseUrl: string;
+const counts: Counts = { invoke: {}, failedAnswers: {}, polls: 0, enqueued: 0 };
+const executions = new Map<string, number>();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const url = req.url ?? '';
+      const send = (status: number, payload: unknown): void => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      const invoke = /^\/v1\/functions\/([^/:]+):invoke$/.exec(url);
+      if (req.method === 'POST' && invoke) {
+        const fn = invoke[1] ?? '';
+        const n = (counts.invoke[fn] = (counts.invoke[fn] ?? 0) + 1);
+        const input = (JSON.parse(body) as { input: { text?: string } }).input;
+        if (fn === 'flaky' && n % 4 === 0) {
+          counts.failedAnswers[fn] = (counts.failedAnswers[fn] ?? 0) + 1;
+          return send(502, { error: 'FUNCTION_ERROR', message: 'boom' });
+        }
+        return send(200, { executionId: `e${n}`, status: 'success', output: { wordCount: input.text?.split(' ').length ?? 0 } });
+      }
+      if (req.method === 'POST' && url === '/v1/functions/queued:enqueue') {
+        const id = `q${++counts.enqueued}`;
+        executions.set(id, 0);
+        return send(202, { executionId: id, status: 'queued' });
+      }
+      const poll = /^\/v1\/executions\/(q\d+)$/.exec(url);
+      if (req.method === 'GET' && poll) {
+        counts.polls += 1;
+        const id = poll[1] ?? '';
+        const seen = (executions.get(id) ?? 0) + 1;
+        executions.set(id, seen);
+        // Two polls see it running, the third sees it done.
+        if (seen < 3) return send(200, { executionId: id, status: 'running' });
+        return send(200, { executionId: id, status: 'success', output: { wordCount: 7 } });
+      }
+      send(404, { error: 'NOT_FOUND', message: url });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const shortProfile: LoadProfile = parseProfile({
+  ...baseProfile,
+  stages: [
+    { duration: '1s', target: 3 },
+    { duration: '1s', target: 3 },
+    { duration: '500ms', target: 0 },
+  ],
+  thinkTimeSeconds: 0.02,
+  requestTimeoutSeconds: 5,
+});
+
+describe('built-in engine against a local HTTP server', () => {
+  it('counts every request and the exact failure rate (sync mode)', async () => {
+    const progress: number[] = [];
+    const lines: string[] = [];
+    const result = await runLoad(
+      { baseUrl, function: 'flaky', workload: 'word-stats', runtime: 'python' },
+      { profile: shortProfile, mode: 'sync', progressIntervalMs: 500, onProgress: (p) => progress.push(p.vus), log: (l) => lines.push(l) },
+    );
+    const m = result.summary.metrics;
+    expect(Value.Check(Summary, result.summary)).toBe(true);
+    // Every answered request was recorded, and only those.
+    expect(m.http_reqs.count).toBe(counts.invoke.flaky);
+    expect(m.http_reqs.count).toBeGreaterThan(30);
+    expect(m.http_req_failed.passes).toBe(counts.failedAnswers.flaky);
+    expect(m.http_req_failed.value).toBeCloseTo((counts.failedAnswers.flaky ?? 0) / (counts.invoke.flaky ?? 1), 10);
+    expect(m.http_req_failed.value).toBeGreaterThan(0.2);
+    expect(m.http_req_failed.value).toBeLessThan(0.3);
+    expect(m.iterations.count).toBe(m.http_reqs.count);
+    expect(result.summary.root_group?.checks?.['status is 200']).toEqual({
+      name: 'status is 200',
+      passes: m.http_req_failed.fails,
+      fails: m.http_req_failed.passes,
+    });
+    expect(result.summary.root_group?.checks?.['output.wordCount > 0']?.passes).toBe(m.http_req_failed.fails);
+    expect(m.vus_max?.value).toBe(3);
+    expect(Math.max(...progress)).toBeLessThanOrEqual(3);
+    const seconds = (result.end.getTime() - result.start.getTime()) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(2.4);
+    expect(seconds).toBeLessThan(5);
+    expect(m.http_reqs.rate).toBeCloseTo(m.http_reqs.count / seconds, 0);
+    expect(m.http_req_duration.min).toBeLessThanOrEqual(m.http_req_duration.med);
+    expect(m.http_req_duration.med).toBeLessThanOrEqual(m.http_req_duration['p(95)']);
+    expect(m.http_req_duration['p(95)']).toBeLessThanOrEqual(m.http_req_duration['p(99)'] ?? 0);
+    expect(lines.some((l) => l.includes('HTTP 502') && l.includes('FUNCTION_ERROR'))).toBe(true);
+    expect(result.summary.nanofaas).toMatchObject({ function: 'flaky', runtime: 'python', engine: 'builtin', mode: 'sync' });
+  });
+
+  it('measures enqueue-to-completion in async mode', async () => {
+    const result = await runLoad(
+      { baseUrl, function: 'queued', workload: 'word-stats', runtime: 'node' },
+      { profile: shortProfile, mode: 'async' },
+    );
+    const m = result.summary.metrics;
+    expect(m.http_reqs.count).toBe(counts.enqueued);
+    expect(m.http_req_failed.passes).toBe(0);
+    expect(counts.polls).toBe(3 * counts.enqueued);
+    // Two back-off pauses (5 ms + 10 ms) before the third poll sees the result.
+    expect(m.http_req_duration.min).toBeGreaterThanOrEqual(15);
+    expect(result.summary.root_group?.checks?.['output.wordCount > 0']?.fails).toBe(0);
+  });
+
+  it('counts connection failures as failed requests', async () => {
+    const result = await runLoad(
+      { baseUrl: 'http://127.0.0.1:1', function: 'nowhere', workload: 'word-stats', runtime: 'python' },
+      { profile: parseProfile({ ...shortProfile, stages: [{ duration: '100ms', target: 1 }, { duration: '300ms', target: 1 }] }), mode: 'sync' },
+    );
+    expect(result.summary.metrics.http_reqs.count).toBeGreaterThan(0);
+    expect(result.summary.metrics.http_req_failed.value).toBe(1);
+  });
+});
