@@ -1,0 +1,10 @@
+// json-transform-python: k6 load test (generated from functions/catalog.json by src/loadtest/k6-scripts.ts).
+// Run: k6 run --summary-export k6/results/json-transform-python.json k6/scripts/json-transform-python.js
+// Env: NANOFAAS_URL, STAGES (e.g. 5s:3,10s:8), THINK_TIME, MODE (sync|async).
+import { createTest } from '../lib/nanofaas.js';
+
+const profile = JSON.parse(open('../profile.json'));
+const test = createTest(profile, {"name":"json-transform-python","workload":"json-transform","runtime":"python"});
+
+export const options = test.options;
+export default test.iteration;

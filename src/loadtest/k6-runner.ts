@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import type { LoadMode } from './engine.js';
+import type { Thresholds } from './profile.js';
+import { logPath, summaryPath, writeSummary } from './results.js';
+import { Summary, type RunInfo } from './summary.js';
+
+export interface K6RunSpec {
+  /** Repository root: the scripts live in <root>/k6/scripts/<function>.js. */
+  rootDir: string;
+  baseUrl: string;
+  function: string;
+  workload: string;
+  runtime: string;
+  mode: LoadMode;
+  resultsDir: string;
+  /** The --stages override as typed ("5s:3,10s:8"); the script parses it. */
+  stages?: string | undefined;
+  thinkTimeSeconds?: number | undefined;
+  thresholds?: Thresholds | undefined;
+  k6Binary?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface K6Command {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export function k6ScriptPath(rootDir: string, fn: string): string {
+  return join(rootDir, 'k6', 'scripts', `${fn}.js`);
+}
+
+/** The exact k6 invocation for one function; pure, so a test can assert it. */
+export function k6Command(spec: K6RunSpec): K6Command {
+  const env: Record<string, string> = { NANOFAAS_URL: spec.baseUrl, MODE: spec.mode };
+  if (spec.stages !== undefined) env.STAGES = spec.stages;
+  if (spec.thinkTimeSeconds !== undefined) env.THINK_TIME = String(spec.thinkTimeSeconds);
+  const args = ['run', '--quiet', '--summary-export', summaryPath(spec.resultsDir, spec.function)];
+  for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
+  args.push(k6ScriptPath(spec.rootDir, spec.function));
+  return { command: spec.k6Binary ?? 'k6', args, env };
+}
+
+export class K6Error extends Error {
+  override name = 'K6Error';
+}
+
+/**
+ * Run k6 for one function, its output tee'd into `<fn>.log`, then stamp the summary with the
+ * run's identity (k6's export has none). k6 exits 99 when its own thresholds fail; that is a
+ * verdict, not a crash, so only other non-zero codes or a missing summary are errors.
+ */
+export async function runK6(spec: K6RunSpec, onLine?: (line: string) => void): Promise<{ summary: Summary; start: Date; end: Date; exitCode: number }> {
+  const script = k6ScriptPath(spec.rootDir, spec.function);
+  if (!existsSync(script)) {
+    throw new K6Error(`no k6 script for ${spec.function} (${script}); use --engine builtin for functions outside functions/catalog.json`);
+  }
+  const { command, args } = k6Command(spec);
+  const log = createWriteStream(logPath(spec.resultsDir, spec.function));
+  const start = new Date();
+  const exitCode = await new Promise<number>((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...(spec.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    const forward = (chunk: Buffer): void => {
+      log.write(chunk);
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) onLine?.(line);
+    };
+    child.stdout.on('data', forward);
+    child.stderr.on('data', forward);
+    child.on('error', (error) => reject(new K6Error(`cannot start ${command}: ${error.message}`)));
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  await new Promise<void>((resolve) => log.end(resolve));
+  const end = new Date();
+  const path = summaryPath(spec.resultsDir, spec.function);
+  if (exitCode !== 0 && exitCode !== 99) {
+    throw new K6Error(`${command} ${args.join(' ')} exited with ${exitCode}; see ${logPath(spec.resultsDir, spec.function)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new K6Error(`k6 wrote no readable summary at ${path} (${(error as Error).message})`);
+  }
+  if (!Value.Check(Summary, raw)) throw new K6Error(`${path}: the k6 summary lacks http_reqs/http_req_duration/http_req_failed/iterations`);
+  const info: RunInfo = {
+    function: spec.function,
+    workload: spec.workload,
+    runtime: spec.runtime,
+    engine: 'k6',
+    mode: spec.mode,
+    start: start.toISOString(),
+    end: end.toISOString(),
+    ...(spec.thresholds ? { thresholds: spec.thresholds } : {}),
+  };
+  const summary: Summary = { ...raw, nanofaas: info };
+  writeSummary(spec.resultsDir, spec.function, summary);
+  return { summary, start, end, exitCode };
+}

@@ -1,0 +1,20 @@
+import type { CatalogEntry } from './catalog.js';
+
+/**
+ * The thin per-function k6 entry script (k6/scripts/<function>.js). It must call open() itself:
+ * k6 only allows open() in the init context, and a path relative to this file is unambiguous.
+ * The committed scripts are checked against this text by test/loadtest/k6-parity.test.ts.
+ */
+export function renderK6Script(entry: CatalogEntry): string {
+  return `// ${entry.name}: k6 load test (generated from functions/catalog.json by src/loadtest/k6-scripts.ts).
+// Run: k6 run --summary-export k6/results/${entry.name}.json k6/scripts/${entry.name}.js
+// Env: NANOFAAS_URL, STAGES (e.g. 5s:3,10s:8), THINK_TIME, MODE (sync|async).
+import { createTest } from '../lib/nanofaas.js';
+
+const profile = JSON.parse(open('../profile.json'));
+const test = createTest(profile, ${JSON.stringify(entry)});
+
+export const options = test.options;
+export default test.iteration;
+`;
+}

@@ -1,0 +1,105 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// The k6 scripts' own profile reader: plain JS without k6 imports, so Node can run it here.
+import * as k6Profile from '../../k6/lib/profile.js';
+import { readCatalog } from '../../src/loadtest/catalog.js';
+import { renderK6Script } from '../../src/loadtest/k6-scripts.js';
+import { buildInput, checkName, passesCheck, workloadPayload } from '../../src/loadtest/payload.js';
+import { loadProfile, parseStages, thresholdExpressions, thresholdsFor } from '../../src/loadtest/profile.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const profilePath = join(root, 'k6', 'profile.json');
+const profile = loadProfile(profilePath);
+const rawProfile = JSON.parse(readFileSync(profilePath, 'utf8')) as Record<string, unknown>;
+const catalog = readCatalog(root);
+
+/** A replayable [0, 1) sequence so both readers draw the same payload. */
+function sequence(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+describe('k6 scripts and the built-in engine read the same profile', () => {
+  it('has one committed script per catalog function, each the generated text reading ../profile.json', () => {
+    const scripts = readdirSync(join(root, 'k6', 'scripts')).filter((f) => f.endsWith('.js')).sort();
+    expect(scripts).toEqual(catalog.map((f) => `${f.name}.js`).sort());
+    for (const entry of catalog) {
+      const text = readFileSync(join(root, 'k6', 'scripts', `${entry.name}.js`), 'utf8');
+      expect(text).toBe(renderK6Script(entry));
+      expect(text).toContain("open('../profile.json')");
+      expect(text).toContain("from '../lib/nanofaas.js'");
+    }
+  });
+
+  it('the shared k6 module builds options.stages and thresholds from the profile', () => {
+    const lib = readFileSync(join(root, 'k6', 'lib', 'nanofaas.js'), 'utf8');
+    expect(lib).toContain("import http from 'k6/http'");
+    expect(lib).toContain("import { check, sleep } from 'k6'");
+    expect(lib).toContain('buildOptions(profile, fn.runtime, env)');
+    for (const entry of catalog) {
+      const options = k6Profile.buildOptions(rawProfile, entry.runtime, {});
+      expect(options.scenarios.load.stages).toEqual(profile.stages);
+      expect(options.thresholds).toEqual(thresholdExpressions(thresholdsFor(profile, entry.runtime)));
+      expect(options.summaryTrendStats).toContain('p(99)');
+    }
+    expect(k6Profile.buildOptions(rawProfile, 'java', {}).thresholds).toEqual({
+      http_req_duration: ['p(95)<3000', 'p(99)<5000'],
+      http_req_failed: ['rate<0.15'],
+    });
+    expect(k6Profile.buildOptions(rawProfile, 'exec', {}).thresholds).toEqual({
+      http_req_duration: ['p(95)<5000', 'p(99)<10000'],
+      http_req_failed: ['rate<0.2'],
+    });
+  });
+
+  it('parses a --stages override identically', () => {
+    for (const spec of ['5s:3,10s:8', '500ms:1', '1m30s:20,10s:0']) {
+      expect(k6Profile.parseStages(spec)).toEqual(parseStages(spec));
+      expect(k6Profile.buildOptions(rawProfile, 'python', { STAGES: spec }).scenarios.load.stages).toEqual(parseStages(spec));
+    }
+    expect(() => k6Profile.parseStages('5s')).toThrow(/invalid stage/);
+    expect(() => parseStages('5s')).toThrow(/invalid stage/);
+  });
+
+  it('draws the same payloads from the same random sequence, and judges them alike', () => {
+    for (const workload of Object.keys(profile.workloads)) {
+      for (let seed = 1; seed <= 25; seed++) {
+        const fromK6 = k6Profile.buildInput(rawProfile, workload, sequence(seed));
+        const fromEngine = buildInput(workloadPayload(profile, workload), sequence(seed));
+        expect(fromEngine).toEqual(fromK6);
+      }
+      const check = workloadPayload(profile, workload).check;
+      expect(checkName(check)).toBe(k6Profile.checkName(rawProfile, workload));
+      for (const body of [{ output: { wordCount: 3, groups: {} } }, { output: { wordCount: 0 } }, { output: {} }, undefined, 'text']) {
+        expect(passesCheck(check, body)).toBe(k6Profile.checkOutput(rawProfile, workload, body));
+      }
+    }
+  });
+
+  it('payloads follow the seed: 5 texts with topN 5; 20 {dept, salary, age} rows with a random operation', () => {
+    const words = workloadPayload(profile, 'word-stats');
+    const seen = new Set<string>();
+    const rng = sequence(7);
+    for (let i = 0; i < 200; i++) {
+      const input = buildInput(words, rng) as { text: string; topN: number };
+      expect(input.topN).toBe(5);
+      seen.add(input.text);
+    }
+    expect(seen.size).toBe(5);
+    const records = workloadPayload(profile, 'json-transform');
+    const ops = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const input = buildInput(records, rng) as { data: Record<string, unknown>[]; groupBy: string; operation: string; valueField?: string };
+      ops.add(input.operation);
+      expect(input.data).toHaveLength(20);
+      expect(Object.keys(input.data[0] ?? {}).sort()).toEqual(['age', 'dept', 'salary']);
+      expect(input.groupBy).toBe('dept');
+      expect(input.valueField).toBe(input.operation === 'count' ? undefined : 'salary');
+    }
+    expect([...ops].sort()).toEqual(['avg', 'count', 'max', 'min', 'sum']);
+  });
+});
