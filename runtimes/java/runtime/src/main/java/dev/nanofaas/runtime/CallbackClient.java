@@ -1,0 +1,64 @@
+package dev.nanofaas.runtime;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Posts completions to {@code {CALLBACK_URL}/{executionId}:complete} with sendAsync, so the
+ * invocation's response never waits for the control plane (the original runtime's synchronous
+ * callback with sleeps made every call take ≥ 600 ms). One attempt per completion: the dispatcher
+ * already has the result from the HTTP response, the callback only helps it finish faster.
+ */
+final class CallbackClient {
+    private final String baseUrl;
+    private final HttpClient client;
+    private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
+
+    CallbackClient(String baseUrl) {
+        this.baseUrl = baseUrl;
+        this.client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+    }
+
+    void post(String executionId, byte[] body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(
+                baseUrl + "/" + URLEncoder.encode(executionId, StandardCharsets.UTF_8) + ":complete"))
+            .timeout(Duration.ofSeconds(5))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build();
+        CompletableFuture<HttpResponse<Void>> future = client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
+        pending.add(future);
+        future.whenComplete((response, error) -> {
+            pending.remove(future);
+            if (error != null) {
+                System.err.println("callback for " + executionId + " failed: " + error);
+            } else if (response.statusCode() >= 400 && response.statusCode() != 409) {
+                // 409 means the dispatcher completed the execution first: expected, not an error.
+                System.err.println("callback for " + executionId + " answered " + response.statusCode());
+            }
+        });
+    }
+
+    /** Waits (bounded) for callbacks still in flight, so SIGTERM does not drop them. */
+    void drain(long timeoutMs) {
+        CompletableFuture<?>[] inFlight = pending.toArray(CompletableFuture[]::new);
+        if (inFlight.length == 0) return;
+        try {
+            CompletableFuture.allOf(inFlight).get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // Failures were already logged per callback; a timeout here only bounds shutdown.
+        }
+    }
+}
