@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { LoadMode } from './engine.js';
@@ -60,6 +60,7 @@ export async function runK6(spec: K6RunSpec, onLine?: (line: string) => void): P
     throw new K6Error(`no k6 script for ${spec.function} (${script}); use --engine builtin for functions outside functions/catalog.json`);
   }
   const { command, args } = k6Command(spec);
+  mkdirSync(spec.resultsDir, { recursive: true });
   const log = createWriteStream(logPath(spec.resultsDir, spec.function));
   const start = new Date();
   const exitCode = await new Promise<number>((resolve, reject) => {
@@ -74,7 +75,10 @@ export async function runK6(spec: K6RunSpec, onLine?: (line: string) => void): P
     };
     child.stdout.on('data', forward);
     child.stderr.on('data', forward);
-    child.on('error', (error) => reject(new K6Error(`cannot start ${command}: ${error.message}`)));
+    child.on('error', (error) => {
+      log.end();
+      reject(new K6Error(`cannot start ${command}: ${error.message}`));
+    });
     child.on('close', (code) => resolve(code ?? 1));
   });
   await new Promise<void>((resolve) => log.end(resolve));

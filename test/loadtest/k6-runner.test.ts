@@ -1,0 +1,92 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { k6Command, runK6, type K6RunSpec } from '../../src/loadtest/k6-runner.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'k6-runner-'));
+const bin = join(work, 'bin');
+const calls = join(work, 'calls.jsonl');
+
+/**
+ * FAKE k6 (k6 is not installed here): records its argv and env, prints a line, writes the
+ * --summary-export file the way k6 does, and exits with FAKE_K6_EXIT.
+ */
+const FAKE_K6 = `#!/usr/bin/env node
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(calls)}, JSON.stringify({ args }) + '\\n');
+const out = args[args.indexOf('--summary-export') + 1];
+console.log('fake k6: running ' + args[args.length - 1]);
+if (process.env.FAKE_K6_NO_SUMMARY !== '1') {
+  fs.writeFileSync(out, JSON.stringify({
+    metrics: {
+      http_reqs: { count: 120, rate: 12 },
+      http_req_duration: { avg: 8, min: 1, med: 7, max: 40, 'p(90)': 12, 'p(95)': 15, 'p(99)': 30 },
+      http_req_failed: { passes: 0, fails: 120, value: 0 },
+      iterations: { count: 120, rate: 12 },
+      vus: { value: 0, min: 0, max: 3 },
+    },
+    root_group: { name: '', path: '', id: 'x', groups: {}, checks: {} },
+  }));
+}
+process.exit(Number(process.env.FAKE_K6_EXIT ?? '0'));
+`;
+mkdirSync(bin);
+writeFileSync(join(bin, 'k6'), FAKE_K6);
+chmodSync(join(bin, 'k6'), 0o755);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const spec = (over: Partial<K6RunSpec> = {}): K6RunSpec => ({
+  rootDir: root,
+  baseUrl: 'http://127.0.0.1:18080',
+  function: 'word-stats-python',
+  workload: 'word-stats',
+  runtime: 'python',
+  mode: 'sync',
+  resultsDir: join(work, 'results'),
+  env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` },
+  ...over,
+});
+
+describe('k6 runner', () => {
+  it('builds k6 run --summary-export with the function script and the overrides as -e', () => {
+    const cmd = k6Command(spec({ stages: '5s:3,10s:8', thinkTimeSeconds: 0.5, mode: 'async' }));
+    expect(cmd.command).toBe('k6');
+    expect(cmd.args).toEqual([
+      'run', '--quiet',
+      '--summary-export', join(work, 'results', 'word-stats-python.json'),
+      '-e', 'NANOFAAS_URL=http://127.0.0.1:18080',
+      '-e', 'MODE=async',
+      '-e', 'STAGES=5s:3,10s:8',
+      '-e', 'THINK_TIME=0.5',
+      join(root, 'k6', 'scripts', 'word-stats-python.js'),
+    ]);
+  });
+
+  it('runs the k6 on PATH, tees its output into <fn>.log and stamps the summary', async () => {
+    const lines: string[] = [];
+    const thresholds = { p95Ms: 3000, p99Ms: 5000, failedRate: 0.15 };
+    const result = await runK6(spec({ thresholds }), (l) => lines.push(l));
+    expect(result.exitCode).toBe(0);
+    expect(lines).toEqual([`fake k6: running ${join(root, 'k6', 'scripts', 'word-stats-python.js')}`]);
+    const call = JSON.parse(readFileSync(calls, 'utf8').trim().split('\n').pop() ?? '{}') as { args: string[] };
+    expect(call.args.slice(0, 3)).toEqual(['run', '--quiet', '--summary-export']);
+    const written = JSON.parse(readFileSync(join(work, 'results', 'word-stats-python.json'), 'utf8'));
+    expect(written.metrics.http_reqs.count).toBe(120);
+    expect(written.metrics.vus.max).toBe(3); // k6's own metrics are kept
+    expect(written.nanofaas).toMatchObject({ function: 'word-stats-python', runtime: 'python', engine: 'k6', mode: 'sync', thresholds });
+    expect(readFileSync(join(work, 'results', 'word-stats-python.log'), 'utf8')).toContain('fake k6: running');
+  });
+
+  it('treats exit 99 (k6 thresholds crossed) as a verdict, other failures as errors', async () => {
+    const env99 = { ...spec().env, FAKE_K6_EXIT: '99' };
+    expect((await runK6(spec({ env: env99 }))).exitCode).toBe(99);
+    await expect(runK6(spec({ env: { ...spec().env, FAKE_K6_EXIT: '107' } }))).rejects.toThrow(/exited with 107; see .*word-stats-python\.log/);
+    await expect(runK6(spec({ function: 'json-transform-node', workload: 'json-transform', runtime: 'node', env: { ...spec().env, FAKE_K6_NO_SUMMARY: '1' } }))).rejects.toThrow(/no readable summary at .*json-transform-node\.json/);
+    await expect(runK6(spec({ function: 'not-in-catalog' }))).rejects.toThrow(/no k6 script for not-in-catalog/);
+    await expect(runK6(spec({ env: { PATH: work } }))).rejects.toThrow(/cannot start k6/);
+  });
+});
