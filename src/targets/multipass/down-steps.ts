@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import type { Step } from '../../pipeline/step.js';
+import { formatArgv } from '../host/host.js';
+import { LocalHost } from '../host/local-host.js';
+import type { Runner } from '../host/run-local.js';
+import { hostExec } from '../host/step-exec.js';
+import type { RunMode } from '../kubeconfig/cluster.js';
+import { NAMESPACE, RELEASE } from '../kubeconfig/env.js';
+import type { DownContext } from '../target.js';
+import type { MultipassConfig } from './config.js';
+import { MultipassHost } from './multipass-host.js';
+import { VM_HELM } from './up-steps.js';
+import { infoArgv, vmInfo } from './vm.js';
+import { checkMultipassStep } from './check-step.js';
+import { which } from '../../util/process.js';
+
+export interface MultipassDownInput {
+  cfg: MultipassConfig;
+  rootDir: string;
+  workDir: string;
+  keepVm: boolean;
+  run: Runner;
+}
+
+export function grafanaDownArgv(rootDir: string): string[] {
+  return ['docker', 'compose', '-f', join(rootDir, 'grafana', 'docker-compose.yml'), 'down'];
+}
+
+/**
+ * `down` is the explicit delete: it removes and purges the VM. KEEP_VM=true keeps the VM (and its
+ * image cache) and only uninstalls the Helm release. Grafana, started by `loadtest`, is stopped.
+ */
+export function multipassDownSteps(input: MultipassDownInput, mode: RunMode): Step<DownContext>[] {
+  const { cfg, run } = input;
+  const local = new LocalHost(run);
+  const vm = new MultipassHost(cfg.vmName, run);
+  const grafana = grafanaDownArgv(input.rootDir);
+  const uninstall = [...VM_HELM, 'uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found'];
+  return [
+    checkMultipassStep<DownContext>(run, cfg.vmName, mode),
+    {
+      title: 'Stop Grafana',
+      skip: () => {
+        if (cfg.skipGrafana) return 'SKIP_GRAFANA=true';
+        return which('docker') ? false : 'docker is not installed here';
+      },
+      plan: () => [formatArgv(grafana)],
+      run: async (ctx, io) => {
+        // Grafana may never have been started (loadtest was not run): compose down is then a no-op.
+        await hostExec(local, io)(grafana, { timeoutMs: 120_000, allowFailure: true });
+        ctx.stopped.push('grafana');
+      },
+    },
+    input.keepVm
+      ? {
+          title: `Uninstall nanofaas from VM ${cfg.vmName} (KEEP_VM=true keeps the VM)`,
+          skip: async () => {
+            if (mode.dryRun) return false;
+            const info = await vmInfo(run, cfg.vmName);
+            return info.state === 'Running' ? false : `VM is ${info.state}`;
+          },
+          plan: () => [formatArgv(vm.commandFor(uninstall))],
+          run: async (ctx, io) => {
+            await hostExec(vm, io)(uninstall, { timeoutMs: 300_000 });
+            ctx.stopped.push(`helm release ${RELEASE}`);
+            ctx.notes.push(`VM ${cfg.vmName} kept (KEEP_VM=true); delete it with: multipass delete ${cfg.vmName} && multipass purge`);
+          },
+        }
+      : {
+          title: `Delete and purge VM ${cfg.vmName}`,
+          skip: async () => {
+            if (mode.dryRun) return false;
+            const info = await vmInfo(run, cfg.vmName);
+            return info.state === 'absent' ? 'no such VM' : false;
+          },
+          plan: () => [formatArgv(infoArgv(cfg.vmName)), `multipass delete ${cfg.vmName}`, 'multipass purge'],
+          run: async (ctx, io) => {
+            const exec = hostExec(local, io);
+            await exec(['multipass', 'delete', cfg.vmName], { timeoutMs: 300_000 });
+            await exec(['multipass', 'purge'], { timeoutMs: 300_000 });
+            rmSync(input.workDir, { recursive: true, force: true });
+            ctx.stopped.push(`VM ${cfg.vmName}`);
+          },
+        },
+  ];
+}

@@ -1,0 +1,96 @@
+import type { Step } from '../../pipeline/step.js';
+import { envRunner } from '../host/env-runner.js';
+import { readCatalog, type CatalogFunction } from '../kubeconfig/catalog.js';
+import type { RunMode } from '../kubeconfig/cluster.js';
+import { clusterDoctorChecks } from '../kubeconfig/doctor.js';
+import type {
+  ComponentStatus, DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions,
+} from '../target.js';
+import { multipassConfig } from './config.js';
+import { multipassDownSteps } from './down-steps.js';
+import { MultipassHost } from './multipass-host.js';
+import { VM_HELM, VM_KUBECTL, multipassUpSteps, vmEndpoints } from './up-steps.js';
+import { vmInfo } from './vm.js';
+import { REGISTRIES_YAML } from './vm-scripts.js';
+import { probe } from '../kubeconfig/probe.js';
+import { formatArgv } from '../host/host.js';
+
+/** Filter the catalog by `up --functions/--runtimes`. */
+export function selectFunctions(all: readonly CatalogFunction[], options: Pick<UpOptions, 'functions' | 'runtimes'>): CatalogFunction[] {
+  return all.filter(
+    (fn) => (!options.functions || options.functions.includes(fn.name)) && (!options.runtimes || options.runtimes.includes(fn.runtime)),
+  );
+}
+
+/** `--target multipass`: a Multipass VM with k3s, a local registry and the Helm chart (the seed's E2E flow). */
+export function createTarget(env: TargetEnv): Target {
+  const cfg = multipassConfig(env.env);
+  const run = envRunner(env.env);
+  const workDir = env.state.file('multipass');
+  const vm = new MultipassHost(cfg.vmName, run);
+
+  const liveEndpoints = async (): Promise<Endpoints | undefined> => {
+    const info = await vmInfo(run, cfg.vmName).catch(() => undefined);
+    const ip = info?.state === 'Running' ? info.ipv4[0] : undefined;
+    return ip ? vmEndpoints(cfg, ip) : undefined;
+  };
+
+  return {
+    name: 'multipass',
+    describe: () => `Multipass VM ${cfg.vmName} with k3s (${cfg.cpus} CPU, ${cfg.memory} memory, ${cfg.disk} disk)`,
+
+    upSteps(options: UpOptions): Step<UpContext>[] {
+      const mode: RunMode = { dryRun: false };
+      const functions = selectFunctions(readCatalog(env.rootDir), options);
+      return multipassUpSteps(
+        { cfg, rootDir: env.rootDir, workDir, functions, skipBuild: options.skipBuild || cfg.skipBuild, run },
+        mode,
+      );
+    },
+
+    downSteps(options: DownOptions): Step<DownContext>[] {
+      const mode: RunMode = { dryRun: false };
+      return multipassDownSteps({ cfg, rootDir: env.rootDir, workDir, keepVm: options.keepInfrastructure ?? cfg.keepVm, run }, mode);
+    },
+
+    async statusOf(): Promise<TargetStatus> {
+      const info = await vmInfo(run, cfg.vmName).catch((error: Error) => ({ state: 'Unknown' as const, ipv4: [], error }));
+      const components: ComponentStatus[] = [
+        {
+          name: `vm ${cfg.vmName}`,
+          state: info.state === 'Running' ? 'running' : info.state === 'Unknown' ? 'unknown' : 'stopped',
+          detail: info.state === 'absent' ? 'not created' : `${info.state}${info.ipv4[0] ? ` at ${info.ipv4[0]}` : ''}`,
+        },
+      ];
+      const endpoints = info.state === 'Running' && info.ipv4[0] ? vmEndpoints(cfg, info.ipv4[0]) : undefined;
+      if (endpoints) {
+        components.push(await probe('control-plane', `${endpoints.managementUrl}/readyz`));
+        if (endpoints.prometheusUrl) components.push(await probe('prometheus', `${endpoints.prometheusUrl}/-/ready`));
+      }
+      return { components, ...(endpoints ? { endpoints } : {}) };
+    },
+
+    endpoints: liveEndpoints,
+
+    doctorChecks(): DoctorCheck[] {
+      const show = (argv: string[]) => formatArgv(vm.commandFor(argv));
+      return [
+        {
+          id: 'vm-running',
+          title: `VM ${cfg.vmName} is running`,
+          run: async () => {
+            const info = await vmInfo(run, cfg.vmName).catch((e: Error) => ({ state: 'Unknown', ipv4: [], message: e.message }));
+            if (info.state === 'Running') return { status: 'ok', detail: `running at ${info.ipv4[0] ?? '?'}` };
+            return { status: 'fail', detail: `VM is ${info.state}`, fix: info.state === 'absent' ? 'nanofaas up --target multipass' : `multipass start ${cfg.vmName}` };
+          },
+        },
+        ...clusterDoctorChecks({
+          access: { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM },
+          functions: readCatalog(env.rootDir),
+          apiUrl: async () => (await liveEndpoints())?.apiUrl,
+          imagePullFix: `${show(['cat', REGISTRIES_YAML])}; ${show(['curl', '-s', `http://${cfg.localRegistry}/v2/_catalog`])}`,
+        }),
+      ];
+    },
+  };
+}
