@@ -142,7 +142,7 @@ describe('provision', () => {
     expect(err).toBeInstanceOf(KubernetesBackendError);
     expect(err).toMatchObject({ code: 'VALIDATION_ERROR', apiStatus: 422 });
     expect((err as Error).message).toMatch(/kubernetes rejected Deployment fn-bad-cpu: .*resources\.requests\[cpu\].*quantities must match/);
-    expect((err as KubernetesBackendError).details?.reason).toBe('Invalid');
+    expect((err as KubernetesBackendError).details).toMatchObject({ reason: 'Invalid', causes: [expect.stringMatching(/^spec.template.spec.containers\[0\].resources.requests\[cpu\]: /)] });
     expect(api.get('Deployment', 'fn-bad-cpu')).toBeUndefined();
   });
 

@@ -1,5 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import type { ErrorCode } from '../../contracts/index.js';
+import { ApiError } from '../../errors.js';
 
 /** The parts of a Kubernetes `Status` object this backend reads. */
 interface KubeStatus {
@@ -12,19 +13,27 @@ interface KubeStatus {
 
 /**
  * A Kubernetes API failure translated into the control plane's error codes
- * (contracts/errors.ts), with the API server's own message kept for the operator.
+ * (contracts/errors.ts), with the API server's own message kept for the operator. It is an
+ * ApiError, so the HTTP layer answers with the mapped code (422 → 400 VALIDATION_ERROR, …).
  */
-export class KubernetesBackendError extends Error {
+export class KubernetesBackendError extends ApiError {
   override readonly name = 'KubernetesBackendError';
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
-    /** HTTP status the API server answered with; 0 when it could not be reached. */
+    /** HTTP status the API server answered with; 0 when it could not be reached or was not asked. */
     readonly apiStatus: number,
-    readonly details?: { reason?: string; causes?: string[] },
+    details?: KubernetesErrorDetails,
   ) {
-    super(message);
+    super(code, message, details);
   }
+}
+
+export interface KubernetesErrorDetails {
+  /** The Status reason, e.g. Invalid, AlreadyExists. */
+  reason?: string;
+  /** Field-level causes of a 422, "field: message". */
+  causes?: string[];
 }
 
 /** HTTP status of a client-node failure, or undefined when it is not an API answer. */
