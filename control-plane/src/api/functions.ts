@@ -1,0 +1,64 @@
+/** /v1/functions: register, list, inspect, delete, scale. */
+import { Type } from '@sinclair/typebox';
+import { FunctionSpec, FunctionSpecInput, FunctionView, ReplicasRequest, ReplicasResponse } from '../contracts/index.js';
+import type { FunctionRegistry } from '../registry/function-registry.js';
+import { type Api, NameParams, errors, inline } from './types.js';
+
+export function functionRoutes(app: Api, registry: FunctionRegistry): void {
+  const spec = inline(FunctionSpec);
+
+  app.get('/v1/functions', {
+    schema: { tags: ['functions'], summary: 'List registered functions', response: { 200: Type.Array(spec), ...errors(401) } },
+    handler: async () => registry.list(),
+  });
+
+  app.post('/v1/functions', {
+    schema: {
+      tags: ['functions'],
+      summary: 'Register a function',
+      body: inline(FunctionSpecInput),
+      response: { 201: spec, ...errors(400, 401, 409, 413, 415, 503) },
+    },
+    handler: async (request, reply) => {
+      const registered = await registry.register(request.body);
+      return reply.code(201).send(registered);
+    },
+  });
+
+  app.get('/v1/functions/:name', {
+    schema: {
+      tags: ['functions'],
+      summary: 'A function with its live status',
+      params: NameParams,
+      response: { 200: inline(FunctionView), ...errors(400, 401, 404) },
+    },
+    handler: async (request) => registry.view(request.params.name),
+  });
+
+  app.delete('/v1/functions/:name', {
+    schema: {
+      tags: ['functions'],
+      summary: 'Delete a function; its still-queued executions end as FUNCTION_DELETED',
+      params: NameParams,
+      response: { 204: Type.Null(), ...errors(400, 401, 404) },
+    },
+    handler: async (request, reply) => {
+      await registry.remove(request.params.name);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.put('/v1/functions/:name/replicas', {
+    schema: {
+      tags: ['functions'],
+      summary: 'Set the desired replica count',
+      params: NameParams,
+      body: ReplicasRequest,
+      response: { 200: ReplicasResponse, ...errors(400, 401, 404, 413, 415, 503) },
+    },
+    handler: async (request) => {
+      const updated = await registry.setReplicas(request.params.name, request.body.replicas);
+      return { name: updated.name, replicas: updated.replicas };
+    },
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * POST /v1/functions/{name}:invoke (sync) and :enqueue (async). The hot path: the body is
+ * forwarded as received and the success answer is assembled around the runtime's JSON text,
+ * so nothing is parsed or serialized twice.
+ */
+import type { FastifyReply } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { EnqueueResponse, HEADERS, InvocationRequest, InvokeErrorResponse, InvokeResponse } from '../contracts/index.js';
+import { ApiError } from '../errors.js';
+import type { Execution } from '../invocation/executions.js';
+import type { InvocationOptions, Invoker } from '../invocation/invoker.js';
+import { type Api, NameParams, errors, inline } from './types.js';
+
+const MAX_HEADER_VALUE = 256;
+const TIMEOUT_PATTERN = /^[1-9][0-9]{0,8}$/;
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_HEADER_VALUE) {
+    throw new ApiError('VALIDATION_ERROR', `header ${name} must be one value of 1–${MAX_HEADER_VALUE} characters`);
+  }
+  return value;
+}
+
+export function invocationOptions(headers: IncomingHttpHeaders, sync: boolean): InvocationOptions {
+  let timeoutMs: number | undefined;
+  if (sync) {
+    const raw = header(headers, HEADERS.timeoutMs);
+    if (raw !== undefined) {
+      if (!TIMEOUT_PATTERN.test(raw)) throw new ApiError('VALIDATION_ERROR', `header ${HEADERS.timeoutMs} must be a positive integer (ms)`);
+      timeoutMs = Number(raw);
+    }
+  }
+  return { traceId: header(headers, HEADERS.traceId), idempotencyKey: header(headers, HEADERS.idempotencyKey), timeoutMs };
+}
+
+/** The sync answer of an ended execution (also used for a repeated idempotency key). */
+export function sendOutcome(reply: FastifyReply, execution: Execution): void {
+  const outcome = execution.outcome!;
+  reply.header(HEADERS.executionId, execution.id);
+  if (outcome.status === 'success') {
+    void reply
+      .code(200)
+      .type('application/json; charset=utf-8')
+      .send(`{"executionId":"${execution.id}","status":"success","output":${outcome.outputJson}}`);
+    return;
+  }
+  if (outcome.headers) reply.headers(outcome.headers);
+  const error = outcome.error ?? { error: 'FUNCTION_ERROR', message: 'the invocation failed' };
+  void reply
+    .code(outcome.httpStatus)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify({ executionId: execution.id, status: outcome.status, ...error }));
+}
+
+export function invocationRoutes(app: Api, invoker: Invoker): void {
+  const body = inline(InvocationRequest);
+  const invokeError = inline(InvokeErrorResponse);
+
+  app.post('/v1/functions/:name(^[^/:]+)::invoke', {
+    schema: {
+      tags: ['invocations'],
+      summary: 'Invoke a function and wait for its result',
+      description:
+        'Headers: Idempotency-Key (same key within the TTL returns the same execution), X-Trace-Id (forwarded), ' +
+        'X-Timeout-Ms (≤ the function timeout). 429 carries Retry-After and X-Queue-Reject-Reason (depth|est_wait|timeout|rate).',
+      params: NameParams,
+      body,
+      response: {
+        200: InvokeResponse,
+        400: invokeError,
+        429: invokeError,
+        502: invokeError,
+        503: invokeError,
+        504: invokeError,
+        ...errors(401, 404, 413, 415),
+      },
+    },
+    handler: (request, reply) => {
+      const opts = invocationOptions(request.headers, true);
+      invoker.invoke(request.params.name, request.rawBody!, opts, (execution) => sendOutcome(reply as FastifyReply, execution));
+    },
+  });
+
+  app.post('/v1/functions/:name(^[^/:]+)::enqueue', {
+    schema: {
+      tags: ['invocations'],
+      summary: 'Queue an asynchronous invocation',
+      description: 'Headers: Idempotency-Key, X-Trace-Id. Poll GET /v1/executions/{id} for the result.',
+      params: NameParams,
+      body,
+      response: { 202: EnqueueResponse, ...errors(400, 401, 404, 413, 415, 429, 503) },
+    },
+    handler: (request, reply) => {
+      const execution = invoker.enqueue(request.params.name, request.rawBody!, invocationOptions(request.headers, false));
+      void (reply as FastifyReply)
+        .code(202)
+        .header(HEADERS.executionId, execution.id)
+        .type('application/json; charset=utf-8')
+        .send(`{"executionId":"${execution.id}","status":"queued"}`);
+    },
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The API app factory: Fastify 5 with the TypeBox type provider, one JSON body parser that also
+ * keeps the raw text (invocations forward it untouched), the error mapping, optional bearer auth,
+ * the OpenAPI document and the routes of DESIGN.md §3.
+ */
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { bearerAuth } from './api/auth.js';
+import { executionRoutes } from './api/executions.js';
+import { functionRoutes } from './api/functions.js';
+import { invocationRoutes } from './api/invocations.js';
+import { trackRoutesForMethodCheck } from './api/not-found.js';
+import { openapiRoute } from './api/openapi.js';
+import type { Api } from './api/types.js';
+import { errorHandler } from './errors.js';
+import type { Invoker } from './invocation/invoker.js';
+import type { FunctionRegistry } from './registry/function-registry.js';
+
+export interface ApiAppOptions {
+  logger: FastifyServerOptions['loggerInstance'];
+  bodyLimitBytes: number;
+  apiToken: string | undefined;
+  registry: FunctionRegistry;
+  invoker: Invoker;
+  version: string;
+}
+
+export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimitBytes,
+    // Requests are short; the control plane answers on its own timeouts, not the socket's.
+    requestTimeout: 0,
+    keepAliveTimeout: 65_000,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
+
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    parseJson(request, body as string, done);
+  });
+
+  app.setErrorHandler(errorHandler);
+  trackRoutesForMethodCheck(app);
+  if (options.apiToken) bearerAuth(app, options.apiToken);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'nanofaas control plane', version: options.version, description: 'nanofaas v1 API (DESIGN.md §3)' },
+      components: options.apiToken
+        ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
+        : {},
+      security: options.apiToken ? [{ bearer: [] }] : [],
+    },
+  });
+
+  functionRoutes(app, options.registry);
+  invocationRoutes(app, options.invoker);
+  executionRoutes(app, options.invoker);
+  openapiRoute(app);
+  return app;
+}

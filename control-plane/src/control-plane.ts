@@ -1,0 +1,127 @@
+/**
+ * Wires the control plane together: metrics, dispatcher, workload backend, invoker, registry,
+ * the API app and the management server; starts them and shuts them down in order.
+ */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { pino, type Logger } from 'pino';
+import { buildApiApp } from './app.js';
+import type { Api } from './api/types.js';
+import type { Config } from './config.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { Invoker } from './invocation/invoker.js';
+import { createManagementServer } from './management.js';
+import { Metrics } from './metrics.js';
+import { FunctionRegistry } from './registry/function-registry.js';
+import { FileFunctionStore } from './registry/store.js';
+import { createBackend, type RoutedBackend } from './workloads/index.js';
+
+export interface Listening {
+  apiPort: number;
+  managementPort: number;
+  apiUrl: string;
+  managementUrl: string;
+}
+
+export interface ControlPlane {
+  readonly api: Api;
+  readonly invoker: Invoker;
+  readonly registry: FunctionRegistry;
+  readonly backend: RoutedBackend;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  start(): Promise<Listening>;
+  close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+export async function createControlPlane(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<ControlPlane> {
+  const metrics = new Metrics();
+  const dispatcher = new Dispatcher();
+  const callbackBaseUrl =
+    config.publicUrl ?? (config.port !== 0 ? `http://${urlHost(config.host)}:${config.port}` : undefined);
+  const backend = createBackend({
+    kind: config.backend,
+    namespace: config.kubernetesNamespace,
+    rootDir: config.rootDir,
+    stateDir: config.stateDir,
+    logger,
+    ...(callbackBaseUrl ? { callbackBaseUrl: `${callbackBaseUrl}/v1/internal/executions` } : {}),
+  });
+  const invoker = new Invoker({
+    dispatcher,
+    metrics,
+    endpoints: (name) => backend.endpoints(name),
+    replicas: (name) => backend.status(name).readyReplicas,
+    admission: config.admission,
+    retry: config.retry,
+    executionTtlMs: config.executionTtlMs,
+    executionMaxRecords: config.executionMaxRecords,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+  });
+  const unsubscribe = backend.onChange((name) => invoker.endpointsChanged(name));
+  const registry = new FunctionRegistry(new FileFunctionStore(config.stateDir), backend, invoker, config.defaults, logger);
+  const api = await buildApiApp({
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    apiToken: config.apiToken,
+    registry,
+    invoker,
+    version: packageVersion(),
+  });
+
+  let closing = false;
+  let management: Server | undefined;
+  const management_ = createManagementServer({
+    metrics,
+    ready: async () => !closing && management !== undefined && (await backend.healthy()),
+  });
+
+  return {
+    api,
+    invoker,
+    registry,
+    backend,
+    metrics,
+    logger,
+    async start() {
+      const restored = await registry.restore();
+      if (restored > 0) logger.info({ functions: restored }, 'restored registered functions');
+      await api.listen({ host: config.host, port: config.port });
+      const apiPort = (api.server.address() as AddressInfo).port;
+      await new Promise<void>((resolve, reject) => {
+        management_.once('error', reject);
+        management_.listen(config.managementPort, config.host, () => resolve());
+      });
+      management = management_;
+      const managementPort = (management_.address() as AddressInfo).port;
+      const host = urlHost(config.host);
+      return { apiPort, managementPort, apiUrl: `http://${host}:${apiPort}`, managementUrl: `http://${host}:${managementPort}` };
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      // Stop accepting first; fastify's close waits for in-flight requests, so drain the queues
+      // (bounded by the grace period) alongside it.
+      const apiClosed = api.close();
+      await invoker.shutdown(config.shutdownGraceMs);
+      await apiClosed;
+      unsubscribe();
+      await backend.close();
+      await dispatcher.close();
+      await new Promise<void>((resolve) => (management ? management_.close(() => resolve()) : resolve()));
+      management_.closeAllConnections();
+    },
+  };
+}

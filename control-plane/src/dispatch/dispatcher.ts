@@ -1,0 +1,173 @@
+/**
+ * Sends one attempt to a runtime's `POST /invoke`. One undici Pool per runtime origin keeps
+ * connections alive; the low-level dispatch API is used so the hot path allocates no streams
+ * or promises. The request body is forwarded as received (it was validated, never re-serialized).
+ */
+import { Pool } from 'undici';
+import type { Dispatcher as UndiciDispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { HEADERS } from '../contracts/index.js';
+
+export type AttemptResult =
+  | { kind: 'ok'; status: number; body: string; json: boolean; coldStart: boolean }
+  /** The runtime answered 4xx: the function rejected its input. */
+  | { kind: 'rejected'; status: number; body: string }
+  /** The runtime answered 5xx (or something that is not HTTP success). */
+  | { kind: 'failed'; status: number; body: string }
+  | { kind: 'connection'; message: string }
+  | { kind: 'timeout' };
+
+export interface AttemptRequest {
+  body: string;
+  executionId: string;
+  traceId: string | undefined;
+  idempotencyKey: string | undefined;
+  attempt: number;
+  timeoutMs: number;
+}
+
+export interface AttemptHandle {
+  /** Abandon the attempt (shutdown): the callback is invoked with `connection`. */
+  abort(reason: string): void;
+}
+
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+interface Target {
+  pool: Pool;
+  path: string;
+}
+
+class TimeoutSignal extends Error {
+  override name = 'AttemptTimeout';
+}
+
+class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle {
+  private controller: UndiciDispatcher.DispatchController | undefined;
+  private status = 0;
+  private json = false;
+  private coldStart = false;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+  private pendingAbort: Error | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    timeoutMs: number,
+    private readonly done: (result: AttemptResult) => void,
+  ) {
+    this.timer = setTimeout(() => this.expire(), timeoutMs);
+  }
+
+  private expire(): void {
+    this.cancel(new TimeoutSignal('attempt timed out'));
+    this.settle({ kind: 'timeout' });
+  }
+
+  abort(reason: string): void {
+    this.cancel(new Error(reason));
+    this.settle({ kind: 'connection', message: reason });
+  }
+
+  private cancel(err: Error): void {
+    if (this.controller) this.controller.abort(err);
+    else this.pendingAbort = err;
+  }
+
+  private settle(result: AttemptResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.chunks = [];
+    this.done(result);
+  }
+
+  onRequestStart(controller: UndiciDispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  }
+
+  onResponseStart(_c: UndiciDispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    const type = headers['content-type'];
+    this.json = typeof type === 'string' && type.includes('json');
+    this.coldStart = headers[HEADERS.coldStart] === 'true';
+  }
+
+  onResponseData(controller: UndiciDispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > MAX_RESPONSE_BYTES) {
+      controller.abort(new Error('runtime response too large'));
+      this.settle({ kind: 'failed', status: 502, body: '' });
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    const chunks = this.chunks;
+    const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    const status = this.status;
+    if (status >= 200 && status < 300) this.settle({ kind: 'ok', status, body, json: this.json, coldStart: this.coldStart });
+    else if (status >= 400 && status < 500) this.settle({ kind: 'rejected', status, body });
+    else this.settle({ kind: 'failed', status, body });
+  }
+
+  onResponseError(_c: UndiciDispatcher.DispatchController, error: Error): void {
+    if (this.settled) return;
+    const code = (error as { code?: string }).code;
+    if (error instanceof TimeoutSignal || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      this.settle({ kind: 'timeout' });
+    } else {
+      this.settle({ kind: 'connection', message: `${code ?? error.name}: ${error.message}` });
+    }
+  }
+}
+
+export class Dispatcher {
+  private readonly targets = new Map<string, Target>();
+
+  private target(endpointUrl: string): Target {
+    let target = this.targets.get(endpointUrl);
+    if (!target) {
+      const url = new URL(endpointUrl);
+      const base = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+      target = {
+        pool: new Pool(url.origin, { keepAliveTimeout: 30_000, pipelining: 1, connect: { noDelay: true } }),
+        path: `${base}/invoke`,
+      };
+      this.targets.set(endpointUrl, target);
+    }
+    return target;
+  }
+
+  send(endpointUrl: string, request: AttemptRequest, done: (result: AttemptResult) => void): AttemptHandle {
+    const target = this.target(endpointUrl);
+    const handler = new AttemptHandler(request.timeoutMs, done);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      [HEADERS.executionId]: request.executionId,
+      [HEADERS.dispatchAttempt]: String(request.attempt),
+    };
+    if (request.traceId !== undefined) headers[HEADERS.traceId] = request.traceId;
+    if (request.idempotencyKey !== undefined) headers[HEADERS.idempotencyKey] = request.idempotencyKey;
+    target.pool.dispatch({ method: 'POST', path: target.path, headers, body: request.body }, handler);
+    return handler;
+  }
+
+  /** Drop the pool of an endpoint that went away. */
+  async forget(endpointUrl: string): Promise<void> {
+    const target = this.targets.get(endpointUrl);
+    if (!target) return;
+    this.targets.delete(endpointUrl);
+    await target.pool.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.targets.values()].map((t) => t.pool.destroy().catch(() => undefined));
+    this.targets.clear();
+    await Promise.all(pools);
+  }
+}

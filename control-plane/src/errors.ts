@@ -1,0 +1,78 @@
+/**
+ * The one place HTTP errors are shaped. Handlers throw `ApiError(code, message)`; the status comes
+ * from the ERROR_CODES table, and every framework error (validation, JSON, content type, size,
+ * unknown route) is mapped to `{error, message, details?}` with a stable code instead of a 500.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from './contracts/index.js';
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.status = ERROR_CODES[code];
+  }
+}
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+  return details === undefined ? { error: code, message } : { error: code, message, details };
+}
+
+/** Fastify's own error codes → ours. Anything 4xx we do not know keeps its status with a generic code. */
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_ERROR',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'VALIDATION_ERROR',
+  401: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+}
+
+export function mapError(err: FastifyError | ApiError | Error): MappedError {
+  if (err instanceof ApiError) {
+    return { status: err.status, body: errorBody(err.code, err.message, err.details), headers: err.headers };
+  }
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    const details = fe.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'invalid' }));
+    const where = fe.validationContext ?? 'request';
+    return { status: 400, body: errorBody('VALIDATION_ERROR', `invalid ${where}: ${fe.message}`, details) };
+  }
+  const known = fe.code ? FRAMEWORK_CODES[fe.code] : undefined;
+  if (known) return { status: ERROR_CODES[known], body: errorBody(known, fe.message) };
+  // JSON.parse / secure-json-parse failures (including __proto__ keys) surface as SyntaxError.
+  if (err instanceof SyntaxError) return { status: 400, body: errorBody('INVALID_JSON', `body is not valid JSON: ${err.message}`) };
+  const status = fe.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, body: errorBody(STATUS_CODES[status] ?? 'VALIDATION_ERROR', fe.message) };
+  }
+  return { status: 500, body: errorBody('INTERNAL_ERROR', 'internal error') };
+}
+
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const mapped = mapError(err);
+  if (mapped.status >= 500 && !(err instanceof ApiError)) request.log.error({ err }, 'unhandled error');
+  if (mapped.headers) void reply.headers(mapped.headers);
+  void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.body);
+}

@@ -1,0 +1,145 @@
+/**
+ * Execution records. A record is kept for a TTL counted from when it *finished* (the original
+ * counted from creation), and the number of records is capped: past the cap the oldest finished
+ * ones go first. Outputs are kept as the runtime's JSON text and parsed only when someone reads them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ExecutionState, ExecutionStatus } from '../contracts/index.js';
+
+export interface ExecutionErrorInfo {
+  error: string;
+  message: string;
+  details?: unknown;
+}
+
+export type TerminalStatus = 'success' | 'error' | 'timeout';
+
+export interface Outcome {
+  status: TerminalStatus;
+  /** HTTP status a sync caller gets: 200, the function's 4xx, 502, 504, 429. */
+  httpStatus: number;
+  /** The function's output as JSON text (success only). */
+  outputJson?: string;
+  error?: ExecutionErrorInfo;
+  headers?: Record<string, string>;
+}
+
+export interface Execution {
+  readonly id: string;
+  readonly functionName: string;
+  readonly createdAt: number;
+  status: ExecutionState;
+  attempts: number;
+  startedAt: number;
+  finishedAt: number;
+  outcome: Outcome | undefined;
+  /** The attempt whose result ended the execution (0 when it ended without one, e.g. deleted). */
+  completedAttempt: number;
+  listeners: ((execution: Execution) => void)[] | undefined;
+}
+
+export interface ExecutionStoreOptions {
+  ttlMs: number;
+  maxRecords: number;
+  now?: () => number;
+}
+
+export class ExecutionStore {
+  private readonly records = new Map<string, Execution>();
+  /** Finished ids in finish order: the TTL sweep and the cap both evict from the front. */
+  private readonly finished = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: ExecutionStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.sweeper = setInterval(() => this.sweep(), Math.min(options.ttlMs, 10_000));
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  create(functionName: string): Execution {
+    const execution: Execution = {
+      id: randomUUID(),
+      functionName,
+      createdAt: this.now(),
+      status: 'queued',
+      attempts: 0,
+      startedAt: 0,
+      finishedAt: 0,
+      outcome: undefined,
+      completedAttempt: 0,
+      listeners: undefined,
+    };
+    this.records.set(execution.id, execution);
+    return execution;
+  }
+
+  get(id: string): Execution | undefined {
+    return this.records.get(id);
+  }
+
+  /** The one terminal transition. Returns false when the execution had already ended. */
+  finish(execution: Execution, outcome: Outcome, attempt: number): boolean {
+    if (execution.outcome) return false;
+    execution.outcome = outcome;
+    execution.status = outcome.status;
+    execution.completedAttempt = attempt;
+    execution.finishedAt = this.now();
+    this.finished.set(execution.id, execution.finishedAt);
+    if (this.finished.size > this.options.maxRecords) this.evictOldest(this.finished.size - this.options.maxRecords);
+    const listeners = execution.listeners;
+    if (listeners) {
+      execution.listeners = undefined;
+      for (const listener of listeners) listener(execution);
+    }
+    return true;
+  }
+
+  /** Calls `listener` once the execution has ended (at once if it already has). */
+  whenDone(execution: Execution, listener: (execution: Execution) => void): void {
+    if (execution.outcome) listener(execution);
+    else (execution.listeners ??= []).push(listener);
+  }
+
+  sweep(): void {
+    const cutoff = this.now() - this.options.ttlMs;
+    for (const [id, finishedAt] of this.finished) {
+      if (finishedAt > cutoff) break;
+      this.finished.delete(id);
+      this.records.delete(id);
+    }
+  }
+
+  private evictOldest(count: number): void {
+    for (const id of this.finished.keys()) {
+      if (count-- <= 0) break;
+      this.finished.delete(id);
+      this.records.delete(id);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+}
+
+const iso = (ms: number): string | null => (ms ? new Date(ms).toISOString() : null);
+
+export function toExecutionStatus(e: Execution): ExecutionStatus {
+  const status: ExecutionStatus = {
+    executionId: e.id,
+    functionName: e.functionName,
+    status: e.status,
+    attempts: e.attempts,
+    createdAt: new Date(e.createdAt).toISOString(),
+    startedAt: iso(e.startedAt),
+    finishedAt: iso(e.finishedAt),
+    error: e.outcome?.error ?? null,
+  };
+  if (e.outcome?.outputJson !== undefined) status.output = JSON.parse(e.outcome.outputJson) as unknown;
+  return status;
+}

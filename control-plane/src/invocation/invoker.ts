@@ -1,0 +1,235 @@
+/**
+ * The invocation service: admits sync and async calls into the per-function queues, tracks
+ * executions, applies idempotency keys, accepts runtime completions and drains on shutdown.
+ * HTTP handlers call it; it knows nothing about Fastify.
+ */
+import type { FunctionSpec, QueueRejectReason } from '../contracts/index.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import { ApiError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { Endpoint } from '../workloads/backend.js';
+import { admissionReason } from './admission.js';
+import { ExecutionStore, type Execution, type ExecutionErrorInfo, type Outcome } from './executions.js';
+import { FunctionQueue, type Job, type QueueContext } from './function-queue.js';
+import { IdempotencyIndex } from './idempotency.js';
+import { errorOutcome } from './outcomes.js';
+
+export interface InvokerOptions {
+  dispatcher: Dispatcher;
+  metrics: Metrics;
+  endpoints(name: string): Endpoint[];
+  replicas(name: string): number;
+  admission: { enabled: boolean; maxEstimatedWaitMs: number; maxQueueWaitMs: number; retryAfterSeconds: number };
+  retry: { baseDelayMs: number; maxDelayMs: number };
+  executionTtlMs: number;
+  executionMaxRecords: number;
+  idempotencyTtlMs: number;
+  now?: () => number;
+}
+
+export interface InvocationOptions {
+  traceId: string | undefined;
+  idempotencyKey: string | undefined;
+  /** Sync only: the caller's X-Timeout-Ms, already validated; capped by the spec's timeout. */
+  timeoutMs: number | undefined;
+}
+
+export interface CompletionInput {
+  attempt?: number | undefined;
+  status: 'success' | 'error';
+  output?: unknown;
+  error?: ExecutionErrorInfo | undefined;
+}
+
+export class Invoker {
+  readonly executions: ExecutionStore;
+  private readonly idempotency: IdempotencyIndex;
+  private readonly queues = new Map<string, FunctionQueue>();
+  private readonly ctx: QueueContext;
+  private readonly now: () => number;
+  private shuttingDown = false;
+
+  constructor(private readonly options: InvokerOptions) {
+    this.now = options.now ?? Date.now;
+    this.executions = new ExecutionStore({ ttlMs: options.executionTtlMs, maxRecords: options.executionMaxRecords, now: this.now });
+    this.idempotency = new IdempotencyIndex(options.idempotencyTtlMs, options.executionMaxRecords, this.now);
+    this.ctx = {
+      dispatcher: options.dispatcher,
+      endpoints: options.endpoints,
+      settle: (job, outcome, attempt) => this.settle(job.execution, job.acceptedAt, outcome, attempt),
+      retry: options.retry,
+      maxQueueWaitMs: options.admission.maxQueueWaitMs,
+      retryAfterSeconds: options.admission.retryAfterSeconds,
+      now: this.now,
+    };
+    options.metrics.setGaugeSource({
+      forEachFunction: (visit) => {
+        for (const [name, q] of this.queues) visit(name, q.queued, q.inFlight, this.options.replicas(name));
+      },
+    });
+  }
+
+  /** Register or update a function's queue (spec changes apply to the next dispatch). */
+  upsertFunction(spec: FunctionSpec): void {
+    const queue = this.queues.get(spec.name);
+    if (queue) {
+      queue.spec = spec;
+      queue.pump();
+    } else {
+      this.queues.set(spec.name, new FunctionQueue(spec, this.options.metrics.forFunction(spec.name), this.ctx));
+    }
+  }
+
+  /** A function was deleted: its still-queued executions end as FUNCTION_DELETED. */
+  removeFunction(name: string): void {
+    const queue = this.queues.get(name);
+    if (!queue) return;
+    this.queues.delete(name);
+    this.idempotency.forgetFunction(name);
+    queue.endWaiting(errorOutcome('FUNCTION_DELETED', 502, `function "${name}" was deleted before the invocation ran`));
+  }
+
+  /** The backend's endpoint set changed: queued work may be able to start now. */
+  endpointsChanged(name: string): void {
+    this.queues.get(name)?.pump();
+  }
+
+  private settle(execution: Execution, acceptedAt: number, outcome: Outcome, attempt: number): boolean {
+    if (!this.executions.finish(execution, outcome, attempt)) return false;
+    const m = this.options.metrics.forFunction(execution.functionName);
+    if (outcome.status === 'success') m.success.inc();
+    else if (outcome.status === 'timeout') m.timeout.inc();
+    else m.error.inc();
+    m.e2eLatency.observe((this.now() - acceptedAt) / 1000);
+    return true;
+  }
+
+  private queueFor(name: string): FunctionQueue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);
+    if (this.shuttingDown) throw new ApiError('SHUTTING_DOWN', 'the control plane is shutting down');
+    return queue;
+  }
+
+  private reject(queue: FunctionQueue, reason: QueueRejectReason): never {
+    queue.metrics.queueRejected.inc();
+    const message =
+      reason === 'depth'
+        ? `queue of "${queue.spec.name}" is full (${queue.spec.queueSize})`
+        : `estimated wait for "${queue.spec.name}" exceeds the limit`;
+    throw new ApiError('QUEUE_FULL', message, { reason }, {
+      'retry-after': String(this.options.admission.retryAfterSeconds),
+      'x-queue-reject-reason': reason,
+    });
+  }
+
+  /**
+   * Sync invocation. Returns the execution; `done` is called once it has ended. A duplicate
+   * idempotency key joins the earlier execution instead of running again.
+   */
+  invoke(name: string, body: string, opts: InvocationOptions, done: (execution: Execution) => void): Execution {
+    const queue = this.queueFor(name);
+    if (opts.idempotencyKey !== undefined) {
+      const existing = this.idempotency.find(name, opts.idempotencyKey);
+      if (existing) {
+        this.executions.whenDone(existing, done);
+        return existing;
+      }
+    }
+    const reason = admissionReason(
+      { queued: queue.queued, inFlight: queue.inFlight, concurrency: queue.spec.concurrency, queueSize: queue.spec.queueSize, serviceTime: queue.serviceTime },
+      this.options.admission,
+      true,
+    );
+    if (reason) this.reject(queue, reason);
+    const execution = this.executions.create(name);
+    if (opts.idempotencyKey !== undefined) this.idempotency.remember(name, opts.idempotencyKey, execution);
+    execution.listeners = [done];
+    queue.metrics.enqueue.inc();
+    const now = this.now();
+    const timeoutMs = opts.timeoutMs === undefined ? queue.spec.timeoutMs : Math.min(opts.timeoutMs, queue.spec.timeoutMs);
+    queue.submit(newJob(execution, body, opts, true, now + timeoutMs, now));
+    return execution;
+  }
+
+  /** Async invocation: returns the queued execution (or the earlier one for a repeated key). */
+  enqueue(name: string, body: string, opts: InvocationOptions): Execution {
+    const queue = this.queueFor(name);
+    if (opts.idempotencyKey !== undefined) {
+      const existing = this.idempotency.find(name, opts.idempotencyKey);
+      if (existing) return existing;
+    }
+    const reason = admissionReason(
+      { queued: queue.queued, inFlight: queue.inFlight, concurrency: queue.spec.concurrency, queueSize: queue.spec.queueSize, serviceTime: queue.serviceTime },
+      this.options.admission,
+      false,
+    );
+    if (reason) this.reject(queue, reason);
+    const execution = this.executions.create(name);
+    if (opts.idempotencyKey !== undefined) this.idempotency.remember(name, opts.idempotencyKey, execution);
+    queue.metrics.enqueue.inc();
+    const now = this.now();
+    queue.submit(newJob(execution, body, opts, false, 0, now));
+    return execution;
+  }
+
+  /**
+   * Runtime callback. Idempotent per attempt: repeating the completion that ended the execution
+   * changes nothing ('unchanged'); a different result for an ended execution is a conflict.
+   */
+  complete(id: string, input: CompletionInput): 'completed' | 'unchanged' {
+    const execution = this.executions.get(id);
+    if (!execution) throw new ApiError('EXECUTION_NOT_FOUND', `execution "${id}" not found`);
+    const attempt = input.attempt ?? Math.max(1, execution.attempts);
+    if (execution.outcome) {
+      if (execution.completedAttempt === attempt && execution.outcome.status === input.status) return 'unchanged';
+      throw new ApiError('ALREADY_COMPLETED', `execution "${id}" already ended as ${execution.status} (attempt ${execution.completedAttempt})`, {
+        status: execution.status,
+        attempt: execution.completedAttempt,
+      });
+    }
+    if (input.attempt !== undefined && input.attempt > execution.attempts) {
+      throw new ApiError('VALIDATION_ERROR', `attempt ${input.attempt} has not been dispatched (attempts so far: ${execution.attempts})`);
+    }
+    const outcome: Outcome =
+      input.status === 'success'
+        ? { status: 'success', httpStatus: 200, outputJson: JSON.stringify(input.output ?? null) }
+        : { status: 'error', httpStatus: 502, error: input.error ?? { error: 'FUNCTION_ERROR', message: 'the runtime reported a failure' } };
+    this.settle(execution, execution.createdAt, outcome, attempt);
+    return 'completed';
+  }
+
+  /**
+   * Graceful shutdown: refuse new work, end queued work as SHUTTING_DOWN, give running attempts
+   * `graceMs` to finish, then end them as SHUTTING_DOWN and cut their requests.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.shuttingDown = true;
+    const stopped = errorOutcome('SHUTTING_DOWN', 503, 'the control plane shut down before the invocation finished');
+    const queues = [...this.queues.values()];
+    for (const q of queues) q.close(stopped);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(queues.map((q) => q.idle())), grace]);
+    clearTimeout(timer);
+    for (const q of queues) q.abortRunning(stopped);
+    this.executions.close();
+    this.idempotency.close();
+  }
+}
+
+function newJob(execution: Execution, body: string, opts: InvocationOptions, sync: boolean, deadline: number, now: number): Job {
+  return {
+    execution,
+    body,
+    traceId: opts.traceId,
+    idempotencyKey: opts.idempotencyKey,
+    sync,
+    deadline,
+    acceptedAt: now,
+    queueTimer: undefined,
+    inQueue: false,
+    handle: undefined,
+    attemptStartedAt: 0,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Registered functions: the in-memory map, its persistence, and keeping the workload backend and
+ * the invocation queues in step with it. Registration order: validate → provision → persist →
+ * open the queue; a failed step leaves nothing half-registered.
+ */
+import type { FunctionSpec, FunctionSpecInput, FunctionView } from '../contracts/index.js';
+import { ApiError } from '../errors.js';
+import type { Invoker } from '../invocation/invoker.js';
+import type { BackendLogger } from '../workloads/backend.js';
+import type { RoutedBackend } from '../workloads/index.js';
+import { resolveSpec, type SpecDefaults } from './resolve-spec.js';
+import type { FunctionStore } from './store.js';
+
+function backendError(err: unknown, action: string): ApiError {
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  const message = `${action}: ${e.message ?? String(err)}`;
+  if (e.statusCode === 400 || e.code === 'VALIDATION_ERROR') return new ApiError('VALIDATION_ERROR', message);
+  return new ApiError('BACKEND_UNAVAILABLE', message);
+}
+
+export class FunctionRegistry {
+  private readonly specs = new Map<string, FunctionSpec>();
+
+  constructor(
+    private readonly store: FunctionStore,
+    private readonly backend: RoutedBackend,
+    private readonly invoker: Invoker,
+    private readonly defaults: SpecDefaults,
+    private readonly logger: BackendLogger,
+  ) {}
+
+  /** Load the stored functions and provision them again (start-up). Failures are logged, not fatal. */
+  async restore(): Promise<number> {
+    const stored = await this.store.load();
+    for (const spec of stored) {
+      this.specs.set(spec.name, spec);
+      this.invoker.upsertFunction(spec);
+    }
+    await Promise.all(
+      stored.map((spec) =>
+        this.backend.provision(spec).catch((err: unknown) => {
+          this.logger.error({ err, function: spec.name }, 'could not re-provision a stored function');
+        }),
+      ),
+    );
+    return stored.length;
+  }
+
+  list(): FunctionSpec[] {
+    return [...this.specs.values()];
+  }
+
+  get(name: string): FunctionSpec | undefined {
+    return this.specs.get(name);
+  }
+
+  view(name: string): FunctionView {
+    const spec = this.require(name);
+    return { ...spec, status: this.backend.status(name) };
+  }
+
+  private require(name: string): FunctionSpec {
+    const spec = this.specs.get(name);
+    if (!spec) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);
+    return spec;
+  }
+
+  async register(input: FunctionSpecInput): Promise<FunctionSpec> {
+    if (this.specs.has(input.name)) throw new ApiError('FUNCTION_EXISTS', `function "${input.name}" already exists`);
+    const spec = resolveSpec(input, this.defaults);
+    const target = this.backend.backendFor(spec);
+    if (!(await target.healthy().catch(() => false))) {
+      throw new ApiError('BACKEND_UNAVAILABLE', `the ${target.name} backend is not available`);
+    }
+    // Claim the name before awaiting, so two concurrent registrations cannot both pass.
+    this.specs.set(spec.name, spec);
+    try {
+      await this.backend.provision(spec);
+    } catch (err) {
+      this.specs.delete(spec.name);
+      throw backendError(err, `could not provision "${spec.name}"`);
+    }
+    try {
+      await this.persist();
+    } catch (err) {
+      this.specs.delete(spec.name);
+      await this.backend.deprovision(spec.name).catch(() => undefined);
+      throw new ApiError('BACKEND_UNAVAILABLE', `could not save the function list: ${(err as Error).message}`);
+    }
+    this.invoker.upsertFunction(spec);
+    return spec;
+  }
+
+  async remove(name: string): Promise<void> {
+    this.require(name);
+    this.specs.delete(name);
+    this.invoker.removeFunction(name);
+    await this.persist();
+    await this.backend.deprovision(name).catch((err: unknown) => {
+      this.logger.error({ err, function: name }, 'could not deprovision a deleted function');
+    });
+  }
+
+  async setReplicas(name: string, replicas: number): Promise<FunctionSpec> {
+    const spec = this.require(name);
+    try {
+      await this.backend.scale(name, replicas);
+    } catch (err) {
+      throw backendError(err, `could not scale "${name}"`);
+    }
+    const updated = { ...spec, replicas };
+    this.specs.set(name, updated);
+    this.invoker.upsertFunction(updated);
+    await this.persist();
+    return updated;
+  }
+
+  private persist(): Promise<void> {
+    return this.store.save(this.list());
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Process-group signalling. Every replica is spawned with `detached: true`, so it leads its own
+ * group and a runtime's own children (the watchdog's bash, jq, …) share its pgid: signalling the
+ * group stops them all, leaving no orphans behind.
+ */
+import type { ChildProcess } from 'node:child_process';
+
+/** Send `signal` to the whole group led by `pid`; false when nothing of it is left. */
+export function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/** Resolves once `child` has exited (immediately if it already has). Never rejects. */
+export function childExited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    // A failed spawn emits 'error' and may never emit 'exit'.
+    child.once('error', () => {
+      if (child.pid === undefined) resolve();
+    });
+  });
+}
+
+/**
+ * SIGTERM the group, SIGKILL it after `graceMs`, resolve when the leader has exited.
+ * Members that outlive the leader (they ignored SIGTERM) get SIGKILL right away: the runtime
+ * has finished its own shutdown by then, so anything left is a straggler.
+ */
+export async function terminateGroup(child: ChildProcess, graceMs: number): Promise<void> {
+  const pid = child.pid;
+  const exited = childExited(child);
+  if (pid === undefined) return exited;
+  signalGroup(pid, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'grace-over'>((resolve) => {
+    timer = setTimeout(() => resolve('grace-over'), graceMs);
+  });
+  const first = await Promise.race([exited.then(() => 'exited' as const), graceOver]);
+  clearTimeout(timer);
+  signalGroup(pid, 'SIGKILL');
+  if (first === 'grace-over') await exited;
+}

@@ -1,0 +1,185 @@
+/**
+ * Supervises one replica of a function: spawn on a free port, wait for /health, watch for exit,
+ * restart with exponential back-off (reset once a run stayed up for `stableMs`), stop on request.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { BackendLogger } from '../backend.js';
+import { freePort } from './free-port.js';
+import { abortableDelay, waitForHealth } from './health-probe.js';
+import type { ResolvedLaunch } from './launch.js';
+import { openLogForAppend, readLogTail } from './log-file.js';
+import { childExited, terminateGroup } from './process-group.js';
+
+export interface RestartPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** A run that stayed ready this long resets the back-off to initialDelayMs. */
+  stableMs: number;
+}
+
+export interface ReplicaOptions {
+  functionName: string;
+  index: number;
+  /** Builds the launch for a given port (the port changes on every restart). */
+  launchFor(port: number): ResolvedLaunch;
+  logFile: string;
+  startupTimeoutMs: number;
+  stopGraceMs: number;
+  restart: RestartPolicy;
+  logger: BackendLogger;
+  /** Readiness, port or failure changed. */
+  onChange(): void;
+  /** Bookkeeping for orphan reaping (pid-registry.ts). */
+  onSpawn(pid: number): void;
+  onExit(pid: number): void;
+}
+
+export interface Replica {
+  readonly index: number;
+  /** Base URL while a process is running, undefined between runs. */
+  readonly url: string | undefined;
+  readonly ready: boolean;
+  readonly pid: number | undefined;
+  /** Why the last start attempt failed (with the log tail); cleared once a run becomes ready. */
+  readonly lastFailure: string | undefined;
+  /** Stop supervising and terminate the process group; resolves when it has exited. */
+  stop(): Promise<void>;
+}
+
+type RunOutcome = { kind: 'stopped' } | { kind: 'crashed'; readyForMs: number; exit: string } | { kind: 'failed'; reason: string };
+
+export function startReplica(options: ReplicaOptions): Replica {
+  const { functionName, index, logger } = options;
+  const stopController = new AbortController();
+  let child: ChildProcess | undefined;
+  let url: string | undefined;
+  let ready = false;
+  let lastFailure: string | undefined;
+
+  function update(next: { url?: string | undefined; ready: boolean }): void {
+    const changed = next.url !== url || next.ready !== ready;
+    url = next.url;
+    ready = next.ready;
+    if (changed) options.onChange();
+  }
+
+  async function runOnce(): Promise<RunOutcome> {
+    const port = await freePort();
+    if (stopController.signal.aborted) return { kind: 'stopped' };
+    const launch = options.launchFor(port);
+    const log = await openLogForAppend(options.logFile);
+    let proc: ChildProcess;
+    try {
+      proc = spawn(launch.command, launch.args, {
+        cwd: launch.cwd,
+        env: launch.env,
+        detached: false,
+        stdio: ['ignore', log.fd, log.fd],
+      });
+      await log.write(
+        `--- ${new Date().toISOString()} replica ${index} pid ${proc.pid ?? '-'} port ${port}: ${[launch.command, ...launch.args].join(' ')}\n`,
+      );
+    } finally {
+      // The child holds its own copy of the descriptor.
+      await log.close();
+    }
+    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+    if (proc.pid === undefined) {
+      return { kind: 'failed', reason: `could not start ${launch.command}: ${(await spawnError).message}` };
+    }
+    const pid = proc.pid;
+    child = proc;
+    options.onSpawn(pid);
+    const exited = childExited(proc).then(() => {
+      options.onExit(pid);
+      return describeExit(proc);
+    });
+    try {
+      update({ url: `http://127.0.0.1:${port}`, ready: false });
+      const healthAbort = new AbortController();
+      const startup = AbortSignal.any([healthAbort.signal, stopController.signal, AbortSignal.timeout(options.startupTimeoutMs)]);
+      const first = await Promise.race([
+        waitForHealth(`http://127.0.0.1:${port}`, { signal: startup }).then(
+          () => ({ kind: 'healthy' as const }),
+          () => ({ kind: 'gave-up' as const }),
+        ),
+        exited.then((exit) => ({ kind: 'exited' as const, exit })),
+      ]);
+      healthAbort.abort();
+      if (stopController.signal.aborted) return { kind: 'stopped' };
+      if (first.kind === 'exited') return { kind: 'failed', reason: `exited (${first.exit}) before /health answered 200` };
+      if (first.kind === 'gave-up') {
+        await terminateGroup(proc, options.stopGraceMs);
+        return { kind: 'failed', reason: `/health did not answer 200 within ${options.startupTimeoutMs} ms` };
+      }
+      lastFailure = undefined;
+      const readyAt = Date.now();
+      update({ url: `http://127.0.0.1:${port}`, ready: true });
+      logger.info({ function: functionName, replica: index, pid, port }, 'replica ready');
+      const exit = await exited;
+      if (stopController.signal.aborted) return { kind: 'stopped' };
+      return { kind: 'crashed', readyForMs: Date.now() - readyAt, exit };
+    } finally {
+      // stop() may have landed while this run was still spawning: never leave the group behind.
+      if (stopController.signal.aborted) await terminateGroup(proc, options.stopGraceMs);
+      child = undefined;
+      update({ url: undefined, ready: false });
+    }
+  }
+
+  async function supervise(): Promise<void> {
+    let delay = options.restart.initialDelayMs;
+    while (!stopController.signal.aborted) {
+      let outcome: RunOutcome;
+      try {
+        outcome = await runOnce();
+      } catch (err) {
+        outcome = { kind: 'failed', reason: (err as Error).message };
+      }
+      if (outcome.kind === 'stopped' || stopController.signal.aborted) return;
+      if (outcome.kind === 'crashed') {
+        if (outcome.readyForMs >= options.restart.stableMs) delay = options.restart.initialDelayMs;
+        logger.warn({ function: functionName, replica: index, exit: outcome.exit, restartInMs: delay }, 'replica crashed; restarting');
+      } else {
+        const tail = await readLogTail(options.logFile);
+        lastFailure = `replica ${index} ${outcome.reason}` + (tail ? `; log tail:\n${tail}` : '');
+        logger.warn({ function: functionName, replica: index, reason: outcome.reason, restartInMs: delay }, 'replica failed to start');
+        options.onChange();
+      }
+      try {
+        await abortableDelay(delay, stopController.signal);
+      } catch {
+        return;
+      }
+      delay = Math.min(delay * 2, options.restart.maxDelayMs);
+    }
+  }
+
+  const supervising = supervise();
+
+  return {
+    index,
+    get url() {
+      return url;
+    },
+    get ready() {
+      return ready;
+    },
+    get pid() {
+      return child?.pid;
+    },
+    get lastFailure() {
+      return lastFailure;
+    },
+    async stop() {
+      stopController.abort();
+      const running = child;
+      if (running) await terminateGroup(running, options.stopGraceMs);
+      await supervising;
+    },
+  };
+}
+
+function describeExit(proc: ChildProcess): string {
+  return proc.signalCode ? `signal ${proc.signalCode}` : `code ${proc.exitCode}`;
+}
