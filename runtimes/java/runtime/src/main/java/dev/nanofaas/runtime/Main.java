@@ -66,10 +66,12 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // Let running invocations finish (bounded by their own timeout), then close the port.
             invoke.drain(Math.min(config.timeoutMs(), 25_000));
-            server.stop(0);
+            // stop() closes the port at once but then waits up to a second for the JDK's selector
+            // loop; nothing is in flight any more, so let the JVM exit without waiting for it.
+            Thread stopper = new Thread(() -> server.stop(0), "nanofaas-stop");
+            stopper.setDaemon(true);
+            stopper.start();
             if (callbacks != null) callbacks.drain(2_000);
-            workers.shutdownNow();
-            timers.shutdownNow();
         }, "nanofaas-shutdown"));
 
         System.out.println("nanofaas java runtime: " + config.functionName() + " (" + config.handler() + ") listening on http://"

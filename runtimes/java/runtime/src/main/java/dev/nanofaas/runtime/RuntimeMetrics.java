@@ -74,7 +74,7 @@ final class RuntimeMetrics {
         long cumulative = 0;
         for (int i = 0; i <= BUCKETS.length; i++) {
             cumulative += bucketCounts[i].sum();
-            String le = i < BUCKETS.length ? Double.toString(BUCKETS[i]) : "+Inf";
+            String le = i < BUCKETS.length ? java.math.BigDecimal.valueOf(BUCKETS[i]).stripTrailingZeros().toPlainString() : "+Inf";
             out.append("runtime_invocation_duration_seconds_bucket{").append(fn).append(",le=\"").append(le)
                 .append("\"} ").append(cumulative).append('\n');
         }
