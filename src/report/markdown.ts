@@ -1,0 +1,30 @@
+import type { Report } from './model.js';
+import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows } from './tables.js';
+
+function mdTable(header: string[], rows: string[][]): string[] {
+  const escape = (text: string) => text.replace(/\|/g, '\\|');
+  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.map(escape).join(' | ')} |`)];
+}
+
+export function renderMarkdown(report: Report): string {
+  const lines = [
+    '# nanofaas load-test report',
+    '',
+    `Results: \`${report.resultsDir}\`${report.baselineDir ? ` — compared with baseline \`${report.baselineDir}\` (Δ = this run − baseline)` : ''}  `,
+    `Generated: ${report.generatedAt}`,
+    '',
+    '## Per function',
+    '',
+    ...mdTable(FUNCTION_HEADER, functionRows(report)),
+    '',
+    ...highlightLines(report).map((l) => `- ${l}`),
+    '',
+    '## Per runtime',
+    '',
+    ...mdTable(RUNTIME_HEADER, runtimeRows(report)),
+    '',
+    `Thresholds: ${report.thresholdsPassed ? 'all passed' : 'FAILED for ' + report.functions.filter((r) => r.verdict && !r.verdict.passed).map((r) => r.function).join(', ')}`,
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,143 @@
+import type { Thresholds } from '../loadtest/profile.js';
+import { failedRate } from '../loadtest/summary.js';
+import { judge, type Verdict } from '../loadtest/verdict.js';
+import type { Results, RunRecord } from './load.js';
+
+/** The figures of one function, all straight from its summary (milliseconds, percent, per second). */
+export interface Figures {
+  reqs: number;
+  failPct: number;
+  avg: number;
+  med: number;
+  p90: number;
+  p95: number;
+  p99: number | null;
+  rps: number;
+}
+export type FigureKey = keyof Figures;
+export const FIGURE_KEYS: readonly FigureKey[] = ['reqs', 'failPct', 'avg', 'med', 'p90', 'p95', 'p99', 'rps'];
+
+export interface Change {
+  baseline: number;
+  delta: number;
+  /** null when the baseline is 0. */
+  pct: number | null;
+}
+
+export interface FunctionRow {
+  function: string;
+  runtime: string;
+  figures: Figures;
+  verdict: Verdict | null;
+  /** Per-figure change against the baseline run of the same function. */
+  changes?: Partial<Record<FigureKey, Change>>;
+}
+
+export interface RuntimeRow {
+  runtime: string;
+  functions: number;
+  meanAvgMs: number;
+  meanRps: number;
+  meanFailPct: number;
+  changes?: Partial<Record<'meanAvgMs' | 'meanRps' | 'meanFailPct', Change>>;
+}
+
+export interface Report {
+  generatedAt: string;
+  resultsDir: string;
+  baselineDir?: string;
+  functions: FunctionRow[];
+  highlights: { fastest: string; slowest: string; highestThroughput: string };
+  runtimes: RuntimeRow[];
+  thresholdsPassed: boolean;
+}
+
+export function figuresOf(run: RunRecord): Figures {
+  const { metrics } = run.summary;
+  const d = metrics.http_req_duration;
+  return {
+    reqs: metrics.http_reqs.count,
+    failPct: failedRate(run.summary) * 100,
+    avg: d.avg,
+    med: d.med,
+    p90: d['p(90)'],
+    p95: d['p(95)'],
+    p99: d['p(99)'] ?? null,
+    // The seed's Req/s is iterations.rate: one iteration is one invocation (also in async mode).
+    rps: metrics.iterations.rate,
+  };
+}
+
+export function change(current: number, baseline: number): Change {
+  return { baseline, delta: current - baseline, pct: baseline === 0 ? null : ((current - baseline) / baseline) * 100 };
+}
+
+function changesOf<K extends string>(current: Record<K, number | null>, baseline: Record<K, number | null>, keys: readonly K[]): Partial<Record<K, Change>> {
+  const out: Partial<Record<K, Change>> = {};
+  for (const key of keys) {
+    const now = current[key];
+    const before = baseline[key];
+    if (now !== null && before !== null) out[key] = change(now, before);
+  }
+  return out;
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function runtimeRows(rows: readonly FunctionRow[]): RuntimeRow[] {
+  const byRuntime = new Map<string, FunctionRow[]>();
+  for (const row of rows) byRuntime.set(row.runtime, [...(byRuntime.get(row.runtime) ?? []), row]);
+  return [...byRuntime.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([runtime, list]) => ({
+      runtime,
+      functions: list.length,
+      meanAvgMs: mean(list.map((r) => r.figures.avg)),
+      meanRps: mean(list.map((r) => r.figures.rps)),
+      meanFailPct: mean(list.map((r) => r.figures.failPct)),
+    }));
+}
+
+/**
+ * Build the report from loaded results. Thresholds come from each summary (what the run was
+ * judged by), else from `fallbackThresholds(runtime)` (the current profile), else none.
+ */
+export function buildReport(
+  results: Results,
+  options: { baseline?: Results; fallbackThresholds?: (runtime: string) => Thresholds | undefined; now?: Date } = {},
+): Report {
+  const functions: FunctionRow[] = results.runs.map((run) => {
+    const limits = run.summary.nanofaas?.thresholds ?? options.fallbackThresholds?.(run.runtime);
+    return { function: run.function, runtime: run.runtime, figures: figuresOf(run), verdict: limits ? judge(run.summary, limits) : null };
+  });
+  const runtimes = runtimeRows(functions);
+  if (options.baseline) {
+    const before = new Map(options.baseline.runs.map((run) => [run.function, figuresOf(run)]));
+    for (const row of functions) {
+      const base = before.get(row.function);
+      if (base) row.changes = changesOf(row.figures, base, FIGURE_KEYS);
+    }
+    const baseRuntimes = new Map(runtimeRows(options.baseline.runs.map((run) => ({ function: run.function, runtime: run.runtime, figures: figuresOf(run), verdict: null }))).map((r) => [r.runtime, r]));
+    for (const row of runtimes) {
+      const base = baseRuntimes.get(row.runtime);
+      if (base) row.changes = changesOf(row, base, ['meanAvgMs', 'meanRps', 'meanFailPct'] as const);
+    }
+  }
+  const byAvg = [...functions].sort((a, b) => a.figures.avg - b.figures.avg);
+  const byRps = [...functions].sort((a, b) => b.figures.rps - a.figures.rps);
+  return {
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    resultsDir: results.dir,
+    ...(options.baseline ? { baselineDir: options.baseline.dir } : {}),
+    functions,
+    highlights: {
+      fastest: byAvg[0]?.function ?? '',
+      slowest: byAvg.at(-1)?.function ?? '',
+      highestThroughput: byRps[0]?.function ?? '',
+    },
+    runtimes,
+    thresholdsPassed: functions.every((row) => row.verdict === null || row.verdict.passed),
+  };
+}

@@ -1,0 +1,73 @@
+import type { Change, FigureKey, FunctionRow, Report, RuntimeRow } from './model.js';
+
+/** Cell text shared by the terminal table, Markdown and HTML: same rounding everywhere. */
+export function formatFigure(key: FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFailPct', value: number | null): string {
+  if (value === null) return '—';
+  switch (key) {
+    case 'reqs':
+      return String(Math.round(value));
+    case 'failPct':
+    case 'meanFailPct':
+      return `${value.toFixed(2)}%`;
+    case 'rps':
+    case 'meanRps':
+      return value.toFixed(1);
+    default:
+      return value < 100 ? value.toFixed(2) : value.toFixed(1);
+  }
+}
+
+export function formatChange(key: FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFailPct', c: Change | undefined): string {
+  if (c === undefined) return '';
+  const sign = c.delta > 0 ? '+' : c.delta < 0 ? '−' : '±';
+  const magnitude = formatFigure(key, Math.abs(c.delta)).replace('%', key === 'failPct' || key === 'meanFailPct' ? ' pp' : '');
+  const pct = c.pct === null ? 'new' : `${c.pct > 0 ? '+' : c.pct < 0 ? '−' : '±'}${Math.abs(c.pct).toFixed(1)}%`;
+  return `Δ ${sign}${magnitude} (${pct})`;
+}
+
+function cell(row: FunctionRow, key: FigureKey): string {
+  const text = formatFigure(key, row.figures[key]);
+  const change = row.changes?.[key];
+  return change ? `${text} ${formatChange(key, change)}` : text;
+}
+
+export const FUNCTION_HEADER = ['Function', 'Runtime', 'Reqs', 'Fail%', 'Avg ms', 'Med ms', 'p90 ms', 'p95 ms', 'p99 ms', 'Req/s', 'Thresholds'];
+
+export function verdictText(row: FunctionRow): string {
+  if (row.verdict === null) return 'n/a';
+  if (row.verdict.passed) return 'PASS';
+  return `FAIL ${row.verdict.checks.filter((c) => !c.passed).map((c) => c.expression).join(' ')}`;
+}
+
+export function functionRows(report: Report): string[][] {
+  return report.functions.map((row) => [
+    row.function,
+    row.runtime,
+    ...(['reqs', 'failPct', 'avg', 'med', 'p90', 'p95', 'p99', 'rps'] as const).map((key) => cell(row, key)),
+    verdictText(row),
+  ]);
+}
+
+export const RUNTIME_HEADER = ['Runtime', 'Functions', 'Mean avg ms', 'Mean req/s', 'Mean fail%'];
+
+export function runtimeRows(report: Report): string[][] {
+  return report.runtimes.map((row: RuntimeRow) => [
+    row.runtime,
+    String(row.functions),
+    ...(['meanAvgMs', 'meanRps', 'meanFailPct'] as const).map((key) => {
+      const text = formatFigure(key, row[key]);
+      const change = row.changes?.[key];
+      return change ? `${text} ${formatChange(key, change)}` : text;
+    }),
+  ]);
+}
+
+export function highlightLines(report: Report): string[] {
+  const fig = (fn: string) => report.functions.find((r) => r.function === fn)?.figures;
+  const { fastest, slowest, highestThroughput } = report.highlights;
+  return [
+    `Fastest (avg): ${fastest} (${formatFigure('avg', fig(fastest)?.avg ?? null)} ms)`,
+    `Slowest (avg): ${slowest} (${formatFigure('avg', fig(slowest)?.avg ?? null)} ms)`,
+    `Highest throughput: ${highestThroughput} (${formatFigure('rps', fig(highestThroughput)?.rps ?? null)} req/s)`,
+  ];
+}
