@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FunctionSpecInput } from '@nanofaas/control-plane/contracts';
+import type { UpOptions } from '../target.js';
 
 /** One entry of functions/catalog.json (the one list of demo functions). */
 export interface CatalogFunction {
@@ -39,3 +40,10 @@ export const SMOKE_PAYLOADS: Record<string, { body: unknown; ok: (output: unknow
     ok: (o) => typeof (o as { groups?: unknown })?.groups === 'object' && (o as { groups: unknown }).groups !== null,
   },
 };
+
+/** The catalog entries `up --functions/--runtimes` selected (all when neither is given). */
+export function selectFunctions(all: readonly CatalogFunction[], options: Pick<UpOptions, 'functions' | 'runtimes'>): CatalogFunction[] {
+  return all.filter(
+    (fn) => (!options.functions || options.functions.includes(fn.name)) && (!options.runtimes || options.runtimes.includes(fn.runtime)),
+  );
+}

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { Step } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
@@ -7,6 +6,7 @@ import type { Runner } from '../host/run-local.js';
 import { hostExec } from '../host/step-exec.js';
 import type { RunMode } from '../kubeconfig/cluster.js';
 import { NAMESPACE, RELEASE } from '../kubeconfig/env.js';
+import { grafanaDownArgv } from '../kubeconfig/grafana.js';
 import type { DownContext } from '../target.js';
 import type { MultipassConfig } from './config.js';
 import { MultipassHost } from './multipass-host.js';
@@ -21,10 +21,7 @@ export interface MultipassDownInput {
   workDir: string;
   keepVm: boolean;
   run: Runner;
-}
-
-export function grafanaDownArgv(rootDir: string): string[] {
-  return ['docker', 'compose', '-f', join(rootDir, 'grafana', 'docker-compose.yml'), 'down'];
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -43,7 +40,7 @@ export function multipassDownSteps(input: MultipassDownInput, mode: RunMode): St
       title: 'Stop Grafana',
       skip: () => {
         if (cfg.skipGrafana) return 'SKIP_GRAFANA=true';
-        return which('docker') ? false : 'docker is not installed here';
+        return which('docker', input.env) ? false : 'docker is not installed here';
       },
       plan: () => [formatArgv(grafana)],
       run: async (ctx, io) => {

@@ -1,6 +1,6 @@
 import type { Step } from '../../pipeline/step.js';
 import { envRunner } from '../host/env-runner.js';
-import { readCatalog, type CatalogFunction } from '../kubeconfig/catalog.js';
+import { readCatalog, selectFunctions } from '../kubeconfig/catalog.js';
 import type { RunMode } from '../kubeconfig/cluster.js';
 import { clusterDoctorChecks } from '../kubeconfig/doctor.js';
 import type {
@@ -14,13 +14,6 @@ import { vmInfo } from './vm.js';
 import { REGISTRIES_YAML } from './vm-scripts.js';
 import { probe } from '../kubeconfig/probe.js';
 import { formatArgv } from '../host/host.js';
-
-/** Filter the catalog by `up --functions/--runtimes`. */
-export function selectFunctions(all: readonly CatalogFunction[], options: Pick<UpOptions, 'functions' | 'runtimes'>): CatalogFunction[] {
-  return all.filter(
-    (fn) => (!options.functions || options.functions.includes(fn.name)) && (!options.runtimes || options.runtimes.includes(fn.runtime)),
-  );
-}
 
 /** `--target multipass`: a Multipass VM with k3s, a local registry and the Helm chart (the seed's E2E flow). */
 export function createTarget(env: TargetEnv): Target {
@@ -50,7 +43,7 @@ export function createTarget(env: TargetEnv): Target {
 
     downSteps(options: DownOptions): Step<DownContext>[] {
       const mode: RunMode = { dryRun: false };
-      return multipassDownSteps({ cfg, rootDir: env.rootDir, workDir, keepVm: options.keepInfrastructure ?? cfg.keepVm, run }, mode);
+      return multipassDownSteps({ cfg, rootDir: env.rootDir, workDir, keepVm: options.keepInfrastructure ?? cfg.keepVm, run, env: env.env }, mode);
     },
 
     async statusOf(): Promise<TargetStatus> {

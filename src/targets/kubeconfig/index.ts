@@ -1,0 +1,97 @@
+import type { Step } from '../../pipeline/step.js';
+import { formatArgv } from '../host/host.js';
+import { envRunner } from '../host/env-runner.js';
+import { hostExec } from '../host/step-exec.js';
+import { grafanaDownArgv } from './grafana.js';
+import type { DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions } from '../target.js';
+import { readCatalog, selectFunctions } from './catalog.js';
+import type { RunMode } from './cluster.js';
+import { kubeconfigConfig } from './config.js';
+import { clusterDoctorChecks } from './doctor.js';
+import { NAMESPACE, RELEASE } from './env.js';
+import { probe } from './probe.js';
+import { clusterAccess, kubeconfigUpSteps, requireRegistry } from './up-steps.js';
+import { which } from '../../util/process.js';
+
+/** `--target kubeconfig`: an existing cluster (KUBECONFIG, NANOFAAS_KUBE_CONTEXT); no VM, no k3s. */
+export function createTarget(env: TargetEnv): Target {
+  const cfg = kubeconfigConfig(env.env);
+  const run = envRunner(env.env);
+  const access = clusterAccess(cfg, run);
+  const workDir = env.state.file('kubeconfig');
+  const fixedEndpoints = (): Endpoints | undefined =>
+    cfg.nanofaasUrl ? { apiUrl: cfg.nanofaasUrl, managementUrl: cfg.nanofaasUrl, ...(cfg.promUrl ? { prometheusUrl: cfg.promUrl } : {}) } : undefined;
+
+  return {
+    name: 'kubeconfig',
+    describe: () => `existing Kubernetes cluster (${cfg.context ? `context ${cfg.context}` : 'current kubeconfig context'})`,
+
+    upSteps(options: UpOptions): Step<UpContext>[] {
+      const skipBuild = options.skipBuild || cfg.skipBuild;
+      requireRegistry(cfg, skipBuild);
+      const mode: RunMode = { dryRun: false };
+      const functions = selectFunctions(readCatalog(env.rootDir), options);
+      return kubeconfigUpSteps({ cfg, rootDir: env.rootDir, workDir, functions, skipBuild, run, env: env.env }, mode);
+    },
+
+    downSteps(options: DownOptions): Step<DownContext>[] {
+      const uninstall = [...access.helm, 'uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found'];
+      const deleteNs = [...access.kubectl, 'delete', 'namespace', NAMESPACE, '--ignore-not-found'];
+      const grafana = grafanaDownArgv(env.rootDir);
+      return [
+        {
+          title: 'Stop Grafana',
+          skip: () => (cfg.skipGrafana ? 'SKIP_GRAFANA=true' : which('docker', env.env) ? false : 'docker is not installed here'),
+          plan: () => [formatArgv(grafana)],
+          run: async (ctx, io) => {
+            await hostExec(access.host, io)(grafana, { timeoutMs: 120_000, allowFailure: true });
+            ctx.stopped.push('grafana');
+          },
+        },
+        {
+          title: `Uninstall Helm release ${RELEASE}`,
+          plan: () => [formatArgv(uninstall)],
+          run: async (ctx, io) => {
+            await hostExec(access.host, io)(uninstall, { timeoutMs: 300_000 });
+            ctx.stopped.push(`helm release ${RELEASE}`);
+          },
+        },
+        {
+          title: `Delete namespace ${NAMESPACE}`,
+          skip: () => (options.keepInfrastructure ? 'kept (--keep)' : false),
+          plan: () => [formatArgv(deleteNs)],
+          run: async (ctx, io) => {
+            await hostExec(access.host, io)(deleteNs, { timeoutMs: 300_000 });
+            ctx.stopped.push(`namespace ${NAMESPACE}`);
+          },
+        },
+      ];
+    },
+
+    async statusOf(): Promise<TargetStatus> {
+      const release = await access.host.exec([...access.helm, 'status', RELEASE, '--namespace', NAMESPACE], { timeoutMs: 30_000 });
+      const status = /STATUS:\s*(\S+)/.exec(release.stdout)?.[1];
+      const components: TargetStatus['components'] = [
+        {
+          name: `helm release ${RELEASE}`,
+          state: release.exitCode !== 0 ? 'stopped' : status === 'deployed' ? 'running' : 'unhealthy',
+          detail: release.exitCode !== 0 ? (release.stderr.trim().split('\n')[0] ?? 'not installed') : `status ${status ?? '?'}`,
+        },
+      ];
+      const endpoints = fixedEndpoints();
+      if (endpoints) components.push(await probe('control-plane', `${endpoints.apiUrl}/v1/functions`));
+      return { components, ...(endpoints ? { endpoints } : {}) };
+    },
+
+    endpoints: async () => fixedEndpoints(),
+
+    doctorChecks(): DoctorCheck[] {
+      return clusterDoctorChecks({
+        access,
+        functions: readCatalog(env.rootDir),
+        apiUrl: async () => cfg.nanofaasUrl,
+        imagePullFix: `${formatArgv([...access.kubectl, '-n', NAMESPACE, 'describe', 'pods'])} — check the image names and that ${cfg.registry ?? 'the registry'} is reachable from the nodes (NANOFAAS_REGISTRY, imagePullSecrets)`,
+      });
+    },
+  };
+}
