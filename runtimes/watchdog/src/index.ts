@@ -1,1 +1,5 @@
-export {};
+// Library surface of the watchdog, for tests and embedders; the program is dist/main.js.
+export { parseCommand, watchdogConfigFromEnv, type ExecutionMode, type WatchdogConfig } from './config.js';
+export { createLimiter, type Limiter } from './limiter.js';
+export { createWatchdog, type Watchdog } from './watchdog.js';
+export { EXIT_INVALID_INPUT } from './results.js';

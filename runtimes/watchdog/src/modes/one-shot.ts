@@ -1,0 +1,106 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Invocation, InvocationResult } from '@nanofaas/runtime-node/kit';
+import { killGroup, spawnGroup } from '../process-group.js';
+import { invocationEnv, resultFromExit, type ExitInfo, resultFromOutput, spawnFailure } from '../results.js';
+import { Tail } from '../tail.js';
+import type { Executor } from './executor.js';
+
+export interface OneShotOptions {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  maxOutputBytes: number;
+}
+
+/**
+ * STDIO: one process per invocation; the input JSON (just `input`, not the envelope) on stdin, the
+ * output JSON on stdout. Execution id, trace id, attempt and metadata arrive as NANOFAAS_* env vars.
+ */
+export function stdioExecutor(options: OneShotOptions): Executor {
+  return {
+    invoke: async (inv) => {
+      const run = await runOnce(options, inv, 'stdio');
+      return 'ok' in run ? run : resultFromExit(run);
+    },
+    close: async () => {},
+  };
+}
+
+/**
+ * FILE: the input JSON is written to $INPUT_FILE; the command writes its output JSON to
+ * $OUTPUT_FILE (stdout is ignored). Both live in a private temp directory removed afterwards.
+ */
+export function fileExecutor(options: OneShotOptions): Executor {
+  return {
+    async invoke(inv) {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'nanofaas-watchdog-'));
+      try {
+        const inputFile = path.join(dir, 'input.json');
+        const outputFile = path.join(dir, 'output.json');
+        await writeFile(inputFile, JSON.stringify(inv.input ?? null));
+        const env = { ...options.env, INPUT_FILE: inputFile, OUTPUT_FILE: outputFile };
+        const run = await runOnce({ ...options, env }, inv, 'file');
+        if ('ok' in run) return run;
+        if (run.code !== 0) return resultFromExit(run);
+        let text: string;
+        try {
+          text = await readFile(outputFile, 'utf8');
+        } catch {
+          return { ok: false, code: 'FUNCTION_ERROR', message: 'the command exited 0 but wrote no OUTPUT_FILE' };
+        }
+        if (Buffer.byteLength(text) > options.maxOutputBytes) {
+          return { ok: false, code: 'FUNCTION_ERROR', message: `OUTPUT_FILE exceeds WATCHDOG_MAX_OUTPUT_BYTES=${options.maxOutputBytes}` };
+        }
+        return resultFromOutput(text, 'OUTPUT_FILE');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    close: async () => {},
+  };
+}
+
+/** Runs the command to completion: how it exited, or a failure result when it never ran properly. */
+function runOnce(options: OneShotOptions, inv: Invocation, kind: 'stdio' | 'file'): Promise<ExitInfo | InvocationResult> {
+  return new Promise((resolve) => {
+    const env = invocationEnv(options.env, inv);
+    let child;
+    try {
+      child = spawnGroup(options.argv, env, [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'pipe']);
+    } catch (err) {
+      return resolve(spawnFailure(options.argv, err as NodeJS.ErrnoException));
+    }
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let overflow = false;
+    const stderr = new Tail();
+    let spawnError: NodeJS.ErrnoException | undefined;
+
+    const onAbort = () => killGroup(child);
+    inv.signal.addEventListener('abort', onAbort, { once: true });
+
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > options.maxOutputBytes) {
+        if (!overflow) killGroup(child);
+        overflow = true;
+      } else if (kind === 'stdio') stdout.push(chunk);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (err: NodeJS.ErrnoException) => (spawnError = err));
+    if (child.stdin) {
+      // A command that exits without reading its stdin makes this write fail with EPIPE: not an error.
+      child.stdin.on('error', () => {});
+      child.stdin.end(JSON.stringify(inv.input ?? null));
+    }
+    child.on('close', (code, signal) => {
+      inv.signal.removeEventListener('abort', onAbort);
+      if (spawnError && child.pid === undefined) return resolve(spawnFailure(options.argv, spawnError));
+      if (overflow) {
+        return resolve({ ok: false, code: 'FUNCTION_ERROR', message: `stdout exceeds WATCHDOG_MAX_OUTPUT_BYTES=${options.maxOutputBytes}` });
+      }
+      resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderrTail: stderr.text() });
+    });
+  });
+}
