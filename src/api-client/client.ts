@@ -1,0 +1,214 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type {
+  EnqueueResponse,
+  ExecutionStatus,
+  FunctionSpec,
+  FunctionSpecInput,
+  FunctionView,
+  InvokeResponse,
+} from '@nanofaas/control-plane/contracts';
+
+/** A failed API call: the API's own `{error, message}` when it answered, else a connection error. */
+export class ApiError extends Error {
+  readonly status: number | undefined;
+  readonly code: string;
+  readonly url: string;
+  readonly body: unknown;
+  readonly executionId: string | undefined;
+  constructor(init: { status?: number; code: string; message: string; url: string; body?: unknown; executionId?: string }) {
+    super(init.message);
+    this.name = 'ApiError';
+    this.status = init.status;
+    this.code = init.code;
+    this.url = init.url;
+    this.body = init.body;
+    this.executionId = init.executionId;
+  }
+}
+
+export interface InvokeOptions {
+  timeoutMs?: number;
+  idempotencyKey?: string;
+  traceId?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface InvokeResult extends InvokeResponse {
+  durationMs: number;
+  coldStart: boolean;
+}
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  /** NANOFAAS_API_TOKEN: sent as a bearer token when set. */
+  token?: string;
+  /** Per-request timeout for everything but invoke (whose deadline is the function's). */
+  requestTimeoutMs?: number;
+}
+
+const TERMINAL = new Set(['success', 'error', 'timeout']);
+
+/** Strip what people paste from the banner: a trailing slash or `/v1/functions`. */
+export function normalizeBaseUrl(url: string): string {
+  let base = url.trim().replace(/\/+$/, '');
+  base = base.replace(/\/v1(\/functions)?$/, '');
+  if (!/^https?:\/\//.test(base)) throw new Error(`not an http(s) URL: ${url}`);
+  return base;
+}
+
+/** The control plane's HTTP API (DESIGN.md §3) on one keep-alive connection pool. */
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = normalizeBaseUrl(options.baseUrl);
+    this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+    this.headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
+    this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+  }
+
+  listFunctions(): Promise<FunctionSpec[]> {
+    return this.call<FunctionSpec[]>('GET', '/v1/functions');
+  }
+
+  getFunction(name: string): Promise<FunctionView> {
+    return this.call<FunctionView>('GET', `/v1/functions/${encodeURIComponent(name)}`);
+  }
+
+  registerFunction(spec: FunctionSpecInput): Promise<FunctionSpec> {
+    return this.call<FunctionSpec>('POST', '/v1/functions', spec);
+  }
+
+  async deleteFunction(name: string): Promise<void> {
+    await this.call('DELETE', `/v1/functions/${encodeURIComponent(name)}`);
+  }
+
+  setReplicas(name: string, replicas: number): Promise<{ name: string; replicas: number }> {
+    return this.call('PUT', `/v1/functions/${encodeURIComponent(name)}/replicas`, { replicas });
+  }
+
+  async invoke(name: string, input: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
+    const t0 = performance.now();
+    const { body, headers } = await this.send<InvokeResponse>(
+      'POST',
+      `/v1/functions/${encodeURIComponent(name)}:invoke`,
+      { input, ...(options.metadata ? { metadata: options.metadata } : {}) },
+      invocationHeaders(options),
+      // The server enforces the function's own deadline; ours only guards against a hung socket.
+      (options.timeoutMs ?? 300_000) + 5_000,
+    );
+    return { ...body, durationMs: performance.now() - t0, coldStart: headers['x-cold-start'] === 'true' };
+  }
+
+  enqueue(name: string, input: unknown, options: InvokeOptions = {}): Promise<EnqueueResponse> {
+    return this.call<EnqueueResponse>(
+      'POST',
+      `/v1/functions/${encodeURIComponent(name)}:enqueue`,
+      { input, ...(options.metadata ? { metadata: options.metadata } : {}) },
+      invocationHeaders(options),
+    );
+  }
+
+  execution(id: string): Promise<ExecutionStatus> {
+    return this.call<ExecutionStatus>('GET', `/v1/executions/${encodeURIComponent(id)}`);
+  }
+
+  /** Poll an execution until it is terminal; polling is fine here (a CLI waiting on one id). */
+  async waitForExecution(id: string, timeoutMs: number): Promise<ExecutionStatus> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 25;
+    for (;;) {
+      const status = await this.execution(id);
+      if (TERMINAL.has(status.status)) return status;
+      if (Date.now() + delay > deadline) {
+        throw new ApiError({ code: 'WAIT_TIMEOUT', message: `execution ${id} still ${status.status} after ${timeoutMs} ms`, url: this.url(`/v1/executions/${id}`) });
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+
+  /** GET any URL through the same pool (management /readyz, Prometheus); returns status + text. */
+  async probe(url: string, timeoutMs = 2_000): Promise<{ status: number; text: string }> {
+    const res = await request(url, { method: 'GET', dispatcher: this.dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    return { status: res.statusCode, text: await res.body.text() };
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private url(path: string): string {
+    return this.baseUrl + path;
+  }
+
+  private async call<T>(method: Dispatcher.HttpMethod, path: string, payload?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    return (await this.send<T>(method, path, payload, headers, this.timeoutMs)).body;
+  }
+
+  private async send<T>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    payload: unknown,
+    extraHeaders: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<{ body: T; headers: Record<string, string | string[] | undefined> }> {
+    const url = this.url(path);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method,
+        dispatcher: this.dispatcher,
+        headers: {
+          ...this.headers,
+          ...extraHeaders,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'UNREACHABLE';
+      throw new ApiError({
+        code: 'UNREACHABLE',
+        message: `cannot reach the nanofaas API at ${this.baseUrl} (${code === 'ECONNREFUSED' ? 'connection refused' : (error as Error).message || code})`,
+        url,
+      });
+    }
+    const text = await res.body.text();
+    let body: unknown = undefined;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    if (res.statusCode >= 400) {
+      const err = body as { error?: unknown; message?: unknown; executionId?: unknown } | undefined;
+      const code = typeof err?.error === 'string' ? err.error : `HTTP_${res.statusCode}`;
+      const message = typeof err?.message === 'string' ? err.message : typeof body === 'string' && body ? body.slice(0, 200) : `HTTP ${res.statusCode}`;
+      throw new ApiError({
+        status: res.statusCode,
+        code,
+        message,
+        url,
+        body,
+        ...(typeof err?.executionId === 'string' ? { executionId: err.executionId } : {}),
+      });
+    }
+    return { body: body as T, headers: res.headers };
+  }
+}
+
+function invocationHeaders(options: InvokeOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (options.timeoutMs !== undefined) headers['x-timeout-ms'] = String(options.timeoutMs);
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+  if (options.traceId) headers['x-trace-id'] = options.traceId;
+  return headers;
+}

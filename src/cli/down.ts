@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import type { DownContext } from '../targets/target.js';
+import { formatStepError } from '../pipeline/step.js';
+import type { CliContext } from './context.js';
+import { EXIT } from './errors.js';
+import { withExamples } from './examples.js';
+
+export function registerDown(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('down')
+    .description('stop everything `up` started (safe to run twice)')
+    .option('--dry-run', 'print what would be stopped', false)
+    .action(async (flags: { dryRun: boolean }) => {
+      ctx.announceTarget();
+      const target = await ctx.target();
+      const down: DownContext = { stopped: [], notes: [] };
+      const keep = ctx.env.KEEP_VM === 'true';
+      const result = await ctx.pipeline(target.downSteps({ keepInfrastructure: keep }), down, { dryRun: flags.dryRun });
+      const { out } = ctx;
+      out.document({
+        ok: result.ok,
+        target: target.name,
+        stopped: down.stopped,
+        notes: down.notes,
+        steps: result.steps.map((s) => ({ ...s, durationMs: Math.round(s.durationMs) })),
+        ...(result.error ? { error: result.error.toJSON() } : {}),
+      });
+      if (!result.ok) {
+        if (result.error) for (const line of formatStepError(result.error)) out.error(line);
+        ctx.exitCode = EXIT.failed;
+        return;
+      }
+      if (flags.dryRun) return;
+      out.data(down.stopped.length > 0 ? `stopped: ${down.stopped.join(', ')}` : 'nothing was running');
+      for (const note of down.notes) out.data(out.c.dim(note));
+    });
+  withExamples(cmd, [['nanofaas down'], ['nanofaas down --json']]);
+}

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import type { UpContext, UpOptions } from '../targets/target.js';
+import { formatDuration, table } from '../util/format.js';
+import { formatStepError } from '../pipeline/step.js';
+import type { CliContext } from './context.js';
+import { EXIT } from './errors.js';
+import { intArg, listArg, withExamples } from './examples.js';
+
+interface UpFlags {
+  skipBuild: boolean;
+  functions?: string[];
+  runtimes?: string[];
+  port?: number;
+  managementPort?: number;
+  prometheus: boolean;
+  dryRun: boolean;
+}
+
+export function registerUp(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('up')
+    .description('start nanofaas on the target, register the demo functions and smoke-test them')
+    .option('--skip-build', 'use existing build artifacts (env SKIP_BUILD=true)', false)
+    .option('--functions <names>', 'only these catalog functions (comma-separated)', listArg)
+    .option('--runtimes <names>', 'only functions of these runtimes, e.g. node,python', listArg)
+    .option('--port <n>', 'API port (0 = any free port; default 8080, or a free one if taken)', intArg('--port', 0, 65535))
+    .option('--management-port <n>', 'metrics/health port (default 8081, or a free one)', intArg('--management-port', 0, 65535))
+    .option('--no-prometheus', 'do not start Prometheus')
+    .option('--dry-run', 'print the plan (commands and actions) without running it', false)
+    .action(async (flags: UpFlags) => {
+      ctx.announceTarget();
+      const target = await ctx.target();
+      const options: UpOptions = {
+        skipBuild: flags.skipBuild || isTrue(ctx.env.SKIP_BUILD),
+        prometheus: flags.prometheus,
+        ...(flags.functions ? { functions: flags.functions } : {}),
+        ...(flags.runtimes ? { runtimes: flags.runtimes } : {}),
+        ...(flags.port !== undefined ? { apiPort: flags.port } : {}),
+        ...(flags.managementPort !== undefined ? { managementPort: flags.managementPort } : {}),
+      };
+      const up: UpContext = { functions: [], notes: [] };
+      const result = await ctx.pipeline(target.upSteps(options), up, { dryRun: flags.dryRun });
+      const { out } = ctx;
+      out.document({
+        ok: result.ok,
+        target: target.name,
+        dryRun: flags.dryRun,
+        endpoints: up.endpoints ?? null,
+        functions: up.functions,
+        steps: result.steps.map((s) => ({ ...s, durationMs: Math.round(s.durationMs) })),
+        durationMs: Math.round(result.durationMs),
+        notes: up.notes,
+        ...(result.error ? { error: result.error.toJSON() } : {}),
+      });
+      if (!result.ok) {
+        if (result.error) {
+          const [first, ...rest] = formatStepError(result.error);
+          out.error(out.c.red(first ?? ''));
+          for (const line of rest) out.error(line);
+        }
+        ctx.exitCode = EXIT.failed;
+        return;
+      }
+      if (flags.dryRun) return;
+      for (const line of banner(ctx, target.name, up, result.durationMs)) out.data(line);
+    });
+  withExamples(cmd, [
+    ['nanofaas up', 'build, start, register and smoke-test everything runnable'],
+    ['nanofaas up --runtimes node,python', 'only the node and python demo functions'],
+    ['nanofaas up --port 0 --management-port 0', 'any free ports'],
+    ['SKIP_BUILD=true nanofaas up', 'reuse existing artifacts'],
+    ['nanofaas up --dry-run', 'show what would run'],
+    ['nanofaas up --json | jq .endpoints', 'machine-readable result'],
+  ]);
+}
+
+/** The seed's end-of-setup banner: endpoints, functions, and the next command. */
+function banner(ctx: CliContext, targetName: string, up: UpContext, durationMs: number): string[] {
+  const { c } = ctx.out;
+  const rule = c.dim('━'.repeat(52));
+  const deployed = up.functions.filter((f) => !f.skipped);
+  const lines = [rule, c.bold(`  nanofaas is up`) + c.dim(`  ·  target ${targetName}  ·  ${deployed.length} functions  ·  ${formatDuration(durationMs)}`), rule, '', 'Endpoints:'];
+  const e = up.endpoints;
+  if (e) {
+    const rows = [
+      ['  API:', `${e.apiUrl}/v1/functions`],
+      ['  Metrics:', `${e.managementUrl}/metrics`],
+      ['  Prometheus:', e.prometheusUrl ?? c.dim('not running')],
+      ...(e.grafanaUrl ? [['  Grafana:', e.grafanaUrl]] : []),
+    ];
+    lines.push(...table(rows, 1));
+  }
+  if (up.functions.length > 0) {
+    lines.push('', 'Functions:');
+    const rows = up.functions.map((f) => {
+      if (f.skipped) return ['  ' + c.dim(f.name), c.dim(f.runtime), c.yellow(`skipped: ${f.skipped}`)];
+      const smoke = f.smoke ? (f.smoke.ok ? c.green(`✔ smoke ${Math.round(f.smoke.ms)}ms`) : c.red(`✖ smoke: ${f.smoke.message ?? 'failed'}`)) : '';
+      return ['  ' + f.name, f.runtime, `${f.registration ?? ''}  ${smoke}`.trim()];
+    });
+    lines.push(...table(rows));
+  }
+  for (const note of up.notes) lines.push('', c.yellow('note: ') + note);
+  lines.push('', 'Next step — run the load test:', `  ${c.cyan('npx nanofaas loadtest')}`);
+  return lines;
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value === 'true' || value === '1' || value === 'yes';
+}

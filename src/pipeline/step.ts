@@ -1,0 +1,110 @@
+/**
+ * The typed step model every pipeline (up, down, loadtest, multipass, …) is written in.
+ * A step is plain data + functions so a test can run it without a terminal.
+ */
+
+/** What a step may do besides computing: log lines, run commands, know whether it is a dry run. */
+export interface StepIO {
+  /** True when the pipeline only prints its plan; `exec` then records instead of running. */
+  readonly dryRun: boolean;
+  /** One line of progress; kept for the failure log tail and shown under the step title. */
+  log(line: string): void;
+  /**
+   * Run a program (argv, never a shell). Its output is captured into the step log; a non-zero
+   * exit throws a StepError naming the command with the last lines of its output.
+   */
+  exec(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Remember the URL or command this step is talking to, so a failure can name it. */
+  target(commandOrUrl: string): void;
+}
+
+export interface ExecOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Kill the program after this long (ms). */
+  timeoutMs?: number;
+  /** Shown in the failure message instead of the generic hint. */
+  hint?: string;
+  /** Non-zero exit is returned rather than thrown. */
+  allowFailure?: boolean;
+  input?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Step<Ctx> {
+  title: string;
+  /**
+   * Idempotence check, run before `run` (also in dry-run mode, so a plan shows what is already
+   * done). Return false to run the step, or the reason it is not needed.
+   */
+  skip?: (ctx: Ctx) => false | string | Promise<false | string>;
+  /** The commands or actions the step would perform, printed by a dry run instead of `run`. */
+  plan?: (ctx: Ctx) => string[] | Promise<string[]>;
+  run: (ctx: Ctx, io: StepIO) => void | Promise<void>;
+  /** A fix the user can apply when this step fails (overridden by a StepError's own hint). */
+  hint?: string;
+}
+
+export type StepStatus = 'done' | 'skipped' | 'failed' | 'planned' | 'not-run';
+
+export interface StepOutcome {
+  title: string;
+  status: StepStatus;
+  durationMs: number;
+  /** Skip reason, or the plan lines of a dry run. */
+  detail?: string | string[];
+}
+
+/** A step that failed: what, where (command or URL), the tail of its log, and what to try. */
+export class StepError extends Error {
+  readonly step: string;
+  readonly command: string | undefined;
+  readonly logTail: string[];
+  readonly hint: string | undefined;
+  override readonly cause: unknown;
+
+  constructor(init: { step: string; message: string; command?: string; logTail?: string[]; hint?: string; cause?: unknown }) {
+    super(init.message);
+    this.name = 'StepError';
+    this.step = init.step;
+    this.command = init.command;
+    this.logTail = init.logTail ?? [];
+    this.hint = init.hint;
+    this.cause = init.cause;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { step: this.step, message: this.message, command: this.command, logTail: this.logTail, hint: this.hint };
+  }
+}
+
+/** An error thrown inside a step that already knows its command/hint (e.g. from `io.exec`). */
+export class StepFailure extends Error {
+  readonly command: string | undefined;
+  readonly hint: string | undefined;
+  readonly output: string[];
+  constructor(message: string, details: { command?: string; hint?: string; output?: string[] } = {}) {
+    super(message);
+    this.name = 'StepFailure';
+    this.command = details.command;
+    this.hint = details.hint;
+    this.output = details.output ?? [];
+  }
+}
+
+/** Human form of a StepError, several lines, no colour (the caller colours the first line). */
+export function formatStepError(error: StepError): string[] {
+  const lines = [`✖ ${error.step} failed: ${error.message}`];
+  if (error.command) lines.push(`  while running: ${error.command}`);
+  if (error.logTail.length > 0) {
+    lines.push(`  last ${error.logTail.length} log line${error.logTail.length === 1 ? '' : 's'}:`);
+    for (const line of error.logTail) lines.push(`    │ ${line}`);
+  }
+  if (error.hint) lines.push(`  hint: ${error.hint}`);
+  return lines;
+}

@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { StepFailure } from '../../pipeline/step.js';
+import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
+import { tailFile, waitForLine } from '../../util/log-tail.js';
+import { preferPort } from '../../util/ports.js';
+import { OWNER_ENV } from './owned-processes.js';
+import { displayCommand, isAlive, stopGroup } from '../../util/process.js';
+
+export const COMPONENT = 'control-plane';
+const DEFAULT_API_PORT = 8080;
+const DEFAULT_MANAGEMENT_PORT = 8081;
+
+export interface ListeningLine {
+  apiPort: number;
+  managementPort: number;
+  apiUrl: string;
+  managementUrl: string;
+}
+
+/** The control plane logs one JSON line with msg "listening" once both servers are up. */
+export function parseListening(line: string): ListeningLine | undefined {
+  if (!line.includes('listening')) return undefined;
+  let obj: Record<string, unknown>;
+  try {
+    obj = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (obj.msg !== 'listening' || typeof obj.apiPort !== 'number' || typeof obj.managementPort !== 'number') return undefined;
+  const host = '127.0.0.1';
+  return {
+    apiPort: obj.apiPort,
+    managementPort: obj.managementPort,
+    apiUrl: typeof obj.apiUrl === 'string' ? obj.apiUrl.replace(/\/$/, '') : `http://${host}:${obj.apiPort}`,
+    managementUrl: typeof obj.managementUrl === 'string' ? obj.managementUrl.replace(/\/$/, '') : `http://${host}:${obj.managementPort}`,
+  };
+}
+
+/** GET url → status code, or 0 when nothing answers. */
+export async function httpStatus(url: string, timeoutMs = 1_500): Promise<number> {
+  try {
+    const res = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    await res.body.dump();
+    return res.statusCode;
+  } catch {
+    return 0;
+  }
+}
+
+/** The recorded control plane when its process lives and /readyz answers 200. */
+export async function runningControlPlane(state: StateDir): Promise<ProcessRecord | undefined> {
+  const record = state.process(COMPONENT);
+  if (!record || !isAlive(record.pid) || !record.ports) return undefined;
+  const ready = await httpStatus(`http://127.0.0.1:${record.ports.management}/readyz`);
+  return ready === 200 ? record : undefined;
+}
+
+export interface StartOptions {
+  rootDir: string;
+  state: StateDir;
+  env: NodeJS.ProcessEnv;
+  apiPort?: number;
+  managementPort?: number;
+  timeoutMs?: number;
+}
+
+/** Which ports to ask for: explicit flag, then NANOFAAS_PORT/…, then 8080/8081 if free, else any. */
+export async function choosePorts(options: Pick<StartOptions, 'env' | 'apiPort' | 'managementPort'>): Promise<{ api: number; management: number; note?: string }> {
+  const explicit = (flag: number | undefined, name: string) => flag ?? (options.env[name] ? Number(options.env[name]) : undefined);
+  const apiExplicit = explicit(options.apiPort, 'NANOFAAS_PORT');
+  const mgmtExplicit = explicit(options.managementPort, 'NANOFAAS_MANAGEMENT_PORT');
+  const api = apiExplicit ?? (await preferPort(DEFAULT_API_PORT));
+  const management = mgmtExplicit ?? (await preferPort(DEFAULT_MANAGEMENT_PORT));
+  const moved = [apiExplicit === undefined && api === 0 ? DEFAULT_API_PORT : undefined, mgmtExplicit === undefined && management === 0 ? DEFAULT_MANAGEMENT_PORT : undefined].filter(Boolean);
+  return { api, management, ...(moved.length ? { note: `port ${moved.join(' and ')} busy, using free ports instead` } : {}) };
+}
+
+export function controlPlaneCommand(rootDir: string): string[] {
+  return [process.execPath, join(rootDir, 'control-plane', 'dist', 'main.js')];
+}
+
+/**
+ * Start the control plane detached (its own process group, output to the log file) with the
+ * process backend, and resolve once it logged its "listening" line.
+ */
+export async function startControlPlane(options: StartOptions, ports: { api: number; management: number }): Promise<{ record: ProcessRecord; listening: ListeningLine }> {
+  const [node, entry] = controlPlaneCommand(options.rootDir) as [string, string];
+  if (!existsSync(entry)) {
+    throw new StepFailure(`control plane is not built (${entry} missing)`, { hint: 'run `npm run build` (or drop --skip-build)' });
+  }
+  const log = options.state.logFile(COMPONENT);
+  const fd = openSync(log, 'a');
+  const offset = statSync(log).size;
+  const env = {
+    ...options.env,
+    NANOFAAS_WORKLOAD_BACKEND: 'process',
+    NANOFAAS_STATE_DIR: options.state.path,
+    NANOFAAS_PORT: String(ports.api),
+    NANOFAAS_MANAGEMENT_PORT: String(ports.management),
+    NANOFAAS_HOST: '127.0.0.1',
+    [OWNER_ENV]: options.state.path,
+  };
+  const child = spawn(node, [entry], { cwd: options.rootDir, env, detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const command = displayCommand(node, [entry]);
+  let exited: ((reason: Error) => void) | undefined;
+  child.once('exit', (code, signal) => exited?.(new Error(`control plane exited during startup (${signal ?? `code ${code}`})`)));
+  child.once('error', (error) => exited?.(error));
+  child.unref();
+  try {
+    const listening = await waitForLine(log, offset, parseListening, {
+      timeoutMs: options.timeoutMs ?? 20_000,
+      onAbort: (abort) => (exited = abort),
+    });
+    const record: ProcessRecord = {
+      pid: child.pid!,
+      pgid: child.pid!,
+      command: [node, entry],
+      log,
+      startedAt: new Date().toISOString(),
+      ports: { api: listening.apiPort, management: listening.managementPort },
+      url: listening.apiUrl,
+    };
+    options.state.saveProcess(COMPONENT, record);
+    return { record, listening };
+  } catch (error) {
+    if (child.pid) await stopGroup(child.pid, 3_000);
+    throw new StepFailure((error as Error).message, {
+      command,
+      output: tailFile(log, 15),
+      hint: `see ${log}; a port in use? set --port/--management-port (or 0 for any free port)`,
+    });
+  }
+}
+
+export async function stopControlPlane(state: StateDir): Promise<boolean> {
+  const record = state.process(COMPONENT);
+  if (!record) return false;
+  // SIGTERM lets the control plane drain and stop its runtimes (their own process groups).
+  const wasRunning = await stopGroup(record.pgid, 15_000);
+  state.forgetProcess(COMPONENT);
+  return wasRunning;
+}

@@ -1,0 +1,107 @@
+import type { FunctionSpec, FunctionSpecInput } from '@nanofaas/control-plane/contracts';
+import { ApiError, type ApiClient } from '../../api-client/client.js';
+import { StepFailure, type StepIO } from '../../pipeline/step.js';
+import { jsonEqual, loadVectors, SEED_SMOKE, specFor, type Catalog, type CatalogFunction } from '../../util/catalog.js';
+import type { FunctionOutcome } from '../target.js';
+
+/**
+ * Register catalog functions the idempotent way: absent → POST; present with the same spec → keep;
+ * present but different → DELETE + POST (the API has no PUT for specs). Shared by every target.
+ */
+export async function registerFunction(api: ApiClient, desired: FunctionSpecInput): Promise<'registered' | 'updated' | 'kept'> {
+  let existing: FunctionSpec | undefined;
+  try {
+    existing = await api.getFunction(desired.name);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+  }
+  if (existing && specMatches(desired, existing)) return 'kept';
+  if (existing) await api.deleteFunction(desired.name);
+  try {
+    await api.registerFunction(desired);
+  } catch (error) {
+    // Someone registered it between our GET and POST; a second `up` will reconcile it.
+    if (error instanceof ApiError && error.status === 409) return 'kept';
+    throw error;
+  }
+  return existing ? 'updated' : 'registered';
+}
+
+/** Every field we ask for has the value the server resolved (server defaults don't count). */
+export function specMatches(desired: FunctionSpecInput, actual: FunctionSpec): boolean {
+  return Object.entries(desired).every(([key, value]) => jsonEqual(value, (actual as Record<string, unknown>)[key]));
+}
+
+/** Wait for ≥ 1 ready replica (GET /v1/functions/{name}); start-up only, polled with back-off. */
+export async function waitReady(api: ApiClient, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 50;
+  for (;;) {
+    const view = await api.getFunction(name);
+    const status = view.status;
+    if (!status || status.state === 'READY' || status.readyReplicas > 0) return;
+    if (status.state === 'FAILED') throw new Error(`${name} failed to start: ${status.message ?? 'no message'}`);
+    if (Date.now() + delay > deadline) throw new Error(`${name} not ready after ${Math.round(timeoutMs / 1000)} s (${status.state}${status.message ? `: ${status.message}` : ''})`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 500);
+  }
+}
+
+/**
+ * One real invocation checked against the workload's first success vector (or the seed's
+ * payload and check when the vector file is absent).
+ */
+export async function smokeTest(api: ApiClient, rootDir: string, catalog: Catalog, fn: CatalogFunction): Promise<NonNullable<FunctionOutcome['smoke']>> {
+  const vector = loadVectors(rootDir, catalog, fn.workload).find((v) => v.output !== undefined && v.error === undefined);
+  const seed = SEED_SMOKE[fn.workload];
+  const input = vector ? vector.input : seed?.input;
+  const t0 = performance.now();
+  try {
+    const result = await api.invoke(fn.name, input);
+    const ms = performance.now() - t0;
+    if (vector) {
+      if (jsonEqual(result.output, vector.output)) return { ok: true, ms, vector: vector.name };
+      return { ok: false, ms, vector: vector.name, message: `output differs from vector "${vector.name}": got ${JSON.stringify(result.output).slice(0, 200)}` };
+    }
+    if (!seed || seed.check(result.output)) return { ok: true, ms, vector: 'seed payload' };
+    return { ok: false, ms, message: `unexpected output ${JSON.stringify(result.output).slice(0, 200)}` };
+  } catch (error) {
+    return { ok: false, ms: performance.now() - t0, ...(vector ? { vector: vector.name } : {}), message: error instanceof ApiError ? `${error.code}: ${error.message}` : String((error as Error).message) };
+  }
+}
+
+/** Register, wait for readiness and smoke-test functions concurrently; one failure fails the step. */
+export async function deployFunctions(
+  api: ApiClient,
+  rootDir: string,
+  catalog: Catalog,
+  fns: readonly CatalogFunction[],
+  outcomes: FunctionOutcome[],
+  io: StepIO,
+  readyTimeoutMs = 90_000,
+): Promise<void> {
+  io.target(`${api.baseUrl}/v1/functions`);
+  const failures: string[] = [];
+  await Promise.all(
+    fns.map(async (fn) => {
+      const outcome = outcomes.find((o) => o.name === fn.name) ?? { name: fn.name, runtime: fn.runtime };
+      if (!outcomes.includes(outcome)) outcomes.push(outcome);
+      try {
+        outcome.registration = await registerFunction(api, specFor(fn));
+        await waitReady(api, fn.name, readyTimeoutMs);
+        outcome.smoke = await smokeTest(api, rootDir, catalog, fn);
+        io.log(`${fn.name}: ${outcome.registration}, smoke ${outcome.smoke.ok ? `ok (${Math.round(outcome.smoke.ms)} ms)` : `FAILED: ${outcome.smoke.message}`}`);
+        if (!outcome.smoke.ok) failures.push(`${fn.name}: ${outcome.smoke.message}`);
+      } catch (error) {
+        const message = error instanceof ApiError ? `${error.code}: ${error.message}` : (error as Error).message;
+        io.log(`${fn.name}: ${message}`);
+        failures.push(`${fn.name}: ${message}`);
+      }
+    }),
+  );
+  if (failures.length > 0) {
+    throw new StepFailure(`${failures.length} of ${fns.length} functions failed: ${failures.join('; ')}`, {
+      hint: 'function logs are in <state>/logs/fn-<name>.log; `nanofaas doctor` checks the usual causes',
+    });
+  }
+}

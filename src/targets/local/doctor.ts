@@ -1,0 +1,68 @@
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCatalog } from '../../util/catalog.js';
+import { isAlive } from '../../util/process.js';
+import type { DoctorCheck, TargetEnv } from '../target.js';
+import { COMPONENT as CONTROL_PLANE } from './control-plane.js';
+import { checkRuntime, NODE_MIN, nodeVersionOk } from './toolchains.js';
+
+/** Local-machine checks: the toolchains each runtime needs, the build, and stale state. */
+export function localDoctorChecks({ rootDir, state, env }: TargetEnv): DoctorCheck[] {
+  const runtimes = [...new Set(loadCatalog(rootDir).functions.map((f) => f.runtime))];
+  return [
+    {
+      id: 'node-version',
+      title: 'Node.js version',
+      run: async () =>
+        nodeVersionOk()
+          ? { status: 'ok', detail: `v${process.versions.node}` }
+          : { status: 'fail', detail: `v${process.versions.node} < ${NODE_MIN.join('.')}`, fix: 'install Node.js 20 LTS or newer' },
+    },
+    {
+      id: 'control-plane-built',
+      title: 'control plane built',
+      run: async () =>
+        existsSync(join(rootDir, 'control-plane', 'dist', 'main.js'))
+          ? { status: 'ok', detail: 'control-plane/dist/main.js' }
+          : { status: 'fail', detail: 'control-plane/dist/main.js missing', fix: 'npm run build' },
+    },
+    ...runtimes.map(
+      (runtime): DoctorCheck => ({
+        id: `runtime-${runtime}`,
+        title: `${runtime} runtime toolchain`,
+        async run() {
+          const check = await checkRuntime(rootDir, runtime, env);
+          return check.ok
+            ? { status: 'ok', detail: check.found.join(', ') || 'nothing extra needed' }
+            : { status: 'warn', detail: `${check.reason}; its functions are skipped`, ...(check.hint ? { fix: check.hint } : {}) };
+        },
+      }),
+    ),
+    {
+      id: 'state-dir',
+      title: 'state directory writable',
+      async run() {
+        try {
+          mkdirSync(state.path, { recursive: true });
+          accessSync(state.path, constants.W_OK);
+          return { status: 'ok', detail: state.path };
+        } catch (error) {
+          return { status: 'fail', detail: `${state.path}: ${(error as Error).message}`, fix: 'choose another with --state-dir or NANOFAAS_STATE_DIR' };
+        }
+      },
+    },
+    {
+      id: 'stale-pids',
+      title: 'no stale pid files',
+      async run() {
+        const stale = ['control-plane', 'prometheus'].filter((c) => {
+          const record = state.process(c);
+          return record !== undefined && !isAlive(record.pid);
+        });
+        return stale.length === 0
+          ? { status: 'ok', detail: state.process(CONTROL_PLANE) ? 'recorded processes are alive' : 'nothing recorded' }
+          : { status: 'warn', detail: `${stale.join(', ')} exited without \`down\` (see ${state.file('logs')})`, fix: 'nanofaas up (restarts them) or nanofaas down (clears the records)' };
+      },
+    },
+  ];
+}

@@ -1,0 +1,272 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiClient } from '../../api-client/client.js';
+import type { Step } from '../../pipeline/step.js';
+import { StepFailure } from '../../pipeline/step.js';
+import { loadCatalog, type Catalog, type CatalogFunction } from '../../util/catalog.js';
+import { displayCommand, isAlive, stopGroup } from '../../util/process.js';
+import type { DownContext, Endpoints, Target, TargetEnv, TargetFactory, TargetStatus, UpContext, UpOptions } from '../target.js';
+import { hasScript, javaUpToDate, tscCommand, typescriptUpToDate } from './build.js';
+import { choosePorts, COMPONENT as CONTROL_PLANE, httpStatus, runningControlPlane, startControlPlane, stopControlPlane } from './control-plane.js';
+import { deployFunctions } from './deploy-functions.js';
+import { localDoctorChecks } from './doctor.js';
+import { findOwnedProcesses } from './owned-processes.js';
+import {
+  COMPONENT as PROMETHEUS,
+  configurePrometheus,
+  prometheusBinary,
+  reloadPrometheus,
+  runningPrometheus,
+  startPrometheus,
+  stopPrometheus,
+  writeRuntimeTargets,
+} from './prometheus.js';
+import { checkRuntime, NODE_MIN, nodeVersionOk } from './toolchains.js';
+
+/** The artifact a catalog function needs on disk before the process backend can launch it. */
+export function handlerArtifact(fn: CatalogFunction): string | undefined {
+  if (fn.runtime === 'java') return fn.handler.split('#')[0];
+  if (fn.runtime === 'node') return fn.handler;
+  if (fn.runtime === 'python') return fn.handler.split(':')[0];
+  if (fn.runtime === 'exec') return fn.handler.split(/\s+/).find((part) => part.includes('/'));
+  return undefined;
+}
+
+export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv): Target => {
+  const javaJars = (fns: readonly CatalogFunction[]) => fns.filter((f) => f.runtime === 'java').map((f) => handlerArtifact(f)!).filter(Boolean);
+
+  const endpoints = async (): Promise<Endpoints | undefined> => {
+    const saved = state.endpoints();
+    const cp = state.process(CONTROL_PLANE);
+    if (!saved || !cp || !isAlive(cp.pid)) return undefined;
+    const { target: _t, updatedAt: _u, ...rest } = saved;
+    return rest;
+  };
+
+  return {
+    name: 'local',
+    describe: () => 'processes on this machine (process backend)',
+    endpoints,
+
+    upSteps(options: UpOptions): Step<UpContext>[] {
+      let catalog: Catalog;
+      let selected: CatalogFunction[] = [];
+      let runnable: CatalogFunction[] = [];
+      let api: ApiClient | undefined;
+      let managementPort = 0;
+      const skip = (ctx: UpContext, fn: CatalogFunction, reason: string) => {
+        runnable = runnable.filter((f) => f !== fn);
+        const existing = ctx.functions.find((o) => o.name === fn.name);
+        if (existing) existing.skipped = reason;
+        else ctx.functions.push({ name: fn.name, runtime: fn.runtime, skipped: reason });
+      };
+
+      return [
+        {
+          title: 'Preflight: node version and runtime toolchains',
+          hint: 'install what the message names, or limit `up` with --runtimes',
+          async run(ctx, io) {
+            if (!nodeVersionOk()) throw new StepFailure(`Node.js ${process.versions.node} is too old; nanofaas needs ${NODE_MIN.join('.')} or newer`, { hint: 'install Node.js 20 LTS or newer' });
+            catalog = loadCatalog(rootDir);
+            selected = catalog.functions.filter(
+              (f) => (!options.functions || options.functions.includes(f.name)) && (!options.runtimes || options.runtimes.includes(f.runtime)),
+            );
+            const unknown = [...(options.functions ?? [])].filter((n) => !catalog.functions.some((f) => f.name === n));
+            if (unknown.length > 0) throw new StepFailure(`unknown function(s) ${unknown.join(', ')}`, { hint: `choose from ${catalog.functions.map((f) => f.name).join(', ')}` });
+            runnable = [...selected];
+            const runtimes = [...new Set(selected.map((f) => f.runtime))];
+            const checks = await Promise.all(runtimes.map((rt) => checkRuntime(rootDir, rt, env)));
+            for (const check of checks) {
+              io.log(check.ok ? `${check.runtime}: ok (${check.found.join(', ')})` : `${check.runtime}: ${check.reason}`);
+              if (!check.ok) for (const fn of selected.filter((f) => f.runtime === check.runtime)) skip(ctx, fn, check.reason ?? 'unavailable');
+            }
+            for (const fn of runnable) ctx.functions.push({ name: fn.name, runtime: fn.runtime });
+          },
+        },
+        {
+          title: 'Build TypeScript (tsc -b)',
+          skip: () => {
+            if (options.skipBuild) return 'SKIP_BUILD';
+            if (!tscCommand(rootDir)) return 'typescript not installed; using the shipped dist/';
+            const state = typescriptUpToDate(rootDir);
+            return state.upToDate ? state.reason : false;
+          },
+          plan: () => {
+            const [node, ...args] = tscCommand(rootDir) ?? ['tsc', '-b'];
+            return [displayCommand(node!, args)];
+          },
+          async run(_ctx, io) {
+            const [node, ...args] = tscCommand(rootDir)!;
+            await io.exec(node!, args, { cwd: rootDir, timeoutMs: 300_000, hint: 'fix the compiler errors above, then rerun `nanofaas up`' });
+          },
+        },
+        {
+          title: 'Build Java functions (npm run build:java)',
+          skip: () => {
+            const jars = javaUpToDate(rootDir, javaJars(runnable));
+            if (javaJars(runnable).length === 0) return 'no Java functions to run';
+            if (options.skipBuild) return 'SKIP_BUILD';
+            if (!hasScript(rootDir, 'build:java')) return 'no build:java script in this build';
+            return jars.upToDate ? jars.reason : false;
+          },
+          plan: () => ['npm run --silent build:java'],
+          async run(_ctx, io) {
+            await io.exec('npm', ['run', '--silent', 'build:java'], { cwd: rootDir, timeoutMs: 600_000, hint: 'Maven runs offline (`mvn -o`): check ~/.m2, or skip Java with --runtimes node,python,exec' });
+          },
+        },
+        {
+          title: 'Start the control plane (process backend)',
+          async skip(ctx) {
+            const running = await runningControlPlane(state);
+            if (!running?.ports) return false;
+            ctx.endpoints = { apiUrl: running.url ?? `http://127.0.0.1:${running.ports.api}`, managementUrl: `http://127.0.0.1:${running.ports.management}` };
+            managementPort = running.ports.management!;
+            state.saveEndpoints('local', { ...ctx.endpoints, ...(state.endpoints()?.prometheusUrl ? { prometheusUrl: state.endpoints()!.prometheusUrl! } : {}) });
+            return `already running (pid ${running.pid}, API :${running.ports.api})`;
+          },
+          plan: () => [`${displayCommand(process.execPath, [join(rootDir, 'control-plane/dist/main.js')])}   (NANOFAAS_WORKLOAD_BACKEND=process, detached, log ${state.logFile(CONTROL_PLANE)})`],
+          async run(ctx, io) {
+            const stale = state.process(CONTROL_PLANE);
+            if (stale) {
+              io.log(`stopping stale control plane record (pid ${stale.pid})`);
+              await stopGroup(stale.pgid, 5_000);
+              state.forgetProcess(CONTROL_PLANE);
+            }
+            const ports = await choosePorts({ env, ...(options.apiPort !== undefined ? { apiPort: options.apiPort } : {}), ...(options.managementPort !== undefined ? { managementPort: options.managementPort } : {}) });
+            if (ports.note) ctx.notes.push(ports.note);
+            io.target(`node control-plane/dist/main.js (log ${state.logFile(CONTROL_PLANE)})`);
+            const { record, listening } = await startControlPlane({ rootDir, state, env }, ports);
+            io.log(`pid ${record.pid}, API ${listening.apiUrl}, management ${listening.managementUrl}`);
+            ctx.endpoints = { apiUrl: listening.apiUrl, managementUrl: listening.managementUrl };
+            managementPort = listening.managementPort;
+            state.saveEndpoints('local', ctx.endpoints);
+          },
+        },
+        {
+          title: 'Register and smoke-test the demo functions',
+          plan: () => runnable.map((f) => `POST /v1/functions ${f.name}, then POST /v1/functions/${f.name}:invoke with a test vector`),
+          async run(ctx, io) {
+            for (const fn of [...runnable]) {
+              const artifact = handlerArtifact(fn);
+              if (artifact && !existsSync(join(rootDir, artifact))) skip(ctx, fn, `handler not built (${artifact} missing)`);
+            }
+            if (runnable.length === 0) {
+              io.log('no runnable functions');
+              return;
+            }
+            api ??= new ApiClient({ baseUrl: ctx.endpoints!.apiUrl, ...(env.NANOFAAS_API_TOKEN ? { token: env.NANOFAAS_API_TOKEN } : {}) });
+            try {
+              await deployFunctions(api, rootDir, catalog, runnable, ctx.functions, io);
+            } finally {
+              await api.close();
+              api = undefined;
+            }
+          },
+        },
+        {
+          title: 'Start Prometheus',
+          async skip(ctx) {
+            if (!options.prometheus) return '--no-prometheus';
+            if (!prometheusBinary(env)) {
+              ctx.notes.push('Prometheus is not installed, so there are no metric charts: apt-get install prometheus (or put `prometheus` on PATH), then rerun `nanofaas up`');
+              return 'prometheus not installed';
+            }
+            const running = await runningPrometheus(state);
+            if (!running?.url) return false;
+            writeRuntimeTargets(state);
+            const config = await configurePrometheus(state, managementPort);
+            if (config.changed) await reloadPrometheus(running.url);
+            ctx.endpoints = { ...ctx.endpoints!, prometheusUrl: running.url };
+            state.saveEndpoints('local', ctx.endpoints);
+            return `already running (pid ${running.pid}, ${running.url}${config.changed ? ', config reloaded' : ''})`;
+          },
+          plan: () => [`prometheus --config.file=${state.file('prometheus', 'prometheus.yml')} --web.listen-address=127.0.0.1:<9090 or free>`],
+          async run(ctx, io) {
+            const stale = state.process(PROMETHEUS);
+            if (stale) await stopGroup(stale.pgid, 5_000);
+            const runtimes = writeRuntimeTargets(state);
+            const config = await configurePrometheus(state, managementPort);
+            io.target(`prometheus --config.file=${config.path}`);
+            const record = await startPrometheus(state, env, prometheusBinary(env)!, config.path);
+            io.log(`pid ${record.pid}, ${record.url}, scraping the control plane and ${runtimes} runtimes`);
+            ctx.endpoints = { ...ctx.endpoints!, prometheusUrl: record.url! };
+            state.saveEndpoints('local', ctx.endpoints);
+          },
+        },
+      ];
+    },
+
+    downSteps(): Step<DownContext>[] {
+      return [
+        {
+          title: 'Stop Prometheus',
+          skip: () => (state.process(PROMETHEUS) ? false : 'not running'),
+          plan: () => [`kill -TERM -${state.process(PROMETHEUS)?.pgid}`],
+          async run(ctx) {
+            if (await stopPrometheus(state)) ctx.stopped.push('prometheus');
+          },
+        },
+        {
+          title: 'Stop the control plane and its runtimes',
+          skip: () => (state.process(CONTROL_PLANE) ? false : 'not running'),
+          plan: () => [`kill -TERM -${state.process(CONTROL_PLANE)?.pgid}   (it stops its runtimes)`],
+          async run(ctx) {
+            if (await stopControlPlane(state)) ctx.stopped.push('control-plane');
+          },
+        },
+        {
+          title: 'Stop leftover processes',
+          skip: () => (findOwnedProcesses(state.path).length === 0 ? 'none' : false),
+          plan: () => findOwnedProcesses(state.path).map((p) => `kill -TERM ${p.pid}   (${p.env.FUNCTION_NAME ?? 'unknown'})`),
+          async run(ctx, io) {
+            const leftovers = findOwnedProcesses(state.path);
+            await Promise.all(leftovers.map((p) => stopGroup(p.pid, 5_000)));
+            for (const p of leftovers) io.log(`stopped pid ${p.pid} ${p.env.FUNCTION_NAME ?? ''}`);
+            ctx.stopped.push(`${leftovers.length} leftover process${leftovers.length === 1 ? '' : 'es'}`);
+          },
+        },
+        {
+          title: 'Stop Grafana',
+          skip: () => (state.readJson<{ composeFile: string }>('grafana.json') ? false : 'not started by nanofaas'),
+          plan: () => [displayCommand('docker', ['compose', '-f', state.readJson<{ composeFile: string }>('grafana.json')?.composeFile ?? '', 'down'])],
+          async run(ctx, io) {
+            const grafana = state.readJson<{ composeFile: string; env?: Record<string, string> }>('grafana.json')!;
+            await io.exec('docker', ['compose', '-f', grafana.composeFile, 'down'], { cwd: rootDir, env: { ...env, ...grafana.env }, timeoutMs: 120_000, hint: 'stop it by hand: docker compose -f grafana/docker-compose.yml down' });
+            state.remove('grafana.json');
+            ctx.stopped.push('grafana');
+          },
+        },
+        {
+          title: 'Forget endpoints',
+          skip: () => (state.exists('endpoints.json') ? false : 'nothing recorded'),
+          run() {
+            state.remove('endpoints.json');
+          },
+        },
+      ];
+    },
+
+    async statusOf(): Promise<TargetStatus> {
+      const components: TargetStatus['components'] = [];
+      const cp = state.process(CONTROL_PLANE);
+      if (!cp) components.push({ name: 'control-plane', state: 'stopped' });
+      else if (!isAlive(cp.pid)) components.push({ name: 'control-plane', state: 'unhealthy', pid: cp.pid, detail: 'process exited (stale pid file); rerun `nanofaas up`' });
+      else {
+        const ready = await httpStatus(`http://127.0.0.1:${cp.ports?.management}/readyz`);
+        components.push({ name: 'control-plane', state: ready === 200 ? 'running' : 'unhealthy', pid: cp.pid, ...(cp.url ? { url: cp.url } : {}), ...(ready === 200 ? {} : { detail: `/readyz answered ${ready || 'nothing'}` }) });
+      }
+      const runtimes = findOwnedProcesses(state.path).filter((p) => p.env.FUNCTION_NAME);
+      components.push({ name: 'runtimes', state: runtimes.length > 0 ? 'running' : 'stopped', detail: `${runtimes.length} process${runtimes.length === 1 ? '' : 'es'}` });
+      const prom = state.process(PROMETHEUS);
+      if (!prom) components.push({ name: 'prometheus', state: 'stopped', detail: prometheusBinary(env) ? 'not started' : 'not installed' });
+      else {
+        const ready = isAlive(prom.pid) ? await httpStatus(`${prom.url}/-/ready`) : 0;
+        components.push({ name: 'prometheus', state: ready === 200 ? 'running' : 'unhealthy', pid: prom.pid, ...(prom.url ? { url: prom.url } : {}) });
+      }
+      const e = await endpoints();
+      return { components, ...(e ? { endpoints: e } : {}) };
+    },
+
+    doctorChecks: () => localDoctorChecks({ rootDir, state, env }),
+  };
+};

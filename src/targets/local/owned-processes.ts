@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Every process `up` starts carries OWNER_ENV=<state dir> in its environment, and so do the
+ * runtimes the control plane spawns from it (they inherit its environment). That lets `down`
+ * find leftovers of a crashed control plane, and Prometheus find the runtimes' ports.
+ * Linux only (/proc); elsewhere the lists are empty.
+ */
+export const OWNER_ENV = 'NANOFAAS_OWNER_STATE_DIR';
+
+export interface OwnedProcess {
+  pid: number;
+  env: Record<string, string>;
+}
+
+export function findOwnedProcesses(stateDir: string): OwnedProcess[] {
+  if (process.platform !== 'linux') return [];
+  const marker = `${OWNER_ENV}=${stateDir}`;
+  const found: OwnedProcess[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  for (const name of pids) {
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    let raw: string;
+    try {
+      raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    const entries = raw.split('\0');
+    if (!entries.includes(marker)) continue;
+    if (isZombie(pid)) continue;
+    const env: Record<string, string> = {};
+    for (const entry of entries) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    found.push({ pid, env });
+  }
+  return found;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,102 @@
+import type { Step } from '../pipeline/step.js';
+import type { StateDir } from '../state/state-dir.js';
+
+export const TARGET_NAMES = ['local', 'multipass', 'kubeconfig'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+/** Where a running nanofaas answers. Written to `<state>/endpoints.json` by `up`. */
+export interface Endpoints {
+  apiUrl: string;
+  managementUrl: string;
+  prometheusUrl?: string;
+  grafanaUrl?: string;
+}
+
+export interface UpOptions {
+  /** SKIP_BUILD / --skip-build: use the artifacts that exist. */
+  skipBuild: boolean;
+  /** Only these catalog functions (names); undefined = every runnable one. */
+  functions?: string[];
+  /** Only functions of these runtimes. */
+  runtimes?: string[];
+  /** Requested ports; 0 = any free port; undefined = the target's default. */
+  apiPort?: number;
+  managementPort?: number;
+  /** Start Prometheus when available (default true). */
+  prometheus: boolean;
+}
+
+export interface DownOptions {
+  /** KEEP_VM and friends: leave the expensive part running, stop only nanofaas. */
+  keepInfrastructure?: boolean;
+}
+
+/** One function `up` handled, for the banner and the --json document. */
+export interface FunctionOutcome {
+  name: string;
+  runtime: string;
+  /** registered = new, updated = re-registered with a changed spec, kept = already equal. */
+  registration?: 'registered' | 'updated' | 'kept';
+  smoke?: { ok: boolean; ms: number; vector?: string; message?: string };
+  /** Set when the function was not deployed (e.g. its toolchain is missing). */
+  skipped?: string;
+}
+
+/** Shared, typed context of an `up` pipeline; targets keep anything else private. */
+export interface UpContext {
+  endpoints?: Endpoints;
+  functions: FunctionOutcome[];
+  /** Lines the command prints after the banner (e.g. how to get Prometheus). */
+  notes: string[];
+}
+
+export interface DownContext {
+  stopped: string[];
+  notes: string[];
+}
+
+export type ComponentState = 'running' | 'stopped' | 'unhealthy' | 'unknown';
+
+export interface ComponentStatus {
+  name: string;
+  state: ComponentState;
+  detail?: string;
+  pid?: number;
+  url?: string;
+}
+
+export interface TargetStatus {
+  components: ComponentStatus[];
+  endpoints?: Endpoints;
+}
+
+export type CheckResult = { status: 'ok' | 'warn' | 'fail'; detail: string; fix?: string };
+
+/** One `doctor` check: a seed troubleshooting entry that applies to the target. */
+export interface DoctorCheck {
+  id: string;
+  title: string;
+  run(): Promise<CheckResult>;
+}
+
+export interface TargetEnv {
+  rootDir: string;
+  state: StateDir;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Everything a place to run nanofaas provides. One implementation per folder under src/targets/. */
+export interface Target {
+  readonly name: TargetName;
+  /** One line for the header, e.g. "local processes on this machine". */
+  describe(): string;
+  upSteps(options: UpOptions): Step<UpContext>[];
+  downSteps(options: DownOptions): Step<DownContext>[];
+  statusOf(): Promise<TargetStatus>;
+  /** Endpoints of a running deployment, or undefined when nothing is up. */
+  endpoints(): Promise<Endpoints | undefined>;
+  /** Target-specific checks; the API-level ones are common and live in the doctor command. */
+  doctorChecks(): DoctorCheck[];
+}
+
+export type TargetFactory = (env: TargetEnv) => Target;
