@@ -1,0 +1,84 @@
+{{/* Names: everything is prefixed by the release-derived fullname. */}}
+{{- define "nanofaas.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "nanofaas.controlPlane.name" -}}
+{{- printf "%s-control-plane" (include "nanofaas.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "nanofaas.prometheus.name" -}}
+{{- printf "%s-prometheus" (include "nanofaas.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Common labels; every object also gets its component's selector labels (name, instance, component). */}}
+{{- define "nanofaas.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/part-of: nanofaas
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/* Selector labels of one component: (dict "root" $ "component" "control-plane") */}}
+{{- define "nanofaas.selectorLabels" -}}
+app.kubernetes.io/name: {{ printf "nanofaas-%s" .component }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* An image reference: (dict "registry" r "repository" repo "tag" t); no registry → no prefix. */}}
+{{- define "nanofaas.image" -}}
+{{- if .registry -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" .registry) .repository (toString .tag) -}}
+{{- else -}}
+{{- printf "%s:%s" .repository (toString .tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "nanofaas.controlPlane.image" -}}
+{{- $cp := .Values.controlPlane.image -}}
+{{- include "nanofaas.image" (dict "registry" (default .Values.image.registry $cp.registry) "repository" $cp.repository "tag" (default .Values.image.tag $cp.tag)) -}}
+{{- end -}}
+
+{{/* In-cluster URL of the control plane's API port. */}}
+{{- define "nanofaas.controlPlane.url" -}}
+{{- printf "http://%s.%s.svc.%s:%v" (include "nanofaas.controlPlane.name" .) .Release.Namespace .Values.clusterDomain .Values.controlPlane.service.apiPort -}}
+{{- end -}}
+
+{{- define "nanofaas.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .runAsUser }}
+runAsGroup: {{ .runAsUser }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container hardening shared by every container of the chart. */}}
+{{- define "nanofaas.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: ["ALL"]
+{{- end -}}
+
+{{/* The demo functions as FunctionSpecInput objects (JSON list), as the registration hook posts them. */}}
+{{- define "nanofaas.functionSpecs" -}}
+{{- $specs := list -}}
+{{- range .Values.functions -}}
+{{- if ne (toString .enabled) "false" -}}
+{{- $spec := omit . "repository" "tag" "enabled" -}}
+{{- $image := include "nanofaas.image" (dict "registry" $.Values.image.registry "repository" .repository "tag" (default $.Values.image.tag .tag)) -}}
+{{- $_ := set $spec "image" $image -}}
+{{- $_ := set $spec "executionMode" "DEPLOYMENT" -}}
+{{- $specs = append $specs $spec -}}
+{{- end -}}
+{{- end -}}
+{{- toPrettyJson $specs -}}
+{{- end -}}
