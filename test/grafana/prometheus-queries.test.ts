@@ -1,0 +1,198 @@
+/**
+ * Every dashboard panel query against a REAL Prometheus (/usr/bin/prometheus) scraping a REAL
+ * control plane (control-plane/dist/main.js, pool backend) that serves a tiny HTTP runtime started
+ * here. The load is shaped so every series a panel reads exists: successes, runtime failures,
+ * a sync timeout, queue rejections, async retries, queue depth and in-flight.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import getPort from 'get-port';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandMacros, loadDashboard } from './dashboard-queries.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PROMETHEUS = '/usr/bin/prometheus';
+const FN = 'dash-fn';
+
+let work: string;
+let runtime: Server;
+let controlPlane: ChildProcess | undefined;
+let prometheus: ChildProcess | undefined;
+let apiUrl = '';
+let promUrl = '';
+
+/** The fake function runtime (§5 shape): input.mode chooses success, failure or a slow answer. */
+function startRuntime(): Promise<string> {
+  runtime = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/health') return void res.writeHead(200).end('{}');
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const input = (JSON.parse(body || '{}') as { input?: { mode?: string; ms?: number } }).input ?? {};
+      const answer = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      };
+      if (input.mode === 'fail') return answer(500, { error: 'FUNCTION_ERROR', message: 'asked to fail' });
+      setTimeout(() => answer(200, { echoed: input.mode ?? 'ok' }), input.ms ?? 0);
+    });
+  });
+  return new Promise((resolve) => runtime.listen(0, '127.0.0.1', () => {
+    const addr = runtime.address();
+    resolve(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`);
+  }));
+}
+
+/** Start a child and resolve with its first stdout line matching `ready`. */
+function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, where: 'stdout' | 'stderr'): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not become ready:\n${seen.slice(-2000)}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const line = seen.split('\n').find((l) => ready.test(l));
+      if (line) {
+        clearTimeout(timer);
+        resolve({ child, line });
+      }
+    };
+    child[where]!.on('data', onData);
+    (where === 'stdout' ? child.stderr : child.stdout)!.on('data', (c: Buffer) => (seen += c.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited with ${code}:\n${seen.slice(-2000)}`));
+    });
+  });
+}
+
+async function post(path: string, body: unknown): Promise<number> {
+  const res = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await res.text();
+  return res.status;
+}
+
+async function query(expr: string): Promise<unknown[]> {
+  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const doc = (await res.json()) as { status: string; error?: string; data?: { result?: unknown[] } };
+  if (doc.status !== 'success') throw new Error(`query failed: ${expr}: ${doc.error}`);
+  return doc.data?.result ?? [];
+}
+
+function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'nanofaas-dash-'));
+  const runtimeUrl = await startRuntime();
+
+  const cp = await startChild(process.execPath, [join(ROOT, 'control-plane/dist/main.js')], {
+    ...process.env,
+    NANOFAAS_PORT: '0',
+    NANOFAAS_HOST: '127.0.0.1',
+    NANOFAAS_WORKLOAD_BACKEND: 'pool',
+    NANOFAAS_STATE_DIR: join(work, 'cp'),
+    NANOFAAS_RETRY_BASE_DELAY_MS: '10',
+    NANOFAAS_RETRY_MAX_DELAY_MS: '50',
+    NANOFAAS_LOG_LEVEL: 'warn',
+  }, /"msg":"listening"/, 'stdout');
+  controlPlane = cp.child;
+  const listening = JSON.parse(cp.line) as { apiUrl: string; managementPort: number };
+  apiUrl = listening.apiUrl;
+
+  const promPort = await getPort({ host: '127.0.0.1' });
+  promUrl = `http://127.0.0.1:${promPort}`;
+  const config = join(work, 'prometheus.yml');
+  writeFileSync(config, [
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'scrape_configs:',
+    '  - job_name: nanofaas-control-plane',
+    '    metrics_path: /metrics',
+    '    static_configs:',
+    `      - targets: ['127.0.0.1:${listening.managementPort}']`,
+    '',
+  ].join('\n'));
+  prometheus = spawn(PROMETHEUS, [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${join(work, 'tsdb')}`,
+    `--web.listen-address=127.0.0.1:${promPort}`,
+    '--log.level=warn',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let promLog = '';
+  prometheus.stderr!.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-4000)));
+  await waitFor(async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, 'Prometheus /-/ready').catch((error: Error) => {
+    throw new Error(`${error.message}\n${promLog}`);
+  });
+
+  expect(await post('/v1/functions', {
+    name: FN,
+    executionMode: 'POOL',
+    endpointUrl: runtimeUrl,
+    timeoutMs: 400,
+    concurrency: 1,
+    queueSize: 1,
+    maxRetries: 2,
+  })).toBe(201);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([stop(prometheus), stop(controlPlane)]);
+  await new Promise<void>((resolve) => (runtime ? runtime.close(() => resolve()) : resolve()));
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('dashboard queries against a real Prometheus', () => {
+  it('every panel query returns data once the control plane has served a little load', async () => {
+    // Let Prometheus scrape the fresh control plane at least once before the counters move.
+    await waitFor(async () => (await query('up{job="nanofaas-control-plane"} == 1')).length > 0, 20_000, 'Prometheus scraping the control plane');
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push(await post(`/v1/functions/${FN}:invoke`, { input: { mode: 'ok' } }));
+    statuses.push(await post(`/v1/functions/${FN}:invoke`, { input: { mode: 'fail' } }));
+    statuses.push(await post(`/v1/functions/${FN}:invoke`, { input: { mode: 'slow', ms: 1_500 } }));
+    // concurrency 1 + queue 1: a burst of slow calls is partly refused (429) and fills the gauges.
+    statuses.push(...(await Promise.all(Array.from({ length: 6 }, () => post(`/v1/functions/${FN}:invoke`, { input: { mode: 'slow', ms: 200 } })))));
+    // Async failures are retried (maxRetries 2).
+    for (let i = 0; i < 2; i++) statuses.push(await post(`/v1/functions/${FN}:enqueue`, { input: { mode: 'fail' } }));
+    for (let i = 0; i < 3; i++) statuses.push(await post(`/v1/functions/${FN}:enqueue`, { input: { mode: 'ok' } }));
+
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(502);
+    expect(statuses).toContain(504);
+    expect(statuses).toContain(429);
+    expect(statuses).toContain(202);
+
+    const panels = loadDashboard().panels;
+    const pending = new Map(panels.flatMap((p) => p.targets.map((t) => [`${p.title} [${t.refId}]`, expandMacros(t.expr)] as const)));
+    await waitFor(async () => {
+      for (const [name, expr] of pending) if ((await query(expr)).length > 0) pending.delete(name);
+      return pending.size === 0;
+    }, 30_000, 'every panel query to return data').catch(() => undefined);
+    expect([...pending.keys()], 'panel queries still empty').toEqual([]);
+    expect(panels).toHaveLength(7);
+  }, 90_000);
+});
+
+/** Test-side wait on an external system (Prometheus scrapes every 1 s); not product code. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
