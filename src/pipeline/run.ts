@@ -59,7 +59,8 @@ export async function runPipeline<Ctx>(steps: readonly Step<Ctx>[], ctx: Ctx, op
           outcome.status = 'skipped';
           outcome.detail = reason;
           outcome.durationMs = performance.now() - t0;
-          task.skip(`${step.title} (skipped: ${reason})`);
+          // The default renderer replaces the title with this message; the simple one appends it.
+          task.skip(options.renderer === 'default' ? `${step.title} (skipped: ${reason})` : reason);
           return;
         }
         await step.run(ctx, io);

@@ -77,7 +77,9 @@ export async function reloadPrometheus(url: string): Promise<void> {
 }
 
 export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, binary: string, configPath: string): Promise<ProcessRecord> {
-  const port = (await portFree(DEFAULT_PORT)) ? DEFAULT_PORT : await freePort();
+  // NANOFAAS_PROMETHEUS_PORT picks the preferred port (0 = any free one); 9090 by default; a busy one falls back to a free port.
+  const wanted = env.NANOFAAS_PROMETHEUS_PORT ? Number(env.NANOFAAS_PROMETHEUS_PORT) : DEFAULT_PORT;
+  const port = wanted !== 0 && (await portFree(wanted)) ? wanted : await freePort();
   const args = [
     `--config.file=${configPath}`,
     `--storage.tsdb.path=${state.dir('prometheus', 'data')}`,
