@@ -73,7 +73,7 @@ export function startReplica(options: ReplicaOptions): Replica {
       proc = spawn(launch.command, launch.args, {
         cwd: launch.cwd,
         env: launch.env,
-        detached: false,
+        detached: true,
         stdio: ['ignore', log.fd, log.fd],
       });
       await log.write(
