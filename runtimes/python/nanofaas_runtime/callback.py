@@ -1,0 +1,71 @@
+"""Completion callbacks to {CALLBACK_URL}/{id}:complete, posted from background threads.
+
+The invocation's response never waits for them (the original runtime's synchronous callback made
+every call slow). Each worker thread keeps one keep-alive connection; one attempt per completion,
+because the dispatcher already has the result from the HTTP response.
+"""
+import http.client
+import queue
+import sys
+import threading
+from typing import Optional, Tuple
+from urllib.parse import quote, urlsplit
+
+_STOP = None
+_WORKERS = 2
+
+
+class CallbackPoster:
+    def __init__(self, base_url: str) -> None:
+        url = urlsplit(base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"CALLBACK_URL={base_url!r} is not an http(s) URL")
+        self._https = url.scheme == "https"
+        self._host = url.hostname
+        self._port = url.port
+        self._path = url.path.rstrip("/")
+        self._queue: "queue.Queue[Optional[Tuple[str, bytes]]]" = queue.Queue()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"nanofaas-callback-{i}", daemon=True) for i in range(_WORKERS)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def post(self, execution_id: str, body: bytes) -> None:
+        self._queue.put_nowait((execution_id, body))
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        """Sends what is queued (bounded by timeout_s), then stops the workers."""
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout_s)
+
+    def _connect(self) -> http.client.HTTPConnection:
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        return cls(self._host, self._port, timeout=5)
+
+    def _run(self) -> None:
+        conn = self._connect()
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                conn.close()
+                return
+            execution_id, body = item
+            path = f"{self._path}/{quote(execution_id, safe='')}:complete"
+            for attempt in (1, 2):
+                try:
+                    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+                    response = conn.getresponse()
+                    response.read()
+                    # 409: the dispatcher completed the execution first — expected, not an error.
+                    if response.status >= 400 and response.status != 409:
+                        print(f"callback for {execution_id} answered {response.status}", file=sys.stderr)
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    conn = self._connect()
+                    # A second try only covers a keep-alive connection the server had closed.
+                    if attempt == 2:
+                        print(f"callback for {execution_id} failed: {exc!r}", file=sys.stderr)
