@@ -3,7 +3,7 @@
  * keeps the raw text (invocations forward it untouched), the error mapping, optional bearer auth,
  * the OpenAPI document and the routes of DESIGN.md §3.
  */
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerAuth } from './api/auth.js';
@@ -33,7 +33,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
     // Requests are short; the control plane answers on its own timeouts, not the socket's.
     requestTimeout: 0,
     keepAliveTimeout: 65_000,
-    disableRequestLogging: true,
+    // No per-request log lines: the hot path logs nothing unless something goes wrong.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

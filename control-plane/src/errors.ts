@@ -34,6 +34,10 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
+const FRAMEWORK_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  UNSUPPORTED_MEDIA_TYPE: 'the body must be JSON (Content-Type: application/json)',
+};
+
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'VALIDATION_ERROR',
   401: 'UNAUTHORIZED',
@@ -60,7 +64,7 @@ export function mapError(err: FastifyError | ApiError | Error): MappedError {
     return { status: 400, body: errorBody('VALIDATION_ERROR', `invalid ${where}: ${fe.message}`, details) };
   }
   const known = fe.code ? FRAMEWORK_CODES[fe.code] : undefined;
-  if (known) return { status: ERROR_CODES[known], body: errorBody(known, fe.message) };
+  if (known) return { status: ERROR_CODES[known], body: errorBody(known, FRAMEWORK_MESSAGES[known] ?? fe.message) };
   // JSON.parse / secure-json-parse failures (including __proto__ keys) surface as SyntaxError.
   if (err instanceof SyntaxError) return { status: 400, body: errorBody('INVALID_JSON', `body is not valid JSON: ${err.message}`) };
   const status = fe.statusCode;

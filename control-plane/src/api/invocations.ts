@@ -4,6 +4,7 @@
  * so nothing is parsed or serialized twice.
  */
 import type { FastifyReply } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import type { IncomingHttpHeaders } from 'node:http';
 import { EnqueueResponse, HEADERS, InvocationRequest, InvokeErrorResponse, InvokeResponse } from '../contracts/index.js';
 import { ApiError } from '../errors.js';
@@ -56,7 +57,14 @@ export function sendOutcome(reply: FastifyReply, execution: Execution): void {
 
 export function invocationRoutes(app: Api, invoker: Invoker): void {
   const body = inline(InvocationRequest);
-  const invokeError = inline(InvokeErrorResponse);
+  // Errors raised before an execution exists (validation, 404, 429) carry no executionId/status.
+  const invokeError = Type.Object({
+    executionId: Type.Optional(Type.String()),
+    status: Type.Optional(InvokeErrorResponse.properties.status),
+    error: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  });
 
   app.post('/v1/functions/:name(^[^/:]+)::invoke', {
     schema: {
