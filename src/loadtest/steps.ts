@@ -1,0 +1,201 @@
+import { readdirSync, rmSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ApiError, type ApiClient } from '../api-client/client.js';
+import { StepFailure, type Step, type StepIO } from '../pipeline/step.js';
+import { readCatalog, type CatalogEntry } from './catalog.js';
+import { runLoad, type LoadMode, type Progress } from './engine.js';
+import { startGrafana, type GrafanaOutcome } from './grafana.js';
+import { runK6 } from './k6-runner.js';
+import { checkParity, formatDisagreements, readVectors, type Answer, type Disagreement } from './parity.js';
+import { thresholdsFor, type LoadProfile } from './profile.js';
+import { prometheusReady, saveSnapshot, snapshotWindow } from './prometheus.js';
+import { appendWindow, openRunLog, writeSummary } from './results.js';
+import { selectFunctions, SelectionError, type Filters } from './select.js';
+import { judge, type Verdict } from './verdict.js';
+import { failedRate } from './summary.js';
+
+export type EngineName = 'builtin' | 'k6';
+
+export interface FunctionRun {
+  function: string;
+  runtime: string;
+  summaryPath: string;
+  verdict: Verdict;
+  requests: number;
+  failedRate: number;
+  p95Ms: number;
+}
+
+/** Everything one `loadtest` run decides and produces; the steps fill it in order. */
+export interface LoadtestContext {
+  rootDir: string;
+  env: NodeJS.ProcessEnv;
+  api: ApiClient;
+  profile: LoadProfile;
+  /** The --stages text, passed through to k6 as STAGES. */
+  stagesOverride?: string | undefined;
+  mode: LoadMode;
+  engine: EngineName;
+  resultsDir: string;
+  filters: Filters;
+  skipParity: boolean;
+  selected: CatalogEntry[];
+  disagreements: Disagreement[];
+  grafana?: GrafanaOutcome;
+  prometheusUrl?: string | undefined;
+  runs: FunctionRun[];
+  notes: string[];
+  /** Where progress lines go (a live line on a TTY, periodic plain lines otherwise). */
+  progress: (fn: string, progress: Progress, io: StepIO) => void;
+  signal?: AbortSignal;
+}
+
+/** Before any load: API reachable, functions registered and selected, parity, side services. */
+export function preflightSteps(): Step<LoadtestContext>[] {
+  return [
+    {
+      title: 'Check the API and the registered functions',
+      hint: 'is nanofaas up? `nanofaas status`, or set NANOFAAS_URL',
+      run: async (ctx, io) => {
+        io.target(`${ctx.api.baseUrl}/v1/functions`);
+        const registered = await ctx.api.listFunctions();
+        try {
+          ctx.selected = selectFunctions(registered, readCatalog(ctx.rootDir), Object.keys(ctx.profile.workloads), ctx.filters);
+        } catch (error) {
+          if (error instanceof SelectionError) throw new StepFailure(error.message, { hint: 'register them with `nanofaas up` or `nanofaas functions register`, or change --functions/--runtimes/--workloads' });
+          throw error;
+        }
+        io.log(`${ctx.selected.length} function(s): ${ctx.selected.map((f) => f.name).join(', ')}`);
+      },
+    },
+    {
+      title: 'Output parity across runtimes (functions/testdata vectors)',
+      skip: (ctx) => (ctx.skipParity ? '--skip-parity' : false),
+      hint: 'fix the runtime that strays from the vectors, or pass --skip-parity to load-test anyway',
+      run: async (ctx, io) => {
+        const invoke = async (fn: string, input: unknown): Promise<Answer> => {
+          try {
+            return { ok: true, output: (await ctx.api.invoke(fn, input)).output };
+          } catch (error) {
+            if (error instanceof ApiError) return { ok: false, status: error.status, error: error.code };
+            throw error;
+          }
+        };
+        const workloads = [...new Set(ctx.selected.map((f) => f.workload))];
+        for (const workload of workloads) {
+          const functions = ctx.selected.filter((f) => f.workload === workload).map((f) => f.name);
+          const vectors = readVectors(ctx.rootDir, workload);
+          io.target(`${ctx.api.baseUrl}/v1/functions/{${functions.join(',')}}:invoke`);
+          ctx.disagreements.push(...(await checkParity(workload, functions, vectors, invoke)));
+          io.log(`${workload}: ${vectors.length} vectors × ${functions.length} function(s)`);
+        }
+        if (ctx.disagreements.length > 0) {
+          throw new StepFailure(`${ctx.disagreements.length} vector(s) answered differently than functions/testdata expects`, {
+            output: formatDisagreements(ctx.disagreements, 3),
+          });
+        }
+      },
+    },
+    {
+      title: 'Grafana dashboard',
+      skip: (ctx) => (ctx.env.SKIP_GRAFANA === 'true' || ctx.env.SKIP_GRAFANA === '1' ? 'SKIP_GRAFANA is set' : false),
+      run: (ctx, io) => {
+        ctx.grafana = startGrafana(ctx.rootDir, ctx.env, ctx.prometheusUrl);
+        io.log(ctx.grafana.message);
+        ctx.notes.push(ctx.grafana.message);
+      },
+    },
+    {
+      title: 'Prometheus snapshots',
+      skip: async (ctx) => {
+        if (ctx.prometheusUrl === undefined) return 'no Prometheus known (set PROM_URL, or start one with `nanofaas up`)';
+        if (!(await prometheusReady(ctx.prometheusUrl))) {
+          const url = ctx.prometheusUrl;
+          ctx.prometheusUrl = undefined;
+          return `no Prometheus answering at ${url}`;
+        }
+        return false;
+      },
+      run: (ctx, io) => io.log(`per test window from ${ctx.prometheusUrl ?? ''}`),
+    },
+  ];
+}
+
+/** Remove the previous run's files so the report shows this run only (not other files). */
+export function clearResults(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const name of readdirSync(dir)) {
+    if (/\.(json|jsonl|log|md|html)$/.test(name)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+/** One step per function (sequential, cool-down between), each writing its files and verdict. */
+export function loadSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
+  const steps: Step<LoadtestContext>[] = [];
+  ctx.selected.forEach((fn, index) => {
+    if (index > 0 && ctx.profile.coolDownSeconds > 0) {
+      steps.push({
+        title: `Cool-down ${ctx.profile.coolDownSeconds}s`,
+        run: (c) => delay(c.profile.coolDownSeconds * 1000, undefined, c.signal ? { signal: c.signal } : {}).catch(() => {}),
+      });
+    }
+    steps.push({ title: `Load ${fn.name} (${fn.runtime}, ${ctx.engine}, ${ctx.mode})`, run: (c, io) => loadOne(c, fn, io) });
+  });
+  return steps;
+}
+
+async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Promise<void> {
+  if (ctx.signal?.aborted) throw new StepFailure('interrupted');
+  const thresholds = thresholdsFor(ctx.profile, fn.runtime);
+  let result;
+  if (ctx.engine === 'k6') {
+    io.target(`k6 run k6/scripts/${fn.name}.js`);
+    result = await runK6(
+      {
+        rootDir: ctx.rootDir,
+        baseUrl: ctx.api.baseUrl,
+        function: fn.name,
+        workload: fn.workload,
+        runtime: fn.runtime,
+        mode: ctx.mode,
+        resultsDir: ctx.resultsDir,
+        stages: ctx.stagesOverride,
+        thinkTimeSeconds: ctx.profile.thinkTimeSeconds,
+        thresholds,
+        env: ctx.env,
+      },
+      (line) => io.log(line),
+    );
+  } else {
+    io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}`);
+    const log = openRunLog(ctx.resultsDir, fn.name);
+    result = await runLoad(
+      { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime },
+      { profile: ctx.profile, mode: ctx.mode, thresholds, log, onProgress: (p) => ctx.progress(fn.name, p, io), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    );
+    writeSummary(ctx.resultsDir, fn.name, result.summary);
+  }
+  const window = { function: fn.name, runtime: fn.runtime, start: result.start.toISOString(), end: result.end.toISOString() };
+  appendWindow(ctx.resultsDir, window);
+  if (ctx.prometheusUrl !== undefined) {
+    try {
+      saveSnapshot(ctx.resultsDir, ctx.prometheusUrl, await snapshotWindow(ctx.prometheusUrl, window));
+    } catch (error) {
+      // A missing snapshot must not void a finished load test; say so and carry on.
+      ctx.notes.push(`Prometheus snapshot of ${fn.name} failed: ${(error as Error).message}`);
+    }
+  }
+  const verdict = judge(result.summary, thresholds);
+  const m = result.summary.metrics;
+  ctx.runs.push({
+    function: fn.name,
+    runtime: fn.runtime,
+    summaryPath: join(ctx.resultsDir, `${fn.name}.json`),
+    verdict,
+    requests: m.http_reqs.count,
+    failedRate: failedRate(result.summary),
+    p95Ms: m.http_req_duration['p(95)'],
+  });
+  io.log(`${m.http_reqs.count} requests, ${(failedRate(result.summary) * 100).toFixed(2)}% failed, p95 ${m.http_req_duration['p(95)'].toFixed(1)} ms — ${verdict.passed ? 'thresholds passed' : `FAILED ${verdict.checks.filter((c) => !c.passed).map((c) => c.expression).join(' ')}`}`);
+}
