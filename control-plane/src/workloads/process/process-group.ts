@@ -37,13 +37,18 @@ export async function terminateGroup(child: ChildProcess, graceMs: number): Prom
   const pid = child.pid;
   const exited = childExited(child);
   if (pid === undefined) return exited;
-  signalGroup(pid, 'SIGTERM');
+  signalOrKill(child, pid, 'SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const graceOver = new Promise<'grace-over'>((resolve) => {
     timer = setTimeout(() => resolve('grace-over'), graceMs);
   });
   const first = await Promise.race([exited.then(() => 'exited' as const), graceOver]);
   clearTimeout(timer);
-  signalGroup(pid, 'SIGKILL');
+  signalOrKill(child, pid, 'SIGKILL');
   if (first === 'grace-over') await exited;
+}
+
+/** The group if there is one; otherwise the child itself (never leave terminateGroup waiting). */
+function signalOrKill(child: ChildProcess, pid: number, signal: NodeJS.Signals): void {
+  if (!signalGroup(pid, signal) && child.exitCode === null && child.signalCode === null) child.kill(signal);
 }
