@@ -71,8 +71,9 @@ export function groupedBarChart(options: {
   const groupW = Math.max(48, series.length * 16 + 20);
   const plotW = Math.max(320, categories.length * groupW);
   const plotH = 220;
-  const width = left + plotW + 20;
-  const height = top + plotH + 90;
+  // Room on the right and below for the last category's slanted label.
+  const width = left + plotW + 90;
+  const height = top + plotH + 100;
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values.map((v) => v ?? 0))));
   const body = [...yAxis(left, top, plotW, plotH, max, options.yLabel), ...legend(series, left, 26)];
   const slot = plotW / Math.max(1, categories.length);

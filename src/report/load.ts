@@ -85,6 +85,12 @@ export function loadResults(dir: string): Results {
     const window = windows.filter((w) => w.function === fn).at(-1);
     return { function: fn, runtime: raw.nanofaas?.runtime ?? window?.runtime ?? runtimeFromName(fn), file, summary: raw };
   });
+  // Run order (the test windows) reads better than file order; unknown ones go last.
+  const position = (fn: string) => {
+    const i = windows.findIndex((w) => w.function === fn);
+    return i < 0 ? windows.length : i;
+  };
+  runs.sort((a, b) => position(a.function) - position(b.function) || a.function.localeCompare(b.function));
   const promPath = join(dir, PROMETHEUS_FILE);
   const prometheus = existsSync(promPath) ? (readJson(promPath) as PrometheusFile) : undefined;
   if (prometheus !== undefined && !Array.isArray(prometheus.windows)) {
