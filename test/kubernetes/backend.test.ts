@@ -183,6 +183,11 @@ describe('readiness', () => {
     await b.waitReady('polled', 5000);
     expect(b.endpoints('polled')[0]?.ready).toBe(true);
     expect(logger.warnings.some((w) => /watch failed; polling/.test(w))).toBe(true);
+
+    // Deletion is seen by the next list, not by running into deleteTimeoutMs.
+    await b.deprovision('polled');
+    expect(b.endpoints('polled')).toEqual([]);
+    expect(logger.warnings.some((w) => /deletion still in progress/.test(w))).toBe(false);
   });
 
   it('reports a stuck rollout as FAILED and waitReady times out with the reason', async () => {

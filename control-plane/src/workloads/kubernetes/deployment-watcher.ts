@@ -19,6 +19,13 @@ export interface DeploymentWatcher {
   readonly mode: 'starting' | 'watch' | 'poll' | 'stopped';
   /** Resolves after the first successful list (or immediately once stopped). */
   readonly synced: Promise<void>;
+  /** Last known state of a function's Deployment. */
+  get(functionName: string): DeploymentState | undefined;
+  /**
+   * Record a Deployment this process just created, before the watch reports it, so a list that
+   * no longer contains it (deleted in between) still reports it gone. Existing state wins.
+   */
+  seed(functionName: string, state: DeploymentState): void;
   stop(): Promise<void>;
 }
 
@@ -174,6 +181,10 @@ export function startDeploymentWatcher(opts: DeploymentWatcherOptions): Deployme
       return mode;
     },
     synced,
+    get: (name) => known.get(name),
+    seed(name, state) {
+      if (!known.has(name)) update(name, state);
+    },
     async stop() {
       stopped = true;
       mode = 'stopped';

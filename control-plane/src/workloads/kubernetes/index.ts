@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { FunctionSpec, FunctionStatus } from '../../contracts/index.js';
 import type { BackendOptions, Endpoint, WorkloadBackend } from '../backend.js';
-import { isReady, statusOf, type DeploymentState } from './deployment-state.js';
+import { isReady, statusOf } from './deployment-state.js';
 import { startDeploymentWatcher } from './deployment-watcher.js';
 import { KubernetesBackendError } from './errors.js';
 import { loadKubeConfig } from './kube-config.js';
@@ -59,7 +59,6 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
   };
   const now = options.now ?? Date.now;
   const specs = new Map<string, FunctionSpec>();
-  const states = new Map<string, DeploymentState>();
   const listeners = new Set<(name: string) => void>();
 
   const emit = (name: string): void => {
@@ -78,12 +77,9 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
     namespace,
     pollIntervalMs: options.pollIntervalMs ?? 5000,
     logger,
-    onState(name, state) {
-      if (state) states.set(name, state);
-      else states.delete(name);
-      emit(name);
-    },
+    onState: (name) => emit(name),
   });
+  const states = { get: (name: string) => watcher.get(name), has: (name: string) => watcher.get(name) !== undefined };
 
   const scaler = createScalerLoop({
     settings: { ...DEFAULT_SCALER_SETTINGS, ...options.scaler },
@@ -130,11 +126,8 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
       await objects.applyService(service);
       await objects.applyDeployment(deployment);
       specs.set(spec.name, spec);
-      if (!states.has(spec.name)) {
-        // Known from now on (not ready) even before the watch reports the new Deployment.
-        states.set(spec.name, { desired: spec.replicas, ready: 0 });
-        emit(spec.name);
-      }
+      // Known from now on (not ready) even before the watch reports the new Deployment.
+      watcher.seed(spec.name, { desired: spec.replicas, ready: 0 });
     },
 
     async deprovision(name) {
@@ -150,7 +143,6 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
           logger.warn({ err: String(err), function: name }, 'kubernetes: Deployment deletion still in progress');
         }
       }
-      if (states.delete(name)) emit(name);
     },
 
     async scale(name, replicas) {
