@@ -71,7 +71,7 @@ export async function runPipeline<Ctx>(steps: readonly Step<Ctx>[], ctx: Ctx, op
         outcome.status = 'failed';
         outcome.durationMs = performance.now() - t0;
         failure = toStepError(step, error, io, options.logTailLines ?? DEFAULT_TAIL);
-        throw new Error(`${step.title}: ${failure.message}`);
+        throw new Error(options.renderer === 'default' ? `${step.title}: ${failure.message}` : failure.message);
       }
     },
   }));

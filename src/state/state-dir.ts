@@ -14,6 +14,15 @@ export interface ProcessRecord {
   url?: string;
 }
 
+/** Written by whoever starts Grafana (loadtest) so `down` can stop exactly that stack. */
+export interface GrafanaRecord {
+  composeFile: string;
+  /** Extra env the compose file needs again on `down` (e.g. PROM_URL). */
+  env?: Record<string, string>;
+  url?: string;
+  startedAt: string;
+}
+
 export interface EndpointsFile extends Endpoints {
   target: TargetName;
   updatedAt: string;
@@ -91,6 +100,14 @@ export class StateDir {
 
   forgetProcess(component: string): void {
     this.remove('pids', `${component}.json`);
+  }
+
+  grafana(): GrafanaRecord | undefined {
+    return this.readJson<GrafanaRecord>('grafana.json');
+  }
+
+  saveGrafana(record: GrafanaRecord): void {
+    this.writeJson(record, 'grafana.json');
   }
 
   endpoints(): EndpointsFile | undefined {

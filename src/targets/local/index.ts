@@ -158,6 +158,8 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
             try {
               await deployFunctions(api, rootDir, catalog, runnable, ctx.functions, io);
             } finally {
+              const order = new Map(catalog.functions.map((f, i) => [f.name, i]));
+              ctx.functions.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
               await api.close();
               api = undefined;
             }
@@ -227,10 +229,10 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
         },
         {
           title: 'Stop Grafana',
-          skip: () => (state.readJson<{ composeFile: string }>('grafana.json') ? false : 'not started by nanofaas'),
-          plan: () => [displayCommand('docker', ['compose', '-f', state.readJson<{ composeFile: string }>('grafana.json')?.composeFile ?? '', 'down'])],
+          skip: () => (state.grafana() ? false : 'not started by nanofaas'),
+          plan: () => [displayCommand('docker', ['compose', '-f', state.grafana()?.composeFile ?? '', 'down'])],
           async run(ctx, io) {
-            const grafana = state.readJson<{ composeFile: string; env?: Record<string, string> }>('grafana.json')!;
+            const grafana = state.grafana()!;
             await io.exec('docker', ['compose', '-f', grafana.composeFile, 'down'], { cwd: rootDir, env: { ...env, ...grafana.env }, timeoutMs: 120_000, hint: 'stop it by hand: docker compose -f grafana/docker-compose.yml down' });
             state.remove('grafana.json');
             ctx.stopped.push('grafana');
