@@ -123,7 +123,7 @@ export async function startRuntime(spec: FunctionSpec, extraEnv: Record<string, 
 }
 
 /** Startup only: poll /health with a growing delay until 200, the process exits, or time runs out. */
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the process exited (${child.exitCode ?? child.signalCode})`);
