@@ -1,10 +1,10 @@
 // helm/nanofaas checked with the real helm binary (lint + template) and the rendered objects parsed.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CHART, find, helm, render, ROOT, valuesFile, type K8sObject } from './helm.js';
+import { CHART, find, helm, removeScratch, render, ROOT, scratchDir, valuesFile, type K8sObject } from './helm.js';
 
 interface CatalogFunction {
   name: string;
@@ -32,6 +32,7 @@ function hookSpecs(objs: K8sObject[]): any[] {
 beforeAll(async () => {
   objects = await render();
 });
+afterAll(() => removeScratch());
 
 describe('helm lint', () => {
   it('passes with the default values', async () => {
@@ -245,5 +246,36 @@ describe('demo function values', () => {
       catalog.functions.map((f) => ({ name: f.name, repository: f.image.replace(/:[^:/]+$/, ''), ...f.spec })),
     );
     expect(catalog.functions.every((f) => f.image.endsWith(`:${values.image.tag}`))).toBe(true);
+  });
+});
+
+describe('NOTES.txt', () => {
+  // helm template does not print NOTES.txt; a throwaway copy of the chart renders it into a ConfigMap.
+  async function notes(args: string[] = []): Promise<string> {
+    const copy = path.join(scratchDir('notes-'), 'nanofaas');
+    cpSync(CHART, copy, { recursive: true });
+    cpSync(path.join(CHART, 'templates/NOTES.txt'), path.join(copy, 'files/NOTES.src'));
+    writeFileSync(
+      path.join(copy, 'templates/notes-preview.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-preview\ndata:\n  notes: {{ tpl (.Files.Get "files/NOTES.src") . | quote }}\n',
+    );
+    const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--show-only', 'templates/notes-preview.yaml', ...args]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return parse(r.stdout).data.notes;
+  }
+
+  it('prints the NodePort endpoints and every registered function', async () => {
+    const text = await notes();
+    expect(text).toContain('API:        http://$NODE_IP:30080/v1/functions');
+    expect(text).toContain('Metrics:    http://$NODE_IP:30081/metrics');
+    expect(text).toContain('Prometheus: http://$NODE_IP:30090');
+    for (const fn of catalog.functions) expect(text).toContain(`- ${fn.name} (${fn.spec.runtimeMode})`);
+  });
+
+  it('explains port-forward when the services are ClusterIP', async () => {
+    const text = await notes(['--set', 'controlPlane.service.type=ClusterIP']);
+    expect(text).toContain('kubectl -n nanofaas port-forward svc/nanofaas-control-plane 8080 8081');
+    expect(text).toContain('curl -s -X POST http://127.0.0.1:8080/v1/functions/word-stats-python:invoke');
+    expect(text).not.toContain('30080');
   });
 });

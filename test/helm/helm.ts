@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,15 @@ const env = {
   XDG_DATA_HOME: path.join(home, 'data'),
 };
 
+/** A scratch dir under the per-run helm home (removed by removeScratch). */
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(path.join(home, prefix));
+}
+
+export function removeScratch(): void {
+  rmSync(home, { recursive: true, force: true });
+}
+
 export interface HelmResult {
   code: number;
   stdout: string;
@@ -36,7 +45,7 @@ export function helm(args: string[]): Promise<HelmResult> {
 
 /** A values file in a temp dir (helm 3.6 has no --set-json, and lists are awkward with --set). */
 export function valuesFile(values: unknown): string {
-  const file = path.join(mkdtempSync(path.join(home, 'values-')), 'values.yaml');
+  const file = path.join(scratchDir('values-'), 'values.yaml');
   writeFileSync(file, stringify(values));
   return file;
 }

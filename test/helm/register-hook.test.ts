@@ -1,7 +1,7 @@
 // The chart's registration script (helm/nanofaas/files/register.mjs) run with node against a small
 // stand-in control plane on 127.0.0.1 whose answers each test scripts.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -60,6 +60,7 @@ function runHook(env: Record<string, string>): Promise<{ code: number; out: stri
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
       resolve({ code: code ?? 1, out });
     });
   });
