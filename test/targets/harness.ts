@@ -22,6 +22,7 @@ export interface Scenario {
   registryHealthy?: boolean;
   registriesYaml?: string | null;
   syncMarker?: string | null;
+  answers?: { match: string; stdout?: string; stderr?: string; exitCode?: number }[];
   fail?: { match: string; exitCode?: number; stderr?: string; stdout?: string }[];
 }
 
