@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 _STOP = None
 _WORKERS = 2
+_MAX_QUEUED = 10_000
 
 
 class CallbackPoster:
@@ -24,7 +25,8 @@ class CallbackPoster:
         self._host = url.hostname
         self._port = url.port
         self._path = url.path.rstrip("/")
-        self._queue: "queue.Queue[Optional[Tuple[str, bytes]]]" = queue.Queue()
+        self._queue: "queue.Queue[Optional[Tuple[str, bytes]]]" = queue.Queue(_MAX_QUEUED)
+        self.dropped = 0
         self._threads = [
             threading.Thread(target=self._run, name=f"nanofaas-callback-{i}", daemon=True) for i in range(_WORKERS)
         ]
@@ -32,12 +34,18 @@ class CallbackPoster:
             thread.start()
 
     def post(self, execution_id: str, body: bytes) -> None:
-        self._queue.put_nowait((execution_id, body))
+        try:
+            self._queue.put_nowait((execution_id, body))
+        except queue.Full:
+            # The control plane is not keeping up; it still has every result from the HTTP responses.
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                print(f"callback queue full: {self.dropped} completions not posted", file=sys.stderr)
 
     def close(self, timeout_s: float = 2.0) -> None:
         """Sends what is queued (bounded by timeout_s), then stops the workers."""
         for _ in self._threads:
-            self._queue.put(_STOP)
+            self._queue.put(_STOP, timeout=timeout_s)
         for thread in self._threads:
             thread.join(timeout_s)
 

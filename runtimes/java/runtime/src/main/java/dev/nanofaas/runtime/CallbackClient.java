@@ -33,7 +33,7 @@ final class CallbackClient {
 
     void post(String executionId, byte[] body) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(
-                baseUrl + "/" + URLEncoder.encode(executionId, StandardCharsets.UTF_8) + ":complete"))
+                baseUrl + "/" + pathSegment(executionId) + ":complete"))
             .timeout(Duration.ofSeconds(5))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
@@ -49,6 +49,11 @@ final class CallbackClient {
                 System.err.println("callback for " + executionId + " answered " + response.statusCode());
             }
         });
+    }
+
+    /** Percent-encodes an id for use as one path segment (URLEncoder writes form encoding: "+" for space). */
+    private static String pathSegment(String id) {
+        return URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     /** Waits (bounded) for callbacks still in flight, so SIGTERM does not drop them. */
