@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CHART } from './helm.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CHART, removeScratch } from './helm.js';
 
 const SCRIPT = path.join(CHART, 'files/register.mjs');
 const specs = [
@@ -23,6 +23,7 @@ interface Seen {
 }
 
 let server: Server | undefined;
+afterAll(() => removeScratch());
 afterEach(async () => {
   server?.closeAllConnections();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
