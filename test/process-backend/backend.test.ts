@@ -104,6 +104,34 @@ describe('process backend with a fixture runtime', () => {
     expect(isAlive(before!)).toBe(false);
   });
 
+  it('backs off exponentially between quick crashes and resets after a stable run', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'nf-state-'));
+    stateDirs.push(stateDir);
+    const delays: number[] = [];
+    const logger = { ...silentLogger, warn: (obj: object | string) => {
+      if (typeof obj === 'object' && 'restartInMs' in obj) delays.push(obj.restartInMs as number);
+    } };
+    const backend = createProcessBackend({ rootDir: root, stateDir, logger, restart: { initialDelayMs: 50, maxDelayMs: 400, stableMs: 300 } });
+    backends.push(backend);
+    await backend.provision(fixtureSpec('flappy'));
+    const crashAndRecover = async () => {
+      await backend.waitReady('flappy', 10_000);
+      const [pid] = await readyPids(backend, 'flappy');
+      const down = waitFor(backend, () => backend.status('flappy').readyReplicas === 0, 5_000, 'down');
+      process.kill(pid!, 'SIGKILL');
+      await down;
+    };
+    await crashAndRecover();
+    await crashAndRecover();
+    await crashAndRecover();
+    await backend.waitReady('flappy', 10_000); // the restart delay has been logged by then
+    expect(delays).toEqual([50, 100, 200]);
+    await new Promise((r) => setTimeout(r, 400)); // longer than stableMs
+    await crashAndRecover();
+    await backend.waitReady('flappy', 10_000);
+    expect(delays).toEqual([50, 100, 200, 50]);
+  });
+
   it('scales up and down; removed replicas are stopped', async () => {
     const { backend } = await newBackend();
     await backend.provision(fixtureSpec('scaled'));
