@@ -13,8 +13,9 @@ export function routePattern(url: string): RegExp {
       out += ':';
       i += 2;
     } else if (url[i] === ':') {
+      // A plain parameter never spans a `:verb` suffix, so `POST /v1/functions/x:unknown` is 404, not 405.
       const match = /^:(\w+)(?:\(([^)]*)\))?/.exec(url.slice(i))!;
-      out += match[2] ? `(?:${match[2].replace(/^\^/, '').replace(/\$$/, '')})` : '[^/]+';
+      out += match[2] ? `(?:${match[2].replace(/^\^/, '').replace(/\$$/, '')})` : '[^/:]+';
       i += match[0].length;
     } else {
       out += url[i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
