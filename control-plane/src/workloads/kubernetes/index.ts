@@ -79,14 +79,13 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
     logger,
     onState: (name) => emit(name),
   });
-  const states = { get: (name: string) => watcher.get(name), has: (name: string) => watcher.get(name) !== undefined };
 
   const scaler = createScalerLoop({
     settings: { ...DEFAULT_SCALER_SETTINGS, ...options.scaler },
     intervalMs: options.scaler?.intervalMs ?? 5000,
     now,
     specOf: (name) => specs.get(name),
-    currentReplicas: (name) => states.get(name)?.desired,
+    currentReplicas: (name) => watcher.get(name)?.desired,
     scale: (name, replicas) => objects.scaleDeployment(workloadName(name), replicas),
     onError: (name, err) => logger.warn({ err: String(err), function: name }, 'kubernetes: scaler could not scale'),
   });
@@ -138,7 +137,7 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
       scaler.forget(name);
       if (existed) {
         try {
-          await waitFor(name, () => !states.has(name), options.deleteTimeoutMs ?? 30_000, () => `Deployment ${wl} still present`);
+          await waitFor(name, () => watcher.get(name) === undefined, options.deleteTimeoutMs ?? 30_000, () => `Deployment ${wl} still present`);
         } catch (err) {
           logger.warn({ err: String(err), function: name }, 'kubernetes: Deployment deletion still in progress');
         }
@@ -158,22 +157,22 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
     },
 
     endpoints(name): Endpoint[] {
-      const state = states.get(name);
+      const state = watcher.get(name);
       if (!state) return [];
       return [{ url: serviceUrl(name, namespace, options.clusterDomain), ready: isReady(state) }];
     },
 
     status(name): FunctionStatus {
-      return statusOf(states.get(name));
+      return statusOf(watcher.get(name));
     },
 
     waitReady(name, timeoutMs) {
       return waitFor(
         name,
-        () => isReady(states.get(name)),
+        () => isReady(watcher.get(name)),
         timeoutMs,
         () => {
-          const s = states.get(name);
+          const s = watcher.get(name);
           return `function ${name} not ready (${s?.ready ?? 0}/${s?.desired ?? 0} replicas ready${s?.failure ? `; ${s.failure}` : ''})`;
         },
       );
