@@ -135,7 +135,6 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
     const existing = workloads.get(spec.name);
     if (existing && existing.launchKey === launchKey) {
       if (existing.replicas.length !== desired) await doScale(spec.name, desired);
-      existing.spec = { ...existing.spec, replicas: desired };
       return;
     }
     // Validate everything that can be checked without starting a process, so a bad spec is an
