@@ -91,7 +91,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     get out() {
       if (!out) {
         const { json, verbose } = globals();
-        out = createOutput(deps, { json, verbose, color: colorEnabled(deps.stderr.isTTY === true, deps.env) });
+        out = createOutput(deps, { json, verbose, color: colorEnabled(deps.stdout.isTTY === true && deps.stderr.isTTY === true, deps.env) });
       }
       return out;
     },
