@@ -54,10 +54,16 @@ function resolveEngine(ctx: CliContext, wanted: LoadtestFlags['engine']): Engine
 function progressPrinter(ctx: CliContext): LoadtestContext['progress'] {
   const live = chooseRenderer({ json: ctx.options.json, verbose: ctx.options.verbose, isTTY: process.stdout.isTTY === true, env: ctx.env }) === 'default';
   let lastPlain = 0;
+  let current = '';
   return (fn: string, p: Progress, io: StepIO) => {
+    if (fn !== current) {
+      current = fn;
+      lastPlain = 0;
+    }
     const line = `${fn}: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.totalMs / 1000)}s · ${p.vus} VUs · ${p.rps.toFixed(1)} req/s · p95 ${p.p95Ms.toFixed(1)} ms · ${p.failed} failed of ${p.requests}`;
     if (live) return io.log(line);
-    if (p.elapsedMs - lastPlain < 10_000 && p.elapsedMs < p.totalMs) return;
+    // Plain output: one line every 10 s (the final tick of a run always prints).
+    if (p.elapsedMs - lastPlain < 10_000 && !p.final) return;
     lastPlain = p.elapsedMs;
     if (ctx.options.verbose) io.log(line);
     else ctx.out.status(line);

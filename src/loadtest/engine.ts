@@ -25,6 +25,8 @@ export interface Progress {
   rps: number;
   p95Ms: number;
   failed: number;
+  /** The last report of a run (after every VU stopped). */
+  final: boolean;
 }
 
 export interface EngineOptions {
@@ -137,7 +139,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
 
   let lastRequests = 0;
   let lastTick = startedAt;
-  const progressTick = (): void => {
+  const progressTick = (final = false): void => {
     const now = performance.now();
     const rps = ((stats.requests - lastRequests) * 1000) / Math.max(now - lastTick, 1);
     lastRequests = stats.requests;
@@ -150,6 +152,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
       rps,
       p95Ms: stats.percentileMs(95),
       failed: stats.failed,
+      final,
     });
   };
 
@@ -157,7 +160,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   const onAbort = (): void => hardStop.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const rampTimer = setInterval(reconcile, RAMP_TICK_MS);
-  const progressTimer = setInterval(progressTick, options.progressIntervalMs ?? 1000);
+  const progressTimer = setInterval(() => progressTick(), options.progressIntervalMs ?? 1000);
   reconcile();
   try {
     await stoppedPromise;
@@ -172,7 +175,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   }
   clearInterval(progressTimer);
   options.signal?.removeEventListener('abort', onAbort);
-  progressTick();
+  progressTick(true);
   const end = new Date();
   await pool.close().catch(() => pool.destroy());
   if (lastIterationError !== undefined) throw lastIterationError;

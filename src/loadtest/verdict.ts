@@ -26,5 +26,8 @@ export function judge(summary: Summary, limits: Thresholds): Verdict {
     { expression: `p(99)<${limits.p99Ms}`, actual: duration['p(99)'] ?? Number.NaN, limit: limits.p99Ms },
     { expression: `rate<${limits.failedRate}`, actual: failedRate(summary), limit: limits.failedRate },
   ].map((check) => ({ ...check, passed: check.actual < check.limit }));
+  // A run that sent nothing proves nothing: it fails instead of passing every limit at 0.
+  const count = summary.metrics.http_reqs.count;
+  if (count === 0) checks.push({ expression: 'count>0', actual: count, limit: 0, passed: false });
   return { passed: checks.every((check) => check.passed), checks };
 }

@@ -69,7 +69,8 @@ export function figuresOf(run: RunRecord): Figures {
 }
 
 export function change(current: number, baseline: number): Change {
-  return { baseline, delta: current - baseline, pct: baseline === 0 ? null : ((current - baseline) / baseline) * 100 };
+    const delta = current - baseline;
+  return { baseline, delta, pct: baseline === 0 ? (delta === 0 ? 0 : null) : (delta / baseline) * 100 };
 }
 
 function changesOf<K extends string>(current: Record<K, number | null>, baseline: Record<K, number | null>, keys: readonly K[]): Partial<Record<K, Change>> {
