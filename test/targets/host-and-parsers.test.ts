@@ -9,6 +9,11 @@ import { MultipassHost } from '../../src/targets/multipass/multipass-host.js';
 import { orphanedExecs, parsePs } from '../../src/targets/multipass/reap.js';
 import { parseInfo } from '../../src/targets/multipass/vm.js';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -100,24 +105,42 @@ describe('parsers', () => {
 describe('helm values', () => {
   const functions = readCatalog(ROOT);
   const values = helmValues({ registry: 'localhost:5000', controlPlaneImage: 'nanofaas/control-plane:0.1.0', functions, admissionEnabled: true, pullPolicy: 'Always' }) as {
-    controlPlane: { image: { repository: string; tag: string }; service: { nodePorts: Record<string, number> }; extraEnv: { name: string; value: string }[] };
+    image: { registry: string; tag: string; pullPolicy: string };
+    controlPlane: { image: { repository: string }; service: { nodePorts: Record<string, number> }; extraEnv: { name: string; value: string }[] };
     prometheus: { service: { nodePort: number } };
-    demoFunctions: { functions: { name: string; image: string; runtimeMode: string; timeoutMs: number; concurrency: number; queueSize: number }[] };
+    functions: { name: string; repository: string; tag: string; runtimeMode: string; timeoutMs: number; concurrency: number; queueSize: number }[];
   };
 
   it('carries the seed e2e settings: NodePorts 30080/30081/30090, admission env, images from the local registry', () => {
-    expect(values.controlPlane.service.nodePorts).toEqual({ http: 30080, management: 30081 });
+    expect(values.controlPlane.service.nodePorts).toEqual({ api: 30080, management: 30081 });
     expect(values.prometheus.service.nodePort).toBe(30090);
-    expect(values.controlPlane.image).toMatchObject({ repository: 'localhost:5000/nanofaas/control-plane', tag: '0.1.0' });
+    expect(values.image).toEqual({ registry: 'localhost:5000', tag: '0.1.0', pullPolicy: 'Always' });
+    expect(values.controlPlane.image.repository).toBe('nanofaas/control-plane');
     expect(values.controlPlane.extraEnv).toEqual([{ name: 'SYNC_QUEUE_ADMISSION_ENABLED', value: 'true' }]);
   });
 
   it('lists every catalog function with timeout 30000, concurrency 4, queue 100, and STDIO for exec functions', () => {
-    expect(values.demoFunctions.functions.map((f) => f.name)).toEqual(functions.map((f) => f.name));
-    for (const fn of values.demoFunctions.functions) {
-      expect(fn).toMatchObject({ timeoutMs: 30000, concurrency: 4, queueSize: 100 });
-      expect(fn.image.startsWith('localhost:5000/nanofaas/')).toBe(true);
+    expect(values.functions.map((f) => f.name)).toEqual(functions.map((f) => f.name));
+    for (const fn of values.functions) {
+      expect(fn).toMatchObject({ timeoutMs: 30000, concurrency: 4, queueSize: 100, tag: '0.1.0', repository: `nanofaas/${fn.name}` });
       expect(fn.runtimeMode).toBe(fn.name.endsWith('-exec') ? 'STDIO' : 'HTTP');
+    }
+  });
+
+  it('the real chart accepts them (helm template with the schema) and renders NodePorts, registry images and the env', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nanofaas-values-'));
+    try {
+      const file = join(dir, 'values.yaml');
+      writeFileSync(file, stringify(values));
+      const rendered = execFileSync(join(ROOT, 'node_modules/.bin/helm'), ['template', 'nanofaas', join(ROOT, 'helm/nanofaas'), '--namespace', 'nanofaas', '-f', file], { encoding: 'utf8' });
+      for (const port of [30080, 30081, 30090]) expect(rendered).toContain(`nodePort: ${port}`);
+      expect(rendered).toContain('image: "localhost:5000/nanofaas/control-plane:0.1.0"');
+      expect(rendered).toContain('localhost:5000/nanofaas/word-stats-exec:0.1.0');
+      expect(rendered).toMatch(/name: SYNC_QUEUE_ADMISSION_ENABLED\s+value: "true"/);
+      expect(rendered).toContain('name: nanofaas-control-plane');
+      expect(rendered).toContain('name: nanofaas-prometheus');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
