@@ -18,7 +18,7 @@ export function startGrafana(rootDir: string, env: NodeJS.ProcessEnv, prometheus
   if (env.SKIP_GRAFANA === 'true' || env.SKIP_GRAFANA === '1') return { started: false, message: 'Grafana: skipped (SKIP_GRAFANA)' };
   const compose = join(rootDir, 'grafana', 'docker-compose.yml');
   if (!existsSync(compose)) return { started: false, message: `Grafana: not started (${compose} is missing)` };
-  const docker = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 10_000 });
+  const docker = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 10_000, env });
   if (docker.error || docker.status !== 0) {
     return { started: false, message: 'Grafana: not started (Docker is not usable here; set SKIP_GRAFANA=true to silence this)' };
   }

@@ -1,0 +1,128 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGrafana } from '../../src/loadtest/grafana.js';
+import { checkParity, sameJson, type Answer } from '../../src/loadtest/parity.js';
+import { prometheusReady, quantileQuery, saveSnapshot, snapshotWindow, stepFor } from '../../src/loadtest/prometheus.js';
+
+const work = mkdtempSync(join(tmpdir(), 'side-services-'));
+let prom: Server;
+let promUrl: string;
+const queries: URLSearchParams[] = [];
+
+beforeAll(async () => {
+  // FAKE Prometheus HTTP API: /-/ready and /api/v1/query_range with one series per query.
+  prom = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/-/ready') return res.end('Prometheus Server is Ready.');
+    if (url.pathname === '/api/v1/query_range') {
+      queries.push(url.searchParams);
+      const q = url.searchParams.get('query') ?? '';
+      if (q.includes('broken')) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ status: 'error', error: 'parse error' }));
+      }
+      const quantile = Number(/histogram_quantile\(([\d.]+)/.exec(q)?.[1]);
+      const start = Number(url.searchParams.get('start'));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({
+        status: 'success',
+        data: { resultType: 'matrix', result: [{ metric: {}, values: [[start, String(quantile / 100)], [start + 1, 'NaN'], [start + 2, String(quantile / 50)]] }] },
+      }));
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
+  promUrl = `http://127.0.0.1:${(prom.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => prom.close(() => r()));
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('Prometheus snapshots', () => {
+  const window = { function: 'word-stats-node', runtime: 'node', start: '2026-01-01T10:00:00.000Z', end: '2026-01-01T10:01:50.000Z' };
+
+  it('builds histogram_quantile queries over the §7 histograms', () => {
+    expect(quantileQuery('function_latency_seconds', 0.95, 'word-stats-node', 30)).toBe(
+      'histogram_quantile(0.95, sum by (le) (rate(function_latency_seconds_bucket{function="word-stats-node"}[30s])))',
+    );
+    expect(stepFor(window)).toBe(2);
+  });
+
+  it('queries each metric × quantile over the window, in milliseconds, dropping NaN', async () => {
+    queries.length = 0;
+    expect(await prometheusReady(promUrl)).toBe(true);
+    expect(await prometheusReady('http://127.0.0.1:1')).toBe(false);
+    const snap = await snapshotWindow(promUrl, window);
+    expect(queries).toHaveLength(9);
+    const metrics = queries.map((q) => /rate\((\w+)_bucket/.exec(q.get('query') ?? '')?.[1]);
+    expect(new Set(metrics)).toEqual(new Set(['function_latency_seconds', 'function_queue_wait_seconds', 'function_e2e_latency_seconds']));
+    expect(queries[0]?.get('start')).toBe(String(Date.parse(window.start) / 1000));
+    expect(queries[0]?.get('end')).toBe(String(Date.parse(window.end) / 1000));
+    expect(queries[0]?.get('step')).toBe('2');
+    const start = Date.parse(window.start) / 1000;
+    expect(snap.series.latency.p95).toEqual([[start, 9.5], [start + 2, 19]]);
+    expect(Object.keys(snap.series.e2e)).toEqual(['p50', 'p95', 'p99']);
+    saveSnapshot(work, promUrl, snap);
+    saveSnapshot(work, promUrl, { ...snap, function: 'other' });
+    saveSnapshot(work, promUrl, snap);
+    const file = JSON.parse(readFileSync(join(work, 'prometheus.json'), 'utf8'));
+    expect(file.windows.map((w: { function: string }) => w.function)).toEqual(['other', 'word-stats-node']);
+  });
+
+  it('names Prometheus and the query when it refuses', async () => {
+    await expect(snapshotWindow(promUrl, { ...window, function: 'broken' })).rejects.toThrow(/Prometheus \/api\/v1\/query_range answered 400: parse error \(query: histogram_quantile/);
+  });
+});
+
+describe('Grafana start', () => {
+  it('runs docker compose with PROM_URL when Docker answers (FAKE docker on PATH)', () => {
+    const root = join(work, 'repo');
+    const bin = join(work, 'bin');
+    mkdirSync(join(root, 'grafana'), { recursive: true });
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(root, 'grafana', 'docker-compose.yml'), 'services: {}\n');
+    const log = join(work, 'docker-calls.jsonl');
+    writeFileSync(join(bin, 'docker'), `#!/usr/bin/env node\nrequire('node:fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args: process.argv.slice(2), prom: process.env.PROM_URL }) + '\\n');\n`);
+    chmodSync(join(bin, 'docker'), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const outcome = startGrafana(root, env, 'http://10.0.0.5:30090');
+    expect(outcome).toEqual({ started: true, message: 'Grafana: http://localhost:3000/d/nanofaas-functions (admin/admin)' });
+    const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(calls[1]).toEqual({ args: ['compose', '-f', join(root, 'grafana', 'docker-compose.yml'), 'up', '-d'], prom: 'http://10.0.0.5:30090' });
+    expect(startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined).message).toBe('Grafana: skipped (SKIP_GRAFANA)');
+    expect(startGrafana(root, { PATH: work }, undefined).message).toMatch(/Docker is not usable here/);
+  });
+});
+
+describe('output parity', () => {
+  it('compares as parsed JSON', () => {
+    expect(sameJson({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2.0 }], a: 1 })).toBe(true);
+    expect(sameJson({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect(sameJson([1, 2], [2, 1])).toBe(false);
+    expect(sameJson(null, {})).toBe(false);
+  });
+
+  it('reports only the vectors some function gets wrong', async () => {
+    const vectors = [
+      { name: 'ok', input: 'a', output: { n: 1 } },
+      { name: 'rejects', input: '', error: 'INVALID_INPUT' },
+    ];
+    const invoke = async (fn: string, input: unknown): Promise<Answer> => {
+      if (input === '') return fn === 'f-java' ? { ok: true, output: { n: 0 } } : { ok: false, status: 400, error: 'INVALID_INPUT' };
+      return { ok: true, output: { n: 1 } };
+    };
+    const found = await checkParity('w', ['f-node', 'f-java'], vectors, invoke);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ vector: 'rejects', expected: 'error INVALID_INPUT' });
+    expect(found[0]?.answers).toEqual([
+      { function: 'f-node', answer: 'error INVALID_INPUT (HTTP 400)', matches: true },
+      { function: 'f-java', answer: '{"n":0}', matches: false },
+    ]);
+  });
+});
