@@ -219,7 +219,13 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
         {
           title: 'Stop leftover processes',
           skip: () => (findOwnedProcesses(state.path).length === 0 ? 'none' : false),
-          plan: () => findOwnedProcesses(state.path).map((p) => `kill -TERM ${p.pid}   (${p.env.FUNCTION_NAME ?? 'unknown'})`),
+          plan: () => {
+            // The groups stopped by the steps above are not leftovers.
+            const recorded = new Set([CONTROL_PLANE, PROMETHEUS].map((c) => state.process(c)?.pgid));
+            return findOwnedProcesses(state.path)
+              .filter((p) => !recorded.has(p.pgid))
+              .map((p) => `kill -TERM ${p.pid}   (${p.env.FUNCTION_NAME ?? 'helper process'})`);
+          },
           async run(ctx, io) {
             const leftovers = findOwnedProcesses(state.path);
             await Promise.all(leftovers.map((p) => stopGroup(p.pid, 5_000)));

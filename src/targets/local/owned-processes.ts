@@ -10,6 +10,8 @@ export const OWNER_ENV = 'NANOFAAS_OWNER_STATE_DIR';
 
 export interface OwnedProcess {
   pid: number;
+  /** Process group id (0 when unknown). */
+  pgid: number;
   env: Record<string, string>;
 }
 
@@ -34,22 +36,25 @@ export function findOwnedProcesses(stateDir: string): OwnedProcess[] {
     }
     const entries = raw.split('\0');
     if (!entries.includes(marker)) continue;
-    if (isZombie(pid)) continue;
+    const stat = procStat(pid);
+    if (!stat || stat.state === 'Z') continue;
     const env: Record<string, string> = {};
     for (const entry of entries) {
       const eq = entry.indexOf('=');
       if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
-    found.push({ pid, env });
+    found.push({ pid, pgid: stat.pgid, env });
   }
   return found;
 }
 
-function isZombie(pid: number): boolean {
+/** State and process group from /proc/<pid>/stat ("pid (comm) S ppid pgrp …"; comm may hold spaces). */
+function procStat(pid: number): { state: string; pgid: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', pgid: Number(fields[2]) || 0 };
   } catch {
-    return true;
+    return undefined;
   }
 }
