@@ -44,8 +44,11 @@ class CallbackPoster:
 
     def close(self, timeout_s: float = 2.0) -> None:
         """Sends what is queued (bounded by timeout_s), then stops the workers."""
-        for _ in self._threads:
-            self._queue.put(_STOP, timeout=timeout_s)
+        try:
+            for _ in self._threads:
+                self._queue.put(_STOP, timeout=timeout_s)
+        except queue.Full:
+            return  # still backed up after timeout_s: give up, the threads are daemons
         for thread in self._threads:
             thread.join(timeout_s)
 

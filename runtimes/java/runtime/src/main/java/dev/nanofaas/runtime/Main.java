@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -14,8 +13,6 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        long startedAtMs = ProcessHandle.current().info().startInstant()
-            .map(Instant::toEpochMilli).orElse(System.currentTimeMillis());
         // The JDK server leaves Nagle on by default, which adds delayed-ACK stalls to small keep-alive responses.
         System.setProperty("sun.net.httpserver.nodelay", "true");
 
@@ -29,7 +26,8 @@ public final class Main {
             System.exit(2);
             return;
         }
-        long initDurationMs = Math.max(0, System.currentTimeMillis() - startedAtMs);
+        Responses.warmUp();
+        long initDurationMs = ProcessAge.millis();
         String host = System.getenv().getOrDefault("HOST", "127.0.0.1");
 
         try {

@@ -12,6 +12,19 @@ final class Responses {
 
     private Responses() {}
 
+    /**
+     * Loads Jackson's parser and serialisers before the port opens, so the first invocation (and
+     * a first timeout, answered from the timer thread) does not pay for class loading.
+     */
+    static void warmUp() {
+        try {
+            JSON.writeValueAsBytes(JSON.readTree("{\"input\":{\"a\":[1,2.5,\"x\",true,null]},\"metadata\":{}}"));
+            errorBody("WARM_UP", "warm-up");
+        } catch (IOException e) {
+            throw new IllegalStateException("Jackson cannot round-trip a constant document", e);
+        }
+    }
+
     static void send(HttpExchange exchange, int status, String contentType, byte[] body) {
         try (exchange) {
             exchange.getResponseHeaders().set("Content-Type", contentType);
