@@ -3,7 +3,8 @@ import type { UpContext, UpOptions } from '../targets/target.js';
 import { formatDuration, table } from '../util/format.js';
 import { formatStepError } from '../pipeline/step.js';
 import type { CliContext } from './context.js';
-import { EXIT } from './errors.js';
+import { EXIT, UsageError } from './errors.js';
+import { loadCatalog } from '../util/catalog.js';
 import { intArg, listArg, withExamples } from './examples.js';
 
 interface UpFlags {
@@ -29,6 +30,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'print the plan (commands and actions) without running it', false)
     .action(async (flags: UpFlags) => {
       ctx.announceTarget();
+      validateSelection(ctx.rootDir, flags);
       const target = await ctx.target();
       const options: UpOptions = {
         skipBuild: flags.skipBuild || isTrue(ctx.env.SKIP_BUILD),
@@ -102,6 +104,16 @@ function banner(ctx: CliContext, targetName: string, up: UpContext, durationMs: 
   for (const note of up.notes) lines.push('', c.yellow('note: ') + note);
   lines.push('', 'Next step — run the load test:', `  ${c.cyan('npx nanofaas loadtest')}`);
   return lines;
+}
+
+/** --functions/--runtimes name catalog entries; a typo is a usage error, not an empty deployment. */
+function validateSelection(rootDir: string, flags: UpFlags): void {
+  const catalog = loadCatalog(rootDir);
+  const unknownFns = (flags.functions ?? []).filter((n) => !catalog.functions.some((f) => f.name === n));
+  if (unknownFns.length > 0) throw new UsageError(`unknown function ${unknownFns.join(', ')} (catalog: ${catalog.functions.map((f) => f.name).join(', ')})`);
+  const runtimes = [...new Set(catalog.functions.map((f) => f.runtime))];
+  const unknownRts = (flags.runtimes ?? []).filter((r) => !(runtimes as string[]).includes(r));
+  if (unknownRts.length > 0) throw new UsageError(`unknown runtime ${unknownRts.join(', ')} (choose ${runtimes.join(', ')})`);
 }
 
 function isTrue(value: string | undefined): boolean {

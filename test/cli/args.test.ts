@@ -35,6 +35,8 @@ describe('usage errors: one clear line, exit 2', () => {
     ['--wait without --async', ['invoke', 'fn', '--data', '1', '--wait'], /--wait only applies with --async/],
     ['missing spec file', ['functions', 'register', '-f', '/nonexistent/spec.json'], /cannot read \/nonexistent\/spec.json: ENOENT/],
     ['missing -f', ['functions', 'register'], /required option '-f, --file <spec.json>' not specified/],
+    ['unknown catalog function', ['up', '--functions', 'word-stats-node,word-stats-cobol'], /unknown function word-stats-cobol \(catalog: .*word-stats-node/],
+    ['unknown runtime', ['up', '--runtimes', 'node,cobol'], /unknown runtime cobol \(choose .*node/],
   ];
   for (const [name, args, message] of cases) {
     it(name, async () => {
