@@ -41,6 +41,11 @@ export class World {
     copyFileSync(join(REPO, 'functions/catalog.json'), join(this.repo, 'functions/catalog.json'));
     copyFileSync(join(REPO, 'control-plane/package.json'), join(this.repo, 'control-plane/package.json'));
     writeFileSync(join(this.repo, 'README.md'), 'test project\n');
+    // Placeholder Dockerfiles where the real project keeps them (the fake never builds anything).
+    for (const dir of ['control-plane', 'runtimes/java', 'runtimes/python', 'runtimes/node', 'runtimes/watchdog']) {
+      mkdirSync(join(this.repo, dir), { recursive: true });
+      writeFileSync(join(this.repo, dir, 'Dockerfile'), 'FROM scratch\n');
+    }
     const git = (...args: string[]) => execFileSync('git', ['-C', this.repo, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { stdio: 'ignore' });
     git('init', '-q');
     git('add', '.');

@@ -3,7 +3,8 @@
  * fake-multipass.mjs, first on PATH) that records every call and answers from a scenario file.
  * The smoke step talks HTTP to a fake API (NANOFAAS_URL / PROM_URL), since k3s cannot run here.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatStepError } from '../../src/pipeline/step.js';
@@ -149,6 +150,19 @@ describe('multipass target: up against a fake multipass', () => {
     expect(text).toContain('hint:');
     expect(w.lines().some((l) => l.includes('helm upgrade'))).toBe(false);
     expect(result.steps.find((s) => s.title.startsWith('Push'))?.status).toBe('not-run');
+  });
+
+  it('a missing Dockerfile fails the build step before any docker build, naming the image and the file', async () => {
+    const w = newWorld().scenario(READY);
+    rmSync(join(w.repo, 'runtimes/node/Dockerfile'));
+    const { result } = await up(load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url })));
+    expect(result.ok).toBe(false);
+    expect(result.error?.step).toMatch(/^Build/);
+    expect(result.error?.message).toBe(
+      'no Dockerfile for 2 image(s): nanofaas/word-stats-node:0.1.0 (runtimes/node/Dockerfile), nanofaas/json-transform-node:0.1.0 (runtimes/node/Dockerfile)',
+    );
+    expect(result.error?.hint).toContain('SKIP_BUILD=true');
+    expect(w.lines().some((l) => l.includes('docker build'))).toBe(false);
   });
 
   it('a failing smoke invocation fails the smoke step, naming the function', async () => {

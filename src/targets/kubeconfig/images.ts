@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StepFailure } from '../../pipeline/step.js';
 import type { CatalogFunction } from './catalog.js';
 
 /** One `docker build` the cluster targets run: paths relative to the repository root. */
@@ -18,18 +19,20 @@ export function controlPlaneImage(rootDir: string): string {
 
 /**
  * Where a function image's Dockerfile is: its own (functions/<workload>/<runtime>/Dockerfile) when
- * it has one, else the runtime's (runtimes/<runtime>/Dockerfile) told which handler to bake in.
+ * it has one, else the runtime's (runtimes/<runtime>/Dockerfile, exec → watchdog) with
+ * `--build-arg FUNCTION=<workload>` (plus FUNCTION_CLASS for Java, from the catalog handler).
  * The build context is the repository root so Dockerfiles can copy shared code.
  */
 export function functionImageBuild(rootDir: string, fn: CatalogFunction): ImageBuild {
-  const own = join('functions', fn.workload, fn.runtime === 'exec' ? 'exec' : fn.runtime, 'Dockerfile');
+  const own = join('functions', fn.workload, fn.runtime, 'Dockerfile');
   if (existsSync(join(rootDir, own))) return { image: fn.image, dockerfile: own, context: '.', buildArgs: {} };
   const runtimeDir = fn.runtime === 'exec' ? 'watchdog' : fn.runtime;
+  const javaClass = fn.runtime === 'java' ? fn.handler.split('#')[1] : undefined;
   return {
     image: fn.image,
     dockerfile: join('runtimes', runtimeDir, 'Dockerfile'),
     context: '.',
-    buildArgs: { FUNCTION_NAME: fn.name, HANDLER: fn.handler },
+    buildArgs: { FUNCTION: fn.workload, ...(javaClass ? { FUNCTION_CLASS: javaClass } : {}) },
   };
 }
 
@@ -49,4 +52,18 @@ export function inRegistry(registry: string, image: string): string {
 export function dockerBuildArgv(build: ImageBuild, tag: string, repoDir: string, docker: readonly string[] = ['docker']): string[] {
   const args = Object.entries(build.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
   return [...docker, 'build', '-t', tag, '-f', `${repoDir}/${build.dockerfile}`, ...args, `${repoDir}/${build.context}`.replace(/\/\.$/, '')];
+}
+
+/** Builds whose Dockerfile is not in the project: reported before anything is built. */
+export function missingDockerfiles(rootDir: string, builds: readonly ImageBuild[]): string[] {
+  return builds.filter((b) => !existsSync(join(rootDir, b.dockerfile))).map((b) => `${b.image} (${b.dockerfile})`);
+}
+
+export function assertDockerfiles(rootDir: string, builds: readonly ImageBuild[]): void {
+  const missing = missingDockerfiles(rootDir, builds);
+  if (missing.length > 0) {
+    throw new StepFailure(`no Dockerfile for ${missing.length} image(s): ${missing.join(', ')}`, {
+      hint: 'add the Dockerfile, limit the functions (--functions / --runtimes), or use prebuilt images with SKIP_BUILD=true',
+    });
+  }
 }

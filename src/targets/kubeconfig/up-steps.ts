@@ -11,7 +11,7 @@ import { deploySteps, type ClusterAccess, type Connection, type RunMode } from '
 import type { KubeconfigConfig } from './config.js';
 import { NAMESPACE, RELEASE } from './env.js';
 import { helmValues } from './helm-values.js';
-import { controlPlaneImage, dockerBuildArgv, imageBuilds, inRegistry } from './images.js';
+import { assertDockerfiles, controlPlaneImage, dockerBuildArgv, imageBuilds, inRegistry } from './images.js';
 import { portForward } from './port-forward.js';
 
 export interface KubeconfigUpInput {
@@ -98,6 +98,7 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
       skip: () => (input.skipBuild ? '--no-build / SKIP_BUILD: using prebuilt images' : false),
       plan: () => builds.map((b, i) => formatArgv(dockerBuildArgv(b, tags[i]!, input.rootDir))),
       run: async (_ctx, io) => {
+        assertDockerfiles(input.rootDir, builds);
         const exec = hostExec(local, io);
         for (const [i, b] of builds.entries()) await exec(dockerBuildArgv(b, tags[i]!, input.rootDir), { hint: `Dockerfile: ${b.dockerfile}` });
       },

@@ -9,7 +9,7 @@ import type { CatalogFunction } from '../kubeconfig/catalog.js';
 import { deploySteps, type RunMode } from '../kubeconfig/cluster.js';
 import { NAMESPACE, NODE_PORTS } from '../kubeconfig/env.js';
 import { helmValues } from '../kubeconfig/helm-values.js';
-import { controlPlaneImage, dockerBuildArgv, imageBuilds, inRegistry } from '../kubeconfig/images.js';
+import { assertDockerfiles, controlPlaneImage, dockerBuildArgv, imageBuilds, inRegistry } from '../kubeconfig/images.js';
 import type { UpContext } from '../target.js';
 import type { MultipassConfig } from './config.js';
 import { registryPort } from './config.js';
@@ -215,6 +215,7 @@ export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<U
       skip: () => (input.skipBuild ? 'SKIP_BUILD=true' : false),
       plan: () => builds.map((b, i) => show(dockerBuildArgv(b, tags[i]!, VM_PROJECT_DIR, ['sudo', 'docker']))),
       run: async (_ctx, io) => {
+        assertDockerfiles(input.rootDir, builds);
         const exec = hostExec(vm, io);
         for (const [i, b] of builds.entries()) {
           await exec(dockerBuildArgv(b, tags[i]!, VM_PROJECT_DIR, ['sudo', 'docker']), {
@@ -262,7 +263,6 @@ export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<U
           `VM: ${cfg.vmName} (${ip})`,
           `kubeconfig: ${kubeconfigPath}  (kubectl --kubeconfig ${kubeconfigPath} -n ${NAMESPACE} get pods)`,
           `Shell: multipass shell ${cfg.vmName}`,
-          'Next step — run the load test: nanofaas loadtest --target multipass',
         );
       },
     },
