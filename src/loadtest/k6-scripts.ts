@@ -1,4 +1,6 @@
-import type { CatalogEntry } from './catalog.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCatalog, type CatalogEntry } from './catalog.js';
 
 /**
  * The thin per-function k6 entry script (k6/scripts/<function>.js). It must call open() itself:
@@ -17,4 +19,13 @@ const test = createTest(profile, ${JSON.stringify(entry)});
 export const options = test.options;
 export default test.iteration;
 `;
+}
+
+/** Regenerate k6/scripts/ from the catalog (after adding a demo function). Returns the paths. */
+export function writeK6Scripts(rootDir: string): string[] {
+  return readCatalog(rootDir).map((entry) => {
+    const path = join(rootDir, 'k6', 'scripts', `${entry.name}.js`);
+    writeFileSync(path, renderK6Script(entry));
+    return path;
+  });
 }

@@ -29,7 +29,7 @@ describe('k6 scripts and the built-in engine read the same profile', () => {
     expect(scripts).toEqual(catalog.map((f) => `${f.name}.js`).sort());
     for (const entry of catalog) {
       const text = readFileSync(join(root, 'k6', 'scripts', `${entry.name}.js`), 'utf8');
-      expect(text).toBe(renderK6Script(entry));
+      expect(text, `k6/scripts/${entry.name}.js is stale: npm run build && node -e "import('./dist/loadtest/k6-scripts.js').then((m) => m.writeK6Scripts('.'))"`).toBe(renderK6Script(entry));
       expect(text).toContain("open('../profile.json')");
       expect(text).toContain("from '../lib/nanofaas.js'");
     }
