@@ -15,6 +15,9 @@ interface UpFlags {
   managementPort?: number;
   prometheus: boolean;
   dryRun: boolean;
+  context?: string;
+  registry?: string;
+  build: boolean;
 }
 
 export function registerUp(program: Command, ctx: CliContext): void {
@@ -28,12 +31,18 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--management-port <n>', 'metrics/health port (default 8081, or a free one)', intArg('--management-port', 0, 65535))
     .option('--no-prometheus', 'do not start Prometheus')
     .option('--dry-run', 'print the plan (commands and actions) without running it', false)
+    .option('--context <name>', 'kubeconfig target: kube context (env NANOFAAS_KUBE_CONTEXT)')
+    .option('--registry <registry>', 'kubeconfig target: registry to push to and pull from (env NANOFAAS_REGISTRY)')
+    .option('--no-build', 'kubeconfig target: use prebuilt images (same as --skip-build)')
     .action(async (flags: UpFlags) => {
       ctx.announceTarget();
       validateSelection(ctx.rootDir, flags);
+      // The cluster targets read these from their env (the target is created lazily, just below).
+      if (flags.context) ctx.env.NANOFAAS_KUBE_CONTEXT = flags.context;
+      if (flags.registry) ctx.env.NANOFAAS_REGISTRY = flags.registry;
       const target = await ctx.target();
       const options: UpOptions = {
-        skipBuild: flags.skipBuild || isTrue(ctx.env.SKIP_BUILD),
+        skipBuild: flags.skipBuild || !flags.build || isTrue(ctx.env.SKIP_BUILD),
         prometheus: flags.prometheus,
         ...(flags.functions ? { functions: flags.functions } : {}),
         ...(flags.runtimes ? { runtimes: flags.runtimes } : {}),
