@@ -9,6 +9,7 @@ import { parseListening } from '../../src/targets/local/control-plane.js';
 import { specMatches } from '../../src/targets/local/deploy-functions.js';
 import { handlerArtifact } from '../../src/targets/local/index.js';
 import { prometheusConfig } from '../../src/targets/local/prometheus.js';
+import { isOwnedBy } from '../../src/targets/local/owned-processes.js';
 import { expandEnv, nodeVersionOk } from '../../src/targets/local/toolchains.js';
 import { jsonEqual, loadCatalog, specFor } from '../../src/util/catalog.js';
 import { formatDuration, table } from '../../src/util/format.js';
@@ -88,6 +89,13 @@ describe('small helpers', () => {
     const yml = prometheusConfig(41001, '/state/prometheus/runtimes.json');
     expect(yml).toContain(`targets: ['127.0.0.1:41001']`);
     expect(yml).toContain(`files: ['/state/prometheus/runtimes.json']`);
+  });
+});
+
+describe('process ownership', () => {
+  it('a pid without our marker is not ours to signal', () => {
+    expect(isOwnedBy(process.pid, '/tmp/some-state-dir')).toBe(process.platform !== 'linux');
+    expect(isOwnedBy(2 ** 22 + 7, '/tmp/some-state-dir')).toBe(process.platform !== 'linux');
   });
 });
 

@@ -6,7 +6,7 @@ import { StepFailure } from '../../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
 import { tailFile, waitForLine } from '../../util/log-tail.js';
 import { preferPort } from '../../util/ports.js';
-import { OWNER_ENV } from './owned-processes.js';
+import { isOwnedBy, OWNER_ENV } from './owned-processes.js';
 import { displayCommand, isAlive, stopGroup } from '../../util/process.js';
 
 export const COMPONENT = 'control-plane';
@@ -53,7 +53,7 @@ export async function httpStatus(url: string, timeoutMs = 1_500): Promise<number
 /** The recorded control plane when its process lives and /readyz answers 200. */
 export async function runningControlPlane(state: StateDir): Promise<ProcessRecord | undefined> {
   const record = state.process(COMPONENT);
-  if (!record || !isAlive(record.pid) || !record.ports) return undefined;
+  if (!record || !isAlive(record.pid) || !record.ports || !isOwnedBy(record.pid, state.path)) return undefined;
   const ready = await httpStatus(`http://127.0.0.1:${record.ports.management}/readyz`);
   return ready === 200 ? record : undefined;
 }
@@ -139,8 +139,8 @@ export async function startControlPlane(options: StartOptions, ports: { api: num
 export async function stopControlPlane(state: StateDir): Promise<boolean> {
   const record = state.process(COMPONENT);
   if (!record) return false;
-  // SIGTERM lets the control plane drain and stop its runtimes (their own process groups).
-  const wasRunning = await stopGroup(record.pgid, 15_000);
+  // SIGTERM lets the control plane drain and stop its runtimes. A recycled pid is not ours to kill.
+  const wasRunning = isOwnedBy(record.pid, state.path) && (await stopGroup(record.pgid, 15_000));
   state.forgetProcess(COMPONENT);
   return wasRunning;
 }

@@ -10,7 +10,7 @@ import { hasScript, javaUpToDate, tscCommand, typescriptUpToDate } from './build
 import { choosePorts, COMPONENT as CONTROL_PLANE, httpStatus, runningControlPlane, startControlPlane, stopControlPlane } from './control-plane.js';
 import { deployFunctions } from './deploy-functions.js';
 import { localDoctorChecks } from './doctor.js';
-import { findOwnedProcesses } from './owned-processes.js';
+import { findOwnedProcesses, isOwnedBy } from './owned-processes.js';
 import {
   COMPONENT as PROMETHEUS,
   configurePrometheus,
@@ -128,8 +128,8 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
           async run(ctx, io) {
             const stale = state.process(CONTROL_PLANE);
             if (stale) {
-              io.log(`stopping stale control plane record (pid ${stale.pid})`);
-              await stopGroup(stale.pgid, 5_000);
+              io.log(`replacing the stale control plane record (pid ${stale.pid})`);
+              if (isOwnedBy(stale.pid, state.path)) await stopGroup(stale.pgid, 5_000);
               state.forgetProcess(CONTROL_PLANE);
             }
             const ports = await choosePorts({ env, ...(options.apiPort !== undefined ? { apiPort: options.apiPort } : {}), ...(options.managementPort !== undefined ? { managementPort: options.managementPort } : {}) });
@@ -185,7 +185,7 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
           plan: () => [`prometheus --config.file=${state.file('prometheus', 'prometheus.yml')} --web.listen-address=127.0.0.1:<9090 or free>`],
           async run(ctx, io) {
             const stale = state.process(PROMETHEUS);
-            if (stale) await stopGroup(stale.pgid, 5_000);
+            if (stale && isOwnedBy(stale.pid, state.path)) await stopGroup(stale.pgid, 5_000);
             const runtimes = writeRuntimeTargets(state);
             const config = await configurePrometheus(state, managementPort);
             io.target(`prometheus --config.file=${config.path}`);

@@ -58,3 +58,16 @@ function procStat(pid: number): { state: string; pgid: number } | undefined {
     return undefined;
   }
 }
+
+/**
+ * Is `pid` still the process we started for this state directory? Guards against signalling an
+ * unrelated process that reused a recorded pid. Without /proc we cannot tell and trust the record.
+ */
+export function isOwnedBy(pid: number, stateDir: string): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`${OWNER_ENV}=${stateDir}`);
+  } catch {
+    return false;
+  }
+}

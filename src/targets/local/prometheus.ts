@@ -6,7 +6,7 @@ import { tailFile } from '../../util/log-tail.js';
 import { freePort, portFree } from '../../util/ports.js';
 import { displayCommand, isAlive, stopGroup, which } from '../../util/process.js';
 import { httpStatus } from './control-plane.js';
-import { findOwnedProcesses, OWNER_ENV } from './owned-processes.js';
+import { findOwnedProcesses, isOwnedBy, OWNER_ENV } from './owned-processes.js';
 
 export const COMPONENT = 'prometheus';
 const DEFAULT_PORT = 9090;
@@ -49,7 +49,7 @@ export function writeRuntimeTargets(state: StateDir): number {
 
 export async function runningPrometheus(state: StateDir): Promise<ProcessRecord | undefined> {
   const record = state.process(COMPONENT);
-  if (!record?.url || !isAlive(record.pid)) return undefined;
+  if (!record?.url || !isAlive(record.pid) || !isOwnedBy(record.pid, state.path)) return undefined;
   return (await httpStatus(`${record.url}/-/ready`)) === 200 ? record : undefined;
 }
 
@@ -119,7 +119,7 @@ export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, b
 export async function stopPrometheus(state: StateDir): Promise<boolean> {
   const record = state.process(COMPONENT);
   if (!record) return false;
-  const was = await stopGroup(record.pgid, 10_000);
+  const was = isOwnedBy(record.pid, state.path) && (await stopGroup(record.pgid, 10_000));
   state.forgetProcess(COMPONENT);
   return was;
 }
