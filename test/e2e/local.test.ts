@@ -129,3 +129,34 @@ describe('local target end to end', () => {
     expect(status.doc.running).toBe(false);
   });
 });
+
+describe('local target after a control-plane crash', () => {
+  let e: E2EEnv;
+  beforeAll(() => {
+    e = createE2EEnv('nanofaas-e2e-crash-');
+  });
+  afterAll(async () => {
+    await e?.cleanup();
+  }, 90_000);
+
+  it('status reports it, down still leaves no process behind, and up recovers', async () => {
+    await upLocal(e, ['--runtimes', 'node', '--no-prometheus']);
+    const record = JSON.parse(readFileSync(join(e.stateDir, 'pids', 'control-plane.json'), 'utf8')) as { pid: number };
+    const runtimes = deploymentPids(e.stateDir).filter((pid) => pid !== record.pid);
+    expect(runtimes.length).toBeGreaterThanOrEqual(2);
+
+    process.kill(record.pid, 'SIGKILL');
+    const status = await nanofaasJson<{ ok: boolean; components: { name: string; state: string }[] }>(['status'], { env: e.env });
+    expect(status.code).toBe(1);
+    expect(status.doc.components.find((c) => c.name === 'control-plane')?.state).toBe('unhealthy');
+
+    // up replaces the dead control plane instead of trusting the stale record.
+    const again = await upLocal(e, ['--runtimes', 'node', '--no-prometheus']);
+    expect(again.functions.filter((f) => !f.skipped).every((f) => f.smoke?.ok)).toBe(true);
+
+    const down = await nanofaasJson<{ ok: boolean }>(['down'], { env: e.env, timeoutMs: 60_000 });
+    expect(down.code).toBe(0);
+    expect(alive([record.pid, ...runtimes])).toEqual([]);
+    expect(deploymentPids(e.stateDir)).toEqual([]);
+  }, 180_000);
+});
