@@ -142,7 +142,7 @@ describe('multipass target: up against a fake multipass', () => {
     const error = result.error!;
     expect(error.step).toMatch(/^Build \d+ images in the VM$/);
     expect(error.command).toMatch(/^multipass exec nanofaas-e2e -- sudo docker build -t localhost:5000\/nanofaas\/control-plane:0\.1\.0 /);
-    expect(error.message).toBe('sudo exited with code 1');
+    expect(error.message).toBe('docker exited with code 1');
     expect(error.logTail.join('\n')).toContain('failed to solve');
     expect(error.hint).toContain('control-plane/Dockerfile');
     const text = formatStepError(error).join('\n');

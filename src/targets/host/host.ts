@@ -49,7 +49,21 @@ export function tail(text: string, lines = TAIL_LINES): string {
 
 /** Display form of an argv (for plans and errors only; commands are never run through a shell). */
 export function formatArgv(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
+  return argv
+    .map(oneLine)
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
+    .join(' ');
+}
+
+/** A multi-line in-VM script shown as one line (`a; b; c`) so errors and plans stay readable. */
+function oneLine(arg: string): string {
+  if (!arg.includes('\n')) return arg;
+  return arg.split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
+}
+
+/** The program a person would call the command by: `sudo env X=1 helm …` → helm. */
+export function programName(argv: readonly string[]): string {
+  return argv.find((a, i) => !(a === 'sudo' || a === 'env' || (i > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(a)))) ?? argv[0] ?? 'command';
 }
 
 /** A command that exited non-zero or timed out: carries what a person needs to act on it. */

@@ -1,6 +1,6 @@
 import { StepFailure, type StepIO } from '../../pipeline/step.js';
 import { formatDuration } from '../../util/format.js';
-import { DEFAULT_EXEC_TIMEOUT_MS, formatArgv, type ExecOptions, type ExecResult, type Host } from './host.js';
+import { DEFAULT_EXEC_TIMEOUT_MS, formatArgv, programName, type ExecOptions, type ExecResult, type Host } from './host.js';
 
 export interface StepExecOptions extends Omit<ExecOptions, 'onLine' | 'heartbeat'> {
   /** What to try when the command fails (shown under the error). */
@@ -35,7 +35,7 @@ export function hostExec(host: Host, io: StepIO): HostExec {
       const why = result.timedOut
         ? `timed out after ${formatDuration(execOpts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS)}`
         : `exited with code ${result.exitCode}`;
-      throw new StepFailure(`${argv[0] ?? 'command'} ${why}`, { command: shown, ...(hint ? { hint } : {}) });
+      throw new StepFailure(`${programName(argv)} ${why}`, { command: shown, ...(hint ? { hint } : {}) });
     }
     return result;
   };

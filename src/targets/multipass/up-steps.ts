@@ -49,9 +49,10 @@ export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<U
   const live: Live = {};
   const show = (argv: readonly string[], env?: Record<string, string>) => formatArgv(vm.commandFor(argv, env ? { env } : {}));
   const bash = (script: string) => ['bash', '-c', script];
-  const sudoBash = (script: string, env: Record<string, string> = {}) => [
-    'sudo', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'bash', '-c', script,
-  ];
+  const sudoBash = (script: string, env: Record<string, string> = {}) => {
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    return ['sudo', ...(vars.length ? ['env', ...vars] : []), 'bash', '-c', script];
+  };
   const registry = cfg.localRegistry;
   const builds = imageBuilds(input.rootDir, input.functions);
   const tags = builds.map((b) => inRegistry(registry, b.image));
@@ -132,6 +133,7 @@ export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<U
     },
     {
       title: 'k3s node Ready; kubeconfig exported',
+      hint: `k3s may still be starting or failing: multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50`,
       plan: () => [show(sudoBash('<wait for node Ready>')), `${show(['sudo', 'cat', K3S_KUBECONFIG])}  → ${kubeconfigPath} (server: https://<vm-ip>:6443)`],
       run: async (_ctx, io) => {
         const exec = hostExec(vm, io);
