@@ -9,6 +9,8 @@ import type { Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatStepError } from '../../src/pipeline/step.js';
 import { registriesYaml } from '../../src/targets/multipass/vm-scripts.js';
+import { archiveProject } from '../../src/targets/multipass/project-sync.js';
+import { runLocal } from '../../src/targets/host/run-local.js';
 import { World, catalogNames, down, fakeApi, load, up } from './harness.js';
 
 let api: { url: string; server: Server; invoked: string[] };
@@ -108,6 +110,16 @@ describe('multipass target: up against a fake multipass', () => {
     expect(skipReason('k3s (Traefik disabled)')).toBe('installed and active');
     expect(skipReason('Local registry')).toBe('healthy (kept)');
     expect(skipReason('k3s registry mirror')).toBe('unchanged (k3s not restarted)');
+  });
+
+  it('project unchanged since the last sync (same archive hash in the VM): no transfer', async () => {
+    const w = newWorld();
+    const archive = await archiveProject(runLocal, w.repo, join(w.dir, 'probe'));
+    w.scenario({ ...READY, syncMarker: archive.sha256 });
+    const { result } = await up(load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url })));
+    expect(result.ok).toBe(true);
+    expect(result.steps.find((s) => s.title.startsWith('Project synced'))).toMatchObject({ status: 'skipped', detail: `unchanged since the last sync (${archive.files} files)` });
+    expect(w.lines().filter((l) => l.startsWith('transfer') && l.includes('project.tar'))).toEqual([]);
   });
 
   it('stopped VM: started, not launched', async () => {

@@ -277,6 +277,5 @@ export function vmEndpoints(cfg: Pick<MultipassConfig, 'nanofaasUrl' | 'promUrl'
     apiUrl: cfg.nanofaasUrl ?? `http://${ip}:${NODE_PORTS.api}`,
     managementUrl: `http://${ip}:${NODE_PORTS.management}`,
     prometheusUrl: cfg.promUrl ?? `http://${ip}:${NODE_PORTS.prometheus}`,
-    grafanaUrl: 'http://localhost:3000/d/nanofaas-functions',
   };
 }
