@@ -173,7 +173,8 @@ export async function run(argv: readonly string[], deps: RunDeps = defaultDeps()
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
-      if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync') return EXIT.usage;
+      // `help <cmd>` exits 0; help shown because a subcommand is missing is a usage error.
+      if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       const where = commandPath(program, argv);
       return fail('USAGE', `${usageError() ?? error.message} (see \`${where} --help\`)`, EXIT.usage);
     }

@@ -79,6 +79,14 @@ describe('help', () => {
   }
 });
 
+describe('help exit codes', () => {
+  it('`help up` exits 0; a missing subcommand is a usage error', async () => {
+    expect((await cli(['help', 'up'])).code).toBe(0);
+    expect((await cli(['functions'])).code).toBe(2);
+    expect((await cli([])).code).toBe(2);
+  });
+});
+
 describe('API errors: one line, exit 1', () => {
   it('an unreachable API names the URL', async () => {
     const r = await cli(['invoke', 'word-stats-node', '--data', '{"text":"a"}'], { NANOFAAS_URL: 'http://127.0.0.1:9/v1/functions' });
