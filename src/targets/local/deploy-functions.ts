@@ -1,4 +1,4 @@
-import type { FunctionSpec, FunctionSpecInput } from '@nanofaas/control-plane/contracts';
+import type { FunctionSpec, FunctionSpecInput, FunctionView } from '@nanofaas/control-plane/contracts';
 import { ApiError, type ApiClient } from '../../api-client/client.js';
 import { StepFailure, type StepIO } from '../../pipeline/step.js';
 import { jsonEqual, loadVectors, SEED_SMOKE, specFor, type Catalog, type CatalogFunction } from '../../util/catalog.js';
@@ -8,14 +8,15 @@ import type { FunctionOutcome } from '../target.js';
  * Register catalog functions the idempotent way: absent → POST; present with the same spec → keep;
  * present but different → DELETE + POST (the API has no PUT for specs). Shared by every target.
  */
-export async function registerFunction(api: ApiClient, desired: FunctionSpecInput): Promise<'registered' | 'updated' | 'kept'> {
-  let existing: FunctionSpec | undefined;
+export async function registerFunction(api: ApiClient, desired: FunctionSpecInput, options: { replace?: boolean } = {}): Promise<'registered' | 'updated' | 'kept'> {
+  let existing: FunctionView | undefined;
   try {
     existing = await api.getFunction(desired.name);
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
   }
-  if (existing && specMatches(desired, existing)) return 'kept';
+  // A FAILED workload or a rebuilt artifact needs fresh processes even when the spec is equal.
+  if (existing && specMatches(desired, existing) && !options.replace && existing.status?.state !== 'FAILED') return 'kept';
   if (existing) await api.deleteFunction(desired.name);
   try {
     await api.registerFunction(desired);
@@ -79,6 +80,7 @@ export async function deployFunctions(
   outcomes: FunctionOutcome[],
   io: StepIO,
   readyTimeoutMs = 90_000,
+  replace: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   io.target(`${api.baseUrl}/v1/functions`);
   const failures: string[] = [];
@@ -87,7 +89,7 @@ export async function deployFunctions(
       const outcome = outcomes.find((o) => o.name === fn.name) ?? { name: fn.name, runtime: fn.runtime };
       if (!outcomes.includes(outcome)) outcomes.push(outcome);
       try {
-        outcome.registration = await registerFunction(api, specFor(fn));
+        outcome.registration = await registerFunction(api, specFor(fn), { replace: replace.has(fn.name) });
         await waitReady(api, fn.name, readyTimeoutMs);
         outcome.smoke = await smokeTest(api, rootDir, catalog, fn);
         io.log(`${fn.name}: ${outcome.registration}, smoke ${outcome.smoke.ok ? `ok (${Math.round(outcome.smoke.ms)} ms)` : `FAILED: ${outcome.smoke.message}`}`);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '../../api-client/client.js';
 import type { Step } from '../../pipeline/step.js';
@@ -30,6 +30,15 @@ export function handlerArtifact(fn: CatalogFunction): string | undefined {
   if (fn.runtime === 'python') return fn.handler.split(':')[0];
   if (fn.runtime === 'exec') return fn.handler.split(/\s+/).find((part) => part.includes('/'));
   return undefined;
+}
+
+function artifactMtime(rootDir: string, fn: CatalogFunction): number {
+  const artifact = handlerArtifact(fn);
+  try {
+    return artifact ? statSync(join(rootDir, artifact)).mtimeMs : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv): Target => {
@@ -155,8 +164,13 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
               return;
             }
             api ??= new ApiClient({ baseUrl: ctx.endpoints!.apiUrl, ...(env.NANOFAAS_API_TOKEN ? { token: env.NANOFAAS_API_TOKEN } : {}) });
+            // Functions whose artifact was rebuilt since the last `up` get fresh processes.
+            const deployed = state.readJson<Record<string, number>>('deployed-artifacts.json') ?? {};
+            const current = Object.fromEntries(runnable.map((f) => [f.name, artifactMtime(rootDir, f)]));
+            const rebuilt = new Set(runnable.filter((f) => deployed[f.name] !== undefined && deployed[f.name] !== current[f.name]).map((f) => f.name));
             try {
-              await deployFunctions(api, rootDir, catalog, runnable, ctx.functions, io);
+              await deployFunctions(api, rootDir, catalog, runnable, ctx.functions, io, 90_000, rebuilt);
+              state.writeJson({ ...deployed, ...current }, 'deployed-artifacts.json');
             } finally {
               const order = new Map(catalog.functions.map((f, i) => [f.name, i]));
               ctx.functions.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
