@@ -116,12 +116,19 @@ export async function createControlPlane(config: Config, logger: Logger = pino({
       // (bounded by the grace period) alongside it.
       const apiClosed = api.close();
       await invoker.shutdown(config.shutdownGraceMs);
+      // Every caller has its answer now. Keep-alive sockets that were busy when close() began
+      // are idle only from here on, so close them now, and cut any straggler shortly after.
+      await new Promise((resolve) => setImmediate(resolve));
+      api.server.closeIdleConnections();
+      const straggler = setTimeout(() => api.server.closeAllConnections(), 1_000);
       await apiClosed;
+      clearTimeout(straggler);
       unsubscribe();
       await backend.close();
       await dispatcher.close();
-      await new Promise<void>((resolve) => (management ? management_.close(() => resolve()) : resolve()));
+      const managementClosed = new Promise<void>((resolve) => (management ? management_.close(() => resolve()) : resolve()));
       management_.closeAllConnections();
+      await managementClosed;
     },
   };
 }

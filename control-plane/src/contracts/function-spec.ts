@@ -54,7 +54,13 @@ const specFields = {
   name: Type.String({ pattern: FUNCTION_NAME_PATTERN, minLength: 1, maxLength: 60 }),
   image: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   command: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 64 })),
-  env: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 8192 }))),
+  // additionalProperties: false, or keys that miss the pattern would pass unchecked.
+  env: Type.Optional(
+    Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String({ maxLength: 8192 }), {
+      additionalProperties: false,
+      maxProperties: 256,
+    }),
+  ),
   resources: Type.Optional(Resources),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 900_000 })),
   concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),

@@ -4,7 +4,12 @@ import { Type, type Static } from '@sinclair/typebox';
 export const InvocationRequest = Type.Object(
   {
     input: Type.Unknown(),
-    metadata: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }))),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }), {
+        maxProperties: 64,
+        propertyNames: { maxLength: 256 },
+      }),
+    ),
   },
   { $id: 'InvocationRequest', additionalProperties: false },
 );
