@@ -58,7 +58,7 @@ export function createTarget(env: TargetEnv): Target {
         },
         {
           title: `Delete namespace ${NAMESPACE}`,
-          skip: () => (options.keepInfrastructure ? 'kept (--keep)' : false),
+          skip: () => (options.keepInfrastructure ? 'kept (KEEP_VM=true)' : false),
           plan: () => [formatArgv(deleteNs)],
           run: async (ctx, io) => {
             await hostExec(access.host, io)(deleteNs, { timeoutMs: 300_000 });
