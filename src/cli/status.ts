@@ -45,6 +45,17 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         ['COMPONENT', 'STATE', 'PID', 'DETAIL'],
         ...status.components.map((comp) => [comp.name, paint(comp.state), comp.pid ? String(comp.pid) : '-', comp.url ?? comp.detail ?? '']),
       ]);
+      const e = status.endpoints;
+      if (e) {
+        ctx.out.data('');
+        ctx.out.table([
+          ['ENDPOINT', 'URL'],
+          ['API', `${e.apiUrl}/v1/functions`],
+          ['Metrics', `${e.managementUrl}/metrics`],
+          ...(e.prometheusUrl ? [['Prometheus', e.prometheusUrl]] : []),
+          ...(e.grafanaUrl ? [['Grafana', e.grafanaUrl]] : []),
+        ]);
+      }
       if (functions.length > 0) {
         ctx.out.data('');
         ctx.out.table([
