@@ -112,7 +112,7 @@ export async function startControlPlane(options: StartOptions, ports: { api: num
   child.unref();
   try {
     const listening = await waitForLine(log, offset, parseListening, {
-      timeoutMs: options.timeoutMs ?? 20_000,
+      timeoutMs: options.timeoutMs ?? 30_000,
       onAbort: (abort) => (exited = abort),
     });
     const record: ProcessRecord = {
