@@ -155,8 +155,8 @@ describe('invocations', () => {
 
   it('429 with Retry-After and X-Queue-Reject-Reason when the queue is full', async () => {
     expect((await call(api, 'POST', '/v1/functions', { name: 'narrow', endpointUrl: fixture.url, concurrency: 1, queueSize: 0 })).status).toBe(201);
-    const busy = call(api, 'POST', '/v1/functions/narrow:invoke', { input: { sleepMs: 400 } });
-    await new Promise((r) => setTimeout(r, 100));
+    const busy = call(api, 'POST', '/v1/functions/narrow:invoke', { input: { sleepMs: 1000 } });
+    await new Promise((r) => setTimeout(r, 150));
     const sync = await call(api, 'POST', '/v1/functions/narrow:invoke', { input: 1 });
     expectError(sync, 429, 'QUEUE_FULL');
     expect(sync.headers.get('retry-after')).toBe('2');

@@ -57,11 +57,11 @@ describe('dispatch', () => {
   it('a saturated function does not delay another one', async () => {
     await register('slowpoke', { concurrency: 1 });
     await register('quick');
-    const slow = [invoke('slowpoke', { sleepMs: 800 }), invoke('slowpoke', { sleepMs: 800 })];
-    await sleep(50);
+    const slow = [invoke('slowpoke', { sleepMs: 1500 }), invoke('slowpoke', { sleepMs: 1500 })];
+    await sleep(100);
     const started = Date.now();
     expect((await invoke('quick', { n: 1 })).status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(1000);
     await Promise.all(slow);
   });
 });
@@ -69,8 +69,8 @@ describe('dispatch', () => {
 describe('sync and async lanes', () => {
   it('sync calls go ahead of an async backlog, and the async backlog still completes', async () => {
     await register('lanes', { concurrency: 1 });
-    const blocker = invoke('lanes', { sleepMs: 300 });
-    await sleep(50);
+    const blocker = invoke('lanes', { sleepMs: 1000 });
+    await sleep(100);
     const queued = await Promise.all(Array.from({ length: 3 }, (_, i) => enqueue('lanes', { echo: `async-${i}` })));
     const sync = await invoke('lanes', { echo: 'sync' });
     expect(sync.status).toBe(200);
@@ -98,19 +98,21 @@ describe('timeouts', () => {
   });
 
   it('X-Timeout-Ms shortens the deadline but never extends the spec timeout', async () => {
-    await register('capped', { timeoutMs: 400 });
+    await register('capped', { timeoutMs: 1500 });
     let started = Date.now();
-    expect((await invoke('capped', { sleepMs: 2000 }, { 'x-timeout-ms': '100' })).status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(390);
+    expect((await invoke('capped', { sleepMs: 5000 }, { 'x-timeout-ms': '100' })).status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(1400);
     started = Date.now();
-    expect((await invoke('capped', { sleepMs: 2000 }, { 'x-timeout-ms': '60000' })).status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect((await invoke('capped', { sleepMs: 5000 }, { 'x-timeout-ms': '60000' })).status).toBe(504);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1400);
+    expect(elapsed).toBeLessThan(4000);
   });
 
   it('a sync call whose deadline passes while queued ends as 504 without reaching the runtime', async () => {
     await register('queued-deadline', { concurrency: 1 });
-    const blocker = invoke('queued-deadline', { sleepMs: 600 });
-    await sleep(50);
+    const blocker = invoke('queued-deadline', { sleepMs: 1000 });
+    await sleep(100);
     const answer = await invoke('queued-deadline', { echo: 'never' }, { 'x-timeout-ms': '150' });
     expect(answer.status).toBe(504);
     expect(attemptsSeen(answer.body.executionId)).toBe(0);
@@ -214,11 +216,11 @@ describe('idempotency keys', () => {
 describe('delete while queued', () => {
   it('ends still-queued executions as error FUNCTION_DELETED', async () => {
     await register('short-lived', { concurrency: 1 });
-    const running = invoke('short-lived', { sleepMs: 500 });
-    await sleep(50);
+    const running = invoke('short-lived', { sleepMs: 1200 });
+    await sleep(100);
     const asyncQueued = await enqueue('short-lived', { echo: 'queued' });
     const syncQueued = invoke('short-lived', { echo: 'queued-sync' });
-    await sleep(50);
+    await sleep(150);
     expect((await call(api, 'DELETE', '/v1/functions/short-lived')).status).toBe(204);
     const sync = await syncQueued;
     expect(sync.status).toBe(502);
@@ -252,8 +254,8 @@ describe('admission control', () => {
   it('rejects with 429 est_wait once the measured service time predicts too long a wait', async () => {
     await register('measured', { concurrency: 1 }, admission.apiUrl);
     expect((await invoke('measured', { sleepMs: 200 }, {}, admission.apiUrl)).status).toBe(200);
-    const running = invoke('measured', { sleepMs: 200 }, {}, admission.apiUrl);
-    await sleep(30);
+    const running = invoke('measured', { sleepMs: 600 }, {}, admission.apiUrl);
+    await sleep(150);
     const rejected = await invoke('measured', { echo: 1 }, {}, admission.apiUrl);
     expect(rejected.status).toBe(429);
     expect(rejected.body).toMatchObject({ error: 'QUEUE_FULL', details: { reason: 'est_wait' } });
@@ -266,13 +268,13 @@ describe('admission control', () => {
 
   it('a sync call waiting longer than SYNC_QUEUE_MAX_QUEUE_WAIT_MS gets 429 timeout', async () => {
     await register('long-wait', { concurrency: 1 }, admission.apiUrl);
-    const running = invoke('long-wait', { sleepMs: 700 }, {}, admission.apiUrl);
-    await sleep(30);
+    const running = invoke('long-wait', { sleepMs: 1500 }, {}, admission.apiUrl);
+    await sleep(150);
     const started = Date.now();
     const waited = await invoke('long-wait', { echo: 1 }, {}, admission.apiUrl);
     expect(waited.status).toBe(429);
     expect(waited.headers.get('x-queue-reject-reason')).toBe('timeout');
-    expect(Date.now() - started).toBeLessThan(650);
+    expect(Date.now() - started).toBeLessThan(1200);
     expect((await running).status).toBe(200);
   });
 });

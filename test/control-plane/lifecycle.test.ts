@@ -59,10 +59,10 @@ describe('graceful shutdown', () => {
   it('lets in-flight calls finish, ends queued ones as SHUTTING_DOWN, exits 0', async () => {
     const cp = await start();
     await call(cp.apiUrl, 'POST', '/v1/functions', { name: 'drain', endpointUrl: fixture.url, concurrency: 1 });
-    const inFlight = call(cp.apiUrl, 'POST', '/v1/functions/drain:invoke', { input: { sleepMs: 500 } });
-    await sleep(80);
+    const inFlight = call(cp.apiUrl, 'POST', '/v1/functions/drain:invoke', { input: { sleepMs: 1000 } });
+    await sleep(150);
     const queued = call(cp.apiUrl, 'POST', '/v1/functions/drain:invoke', { input: { echo: 'queued' } });
-    await sleep(80);
+    await sleep(150);
     cp.child.kill('SIGTERM');
     const [a, b] = await Promise.all([inFlight, queued]);
     expect(a.status).toBe(200);
@@ -107,8 +107,8 @@ describe('management port', () => {
     const queued = await call(cp.apiUrl, 'POST', '/v1/functions/metered:enqueue', { input: { failAttempts: 1 } });
     await finalExecution(cp.apiUrl, queued.body.executionId);
     expect((await call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: { status: 500 } })).status).toBe(502);
-    const busy = call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: { sleepMs: 300 } });
-    await sleep(50);
+    const busy = call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: { sleepMs: 800 } });
+    await sleep(150);
     expect((await call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: 1 })).status).toBe(429);
     await busy;
 
