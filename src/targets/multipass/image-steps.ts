@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import type { Step } from '../../pipeline/step.js';
+import { formatArgv } from '../host/host.js';
+import { hostExec } from '../host/step-exec.js';
+import { assertDockerfiles, dockerBuildArgv, imageBuilds, inRegistry } from '../kubeconfig/images.js';
+import type { UpContext } from '../target.js';
+import { registryPort } from './config.js';
+import type { UpKit } from './kit.js';
+import { archiveProject } from './project-sync.js';
+import {
+  REGISTRIES_YAML, REGISTRY_CONTAINER, VM_PROJECT_DIR, VM_SYNC_MARKER, VM_TARBALL, WAIT_NODE_READY, registriesYaml,
+} from './vm-scripts.js';
+
+/** The project and its images: sync into the VM, local registry, k3s mirror, build, push. */
+export function imageSteps(kit: UpKit): Step<UpContext>[] {
+  const { input, cfg, run, mode, vm, live, show, sudoBash } = kit;
+  const registry = cfg.localRegistry;
+  const builds = imageBuilds(input.rootDir, input.functions);
+  const tags = builds.map((b) => inRegistry(registry, b.image));
+  const desiredMirror = registriesYaml(registry);
+  return [
+    {
+      title: `Project synced into the VM (${VM_PROJECT_DIR})`,
+      skip: async () => {
+        if (mode.dryRun) return false;
+        live.archive = await archiveProject(run, input.rootDir, input.workDir);
+        const marker = await vm.exec(['cat', VM_SYNC_MARKER], { timeoutMs: 30_000 });
+        return marker.exitCode === 0 && marker.stdout.trim() === live.archive.sha256 ? `unchanged since the last sync (${live.archive.files} files)` : false;
+      },
+      plan: () => [
+        `git -C ${input.rootDir} ls-files -z --cached --others --exclude-standard | tar -cf ${join(input.workDir, 'project.tar')} -T -`,
+        formatArgv(vm.copyCommandFor(join(input.workDir, 'project.tar'), VM_TARBALL)),
+        show(['rm', '-rf', VM_PROJECT_DIR]),
+        show(['mkdir', '-p', VM_PROJECT_DIR]),
+        show(['tar', '-xf', VM_TARBALL, '-C', VM_PROJECT_DIR]),
+        show(['tee', VM_SYNC_MARKER]),
+      ],
+      run: async (_ctx, io) => {
+        const archive = live.archive ?? (await archiveProject(run, input.rootDir, input.workDir));
+        const exec = hostExec(vm, io);
+        io.log(`${archive.files} files, sha256 ${archive.sha256.slice(0, 12)}`);
+        io.target(formatArgv(vm.copyCommandFor(archive.path, VM_TARBALL)));
+        await vm.copy(archive.path, VM_TARBALL);
+        await exec(['rm', '-rf', VM_PROJECT_DIR]);
+        await exec(['mkdir', '-p', VM_PROJECT_DIR]);
+        await exec(['tar', '-xf', VM_TARBALL, '-C', VM_PROJECT_DIR]);
+        await exec(['tee', VM_SYNC_MARKER], { input: archive.sha256 + '\n' });
+      },
+    },
+    {
+      title: `Local registry ${registry} (registry:2)`,
+      skip: async () => {
+        if (mode.dryRun) return false;
+        const health = await vm.exec(['curl', '-fsS', `http://${registry}/v2/`], { timeoutMs: 30_000 });
+        return health.exitCode === 0 ? 'healthy (kept)' : false;
+      },
+      plan: () => [
+        show(['curl', '-fsS', `http://${registry}/v2/`]),
+        show(['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER]),
+        show(['sudo', 'docker', 'run', '-d', '--restart=always', '--name', REGISTRY_CONTAINER, '-p', `${registryPort(registry)}:5000`, 'registry:2']),
+      ],
+      run: async (_ctx, io) => {
+        const exec = hostExec(vm, io);
+        await exec(['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER], { allowFailure: true });
+        await exec(['sudo', 'docker', 'run', '-d', '--restart=always', '--name', REGISTRY_CONTAINER, '-p', `${registryPort(registry)}:5000`, 'registry:2']);
+      },
+    },
+    {
+      title: `k3s registry mirror (${REGISTRIES_YAML})`,
+      skip: async () => {
+        if (mode.dryRun) return false;
+        const current = await vm.exec(['sudo', 'cat', REGISTRIES_YAML], { timeoutMs: 30_000 });
+        return current.exitCode === 0 && current.stdout === desiredMirror ? 'unchanged (k3s not restarted)' : false;
+      },
+      plan: () => [
+        show(['sudo', 'cat', REGISTRIES_YAML]),
+        `${show(['sudo', 'tee', REGISTRIES_YAML])}  (only when the content changed)`,
+        show(['sudo', 'systemctl', 'restart', 'k3s']),
+        show(sudoBash('<wait for node Ready>')),
+      ],
+      run: async (_ctx, io) => {
+        const exec = hostExec(vm, io);
+        await exec(['sudo', 'mkdir', '-p', '/etc/rancher/k3s']);
+        await exec(['sudo', 'tee', REGISTRIES_YAML], { input: desiredMirror });
+        await exec(['sudo', 'systemctl', 'restart', 'k3s'], { timeoutMs: 120_000 });
+        await exec(sudoBash(WAIT_NODE_READY), { timeoutMs: 330_000 });
+      },
+    },
+    {
+      title: `Build ${builds.length} images in the VM`,
+      skip: () => (input.skipBuild ? 'SKIP_BUILD=true' : false),
+      plan: () => builds.map((b, i) => show(dockerBuildArgv(b, tags[i]!, VM_PROJECT_DIR, ['sudo', 'docker']))),
+      run: async (_ctx, io) => {
+        assertDockerfiles(input.rootDir, builds);
+        const exec = hostExec(vm, io);
+        for (const [i, b] of builds.entries()) {
+          await exec(dockerBuildArgv(b, tags[i]!, VM_PROJECT_DIR, ['sudo', 'docker']), {
+            hint: `the Dockerfile is ${b.dockerfile}; rebuild by hand with \`multipass shell ${cfg.vmName}\``,
+          });
+        }
+      },
+    },
+    {
+      title: `Push images to ${registry}`,
+      skip: () => (input.skipBuild ? 'SKIP_BUILD=true (images already in the registry)' : false),
+      plan: () => tags.map((tag) => show(['sudo', 'docker', 'push', tag])),
+      run: async (_ctx, io) => {
+        const exec = hostExec(vm, io);
+        for (const tag of tags) await exec(['sudo', 'docker', 'push', tag], { hint: `is the registry up? ${show(['curl', '-s', `http://${registry}/v2/_catalog`])}` });
+      },
+    },
+  ];
+}

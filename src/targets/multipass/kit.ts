@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { StepFailure } from '../../pipeline/step.js';
+import { formatArgv } from '../host/host.js';
+import type { Runner } from '../host/run-local.js';
+import type { CatalogFunction } from '../kubeconfig/catalog.js';
+import type { RunMode } from '../kubeconfig/cluster.js';
+import type { MultipassConfig } from './config.js';
+import { MultipassHost } from './multipass-host.js';
+import type { ProjectArchive } from './project-sync.js';
+import { infoArgv, vmInfo, type VmInfo } from './vm.js';
+import { K3S_KUBECONFIG } from './vm-scripts.js';
+
+export interface MultipassUpInput {
+  cfg: MultipassConfig;
+  rootDir: string;
+  /** <state>/multipass: kubeconfig, values, project tarball. */
+  workDir: string;
+  functions: readonly CatalogFunction[];
+  skipBuild: boolean;
+  /** Local commands (multipass itself, git, tar, ps). */
+  run: Runner;
+}
+
+/** kubectl/helm inside the VM: root, against k3s's own kubeconfig. */
+export const VM_KUBECTL = ['sudo', 'k3s', 'kubectl'] as const;
+export const VM_HELM = ['sudo', 'env', `KUBECONFIG=${K3S_KUBECONFIG}`, 'helm'] as const;
+
+/** What the multipass up steps share: config, the VM host, argv helpers, state learned on the way. */
+export interface UpKit {
+  input: MultipassUpInput;
+  cfg: MultipassConfig;
+  run: Runner;
+  mode: RunMode;
+  vm: MultipassHost;
+  /** Learned while the pipeline runs: the VM's address, the project archive. */
+  live: { ip?: string; archive?: ProjectArchive };
+  kubeconfigPath: string;
+  /** Display form of an in-VM command (what `--dry-run` prints). */
+  show(argv: readonly string[], env?: Record<string, string>): string;
+  bash(script: string): string[];
+  /** `sudo [env K=V…] bash -c <fixed script>`: values travel as env, never inside the script. */
+  sudoBash(script: string, env?: Record<string, string>): string[];
+  vmIp(): string;
+  refreshIp(): Promise<VmInfo>;
+}
+
+export function createKit(input: MultipassUpInput, mode: RunMode): UpKit {
+  const { cfg, run } = input;
+  const vm = new MultipassHost(cfg.vmName, run);
+  const live: UpKit['live'] = {};
+  return {
+    input,
+    cfg,
+    run,
+    mode,
+    vm,
+    live,
+    kubeconfigPath: join(input.workDir, `kubeconfig-${cfg.vmName}.yaml`),
+    show: (argv, env) => formatArgv(vm.commandFor(argv, env ? { env } : {})),
+    bash: (script) => ['bash', '-c', script],
+    sudoBash: (script, env = {}) => {
+      const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+      return ['sudo', ...(vars.length ? ['env', ...vars] : []), 'bash', '-c', script];
+    },
+    vmIp: () => {
+      if (!live.ip) throw new StepFailure(`the IP of VM ${cfg.vmName} is not known`, { command: formatArgv(infoArgv(cfg.vmName)) });
+      return live.ip;
+    },
+    refreshIp: async () => {
+      const info = await vmInfo(run, cfg.vmName);
+      live.ip = info.ipv4[0] ?? live.ip;
+      return info;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { StepFailure, type Step } from '../../pipeline/step.js';
+import { formatArgv } from '../host/host.js';
+import { LocalHost } from '../host/local-host.js';
+import { hostExec } from '../host/step-exec.js';
+import type { UpContext } from '../target.js';
+import type { UpKit } from './kit.js';
+import { infoArgv, launchArgv, vmInfo } from './vm.js';
+import { CHECK_DEPS, DEPENDENCIES, INSTALL_DEPS, INSTALL_K3S, K3S_KUBECONFIG, WAIT_NODE_READY } from './vm-scripts.js';
+
+/** The VM and its Kubernetes: VM created/started, dependencies, k3s, node Ready + kubeconfig. */
+export function vmSteps(kit: UpKit): Step<UpContext>[] {
+  const { input, cfg, run, mode, vm, live, kubeconfigPath, show, bash, sudoBash, vmIp, refreshIp } = kit;
+  return [
+    {
+      title: `VM ${cfg.vmName} (${cfg.cpus} CPU, ${cfg.memory} memory, ${cfg.disk} disk)`,
+      skip: async () => {
+        if (mode.dryRun) return false;
+        const info = await refreshIp();
+        return info.state === 'Running' ? `already running at ${info.ipv4[0] ?? '?'} (reused)` : false;
+      },
+      plan: () => [
+        formatArgv(infoArgv(cfg.vmName)),
+        `${formatArgv(launchArgv(cfg))}  (if absent)`,
+        `multipass start ${cfg.vmName}  (if stopped)`,
+      ],
+      run: async (_ctx, io) => {
+        const info = await vmInfo(run, cfg.vmName);
+        const local = hostExec(new LocalHost(run), io);
+        if (info.state === 'absent') {
+          io.log(`creating VM ${cfg.vmName}`);
+          await local(launchArgv(cfg), { timeoutMs: 960_000, hint: 'multipass launch failed: check `multipass list` and free disk space' });
+        } else if (info.state === 'Deleted') {
+          await local(['multipass', 'recover', cfg.vmName]);
+          await local(['multipass', 'start', cfg.vmName], { timeoutMs: 600_000 });
+        } else if (info.state !== 'Running') {
+          io.log(`VM is ${info.state}: starting it`);
+          await local(['multipass', 'start', cfg.vmName], { timeoutMs: 600_000 });
+        }
+        const after = await refreshIp();
+        if (after.state !== 'Running' || !live.ip) {
+          throw new StepFailure(`VM ${cfg.vmName} is ${after.state} with no IPv4 address`, { command: formatArgv(infoArgv(cfg.vmName)) });
+        }
+        io.log(`VM ${cfg.vmName} running at ${live.ip}`);
+      },
+    },
+    {
+      title: 'Dependencies in the VM (Docker, JDK 21, Helm, Node)',
+      skip: async () => {
+        if (mode.dryRun) return false;
+        const missing = (await vm.exec(bash(CHECK_DEPS), { timeoutMs: 60_000 })).stdout.trim();
+        return missing === '' ? 'all installed' : false;
+      },
+      plan: () => [show(bash('<check: docker, java ≥ 21, helm, node>')), show(sudoBash('<install the missing ones>', { MISSING: '<missing>' }))],
+      run: async (_ctx, io) => {
+        const exec = hostExec(vm, io);
+        const missing = (await exec(bash(CHECK_DEPS), { timeoutMs: 60_000 })).stdout.trim().split(/\s+/).filter(Boolean);
+        const unknown = missing.filter((d) => !(DEPENDENCIES as readonly string[]).includes(d));
+        if (unknown.length) throw new StepFailure(`dependency check printed unexpected names: ${unknown.join(' ')}`);
+        io.log(`installing: ${missing.join(', ')}`);
+        await exec(sudoBash(INSTALL_DEPS, { MISSING: missing.join(' ') }), { hint: 'the VM needs internet access for apt and the installers' });
+      },
+    },
+    {
+      title: 'k3s (Traefik disabled)',
+      skip: async () => {
+        if (mode.dryRun) return false;
+        const installed = await vm.exec(['sh', '-c', 'command -v k3s && systemctl is-active --quiet k3s'], { timeoutMs: 30_000 });
+        return installed.exitCode === 0 ? 'installed and active' : false;
+      },
+      plan: () => [show(sudoBash('curl -sfL https://get.k3s.io | sh -', { INSTALL_K3S_EXEC: '--disable traefik' }))],
+      run: async (_ctx, io) => {
+        await hostExec(vm, io)(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }), { hint: 'see `multipass exec <vm> -- sudo journalctl -u k3s --no-pager -n 50`' });
+      },
+    },
+    {
+      title: 'k3s node Ready; kubeconfig exported',
+      hint: `k3s may still be starting or failing: multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50`,
+      plan: () => [show(sudoBash('<wait for node Ready>')), `${show(['sudo', 'cat', K3S_KUBECONFIG])}  → ${kubeconfigPath} (server: https://<vm-ip>:6443)`],
+      run: async (_ctx, io) => {
+        const exec = hostExec(vm, io);
+        await exec(sudoBash(WAIT_NODE_READY), { timeoutMs: 330_000 });
+        const raw = (await exec(['sudo', 'cat', K3S_KUBECONFIG], { quiet: true, timeoutMs: 30_000 })).stdout;
+        mkdirSync(input.workDir, { recursive: true });
+        writeFileSync(kubeconfigPath, raw.replace(/server: https:\/\/(127\.0\.0\.1|localhost):6443/g, `server: https://${vmIp()}:6443`), { mode: 0o600 });
+        chmodSync(kubeconfigPath, 0o600);
+        io.log(`kubeconfig → ${kubeconfigPath}`);
+      },
+    },
+  ];
+}
