@@ -3,12 +3,14 @@
  * keeps the raw text (invocations forward it untouched), the error mapping, optional bearer auth,
  * the OpenAPI document and the routes of DESIGN.md §3.
  */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { bearerAuth } from './api/auth.js';
 import { executionRoutes } from './api/executions.js';
 import { functionRoutes } from './api/functions.js';
+import { createInvokeFastPath } from './api/invoke-fast-path.js';
 import { invocationRoutes } from './api/invocations.js';
 import { trackRoutesForMethodCheck } from './api/not-found.js';
 import { openapiRoute } from './api/openapi.js';
@@ -27,12 +29,21 @@ export interface ApiAppOptions {
 }
 
 export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
+  let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  let closing = false;
   const app = Fastify({
+    // The sync-invoke hot path is served before Fastify's router (see api/invoke-fast-path.ts).
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (fastPath === undefined || !fastPath(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = 65_000;
+      // Requests are short; the control plane answers on its own timeouts, not the socket's.
+      server.requestTimeout = 0;
+      return server;
+    },
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
-    // Requests are short; the control plane answers on its own timeouts, not the socket's.
-    requestTimeout: 0,
-    keepAliveTimeout: 65_000,
     // No per-request log lines: the hot path logs nothing unless something goes wrong.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -45,6 +56,9 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
     parseJson(request, body as string, done);
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
   });
 
   app.setErrorHandler(errorHandler);
@@ -66,5 +80,12 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
   invocationRoutes(app, options.invoker);
   executionRoutes(app, options.invoker);
   openapiRoute(app);
+  fastPath = createInvokeFastPath({
+    invoker: options.invoker,
+    bodyLimitBytes: options.bodyLimitBytes,
+    apiToken: options.apiToken,
+    parseJson: parseJson as Parameters<typeof createInvokeFastPath>[0]['parseJson'],
+    closing: () => closing,
+  });
   return app;
 }

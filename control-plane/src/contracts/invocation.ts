@@ -5,9 +5,10 @@ export const InvocationRequest = Type.Object(
   {
     input: Type.Unknown(),
     metadata: Type.Optional(
-      Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }), {
+      // Keys are bounded through the pattern (a Record's key schema is otherwise not enforced).
+      Type.Record(Type.String({ pattern: '^[\\s\\S]{1,256}$' }), Type.String({ maxLength: 4096 }), {
+        additionalProperties: false,
         maxProperties: 64,
-        propertyNames: { maxLength: 256 },
       }),
     ),
   },

@@ -1,0 +1,124 @@
+/**
+ * The sync-invoke hot path, served straight from node:http. Fastify costs about 20% of a
+ * forwarding hop's throughput, which alone would use up the budget in issue 2 (≥ 0.8 × a bare
+ * hop), so `POST /v1/functions/{name}:invoke` requests that are plainly well-formed (valid name,
+ * JSON content type, a Content-Length within the limit, right token, no query string) are
+ * handled here. Everything else falls through to the Fastify route, which stays registered
+ * (OpenAPI, inject(), and every unusual request) — so both paths answer the same way: the same
+ * JSON parser, the same schema, the same invoker and the same error mapping.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { FUNCTION_NAME_PATTERN, InvocationRequest } from '../contracts/index.js';
+import { ApiError, mapError } from '../errors.js';
+import type { Execution } from '../invocation/executions.js';
+import type { Invoker } from '../invocation/invoker.js';
+import { invocationOptions } from './invocations.js';
+import { inline } from './types.js';
+
+type JsonParser = (req: unknown, body: string, done: (err: Error | null, value?: unknown) => void) => void;
+
+export interface FastPathOptions {
+  invoker: Invoker;
+  bodyLimitBytes: number;
+  apiToken: string | undefined;
+  /** Fastify's own JSON parser (secure-json-parse, proto/constructor poisoning → error). */
+  parseJson: JsonParser;
+  /** True once the server is closing: the fast path steps aside so Fastify answers 503. */
+  closing(): boolean;
+}
+
+const PREFIX = '/v1/functions/';
+const SUFFIX = ':invoke';
+const NAME = new RegExp(FUNCTION_NAME_PATTERN);
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const semicolon = value.indexOf(';');
+  const essence = (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
+  return essence === 'application/json';
+}
+
+function sendJson(res: ServerResponse, status: number, body: string, extra?: Record<string, string>, executionId?: string): void {
+  const headers: Record<string, string | number> = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) };
+  if (executionId !== undefined) headers['x-execution-id'] = executionId;
+  if (extra) Object.assign(headers, extra);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const mapped = mapError(err as Error);
+  sendJson(res, mapped.status, JSON.stringify(mapped.body), mapped.headers);
+}
+
+function sendOutcome(res: ServerResponse, execution: Execution): void {
+  const outcome = execution.outcome!;
+  if (outcome.status === 'success') {
+    sendJson(res, 200, `{"executionId":"${execution.id}","status":"success","output":${outcome.outputJson}}`, undefined, execution.id);
+    return;
+  }
+  const error = outcome.error ?? { error: 'FUNCTION_ERROR', message: 'the invocation failed' };
+  sendJson(res, outcome.httpStatus, JSON.stringify({ executionId: execution.id, status: outcome.status, ...error }), outcome.headers, execution.id);
+}
+
+/** Returns a request listener that handles the request (true) or declines it (false). */
+export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const check = TypeCompiler.Compile(inline(InvocationRequest));
+  const expectedAuth = options.apiToken ? Buffer.from(`Bearer ${options.apiToken}`) : undefined;
+  const { invoker, parseJson } = options;
+
+  const authorized = (header: string | undefined): boolean => {
+    if (!expectedAuth) return true;
+    return typeof header === 'string' && header.length === expectedAuth.length && timingSafeEqual(Buffer.from(header), expectedAuth);
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, name: string, text: string): void => {
+    let failure: Error | null = null;
+    let body: unknown;
+    parseJson(req, text, (err, value) => {
+      failure = err;
+      body = value;
+    });
+    try {
+      if (failure) throw failure;
+      if (!check.Check(body)) {
+        const first = check.Errors(body).First();
+        const path = first?.path || '/';
+        throw new ApiError('VALIDATION_ERROR', `invalid body: ${path} ${first?.message ?? 'is invalid'}`, [
+          { path, message: first?.message ?? 'invalid' },
+        ]);
+      }
+      const opts = invocationOptions(req.headers, true);
+      invoker.invoke(name, text, opts, (execution) => sendOutcome(res, execution));
+    } catch (err) {
+      sendError(res, err);
+    }
+  };
+
+  return (req, res) => {
+    if (req.method !== 'POST') return false;
+    const url = req.url;
+    if (url === undefined || !url.startsWith(PREFIX) || !url.endsWith(SUFFIX)) return false;
+    const name = url.slice(PREFIX.length, url.length - SUFFIX.length);
+    if (!NAME.test(name)) return false;
+    const headers = req.headers;
+    if (!isJsonContentType(headers['content-type'])) return false;
+    const length = headers['content-length'];
+    if (length === undefined || headers['transfer-encoding'] !== undefined) return false;
+    if (Number(length) > options.bodyLimitBytes) return false;
+    if (!authorized(headers.authorization)) return false;
+    if (options.closing()) return false;
+
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      handle(req, res, name, text);
+    });
+    req.on('error', () => res.destroy());
+    return true;
+  };
+}
