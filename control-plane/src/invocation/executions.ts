@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionState, ExecutionStatus } from '../contracts/index.js';
+import { Fifo } from './fifo.js';
 
 export interface ExecutionErrorInfo {
   error: string;
@@ -46,8 +47,12 @@ export interface ExecutionStoreOptions {
 
 export class ExecutionStore {
   private readonly records = new Map<string, Execution>();
-  /** Finished ids in finish order: the TTL sweep and the cap both evict from the front. */
-  private readonly finished = new Map<string, number>();
+  /**
+   * Finished executions in finish order: the TTL sweep and the cap both evict from the front.
+   * A FIFO rather than a Map: V8 leaves deleted Map entries as holes until it rehashes, so
+   * evicting from the front of a Map and iterating again from its start costs O(holes) each time.
+   */
+  private readonly finished = new Fifo<Execution>();
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -89,8 +94,8 @@ export class ExecutionStore {
     execution.status = outcome.status;
     execution.completedAttempt = attempt;
     execution.finishedAt = this.now();
-    this.finished.set(execution.id, execution.finishedAt);
-    if (this.finished.size > this.options.maxRecords) this.evictOldest(this.finished.size - this.options.maxRecords);
+    this.finished.push(execution);
+    while (this.finished.length > this.options.maxRecords) this.evict(this.finished.shift()!);
     const listeners = execution.listeners;
     if (listeners) {
       execution.listeners = undefined;
@@ -107,19 +112,13 @@ export class ExecutionStore {
 
   sweep(): void {
     const cutoff = this.now() - this.options.ttlMs;
-    for (const [id, finishedAt] of this.finished) {
-      if (finishedAt > cutoff) break;
-      this.finished.delete(id);
-      this.records.delete(id);
+    for (let oldest = this.finished.peek(); oldest && oldest.finishedAt <= cutoff; oldest = this.finished.peek()) {
+      this.evict(this.finished.shift()!);
     }
   }
 
-  private evictOldest(count: number): void {
-    for (const id of this.finished.keys()) {
-      if (count-- <= 0) break;
-      this.finished.delete(id);
-      this.records.delete(id);
-    }
+  private evict(execution: Execution): void {
+    this.records.delete(execution.id);
   }
 
   close(): void {

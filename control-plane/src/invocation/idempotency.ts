@@ -4,14 +4,18 @@
  * evicted the record under memory pressure. Bounded like the execution store.
  */
 import type { Execution } from './executions.js';
+import { Fifo } from './fifo.js';
 
 interface Entry {
+  key: string;
   execution: Execution;
   expiresAt: number;
 }
 
 export class IdempotencyIndex {
   private readonly entries = new Map<string, Entry>();
+  /** Entries in expiry order (the TTL is constant); a FIFO so eviction never rescans a Map. */
+  private readonly order = new Fifo<Entry>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -38,13 +42,10 @@ export class IdempotencyIndex {
   }
 
   remember(functionName: string, key: string, execution: Execution): void {
-    const k = IdempotencyIndex.key(functionName, key);
-    this.entries.delete(k);
-    this.entries.set(k, { execution, expiresAt: this.now() + this.ttlMs });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
+    const entry: Entry = { key: IdempotencyIndex.key(functionName, key), execution, expiresAt: this.now() + this.ttlMs };
+    this.entries.set(entry.key, entry);
+    this.order.push(entry);
+    while (this.order.length > this.maxEntries) this.drop(this.order.shift()!);
   }
 
   /** Forget every key of a function (it was deleted; a re-registered one starts clean). */
@@ -55,11 +56,14 @@ export class IdempotencyIndex {
 
   sweep(): void {
     const now = this.now();
-    // Insertion order equals expiry order because the TTL is constant.
-    for (const [k, entry] of this.entries) {
-      if (entry.expiresAt > now) break;
-      this.entries.delete(k);
+    for (let oldest = this.order.peek(); oldest && oldest.expiresAt <= now; oldest = this.order.peek()) {
+      this.drop(this.order.shift()!);
     }
+  }
+
+  /** Remove an entry unless its key has since been remembered again (then a newer entry owns it). */
+  private drop(entry: Entry): void {
+    if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
   }
 
   close(): void {
