@@ -231,6 +231,17 @@ describe('delete while queued', () => {
   });
 });
 
+describe('delete while running', () => {
+  it('a running async attempt that fails after its function was deleted is not retried', async () => {
+    await register('vanishing', { maxRetries: 3 });
+    const queued = await enqueue('vanishing', { sleepMs: 400, failAttempts: 9 });
+    await sleep(150);
+    expect((await call(api, 'DELETE', '/v1/functions/vanishing')).status).toBe(204);
+    const done = await finalExecution(api, queued.body.executionId);
+    expect(done).toMatchObject({ status: 'error', attempts: 1, error: { error: 'FUNCTION_ERROR' } });
+  });
+});
+
 describe('admission control', () => {
   let admission: RunningControlPlane;
   beforeAll(async () => {

@@ -86,7 +86,8 @@ export class Invoker {
     if (!queue) return;
     this.queues.delete(name);
     this.idempotency.forgetFunction(name);
-    queue.endWaiting(errorOutcome('FUNCTION_DELETED', 502, `function "${name}" was deleted before the invocation ran`));
+    // close(), not just endWaiting(): attempts still running must not schedule retries afterwards.
+    queue.close(errorOutcome('FUNCTION_DELETED', 502, `function "${name}" was deleted before the invocation ran`));
   }
 
   /** The backend's endpoint set changed: queued work may be able to start now. */
