@@ -85,7 +85,7 @@ export class FunctionRegistry {
     } catch (err) {
       this.specs.delete(spec.name);
       await this.backend.deprovision(spec.name).catch(() => undefined);
-      throw new ApiError('BACKEND_UNAVAILABLE', `could not save the function list: ${(err as Error).message}`);
+      throw err;
     }
     this.invoker.upsertFunction(spec);
     return spec;
@@ -115,7 +115,11 @@ export class FunctionRegistry {
     return updated;
   }
 
-  private persist(): Promise<void> {
-    return this.store.save(this.list());
+  private async persist(): Promise<void> {
+    try {
+      await this.store.save(this.list());
+    } catch (err) {
+      throw new ApiError('BACKEND_UNAVAILABLE', `could not save the function list: ${(err as Error).message}`);
+    }
   }
 }
