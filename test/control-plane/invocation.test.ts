@@ -83,6 +83,28 @@ describe('sync and async lanes', () => {
   });
 });
 
+describe('async is never starved', () => {
+  it('after a burst of sync picks, a waiting async job goes next', async () => {
+    await register('fair', { concurrency: 1 });
+    const blocker = invoke('fair', { sleepMs: 1000 });
+    await sleep(100);
+    const queued = await Promise.all([enqueue('fair', { echo: 'fair-async-0' }), enqueue('fair', { echo: 'fair-async-1' })]);
+    const syncs = Array.from({ length: 10 }, (_, i) => invoke('fair', { echo: `fair-sync-${i}` }));
+    await Promise.all(syncs);
+    for (const q of queued) await finalExecution(api, q.body.executionId);
+    await blocker;
+    const order = fixture.requests
+      .map((r) => (r.body as { input?: { echo?: unknown } }).input?.echo)
+      .filter((e): e is string => typeof e === 'string' && e.startsWith('fair-'));
+    expect(order).toHaveLength(12);
+    // Sync first, but the first async job runs after at most 4 sync ones, the second after 4 more.
+    expect(order.slice(0, 4).every((e) => e.startsWith('fair-sync'))).toBe(true);
+    expect(order[4]).toBe('fair-async-0');
+    expect(order.slice(5, 9).every((e) => e.startsWith('fair-sync'))).toBe(true);
+    expect(order[9]).toBe('fair-async-1');
+  });
+});
+
 describe('timeouts', () => {
   it('the spec timeout ends a slow call with 504 and aborts the upstream request', async () => {
     await register('slow', { timeoutMs: 200, maxRetries: 0 });
