@@ -120,7 +120,8 @@ describe('built-in engine against a local HTTP server', () => {
     expect(m.http_req_failed.passes).toBe(0);
     expect(counts.polls).toBe(3 * counts.enqueued);
     // Two back-off pauses (5 ms + 10 ms) before the third poll sees the result.
-    expect(m.http_req_duration.min).toBeGreaterThanOrEqual(15);
+    // Node timers may fire up to ~1 ms early against performance.now(), hence 13 rather than 15.
+    expect(m.http_req_duration.min).toBeGreaterThanOrEqual(13);
     expect(result.summary.root_group?.checks?.['output.wordCount > 0']?.fails).toBe(0);
   });
 
