@@ -109,6 +109,7 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         selected: [],
         disagreements: [],
         prometheusUrl: ctx.env.PROM_URL || ctx.state.endpoints()?.prometheusUrl,
+        state: ctx.state,
         runs: [],
         notes: [],
         progress: progressPrinter(ctx),

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GrafanaRecord } from '../state/state-dir.js';
 
 export interface GrafanaOutcome {
   started: boolean;
@@ -8,13 +9,20 @@ export interface GrafanaOutcome {
   message: string;
 }
 
+/** Where a started stack is recorded so `nanofaas down` stops it (the CLI's StateDir). */
+export interface GrafanaRecorder {
+  saveGrafana(record: GrafanaRecord): void;
+}
+
 export const GRAFANA_URL = 'http://localhost:3000/d/nanofaas-functions';
 
 /**
  * Start the Grafana stack from grafana/docker-compose.yml (PROM_URL passed in) when Docker is
  * usable and SKIP_GRAFANA is not set. Never fatal: a load test does not need a dashboard.
+ * A started stack is recorded in `state` (compose file + PROM_URL, which the compose file needs
+ * again on `down`), so `nanofaas down` stops exactly what this started.
  */
-export function startGrafana(rootDir: string, env: NodeJS.ProcessEnv, prometheusUrl: string | undefined): GrafanaOutcome {
+export function startGrafana(rootDir: string, env: NodeJS.ProcessEnv, prometheusUrl: string | undefined, state?: GrafanaRecorder): GrafanaOutcome {
   if (env.SKIP_GRAFANA === 'true' || env.SKIP_GRAFANA === '1') return { started: false, message: 'Grafana: skipped (SKIP_GRAFANA)' };
   const compose = join(rootDir, 'grafana', 'docker-compose.yml');
   if (!existsSync(compose)) return { started: false, message: `Grafana: not started (${compose} is missing)` };
@@ -22,14 +30,12 @@ export function startGrafana(rootDir: string, env: NodeJS.ProcessEnv, prometheus
   if (docker.error || docker.status !== 0) {
     return { started: false, message: 'Grafana: not started (Docker is not usable here; set SKIP_GRAFANA=true to silence this)' };
   }
-  const up = spawnSync('docker', ['compose', '-f', compose, 'up', '-d'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...env, ...(prometheusUrl ? { PROM_URL: prometheusUrl } : {}) },
-  });
+  const composeEnv: Record<string, string> = prometheusUrl ? { PROM_URL: prometheusUrl } : {};
+  const up = spawnSync('docker', ['compose', '-f', compose, 'up', '-d'], { encoding: 'utf8', timeout: 120_000, env: { ...env, ...composeEnv } });
   if (up.status !== 0) {
     const tail = `${up.stderr ?? ''}`.trim().split('\n').slice(-1)[0] ?? '';
     return { started: false, message: `Grafana: docker compose up failed (${tail || `exit ${up.status}`})` };
   }
+  state?.saveGrafana({ composeFile: compose, env: composeEnv, url: GRAFANA_URL, startedAt: new Date().toISOString() });
   return { started: true, message: `Grafana: ${GRAFANA_URL} (admin/admin)` };
 }

@@ -5,7 +5,7 @@ import { ApiError, type ApiClient } from '../api-client/client.js';
 import { StepFailure, type Step, type StepIO } from '../pipeline/step.js';
 import { readCatalog, type CatalogEntry } from './catalog.js';
 import { runLoad, type LoadMode, type Progress } from './engine.js';
-import { startGrafana, type GrafanaOutcome } from './grafana.js';
+import { startGrafana, type GrafanaOutcome, type GrafanaRecorder } from './grafana.js';
 import { runK6 } from './k6-runner.js';
 import { checkParity, readVectors, type Answer, type Disagreement } from './parity.js';
 import { thresholdsFor, type LoadProfile } from './profile.js';
@@ -43,6 +43,8 @@ export interface LoadtestContext {
   selected: CatalogEntry[];
   disagreements: Disagreement[];
   grafana?: GrafanaOutcome;
+  /** The CLI state directory: a Grafana stack this run starts is recorded there for `down`. */
+  state?: GrafanaRecorder;
   prometheusUrl?: string | undefined;
   runs: FunctionRun[];
   notes: string[];
@@ -100,7 +102,7 @@ export function preflightSteps(): Step<LoadtestContext>[] {
       title: 'Grafana dashboard',
       skip: (ctx) => (ctx.env.SKIP_GRAFANA === 'true' || ctx.env.SKIP_GRAFANA === '1' ? 'SKIP_GRAFANA is set' : false),
       run: (ctx, io) => {
-        ctx.grafana = startGrafana(ctx.rootDir, ctx.env, ctx.prometheusUrl);
+        ctx.grafana = startGrafana(ctx.rootDir, ctx.env, ctx.prometheusUrl, ctx.state);
         io.log(ctx.grafana.message);
         ctx.notes.push(ctx.grafana.message);
       },

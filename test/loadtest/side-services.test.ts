@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGrafana } from '../../src/loadtest/grafana.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import { checkParity, sameJson, type Answer } from '../../src/loadtest/parity.js';
 import { prometheusReady, quantileQuery, saveSnapshot, snapshotWindow, stepFor } from '../../src/loadtest/prometheus.js';
 
@@ -91,12 +92,29 @@ describe('Grafana start', () => {
     writeFileSync(join(bin, 'docker'), `#!/usr/bin/env node\nrequire('node:fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args: process.argv.slice(2), prom: process.env.PROM_URL }) + '\\n');\n`);
     chmodSync(join(bin, 'docker'), 0o755);
     const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
-    const outcome = startGrafana(root, env, 'http://10.0.0.5:30090');
+    const state = new StateDir(join(work, 'state'));
+    const before = Date.now();
+    const outcome = startGrafana(root, env, 'http://10.0.0.5:30090', state);
     expect(outcome).toEqual({ started: true, message: 'Grafana: http://localhost:3000/d/nanofaas-functions (admin/admin)' });
     const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(calls[1]).toEqual({ args: ['compose', '-f', join(root, 'grafana', 'docker-compose.yml'), 'up', '-d'], prom: 'http://10.0.0.5:30090' });
-    expect(startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined).message).toBe('Grafana: skipped (SKIP_GRAFANA)');
-    expect(startGrafana(root, { PATH: work }, undefined).message).toMatch(/Docker is not usable here/);
+    // Recorded in <state>/grafana.json so `nanofaas down` runs compose down with the same PROM_URL.
+    const record = state.grafana();
+    expect(record).toMatchObject({
+      composeFile: join(root, 'grafana', 'docker-compose.yml'),
+      env: { PROM_URL: 'http://10.0.0.5:30090' },
+      url: 'http://localhost:3000/d/nanofaas-functions',
+    });
+    expect(Date.parse(record?.startedAt ?? '')).toBeGreaterThanOrEqual(before - 1000);
+    expect(JSON.parse(readFileSync(join(work, 'state', 'grafana.json'), 'utf8'))).toEqual(record);
+
+    // Not started → nothing recorded (down must not try to stop a stack nobody started).
+    const untouched = new StateDir(join(work, 'state-untouched'));
+    expect(startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined, untouched).message).toBe('Grafana: skipped (SKIP_GRAFANA)');
+    expect(startGrafana(root, { PATH: work }, undefined, untouched).message).toMatch(/Docker is not usable here/);
+    writeFileSync(join(bin, 'docker'), `#!/usr/bin/env node\nif (process.argv[2] === 'compose') { process.stderr.write('no such service\\n'); process.exit(1); }\n`);
+    expect(startGrafana(root, env, undefined, untouched).message).toBe('Grafana: docker compose up failed (no such service)');
+    expect(untouched.grafana()).toBeUndefined();
   });
 });
 
