@@ -11,6 +11,7 @@ import type { Api } from './api/types.js';
 import type { Config } from './config.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { Invoker } from './invocation/invoker.js';
+import { DEFAULT_LOAD_REPORT_INTERVAL_MS, startLoadReporter } from './invocation/load-reporter.js';
 import { createManagementServer } from './management.js';
 import { Metrics } from './metrics.js';
 import { FunctionRegistry } from './registry/function-registry.js';
@@ -46,12 +47,24 @@ function packageVersion(): string {
 
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-export async function createControlPlane(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<ControlPlane> {
+/** For tests and embedders: replace parts the configuration would otherwise build. */
+export interface ControlPlaneOverrides {
+  /** Use this backend instead of the one NANOFAAS_WORKLOAD_BACKEND selects. */
+  backend?: RoutedBackend;
+  /** How often queue depth / in-flight go to backend.observeLoad (default 1000 ms). */
+  loadReportIntervalMs?: number;
+}
+
+export async function createControlPlane(
+  config: Config,
+  logger: Logger = pino({ level: config.logLevel }),
+  overrides: ControlPlaneOverrides = {},
+): Promise<ControlPlane> {
   const metrics = new Metrics();
   const dispatcher = new Dispatcher();
   const callbackBaseUrl =
     config.publicUrl ?? (config.port !== 0 ? `http://${urlHost(config.host)}:${config.port}` : undefined);
-  const backend = createBackend({
+  const backend = overrides.backend ?? createBackend({
     kind: config.backend,
     namespace: config.kubernetesNamespace,
     rootDir: config.rootDir,
@@ -71,6 +84,16 @@ export async function createControlPlane(config: Config, logger: Logger = pino({
     idempotencyTtlMs: config.idempotencyTtlMs,
   });
   const unsubscribe = backend.onChange((name) => invoker.endpointsChanged(name));
+  // Only a backend that scales on load gets reports; otherwise no timer exists at all.
+  const observeLoad = backend.observeLoad?.bind(backend);
+  const loadReporter = observeLoad
+    ? startLoadReporter({
+        source: (visit) => invoker.forEachLoad(visit),
+        observe: observeLoad,
+        intervalMs: overrides.loadReportIntervalMs ?? DEFAULT_LOAD_REPORT_INTERVAL_MS,
+        onError: (name, err) => logger.warn({ err: String(err), function: name }, 'backend rejected a load report'),
+      })
+    : undefined;
   const registry = new FunctionRegistry(new FileFunctionStore(config.stateDir), backend, invoker, config.defaults, logger);
   const api = await buildApiApp({
     logger,
@@ -112,6 +135,7 @@ export async function createControlPlane(config: Config, logger: Logger = pino({
     async close() {
       if (closing) return;
       closing = true;
+      loadReporter?.stop();
       // Stop accepting first; fastify's close waits for in-flight requests, so drain the queues
       // (bounded by the grace period) alongside it.
       const apiClosed = api.close();

@@ -90,6 +90,11 @@ export class Invoker {
     queue.close(errorOutcome('FUNCTION_DELETED', 502, `function "${name}" was deleted before the invocation ran`));
   }
 
+  /** Queue depth and in-flight count of every function (for the load reporter). */
+  forEachLoad(visit: (name: string, queueDepth: number, inFlight: number) => void): void {
+    for (const [name, q] of this.queues) visit(name, q.queued, q.inFlight);
+  }
+
   /** The backend's endpoint set changed: queued work may be able to start now. */
   endpointsChanged(name: string): void {
     this.queues.get(name)?.pump();

@@ -32,6 +32,12 @@ export interface WorkloadBackend {
   healthy(): Promise<boolean>;
   /** Stop everything this backend started (control-plane shutdown). */
   close(): Promise<void>;
+  /**
+   * Optional: the latest queue depth / in-flight count of a function, for a backend that scales
+   * on load (kubernetes, INTERNAL strategy). The control plane reports every ~1 s, never per
+   * request; a backend without this method gets no reports at all.
+   */
+  observeLoad?(name: string, load: { queueDepth: number; inFlight: number }): void;
 }
 
 /** The subset of pino's logger a backend uses, so tests can pass a silent one. */

@@ -100,5 +100,13 @@ export function createBackend(selection: BackendSelection): RoutedBackend {
     async close() {
       await Promise.allSettled(backends.map((b) => b.close()));
     },
+    // Present only when a backend scales on load, so the control plane reports nothing otherwise.
+    ...(backends.some((b) => b.observeLoad)
+      ? {
+          observeLoad(name: string, load: { queueDepth: number; inFlight: number }) {
+            owner.get(name)?.observeLoad?.(name, load);
+          },
+        }
+      : {}),
   };
 }
