@@ -3,7 +3,7 @@
  * processes. Shared by the local up/invoke/down suite and the loadtest/report suite.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOwnedProcesses } from '../../src/targets/local/owned-processes.js';
@@ -101,4 +101,15 @@ export function deploymentPids(stateDir: string, recorded: readonly number[] = [
 
 export function alive(pids: readonly number[]): number[] {
   return pids.filter((pid) => isAlive(pid));
+}
+
+/** Pids of the components `up` recorded in <state>/pids/<component>.json (absent ones skipped). */
+export function recordedPids(stateDir: string, components: readonly string[] = ['control-plane', 'prometheus']): number[] {
+  return components.flatMap((c) => {
+    try {
+      return [(JSON.parse(readFileSync(join(stateDir, 'pids', `${c}.json`), 'utf8')) as { pid: number }).pid];
+    } catch {
+      return [];
+    }
+  });
 }
