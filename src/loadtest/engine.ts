@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import { exchange, openPool, type Exchange } from './http.js';
@@ -67,6 +68,8 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   const thinkMs = profile.thinkTimeSeconds * 1000;
   const totalMs = totalDurationMs(profile.stages);
   const hardStop = new AbortController();
+  // Every VU's in-flight request and think-time pause listens on this one signal: many listeners is by design.
+  setMaxListeners(0, hardStop.signal);
   const pool = openPool(target.baseUrl, maxVus(profile.stages));
   const basePath = new URL(target.baseUrl).pathname.replace(/\/+$/, '');
   const invokePath = `${basePath}/v1/functions/${encodeURIComponent(target.function)}:${mode === 'sync' ? 'invoke' : 'enqueue'}`;
