@@ -6,18 +6,53 @@ import { toExecutionStatus } from '../invocation/executions.js';
 import type { Invoker } from '../invocation/invoker.js';
 import { type Api, ExecutionIdParams, errors, inline } from './types.js';
 
+/** Longest long-poll a client may ask for; proxies commonly cut idle requests at 60 s. */
+export const MAX_WAIT_MS = 30_000;
+
+const ExecutionQuery = Type.Object(
+  {
+    waitMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WAIT_MS,
+        description: `Long-poll: answer as soon as the execution ends (success, error, timeout) or after this many ms with its current state. 0 or absent: answer at once.`,
+      }),
+    ),
+  },
+);
+
+const DIGITS = /^\d{1,9}$/;
+
 export function executionRoutes(app: Api, invoker: Invoker): void {
   app.get('/v1/executions/:id', {
     schema: {
       tags: ['executions'],
       summary: 'State and result of an execution',
+      description: `With waitMs, the answer waits (at most ${MAX_WAIT_MS} ms) for the execution to end instead of making the client poll.`,
       params: ExecutionIdParams,
+      querystring: ExecutionQuery,
       response: { 200: inline(ExecutionStatus), ...errors(400, 401, 404) },
     },
-    handler: async (request) => {
-      const execution = invoker.executions.get(request.params.id);
-      if (!execution) throw new ApiError('EXECUTION_NOT_FOUND', `execution "${request.params.id}" not found (unknown or expired)`);
-      return toExecutionStatus(execution);
+    // The app's Ajv does not coerce, and query values are strings: turn a plain decimal into a
+    // number so the schema's integer range applies; anything else stays a string and fails it.
+    preValidation: async (request) => {
+      const query = request.query as Record<string, unknown>;
+      if (typeof query.waitMs === 'string' && DIGITS.test(query.waitMs)) query.waitMs = Number(query.waitMs);
+    },
+    handler: async (request, reply) => {
+      const found = invoker.executions.get(request.params.id);
+      if (!found) throw new ApiError('EXECUTION_NOT_FOUND', `execution "${request.params.id}" not found (unknown or expired)`);
+      const waitMs = request.query.waitMs ?? 0;
+      if (waitMs === 0 || found.outcome) return toExecutionStatus(found);
+      // A client that hangs up stops its wait at once rather than holding a timer and a listener.
+      const hangUp = new AbortController();
+      const onClose = (): void => hangUp.abort();
+      reply.raw.once('close', onClose);
+      try {
+        return toExecutionStatus(await invoker.waits.wait(found, waitMs, hangUp.signal));
+      } finally {
+        reply.raw.off('close', onClose);
+      }
     },
   });
 

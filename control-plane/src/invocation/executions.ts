@@ -110,6 +110,15 @@ export class ExecutionStore {
     else (execution.listeners ??= []).push(listener);
   }
 
+  /** Takes back a listener of whenDone (a waiter that gave up); drops the list once it is empty. */
+  removeListener(execution: Execution, listener: (execution: Execution) => void): void {
+    const listeners = execution.listeners;
+    if (!listeners) return;
+    const index = listeners.indexOf(listener);
+    if (index >= 0) listeners.splice(index, 1);
+    if (listeners.length === 0) execution.listeners = undefined;
+  }
+
   sweep(): void {
     const cutoff = this.now() - this.options.ttlMs;
     for (let oldest = this.finished.peek(); oldest && oldest.finishedAt <= cutoff; oldest = this.finished.peek()) {

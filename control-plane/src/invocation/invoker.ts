@@ -9,6 +9,7 @@ import { ApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Endpoint } from '../workloads/backend.js';
 import { admissionReason } from './admission.js';
+import { ExecutionWaits } from './execution-waits.js';
 import { ExecutionStore, type Execution, type ExecutionErrorInfo, type Outcome } from './executions.js';
 import { FunctionQueue, type Job, type QueueContext } from './function-queue.js';
 import { IdempotencyIndex } from './idempotency.js';
@@ -43,6 +44,8 @@ export interface CompletionInput {
 
 export class Invoker {
   readonly executions: ExecutionStore;
+  /** Long-polls waiting for executions to end. */
+  readonly waits: ExecutionWaits;
   private readonly idempotency: IdempotencyIndex;
   private readonly queues = new Map<string, FunctionQueue>();
   private readonly ctx: QueueContext;
@@ -52,6 +55,7 @@ export class Invoker {
   constructor(private readonly options: InvokerOptions) {
     this.now = options.now ?? Date.now;
     this.executions = new ExecutionStore({ ttlMs: options.executionTtlMs, maxRecords: options.executionMaxRecords, now: this.now });
+    this.waits = new ExecutionWaits(this.executions);
     this.idempotency = new IdempotencyIndex(options.idempotencyTtlMs, options.executionMaxRecords, this.now);
     this.ctx = {
       dispatcher: options.dispatcher,
@@ -219,6 +223,9 @@ export class Invoker {
     await Promise.race([Promise.all(queues.map((q) => q.idle())), grace]);
     clearTimeout(timer);
     for (const q of queues) q.abortRunning(stopped);
+    // Every queued or running execution has ended by now, which answered its waiters; this
+    // releases any left (e.g. an execution of a function deleted mid-attempt) so close() never hangs.
+    this.waits.close();
     this.executions.close();
     this.idempotency.close();
   }
