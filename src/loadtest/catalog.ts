@@ -1,19 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { CatalogFunction } from '../util/catalog.js';
 
-/** What loadtest needs from functions/catalog.json: which workload and runtime a function is. */
-export interface CatalogEntry {
-  name: string;
-  workload: string;
-  runtime: string;
-}
-
-export function readCatalog(rootDir: string): CatalogEntry[] {
-  const raw = JSON.parse(readFileSync(join(rootDir, 'functions', 'catalog.json'), 'utf8')) as {
-    functions: CatalogEntry[];
-  };
-  return raw.functions.map(({ name, workload, runtime }) => ({ name, workload, runtime }));
-}
+/**
+ * What loadtest needs to know of a function: its workload and runtime. A catalog function is
+ * one; a registered function outside the catalog gets one from classify, where the runtime is
+ * whatever its spec or name says, so it is a plain string here.
+ */
+export type CatalogEntry = Pick<CatalogFunction, 'name' | 'workload'> & { runtime: string };
 
 /**
  * Workload and runtime of a registered function: the catalog when it lists it, else the
@@ -26,7 +18,7 @@ export function classify(
   specRuntime?: string,
 ): CatalogEntry | undefined {
   const listed = catalog.find((entry) => entry.name === name);
-  if (listed) return listed;
+  if (listed) return { name: listed.name, workload: listed.workload, runtime: listed.runtime };
   const workload = workloads.find((w) => name.startsWith(`${w}-`));
   if (workload === undefined) return undefined;
   return { name, workload, runtime: specRuntime ?? name.slice(workload.length + 1) };

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCatalog, type CatalogEntry } from './catalog.js';
+import { loadCatalog } from '../util/catalog.js';
+import type { CatalogEntry } from './catalog.js';
 
 /**
  * The thin per-function k6 entry script (k6/scripts/<function>.js). It must call open() itself:
@@ -14,7 +15,7 @@ export function renderK6Script(entry: CatalogEntry): string {
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));
-const test = createTest(profile, ${JSON.stringify(entry)});
+const test = createTest(profile, ${JSON.stringify({ name: entry.name, workload: entry.workload, runtime: entry.runtime })});
 
 export const options = test.options;
 export default test.iteration;
@@ -23,7 +24,7 @@ export default test.iteration;
 
 /** Regenerate k6/scripts/ from the catalog (after adding a demo function). Returns the paths. */
 export function writeK6Scripts(rootDir: string): string[] {
-  return readCatalog(rootDir).map((entry) => {
+  return loadCatalog(rootDir).functions.map((entry) => {
     const path = join(rootDir, 'k6', 'scripts', `${entry.name}.js`);
     writeFileSync(path, renderK6Script(entry));
     return path;

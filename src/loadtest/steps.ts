@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiError, type ApiClient } from '../api-client/client.js';
 import { StepFailure, type Step, type StepIO } from '../pipeline/step.js';
-import { readCatalog, type CatalogEntry } from './catalog.js';
+import { loadCatalog } from '../util/catalog.js';
+import type { CatalogEntry } from './catalog.js';
 import { runLoad, type LoadMode, type Progress } from './engine.js';
 import { startGrafana, type GrafanaOutcome, type GrafanaRecorder } from './grafana.js';
 import { runK6 } from './k6-runner.js';
@@ -63,7 +64,7 @@ export function preflightSteps(): Step<LoadtestContext>[] {
         io.target(`${ctx.api.baseUrl}/v1/functions`);
         const registered = await ctx.api.listFunctions();
         try {
-          ctx.selected = selectFunctions(registered, readCatalog(ctx.rootDir), Object.keys(ctx.profile.workloads), ctx.filters);
+          ctx.selected = selectFunctions(registered, loadCatalog(ctx.rootDir).functions, Object.keys(ctx.profile.workloads), ctx.filters);
         } catch (error) {
           if (error instanceof SelectionError) throw new StepFailure(error.message, { hint: 'register them with `nanofaas up` or `nanofaas functions register`, or change --functions/--runtimes/--workloads' });
           throw error;

@@ -1,20 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FunctionSpecInput, RuntimeName } from '@nanofaas/control-plane/contracts';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { FunctionSpecInput, RuntimeName } from '@nanofaas/control-plane/contracts';
+
+/*
+ * functions/catalog.json, the one list of demo functions: read, typed and validated here only.
+ * Every CLI module (up, doctor, the targets, loadtest) goes through loadCatalog.
+ */
+
+const CatalogFunctionSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  workload: Type.String({ minLength: 1 }),
+  runtime: RuntimeName,
+  image: Type.String({ minLength: 1 }),
+  handler: Type.String({ minLength: 1 }),
+  spec: Type.Partial(FunctionSpecInput),
+});
+
+const CatalogSchema = Type.Object({
+  workloads: Type.Record(Type.String(), Type.Object({ vectors: Type.String(), check: Type.String() })),
+  functions: Type.Array(CatalogFunctionSchema),
+});
 
 /** One entry of functions/catalog.json. */
-export interface CatalogFunction {
-  name: string;
-  workload: string;
-  runtime: RuntimeName;
-  image: string;
-  handler: string;
-  spec: Partial<FunctionSpecInput>;
-}
+export type CatalogFunction = Static<typeof CatalogFunctionSchema>;
+export type Catalog = Static<typeof CatalogSchema>;
 
-export interface Catalog {
-  workloads: Record<string, { vectors: string; check: string }>;
-  functions: CatalogFunction[];
+export class CatalogError extends Error {
+  override name = 'CatalogError';
 }
 
 /** A shared test vector from functions/testdata/<workload>.json. */
@@ -25,11 +39,19 @@ export interface Vector {
   error?: string;
 }
 
+/** Reads and validates <rootDir>/functions/catalog.json; any problem is one CatalogError naming the file. */
 export function loadCatalog(rootDir: string): Catalog {
   const path = join(rootDir, 'functions', 'catalog.json');
-  const catalog = JSON.parse(readFileSync(path, 'utf8')) as Catalog;
-  if (!Array.isArray(catalog.functions)) throw new Error(`${path}: "functions" must be an array`);
-  return catalog;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : `cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    throw new CatalogError(`${path}: ${reason}`);
+  }
+  if (Value.Check(CatalogSchema, raw)) return raw;
+  const first = Value.Errors(CatalogSchema, raw).First();
+  throw new CatalogError(`${path}: invalid catalog${first?.path ? ` at ${first.path}` : ''}: ${first?.message ?? 'unknown error'}`);
 }
 
 /** The vectors of a workload, or [] when the file is not there yet. */
@@ -49,7 +71,11 @@ export function specFor(fn: CatalogFunction): FunctionSpecInput {
   return { name: fn.name, image: fn.image, runtime: fn.runtime, handler: fn.handler, ...fn.spec };
 }
 
-/** The seed's smoke payloads, used when a workload has no vector file. */
+/**
+ * The seed's smoke payloads: one fixed input per workload and what a good output has (the
+ * catalog's `check`). `up` on the local target falls back to them when a workload has no vector
+ * file; the kubeconfig and multipass targets always use them.
+ */
 export const SEED_SMOKE: Record<string, { input: unknown; check: (output: unknown) => boolean }> = {
   'word-stats': {
     input: { text: 'hello world test' },

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
-import type { FunctionSpec, RuntimeName } from '../../control-plane/src/contracts/index.js';
+import type { FunctionSpec } from '../../control-plane/src/contracts/index.js';
+// Types only: bench/runtimes.ts runs this file under tsx without the `source` condition.
+import type { Catalog, CatalogFunction, Vector } from '../../src/util/catalog.js';
 import {
   assertRequirements,
   loadLaunchDescriptor,
@@ -17,26 +19,7 @@ import {
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export interface CatalogFunction {
-  name: string;
-  workload: string;
-  runtime: RuntimeName;
-  image: string;
-  handler: string;
-  spec: Partial<FunctionSpec>;
-}
-
-export interface Vector {
-  name: string;
-  input: unknown;
-  output?: unknown;
-  error?: string;
-}
-
-interface Catalog {
-  workloads: Record<string, { vectors: string }>;
-  functions: CatalogFunction[];
-}
+export type { CatalogFunction, Vector };
 
 export function loadCatalog(): Catalog {
   return JSON.parse(readFileSync(path.join(repoRoot, 'functions/catalog.json'), 'utf8')) as Catalog;

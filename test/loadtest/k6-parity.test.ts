@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // The k6 scripts' own profile reader: plain JS without k6 imports, so Node can run it here.
 import * as k6Profile from '../../k6/lib/profile.js';
-import { readCatalog } from '../../src/loadtest/catalog.js';
+import { loadCatalog } from '../../src/util/catalog.js';
 import { renderK6Script } from '../../src/loadtest/k6-scripts.js';
 import { buildInput, checkName, passesCheck, workloadPayload } from '../../src/loadtest/payload.js';
 import { loadProfile, parseStages, thresholdExpressions, thresholdsFor } from '../../src/loadtest/profile.js';
@@ -12,7 +12,7 @@ const root = join(import.meta.dirname, '..', '..');
 const profilePath = join(root, 'k6', 'profile.json');
 const profile = loadProfile(profilePath);
 const rawProfile = JSON.parse(readFileSync(profilePath, 'utf8')) as Record<string, unknown>;
-const catalog = readCatalog(root);
+const catalog = loadCatalog(root).functions;
 
 /** A replayable [0, 1) sequence so both readers draw the same payload. */
 function sequence(seed: number): () => number {

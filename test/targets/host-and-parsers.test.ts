@@ -3,7 +3,7 @@ import { CommandFailedError, formatArgv, mustExec } from '../../src/targets/host
 import { LocalHost } from '../../src/targets/host/local-host.js';
 import { runLocal } from '../../src/targets/host/run-local.js';
 import { helmValues } from '../../src/targets/kubeconfig/helm-values.js';
-import { readCatalog } from '../../src/targets/kubeconfig/catalog.js';
+import { loadCatalog } from '../../src/util/catalog.js';
 import { imagePullFailures } from '../../src/targets/kubeconfig/doctor.js';
 import { MultipassHost } from '../../src/targets/multipass/multipass-host.js';
 import { orphanedExecs, parsePs } from '../../src/targets/multipass/reap.js';
@@ -103,7 +103,7 @@ describe('parsers', () => {
 });
 
 describe('helm values', () => {
-  const functions = readCatalog(ROOT);
+  const functions = loadCatalog(ROOT).functions;
   const values = helmValues({ registry: 'localhost:5000', controlPlaneImage: 'nanofaas/control-plane:0.1.0', functions, admissionEnabled: true, pullPolicy: 'Always' }) as {
     image: { registry: string; tag: string; pullPolicy: string };
     controlPlane: { image: { repository: string }; service: { nodePorts: Record<string, number> }; extraEnv: { name: string; value: string }[] };

@@ -6,7 +6,7 @@ import type { Host } from '../host/host.js';
 import { formatArgv } from '../host/host.js';
 import { hostExec } from '../host/step-exec.js';
 import type { Endpoints, UpContext } from '../target.js';
-import type { CatalogFunction } from './catalog.js';
+import type { CatalogFunction } from '../../util/catalog.js';
 import { NAMESPACE, RELEASE } from './env.js';
 import { prometheusAnswers, registeredFunctions, smokeInvoke } from './smoke.js';
 

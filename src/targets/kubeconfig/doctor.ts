@@ -1,6 +1,6 @@
 import { formatArgv } from '../host/host.js';
 import type { CheckResult, DoctorCheck } from '../target.js';
-import type { CatalogFunction } from './catalog.js';
+import type { CatalogFunction } from '../../util/catalog.js';
 import { CONTROL_PLANE_DEPLOYMENT, type ClusterAccess } from './cluster.js';
 import { NAMESPACE, RELEASE } from './env.js';
 

@@ -1,4 +1,4 @@
-import type { CatalogFunction } from './catalog.js';
+import type { CatalogFunction } from '../../util/catalog.js';
 import { NODE_PORTS } from './env.js';
 
 export interface ValuesInput {

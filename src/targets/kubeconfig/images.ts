@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepFailure } from '../../pipeline/step.js';
-import type { CatalogFunction } from './catalog.js';
+import type { CatalogFunction } from '../../util/catalog.js';
 
 /** One `docker build` the cluster targets run: paths relative to the repository root. */
 export interface ImageBuild {

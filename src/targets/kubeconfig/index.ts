@@ -4,7 +4,8 @@ import { envRunner } from '../host/env-runner.js';
 import { hostExec } from '../host/step-exec.js';
 import { grafanaDownArgv } from './grafana.js';
 import type { DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions } from '../target.js';
-import { readCatalog, selectFunctions } from './catalog.js';
+import { loadCatalog } from '../../util/catalog.js';
+import { selectFunctions } from './select-functions.js';
 import type { RunMode } from './cluster.js';
 import { kubeconfigConfig } from './config.js';
 import { clusterDoctorChecks } from './doctor.js';
@@ -30,7 +31,7 @@ export function createTarget(env: TargetEnv): Target {
       const skipBuild = options.skipBuild || cfg.skipBuild;
       requireRegistry(cfg, skipBuild);
       const mode: RunMode = { dryRun: false };
-      const functions = selectFunctions(readCatalog(env.rootDir), options);
+      const functions = selectFunctions(loadCatalog(env.rootDir).functions, options);
       return kubeconfigUpSteps({ cfg, rootDir: env.rootDir, workDir, functions, skipBuild, run, env: env.env }, mode);
     },
 
@@ -88,7 +89,7 @@ export function createTarget(env: TargetEnv): Target {
     doctorChecks(): DoctorCheck[] {
       return clusterDoctorChecks({
         access,
-        functions: readCatalog(env.rootDir),
+        functions: loadCatalog(env.rootDir).functions,
         apiUrl: async () => cfg.nanofaasUrl,
         imagePullFix: `${formatArgv([...access.kubectl, '-n', NAMESPACE, 'describe', 'pods'])} — check the image names and that ${cfg.registry ?? 'the registry'} is reachable from the nodes (NANOFAAS_REGISTRY, imagePullSecrets)`,
       });

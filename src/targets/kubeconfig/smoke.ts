@@ -1,5 +1,5 @@
 import type { FunctionOutcome } from '../target.js';
-import { SMOKE_PAYLOADS, type CatalogFunction } from './catalog.js';
+import { SEED_SMOKE, type CatalogFunction } from '../../util/catalog.js';
 
 const TIMEOUT_MS = 30_000;
 /** A function's first call may land before its pod is routable: retry gateway errors briefly. */
@@ -26,7 +26,7 @@ export async function registeredFunctions(apiUrl: string): Promise<string[]> {
 
 /** One seed smoke invocation: 200 and the workload's check on the output. */
 export async function smokeInvoke(apiUrl: string, fn: CatalogFunction): Promise<FunctionOutcome> {
-  const payload = SMOKE_PAYLOADS[fn.workload];
+  const payload = SEED_SMOKE[fn.workload];
   if (!payload) return { name: fn.name, runtime: fn.runtime, skipped: `no smoke payload for workload ${fn.workload}` };
   const url = `${apiUrl}/v1/functions/${encodeURIComponent(fn.name)}:invoke`;
   const started = performance.now();
@@ -36,10 +36,10 @@ export async function smokeInvoke(apiUrl: string, fn: CatalogFunction): Promise<
       const { status, body, text } = await call(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(payload.body),
+        body: JSON.stringify({ input: payload.input }),
       });
       const output = (body as { output?: unknown } | undefined)?.output;
-      if (status === 200 && payload.ok(output)) {
+      if (status === 200 && payload.check(output)) {
         return { name: fn.name, runtime: fn.runtime, smoke: { ok: true, ms: Math.round(performance.now() - started) } };
       }
       message = `HTTP ${status}: ${text.slice(0, 200)}`;

@@ -6,7 +6,7 @@ import { LocalHost } from '../host/local-host.js';
 import type { Runner } from '../host/run-local.js';
 import { hostExec } from '../host/step-exec.js';
 import type { UpContext } from '../target.js';
-import type { CatalogFunction } from './catalog.js';
+import type { CatalogFunction } from '../../util/catalog.js';
 import { deploySteps, type ClusterAccess, type Connection, type RunMode } from './cluster.js';
 import type { KubeconfigConfig } from './config.js';
 import { NAMESPACE, RELEASE } from './env.js';

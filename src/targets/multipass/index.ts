@@ -1,6 +1,7 @@
 import type { Step } from '../../pipeline/step.js';
 import { envRunner } from '../host/env-runner.js';
-import { readCatalog, selectFunctions } from '../kubeconfig/catalog.js';
+import { loadCatalog } from '../../util/catalog.js';
+import { selectFunctions } from '../kubeconfig/select-functions.js';
 import type { RunMode } from '../kubeconfig/cluster.js';
 import { clusterDoctorChecks } from '../kubeconfig/doctor.js';
 import type {
@@ -34,7 +35,7 @@ export function createTarget(env: TargetEnv): Target {
 
     upSteps(options: UpOptions): Step<UpContext>[] {
       const mode: RunMode = { dryRun: false };
-      const functions = selectFunctions(readCatalog(env.rootDir), options);
+      const functions = selectFunctions(loadCatalog(env.rootDir).functions, options);
       return multipassUpSteps(
         { cfg, rootDir: env.rootDir, workDir, functions, skipBuild: options.skipBuild || cfg.skipBuild, run },
         mode,
@@ -79,7 +80,7 @@ export function createTarget(env: TargetEnv): Target {
         },
         ...clusterDoctorChecks({
           access: { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM },
-          functions: readCatalog(env.rootDir),
+          functions: loadCatalog(env.rootDir).functions,
           apiUrl: async () => (await liveEndpoints())?.apiUrl,
           imagePullFix: `${show(['cat', REGISTRIES_YAML])}; ${show(['curl', '-s', `http://${cfg.localRegistry}/v2/_catalog`])}`,
         }),

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { StepFailure } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import type { Runner } from '../host/run-local.js';
-import type { CatalogFunction } from '../kubeconfig/catalog.js';
+import type { CatalogFunction } from '../../util/catalog.js';
 import type { RunMode } from '../kubeconfig/cluster.js';
 import type { MultipassConfig } from './config.js';
 import { MultipassHost } from './multipass-host.js';
