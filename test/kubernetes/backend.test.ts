@@ -7,22 +7,13 @@ import {
   type KubernetesBackend,
 } from '../../control-plane/src/workloads/kubernetes/index.js';
 import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
-import { eventually, kubeConfigFor, NAMESPACE, recordingLogger, spec, TOKEN } from './helpers.js';
+import { backendOptions, eventually, kubeConfigFor, NAMESPACE, recordingLogger, spec, TOKEN } from './helpers.js';
 
 let api: FakeApiServer;
 const opened: KubernetesBackend[] = [];
 
 function backend(extra: Partial<Parameters<typeof createKubernetesBackend>[0]> = {}): KubernetesBackend {
-  const b = createKubernetesBackend({
-    namespace: NAMESPACE,
-    rootDir: '/nonexistent',
-    stateDir: '/nonexistent',
-    logger: recordingLogger(),
-    kubeConfig: kubeConfigFor(api.url),
-    pollIntervalMs: 50,
-    deleteTimeoutMs: 2000,
-    ...extra,
-  });
+  const b = createKubernetesBackend({ ...backendOptions(api.url), ...extra });
   opened.push(b);
   return b;
 }

@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { FunctionSpec } from '../../control-plane/src/contracts/index.js';
 import type { BackendLogger } from '../../control-plane/src/workloads/backend.js';
+import type { createKubernetesBackend } from '../../control-plane/src/workloads/kubernetes/index.js';
 
 export const NAMESPACE = 'nanofaas-test';
 export const TOKEN = 'fake-token-for-tests';
@@ -64,4 +65,17 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
       await new Promise((r) => setTimeout(r, 25));
     }
   }
+}
+
+/** Options for a backend against the fake API server at `apiUrl`, polling fast so tests stay short. */
+export function backendOptions(apiUrl: string): Parameters<typeof createKubernetesBackend>[0] {
+  return {
+    namespace: NAMESPACE,
+    rootDir: '/nonexistent',
+    stateDir: '/nonexistent',
+    logger: recordingLogger(),
+    kubeConfig: kubeConfigFor(apiUrl),
+    pollIntervalMs: 50,
+    deleteTimeoutMs: 2000,
+  };
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesBackend } from '../../control-plane/src/workloads/kubernetes/index.js';
 import { find, removeScratch, render } from '../helm/helm.js';
 import { startFakeApiServer, type FakeApiServer, type RecordedRequest } from './fake-apiserver.js';
-import { eventually, kubeConfigFor, NAMESPACE, recordingLogger, spec, TOKEN } from './helpers.js';
+import { backendOptions, eventually, NAMESPACE, spec, TOKEN } from './helpers.js';
 
 let api: FakeApiServer;
 beforeAll(async () => {
@@ -36,15 +36,7 @@ function verbOf(r: RecordedRequest): string {
 
 describe('RBAC parity', () => {
   it('the control-plane Role equals the verbs the backend uses per resource', async () => {
-    const b = createKubernetesBackend({
-      namespace: NAMESPACE,
-      rootDir: '/nonexistent',
-      stateDir: '/nonexistent',
-      logger: recordingLogger(),
-      kubeConfig: kubeConfigFor(api.url),
-      pollIntervalMs: 50,
-      deleteTimeoutMs: 2000,
-    });
+    const b = createKubernetesBackend(backendOptions(api.url));
     try {
       await b.provision(spec({ name: 'rbac' }));
       await b.provision(spec({ name: 'rbac', timeoutMs: 1000 })); // 409 → get + update

@@ -3,14 +3,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterAll, expect, it } from 'vitest';
-import type { FunctionSpec } from '../../control-plane/src/contracts/index.js';
 import { createProcessBackend } from '../../control-plane/src/workloads/process/index.js';
+import { loadCatalog, repoRoot, specFor } from '../conformance/harness.js';
 import { isAlive, silentLogger } from './helpers.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 let stateDir: string | undefined;
 let close: (() => Promise<void>) | undefined;
 
@@ -20,24 +18,9 @@ afterAll(async () => {
 });
 
 it('launches word-stats-node from the catalog with the real node runtime', async () => {
-  const catalog = JSON.parse(await readFile(path.join(repoRoot, 'functions', 'catalog.json'), 'utf8')) as {
-    functions: Array<{ name: string; runtime: FunctionSpec['runtime']; handler: string; spec: Partial<FunctionSpec> }>;
-  };
-  const entry = catalog.functions.find((f) => f.name === 'word-stats-node');
+  const entry = loadCatalog().functions.find((f) => f.name === 'word-stats-node');
   expect(entry).toBeDefined();
-  const spec: FunctionSpec = {
-    timeoutMs: 30_000,
-    concurrency: 4,
-    queueSize: 100,
-    maxRetries: 3,
-    runtimeMode: 'HTTP',
-    executionMode: 'LOCAL',
-    replicas: 1,
-    ...entry!.spec,
-    name: entry!.name,
-    runtime: entry!.runtime,
-    handler: entry!.handler,
-  };
+  const spec = specFor(entry!);
   stateDir = await mkdtemp(path.join(os.tmpdir(), 'nf-state-'));
   const backend = createProcessBackend({ rootDir: repoRoot, stateDir, logger: silentLogger });
   close = () => backend.close();
