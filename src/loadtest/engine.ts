@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from 'undici';
+import { MAX_EXECUTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
 import { exchange, openPool, type Exchange } from './http.js';
 import { buildInput, checkName, passesCheck, STATUS_CHECK, workloadPayload, type Rng } from './payload.js';
 import { totalDurationMs, type LoadProfile, type Thresholds } from './profile.js';
@@ -53,6 +54,8 @@ export interface LoadResult {
 /** How often the VU controller re-reads the ramp; k6 adds VUs on a similar granularity. */
 const RAMP_TICK_MS = 50;
 const TERMINAL = new Set(['success', 'error', 'timeout']);
+/** How much longer than its waitMs a long-poll may take to arrive before it counts as lost. */
+const LONG_POLL_SLACK_MS = 2_000;
 
 /**
  * The built-in closed-model engine: each VU sends a request, waits for the answer, checks it,
@@ -200,7 +203,8 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
 
 /**
  * Async mode: enqueue, then follow the execution until it ends; the duration is end to end.
- * The API has no blocking wait, so the follow-up GETs back off from 5 ms to 100 ms.
+ * The follow-up GETs are long-polls (`waitMs`), each up to the time left (at most the API's
+ * maximum), so the answer comes on the terminal transition without sleeping between polls.
  */
 async function enqueueAndWait(
   pool: Pool,
@@ -217,11 +221,13 @@ async function enqueueAndWait(
     return { ...accepted, status: accepted.status === 202 ? 502 : accepted.status };
   }
   const path = `${basePath}/v1/executions/${encodeURIComponent(id)}`;
-  let pause = 5;
   for (;;) {
-    const left = timeoutMs - (performance.now() - started);
+    const left = Math.floor(timeoutMs - (performance.now() - started));
     if (left <= 0) return { status: 0, body: undefined, durationMs: performance.now() - started, error: `execution not finished after ${timeoutMs} ms` };
-    const polled = await exchange(pool, 'GET', path, undefined, left, stop);
+    const waitMs = Math.min(left, MAX_EXECUTION_WAIT_MS);
+    // The server answers by waitMs at the latest; the slack only covers the round trip.
+    const polled = await exchange(pool, 'GET', `${path}?waitMs=${waitMs}`, undefined, waitMs + LONG_POLL_SLACK_MS, stop);
+    if (stop.aborted) return { status: 0, body: undefined, durationMs: performance.now() - started, error: 'stopped' };
     const state = (polled.body as { status?: unknown } | undefined)?.status;
     if (polled.status !== 200 || (typeof state === 'string' && TERMINAL.has(state))) {
       const durationMs = performance.now() - started;
@@ -230,9 +236,6 @@ async function enqueueAndWait(
         ? { status: 200, body: polled.body, durationMs }
         : { status: 502, body: polled.body, durationMs, error: `execution ended ${String(state)}: ${describeBody((polled.body as { error?: unknown }).error)}` };
     }
-    await delay(Math.min(pause, left), undefined, { signal: stop }).catch(() => {});
-    if (stop.aborted) return { status: 0, body: undefined, durationMs: performance.now() - started, error: 'stopped' };
-    pause = Math.min(pause * 2, 100);
   }
 }
 

@@ -8,12 +8,17 @@ import { Value } from '@sinclair/typebox/value';
 import baseProfile from '../../k6/profile.json' with { type: 'json' };
 
 /** A stand-in control plane on 127.0.0.1 that counts what it answered. */
-interface Counts { invoke: Record<string, number>; failedAnswers: Record<string, number>; polls: number; enqueued: number }
+interface Counts { invoke: Record<string, number>; failedAnswers: Record<string, number>; polls: number; enqueued: number; waitMs: number[] }
+interface StandInExecution { done: boolean; waiters: (() => void)[] }
+/** How long a stand-in async execution takes from enqueue to its end. */
+const COMPLETES_AFTER_MS = 60;
+/** The stand-in holds a long-poll at most this long (like a server with a lower maximum). */
+let maxHoldMs = Number.POSITIVE_INFINITY;
 
 let server: Server;
 let baseUrl: string;
-const counts: Counts = { invoke: {}, failedAnswers: {}, polls: 0, enqueued: 0 };
-const executions = new Map<string, number>();
+const counts: Counts = { invoke: {}, failedAnswers: {}, polls: 0, enqueued: 0, waitMs: [] };
+const executions = new Map<string, StandInExecution>();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -38,18 +43,37 @@ beforeAll(async () => {
       }
       if (req.method === 'POST' && url === '/v1/functions/queued:enqueue') {
         const id = `q${++counts.enqueued}`;
-        executions.set(id, 0);
+        const execution: StandInExecution = { done: false, waiters: [] };
+        executions.set(id, execution);
+        // The execution ends on its own after a while; long-polls waiting for it answer then.
+        setTimeout(() => {
+          execution.done = true;
+          for (const wake of execution.waiters.splice(0)) wake();
+        }, COMPLETES_AFTER_MS);
         return send(202, { executionId: id, status: 'queued' });
       }
-      const poll = /^\/v1\/executions\/(q\d+)$/.exec(url);
+      const poll = /^\/v1\/executions\/(q\d+)(?:\?waitMs=(\d+))?$/.exec(url);
       if (req.method === 'GET' && poll) {
         counts.polls += 1;
-        const id = poll[1] ?? '';
-        const seen = (executions.get(id) ?? 0) + 1;
-        executions.set(id, seen);
-        // Two polls see it running, the third sees it done.
-        if (seen < 3) return send(200, { executionId: id, status: 'running' });
-        return send(200, { executionId: id, status: 'success', output: { wordCount: 7 } });
+        const execution = executions.get(poll[1] ?? '');
+        const waitMs = Number(poll[2] ?? 0);
+        counts.waitMs.push(waitMs);
+        const answer = (): void =>
+          execution?.done
+            ? send(200, { executionId: poll[1], status: 'success', output: { wordCount: 7 } })
+            : send(200, { executionId: poll[1], status: 'running' });
+        if (!execution || execution.done || waitMs === 0) return answer();
+        // Honour waitMs like the control plane: answer on completion or when it elapses.
+        const timer = setTimeout(() => {
+          execution.waiters.splice(execution.waiters.indexOf(wake), 1);
+          answer();
+        }, Math.min(waitMs, maxHoldMs));
+        const wake = (): void => {
+          clearTimeout(timer);
+          answer();
+        };
+        execution.waiters.push(wake);
+        return;
       }
       send(404, { error: 'NOT_FOUND', message: url });
     });
@@ -118,11 +142,43 @@ describe('built-in engine against a local HTTP server', () => {
     const m = result.summary.metrics;
     expect(m.http_reqs.count).toBe(counts.enqueued);
     expect(m.http_req_failed.passes).toBe(0);
-    expect(counts.polls).toBe(3 * counts.enqueued);
-    // Two back-off pauses (5 ms + 10 ms) before the third poll sees the result.
-    // Node timers may fire up to ~1 ms early against performance.now(), hence 13 rather than 15.
-    expect(m.http_req_duration.min).toBeGreaterThanOrEqual(13);
+    // One long-poll per execution, answered when it ended: no sleep-and-poll round trips.
+    expect(counts.polls).toBe(counts.enqueued);
+    // Each long-poll asked for the time left of the 5 s request deadline.
+    for (const waitMs of counts.waitMs) {
+      expect(waitMs).toBeGreaterThan(4000);
+      expect(waitMs).toBeLessThanOrEqual(5000);
+    }
+    // End to end covers the execution (timers may fire a hair early against performance.now()),
+    // and not much more: the answer came on completion, not after a back-off pause.
+    expect(m.http_req_duration.min).toBeGreaterThanOrEqual(COMPLETES_AFTER_MS - 2);
+    expect(m.http_req_duration.med).toBeLessThan(COMPLETES_AFTER_MS + 150);
     expect(result.summary.root_group?.checks?.['output.wordCount > 0']?.fails).toBe(0);
+  });
+
+  it('long-polls again at once when a poll ends before the execution does', async () => {
+    const before = { polls: counts.polls, enqueued: counts.enqueued };
+    counts.waitMs.length = 0;
+    maxHoldMs = 25;
+    try {
+      const result = await runLoad(
+        { baseUrl, function: 'queued', workload: 'word-stats', runtime: 'node' },
+        { profile: shortProfile, mode: 'async' },
+      );
+      const m = result.summary.metrics;
+      const enqueued = counts.enqueued - before.enqueued;
+      const polls = counts.polls - before.polls;
+      expect(m.http_reqs.count).toBe(enqueued);
+      expect(m.http_req_failed.passes).toBe(0);
+      // 60 ms of execution in long-polls cut at 25 ms: about three each, back to back.
+      expect(polls).toBeGreaterThanOrEqual(2 * enqueued);
+      expect(polls).toBeLessThanOrEqual(4 * enqueued);
+      expect(Math.min(...counts.waitMs)).toBeGreaterThan(4000);
+      expect(m.http_req_duration.min).toBeGreaterThanOrEqual(COMPLETES_AFTER_MS - 2);
+      expect(result.summary.root_group?.checks?.['output.wordCount > 0']?.fails).toBe(0);
+    } finally {
+      maxHoldMs = Number.POSITIVE_INFINITY;
+    }
   });
 
   it('counts connection failures as failed requests', async () => {

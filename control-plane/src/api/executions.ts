@@ -1,13 +1,13 @@
 /** GET /v1/executions/{id} and the runtime callback POST /v1/internal/executions/{id}:complete. */
 import { Type } from '@sinclair/typebox';
-import { CompletionRequest, ExecutionStatus } from '../contracts/index.js';
+import { CompletionRequest, ExecutionStatus, MAX_EXECUTION_WAIT_MS } from '../contracts/index.js';
 import { ApiError } from '../errors.js';
 import { toExecutionStatus } from '../invocation/executions.js';
 import type { Invoker } from '../invocation/invoker.js';
 import { type Api, ExecutionIdParams, errors, inline } from './types.js';
 
-/** Longest long-poll a client may ask for; proxies commonly cut idle requests at 60 s. */
-export const MAX_WAIT_MS = 30_000;
+// Proxies commonly cut idle requests at 60 s: a long-poll stays well under that.
+const MAX_WAIT_MS = MAX_EXECUTION_WAIT_MS;
 
 const ExecutionQuery = Type.Object(
   {

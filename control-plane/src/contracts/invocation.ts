@@ -85,6 +85,9 @@ export const CompletionRequest = Type.Object(
 export type CompletionRequest = Static<typeof CompletionRequest>;
 
 /** Headers with meaning on the invocation path. */
+/** Longest long-poll of GET /v1/executions/{id}?waitMs=N; clients loop for longer waits. */
+export const MAX_EXECUTION_WAIT_MS = 30_000;
+
 export const HEADERS = {
   executionId: 'x-execution-id',
   traceId: 'x-trace-id',
