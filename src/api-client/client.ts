@@ -7,6 +7,7 @@ import type {
   FunctionView,
   InvokeResponse,
 } from '@nanofaas/control-plane/contracts';
+import { MAX_EXECUTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
 
 /** A failed API call: the API's own `{error, message}` when it answered, else a connection error. */
 export class ApiError extends Error {
@@ -112,22 +113,26 @@ export class ApiClient {
     );
   }
 
-  execution(id: string): Promise<ExecutionStatus> {
-    return this.call<ExecutionStatus>('GET', `/v1/executions/${encodeURIComponent(id)}`);
+  /** The execution's state; with `waitMs` the server holds the answer until it ends or waitMs elapses. */
+  execution(id: string, waitMs = 0): Promise<ExecutionStatus> {
+    const path = `/v1/executions/${encodeURIComponent(id)}`;
+    if (waitMs <= 0) return this.call<ExecutionStatus>('GET', path);
+    return this.send<ExecutionStatus>('GET', `${path}?waitMs=${waitMs}`, undefined, {}, waitMs + this.timeoutMs).then((r) => r.body);
   }
 
-  /** Poll an execution until it is terminal; polling is fine here (a CLI waiting on one id). */
+  /**
+   * Wait until an execution is terminal with back-to-back long-polls, each up to the time left
+   * (at most the API's maximum): the answer comes when the execution ends, with no sleeping.
+   */
   async waitForExecution(id: string, timeoutMs: number): Promise<ExecutionStatus> {
     const deadline = Date.now() + timeoutMs;
-    let delay = 25;
     for (;;) {
-      const status = await this.execution(id);
+      const left = deadline - Date.now();
+      const status = await this.execution(id, Math.max(1, Math.min(left, MAX_EXECUTION_WAIT_MS)));
       if (TERMINAL.has(status.status)) return status;
-      if (Date.now() + delay > deadline) {
+      if (Date.now() >= deadline) {
         throw new ApiError({ code: 'WAIT_TIMEOUT', message: `execution ${id} still ${status.status} after ${timeoutMs} ms`, url: this.url(`/v1/executions/${id}`) });
       }
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 500);
     }
   }
 

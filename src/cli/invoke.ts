@@ -67,7 +67,7 @@ export function registerInvoke(program: Command, ctx: CliContext): void {
       if (!flags.wait) {
         out.document({ ok: true, target, function: name, executionId: queued.executionId, status: queued.status });
         out.data(queued.executionId);
-        out.status(out.c.dim(`queued · follow it with: nanofaas invoke ${name} --async --wait, or GET /v1/executions/${queued.executionId}`));
+        out.status(out.c.dim(`queued · follow it with: nanofaas invoke ${name} --async --wait, or GET /v1/executions/${queued.executionId}?waitMs=30000`));
         return;
       }
       const t0 = performance.now();

@@ -9,6 +9,7 @@ import { loadConfig } from '../../control-plane/src/config.js';
 import { createControlPlane, type ControlPlane } from '../../control-plane/src/control-plane.js';
 import { ExecutionWaits } from '../../control-plane/src/invocation/execution-waits.js';
 import { ExecutionStore } from '../../control-plane/src/invocation/executions.js';
+import { ApiClient } from '../../src/api-client/client.js';
 import { startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
 import { call, removeDir, tempStateDir, until } from './helpers.js';
 
@@ -150,6 +151,40 @@ describe('GET /v1/executions/{id}?waitMs', () => {
     const doc = (await call(api, 'GET', '/v1/openapi.json')).body;
     const params = doc.paths['/v1/executions/{id}'].get.parameters as { in: string; name: string; schema: Record<string, unknown> }[];
     expect(params.find((p) => p.in === 'query' && p.name === 'waitMs')?.schema).toMatchObject({ type: 'integer', minimum: 0, maximum: 30000 });
+  });
+});
+
+describe('ApiClient.waitForExecution (nanofaas invoke --async --wait)', () => {
+  it('waits on a long-poll held by the server and returns the terminal state', async () => {
+    const client = new ApiClient({ baseUrl: api });
+    try {
+      const id = await enqueue(api, 'slow', { sleepMs: 500 });
+      const waiting = timed(client.waitForExecution(id, 10_000));
+      // The client is parked on the server, not sleeping between polls.
+      await until(() => cp.invoker.waits.size === 1, 2000, 'the client to long-poll');
+      const { value, ms } = await waiting;
+      expect(value).toMatchObject({ executionId: id, status: 'success', output: { ok: true, input: { sleepMs: 500 } } });
+      expect(ms).toBeGreaterThanOrEqual(400);
+      expect(ms).toBeLessThan(2500);
+      expect(cp.invoker.waits.size).toBe(0);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('gives up with WAIT_TIMEOUT at its deadline and leaves no waiter', async () => {
+    const client = new ApiClient({ baseUrl: api });
+    try {
+      const id = await enqueue(api, 'slow', { sleepMs: 2000 });
+      const t0 = performance.now();
+      await expect(client.waitForExecution(id, 300)).rejects.toMatchObject({ code: 'WAIT_TIMEOUT' });
+      const ms = performance.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(290);
+      expect(ms).toBeLessThan(1500);
+      expect(cp.invoker.waits.size).toBe(0);
+    } finally {
+      await client.close();
+    }
   });
 });
 
