@@ -33,6 +33,8 @@ async function newBackend(extra: { startupTimeoutMs?: number; stopGraceMs?: numb
     startupTimeoutMs: extra.startupTimeoutMs ?? 10_000,
     stopGraceMs: extra.stopGraceMs ?? 2_000,
     restart: { initialDelayMs: 50, maxDelayMs: 400, stableMs: 1_000 },
+    // The control plane's own secret is in its environment; no child may inherit it.
+    env: { ...process.env, NANOFAAS_API_TOKEN: 'control-plane-secret' },
   });
   backends.push(backend);
   return { backend, stateDir };
@@ -69,6 +71,7 @@ describe('process backend with a fixture runtime', () => {
     expect(out.input).toEqual({ hello: 'world' });
     expect(out.handler).toBe('handlers/echo.js');
     expect(out.cwd).toBe(root);
+    expect(Object.keys(out.env)).not.toContain('NANOFAAS_API_TOKEN');
     expect(out.env).toEqual({
       PORT: endpoint!.url.split(':')[2],
       FUNCTION_NAME: 'echo',

@@ -119,8 +119,10 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
   }
 
   function childEnv(): NodeJS.ProcessEnv {
-    // Lets a runtime notice that its control plane is gone (optional for runtimes to honour).
-    return { ...tuning.env, NANOFAAS_PARENT_PID: String(process.pid) };
+    // Function code is not trusted with the control plane's API token: it never reaches a child.
+    const { NANOFAAS_API_TOKEN: _token, ...inherited } = tuning.env;
+    // NANOFAAS_PARENT_PID lets a runtime notice that its control plane is gone (optional to honour).
+    return { ...inherited, NANOFAAS_PARENT_PID: String(process.pid) };
   }
 
   async function stopReplicas(replicas: Replica[]): Promise<void> {
