@@ -129,4 +129,14 @@ describe('doctor checks (multipass target, fake multipass answering the in-VM ku
     w.scenario({ state: 'Stopped' });
     expect(await byId('vm-running')).toMatchObject({ status: 'fail', fix: 'multipass start nanofaas-e2e' });
   });
+
+  it('without multipass on PATH: one check that says so, with the install hint, instead of a spawn error per check', async () => {
+    const w = newWorld().scenario({ state: 'Running' });
+    const checks = load('multipass', w, w.env({ PATH: '/nonexistent' })).doctorChecks();
+    expect(checks.map((c) => c.id)).toEqual(['multipass-installed']);
+    const result = await checks[0]!.run();
+    expect(result.status).toBe('fail');
+    expect(result.detail).toBe('multipass is not on PATH');
+    expect(result.fix).toContain('snap install multipass');
+  });
 });

@@ -15,6 +15,7 @@ import { vmInfo } from './vm.js';
 import { REGISTRIES_YAML } from './vm-scripts.js';
 import { probe } from '../kubeconfig/probe.js';
 import { formatArgv } from '../host/host.js';
+import { which } from '../../util/process.js';
 
 /** `--target multipass`: a Multipass VM with k3s, a local registry and the Helm chart (the seed's E2E flow). */
 export function createTarget(env: TargetEnv): Target {
@@ -68,6 +69,20 @@ export function createTarget(env: TargetEnv): Target {
 
     doctorChecks(): DoctorCheck[] {
       const show = (argv: string[]) => formatArgv(vm.commandFor(argv));
+      // Without multipass every VM check would fail with the same spawn error: say it once.
+      if (!which('multipass', env.env)) {
+        return [
+          {
+            id: 'multipass-installed',
+            title: 'multipass installed',
+            run: async () => ({
+              status: 'fail',
+              detail: 'multipass is not on PATH',
+              fix: 'install it (snap install multipass, brew install multipass, or https://multipass.run), then nanofaas up --target multipass',
+            }),
+          },
+        ];
+      }
       return [
         {
           id: 'vm-running',
