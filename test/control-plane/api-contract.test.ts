@@ -1,4 +1,5 @@
 /** API contract (DESIGN.md §3): every route, its documented statuses and error codes, the OpenAPI document. */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
 import { call, finalExecution, removeDir, startControlPlane, type RunningControlPlane } from './helpers.js';
@@ -320,6 +321,31 @@ describe('bearer token', () => {
     expect(ok.status).toBe(200);
     // The management port stays open for probes and scraping.
     expect((await fetch(`${secured.managementUrl}/healthz`)).status).toBe(200);
+  });
+
+  it('a percent-encoded path that routes to a /v1 route still needs the token', async () => {
+    for (const path of ['/%761/functions', '/%76%31/openapi.json', '/v%31/executions/abc']) {
+      expectError(await call(secured.apiUrl, 'GET', path), 401, 'UNAUTHORIZED');
+    }
+  });
+
+  it('a non-ASCII Authorization header of the token length is 401, on the fast path and the router, and the server lives on', async () => {
+    const port = Number(new URL(secured.apiUrl).port);
+    // Same character count as "Bearer s3cret-token", but 'é' is two bytes once UTF-8 encoded.
+    const header = 'Bearer s3cret-toke\u00e9';
+    for (const path of ['/v1/functions/x:invoke', '/v1/functions']) {
+      const statusLine = await new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        let data = '';
+        socket.setTimeout(3000, () => socket.destroy());
+        socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+        socket.on('close', () => resolve(data.split('\r\n', 1)[0] ?? ''));
+        socket.on('error', () => undefined);
+        socket.end(`POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 11\r\nAuthorization: ${header}\r\n\r\n{"input":1}`, 'latin1');
+      });
+      expect(statusLine).toBe('HTTP/1.1 401 Unauthorized');
+    }
+    expect((await call(secured.apiUrl, 'GET', '/v1/functions', undefined, { authorization: 'Bearer s3cret-token' })).status).toBe(200);
   });
 });
 

@@ -3,14 +3,25 @@ import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import type { Api } from './types.js';
 
+/**
+ * Constant-time check of an Authorization header against `Bearer <token>` (as bytes). Lengths are
+ * compared in bytes: Node reads header values as latin1, so a string of the right length can
+ * still encode to more UTF-8 bytes, and timingSafeEqual throws on unequal lengths.
+ */
+export function bearerMatches(given: string | undefined, expected: Buffer): boolean {
+  if (typeof given !== 'string') return false;
+  const bytes = Buffer.from(given);
+  return bytes.length === expected.length && timingSafeEqual(bytes, expected);
+}
+
 export function bearerAuth(app: Api, token: string): void {
   const expected = Buffer.from(`Bearer ${token}`);
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
-    const given = request.headers.authorization;
-    const ok =
-      typeof given === 'string' && given.length === expected.length && timingSafeEqual(Buffer.from(given), expected);
-    if (!ok) {
+    // Decide by the matched route, not the raw URL: the router decodes the path, so a raw-URL
+    // prefix check lets `/%761/functions` reach /v1/functions without a token.
+    const route = request.routeOptions.url;
+    if (route === undefined || !route.startsWith('/v1')) return;
+    if (!bearerMatches(request.headers.authorization, expected)) {
       throw new ApiError('UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <NANOFAAS_API_TOKEN>)', undefined, {
         'www-authenticate': 'Bearer',
       });

@@ -8,12 +8,12 @@
  * JSON parser, the same schema, the same invoker and the same error mapping.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { FUNCTION_NAME_PATTERN, InvocationRequest } from '../contracts/index.js';
 import { ApiError, mapError } from '../errors.js';
 import type { Execution } from '../invocation/executions.js';
 import type { Invoker } from '../invocation/invoker.js';
+import { bearerMatches } from './auth.js';
 import { invocationOptions } from './invocations.js';
 import { inline } from './types.js';
 
@@ -71,8 +71,7 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
   const { invoker, parseJson } = options;
 
   const authorized = (header: string | undefined): boolean => {
-    if (!expectedAuth) return true;
-    return typeof header === 'string' && header.length === expectedAuth.length && timingSafeEqual(Buffer.from(header), expectedAuth);
+    return expectedAuth === undefined || bearerMatches(header, expectedAuth);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, name: string, text: string): void => {
