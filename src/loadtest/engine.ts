@@ -110,6 +110,8 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   let lastIterationError: unknown;
   let allStopped: () => void = () => {};
   const stoppedPromise = new Promise<void>((resolve) => (allStopped = resolve));
+  let markRampDone: () => void = () => {};
+  const rampDonePromise = new Promise<void>((resolve) => (markRampDone = resolve));
 
   const vuLoop = async (index: number): Promise<void> => {
     while (index < targetVus && !hardStop.signal.aborted) {
@@ -138,6 +140,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   const reconcile = (): void => {
     const elapsed = performance.now() - startedAt;
     rampDone = elapsed >= totalMs || (options.signal?.aborted ?? false);
+    if (rampDone) markRampDone();
     targetVus = rampDone ? 0 : vusAt(profile.stages, elapsed);
     for (let index = 0; index < targetVus; index++) if (!running.has(index)) spawn(index);
     if (rampDone && running.size === 0) allStopped();
@@ -169,7 +172,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   const progressTimer = setInterval(() => progressTick(), options.progressIntervalMs ?? 1000);
   reconcile();
   try {
-    await stoppedPromise;
+    await rampDonePromise;
   } finally {
     clearInterval(rampTimer);
   }

@@ -30,6 +30,11 @@ beforeAll(async () => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(payload));
       };
+      // Never answers: only the engine's graceful stop can end a request to it.
+      if (req.method === 'POST' && url === '/v1/functions/stuck:invoke') {
+        counts.invoke.stuck = (counts.invoke.stuck ?? 0) + 1;
+        return;
+      }
       const invoke = /^\/v1\/functions\/([^/:]+):invoke$/.exec(url);
       if (req.method === 'POST' && invoke) {
         const fn = invoke[1] ?? '';
@@ -179,6 +184,22 @@ describe('built-in engine against a local HTTP server', () => {
     } finally {
       maxHoldMs = Number.POSITIVE_INFINITY;
     }
+  });
+
+  it('cancels requests still in flight gracefulStopSeconds after the ramp ends, and drops them', async () => {
+    const result = await runLoad(
+      { baseUrl, function: 'stuck', workload: 'word-stats', runtime: 'node' },
+      {
+        profile: parseProfile({ ...shortProfile, stages: [{ duration: '200ms', target: 2 }], gracefulStopSeconds: 0.3, requestTimeoutSeconds: 20 }),
+        mode: 'sync',
+      },
+    );
+    const seconds = (result.end.getTime() - result.start.getTime()) / 1000;
+    // 0.2 s of ramp + 0.3 s of graceful stop, far short of the 20 s request deadline.
+    expect(seconds).toBeGreaterThanOrEqual(0.45);
+    expect(seconds).toBeLessThan(2);
+    expect(counts.invoke.stuck).toBeGreaterThanOrEqual(1);
+    expect(result.summary.metrics.http_reqs.count).toBe(0);
   });
 
   it('counts connection failures as failed requests', async () => {
