@@ -198,9 +198,14 @@ export class Invoker {
         attempt: execution.completedAttempt,
       });
     }
-    if (input.attempt !== undefined && input.attempt > execution.attempts) {
-      throw new ApiError('VALIDATION_ERROR', `attempt ${input.attempt} has not been dispatched (attempts so far: ${execution.attempts})`);
+    if (attempt > execution.attempts) {
+      throw new ApiError('VALIDATION_ERROR', `attempt ${attempt} has not been dispatched (attempts so far: ${execution.attempts})`);
     }
+    // Every dispatched attempt gets its HTTP answer (or a connection failure / timeout) from the
+    // dispatcher, which knows the runtime's status: a 4xx passes through, 5xx and timeouts are
+    // retried. A failure callback racing ahead of that answer would end the execution as a plain
+    // 502 and cancel its retries, so only a success may end an execution from here.
+    if (input.status === 'error') return 'unchanged';
     const outcome: Outcome =
       input.status === 'success'
         ? { status: 'success', httpStatus: 200, outputJson: JSON.stringify(input.output ?? null) }
