@@ -1,7 +1,7 @@
 // Shared body of every per-function k6 script (k6/scripts/<function>.js). The entry script reads
 // k6/profile.json with open() in its init context and hands it here.
 // Env: NANOFAAS_URL (default http://127.0.0.1:8080), STAGES ("5s:3,10s:8"), THINK_TIME (seconds),
-// MODE (sync | async).
+// MODE (sync | async), NANOFAAS_API_TOKEN (sent as a bearer token; k6 passes the system env).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { buildInput, buildOptions, checkName, checkOutput } from './profile.js';
@@ -17,11 +17,11 @@ function parseBody(res) {
 }
 
 /** Poll the execution until it reaches a terminal state or the request timeout passes. */
-function awaitExecution(baseUrl, id, timeoutSeconds) {
+function awaitExecution(baseUrl, id, timeoutSeconds, headers) {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let pause = 0.01;
   for (;;) {
-    const res = http.get(baseUrl + '/v1/executions/' + id, { tags: { name: 'execution' } });
+    const res = http.get(baseUrl + '/v1/executions/' + id, { headers: headers, tags: { name: 'execution' } });
     const body = parseBody(res);
     if (res.status !== 200 || (body && TERMINAL[body.status]) || Date.now() > deadline) return { res: res, body: body };
     sleep(pause);
@@ -36,7 +36,8 @@ export function createTest(profile, fn) {
   const mode = env.MODE || 'sync';
   const timeout = profile.requestTimeoutSeconds + 's';
   const outputCheck = checkName(profile, fn.workload);
-  const params = { headers: { 'Content-Type': 'application/json' }, timeout: timeout };
+  const auth = env.NANOFAAS_API_TOKEN ? { Authorization: 'Bearer ' + env.NANOFAAS_API_TOKEN } : {};
+  const params = { headers: Object.assign({ 'Content-Type': 'application/json' }, auth), timeout: timeout };
 
   function iteration() {
     const payload = JSON.stringify({ input: buildInput(profile, fn.workload, Math.random) });
@@ -47,7 +48,7 @@ export function createTest(profile, fn) {
     if (mode === 'async') {
       ok = res.status === 202 && body !== undefined;
       if (ok) {
-        const done = awaitExecution(baseUrl, body.executionId, profile.requestTimeoutSeconds);
+        const done = awaitExecution(baseUrl, body.executionId, profile.requestTimeoutSeconds, auth);
         res = done.res;
         body = done.body;
         ok = res.status === 200 && body !== undefined && body.status === 'success';

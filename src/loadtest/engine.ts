@@ -16,6 +16,8 @@ export interface LoadTarget {
   function: string;
   workload: string;
   runtime: string;
+  /** NANOFAAS_API_TOKEN of a control plane that requires one: sent as a bearer token. */
+  token?: string | undefined;
 }
 
 export interface Progress {
@@ -76,6 +78,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   const pool = openPool(target.baseUrl, maxVus(profile.stages));
   const basePath = new URL(target.baseUrl).pathname.replace(/\/+$/, '');
   const invokePath = `${basePath}/v1/functions/${encodeURIComponent(target.function)}:${mode === 'sync' ? 'invoke' : 'enqueue'}`;
+  const auth: Record<string, string> = target.token ? { authorization: `Bearer ${target.token}` } : {};
   const errors = new Map<string, number>();
   const log = options.log ?? (() => {});
 
@@ -89,8 +92,8 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     const payload = JSON.stringify({ input: buildInput(spec, rng) });
     const result =
       mode === 'sync'
-        ? await exchange(pool, 'POST', invokePath, payload, timeoutMs, hardStop.signal)
-        : await enqueueAndWait(pool, basePath, invokePath, payload, timeoutMs, hardStop.signal);
+        ? await exchange(pool, 'POST', invokePath, payload, timeoutMs, hardStop.signal, auth)
+        : await enqueueAndWait(pool, basePath, invokePath, payload, timeoutMs, hardStop.signal, auth);
     // A request cut short by the end of the graceful stop is dropped, as k6 drops it.
     if (hardStop.signal.aborted) return;
     const ok = result.status === 200;
@@ -216,9 +219,10 @@ async function enqueueAndWait(
   payload: string,
   timeoutMs: number,
   stop: AbortSignal,
+  auth: Record<string, string>,
 ): Promise<Exchange> {
   const started = performance.now();
-  const accepted = await exchange(pool, 'POST', enqueuePath, payload, timeoutMs, stop);
+  const accepted = await exchange(pool, 'POST', enqueuePath, payload, timeoutMs, stop, auth);
   const id = (accepted.body as { executionId?: unknown } | undefined)?.executionId;
   if (accepted.status !== 202 || typeof id !== 'string') {
     return { ...accepted, status: accepted.status === 202 ? 502 : accepted.status };
@@ -229,7 +233,7 @@ async function enqueueAndWait(
     if (left <= 0) return { status: 0, body: undefined, durationMs: performance.now() - started, error: `execution not finished after ${timeoutMs} ms` };
     const waitMs = Math.min(left, MAX_EXECUTION_WAIT_MS);
     // The server answers by waitMs at the latest; the slack only covers the round trip.
-    const polled = await exchange(pool, 'GET', `${path}?waitMs=${waitMs}`, undefined, waitMs + LONG_POLL_SLACK_MS, stop);
+    const polled = await exchange(pool, 'GET', `${path}?waitMs=${waitMs}`, undefined, waitMs + LONG_POLL_SLACK_MS, stop, auth);
     if (stop.aborted) return { status: 0, body: undefined, durationMs: performance.now() - started, error: 'stopped' };
     const state = (polled.body as { status?: unknown } | undefined)?.status;
     if (polled.status !== 200 || (typeof state === 'string' && TERMINAL.has(state))) {

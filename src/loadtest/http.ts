@@ -30,13 +30,14 @@ export async function exchange(
   payload: string | undefined,
   timeoutMs: number,
   stop: AbortSignal,
+  extraHeaders: Record<string, string> = {},
 ): Promise<Exchange> {
   const started = performance.now();
   try {
     const response = await pool.request({
       method,
       path,
-      headers: payload === undefined ? {} : JSON_HEADERS,
+      headers: payload === undefined ? extraHeaders : { ...JSON_HEADERS, ...extraHeaders },
       body: payload,
       signal: AbortSignal.any([AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))), stop]),
     });

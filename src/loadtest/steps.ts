@@ -173,7 +173,7 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
     io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}`);
     const log = openRunLog(ctx.resultsDir, fn.name);
     result = await runLoad(
-      { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime },
+      { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: ctx.env.NANOFAAS_API_TOKEN || undefined },
       { profile: ctx.profile, mode: ctx.mode, thresholds, log, onProgress: (p) => ctx.progress(fn.name, p, io), ...(ctx.signal ? { signal: ctx.signal } : {}) },
     );
     writeSummary(ctx.resultsDir, fn.name, result.summary);

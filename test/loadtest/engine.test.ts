@@ -30,6 +30,11 @@ beforeAll(async () => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(payload));
       };
+      // Like a control plane started with NANOFAAS_API_TOKEN=secret.
+      if (req.method === 'POST' && url === '/v1/functions/guarded:invoke') {
+        if (req.headers.authorization !== 'Bearer secret') return send(401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
+        return send(200, { executionId: 'g', status: 'success', output: { wordCount: 3 } });
+      }
       // Never answers: only the engine's graceful stop can end a request to it.
       if (req.method === 'POST' && url === '/v1/functions/stuck:invoke') {
         counts.invoke.stuck = (counts.invoke.stuck ?? 0) + 1;
@@ -200,6 +205,15 @@ describe('built-in engine against a local HTTP server', () => {
     expect(seconds).toBeLessThan(2);
     expect(counts.invoke.stuck).toBeGreaterThanOrEqual(1);
     expect(result.summary.metrics.http_reqs.count).toBe(0);
+  });
+
+  it('sends the API token as a bearer token', async () => {
+    const profile = parseProfile({ ...shortProfile, stages: [{ duration: '50ms', target: 1 }, { duration: '300ms', target: 1 }] });
+    const withToken = await runLoad({ baseUrl, function: 'guarded', workload: 'word-stats', runtime: 'node', token: 'secret' }, { profile, mode: 'sync' });
+    expect(withToken.summary.metrics.http_reqs.count).toBeGreaterThan(0);
+    expect(withToken.summary.metrics.http_req_failed.value).toBe(0);
+    const without = await runLoad({ baseUrl, function: 'guarded', workload: 'word-stats', runtime: 'node' }, { profile, mode: 'sync' });
+    expect(without.summary.metrics.http_req_failed.value).toBe(1);
   });
 
   it('counts connection failures as failed requests', async () => {
