@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { DownContext } from '../targets/target.js';
 import { formatStepError } from '../pipeline/step.js';
+import { envBool } from '../targets/kubeconfig/env.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './errors.js';
 import { withExamples } from './examples.js';
@@ -14,7 +15,8 @@ export function registerDown(program: Command, ctx: CliContext): void {
       ctx.announceTarget();
       const target = await ctx.target();
       const down: DownContext = { stopped: [], notes: [] };
-      const keep = ctx.env.KEEP_VM === 'true';
+      // Parsed like the targets parse it: KEEP_VM=1/yes keeps the VM too, and a typo is a usage error, not a delete.
+      const keep = envBool(ctx.env, 'KEEP_VM', false);
       const result = await ctx.pipeline(target.downSteps({ keepInfrastructure: keep }), down, { dryRun: flags.dryRun });
       const { out } = ctx;
       out.document({

@@ -54,6 +54,15 @@ describe('nanofaas CLI with --target multipass (fake multipass)', () => {
     expect(w.lines().some((l) => l.startsWith('transfer'))).toBe(false);
   });
 
+  it('down with KEEP_VM=1 keeps the VM (any boolean spelling the targets accept)', () => {
+    const w = new World().scenario({ state: 'Running', missingDeps: '', k3sInstalled: true });
+    worlds.push(w);
+    const { code, stderr } = cli(w, ['down', '--target', 'multipass'], { KEEP_VM: '1' });
+    expect(code, stderr).toBe(0);
+    expect(w.lines().some((l) => l.startsWith('delete') || l === 'purge')).toBe(false);
+    expect(w.lines().some((l) => l.includes('helm uninstall nanofaas'))).toBe(true);
+  });
+
   it('a bad environment value is a usage error (exit 2) naming the variable', () => {
     const w = new World().scenario({});
     worlds.push(w);
