@@ -249,6 +249,21 @@ describe('multipass target: down', () => {
     expect(w.lines()).toContain('exec nanofaas-e2e -- sudo env KUBECONFIG=/etc/rancher/k3s/k3s.yaml helm uninstall nanofaas --namespace nanofaas --ignore-not-found');
   });
 
+  it('stops Grafana only when loadtest recorded starting it', async () => {
+    const w = newWorld().scenario(READY).shadow('docker');
+    const notStarted = await down(load('multipass', w, w.env({ SKIP_GRAFANA: '' })));
+    expect(notStarted.result.ok).toBe(true);
+    expect(w.calls().some((c) => c[0] === 'docker')).toBe(false);
+    expect(notStarted.ctx.stopped).not.toContain('grafana');
+    const composeFile = join(w.repo, 'grafana', 'docker-compose.yml');
+    w.state.saveGrafana({ composeFile, env: { PROM_URL: 'http://127.0.0.1:9' }, startedAt: new Date().toISOString() });
+    const started = await down(load('multipass', w, w.env({ SKIP_GRAFANA: '' })));
+    expect(started.result.ok).toBe(true);
+    expect(w.calls()).toContainEqual(['docker', 'compose', '-f', composeFile, 'down']);
+    expect(started.ctx.stopped).toContain('grafana');
+    expect(w.state.grafana()).toBeUndefined();
+  });
+
   it('no VM: the delete step is skipped, and a dry run calls nothing', async () => {
     const w = newWorld().scenario({ state: 'absent' });
     const dry = await down(load('multipass', w, w.env()), { dryRun: true });

@@ -2,7 +2,7 @@ import type { Step } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import { envRunner } from '../host/env-runner.js';
 import { hostExec } from '../host/step-exec.js';
-import { grafanaDownArgv } from './grafana.js';
+import { stopGrafanaStep } from '../grafana-step.js';
 import type { DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions } from '../target.js';
 import { loadCatalog } from '../../util/catalog.js';
 import { selectFunctions } from './select-functions.js';
@@ -12,7 +12,6 @@ import { clusterDoctorChecks } from './doctor.js';
 import { NAMESPACE, RELEASE } from './env.js';
 import { probe } from './probe.js';
 import { clusterAccess, kubeconfigUpSteps, requireRegistry } from './up-steps.js';
-import { which } from '../../util/process.js';
 
 /** `--target kubeconfig`: an existing cluster (KUBECONFIG, NANOFAAS_KUBE_CONTEXT); no VM, no k3s. */
 export function createTarget(env: TargetEnv): Target {
@@ -38,17 +37,8 @@ export function createTarget(env: TargetEnv): Target {
     downSteps(options: DownOptions): Step<DownContext>[] {
       const uninstall = [...access.helm, 'uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found'];
       const deleteNs = [...access.kubectl, 'delete', 'namespace', NAMESPACE, '--ignore-not-found'];
-      const grafana = grafanaDownArgv(env.rootDir);
       return [
-        {
-          title: 'Stop Grafana',
-          skip: () => (cfg.skipGrafana ? 'SKIP_GRAFANA=true' : which('docker', env.env) ? false : 'docker is not installed here'),
-          plan: () => [formatArgv(grafana)],
-          run: async (ctx, io) => {
-            await hostExec(access.host, io)(grafana, { timeoutMs: 120_000, allowFailure: true });
-            ctx.stopped.push('grafana');
-          },
-        },
+        stopGrafanaStep(env.state, env.rootDir, env.env),
         {
           title: `Uninstall Helm release ${RELEASE}`,
           plan: () => [formatArgv(uninstall)],

@@ -10,6 +10,7 @@ import { hasScript, javaUpToDate, tscCommand, typescriptUpToDate } from './build
 import { choosePorts, COMPONENT as CONTROL_PLANE, httpStatus, runningControlPlane, startControlPlane, stopControlPlane } from './control-plane.js';
 import { deployFunctions } from './deploy-functions.js';
 import { localDoctorChecks } from './doctor.js';
+import { stopGrafanaStep } from '../grafana-step.js';
 import { findOwnedProcesses, isOwnedBy } from './owned-processes.js';
 import {
   COMPONENT as PROMETHEUS,
@@ -247,17 +248,7 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
             ctx.stopped.push(`${leftovers.length} leftover process${leftovers.length === 1 ? '' : 'es'}`);
           },
         },
-        {
-          title: 'Stop Grafana',
-          skip: () => (state.grafana() ? false : 'not started by nanofaas'),
-          plan: () => [displayCommand('docker', ['compose', '-f', state.grafana()?.composeFile ?? '', 'down'])],
-          async run(ctx, io) {
-            const grafana = state.grafana()!;
-            await io.exec('docker', ['compose', '-f', grafana.composeFile, 'down'], { cwd: rootDir, env: { ...env, ...grafana.env }, timeoutMs: 120_000, hint: 'stop it by hand: docker compose -f grafana/docker-compose.yml down' });
-            state.remove('grafana.json');
-            ctx.stopped.push('grafana');
-          },
-        },
+        stopGrafanaStep(state, rootDir, env),
         {
           title: 'Forget endpoints',
           skip: () => (state.exists('endpoints.json') ? false : 'nothing recorded'),

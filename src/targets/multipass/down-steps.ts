@@ -6,14 +6,14 @@ import type { Runner } from '../host/run-local.js';
 import { hostExec } from '../host/step-exec.js';
 import type { RunMode } from '../kubeconfig/cluster.js';
 import { NAMESPACE, RELEASE } from '../kubeconfig/env.js';
-import { grafanaDownArgv } from '../kubeconfig/grafana.js';
+import { stopGrafanaStep } from '../grafana-step.js';
+import type { StateDir } from '../../state/state-dir.js';
 import type { DownContext } from '../target.js';
 import type { MultipassConfig } from './config.js';
 import { MultipassHost } from './multipass-host.js';
 import { VM_HELM } from './up-steps.js';
 import { infoArgv, vmInfo } from './vm.js';
 import { checkMultipassStep } from './check-step.js';
-import { which } from '../../util/process.js';
 
 export interface MultipassDownInput {
   cfg: MultipassConfig;
@@ -22,6 +22,8 @@ export interface MultipassDownInput {
   keepVm: boolean;
   run: Runner;
   env: NodeJS.ProcessEnv;
+  /** Where `loadtest` records a Grafana stack it started. */
+  state: StateDir;
 }
 
 /**
@@ -32,23 +34,10 @@ export function multipassDownSteps(input: MultipassDownInput, mode: RunMode): St
   const { cfg, run } = input;
   const local = new LocalHost(run);
   const vm = new MultipassHost(cfg.vmName, run);
-  const grafana = grafanaDownArgv(input.rootDir);
   const uninstall = [...VM_HELM, 'uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found'];
   return [
     checkMultipassStep<DownContext>(run, cfg.vmName, mode),
-    {
-      title: 'Stop Grafana',
-      skip: () => {
-        if (cfg.skipGrafana) return 'SKIP_GRAFANA=true';
-        return which('docker', input.env) ? false : 'docker is not installed here';
-      },
-      plan: () => [formatArgv(grafana)],
-      run: async (ctx, io) => {
-        // Grafana may never have been started (loadtest was not run): compose down is then a no-op.
-        await hostExec(local, io)(grafana, { timeoutMs: 120_000, allowFailure: true });
-        ctx.stopped.push('grafana');
-      },
-    },
+    stopGrafanaStep(input.state, input.rootDir, input.env),
     input.keepVm
       ? {
           title: `Uninstall nanofaas from VM ${cfg.vmName} (KEEP_VM=true keeps the VM)`,

@@ -45,7 +45,7 @@ export function createTarget(env: TargetEnv): Target {
 
     downSteps(options: DownOptions): Step<DownContext>[] {
       const mode: RunMode = { dryRun: false };
-      return multipassDownSteps({ cfg, rootDir: env.rootDir, workDir, keepVm: options.keepInfrastructure ?? cfg.keepVm, run, env: env.env }, mode);
+      return multipassDownSteps({ cfg, rootDir: env.rootDir, workDir, keepVm: options.keepInfrastructure ?? cfg.keepVm, run, env: env.env, state: env.state }, mode);
     },
 
     async statusOf(): Promise<TargetStatus> {
