@@ -28,6 +28,8 @@ export interface Listening {
 export interface ControlPlane {
   readonly api: Api;
   readonly invoker: Invoker;
+  /** Runtime connection pools (one per endpoint URL in use). */
+  readonly dispatcher: Dispatcher;
   readonly registry: FunctionRegistry;
   readonly backend: RoutedBackend;
   readonly metrics: Metrics;
@@ -114,6 +116,7 @@ export async function createControlPlane(
   return {
     api,
     invoker,
+    dispatcher,
     registry,
     backend,
     metrics,

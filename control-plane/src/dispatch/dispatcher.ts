@@ -128,6 +128,8 @@ class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle 
 
 export class Dispatcher {
   private readonly targets = new Map<string, Target>();
+  /** Released pools still finishing their requests; shutdown cuts them like the others. */
+  private readonly draining = new Set<Pool>();
 
   private target(endpointUrl: string): Target {
     let target = this.targets.get(endpointUrl);
@@ -157,17 +159,32 @@ export class Dispatcher {
     return handler;
   }
 
-  /** Drop the pool of an endpoint that went away. */
-  async forget(endpointUrl: string): Promise<void> {
-    const target = this.targets.get(endpointUrl);
-    if (!target) return;
-    this.targets.delete(endpointUrl);
-    await target.pool.close().catch(() => undefined);
+  /** Open pools, one per endpoint URL in use (for tests and diagnostics). */
+  get poolCount(): number {
+    return this.targets.size;
+  }
+
+  /**
+   * Close the pools of endpoints no function uses any more (a replica respawned on another port,
+   * a function deleted or moved). close(), not destroy(): requests already sent on them finish.
+   */
+  release(inUse: ReadonlySet<string>): void {
+    for (const [url, target] of this.targets) {
+      if (inUse.has(url)) continue;
+      this.targets.delete(url);
+      this.draining.add(target.pool);
+      target.pool
+        .close()
+        .catch(() => undefined)
+        .finally(() => this.draining.delete(target.pool));
+    }
   }
 
   async close(): Promise<void> {
-    const pools = [...this.targets.values()].map((t) => t.pool.destroy().catch(() => undefined));
+    const pools = [...this.targets.values()].map((t) => t.pool).concat([...this.draining]);
     this.targets.clear();
-    await Promise.all(pools);
+    this.draining.clear();
+    await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
   }
 }
+

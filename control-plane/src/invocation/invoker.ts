@@ -92,6 +92,7 @@ export class Invoker {
     this.idempotency.forgetFunction(name);
     // close(), not just endWaiting(): attempts still running must not schedule retries afterwards.
     queue.close(errorOutcome('FUNCTION_DELETED', 502, `function "${name}" was deleted before the invocation ran`));
+    this.releaseUnusedPools();
   }
 
   /** Queue depth and in-flight count of every function (for the load reporter). */
@@ -102,6 +103,18 @@ export class Invoker {
   /** The backend's endpoint set changed: queued work may be able to start now. */
   endpointsChanged(name: string): void {
     this.queues.get(name)?.pump();
+    this.releaseUnusedPools();
+  }
+
+  /**
+   * Every (re)spawned replica, scale change or re-registration can bring a new endpoint URL;
+   * without this, the pool of each URL it replaced stayed open until shutdown. Endpoint changes
+   * are rare next to invocations, so a full pass over the registered functions is cheap.
+   */
+  private releaseUnusedPools(): void {
+    const inUse = new Set<string>();
+    for (const name of this.queues.keys()) for (const endpoint of this.options.endpoints(name)) inUse.add(endpoint.url);
+    this.options.dispatcher.release(inUse);
   }
 
   private settle(execution: Execution, acceptedAt: number, outcome: Outcome, attempt: number): boolean {
