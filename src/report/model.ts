@@ -126,8 +126,10 @@ export function buildReport(
       if (base) row.changes = changesOf(row, base, ['meanAvgMs', 'meanRps', 'meanFailPct'] as const);
     }
   }
-  const byAvg = [...functions].sort((a, b) => a.figures.avg - b.figures.avg);
-  const byRps = [...functions].sort((a, b) => b.figures.rps - a.figures.rps);
+  // A run that sent no requests has an avg of 0 by construction, not by measurement: it ranks nowhere.
+  const measured = functions.filter((row) => row.figures.reqs > 0);
+  const byAvg = [...measured].sort((a, b) => a.figures.avg - b.figures.avg);
+  const byRps = [...measured].sort((a, b) => b.figures.rps - a.figures.rps);
   return {
     generatedAt: (options.now ?? new Date()).toISOString(),
     resultsDir: results.dir,

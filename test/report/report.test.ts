@@ -56,6 +56,16 @@ describe('report tables', () => {
     expect(report.thresholdsPassed).toBe(false);
   });
 
+  it('a function that sent no requests is not the fastest', () => {
+    const loaded = loadResults(results(RUNS));
+    const empty = summaryOf({ fn: 'word-stats-node', runtime: 'node', count: 0, failed: 0, avg: 0, med: 0, p90: 0, p95: 0, p99: 0, rps: 0 });
+    empty.metrics.http_req_failed.value = 0;
+    loaded.runs.push({ function: 'word-stats-node', runtime: 'node', file: 'word-stats-node.json', summary: empty });
+    const report = buildReport(loaded);
+    expect(report.highlights).toEqual({ fastest: 'json-transform-python', slowest: 'word-stats-java', highestThroughput: 'json-transform-python' });
+    expect(report.functions.find((r) => r.function === 'word-stats-node')?.verdict?.passed).toBe(false);
+  });
+
   it('falls back to the profile thresholds and the file name when k6 wrote a bare summary', () => {
     const report = buildReport(loadResults(results(RUNS.slice(1, 2), { withInfo: false })), {
       fallbackThresholds: (rt) => (rt === 'python' ? { p95Ms: 60, p99Ms: 5000, failedRate: 0.15 } : undefined),
