@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   applyOverrides,
   loadProfile,
@@ -38,6 +38,7 @@ describe('load profile', () => {
 
   it('names the file and the field of a bad profile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'profile-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...loadProfile(profilePath), thinkTimeSeconds: 'slow' }));
     expect(() => loadProfile(bad)).toThrow(`${bad}: invalid load profile at /thinkTimeSeconds`);
