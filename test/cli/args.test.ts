@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,5 +138,18 @@ describe('the real binary', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual([`nanofaas: unknown option '--frobnicate' (see \`nanofaas status --help\`)`]);
+  });
+
+  it('the first-run build in a clone writes nothing on stdout (so --json stays one document)', () => {
+    // A stand-in clone: bin/nanofaas plus a build script that is noisy on stdout and emits a tiny CLI.
+    const clone = join(stateDir, 'clone');
+    mkdirSync(join(clone, 'bin'), { recursive: true });
+    copyFileSync(join(ROOT_DIR, 'bin', 'nanofaas'), join(clone, 'bin', 'nanofaas'));
+    const emit = "console.log('compiling…');fs.mkdirSync('dist/cli',{recursive:true});fs.writeFileSync('dist/cli/main.js','process.stdout.write(JSON.stringify({ok:true})+String.fromCharCode(10))')";
+    writeFileSync(join(clone, 'package.json'), JSON.stringify({ name: 'clone', version: '0.0.0', type: 'module', scripts: { build: `node -e "${emit}"` } }));
+    const r = spawnSync(process.execPath, [join(clone, 'bin', 'nanofaas'), 'status', '--json'], { encoding: 'utf8', env: { ...process.env, NANOFAAS_STATE_DIR: stateDir } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true });
+    expect(r.stderr).toContain('compiling…');
   });
 });
