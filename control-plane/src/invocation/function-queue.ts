@@ -11,7 +11,7 @@ import type { FunctionMetrics } from '../metrics.js';
 import { ServiceTime } from './admission.js';
 import type { Execution, Outcome } from './executions.js';
 import { Fifo } from './fifo.js';
-import { failureOutcome, successOutcome, timeoutOutcome } from './outcomes.js';
+import { failureOutcome, answerOutcome, timeoutOutcome } from './outcomes.js';
 import { backoffDelayMs, shouldRetryAsync, shouldRetrySync } from './retry.js';
 
 const SYNC_BURST = 4;
@@ -202,7 +202,7 @@ export class FunctionQueue {
     if (result.kind === 'ok') {
       this.serviceTime.observe(elapsedMs);
       if (result.coldStart) this.metrics.coldStart.inc();
-      this.ctx.settle(job, successOutcome(result.body, result.json), attempt);
+      this.ctx.settle(job, answerOutcome(result.body, result.json, result.status), attempt);
     } else if (!job.execution.outcome) {
       if (result.kind !== 'connection') this.serviceTime.observe(elapsedMs);
       const retry = job.sync
