@@ -7,6 +7,8 @@ import { check, sleep } from 'k6';
 import { buildInput, buildOptions, checkName, checkOutput } from './profile.js';
 
 const TERMINAL = { success: true, error: true, timeout: true };
+// The API's cap on one long-poll (MAX_EXECUTION_WAIT_MS in control-plane/src/contracts/invocation.ts).
+const MAX_WAIT_MS = 30000;
 
 function parseBody(res) {
   try {
@@ -16,16 +18,21 @@ function parseBody(res) {
   }
 }
 
-/** Poll the execution until it reaches a terminal state or the request timeout passes. */
+/**
+ * Wait for the execution with the API's long-poll (GET …?waitMs=N answers as soon as it ends), the
+ * same way the built-in engine does, so both engines time an async invocation end to end.
+ */
 function awaitExecution(baseUrl, id, timeoutSeconds, headers) {
   const deadline = Date.now() + timeoutSeconds * 1000;
-  let pause = 0.01;
   for (;;) {
-    const res = http.get(baseUrl + '/v1/executions/' + id, { headers: headers, tags: { name: 'execution' } });
+    const waitMs = Math.max(0, Math.min(MAX_WAIT_MS, deadline - Date.now()));
+    const res = http.get(baseUrl + '/v1/executions/' + id + '?waitMs=' + waitMs, {
+      headers: headers,
+      timeout: waitMs + 5000 + 'ms',
+      tags: { name: 'execution' },
+    });
     const body = parseBody(res);
-    if (res.status !== 200 || (body && TERMINAL[body.status]) || Date.now() > deadline) return { res: res, body: body };
-    sleep(pause);
-    pause = Math.min(pause * 2, 0.1);
+    if (res.status !== 200 || (body && TERMINAL[body.status]) || Date.now() >= deadline) return { res: res, body: body };
   }
 }
 

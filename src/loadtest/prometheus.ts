@@ -44,7 +44,8 @@ export class PrometheusError extends Error {
 }
 
 async function queryRange(baseUrl: string, query: string, start: number, end: number, step: number): Promise<Point[]> {
-  const url = new URL('/api/v1/query_range', baseUrl);
+  // Relative to the base so a Prometheus behind a path prefix (PROM_URL=http://host/prometheus) works.
+  const url = new URL('api/v1/query_range', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.search = new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) }).toString();
   let res;
   try {

@@ -13,13 +13,17 @@ const work = mkdtempSync(join(tmpdir(), 'side-services-'));
 let prom: Server;
 let promUrl: string;
 const queries: URLSearchParams[] = [];
+const paths: string[] = [];
 
 beforeAll(async () => {
   // FAKE Prometheus HTTP API: /-/ready and /api/v1/query_range with one series per query.
   prom = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/-/ready') return res.end('Prometheus Server is Ready.');
-    if (url.pathname === '/api/v1/query_range') {
+    paths.push(url.pathname);
+    // Also served under /prom, like a Prometheus behind a reverse-proxy path prefix.
+    const pathname = url.pathname.replace(/^\/prom(?=\/)/, '');
+    if (pathname === '/-/ready') return res.end('Prometheus Server is Ready.');
+    if (pathname === '/api/v1/query_range') {
       queries.push(url.searchParams);
       const q = url.searchParams.get('query') ?? '';
       if (q.includes('broken')) {
@@ -74,6 +78,14 @@ describe('Prometheus snapshots', () => {
     saveSnapshot(work, promUrl, snap);
     const file = JSON.parse(readFileSync(join(work, 'prometheus.json'), 'utf8'));
     expect(file.windows.map((w: { function: string }) => w.function)).toEqual(['other', 'word-stats-node']);
+  });
+
+  it('keeps a path prefix of PROM_URL', async () => {
+    paths.length = 0;
+    const snap = await snapshotWindow(`${promUrl}/prom`, window);
+    expect(paths.length).toBe(9);
+    expect(new Set(paths)).toEqual(new Set(['/prom/api/v1/query_range']));
+    expect(snap.series.latency.p95.length).toBe(2);
   });
 
   it('names Prometheus and the query when it refuses', async () => {
