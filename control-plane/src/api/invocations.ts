@@ -1,7 +1,7 @@
 /**
  * POST /v1/functions/{name}:invoke (sync) and :enqueue (async). The hot path: the body is
- * forwarded as received and the success answer is assembled around the runtime's JSON text,
- * so nothing is parsed or serialized twice.
+ * forwarded as received and the success answer is assembled around the runtime's JSON text
+ * (checked to be JSON once, in outcomes.ts), so nothing is serialized twice.
  */
 import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
