@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { isAlive } from '../../src/util/process.js';
 import os from 'node:os';
 import path from 'node:path';
 import getPort from 'get-port';
@@ -57,14 +58,8 @@ async function script(name: string, body: string): Promise<string> {
 
 const invoke = (url: string, input: unknown) => postJson(`${url}/invoke`, { input, metadata: { m: '1' } }, { 'x-execution-id': 'exec-1' });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// A zombie counts as gone: a killed grandchild is reparented to PID 1, which may reap it late.
+const alive = (pid: number): boolean => isAlive(pid);
 
 describe('WATCHDOG_CMD parsing', () => {
   it('takes a JSON array as argv and splits a plain string on whitespace, without any shell rules', () => {
