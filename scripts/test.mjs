@@ -27,9 +27,9 @@ let failed = 0;
 if (existsSync(results)) {
   const summary = JSON.parse(readFileSync(results, 'utf8'));
   passed = summary.numPassedTests;
-  failed = summary.numFailedTests + (summary.numRuntimeErrorTestSuites ?? 0);
-  // A suite that failed to load counts as a failure even when it declared no tests.
-  failed += summary.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  // A suite that failed to load declares no tests; count it once as a failure.
+  const brokenSuites = summary.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  failed = summary.numFailedTests + brokenSuites;
 } else {
   failed = 1;
 }
