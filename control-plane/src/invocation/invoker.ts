@@ -146,6 +146,21 @@ export class Invoker {
     });
   }
 
+  /** Admission, then a new execution record: remembered under its idempotency key and counted once. */
+  private admit(queue: FunctionQueue, opts: InvocationOptions, sync: boolean): Execution {
+    const reason = admissionReason(
+      { queued: queue.queued, inFlight: queue.inFlight, concurrency: queue.spec.concurrency, queueSize: queue.spec.queueSize, serviceTime: queue.serviceTime },
+      this.options.admission,
+      sync,
+    );
+    if (reason) this.reject(queue, reason);
+    const name = queue.spec.name;
+    const execution = this.executions.create(name);
+    if (opts.idempotencyKey !== undefined) this.idempotency.remember(name, opts.idempotencyKey, execution);
+    queue.metrics.enqueue.inc();
+    return execution;
+  }
+
   /**
    * Sync invocation. Returns the execution; `done` is called once it has ended. A duplicate
    * idempotency key joins the earlier execution instead of running again.
@@ -159,16 +174,8 @@ export class Invoker {
         return existing;
       }
     }
-    const reason = admissionReason(
-      { queued: queue.queued, inFlight: queue.inFlight, concurrency: queue.spec.concurrency, queueSize: queue.spec.queueSize, serviceTime: queue.serviceTime },
-      this.options.admission,
-      true,
-    );
-    if (reason) this.reject(queue, reason);
-    const execution = this.executions.create(name);
-    if (opts.idempotencyKey !== undefined) this.idempotency.remember(name, opts.idempotencyKey, execution);
+    const execution = this.admit(queue, opts, true);
     execution.listeners = [done];
-    queue.metrics.enqueue.inc();
     const now = this.now();
     const timeoutMs = opts.timeoutMs === undefined ? queue.spec.timeoutMs : Math.min(opts.timeoutMs, queue.spec.timeoutMs);
     queue.submit(newJob(execution, body, opts, true, now + timeoutMs, now));
@@ -182,15 +189,7 @@ export class Invoker {
       const existing = this.idempotency.find(name, opts.idempotencyKey);
       if (existing) return existing;
     }
-    const reason = admissionReason(
-      { queued: queue.queued, inFlight: queue.inFlight, concurrency: queue.spec.concurrency, queueSize: queue.spec.queueSize, serviceTime: queue.serviceTime },
-      this.options.admission,
-      false,
-    );
-    if (reason) this.reject(queue, reason);
-    const execution = this.executions.create(name);
-    if (opts.idempotencyKey !== undefined) this.idempotency.remember(name, opts.idempotencyKey, execution);
-    queue.metrics.enqueue.inc();
+    const execution = this.admit(queue, opts, false);
     const now = this.now();
     queue.submit(newJob(execution, body, opts, false, 0, now));
     return execution;
