@@ -3,6 +3,8 @@
  * default (control-plane/README.md); a malformed value stops the start with a clear message
  * instead of silently falling back.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,6 +36,39 @@ export interface Config {
   idempotencyTtlMs: number;
   shutdownGraceMs: number;
   readyTimeoutMs: number;
+  /** The HTTP edge of both ports: how long a client may take to send a request, and how many may be connected. */
+  http: {
+    /** NANOFAAS_HEADERS_TIMEOUT_MS: headers must arrive within this (408 REQUEST_TIMEOUT). */
+    headersTimeoutMs: number;
+    /** NANOFAAS_REQUEST_TIMEOUT_MS: the whole request, body included, must arrive within this (408). */
+    requestTimeoutMs: number;
+    /** NANOFAAS_MAX_CONNECTIONS: open connections per port; past it new ones are refused. */
+    maxConnections: number;
+  };
+  /** Global caps, so one request cannot exhaust the host (429/400 naming the cap). */
+  limits: {
+    /** NANOFAAS_MAX_FUNCTIONS */
+    maxFunctions: number;
+    /** NANOFAAS_MAX_TOTAL_REPLICAS: sum of `replicas` over every registered function. */
+    maxTotalReplicas: number;
+    /** NANOFAAS_MAX_LIVE_EXECUTIONS: queued + running executions over all functions. */
+    maxLiveExecutions: number;
+  };
+  /** NANOFAAS_INSECURE: allow a non-loopback bind without a token. */
+  insecure: boolean;
+  /** The process backend's knobs. */
+  process: {
+    /** NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS: how long a replica may take to answer /health. */
+    startupTimeoutMs: number;
+    /** NANOFAAS_PROCESS_STOP_GRACE_MS: SIGTERM → SIGKILL grace period. */
+    stopGraceMs: number;
+    /**
+     * NANOFAAS_FUNCTION_USER: who function processes run as. Unset: `nobody` when the control plane
+     * runs as root, otherwise the control plane's own user. `inherit` keeps the control plane's user.
+     * A user name or `uid[:gid]`.
+     */
+    functionUser: string | undefined;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -69,16 +104,61 @@ function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], f
   return raw as T;
 }
 
+/**
+ * The API token: NANOFAAS_API_TOKEN_FILE (preferred: the secret never enters any process
+ * environment) or NANOFAAS_API_TOKEN. Both at once is ambiguous and refused.
+ */
+function apiToken(env: Env): string | undefined {
+  const file = env.NANOFAAS_API_TOKEN_FILE?.trim();
+  const inline = env.NANOFAAS_API_TOKEN?.trim();
+  if (file && inline) throw new ConfigError('set NANOFAAS_API_TOKEN or NANOFAAS_API_TOKEN_FILE, not both');
+  if (!file) return inline || undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`NANOFAAS_API_TOKEN_FILE must name a readable file, got "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const token = text.trim();
+  if (token === '') throw new ConfigError(`NANOFAAS_API_TOKEN_FILE names an empty file: "${file}"`);
+  return token;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
 const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+
+function functionUser(env: Env): string | undefined {
+  const raw = env.NANOFAAS_FUNCTION_USER?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^(inherit|[a-z_][a-z0-9_-]{0,31}|\d+(:\d+)?)$/i.test(raw)) {
+    throw new ConfigError(`NANOFAAS_FUNCTION_USER must be a user name, uid[:gid] or "inherit", got "${raw}"`);
+  }
+  return raw;
+}
 
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'NANOFAAS_PORT', 8080, 0, 65535);
+  const host = env.NANOFAAS_HOST?.trim() || '127.0.0.1';
+  const token = apiToken(env);
+  const insecure = bool(env, 'NANOFAAS_INSECURE', false);
+  // The API runs programs for whoever reaches it: reachable from elsewhere means a token.
+  if (!isLoopbackHost(host) && token === undefined && !insecure) {
+    throw new ConfigError(
+      `NANOFAAS_HOST=${host} is reachable from other machines: set NANOFAAS_API_TOKEN_FILE (or NANOFAAS_API_TOKEN), or NANOFAAS_INSECURE=true to run without auth`,
+    );
+  }
   return {
-    host: env.NANOFAAS_HOST?.trim() || '127.0.0.1',
+    host,
     port,
     managementPort: int(env, 'NANOFAAS_MANAGEMENT_PORT', port === 0 ? 0 : 8081, 0, 65535),
     logLevel: oneOf(env, 'NANOFAAS_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'warn'),
-    apiToken: env.NANOFAAS_API_TOKEN?.trim() || undefined,
+    apiToken: token,
     bodyLimitBytes: int(env, 'NANOFAAS_BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     stateDir: resolve(env.NANOFAAS_STATE_DIR?.trim() || '.nanofaas/control-plane'),
     rootDir: resolve(env.NANOFAAS_ROOT_DIR?.trim() || repoRoot),
@@ -106,5 +186,21 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyTtlMs: int(env, 'NANOFAAS_IDEMPOTENCY_TTL_MS', 900_000, 1_000),
     shutdownGraceMs: int(env, 'NANOFAAS_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     readyTimeoutMs: int(env, 'NANOFAAS_READY_TIMEOUT_MS', 60_000, 1),
+    http: {
+      headersTimeoutMs: int(env, 'NANOFAAS_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+      requestTimeoutMs: int(env, 'NANOFAAS_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      maxConnections: int(env, 'NANOFAAS_MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    },
+    limits: {
+      maxFunctions: int(env, 'NANOFAAS_MAX_FUNCTIONS', 256, 1, 100_000),
+      maxTotalReplicas: int(env, 'NANOFAAS_MAX_TOTAL_REPLICAS', 64, 1, 100_000),
+      maxLiveExecutions: int(env, 'NANOFAAS_MAX_LIVE_EXECUTIONS', 10_000, 1, 10_000_000),
+    },
+    insecure,
+    process: {
+      startupTimeoutMs: int(env, 'NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS', 30_000, 1, 3_600_000),
+      stopGraceMs: int(env, 'NANOFAAS_PROCESS_STOP_GRACE_MS', 5_000, 0, 600_000),
+      functionUser: functionUser(env),
+    },
   };
 }
