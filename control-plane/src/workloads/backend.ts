@@ -56,4 +56,12 @@ export interface BackendOptions {
   logger: BackendLogger;
   /** Base URL runtimes use for CALLBACK_URL (…/v1/internal/executions), when callbacks are wanted. */
   callbackBaseUrl?: string;
+  /**
+   * The credential a function's runtimes send as `Authorization: Bearer <token>` on their
+   * `:complete` callbacks (CALLBACK_TOKEN in the runtime's environment). Valid only for that
+   * function's executions; undefined when the API needs no token.
+   */
+  callbackToken?: (functionName: string) => string | undefined;
+  /** Process backend knobs from the configuration (config.ts `process`); tests may pass their own. */
+  process?: { startupTimeoutMs: number; stopGraceMs: number; functionUser: string | undefined };
 }
