@@ -132,3 +132,28 @@ export async function finalExecution(base: string, id: string, headers: Record<s
     return ['success', 'error', 'timeout'].includes(answer.body?.status) ? answer.body : undefined;
   }, 15_000, `execution ${id} to finish`);
 }
+
+/**
+ * One per-function sample from the management port's /metrics (`function_queue_depth`,
+ * `function_in_flight`, …); undefined while the function has no such series.
+ */
+export async function functionMetric(managementUrl: string, metric: string, fn: string): Promise<number | undefined> {
+  const text = await (await fetch(`${managementUrl}/metrics`)).text();
+  const prefix = `${metric}{function="${fn}"} `;
+  const line = text.split('\n').find((l) => l.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(prefix.length));
+}
+
+/**
+ * Wait until the control plane itself reports a state, e.g. "2 calls queued behind the running
+ * one", before acting on it: the observable state, not a guess at how long it takes to get there.
+ */
+export async function untilMetric(managementUrl: string, metric: string, fn: string, expected: number, timeoutMs = 10_000): Promise<void> {
+  let last: number | undefined;
+  await until(async () => {
+    last = await functionMetric(managementUrl, metric, fn);
+    return last === expected || undefined;
+  }, timeoutMs, `${metric}{function="${fn}"} to be ${expected}`).catch((err: Error) => {
+    throw new Error(`${err.message} (last seen: ${last})`);
+  });
+}

@@ -3,8 +3,9 @@
  * control plane against the steerable fixture runtime.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
-import { call, finalExecution, removeDir, sleep, startControlPlane, until, type RunningControlPlane } from './helpers.js';
+import { METRICS } from '../../control-plane/src/contracts/metrics.js';
+import { onGate, startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
+import { call, finalExecution, removeDir, startControlPlane, until, untilMetric, type RunningControlPlane } from './helpers.js';
 
 let fixture: FixtureRuntime;
 let cp: RunningControlPlane;
@@ -19,6 +20,8 @@ const invoke = (name: string, input: unknown, headers: Record<string, string> = 
 const enqueue = (name: string, input: unknown, headers: Record<string, string> = {}, base = api) =>
   call(base, 'POST', `/v1/functions/${name}:enqueue`, { input }, headers);
 const attemptsSeen = (executionId: string) => fixture.requests.filter((r) => r.executionId === executionId).length;
+/** Calls of `fn` waiting in the control plane's queue, as it reports them itself. */
+const untilQueued = (fn: string, depth: number, management = cp.managementUrl) => untilMetric(management, METRICS.queueDepth, fn, depth);
 
 beforeAll(async () => {
   fixture = await startFixtureRuntime();
@@ -49,7 +52,12 @@ describe('dispatch', () => {
   it('never runs more than `concurrency` invocations of a function at once', async () => {
     await register('limited', { concurrency: 2 });
     fixture.stats.maxInFlight = 0;
-    const answers = await Promise.all(Array.from({ length: 6 }, () => invoke('limited', { sleepMs: 150 })));
+    const calls = Array.from({ length: 6 }, () => invoke('limited', { gate: 'limited' }));
+    // Held at the runtime until all six are in: two running, four queued in the control plane.
+    await fixture.received(onGate('limited'), 2);
+    await untilQueued('limited', 4);
+    fixture.openGate('limited');
+    const answers = await Promise.all(calls);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(fixture.stats.maxInFlight).toBe(2);
   });
@@ -57,11 +65,13 @@ describe('dispatch', () => {
   it('a saturated function does not delay another one', async () => {
     await register('slowpoke', { concurrency: 1 });
     await register('quick');
-    const slow = [invoke('slowpoke', { sleepMs: 1500 }), invoke('slowpoke', { sleepMs: 1500 })];
-    await sleep(100);
-    const started = Date.now();
+    const slow = [invoke('slowpoke', { gate: 'slowpoke' }), invoke('slowpoke', { gate: 'slowpoke' })];
+    await fixture.received(onGate('slowpoke'));
+    await untilQueued('slowpoke', 1);
+    // slowpoke cannot move until its gate opens, so an answer now means quick never waited on it.
     expect((await invoke('quick', { n: 1 })).status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(fixture.requests.filter(onGate('slowpoke'))).toHaveLength(1);
+    fixture.openGate('slowpoke');
     await Promise.all(slow);
   });
 });
@@ -69,10 +79,13 @@ describe('dispatch', () => {
 describe('sync and async lanes', () => {
   it('sync calls go ahead of an async backlog, and the async backlog still completes', async () => {
     await register('lanes', { concurrency: 1 });
-    const blocker = invoke('lanes', { sleepMs: 1000 });
-    await sleep(100);
+    const blocker = invoke('lanes', { gate: 'lanes' });
+    await fixture.received(onGate('lanes'));
     const queued = await Promise.all(Array.from({ length: 3 }, (_, i) => enqueue('lanes', { echo: `async-${i}` })));
-    const sync = await invoke('lanes', { echo: 'sync' });
+    const pending = invoke('lanes', { echo: 'sync' });
+    await untilQueued('lanes', 4);
+    fixture.openGate('lanes');
+    const sync = await pending;
     expect(sync.status).toBe(200);
     const order = fixture.requests
       .filter((r) => (r.body as { input?: { echo?: string } }).input?.echo?.match(/^(async-\d|sync)$/))
@@ -86,10 +99,12 @@ describe('sync and async lanes', () => {
 describe('async is never starved', () => {
   it('after a burst of sync picks, a waiting async job goes next', async () => {
     await register('fair', { concurrency: 1 });
-    const blocker = invoke('fair', { sleepMs: 1000 });
-    await sleep(100);
+    const blocker = invoke('fair', { gate: 'fair' });
+    await fixture.received(onGate('fair'));
     const queued = await Promise.all([enqueue('fair', { echo: 'fair-async-0' }), enqueue('fair', { echo: 'fair-async-1' })]);
     const syncs = Array.from({ length: 10 }, (_, i) => invoke('fair', { echo: `fair-sync-${i}` }));
+    await untilQueued('fair', 12);
+    fixture.openGate('fair');
     await Promise.all(syncs);
     for (const q of queued) await finalExecution(api, q.body.executionId);
     await blocker;
@@ -109,35 +124,39 @@ describe('timeouts', () => {
   it('the spec timeout ends a slow call with 504 and aborts the upstream request', async () => {
     await register('slow', { timeoutMs: 200, maxRetries: 0 });
     const abortedBefore = fixture.stats.aborted;
-    const started = Date.now();
-    const answer = await invoke('slow', { sleepMs: 2000 });
+    // The runtime never answers (its gate stays shut), so only the deadline can end the call.
+    const answer = await invoke('slow', { gate: 'never' });
     expect(answer.status).toBe(504);
     expect(answer.body).toMatchObject({ status: 'timeout', error: 'TIMEOUT' });
-    expect(Date.now() - started).toBeLessThan(1500);
     await until(() => fixture.stats.aborted > abortedBefore || undefined, 3000, 'the upstream request to be aborted');
     const execution = await call(api, 'GET', `/v1/executions/${answer.body.executionId}`);
     expect(execution.body).toMatchObject({ status: 'timeout', error: { error: 'TIMEOUT' } });
   });
 
   it('X-Timeout-Ms shortens the deadline but never extends the spec timeout', async () => {
-    await register('capped', { timeoutMs: 1500 });
+    // Which deadline ended a call is only visible in when it ended. The runtime never answers,
+    // and the three deadlines (100 ms, 3 s, 60 s) are far enough apart that a loaded machine
+    // cannot blur them: a late answer only ever comes later, so the lower bound is exact.
+    const specTimeoutMs = 3000;
+    await register('capped', { timeoutMs: specTimeoutMs });
     let started = Date.now();
-    expect((await invoke('capped', { sleepMs: 5000 }, { 'x-timeout-ms': '100' })).status).toBe(504);
-    expect(Date.now() - started).toBeLessThan(1400);
+    expect((await invoke('capped', { gate: 'never' }, { 'x-timeout-ms': '100' })).status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(specTimeoutMs - 100);
     started = Date.now();
-    expect((await invoke('capped', { sleepMs: 5000 }, { 'x-timeout-ms': '60000' })).status).toBe(504);
+    expect((await invoke('capped', { gate: 'never' }, { 'x-timeout-ms': '60000' })).status).toBe(504);
     const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(1400);
-    expect(elapsed).toBeLessThan(4000);
+    expect(elapsed).toBeGreaterThanOrEqual(specTimeoutMs - 5);
+    expect(elapsed).toBeLessThan(20_000);
   });
 
   it('a sync call whose deadline passes while queued ends as 504 without reaching the runtime', async () => {
     await register('queued-deadline', { concurrency: 1 });
-    const blocker = invoke('queued-deadline', { sleepMs: 1000 });
-    await sleep(100);
+    const blocker = invoke('queued-deadline', { gate: 'queued-deadline' });
+    await fixture.received(onGate('queued-deadline'));
     const answer = await invoke('queued-deadline', { echo: 'never' }, { 'x-timeout-ms': '150' });
     expect(answer.status).toBe(504);
     expect(attemptsSeen(answer.body.executionId)).toBe(0);
+    fixture.openGate('queued-deadline');
     await blocker;
   });
 });
@@ -167,7 +186,7 @@ describe('retries', () => {
 
   it('async: a timeout is retried and ends as timeout', async () => {
     await register('sleepy', { maxRetries: 1, timeoutMs: 150 });
-    const queued = await enqueue('sleepy', { sleepMs: 1000 });
+    const queued = await enqueue('sleepy', { gate: 'never' });
     const done = await finalExecution(api, queued.body.executionId);
     expect(done).toMatchObject({ status: 'timeout', attempts: 2 });
   });
@@ -238,17 +257,18 @@ describe('idempotency keys', () => {
 describe('delete while queued', () => {
   it('ends still-queued executions as error FUNCTION_DELETED', async () => {
     await register('short-lived', { concurrency: 1 });
-    const running = invoke('short-lived', { sleepMs: 1200 });
-    await sleep(100);
+    const running = invoke('short-lived', { gate: 'short-lived' });
+    await fixture.received(onGate('short-lived'));
     const asyncQueued = await enqueue('short-lived', { echo: 'queued' });
     const syncQueued = invoke('short-lived', { echo: 'queued-sync' });
-    await sleep(150);
+    await untilQueued('short-lived', 2);
     expect((await call(api, 'DELETE', '/v1/functions/short-lived')).status).toBe(204);
     const sync = await syncQueued;
     expect(sync.status).toBe(502);
     expect(sync.body).toMatchObject({ status: 'error', error: 'FUNCTION_DELETED' });
     const execution = await finalExecution(api, asyncQueued.body.executionId);
     expect(execution).toMatchObject({ status: 'error', error: { error: 'FUNCTION_DELETED' } });
+    fixture.openGate('short-lived');
     expect((await running).status).toBe(200);
   });
 });
@@ -256,9 +276,10 @@ describe('delete while queued', () => {
 describe('delete while running', () => {
   it('a running async attempt that fails after its function was deleted is not retried', async () => {
     await register('vanishing', { maxRetries: 3 });
-    const queued = await enqueue('vanishing', { sleepMs: 400, failAttempts: 9 });
-    await sleep(150);
+    const queued = await enqueue('vanishing', { gate: 'vanishing', failAttempts: 9 });
+    await fixture.received(onGate('vanishing'));
     expect((await call(api, 'DELETE', '/v1/functions/vanishing')).status).toBe(204);
+    fixture.openGate('vanishing');
     const done = await finalExecution(api, queued.body.executionId);
     expect(done).toMatchObject({ status: 'error', attempts: 1, error: { error: 'FUNCTION_ERROR' } });
   });
@@ -280,15 +301,21 @@ describe('admission control', () => {
 
   it('admits queued calls when there is no history yet (the original rejected them)', async () => {
     await register('fresh', { concurrency: 1 }, admission.apiUrl);
-    const answers = await Promise.all([invoke('fresh', { sleepMs: 50 }, {}, admission.apiUrl), invoke('fresh', { sleepMs: 50 }, {}, admission.apiUrl)]);
+    const first = invoke('fresh', { gate: 'fresh' }, {}, admission.apiUrl);
+    await fixture.received(onGate('fresh'));
+    // The second call must queue behind the first, with no service time measured yet.
+    const second = invoke('fresh', { echo: 'second' }, {}, admission.apiUrl);
+    await untilQueued('fresh', 1, admission.managementUrl);
+    fixture.openGate('fresh');
+    const answers = await Promise.all([first, second]);
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
   });
 
   it('rejects with 429 est_wait once the measured service time predicts too long a wait', async () => {
     await register('measured', { concurrency: 1 }, admission.apiUrl);
     expect((await invoke('measured', { sleepMs: 200 }, {}, admission.apiUrl)).status).toBe(200);
-    const running = invoke('measured', { sleepMs: 600 }, {}, admission.apiUrl);
-    await sleep(150);
+    const running = invoke('measured', { gate: 'measured' }, {}, admission.apiUrl);
+    await fixture.received(onGate('measured'));
     const rejected = await invoke('measured', { echo: 1 }, {}, admission.apiUrl);
     expect(rejected.status).toBe(429);
     expect(rejected.body).toMatchObject({ error: 'QUEUE_FULL', details: { reason: 'est_wait' } });
@@ -296,18 +323,19 @@ describe('admission control', () => {
     expect(rejected.headers.get('retry-after')).toBe('7');
     // Async work is not subject to the wait estimate, only to the queue bound.
     expect((await enqueue('measured', { echo: 2 }, {}, admission.apiUrl)).status).toBe(202);
+    fixture.openGate('measured');
     expect((await running).status).toBe(200);
   });
 
   it('a sync call waiting longer than SYNC_QUEUE_MAX_QUEUE_WAIT_MS gets 429 timeout', async () => {
     await register('long-wait', { concurrency: 1 }, admission.apiUrl);
-    const running = invoke('long-wait', { sleepMs: 1500 }, {}, admission.apiUrl);
-    await sleep(150);
-    const started = Date.now();
+    const running = invoke('long-wait', { gate: 'long-wait' }, {}, admission.apiUrl);
+    await fixture.received(onGate('long-wait'));
+    // The call ahead never ends on its own, so only the queue-wait limit can answer this one.
     const waited = await invoke('long-wait', { echo: 1 }, {}, admission.apiUrl);
     expect(waited.status).toBe(429);
     expect(waited.headers.get('x-queue-reject-reason')).toBe('timeout');
-    expect(Date.now() - started).toBeLessThan(1200);
+    fixture.openGate('long-wait');
     expect((await running).status).toBe(200);
   });
 });
