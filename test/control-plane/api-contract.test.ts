@@ -1,8 +1,9 @@
 /** API contract (DESIGN.md §3): every route, its documented statuses and error codes, the OpenAPI document. */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
-import { call, finalExecution, removeDir, startControlPlane, type RunningControlPlane } from './helpers.js';
+import { METRICS } from '../../control-plane/src/contracts/metrics.js';
+import { onGate, startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
+import { call, finalExecution, functionMetric, removeDir, startControlPlane, until, type RunningControlPlane } from './helpers.js';
 
 let fixture: FixtureRuntime;
 let cp: RunningControlPlane;
@@ -156,8 +157,8 @@ describe('invocations', () => {
 
   it('429 with Retry-After and X-Queue-Reject-Reason when the queue is full', async () => {
     expect((await call(api, 'POST', '/v1/functions', { name: 'narrow', endpointUrl: fixture.url, concurrency: 1, queueSize: 0 })).status).toBe(201);
-    const busy = call(api, 'POST', '/v1/functions/narrow:invoke', { input: { sleepMs: 1000 } });
-    await new Promise((r) => setTimeout(r, 150));
+    const busy = call(api, 'POST', '/v1/functions/narrow:invoke', { input: { gate: 'narrow' } });
+    await fixture.received(onGate('narrow'));
     const sync = await call(api, 'POST', '/v1/functions/narrow:invoke', { input: 1 });
     expectError(sync, 429, 'QUEUE_FULL');
     expect(sync.headers.get('retry-after')).toBe('2');
@@ -165,6 +166,7 @@ describe('invocations', () => {
     const async = await call(api, 'POST', '/v1/functions/narrow:enqueue', { input: 1 });
     expectError(async, 429, 'QUEUE_FULL');
     expect(async.headers.get('x-queue-reject-reason')).toBe('depth');
+    fixture.openGate('narrow');
     expect((await busy).status).toBe(200);
   });
 });
@@ -199,9 +201,12 @@ describe('executions', () => {
   });
 
   it('internal completion: 204, idempotent repeat 204, conflicting repeat 409, unknown 404', async () => {
-    const queued = await call(api, 'POST', '/v1/functions/echo:enqueue', { input: { sleepMs: 1500 } });
+    const queued = await call(api, 'POST', '/v1/functions/echo:enqueue', { input: { gate: 'late-answer' } });
     const id = queued.body.executionId as string;
-    await new Promise((r) => setTimeout(r, 150));
+    // Dispatched and held at the runtime: the callback arrives while the attempt is still running.
+    await fixture.received(onGate('late-answer'));
+    const answered = async () => (await functionMetric(cp.managementUrl, `${METRICS.latency}_count`, 'echo')) ?? 0;
+    const answersBefore = await answered();
     const completion = { attempt: 1, status: 'success', output: { fromCallback: true } };
     const first = await call(api, 'POST', `/v1/internal/executions/${id}:complete`, completion);
     expect(first.status).toBe(204);
@@ -214,7 +219,8 @@ describe('executions', () => {
     const execution = await call(api, 'GET', `/v1/executions/${id}`);
     expect(execution.body).toMatchObject({ status: 'success', output: { fromCallback: true } });
     // The runtime's own answer arrives later and must not change the recorded outcome.
-    await new Promise((r) => setTimeout(r, 1600));
+    fixture.openGate('late-answer');
+    await until(async () => (await answered()) > answersBefore || undefined, 10_000, 'the control plane to take the late answer');
     expect((await call(api, 'GET', `/v1/executions/${id}`)).body.output).toEqual({ fromCallback: true });
     expectError(
       await call(api, 'POST', '/v1/internal/executions/00000000-0000-0000-0000-000000000000:complete', completion),

@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../control-plane/src/contracts/metrics.js';
-import { startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
-import { call, finalExecution, removeDir, sleep, startControlPlane, tempStateDir, type RunningControlPlane } from './helpers.js';
+import { onGate, startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
+import { call, finalExecution, removeDir, startControlPlane, tempStateDir, untilMetric, type RunningControlPlane } from './helpers.js';
 
 let fixture: FixtureRuntime;
 const started: RunningControlPlane[] = [];
@@ -59,12 +59,16 @@ describe('graceful shutdown', () => {
   it('lets in-flight calls finish, ends queued ones as SHUTTING_DOWN, exits 0', async () => {
     const cp = await start();
     await call(cp.apiUrl, 'POST', '/v1/functions', { name: 'drain', endpointUrl: fixture.url, concurrency: 1 });
-    const inFlight = call(cp.apiUrl, 'POST', '/v1/functions/drain:invoke', { input: { sleepMs: 1000 } });
-    await sleep(150);
+    const inFlight = call(cp.apiUrl, 'POST', '/v1/functions/drain:invoke', { input: { gate: 'drain' } });
+    await fixture.received(onGate('drain'));
     const queued = call(cp.apiUrl, 'POST', '/v1/functions/drain:invoke', { input: { echo: 'queued' } });
-    await sleep(150);
+    await untilMetric(cp.managementUrl, METRICS.queueDepth, 'drain', 1);
     cp.child.kill('SIGTERM');
-    const [a, b] = await Promise.all([inFlight, queued]);
+    // The queued call is ended by the shutdown while the running one is still held at the runtime;
+    // only then may the running one finish, inside the grace period.
+    const b = await queued;
+    fixture.openGate('drain');
+    const a = await inFlight;
     expect(a.status).toBe(200);
     expect(b.status).toBe(503);
     expect(b.body).toMatchObject({ status: 'error', error: 'SHUTTING_DOWN' });
@@ -74,15 +78,14 @@ describe('graceful shutdown', () => {
   it('fails in-flight calls with a recorded outcome once the grace period is over', async () => {
     const cp = await start({ NANOFAAS_SHUTDOWN_GRACE_MS: '200' });
     await call(cp.apiUrl, 'POST', '/v1/functions', { name: 'stuck', endpointUrl: fixture.url });
-    const inFlight = call(cp.apiUrl, 'POST', '/v1/functions/stuck:invoke', { input: { sleepMs: 5000 } });
-    await sleep(100);
-    const began = Date.now();
+    // The runtime never answers (its gate stays shut): only the end of the grace period can end the call.
+    const inFlight = call(cp.apiUrl, 'POST', '/v1/functions/stuck:invoke', { input: { gate: 'never' } });
+    await fixture.received(onGate('never'));
     cp.child.kill('SIGTERM');
     const answer = await inFlight;
     expect(answer.status).toBe(503);
     expect(answer.body).toMatchObject({ status: 'error', error: 'SHUTTING_DOWN' });
     expect(await cp.exited).toBe(0);
-    expect(Date.now() - began).toBeLessThan(4000);
   });
 });
 
@@ -107,9 +110,10 @@ describe('management port', () => {
     const queued = await call(cp.apiUrl, 'POST', '/v1/functions/metered:enqueue', { input: { failAttempts: 1 } });
     await finalExecution(cp.apiUrl, queued.body.executionId);
     expect((await call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: { status: 500 } })).status).toBe(502);
-    const busy = call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: { sleepMs: 800 } });
-    await sleep(150);
+    const busy = call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: { gate: 'metered' } });
+    await fixture.received(onGate('metered'));
     expect((await call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: 1 })).status).toBe(429);
+    fixture.openGate('metered');
     await busy;
 
     for (const path of ['/metrics', '/actuator/prometheus']) {
