@@ -21,11 +21,19 @@ afterEach(async () => {
   invoker = undefined;
 });
 
-function setup(maxRetries: number): { invoker: Invoker; sent: Sent[] } {
+function setup(maxRetries: number): { invoker: Invoker; sent: Sent[]; sentCount(n: number): Promise<void> } {
   const sent: Sent[] = [];
+  const waiting: { n: number; resolve: () => void }[] = [];
+  /** Resolves once the invoker has sent `n` attempts (a retry goes out after its back-off timer). */
+  const sentCount = (n: number) =>
+    sent.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve }));
   const dispatcher = {
     send(_endpoint: string, request: AttemptRequest, done: (result: AttemptResult) => void) {
       sent.push({ request, done });
+      for (const w of waiting.filter((w) => sent.length >= w.n)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve();
+      }
       return { abort: () => done({ kind: 'connection', message: 'aborted' }) };
     },
   } as unknown as Dispatcher;
@@ -41,21 +49,20 @@ function setup(maxRetries: number): { invoker: Invoker; sent: Sent[] } {
     idempotencyTtlMs: 60_000,
   });
   invoker.upsertFunction(resolveSpec({ name: 'f', endpointUrl: 'http://127.0.0.1:1', maxRetries }, { timeoutMs: 5000, concurrency: 1, queueSize: 10, maxRetries }));
-  return { invoker, sent };
+  return { invoker, sent, sentCount };
 }
 
 const opts = { traceId: undefined, idempotencyKey: undefined, timeoutMs: undefined };
-const nextTick = () => new Promise((r) => setTimeout(r, 20));
 
 describe('runtime callback vs the HTTP answer', () => {
   it('a failure callback arriving first does not cancel the retries of an async execution', async () => {
-    const { invoker, sent } = setup(2);
+    const { invoker, sent, sentCount } = setup(2);
     const execution = invoker.enqueue('f', '{"input":1}', opts);
     expect(sent).toHaveLength(1);
     expect(invoker.complete(execution.id, { attempt: 1, status: 'error', error: { error: 'FUNCTION_ERROR', message: 'boom' } })).toBe('unchanged');
     expect(execution.outcome).toBeUndefined();
     sent[0]!.done({ kind: 'failed', status: 500, body: '{"error":"FUNCTION_ERROR","message":"boom"}' });
-    await nextTick();
+    await sentCount(2);
     expect(sent).toHaveLength(2);
     sent[1]!.done({ kind: 'ok', status: 200, body: '{"n":2}', json: true, coldStart: false });
     expect(execution.status).toBe('success');
