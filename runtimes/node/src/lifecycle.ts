@@ -1,3 +1,4 @@
+import { ConfigError } from './config.js';
 import type { Logger } from './log.js';
 import type { RuntimeServer } from './server.js';
 
@@ -28,4 +29,14 @@ export async function serveUntilSignalled(runtime: RuntimeServer, logger: Logger
 export function failStartup(logger: Logger, err: unknown): never {
   logger('error', 'startup failed', { error: err instanceof Error ? err.message : String(err) });
   process.exit(1);
+}
+
+/**
+ * A malformed environment variable: exit 2 (usage) with one plain line naming it and the accepted
+ * form. Plain, not JSON: LOG_LEVEL itself may be what is malformed.
+ */
+export function failConfig(component: string, err: unknown): never {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${component}: ${err.message}\n`);
+  process.exit(2);
 }

@@ -5,6 +5,7 @@ export interface Logger {
   (level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** `minLevel` comes from LOG_LEVEL, validated by processConfigFromEnv (config.ts). */
 export function createLogger(component: string, minLevel: LogLevel = 'info'): Logger {
   const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
   const min = order[minLevel];
@@ -12,8 +13,4 @@ export function createLogger(component: string, minLevel: LogLevel = 'info'): Lo
     if (order[level] < min) return;
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...fields })}\n`);
   };
-}
-
-export function levelFromEnv(value: string | undefined): LogLevel {
-  return value === 'debug' || value === 'warn' || value === 'error' ? value : 'info';
 }

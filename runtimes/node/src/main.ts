@@ -1,18 +1,30 @@
 #!/usr/bin/env node
 // Node runtime entry: HANDLER module → §5 HTTP server on PORT.
 import { performance } from 'node:perf_hooks';
-import { serverConfigFromEnv } from './config.js';
+import { handlerFromEnv, processConfigFromEnv, serverConfigFromEnv, type ProcessConfig, type ServerConfig } from './config.js';
 import { handlerInvoker } from './handler-invoker.js';
-import { failStartup, serveUntilSignalled } from './lifecycle.js';
+import { failConfig, failStartup, serveUntilSignalled } from './lifecycle.js';
 import { loadHandler } from './load-handler.js';
-import { createLogger, levelFromEnv } from './log.js';
+import { createLogger } from './log.js';
 import { createRuntimeMetrics } from './metrics.js';
+import { dieWithParent } from './parent-pipe.js';
 import { createRuntimeServer } from './server.js';
 
-const logger = createLogger('runtime-node', levelFromEnv(process.env.LOG_LEVEL));
+// The whole environment is validated before anything else happens (exit 2 on a malformed value).
+let proc: ProcessConfig;
+let config: ServerConfig;
+let handlerPath: string;
 try {
-  const config = serverConfigFromEnv(process.env);
-  const handler = await loadHandler(process.env.HANDLER, process.cwd());
+  proc = processConfigFromEnv(process.env);
+  config = serverConfigFromEnv(process.env);
+  handlerPath = handlerFromEnv(process.env);
+} catch (err) {
+  failConfig('runtime-node', err);
+}
+const logger = createLogger('runtime-node', proc.logLevel);
+if (proc.dieWithParent) dieWithParent(logger);
+try {
+  const handler = await loadHandler(handlerPath, process.cwd());
   // performance.now() counts from process start, so this includes node's own boot.
   const initDurationMs = performance.now();
   const runtime = createRuntimeServer({
@@ -22,7 +34,7 @@ try {
     logger,
     initDurationMs,
   });
-  await serveUntilSignalled(runtime, logger, { function: config.functionName, handler: process.env.HANDLER });
+  await serveUntilSignalled(runtime, logger, { function: config.functionName, handler: handlerPath });
 } catch (err) {
   failStartup(logger, err);
 }

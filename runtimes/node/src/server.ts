@@ -55,7 +55,7 @@ const TIMEOUT_MESSAGE = (ms: number) => `the function did not finish within TIME
 export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServer {
   const { config, invoke, metrics, logger } = options;
   const sendCallback: CallbackSender | undefined = config.callbackUrl
-    ? createCallbackSender(config.callbackUrl, logger)
+    ? createCallbackSender(config.callbackUrl, logger, { token: config.callbackToken })
     : undefined;
   const inFlight = new Set<AbortController>();
   let coldPending = true;

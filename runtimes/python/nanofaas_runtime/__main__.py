@@ -18,6 +18,7 @@ from .config import RuntimeConfig  # noqa: E402
 from .errors import ConfigError, HandlerLoadError  # noqa: E402
 from .loader import load_handler  # noqa: E402
 from .metrics import RuntimeMetrics  # noqa: E402
+from .parent_pipe import die_with_parent  # noqa: E402
 from .process_age import process_age_seconds  # noqa: E402
 
 
@@ -36,13 +37,20 @@ class _Server(uvicorn.Server):
 
 
 def main() -> int:
+    # The whole environment is validated before anything else happens.
     try:
         config = RuntimeConfig.from_env()
-        handler = load_handler(config.handler)
-        callbacks = CallbackPoster(config.callback_url) if config.callback_url else None
-    except (ConfigError, HandlerLoadError, ValueError) as exc:
+    except ConfigError as exc:
         print(f"nanofaas-runtime: {exc}", file=sys.stderr)
         return 2
+    if config.die_with_parent:
+        die_with_parent()
+    try:
+        handler = load_handler(config.handler)
+    except HandlerLoadError as exc:
+        print(f"nanofaas-runtime: {exc}", file=sys.stderr)
+        return 2
+    callbacks = CallbackPoster(config.callback_url, config.callback_token) if config.callback_url else None
     init_s = process_age_seconds(_STARTED)
     metrics = RuntimeMetrics(config.function_name, init_s)
     executor = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="nanofaas-handler")

@@ -17,10 +17,12 @@ _MAX_QUEUED = 10_000
 
 
 class CallbackPoster:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: Optional[str] = None) -> None:
+        # base_url was validated by RuntimeConfig (an http(s) URL).
         url = urlsplit(base_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ValueError(f"CALLBACK_URL={base_url!r} is not an http(s) URL")
+        self._headers = {"Content-Type": "application/json"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
         self._https = url.scheme == "https"
         self._host = url.hostname
         self._port = url.port
@@ -67,16 +69,17 @@ class CallbackPoster:
             path = f"{self._path}/{quote(execution_id, safe='')}:complete"
             for attempt in (1, 2):
                 try:
-                    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+                    conn.request("POST", path, body=body, headers=self._headers)
                     response = conn.getresponse()
                     response.read()
-                    # 409: the dispatcher completed the execution first — expected, not an error.
-                    if response.status >= 400 and response.status != 409:
-                        print(f"callback for {execution_id} answered {response.status}", file=sys.stderr)
+                    # Any non-2xx is logged with its status: 401/403 mean this replica's credential is
+                    # wrong, 404/409 that the execution already ended (the dispatcher had the answer).
+                    if not 200 <= response.status < 300:
+                        print(f"callback for {execution_id} failed: HTTP {response.status}", file=sys.stderr, flush=True)
                     break
                 except (OSError, http.client.HTTPException) as exc:
                     conn.close()
                     conn = self._connect()
                     # A second try only covers a keep-alive connection the server had closed.
                     if attempt == 2:
-                        print(f"callback for {execution_id} failed: {exc!r}", file=sys.stderr)
+                        print(f"callback for {execution_id} failed: {exc!r}", file=sys.stderr, flush=True)

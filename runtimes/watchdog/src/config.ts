@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ConfigError, intFromEnv } from '@nanofaas/runtime-node/kit';
+import { ConfigError, intFromEnv, oneOfFromEnv } from '@nanofaas/runtime-node/kit';
 
 export type ExecutionMode = 'STDIO' | 'FILE' | 'HTTP' | 'STREAM';
 const MODES: readonly ExecutionMode[] = ['STDIO', 'FILE', 'HTTP', 'STREAM'];
@@ -20,31 +20,28 @@ export interface WatchdogConfig {
  */
 export function parseCommand(raw: string | undefined): string[] {
   const text = raw?.trim() ?? '';
-  if (text === '') throw new ConfigError('WATCHDOG_CMD (or HANDLER) is not set: give the command to run, e.g. WATCHDOG_CMD=\'["bash","handler.sh"]\'');
+  if (text === '') throw new ConfigError('WATCHDOG_CMD (or HANDLER) must be the command to run, a JSON array of strings or words separated by spaces, e.g. WATCHDOG_CMD=\'["bash","handler.sh"]\', got nothing');
   if (text.startsWith('[')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(`WATCHDOG_CMD looks like a JSON array but does not parse: ${(err as Error).message}`);
+      throw new ConfigError(`WATCHDOG_CMD must be a JSON array of strings or words separated by spaces; it starts with [ but does not parse: ${(err as Error).message}`);
     }
     if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string' && p !== '')) {
-      throw new ConfigError('WATCHDOG_CMD as JSON must be a non-empty array of non-empty strings');
+      throw new ConfigError('WATCHDOG_CMD as JSON must be a non-empty array of non-empty strings, e.g. ["bash","handler.sh"]');
     }
     return parsed as string[];
   }
   return text.split(/\s+/);
 }
 
+/** The watchdog's own variables; the server's (PORT, TIMEOUT_MS, …) are read by the node kit. */
 export function watchdogConfigFromEnv(env: NodeJS.ProcessEnv): WatchdogConfig {
-  const mode = (env.EXECUTION_MODE || 'STDIO').toUpperCase();
-  if (!MODES.includes(mode as ExecutionMode)) {
-    throw new ConfigError(`EXECUTION_MODE must be one of ${MODES.join(', ')}, got "${env.EXECUTION_MODE}"`);
-  }
   return {
-    mode: mode as ExecutionMode,
+    mode: oneOfFromEnv(env, 'EXECUTION_MODE', MODES, 'STDIO'),
     argv: parseCommand(env.WATCHDOG_CMD || env.HANDLER),
-    concurrency: intFromEnv(env, 'WATCHDOG_CONCURRENCY', os.availableParallelism(), 1),
-    maxOutputBytes: intFromEnv(env, 'WATCHDOG_MAX_OUTPUT_BYTES', 10 * 1024 * 1024, 1),
+    concurrency: intFromEnv(env, 'WATCHDOG_CONCURRENCY', os.availableParallelism(), 1, 4096),
+    maxOutputBytes: intFromEnv(env, 'WATCHDOG_MAX_OUTPUT_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
   };
 }

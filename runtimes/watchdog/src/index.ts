@@ -2,4 +2,4 @@
 export { parseCommand, watchdogConfigFromEnv, type ExecutionMode, type WatchdogConfig } from './config.js';
 export { createLimiter, type Limiter } from './limiter.js';
 export { createWatchdog, type Watchdog } from './watchdog.js';
-export { EXIT_INVALID_INPUT } from './results.js';
+export { commandEnv, EXIT_INVALID_INPUT, WATCHDOG_ONLY_ENV } from './results.js';

@@ -5,18 +5,33 @@ import {
   createLogger,
   createRuntimeMetrics,
   createRuntimeServer,
+  dieWithParent,
+  failConfig,
   failStartup,
-  levelFromEnv,
+  processConfigFromEnv,
   serveUntilSignalled,
   serverConfigFromEnv,
+  type ProcessConfig,
+  type ServerConfig,
 } from '@nanofaas/runtime-node/kit';
-import { watchdogConfigFromEnv } from './config.js';
+import { watchdogConfigFromEnv, type WatchdogConfig } from './config.js';
 import { createWatchdog } from './watchdog.js';
 
-const logger = createLogger('watchdog', levelFromEnv(process.env.LOG_LEVEL));
+// The whole environment is validated before anything else happens (exit 2 on a malformed value).
+let proc: ProcessConfig;
+let config: ServerConfig;
+let wd: WatchdogConfig;
 try {
-  const config = serverConfigFromEnv(process.env);
-  const wd = watchdogConfigFromEnv(process.env);
+  proc = processConfigFromEnv(process.env);
+  config = serverConfigFromEnv(process.env);
+  wd = watchdogConfigFromEnv(process.env);
+} catch (err) {
+  failConfig('watchdog', err);
+}
+const logger = createLogger('watchdog', proc.logLevel);
+// Commands share the watchdog's process group, so losing the control plane takes them too.
+if (proc.dieWithParent) dieWithParent(logger);
+try {
   const watchdog = await createWatchdog(wd, process.env, logger);
   const runtime = createRuntimeServer({
     config,

@@ -37,9 +37,23 @@ export function spawnFailure(argv: readonly string[], err: NodeJS.ErrnoException
   return { ok: false, code: 'FUNCTION_ERROR', message: `cannot start the command "${argv[0]}": ${err.code ?? err.message}` };
 }
 
+/**
+ * Variables meant for the watchdog alone, never for the commands it runs: the callback credential
+ * (function code must not be able to complete other executions with it) and the parent-pipe
+ * contract (a command whose stdin is not that pipe would read EOF and kill the whole group).
+ */
+export const WATCHDOG_ONLY_ENV: readonly string[] = ['CALLBACK_TOKEN', 'NANOFAAS_PARENT_PIPE'];
+
+/** The watchdog's environment minus what is the watchdog's alone: the base of every command's env. */
+export function commandEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const name of WATCHDOG_ONLY_ENV) delete out[name];
+  return out;
+}
+
 export function invocationEnv(base: NodeJS.ProcessEnv, inv: { executionId: string; traceId: string; attempt: number; metadata: Record<string, string> }): NodeJS.ProcessEnv {
   return {
-    ...base,
+    ...commandEnv(base),
     NANOFAAS_EXECUTION_ID: inv.executionId,
     NANOFAAS_TRACE_ID: inv.traceId,
     NANOFAAS_ATTEMPT: String(inv.attempt),

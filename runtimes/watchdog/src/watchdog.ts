@@ -1,6 +1,7 @@
 import type { Invoke, Logger } from '@nanofaas/runtime-node/kit';
 import type { WatchdogConfig } from './config.js';
 import { createLimiter } from './limiter.js';
+import { commandEnv } from './results.js';
 import type { Executor } from './modes/executor.js';
 import { httpExecutor } from './modes/http.js';
 import { fileExecutor, stdioExecutor } from './modes/one-shot.js';
@@ -11,9 +12,12 @@ export interface Watchdog {
   close(): Promise<void>;
 }
 
-/** The executor for EXECUTION_MODE, behind the WATCHDOG_CONCURRENCY bound. */
+/**
+ * The executor for EXECUTION_MODE, behind the WATCHDOG_CONCURRENCY bound. Commands get `env`
+ * without the watchdog's own secrets and contracts (commandEnv).
+ */
 export async function createWatchdog(config: WatchdogConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<Watchdog> {
-  const base = { argv: config.argv, env, maxOutputBytes: config.maxOutputBytes, logger };
+  const base = { argv: config.argv, env: commandEnv(env), maxOutputBytes: config.maxOutputBytes, logger };
   const executor: Executor =
     config.mode === 'STDIO'
       ? stdioExecutor(base)

@@ -23,8 +23,12 @@ final class CallbackClient {
     private final HttpClient client;
     private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
 
-    CallbackClient(String baseUrl) {
+    /** Null, or CALLBACK_TOKEN: the function's own credential for its executions' callbacks. */
+    private final String token;
+
+    CallbackClient(String baseUrl, String token) {
         this.baseUrl = baseUrl;
+        this.token = token;
         this.client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2))
@@ -32,21 +36,22 @@ final class CallbackClient {
     }
 
     void post(String executionId, byte[] body) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(
                 baseUrl + "/" + pathSegment(executionId) + ":complete"))
             .timeout(Duration.ofSeconds(5))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .build();
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (token != null) builder.header("Authorization", "Bearer " + token);
+        HttpRequest request = builder.build();
         CompletableFuture<HttpResponse<Void>> future = client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
         pending.add(future);
         future.whenComplete((response, error) -> {
             pending.remove(future);
             if (error != null) {
                 System.err.println("callback for " + executionId + " failed: " + error);
-            } else if (response.statusCode() >= 400 && response.statusCode() != 409) {
-                // 409 means the dispatcher completed the execution first: expected, not an error.
-                System.err.println("callback for " + executionId + " answered " + response.statusCode());
+            } else if (response.statusCode() < 200 || response.statusCode() >= 300) {
+                // 401/403: this replica's credential is wrong; 404/409: the execution already ended.
+                System.err.println("callback for " + executionId + " failed: HTTP " + response.statusCode());
             }
         });
     }

@@ -16,10 +16,18 @@ public final class Main {
         // The JDK server leaves Nagle on by default, which adds delayed-ACK stalls to small keep-alive responses.
         System.setProperty("sun.net.httpserver.nodelay", "true");
 
+        // The whole environment is validated before anything else happens.
         RuntimeConfig config;
-        Handler handler;
         try {
             config = RuntimeConfig.fromEnv(System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println("nanofaas-runtime: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (config.dieWithParent()) ParentPipe.watch(System.in);
+        Handler handler;
+        try {
             handler = HandlerLoader.load(config.handler());
         } catch (IllegalArgumentException | HandlerLoader.HandlerLoadException e) {
             System.err.println("nanofaas-runtime: " + e.getMessage());
@@ -28,7 +36,7 @@ public final class Main {
         }
         Responses.warmUp();
         long initDurationMs = ProcessAge.millis();
-        String host = System.getenv().getOrDefault("HOST", "127.0.0.1");
+        String host = config.host();
 
         try {
             start(config, handler, host, initDurationMs);
@@ -43,7 +51,7 @@ public final class Main {
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, daemon("nanofaas-timeout"));
         // Timers are cancelled on almost every call; drop them at once instead of keeping them until TIMEOUT_MS.
         timers.setRemoveOnCancelPolicy(true);
-        CallbackClient callbacks = config.callbackUrl() == null ? null : new CallbackClient(config.callbackUrl());
+        CallbackClient callbacks = config.callbackUrl() == null ? null : new CallbackClient(config.callbackUrl(), config.callbackToken());
         InvokeEndpoint invoke = new InvokeEndpoint(config, handler, metrics, timers, callbacks, initDurationMs);
 
         HttpServer server = HttpServer.create(new InetSocketAddress(host, config.port()), 1024);
