@@ -7,7 +7,7 @@ import { loadConfig } from '../../control-plane/src/config.js';
 import { createControlPlane, type ControlPlane } from '../../control-plane/src/control-plane.js';
 import type { Endpoint } from '../../control-plane/src/workloads/backend.js';
 import { createBackend, type RoutedBackend } from '../../control-plane/src/workloads/index.js';
-import { startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
+import { onGate, startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
 import { call, removeDir, tempStateDir, until, ROOT } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
@@ -79,8 +79,9 @@ describe('dispatcher pools follow the endpoints in use', () => {
     }
     expect(cp.dispatcher.poolCount).toBe(1);
 
-    const slow = call(api, 'POST', '/v1/functions/b:invoke', { input: { sleepMs: 600 } });
-    await until(() => shared.stats.inFlight === 1 || undefined, 5000, 'the slow call to reach the runtime');
+    // Held at the runtime until both functions are gone, so it is in flight when its pool is released.
+    const slow = call(api, 'POST', '/v1/functions/b:invoke', { input: { gate: 'b-slow' } });
+    await shared.received(onGate('b-slow'));
     expect((await call(api, 'DELETE', '/v1/functions/a')).status).toBe(204);
     expect(cp.dispatcher.poolCount).toBe(1);
     await invokeOk(api, 'b');
@@ -88,9 +89,10 @@ describe('dispatcher pools follow the endpoints in use', () => {
     expect((await call(api, 'DELETE', '/v1/functions/b')).status).toBe(204);
     expect(cp.dispatcher.poolCount).toBe(0);
     // The released pool drains: the attempt already sent gets its answer (close, not destroy).
+    shared.openGate('b-slow');
     const answer = await slow;
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.body.output).toEqual({ ok: true, input: { sleepMs: 600 } });
+    expect(answer.body.output).toEqual({ ok: true, input: { gate: 'b-slow' } });
     expect(shared.stats.aborted).toBe(0);
   });
 

@@ -10,7 +10,7 @@ import { createControlPlane, type ControlPlane } from '../../control-plane/src/c
 import { ExecutionWaits } from '../../control-plane/src/invocation/execution-waits.js';
 import { ExecutionStore } from '../../control-plane/src/invocation/executions.js';
 import { ApiClient } from '../../src/api-client/client.js';
-import { startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
+import { onGate, startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
 import { call, removeDir, tempStateDir, until } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
@@ -43,6 +43,18 @@ const timed = async <T>(work: Promise<T>): Promise<{ value: T; ms: number }> => 
   const value = await work;
   return { value, ms: performance.now() - t0 };
 };
+/** A promise plus whether it has settled yet: lets a test check the order of two events. */
+const watched = <T>(work: Promise<T>) => {
+  const state = { settled: false, promise: work };
+  void work.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  return state;
+};
+/** Resolves with 'pending' if `work` has not settled by the next turn of the event loop. */
+const settledAtOnce = <T>(work: Promise<T>) =>
+  Promise.race([work, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
 
 beforeAll(async () => {
   fixture = await startFixtureRuntime();
@@ -59,23 +71,28 @@ afterAll(async () => {
 
 describe('GET /v1/executions/{id}?waitMs', () => {
   it('answers as soon as a slow async invocation ends, not when waitMs elapses', async () => {
-    const t0 = performance.now();
-    const id = await enqueue(api, 'slow', { sleepMs: 400 });
-    const answer = await call(api, 'GET', `/v1/executions/${id}?waitMs=5000`);
-    const ms = performance.now() - t0;
+    const id = await enqueue(api, 'slow', { gate: 'ends' });
+    await fixture.received(onGate('ends'));
+    const poll = watched(timed(call(api, 'GET', `/v1/executions/${id}?waitMs=30000`)));
+    await until(() => cp.invoker.waits.size === 1, 5000, 'the long-poll to be parked');
+    // Held while the execution runs: nothing answered it before the runtime did.
+    expect(poll.settled).toBe(false);
+    fixture.openGate('ends');
+    const { value: answer, ms } = await poll.promise;
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ executionId: id, status: 'success', output: { ok: true, input: { sleepMs: 400 } } });
+    expect(answer.body).toMatchObject({ executionId: id, status: 'success', output: { ok: true, input: { gate: 'ends' } } });
     expect(answer.body.finishedAt).not.toBeNull();
-    // At least the fixture's delay (timers may fire a hair early), well short of waitMs.
-    expect(ms).toBeGreaterThanOrEqual(395);
-    expect(ms).toBeLessThan(2500);
+    // Answered on the transition, far short of the 30 s waitMs.
+    expect(ms).toBeLessThan(15_000);
     expect(cp.invoker.waits.size).toBe(0);
     expect(cp.invoker.executions.get(id)?.listeners).toBeUndefined();
   });
 
   it('answers with the current state when waitMs elapses first (running, queued)', async () => {
-    const running = await enqueue(api, 'single', { sleepMs: 1500 });
-    await until(() => cp.invoker.executions.get(running)?.status === 'running', 5000, 'the first execution to start');
+    // Held at the runtime: only waitMs elapsing can answer these polls.
+    const running = await enqueue(api, 'single', { gate: 'current-state' });
+    await fixture.received(onGate('current-state'));
+    expect(cp.invoker.executions.get(running)?.status).toBe('running');
     const queued = await enqueue(api, 'single', { echo: 'behind' });
     const [r, q] = await Promise.all([
       timed(call(api, 'GET', `/v1/executions/${running}?waitMs=250`)),
@@ -85,30 +102,31 @@ describe('GET /v1/executions/{id}?waitMs', () => {
     expect(r.value.body).toMatchObject({ executionId: running, status: 'running', finishedAt: null });
     expect(q.value.status).toBe(200);
     expect(q.value.body).toMatchObject({ executionId: queued, status: 'queued', startedAt: null });
-    for (const { ms } of [r, q]) {
-      expect(ms).toBeGreaterThanOrEqual(245);
-      expect(ms).toBeLessThan(1400);
-    }
+    for (const { ms } of [r, q]) expect(ms).toBeGreaterThanOrEqual(245);
     // The timers went with the waiters: nothing stays attached to the executions.
     expect(cp.invoker.waits.size).toBe(0);
     expect(cp.invoker.executions.get(running)?.listeners).toBeUndefined();
     expect(cp.invoker.executions.get(queued)?.listeners).toBeUndefined();
+    fixture.openGate('current-state');
     const done = await call(api, 'GET', `/v1/executions/${queued}?waitMs=10000`);
     expect(done.body).toMatchObject({ status: 'success', output: { echo: 'behind', executionId: queued } });
   });
 
   it('without waitMs, with waitMs=0, or for an ended execution it answers at once', async () => {
-    const id = await enqueue(api, 'slow', { sleepMs: 800 });
+    // Held at the runtime until the end: an answer while it is held is one that did not wait.
+    const id = await enqueue(api, 'slow', { gate: 'at-once' });
     for (const query of ['', '?waitMs=0']) {
-      const { value, ms } = await timed(call(api, 'GET', `/v1/executions/${id}${query}`));
+      const value = await call(api, 'GET', `/v1/executions/${id}${query}`);
       expect(value.status).toBe(200);
       expect(['queued', 'running']).toContain(value.body.status);
-      expect(ms).toBeLessThan(300);
+      expect(cp.invoker.waits.size).toBe(0);
     }
+    fixture.openGate('at-once');
     await call(api, 'GET', `/v1/executions/${id}?waitMs=10000`);
     const { value, ms } = await timed(call(api, 'GET', `/v1/executions/${id}?waitMs=30000`));
     expect(value.body.status).toBe('success');
-    expect(ms).toBeLessThan(300);
+    // Far short of the 30 s it would have held a still-running execution.
+    expect(ms).toBeLessThan(15_000);
   });
 
   it('rejects a waitMs that is not an integer in 0..30000 with 400 VALIDATION_ERROR', async () => {
@@ -124,14 +142,16 @@ describe('GET /v1/executions/{id}?waitMs', () => {
   });
 
   it('answers 404 EXECUTION_NOT_FOUND at once for an unknown id', async () => {
-    const { value, ms } = await timed(call(api, 'GET', '/v1/executions/no-such-execution?waitMs=5000'));
+    const { value, ms } = await timed(call(api, 'GET', '/v1/executions/no-such-execution?waitMs=30000'));
     expect(value.status).toBe(404);
     expect(value.body).toMatchObject({ error: 'EXECUTION_NOT_FOUND' });
-    expect(ms).toBeLessThan(1000);
+    // Far short of the 30 s it would have waited.
+    expect(ms).toBeLessThan(15_000);
+    expect(cp.invoker.waits.size).toBe(0);
   });
 
   it('a client that hangs up leaves no waiter behind; the others still get the result', async () => {
-    const id = await enqueue(api, 'slow', { sleepMs: 1200 });
+    const id = await enqueue(api, 'slow', { gate: 'hang-up' });
     const hangUp = new AbortController();
     const abandoned = fetch(`${api}/v1/executions/${id}?waitMs=20000`, { signal: hangUp.signal }).catch((e: Error) => e.name);
     const kept = call(api, 'GET', `/v1/executions/${id}?waitMs=20000`);
@@ -141,6 +161,7 @@ describe('GET /v1/executions/{id}?waitMs', () => {
     expect(await abandoned).toBe('AbortError');
     await until(() => cp.invoker.waits.size === 1, 2000, 'the abandoned waiter to go');
     expect(cp.invoker.executions.get(id)?.listeners).toHaveLength(1);
+    fixture.openGate('hang-up');
     const answer = await kept;
     expect(answer.body).toMatchObject({ executionId: id, status: 'success' });
     expect(cp.invoker.waits.size).toBe(0);
@@ -158,14 +179,15 @@ describe('ApiClient.waitForExecution (nanofaas invoke --async --wait)', () => {
   it('waits on a long-poll held by the server and returns the terminal state', async () => {
     const client = new ApiClient({ baseUrl: api });
     try {
-      const id = await enqueue(api, 'slow', { sleepMs: 500 });
-      const waiting = timed(client.waitForExecution(id, 10_000));
+      const id = await enqueue(api, 'slow', { gate: 'client' });
+      const waiting = watched(client.waitForExecution(id, 10_000));
       // The client is parked on the server, not sleeping between polls.
-      await until(() => cp.invoker.waits.size === 1, 2000, 'the client to long-poll');
-      const { value, ms } = await waiting;
-      expect(value).toMatchObject({ executionId: id, status: 'success', output: { ok: true, input: { sleepMs: 500 } } });
-      expect(ms).toBeGreaterThanOrEqual(400);
-      expect(ms).toBeLessThan(2500);
+      await until(() => cp.invoker.waits.size === 1, 5000, 'the client to long-poll');
+      expect(waiting.settled).toBe(false);
+      fixture.openGate('client');
+      // Success, not WAIT_TIMEOUT: it came from the long-poll before the client's 10 s deadline.
+      const value = await waiting.promise;
+      expect(value).toMatchObject({ executionId: id, status: 'success', output: { ok: true, input: { gate: 'client' } } });
       expect(cp.invoker.waits.size).toBe(0);
     } finally {
       await client.close();
@@ -175,14 +197,17 @@ describe('ApiClient.waitForExecution (nanofaas invoke --async --wait)', () => {
   it('gives up with WAIT_TIMEOUT at its deadline and leaves no waiter', async () => {
     const client = new ApiClient({ baseUrl: api });
     try {
-      const id = await enqueue(api, 'slow', { sleepMs: 2000 });
+      // Held at the runtime, so the execution cannot end before the client's deadline.
+      const id = await enqueue(api, 'slow', { gate: 'client-deadline' });
       const t0 = performance.now();
       await expect(client.waitForExecution(id, 300)).rejects.toMatchObject({ code: 'WAIT_TIMEOUT' });
       const ms = performance.now() - t0;
       expect(ms).toBeGreaterThanOrEqual(290);
-      expect(ms).toBeLessThan(1500);
+      // Gives up at its own deadline, not at the 30 s a server may hold a long-poll.
+      expect(ms).toBeLessThan(15_000);
       expect(cp.invoker.waits.size).toBe(0);
     } finally {
+      fixture.openGate('client-deadline');
       await client.close();
     }
   });
@@ -193,8 +218,9 @@ describe('shutdown', () => {
     const own = await startInProcess({ NANOFAAS_SHUTDOWN_GRACE_MS: '300' });
     try {
       await register(own.api, 'stuck', { concurrency: 1 });
-      const running = await enqueue(own.api, 'stuck', { sleepMs: 10_000 });
-      await until(() => own.cp.invoker.executions.get(running)?.status === 'running', 5000, 'the execution to start');
+      // Never answered by the runtime: only the end of the 300 ms grace period can end it.
+      const running = await enqueue(own.api, 'stuck', { gate: 'never' });
+      await fixture.received(onGate('never'));
       const queued = await enqueue(own.api, 'stuck', { echo: 'never' });
       const polls = [running, queued].map((id) => timed(call(own.api, 'GET', `/v1/executions/${id}?waitMs=30000`)));
       await until(() => own.cp.invoker.waits.size === 2, 5000, 'two waiters');
@@ -204,8 +230,8 @@ describe('shutdown', () => {
       expect(r.value.body).toMatchObject({ executionId: running, status: 'error', error: { error: 'SHUTTING_DOWN' } });
       expect(q.value.status).toBe(200);
       expect(q.value.body).toMatchObject({ executionId: queued, status: 'error', error: { error: 'SHUTTING_DOWN' } });
-      expect(r.ms).toBeLessThan(5000);
-      expect((await closed).ms).toBeLessThan(5000);
+      // The configured 300 ms grace, not the 10 s default.
+      expect((await closed).ms).toBeLessThan(8000);
       expect(own.cp.invoker.waits.size).toBe(0);
     } finally {
       await own.cp.close();
@@ -223,9 +249,8 @@ describe('shutdown', () => {
     expect((await pending).status).toBe('queued');
     expect(waits.size).toBe(0);
     expect(execution.listeners).toBeUndefined();
-    const later = await timed(waits.wait(execution, 30_000));
-    expect(later.value).toBe(execution);
-    expect(later.ms).toBeLessThan(50);
+    // At once: settled before the event loop even turns, no timer involved.
+    expect(await settledAtOnce(waits.wait(execution, 30_000))).toBe(execution);
     store.close();
   });
 });
