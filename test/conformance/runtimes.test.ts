@@ -111,7 +111,9 @@ describe.each(runtimes)('%s runtime', (runtime) => {
       expect(res.status, res.text).toBe(504);
       expect(res.body).toMatchObject({ error: 'TIMEOUT', message: expect.any(String) });
       expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 50);
-      expect(elapsed).toBeLessThan(timeoutMs + 4000);
+      // Ended by TIMEOUT_MS, not by the handler (which would take 60 s); the margin is wide
+      // because a loaded machine only ever makes the answer later.
+      expect(elapsed).toBeLessThan(timeoutMs + 15_000);
       // The runtime survives its handler's timeout.
       const health = await fetch(`${slow.url}/health`);
       await health.arrayBuffer();

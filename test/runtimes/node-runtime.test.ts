@@ -3,30 +3,89 @@
  * SIGTERM that lets an in-flight invocation finish.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import getPort from 'get-port';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postJson, repoRoot, waitForHealth } from '../conformance/harness.js';
 
 const children: ChildProcess[] = [];
 const servers: Server[] = [];
+const dirs: string[] = [];
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function runtime(handler: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
+interface Runtime {
+  url: string;
+  child: ChildProcess;
+  /** Resolves when the runtime has logged a line matching `pattern` (stderr, JSON lines). */
+  logged(pattern: RegExp): Promise<void>;
+}
+
+async function runtime(handler: string, env: Record<string, string> = {}): Promise<Runtime> {
   const port = await getPort({ host: '127.0.0.1' });
   const child = spawn(process.execPath, ['runtimes/node/dist/main.js'], {
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), HANDLER: handler, FUNCTION_NAME: 'rt-test', ...env },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);
+  let stderr = '';
+  const watchers = new Set<() => void>();
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    for (const check of [...watchers]) check();
+  });
+  const logged = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!pattern.test(stderr)) return;
+        watchers.delete(check);
+        resolve();
+      };
+      watchers.add(check);
+      check();
+    });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, child, 15_000);
-  return { url, child };
+  return { url, child, logged };
+}
+
+/**
+ * A handler that runs until the test lets it finish: it asks this server, which answers only on
+ * release(). `reached` resolves once the handler is running.
+ */
+async function gatedHandler(): Promise<{ handler: string; env: Record<string, string>; reached: Promise<void>; release(): void }> {
+  let held: ServerResponse | undefined;
+  let released = false;
+  let markReached!: () => void;
+  const reached = new Promise<void>((r) => (markReached = r));
+  const gate = createServer((_req, res) => {
+    held = res;
+    markReached();
+    if (released) res.end('released');
+  });
+  servers.push(gate);
+  await new Promise<void>((r) => gate.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'nanofaas-node-rt-'));
+  dirs.push(dir);
+  const handler = join(dir, 'gated.mjs');
+  writeFileSync(handler, 'export default async function gated() {\n  const res = await fetch(process.env.GATE_URL);\n  return { gate: await res.text() };\n}\n');
+  return {
+    handler,
+    env: { GATE_URL: `http://127.0.0.1:${(gate.address() as AddressInfo).port}/` },
+    reached,
+    release() {
+      released = true;
+      held?.end('released');
+    },
+  };
 }
 
 describe('node runtime', () => {
@@ -58,14 +117,18 @@ describe('node runtime', () => {
   });
 
   it('finishes an in-flight invocation on SIGTERM, then exits 0', async () => {
-    const { url, child } = await runtime('test/conformance/fixtures/node/slow.mjs');
+    const gated = await gatedHandler();
+    const { url, child, logged } = await runtime(gated.handler, gated.env);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const pending = postJson(`${url}/invoke`, { input: { sleepMs: 400 } });
-    await new Promise((r) => setTimeout(r, 100));
+    const pending = postJson(`${url}/invoke`, { input: {} });
+    // The handler is running, the runtime has taken the signal, and only then may the handler end.
+    await gated.reached;
     child.kill('SIGTERM');
+    await logged(/"msg":"shutting down"/);
+    gated.release();
     const res = await pending;
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ slept: 400 });
+    expect(res.body).toEqual({ gate: 'released' });
     expect(await exited).toBe(0);
   });
 
