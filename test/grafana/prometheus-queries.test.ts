@@ -12,32 +12,63 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRICS } from '../../control-plane/src/contracts/metrics.js';
+import { untilMetric } from '../control-plane/helpers.js';
 import { expandMacros, loadDashboard } from './dashboard-queries.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROMETHEUS = '/usr/bin/prometheus';
 const FN = 'dash-fn';
+/** A second function with a long timeout, so a call can be held on it for as long as the test needs. */
+const BUSY = 'dash-busy';
 
 let work: string;
 let runtime: Server;
 let controlPlane: ChildProcess | undefined;
 let prometheus: ChildProcess | undefined;
 let apiUrl = '';
+let managementUrl = '';
 let promUrl = '';
 
-/** The fake function runtime (§5 shape): input.mode chooses success, failure or a slow answer. */
+/** Calls held by the runtime (mode "hold") until releaseHeld(); `heldCount` counts every one that arrived. */
+const held: (() => void)[] = [];
+let heldCount = 0;
+const heldWatchers = new Set<() => void>();
+const untilHeld = (count: number) =>
+  new Promise<void>((resolve) => {
+    const check = () => {
+      if (heldCount < count) return;
+      heldWatchers.delete(check);
+      resolve();
+    };
+    heldWatchers.add(check);
+    check();
+  });
+const releaseHeld = () => {
+  for (const answer of held.splice(0)) answer();
+};
+
+/** The fake function runtime (§5 shape): input.mode chooses success, failure, or holding the call. */
 function startRuntime(): Promise<string> {
   runtime = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/health') return void res.writeHead(200).end('{}');
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      const input = (JSON.parse(body || '{}') as { input?: { mode?: string; ms?: number } }).input ?? {};
+      const input = (JSON.parse(body || '{}') as { input?: { mode?: string } }).input ?? {};
       const answer = (status: number, payload: unknown) => {
+        // A held call the control plane gave up on has no one left to answer.
+        if (res.destroyed) return;
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       };
       if (input.mode === 'fail') return answer(500, { error: 'FUNCTION_ERROR', message: 'asked to fail' });
-      setTimeout(() => answer(200, { echoed: input.mode ?? 'ok' }), input.ms ?? 0);
+      if (input.mode === 'hold') {
+        held.push(() => answer(200, { echoed: 'hold' }));
+        heldCount++;
+        for (const check of [...heldWatchers]) check();
+        return;
+      }
+      answer(200, { echoed: input.mode ?? 'ok' });
     });
   });
   return new Promise((resolve) => runtime.listen(0, '127.0.0.1', () => {
@@ -111,6 +142,7 @@ beforeAll(async () => {
   controlPlane = cp.child;
   const listening = JSON.parse(cp.line) as { apiUrl: string; managementPort: number };
   apiUrl = listening.apiUrl;
+  managementUrl = `http://127.0.0.1:${listening.managementPort}`;
 
   const promPort = await getPort({ host: '127.0.0.1' });
   promUrl = `http://127.0.0.1:${promPort}`;
@@ -147,6 +179,15 @@ beforeAll(async () => {
     queueSize: 1,
     maxRetries: 2,
   })).toBe(201);
+  expect(await post('/v1/functions', {
+    name: BUSY,
+    executionMode: 'POOL',
+    endpointUrl: runtimeUrl,
+    timeoutMs: 30_000,
+    concurrency: 1,
+    queueSize: 1,
+    maxRetries: 0,
+  })).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
@@ -163,9 +204,17 @@ describe('dashboard queries against a real Prometheus', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push(await post(`/v1/functions/${FN}:invoke`, { input: { mode: 'ok' } }));
     statuses.push(await post(`/v1/functions/${FN}:invoke`, { input: { mode: 'fail' } }));
-    statuses.push(await post(`/v1/functions/${FN}:invoke`, { input: { mode: 'slow', ms: 1_500 } }));
-    // concurrency 1 + queue 1: a burst of slow calls is partly refused (429) and fills the gauges.
-    statuses.push(...(await Promise.all(Array.from({ length: 6 }, () => post(`/v1/functions/${FN}:invoke`, { input: { mode: 'slow', ms: 200 } })))));
+    // Held by the runtime past the 400 ms timeout: a sync timeout (504).
+    statuses.push(await post(`/v1/functions/${FN}:invoke`, { input: { mode: 'hold' } }));
+    // concurrency 1 + queue 1: with one call held running and one queued, more are refused (429);
+    // the held and queued calls fill the gauges.
+    const running = post(`/v1/functions/${BUSY}:invoke`, { input: { mode: 'hold' } });
+    await untilHeld(2);
+    const queued = post(`/v1/functions/${BUSY}:invoke`, { input: { mode: 'ok' } });
+    await untilMetric(managementUrl, METRICS.queueDepth, BUSY, 1);
+    for (let i = 0; i < 4; i++) statuses.push(await post(`/v1/functions/${BUSY}:invoke`, { input: { mode: 'ok' } }));
+    releaseHeld();
+    statuses.push(await running, await queued);
     // Async failures are retried (maxRetries 2).
     for (let i = 0; i < 2; i++) statuses.push(await post(`/v1/functions/${FN}:enqueue`, { input: { mode: 'fail' } }));
     for (let i = 0; i < 3; i++) statuses.push(await post(`/v1/functions/${FN}:enqueue`, { input: { mode: 'ok' } }));
