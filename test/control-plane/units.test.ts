@@ -42,9 +42,12 @@ describe('retry policy', () => {
     expect(shouldRetryAsync('rejected', 1, 3)).toBe(false);
   });
 
-  it('sync retries only connection failures, only within the deadline', () => {
-    expect(shouldRetrySync('connection', 1, 3, 100)).toBe(true);
-    expect(shouldRetrySync('connection', 1, 3, 0)).toBe(false);
+  it('sync retries only a refused connection (or any connection failure with an Idempotency-Key), only within the deadline', () => {
+    expect(shouldRetrySync('refused', 1, 3, 100)).toBe(true);
+    expect(shouldRetrySync('refused', 1, 3, 0)).toBe(false);
+    expect(shouldRetrySync('connection', 1, 3, 100)).toBe(false);
+    expect(shouldRetrySync('connection', 1, 3, 100, true)).toBe(true);
+    expect(shouldRetrySync('connection', 4, 3, 100, true)).toBe(false);
     expect(shouldRetrySync('failed', 1, 3, 100)).toBe(false);
     expect(shouldRetrySync('timeout', 1, 3, 100)).toBe(false);
   });

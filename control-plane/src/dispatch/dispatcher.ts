@@ -14,6 +14,12 @@ export type AttemptResult =
   | { kind: 'rejected'; status: number; body: string }
   /** The runtime answered 5xx (or something that is not HTTP success). */
   | { kind: 'failed'; status: number; body: string }
+  /**
+   * The connection could not be opened (refused, name not resolved, connect timeout): not one
+   * byte of the request was written, so the runtime provably never saw it and it is safe to resend.
+   */
+  | { kind: 'refused'; message: string }
+  /** The connection failed some other way (reset, closed mid-answer): the runtime may have run it. */
   | { kind: 'connection'; message: string }
   | { kind: 'timeout' };
 
@@ -32,6 +38,13 @@ export interface AttemptHandle {
 }
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Errors that can only happen before a connection exists. ECONNRESET, EPIPE, "other side closed"
+ * and the like may come after the request was written (a runtime killed mid-call), and
+ * EHOSTUNREACH/ETIMEDOUT can also hit an established socket, so none of those is here.
+ */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 interface Target {
   pool: Pool;
@@ -120,6 +133,8 @@ class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle 
     const code = (error as { code?: string }).code;
     if (error instanceof TimeoutSignal || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       this.settle({ kind: 'timeout' });
+    } else if (code !== undefined && NEVER_SENT.has(code)) {
+      this.settle({ kind: 'refused', message: `${code}: ${error.message}` });
     } else {
       this.settle({ kind: 'connection', message: `${code ?? error.name}: ${error.message}` });
     }

@@ -204,9 +204,9 @@ export class FunctionQueue {
       if (result.coldStart) this.metrics.coldStart.inc();
       this.ctx.settle(job, answerOutcome(result.body, result.json, result.status), attempt);
     } else if (!job.execution.outcome) {
-      if (result.kind !== 'connection') this.serviceTime.observe(elapsedMs);
+      if (result.kind !== 'connection' && result.kind !== 'refused') this.serviceTime.observe(elapsedMs);
       const retry = job.sync
-        ? shouldRetrySync(result.kind, attempt, this.spec.maxRetries, job.deadline - now)
+        ? shouldRetrySync(result.kind, attempt, this.spec.maxRetries, job.deadline - now, job.idempotencyKey !== undefined)
         : shouldRetryAsync(result.kind, attempt, this.spec.maxRetries);
       if (retry && !this.closed) {
         this.metrics.retry.inc();

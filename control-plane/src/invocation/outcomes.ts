@@ -65,6 +65,7 @@ export function failureOutcome(result: Exclude<AttemptResult, { kind: 'ok' }>): 
         error: { error: 'FUNCTION_ERROR', message: info.message, details: { runtimeStatus: result.status, runtimeError: info.error } },
       };
     }
+    case 'refused':
     case 'connection':
       return {
         status: 'error',
