@@ -9,11 +9,16 @@ import baseProfile from '../../k6/profile.json' with { type: 'json' };
 
 /** A stand-in control plane on 127.0.0.1 that counts what it answered. */
 interface Counts { invoke: Record<string, number>; failedAnswers: Record<string, number>; polls: number; enqueued: number; waitMs: number[] }
-interface StandInExecution { done: boolean; waiters: (() => void)[] }
+interface StandInExecution { done: boolean; waiters: (() => void)[]; polls: number }
 /** How long a stand-in async execution takes from enqueue to its end. */
 const COMPLETES_AFTER_MS = 60;
 /** The stand-in holds a long-poll at most this long (like a server with a lower maximum). */
 let maxHoldMs = Number.POSITIVE_INFINITY;
+/**
+ * When set, an execution ends when its Nth poll arrives instead of after COMPLETES_AFTER_MS: the
+ * number of polls then depends only on the client re-polling, not on how fast the machine is.
+ */
+let completesOnPoll: number | undefined;
 
 let server: Server;
 let baseUrl: string;
@@ -53,13 +58,15 @@ beforeAll(async () => {
       }
       if (req.method === 'POST' && url === '/v1/functions/queued:enqueue') {
         const id = `q${++counts.enqueued}`;
-        const execution: StandInExecution = { done: false, waiters: [] };
+        const execution: StandInExecution = { done: false, waiters: [], polls: 0 };
         executions.set(id, execution);
         // The execution ends on its own after a while; long-polls waiting for it answer then.
-        setTimeout(() => {
-          execution.done = true;
-          for (const wake of execution.waiters.splice(0)) wake();
-        }, COMPLETES_AFTER_MS);
+        if (completesOnPoll === undefined) {
+          setTimeout(() => {
+            execution.done = true;
+            for (const wake of execution.waiters.splice(0)) wake();
+          }, COMPLETES_AFTER_MS);
+        }
         return send(202, { executionId: id, status: 'queued' });
       }
       const poll = /^\/v1\/executions\/(q\d+)(?:\?waitMs=(\d+))?$/.exec(url);
@@ -68,6 +75,7 @@ beforeAll(async () => {
         const execution = executions.get(poll[1] ?? '');
         const waitMs = Number(poll[2] ?? 0);
         counts.waitMs.push(waitMs);
+        if (execution && completesOnPoll !== undefined && ++execution.polls >= completesOnPoll) execution.done = true;
         const answer = (): void =>
           execution?.done
             ? send(200, { executionId: poll[1], status: 'success', output: { wordCount: 7 } })
@@ -135,7 +143,8 @@ describe('built-in engine against a local HTTP server', () => {
     expect(Math.max(...progress)).toBeLessThanOrEqual(3);
     const seconds = (result.end.getTime() - result.start.getTime()) / 1000;
     expect(seconds).toBeGreaterThanOrEqual(2.4);
-    expect(seconds).toBeLessThan(5);
+    // The 2.5 s ramp, then the last iterations end at once (not the 30 s graceful stop).
+    expect(seconds).toBeLessThan(12);
     expect(m.http_reqs.rate).toBeCloseTo(m.http_reqs.count / seconds, 0);
     expect(m.http_req_duration.min).toBeLessThanOrEqual(m.http_req_duration.med);
     expect(m.http_req_duration.med).toBeLessThanOrEqual(m.http_req_duration['p(95)']);
@@ -160,9 +169,10 @@ describe('built-in engine against a local HTTP server', () => {
       expect(waitMs).toBeLessThanOrEqual(5000);
     }
     // End to end covers the execution (timers may fire a hair early against performance.now()),
-    // and not much more: the answer came on completion, not after a back-off pause.
+    // and not much more: the answer came on completion, not after a back-off pause. The margin
+    // is wide so a loaded machine cannot fail it; a client sleeping 1 s between polls still would.
     expect(m.http_req_duration.min).toBeGreaterThanOrEqual(COMPLETES_AFTER_MS - 2);
-    expect(m.http_req_duration.med).toBeLessThan(COMPLETES_AFTER_MS + 150);
+    expect(m.http_req_duration.med).toBeLessThan(COMPLETES_AFTER_MS + 1000);
     expect(result.summary.root_group?.checks?.['output.wordCount > 0']?.fails).toBe(0);
   });
 
@@ -170,6 +180,7 @@ describe('built-in engine against a local HTTP server', () => {
     const before = { polls: counts.polls, enqueued: counts.enqueued };
     counts.waitMs.length = 0;
     maxHoldMs = 25;
+    completesOnPoll = 3;
     try {
       const result = await runLoad(
         { baseUrl, function: 'queued', workload: 'word-stats', runtime: 'node' },
@@ -180,14 +191,15 @@ describe('built-in engine against a local HTTP server', () => {
       const polls = counts.polls - before.polls;
       expect(m.http_reqs.count).toBe(enqueued);
       expect(m.http_req_failed.passes).toBe(0);
-      // 60 ms of execution in long-polls cut at 25 ms: about three each, back to back.
-      expect(polls).toBeGreaterThanOrEqual(2 * enqueued);
-      expect(polls).toBeLessThanOrEqual(4 * enqueued);
+      // Two long-polls cut at 25 ms, then the third finds the execution ended: the client polled
+      // again after each cut, every time for the time left.
+      expect(polls).toBe(3 * enqueued);
       expect(Math.min(...counts.waitMs)).toBeGreaterThan(4000);
-      expect(m.http_req_duration.min).toBeGreaterThanOrEqual(COMPLETES_AFTER_MS - 2);
+      expect(m.http_req_duration.min).toBeGreaterThanOrEqual(2 * maxHoldMs - 2);
       expect(result.summary.root_group?.checks?.['output.wordCount > 0']?.fails).toBe(0);
     } finally {
       maxHoldMs = Number.POSITIVE_INFINITY;
+      completesOnPoll = undefined;
     }
   });
 
@@ -202,7 +214,7 @@ describe('built-in engine against a local HTTP server', () => {
     const seconds = (result.end.getTime() - result.start.getTime()) / 1000;
     // 0.2 s of ramp + 0.3 s of graceful stop, far short of the 20 s request deadline.
     expect(seconds).toBeGreaterThanOrEqual(0.45);
-    expect(seconds).toBeLessThan(2);
+    expect(seconds).toBeLessThan(10);
     expect(counts.invoke.stuck).toBeGreaterThanOrEqual(1);
     expect(result.summary.metrics.http_reqs.count).toBe(0);
   });

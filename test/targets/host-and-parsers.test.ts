@@ -10,6 +10,7 @@ import { orphanedExecs, parsePs } from '../../src/targets/multipass/reap.js';
 import { parseInfo } from '../../src/targets/multipass/vm.js';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,14 +20,36 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('host: running commands', () => {
   it('runLocal emits heartbeats while a command runs and reports its exit code and output', async () => {
+    // The command runs until the test, having seen two heartbeats, tells it to finish over a socket.
+    let command: Socket | undefined;
     const beats: number[] = [];
-    const result = await runLocal([process.execPath, '-e', 'setTimeout(() => { console.log("done"); process.exit(3) }, 400)'], {
-      heartbeat: (ms) => beats.push(ms),
-      heartbeatIntervalMs: 100,
+    let released = false;
+    const release = () => {
+      if (released || !command || beats.length < 2) return;
+      released = true;
+      command.end('go');
+    };
+    const server = createServer((socket) => {
+      command = socket;
+      release();
     });
-    expect(result).toMatchObject({ exitCode: 3, stdout: 'done\n', timedOut: false });
-    expect(beats.length).toBeGreaterThanOrEqual(2);
-    expect(beats[1]!).toBeGreaterThan(beats[0]!);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const script = `require('net').connect(${port}, '127.0.0.1').on('data', () => { console.log("done"); process.exit(3) })`;
+      const result = await runLocal([process.execPath, '-e', script], {
+        heartbeat: (ms) => {
+          beats.push(ms);
+          release();
+        },
+        heartbeatIntervalMs: 100,
+      });
+      expect(result).toMatchObject({ exitCode: 3, stdout: 'done\n', timedOut: false });
+      expect(beats.length).toBeGreaterThanOrEqual(2);
+      expect(beats[1]!).toBeGreaterThan(beats[0]!);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('runLocal kills a command at its timeout', async () => {
