@@ -159,7 +159,7 @@ describe('GET /v1/executions/{id}?waitMs', () => {
     expect(cp.invoker.executions.get(id)?.listeners).toHaveLength(2);
     hangUp.abort();
     expect(await abandoned).toBe('AbortError');
-    await until(() => cp.invoker.waits.size === 1, 2000, 'the abandoned waiter to go');
+    await until(() => cp.invoker.waits.size === 1, 10_000, 'the abandoned waiter to go');
     expect(cp.invoker.executions.get(id)?.listeners).toHaveLength(1);
     fixture.openGate('hang-up');
     const answer = await kept;

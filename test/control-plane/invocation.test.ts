@@ -128,7 +128,7 @@ describe('timeouts', () => {
     const answer = await invoke('slow', { gate: 'never' });
     expect(answer.status).toBe(504);
     expect(answer.body).toMatchObject({ status: 'timeout', error: 'TIMEOUT' });
-    await until(() => fixture.stats.aborted > abortedBefore || undefined, 3000, 'the upstream request to be aborted');
+    await until(() => fixture.stats.aborted > abortedBefore || undefined, 10_000, 'the upstream request to be aborted');
     const execution = await call(api, 'GET', `/v1/executions/${answer.body.executionId}`);
     expect(execution.body).toMatchObject({ status: 'timeout', error: { error: 'TIMEOUT' } });
   });

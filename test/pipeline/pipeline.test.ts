@@ -18,6 +18,8 @@ describe('pipeline', () => {
       {
         title: 'slow',
         run: async (ctx) => {
+          // The step's own work, of a known minimum length; only a lower bound is asserted on it,
+          // which a loaded machine cannot break.
           await new Promise((r) => setTimeout(r, 60));
           ctx.ran.push('slow');
         },
