@@ -1,9 +1,9 @@
 /**
  * The API app factory: Fastify 5 with the TypeBox type provider, one JSON body parser that also
  * keeps the raw text (invocations forward it untouched), the error mapping, optional bearer auth,
- * the OpenAPI document and the routes of DESIGN.md §3.
+ * the OpenAPI document and the routes of DESIGN.md §3, served by the HTTP edge (http/edge.ts).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,13 +15,17 @@ import { invocationRoutes } from './api/invocations.js';
 import { trackRoutesForMethodCheck } from './api/not-found.js';
 import { openapiRoute } from './api/openapi.js';
 import type { Api } from './api/types.js';
+import type { Config } from './config.js';
 import { errorHandler } from './errors.js';
+import { createEdgeServer } from './http/edge.js';
 import type { Invoker } from './invocation/invoker.js';
 import type { FunctionRegistry } from './registry/function-registry.js';
 
 export interface ApiAppOptions {
   logger: FastifyServerOptions['loggerInstance'];
   bodyLimitBytes: number;
+  /** Timeouts and connection cap of the HTTP edge. */
+  http: Config['http'];
   apiToken: string | undefined;
   registry: FunctionRegistry;
   invoker: Invoker;
@@ -32,21 +36,29 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
   let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
   let closing = false;
   const app = Fastify({
-    // The sync-invoke hot path is served before Fastify's router (see api/invoke-fast-path.ts).
-    serverFactory: (handler) => {
-      const server = createServer((req, res) => {
-        if (fastPath === undefined || !fastPath(req, res)) handler(req, res);
-      });
-      server.keepAliveTimeout = 65_000;
-      // Requests are short; the control plane answers on its own timeouts, not the socket's.
-      server.requestTimeout = 0;
-      return server;
-    },
+    // The edge answers oversize, shutting-down and malformed requests before Fastify sees them;
+    // the sync-invoke hot path is served before Fastify's router (see api/invoke-fast-path.ts).
+    serverFactory: (handler) =>
+      createEdgeServer(
+        (req, res) => {
+          if (fastPath === undefined || !fastPath(req, res)) handler(req, res);
+        },
+        {
+          ...options.http,
+          bodyLimitBytes: options.bodyLimitBytes,
+          closing: () => closing,
+          whenClosing: 'refuse',
+          handlerReadsBodies: true,
+        },
+      ),
+    // The edge answers client errors in the JSON format; Fastify's own answer would come second.
+    clientErrorHandler: () => undefined,
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
     // No per-request log lines: the hot path logs nothing unless something goes wrong.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // The edge answers 503 SHUTTING_DOWN in the JSON format (Fastify's would be {"error":"Service Unavailable",…}).
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
@@ -85,7 +97,6 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
     bodyLimitBytes: options.bodyLimitBytes,
     apiToken: options.apiToken,
     parseJson: parseJson as Parameters<typeof createInvokeFastPath>[0]['parseJson'],
-    closing: () => closing,
   });
   return app;
 }

@@ -100,6 +100,7 @@ export async function createControlPlane(
   const api = await buildApiApp({
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    http: config.http,
     apiToken: config.apiToken,
     registry,
     invoker,
@@ -111,6 +112,8 @@ export async function createControlPlane(
   const management_ = createManagementServer({
     metrics,
     ready: async () => !closing && management !== undefined && (await backend.healthy()),
+    http: config.http,
+    closing: () => closing,
   });
 
   return {

@@ -1,21 +1,31 @@
 /**
  * The management server (NANOFAAS_MANAGEMENT_PORT): Prometheus metrics and health probes, kept
  * off the API port so scraping and probing never compete with invocations for the router.
+ * Served by the same HTTP edge as the API (http/edge.ts), with its own small body limit.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import type { Config } from './config.js';
+import { createEdgeServer } from './http/edge.js';
 import type { Metrics } from './metrics.js';
+
+/** No management endpoint takes a body; anything larger than this is refused with 413. */
+export const MANAGEMENT_BODY_LIMIT_BYTES = 8 * 1024;
 
 export interface ManagementOptions {
   metrics: Metrics;
   /** Ready to take traffic: listening, not shutting down, default backend healthy. */
   ready(): Promise<boolean>;
+  /** Timeouts and connection cap of the HTTP edge. */
+  http: Config['http'];
+  /** True once the control plane is shutting down: answers go on (probes, metrics), connections close after each. */
+  closing(): boolean;
 }
 
 const json = (status: number, body: unknown): [number, string] => [status, JSON.stringify(body)];
 
 export function createManagementServer(options: ManagementOptions): Server {
-  return createServer((request, response) => {
-    const path = (request.url ?? '/').split('?', 1)[0];
+  return createEdgeServer((request, response) => {
+    const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
     const send = ([status, body]: [number, string], type = 'application/json; charset=utf-8') => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       response.end(body);
@@ -45,7 +55,13 @@ export function createManagementServer(options: ManagementOptions): Server {
         );
         return;
       default:
-        send(json(404, { error: 'NOT_FOUND', message: `no management endpoint ${path}` }));
+        send(json(404, { error: 'NOT_FOUND', message: `no management endpoint ${path.slice(0, 200)}` }));
     }
+  }, {
+    ...options.http,
+    bodyLimitBytes: MANAGEMENT_BODY_LIMIT_BYTES,
+    closing: options.closing,
+    whenClosing: 'serve',
+    handlerReadsBodies: false,
   });
 }

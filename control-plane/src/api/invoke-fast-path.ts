@@ -2,10 +2,11 @@
  * The sync-invoke hot path, served straight from node:http. Fastify costs about 20% of a
  * forwarding hop's throughput, which alone would use up the budget in issue 2 (≥ 0.8 × a bare
  * hop), so `POST /v1/functions/{name}:invoke` requests that are plainly well-formed (valid name,
- * JSON content type, a Content-Length within the limit, right token, no query string) are
- * handled here. Everything else falls through to the Fastify route, which stays registered
- * (OpenAPI, inject(), and every unusual request) — so both paths answer the same way: the same
- * JSON parser, the same schema, the same invoker and the same error mapping.
+ * JSON content type, a Content-Length, right token, no query string) are handled here. The HTTP
+ * edge (http/edge.ts) runs first: oversize bodies and requests during shutdown never get here.
+ * Everything else falls through to the Fastify route, which stays registered (OpenAPI, inject(),
+ * and every unusual request) — so both paths answer the same way: the same JSON parser, the same
+ * schema, the same invoker and the same error mapping.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -25,8 +26,6 @@ export interface FastPathOptions {
   apiToken: string | undefined;
   /** Fastify's own JSON parser (secure-json-parse, proto/constructor poisoning → error). */
   parseJson: JsonParser;
-  /** True once the server is closing: the fast path steps aside so Fastify answers 503. */
-  closing(): boolean;
 }
 
 const PREFIX = '/v1/functions/';
@@ -107,9 +106,9 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
     if (!isJsonContentType(headers['content-type'])) return false;
     const length = headers['content-length'];
     if (length === undefined || headers['transfer-encoding'] !== undefined) return false;
+    // Already refused by the edge; kept so the fast path never buffers more than the limit on its own.
     if (Number(length) > options.bodyLimitBytes) return false;
     if (!authorized(headers.authorization)) return false;
-    if (options.closing()) return false;
 
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -8,16 +8,26 @@ export const ERROR_CODES = {
   VALIDATION_ERROR: 400,
   INVALID_JSON: 400,
   INVALID_INPUT: 400,
+  /** Not parseable as HTTP/1.1, or an HTTP/1.1 request without a Host header (answered by the HTTP edge). */
+  MALFORMED_REQUEST: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   FUNCTION_NOT_FOUND: 404,
   EXECUTION_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  /** Headers or body did not arrive within NANOFAAS_HEADERS_TIMEOUT_MS / NANOFAAS_REQUEST_TIMEOUT_MS. */
+  REQUEST_TIMEOUT: 408,
   FUNCTION_EXISTS: 409,
   ALREADY_COMPLETED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** An `Expect` header other than `100-continue`. */
+  EXPECTATION_FAILED: 417,
   QUEUE_FULL: 429,
+  /** A global cap (NANOFAAS_MAX_FUNCTIONS, _MAX_TOTAL_REPLICAS, _MAX_LIVE_EXECUTIONS) is reached; the message names it. */
+  LIMIT_EXCEEDED: 429,
+  /** The request line and headers exceed Node's limit (16 KiB). */
+  HEADERS_TOO_LARGE: 431,
   FUNCTION_ERROR: 502,
   FUNCTION_DELETED: 502,
   BACKEND_UNAVAILABLE: 503,
