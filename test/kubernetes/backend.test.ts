@@ -6,6 +6,7 @@ import {
   KubernetesBackendError,
   type KubernetesBackend,
 } from '../../control-plane/src/workloads/kubernetes/index.js';
+import { callbackCredentials } from '../../control-plane/src/api/callback-credential.js';
 import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
 import { backendOptions, eventually, kubeConfigFor, NAMESPACE, recordingLogger, spec, TOKEN } from './helpers.js';
 
@@ -86,6 +87,22 @@ describe('provision', () => {
     expect(b.endpoints('prov')).toEqual([{ url: `http://fn-prov.${NAMESPACE}.svc.cluster.local:8080`, ready: false }]);
     expect(b.status('prov')).toMatchObject({ state: 'PENDING', readyReplicas: 0 });
     expect(b.endpoints('never-provisioned')).toEqual([]);
+  });
+
+  it("gives each function's pods its own callback credential as CALLBACK_TOKEN, which spec.env cannot replace", async () => {
+    const credentials = callbackCredentials('cluster-api-token');
+    const b = backend({ callbackBaseUrl: 'http://cp.nanofaas.svc:8080/v1/internal/executions', callbackToken: credentials.token });
+    await b.provision(spec({ name: 'cb-a', env: { CALLBACK_TOKEN: 'chosen-by-the-spec' } }));
+    await b.provision(spec({ name: 'cb-b' }));
+    const a = envOf(api.get('Deployment', 'fn-cb-a'));
+    expect(a.CALLBACK_TOKEN).toBe(credentials.token('cb-a'));
+    expect(envOf(api.get('Deployment', 'fn-cb-b')).CALLBACK_TOKEN).toBe(credentials.token('cb-b'));
+    expect(a.CALLBACK_TOKEN).not.toBe(credentials.token('cb-b'));
+    expect(Object.values(a)).not.toContain('cluster-api-token');
+    // No API token: no credential in the pod at all.
+    const open = backend({ callbackBaseUrl: 'http://cp.nanofaas.svc:8080/v1/internal/executions', callbackToken: callbackCredentials(undefined).token });
+    await open.provision(spec({ name: 'cb-open' }));
+    expect(envOf(api.get('Deployment', 'fn-cb-open'))).not.toHaveProperty('CALLBACK_TOKEN');
   });
 
   it('gives STDIO functions EXECUTION_MODE and WATCHDOG_CMD (argv, no shell)', async () => {

@@ -65,6 +65,8 @@ export function executionRoutes(app: Api, invoker: Invoker): void {
       body: inline(CompletionRequest),
       response: { 204: Type.Null(), ...errors(400, 401, 404, 409, 413, 415) },
     },
+    // Runtimes authenticate with their function's callback credential (api/auth.ts).
+    config: { callbackOwner: (id: string) => invoker.executions.get(id)?.functionName },
     handler: async (request, reply) => {
       invoker.complete(request.params.id, request.body);
       return reply.code(204).send(null);

@@ -55,6 +55,7 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
   const ctx: ManifestContext = {
     namespace,
     ...(options.callbackBaseUrl ? { callbackBaseUrl: options.callbackBaseUrl } : {}),
+    ...(options.callbackToken ? { callbackToken: options.callbackToken } : {}),
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
   };
   const now = options.now ?? Date.now;

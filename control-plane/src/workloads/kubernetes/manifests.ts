@@ -11,12 +11,14 @@ export const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY},app.
 export const FUNCTION_LABEL = 'function';
 
 /** Env names the backend owns; spec.env cannot override them (probes and routing depend on them). */
-const RESERVED_ENV = new Set(['PORT', 'FUNCTION_NAME', 'TIMEOUT_MS', 'HANDLER', 'EXECUTION_MODE', 'WATCHDOG_CMD', 'CALLBACK_URL']);
+const RESERVED_ENV = new Set(['PORT', 'FUNCTION_NAME', 'TIMEOUT_MS', 'HANDLER', 'EXECUTION_MODE', 'WATCHDOG_CMD', 'CALLBACK_URL', 'CALLBACK_TOKEN']);
 
 export interface ManifestContext {
   namespace: string;
   /** Base URL for CALLBACK_URL (…/v1/internal/executions); omitted when callbacks are off. */
   callbackBaseUrl?: string;
+  /** The function's callback credential (CALLBACK_TOKEN); undefined when the API needs no token. */
+  callbackToken?: (functionName: string) => string | undefined;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
 
@@ -66,7 +68,13 @@ export function containerEnv(spec: FunctionSpec, ctx: ManifestContext): V1EnvVar
   if (spec.handler) env.push({ name: 'HANDLER', value: spec.handler });
   const cmd = watchdogCommand(spec);
   if (cmd) env.push({ name: 'WATCHDOG_CMD', value: cmd });
-  if (ctx.callbackBaseUrl) env.push({ name: 'CALLBACK_URL', value: ctx.callbackBaseUrl });
+  if (ctx.callbackBaseUrl) {
+    env.push({ name: 'CALLBACK_URL', value: ctx.callbackBaseUrl });
+    // Valid only for completing this function's executions, so a pod that leaks it exposes no more
+    // than its own results; the API token never reaches function pods.
+    const token = ctx.callbackToken?.(spec.name);
+    if (token) env.push({ name: 'CALLBACK_TOKEN', value: token });
+  }
   for (const [name, value] of Object.entries(spec.env ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!RESERVED_ENV.has(name)) env.push({ name, value });
   }
