@@ -11,16 +11,26 @@ import path from 'node:path';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLimiter, parseCommand } from '@nanofaas/runtime-watchdog';
+import { httpExecutor } from '../../runtimes/watchdog/src/modes/http.js';
 import { postJson, repoRoot, waitForHealth } from '../conformance/harness.js';
+import { killMarked, listing, marked, uniqueToken, untilCount, untilNone } from '../process-backend/marked.js';
 
 let dir: string;
 const started: ChildProcess[] = [];
+// Commands of the leak tests run `sleep <token>`: a duration nothing else uses, found in /proc.
+const tokens: string[] = [];
+function newToken(): string {
+  const token = uniqueToken();
+  tokens.push(token);
+  return token;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'watchdog-test-'));
 });
 afterAll(async () => {
   await Promise.all(started.map(stop));
+  for (const token of tokens) killMarked(token);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -33,13 +43,16 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function watchdog(env: Record<string, string>): Promise<string> {
+async function watchdog(env: Record<string, string>, options: { detached?: boolean; onStart?: (child: ChildProcess) => void } = {}): Promise<string> {
   const port = await getPort({ host: '127.0.0.1' });
   const child = spawn(process.execPath, ['runtimes/watchdog/dist/main.js'], {
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), FUNCTION_NAME: 'wd-test', TIMEOUT_MS: '5000', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
+    // As the process backend starts it: leader of its own process group.
+    detached: options.detached ?? false,
   });
+  options.onStart?.(child);
   started.push(child);
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -183,6 +196,42 @@ describe('STDIO failures', () => {
     expect(alive(pid)).toBe(false);
   });
 
+  it('kills the command tree at TIMEOUT_MS, a child that left the process group with setsid included', async () => {
+    const token = newToken();
+    const pidFile = path.join(dir, 'escaped.pid');
+    const file = await script('escape.sh', `#!/usr/bin/env bash\nsetsid sleep ${token} &\necho $! > "${pidFile}"\nwait\n`);
+    const url = await watchdog({ EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: `bash ${file}`, TIMEOUT_MS: '700' });
+    const res = await invoke(url, {});
+    expect(res.status).toBe(504);
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(pid).toBeGreaterThan(0);
+    const left = await untilNone(() => marked(token).filter((p) => p.pid === pid));
+    expect(left, listing(left)).toEqual([]);
+  });
+
+  it('runs commands in its own process group: a SIGKILLed watchdog\'s group kill leaves no command behind', async () => {
+    const token = newToken();
+    let wd!: ChildProcess;
+    const url = await watchdog(
+      { EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: `sleep ${token}`, WATCHDOG_CONCURRENCY: '2', TIMEOUT_MS: '120000' },
+      { detached: true, onStart: (child) => (wd = child) },
+    );
+    const calls = [invoke(url, {}), invoke(url, {})].map((p) => p.catch((err: Error) => err));
+    await untilCount(() => marked(token), 2, 'running sleep commands');
+    const exited = new Promise((resolve) => wd.once('exit', resolve));
+    wd.kill('SIGKILL');
+    await exited;
+    await Promise.all(calls);
+    // What the process backend does when a replica's leader exits, whatever the reason.
+    try {
+      process.kill(-wd.pid!, 'SIGKILL');
+    } catch {
+      // ESRCH: nothing of the group is left
+    }
+    const left = await untilNone(() => marked(token));
+    expect(left, listing(left)).toEqual([]);
+  });
+
   it('runs at most WATCHDOG_CONCURRENCY invocations at once', async () => {
     const slots = path.join(dir, 'slots');
     const file = await script(
@@ -267,6 +316,16 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 });
 
 describe('HTTP mode', () => {
+  it('kills a command that never listens instead of leaving it running when the start fails', async () => {
+    const token = newToken();
+    const logs: string[] = [];
+    const start = httpExecutor({ argv: ['sleep', token], env: process.env, logger: (_level, msg) => logs.push(msg), startupTimeoutMs: 300 });
+    await expect(start).rejects.toThrow(/did not listen on port \d+ within 300 ms/);
+    const left = await untilNone(() => marked(token));
+    expect(left, listing(left)).toEqual([]);
+    expect(logs).not.toContain('http command ended; restarting');
+  });
+
   it('starts the command as a server on a private PORT and forwards invocations to it', async () => {
     const url = await watchdog({
       EXECUTION_MODE: 'HTTP',

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { InvocationResult, Logger } from '@nanofaas/runtime-node/kit';
-import { killGroup, spawnGroup } from '../process-group.js';
+import { killTree, spawnCommand } from '../process-group.js';
 import { resultFromOutput } from '../results.js';
 import { Tail } from '../tail.js';
 import type { Executor } from './executor.js';
@@ -26,11 +26,13 @@ export async function httpExecutor(options: HttpModeOptions): Promise<Executor> 
   let child: ChildProcess | undefined;
   let ready: Promise<void> = Promise.resolve();
   let closed = false;
+  /** The first start listened: from then on a command that ends is restarted. */
+  let started = false;
   const stderr = new Tail();
 
   const start = async () => {
     port = await freePort();
-    const proc = spawnGroup(options.argv, { ...options.env, PORT: String(port), HOST: '127.0.0.1' }, ['ignore', 'inherit', 'pipe']);
+    const proc = spawnCommand(options.argv, { ...options.env, PORT: String(port), HOST: '127.0.0.1' }, ['ignore', 'inherit', 'pipe']);
     child = proc;
     proc.stderr!.on('data', (chunk: Buffer) => {
       stderr.push(chunk);
@@ -39,7 +41,7 @@ export async function httpExecutor(options: HttpModeOptions): Promise<Executor> 
     const exited = new Promise<never>((_, reject) =>
       proc.once('exit', (code, signal) => {
         if (child === proc) child = undefined;
-        if (!closed) {
+        if (!closed && started) {
           options.logger('warn', 'http command ended; restarting', { code, signal });
           ready = start();
           ready.catch(() => {});
@@ -48,7 +50,15 @@ export async function httpExecutor(options: HttpModeOptions): Promise<Executor> 
       }),
     );
     proc.once('error', (err) => options.logger('error', 'http command failed to start', { error: err.message }));
-    await Promise.race([waitForPort(port, options.startupTimeoutMs ?? 10_000), exited]);
+    try {
+      await Promise.race([waitForPort(port, options.startupTimeoutMs ?? 10_000), exited]);
+    } catch (err) {
+      // A command that never listens must not outlive this attempt (its exit restarts it, once
+      // the first start has succeeded; before that the watchdog fails to start).
+      killTree(proc);
+      throw err;
+    }
+    started = true;
   };
 
   ready = start();
@@ -101,7 +111,7 @@ export async function httpExecutor(options: HttpModeOptions): Promise<Executor> 
         const proc = child;
         const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
         proc.kill('SIGTERM');
-        const timer = setTimeout(() => killGroup(proc), 2000);
+        const timer = setTimeout(() => killTree(proc), 2000);
         await exited;
         clearTimeout(timer);
       }

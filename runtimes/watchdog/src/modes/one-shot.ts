@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Invocation, InvocationResult } from '@nanofaas/runtime-node/kit';
-import { killGroup, spawnGroup } from '../process-group.js';
+import { killTree, spawnCommand } from '../process-group.js';
 import { invocationEnv, resultFromExit, type ExitInfo, resultFromOutput, spawnFailure } from '../results.js';
 import { Tail } from '../tail.js';
 import type { Executor } from './executor.js';
@@ -18,12 +19,13 @@ export interface OneShotOptions {
  * output JSON on stdout. Execution id, trace id, attempt and metadata arrive as NANOFAAS_* env vars.
  */
 export function stdioExecutor(options: OneShotOptions): Executor {
+  const running = new Set<ChildProcess>();
   return {
     invoke: async (inv) => {
-      const run = await runOnce(options, inv, 'stdio');
+      const run = await runOnce(options, inv, 'stdio', running);
       return 'ok' in run ? run : resultFromExit(run);
     },
-    close: async () => {},
+    close: async () => killAll(running),
   };
 }
 
@@ -32,6 +34,7 @@ export function stdioExecutor(options: OneShotOptions): Executor {
  * $OUTPUT_FILE (stdout is ignored). Both live in a private temp directory removed afterwards.
  */
 export function fileExecutor(options: OneShotOptions): Executor {
+  const running = new Set<ChildProcess>();
   return {
     async invoke(inv) {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'nanofaas-watchdog-'));
@@ -40,7 +43,7 @@ export function fileExecutor(options: OneShotOptions): Executor {
         const outputFile = path.join(dir, 'output.json');
         await writeFile(inputFile, JSON.stringify(inv.input ?? null));
         const env = { ...options.env, INPUT_FILE: inputFile, OUTPUT_FILE: outputFile };
-        const run = await runOnce({ ...options, env }, inv, 'file');
+        const run = await runOnce({ ...options, env }, inv, 'file', running);
         if ('ok' in run) return run;
         if (run.code !== 0) return resultFromExit(run);
         let text: string;
@@ -57,33 +60,43 @@ export function fileExecutor(options: OneShotOptions): Executor {
         await rm(dir, { recursive: true, force: true });
       }
     },
-    close: async () => {},
+    close: async () => killAll(running),
   };
 }
 
+/**
+ * close() comes after the server's drain period: a command still running then would outlive the
+ * watchdog wherever nothing sweeps its process group (e.g. a watchdog started by hand).
+ */
+function killAll(running: Set<ChildProcess>): void {
+  for (const child of running) killTree(child);
+}
+
 /** Runs the command to completion: how it exited, or a failure result when it never ran properly. */
-function runOnce(options: OneShotOptions, inv: Invocation, kind: 'stdio' | 'file'): Promise<ExitInfo | InvocationResult> {
+function runOnce(options: OneShotOptions, inv: Invocation, kind: 'stdio' | 'file', running: Set<ChildProcess>): Promise<ExitInfo | InvocationResult> {
   return new Promise((resolve) => {
     const env = invocationEnv(options.env, inv);
-    let child;
+    let child: ChildProcess;
     try {
-      child = spawnGroup(options.argv, env, [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'pipe']);
+      // stdin is this invocation's own pipe (or /dev/null), never the watchdog's own stdin.
+      child = spawnCommand(options.argv, env, [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'pipe']);
     } catch (err) {
       return resolve(spawnFailure(options.argv, err as NodeJS.ErrnoException));
     }
+    running.add(child);
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let overflow = false;
     const stderr = new Tail();
     let spawnError: NodeJS.ErrnoException | undefined;
 
-    const onAbort = () => killGroup(child);
+    const onAbort = () => killTree(child);
     inv.signal.addEventListener('abort', onAbort, { once: true });
 
     child.stdout!.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdoutBytes > options.maxOutputBytes) {
-        if (!overflow) killGroup(child);
+        if (!overflow) killTree(child);
         overflow = true;
       } else if (kind === 'stdio') stdout.push(chunk);
     });
@@ -95,6 +108,7 @@ function runOnce(options: OneShotOptions, inv: Invocation, kind: 'stdio' | 'file
       child.stdin.end(JSON.stringify(inv.input ?? null));
     }
     child.on('close', (code, signal) => {
+      running.delete(child);
       inv.signal.removeEventListener('abort', onAbort);
       if (spawnError && child.pid === undefined) return resolve(spawnFailure(options.argv, spawnError));
       if (overflow) {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { InvocationResult, Logger } from '@nanofaas/runtime-node/kit';
-import { killGroup, spawnGroup } from '../process-group.js';
+import { killTree, spawnCommand } from '../process-group.js';
 import { spawnFailure } from '../results.js';
 import { Tail } from '../tail.js';
 import type { Executor } from './executor.js';
@@ -40,7 +40,7 @@ export function streamExecutor(options: StreamOptions): Executor & { readonly pi
     partial = '';
     let proc: ChildProcess;
     try {
-      proc = spawnGroup(options.argv, options.env, ['pipe', 'pipe', 'pipe']);
+      proc = spawnCommand(options.argv, options.env, ['pipe', 'pipe', 'pipe']);
     } catch (err) {
       options.logger('error', 'stream command failed to start', { error: (err as Error).message });
       return scheduleRestart();
@@ -93,7 +93,7 @@ export function streamExecutor(options: StreamOptions): Executor & { readonly pi
     }
     if (partial.length > options.maxOutputBytes) {
       options.logger('error', 'stream output line too long; killing the process', { bytes: partial.length });
-      if (child) killGroup(child);
+      if (child) killTree(child);
     }
   };
 
@@ -115,7 +115,7 @@ export function streamExecutor(options: StreamOptions): Executor & { readonly pi
         if (!proc || proc.pid === undefined || !proc.stdin!.writable) {
           return resolve({ ok: false, code: 'FUNCTION_ERROR', message: 'the stream process is not running (restarting)' });
         }
-        const onAbort = () => killGroup(proc);
+        const onAbort = () => killTree(proc);
         inv.signal.addEventListener('abort', onAbort, { once: true });
         pending.push((result) => {
           inv.signal.removeEventListener('abort', onAbort);
@@ -132,7 +132,7 @@ export function streamExecutor(options: StreamOptions): Executor & { readonly pi
       if (!proc) return;
       const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
       proc.stdin!.end();
-      const timer = setTimeout(() => killGroup(proc), 2000);
+      const timer = setTimeout(() => killTree(proc), 2000);
       await exited;
       clearTimeout(timer);
     },
