@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { buildApiApp } from './app.js';
+import { callbackCredentials } from './api/callback-credential.js';
 import type { Api } from './api/types.js';
 import type { Config } from './config.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
@@ -73,6 +74,7 @@ export async function createControlPlane(
     stateDir: config.stateDir,
     logger,
     ...(callbackBaseUrl ? { callbackBaseUrl: `${callbackBaseUrl}/v1/internal/executions` } : {}),
+    callbackToken: callbackCredentials(config.apiToken).token,
   });
   const invoker = new Invoker({
     dispatcher,
@@ -84,6 +86,7 @@ export async function createControlPlane(
     executionTtlMs: config.executionTtlMs,
     executionMaxRecords: config.executionMaxRecords,
     idempotencyTtlMs: config.idempotencyTtlMs,
+    maxLiveExecutions: config.limits.maxLiveExecutions,
   });
   const unsubscribe = backend.onChange((name) => invoker.endpointsChanged(name));
   // Only a backend that scales on load gets reports; otherwise no timer exists at all.
@@ -96,7 +99,7 @@ export async function createControlPlane(
         onError: (name, err) => logger.warn({ err: String(err), function: name }, 'backend rejected a load report'),
       })
     : undefined;
-  const registry = new FunctionRegistry(new FileFunctionStore(config.stateDir), backend, invoker, config.defaults, logger);
+  const registry = new FunctionRegistry(new FileFunctionStore(config.stateDir), backend, invoker, config.defaults, logger, config.limits);
   const api = await buildApiApp({
     logger,
     bodyLimitBytes: config.bodyLimitBytes,

@@ -72,7 +72,8 @@ export function invocationRoutes(app: Api, invoker: Invoker): void {
       summary: 'Invoke a function and wait for its result',
       description:
         'Headers: Idempotency-Key (same key within the TTL returns the same execution), X-Trace-Id (forwarded), ' +
-        'X-Timeout-Ms (≤ the function timeout). 429 carries Retry-After and X-Queue-Reject-Reason (depth|est_wait|timeout|rate).',
+        'X-Timeout-Ms (≤ the function timeout). 429 QUEUE_FULL carries Retry-After and X-Queue-Reject-Reason (depth|est_wait|timeout|rate); ' +
+        '429 LIMIT_EXCEEDED (Retry-After) when NANOFAAS_MAX_LIVE_EXECUTIONS executions are queued or running.',
       params: NameParams,
       body,
       response: {
@@ -95,7 +96,9 @@ export function invocationRoutes(app: Api, invoker: Invoker): void {
     schema: {
       tags: ['invocations'],
       summary: 'Queue an asynchronous invocation',
-      description: 'Headers: Idempotency-Key, X-Trace-Id. Poll GET /v1/executions/{id} for the result.',
+      description:
+        'Headers: Idempotency-Key, X-Trace-Id. Poll GET /v1/executions/{id} for the result. ' +
+        '429 QUEUE_FULL (queue depth) or LIMIT_EXCEEDED (NANOFAAS_MAX_LIVE_EXECUTIONS).',
       params: NameParams,
       body,
       response: { 202: EnqueueResponse, ...errors(400, 401, 404, 413, 415, 429, 503) },

@@ -55,6 +55,7 @@ export class ExecutionStore {
   private readonly finished = new Fifo<Execution>();
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
+  private liveCount = 0;
 
   constructor(private readonly options: ExecutionStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -64,6 +65,11 @@ export class ExecutionStore {
 
   get size(): number {
     return this.records.size;
+  }
+
+  /** Executions created and not ended yet (queued, running or backing off), over every function. */
+  get live(): number {
+    return this.liveCount;
   }
 
   create(functionName: string): Execution {
@@ -80,6 +86,7 @@ export class ExecutionStore {
       listeners: undefined,
     };
     this.records.set(execution.id, execution);
+    this.liveCount++;
     return execution;
   }
 
@@ -90,6 +97,7 @@ export class ExecutionStore {
   /** The one terminal transition. Returns false when the execution had already ended. */
   finish(execution: Execution, outcome: Outcome, attempt: number): boolean {
     if (execution.outcome) return false;
+    this.liveCount--;
     execution.outcome = outcome;
     execution.status = outcome.status;
     execution.completedAttempt = attempt;

@@ -25,6 +25,8 @@ export interface InvokerOptions {
   executionTtlMs: number;
   executionMaxRecords: number;
   idempotencyTtlMs: number;
+  /** NANOFAAS_MAX_LIVE_EXECUTIONS: queued + running executions over every function (default: no cap). */
+  maxLiveExecutions?: number;
   now?: () => number;
 }
 
@@ -148,6 +150,16 @@ export class Invoker {
 
   /** Admission, then a new execution record: remembered under its idempotency key and counted once. */
   private admit(queue: FunctionQueue, opts: InvocationOptions, sync: boolean): Execution {
+    const maxLive = this.options.maxLiveExecutions;
+    if (maxLive !== undefined && this.executions.live >= maxLive) {
+      queue.metrics.queueRejected.inc();
+      throw new ApiError(
+        'LIMIT_EXCEEDED',
+        `NANOFAAS_MAX_LIVE_EXECUTIONS=${maxLive} executions are queued or running on this control plane; retry when some have ended`,
+        { limit: 'NANOFAAS_MAX_LIVE_EXECUTIONS', max: maxLive },
+        { 'retry-after': String(this.options.admission.retryAfterSeconds) },
+      );
+    }
     const reason = admissionReason(
       { queued: queue.queued, inFlight: queue.inFlight, concurrency: queue.spec.concurrency, queueSize: queue.spec.queueSize, serviceTime: queue.serviceTime },
       this.options.admission,

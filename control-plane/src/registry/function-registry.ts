@@ -8,6 +8,7 @@ import { ApiError } from '../errors.js';
 import type { Invoker } from '../invocation/invoker.js';
 import type { BackendLogger } from '../workloads/backend.js';
 import type { RoutedBackend } from '../workloads/index.js';
+import { checkFunctionCount, checkReplicaTotal, replicaBudget, type RegistryLimits } from './limits.js';
 import { resolveSpec, type SpecDefaults } from './resolve-spec.js';
 import type { FunctionStore } from './store.js';
 
@@ -18,8 +19,12 @@ function backendError(err: unknown, action: string): ApiError {
   return new ApiError('BACKEND_UNAVAILABLE', message);
 }
 
+const UNLIMITED: RegistryLimits = { maxFunctions: Number.MAX_SAFE_INTEGER, maxTotalReplicas: Number.MAX_SAFE_INTEGER };
+
 export class FunctionRegistry {
   private readonly specs = new Map<string, FunctionSpec>();
+  /** Replicas promised to scale-ups still waiting on the backend, so two of them cannot both pass the cap. */
+  private pendingReplicas = 0;
 
   constructor(
     private readonly store: FunctionStore,
@@ -27,7 +32,15 @@ export class FunctionRegistry {
     private readonly invoker: Invoker,
     private readonly defaults: SpecDefaults,
     private readonly logger: BackendLogger,
+    private readonly limits: RegistryLimits = UNLIMITED,
   ) {}
+
+  /** Replicas claimed by every registered function, plus scale-ups in progress. */
+  private replicasInUse(): number {
+    let total = this.pendingReplicas;
+    for (const spec of this.specs.values()) total += replicaBudget(spec);
+    return total;
+  }
 
   /** Load the stored functions and provision them again (start-up). Failures are logged, not fatal. */
   async restore(): Promise<number> {
@@ -43,6 +56,13 @@ export class FunctionRegistry {
         }),
       ),
     );
+    if (stored.length > this.limits.maxFunctions || this.replicasInUse() > this.limits.maxTotalReplicas) {
+      // Kept, not dropped: the caps apply to new registrations and scale-ups only.
+      this.logger.warn(
+        { functions: stored.length, replicas: this.replicasInUse(), limits: this.limits },
+        'the stored functions exceed NANOFAAS_MAX_FUNCTIONS or NANOFAAS_MAX_TOTAL_REPLICAS',
+      );
+    }
     return stored.length;
   }
 
@@ -72,7 +92,11 @@ export class FunctionRegistry {
     if (!(await target.healthy().catch(() => false))) {
       throw new ApiError('BACKEND_UNAVAILABLE', `the ${target.name} backend is not available`);
     }
-    // Claim the name before awaiting, so two concurrent registrations cannot both pass.
+    // Checked and claimed in one synchronous step after the last await, so two concurrent
+    // registrations can neither take the same name nor both fit under a cap.
+    if (this.specs.has(spec.name)) throw new ApiError('FUNCTION_EXISTS', `function "${spec.name}" already exists`);
+    checkFunctionCount(this.limits, this.specs.size);
+    checkReplicaTotal(this.limits, this.replicasInUse(), replicaBudget(spec), spec.name);
     this.specs.set(spec.name, spec);
     try {
       await this.backend.provision(spec);
@@ -103,10 +127,18 @@ export class FunctionRegistry {
 
   async setReplicas(name: string, replicas: number): Promise<FunctionSpec> {
     const spec = this.require(name);
+    const current = replicaBudget(spec);
+    const wanted = replicaBudget({ ...spec, replicas });
+    // Scaling down is always allowed, even when lowered caps are exceeded already.
+    if (wanted > current) checkReplicaTotal(this.limits, this.replicasInUse() - current, wanted, name);
+    const extra = Math.max(0, wanted - current);
+    this.pendingReplicas += extra;
     try {
       await this.backend.scale(name, replicas);
     } catch (err) {
       throw backendError(err, `could not scale "${name}"`);
+    } finally {
+      this.pendingReplicas -= extra;
     }
     const updated = { ...spec, replicas };
     this.specs.set(name, updated);
