@@ -57,6 +57,7 @@ describe('helm template (default values)', () => {
         `Role/${PROM}`,
         `RoleBinding/${CP}`,
         `RoleBinding/${PROM}`,
+        'Secret/nanofaas-api-token',
         `Service/${CP}`,
         `Service/${PROM}`,
         `ServiceAccount/${CP}`,
@@ -170,24 +171,19 @@ describe('helm template (default values)', () => {
 });
 
 describe('helm template (overrides)', () => {
-  it('renders extraEnv into the control-plane env and passes an API token to the hook', async () => {
-    const objs = await render([
-      '-f',
-      valuesFile({
-        controlPlane: {
-          extraEnv: [
-            { name: 'SYNC_QUEUE_ADMISSION_ENABLED', value: 'false' },
-            { name: 'NANOFAAS_API_TOKEN', valueFrom: { secretKeyRef: { name: 'nanofaas-token', key: 'token' } } },
-          ],
-        },
-      }),
-    ]);
+  it('renders extraEnv into the control-plane env, and refuses a token or NANOFAAS_INSECURE there (auth.* sets them)', async () => {
+    const objs = await render(['-f', valuesFile({ controlPlane: { extraEnv: [{ name: 'SYNC_QUEUE_ADMISSION_ENABLED', value: 'false' }] } })]);
     const env = find(objs, 'Deployment', CP).spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: 'SYNC_QUEUE_ADMISSION_ENABLED', value: 'false' });
     expect(env.filter((e: any) => e.name === 'SYNC_QUEUE_ADMISSION_ENABLED')).toHaveLength(1);
     const hookEnv = find(objs, 'Job', 'nanofaas-register').spec.template.spec.containers[0].env;
-    expect(hookEnv).toContainEqual({ name: 'NANOFAAS_API_TOKEN', valueFrom: { secretKeyRef: { name: 'nanofaas-token', key: 'token' } } });
     expect(hookEnv.some((e: any) => e.name === 'SYNC_QUEUE_ADMISSION_ENABLED')).toBe(false);
+
+    for (const name of ['NANOFAAS_API_TOKEN', 'NANOFAAS_API_TOKEN_FILE', 'NANOFAAS_INSECURE']) {
+      const r = await helm(['template', 'nanofaas', CHART, '-f', valuesFile({ controlPlane: { extraEnv: [{ name, value: 'x' }] } })]);
+      expect(r.code, name).not.toBe(0);
+      expect(r.stderr).toContain(`controlPlane.extraEnv must not set ${name}: use auth.enabled / auth.existingSecret instead`);
+    }
   });
 
   it('takes NodePorts, registry and tag from values', async () => {
@@ -215,6 +211,86 @@ describe('helm template (overrides)', () => {
   });
 });
 
+describe('API token', () => {
+  const TOKEN_FILE = '/var/run/secrets/nanofaas/api-token/token';
+  const envOf = (c: any): Record<string, unknown> => Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+  const cpPod = (objs: K8sObject[]) => find(objs, 'Deployment', CP).spec.template.spec;
+  const hookPod = (objs: K8sObject[]) => find(objs, 'Job', 'nanofaas-register').spec.template.spec;
+  const tokenOf = (objs: K8sObject[]) => Buffer.from(find(objs, 'Secret', 'nanofaas-api-token').data.token, 'base64').toString('utf8');
+
+  it('by default generates a random token Secret and mounts it, as a file, into the control plane and the hook', async () => {
+    const secret = find(objects, 'Secret', 'nanofaas-api-token');
+    expect(secret.type).toBe('Opaque');
+    expect(Object.keys(secret.data)).toEqual(['token']);
+    const token = tokenOf(objects);
+    expect(token).toMatch(/^[A-Za-z0-9]{48}$/);
+    // Nothing in the cluster to find (helm template): every render draws a new one.
+    expect(tokenOf(await render())).not.toBe(token);
+
+    for (const [where, pod] of [['control plane', cpPod(objects)], ['hook', hookPod(objects)]] as const) {
+      const c = pod.containers[0];
+      const env = envOf(c);
+      expect(env.NANOFAAS_API_TOKEN_FILE, where).toBe(TOKEN_FILE);
+      expect(env, where).not.toHaveProperty('NANOFAAS_API_TOKEN');
+      expect(env, where).not.toHaveProperty('NANOFAAS_INSECURE');
+      expect(c.volumeMounts, where).toContainEqual({ name: 'api-token', mountPath: '/var/run/secrets/nanofaas/api-token', readOnly: true });
+      expect(pod.volumes, where).toContainEqual({
+        name: 'api-token',
+        secret: { secretName: 'nanofaas-api-token', defaultMode: 0o440, items: [{ key: 'token', path: 'token' }] },
+      });
+      // The file is 0440: the pod's group must be the one that owns it.
+      expect(pod.securityContext.fsGroup, where).toBe(pod.securityContext.runAsUser);
+    }
+    // The token itself appears in no pod spec.
+    expect(JSON.stringify(podSpecs(objects))).not.toContain(token);
+  });
+
+  it('an upgrade keeps the token the lookup finds in the cluster', async () => {
+    // helm template cannot reach a cluster, so a copy of the chart answers the lookup with an existing Secret.
+    const copy = path.join(scratchDir('lookup-'), 'nanofaas');
+    cpSync(CHART, copy, { recursive: true });
+    const helpers = path.join(copy, 'templates/_helpers.tpl');
+    const original = readFileSync(helpers, 'utf8');
+    const lookup = /(\{\{- define "nanofaas\.apiToken\.existing" -\}\}\n)[^\n]*lookup[^\n]*\n/;
+    expect(original).toMatch(lookup);
+    const existing = Buffer.from('kept-from-the-first-install').toString('base64');
+    writeFileSync(helpers, original.replace(lookup, `$1{{- toJson (dict "data" (dict "token" "${existing}")) -}}\n`));
+    const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--show-only', 'templates/api-token-secret.yaml']);
+    expect(r.stderr).toBe('');
+    expect(parse(r.stdout).data.token).toBe(existing);
+  });
+
+  it('auth.existingSecret: no Secret of its own, the given one (and key) is mounted', async () => {
+    const objs = await render(['--set', 'auth.existingSecret=my-token', '--set', 'auth.secretKey=api-token']);
+    expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
+    for (const pod of [cpPod(objs), hookPod(objs)]) {
+      expect(envOf(pod.containers[0]).NANOFAAS_API_TOKEN_FILE).toBe('/var/run/secrets/nanofaas/api-token/api-token');
+      expect(pod.volumes.find((v: any) => v.name === 'api-token').secret).toMatchObject({
+        secretName: 'my-token',
+        items: [{ key: 'api-token', path: 'api-token' }],
+      });
+    }
+  });
+
+  it('auth.enabled=false: no token anywhere, and NANOFAAS_INSECURE=true so the 0.0.0.0 bind is allowed', async () => {
+    const objs = await render(['--set', 'auth.enabled=false']);
+    expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
+    const env = envOf(cpPod(objs).containers[0]);
+    expect(env).toMatchObject({ NANOFAAS_HOST: '0.0.0.0', NANOFAAS_INSECURE: 'true' });
+    expect(env).not.toHaveProperty('NANOFAAS_API_TOKEN_FILE');
+    for (const pod of [cpPod(objs), hookPod(objs)]) {
+      expect(pod.volumes.some((v: any) => v.name === 'api-token')).toBe(false);
+      expect(envOf(pod.containers[0])).not.toHaveProperty('NANOFAAS_API_TOKEN_FILE');
+    }
+  });
+
+  it('the default install never combines a 0.0.0.0 bind with no token', () => {
+    const env = envOf(cpPod(objects).containers[0]);
+    expect(env.NANOFAAS_HOST).toBe('0.0.0.0');
+    expect(env.NANOFAAS_API_TOKEN_FILE).toBe(TOKEN_FILE);
+  });
+});
+
 describe('values.schema.json', () => {
   it.each([
     [['--set', 'controlPlane.service.nodePorts.api=99999'], /controlPlane\.service\.nodePorts\.api: Must be less than or equal to 32767/],
@@ -223,6 +299,9 @@ describe('values.schema.json', () => {
     [['--set', 'functions[0].runtimeMode=SHELL'], /functions\.0\.runtimeMode: functions\.0\.runtimeMode must be one of the following/],
     [['--set', 'controlPlane.extraEnv[0].value=x'], /controlPlane\.extraEnv\.0: name is required/],
     [['--set', 'controlPlane.typo=1'], /Additional property typo is not allowed/],
+    [['--set', 'auth.existingSecret=Not_A_Name'], /auth\.existingSecret: Does not match pattern/],
+    [['--set-string', 'auth.enabled=no'], /auth\.enabled: Invalid type\. Expected: boolean, given: string/],
+    [['--set', 'auth.token=abc'], /Additional property token is not allowed/],
   ])('rejects %j', async (args, message) => {
     const r = await helm(['template', 'nanofaas', CHART, ...args]);
     expect(r.code).not.toBe(0);
@@ -266,10 +345,18 @@ describe('NOTES.txt', () => {
 
   it('prints the NodePort endpoints and every registered function', async () => {
     const text = await notes();
+    expect(text).toContain(`TOKEN=$(kubectl -n nanofaas get secret nanofaas-api-token -o jsonpath='{.data.token}' | base64 -d)`);
+    expect(text).toContain('-H "Authorization: Bearer $TOKEN"');
     expect(text).toContain('API:        http://$NODE_IP:30080/v1/functions');
     expect(text).toContain('Metrics:    http://$NODE_IP:30081/metrics');
     expect(text).toContain('Prometheus: http://$NODE_IP:30090');
     for (const fn of catalog.functions) expect(text).toContain(`- ${fn.name} (${fn.spec.runtimeMode})`);
+  });
+
+  it('warns when auth is off, and shows no token command then', async () => {
+    const text = await notes(['--set', 'auth.enabled=false']);
+    expect(text).toContain('WARNING: auth.enabled=false');
+    expect(text).not.toContain('Authorization');
   });
 
   it('explains port-forward when the services are ClusterIP', async () => {

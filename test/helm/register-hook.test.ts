@@ -104,6 +104,34 @@ describe('registration hook script', () => {
     expect(r.out).toMatch(/1\/2 functions registered/);
   });
 
+  it('reads the token from NANOFAAS_API_TOKEN_FILE (the mounted Secret) and sends it on every call', async () => {
+    const cp = await controlPlane((s) => {
+      if (s.url === '/readyz') return [200, {}];
+      return s.auth === 'Bearer from-the-secret' ? [201, s.body] : [401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' }];
+    });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'nanofaas-hook-token-'));
+    try {
+      writeFileSync(path.join(dir, 'token'), 'from-the-secret\n');
+      const r = await runHook({ NANOFAAS_URL: cp.url, NANOFAAS_READY_URL: `${cp.url}/readyz`, NANOFAAS_API_TOKEN_FILE: path.join(dir, 'token') });
+      expect(r.out).toMatch(/2\/2 functions registered/);
+      expect(r.code).toBe(0);
+      expect(cp.seen.filter((s) => s.method === 'POST').map((s) => s.auth)).toEqual(['Bearer from-the-secret', 'Bearer from-the-secret']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an unreadable token file stops it (exit 2) naming the variable; a 401 is a failure, not a retry', async () => {
+    const cp = await controlPlane((s) => (s.url === '/readyz' ? [200, {}] : [401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' }]));
+    const missing = await runHook({ NANOFAAS_URL: cp.url, NANOFAAS_API_TOKEN_FILE: '/nonexistent/token' });
+    expect(missing.code).toBe(2);
+    expect(missing.out).toMatch(/cannot read the API token from NANOFAAS_API_TOKEN_FILE=\/nonexistent\/token: ENOENT/);
+    const unauthorized = await runHook({ NANOFAAS_URL: cp.url, NANOFAAS_READY_URL: `${cp.url}/readyz` });
+    expect(unauthorized.code).toBe(1);
+    expect(unauthorized.out).toMatch(/word-stats-python: FAILED 401 .*UNAUTHORIZED/);
+    expect(cp.seen.filter((s) => s.method === 'POST')).toHaveLength(2);
+  });
+
   it('without NANOFAAS_URL it stops with a usage error', async () => {
     const r = await runHook({});
     expect(r.code).toBe(2);

@@ -2,13 +2,26 @@
 // image needed), waits for the control plane to be ready, then POSTs every function spec.
 // 201 = registered, 409 = already registered: both count as success, so re-runs on upgrade pass.
 // Env: NANOFAAS_URL (API base), NANOFAAS_READY_URL (readiness probe), FUNCTIONS_FILE (JSON list),
-// WAIT_SECONDS (deadline for the whole run), NANOFAAS_API_TOKEN (optional bearer token).
+// WAIT_SECONDS (deadline for the whole run), NANOFAAS_API_TOKEN_FILE (the chart mounts the API
+// token's Secret there) or NANOFAAS_API_TOKEN: the bearer token, when the API has one.
 import { readFileSync } from 'node:fs';
 
 const apiUrl = (process.env.NANOFAAS_URL ?? '').replace(/\/+$/, '');
 const readyUrl = process.env.NANOFAAS_READY_URL ?? `${apiUrl}/readyz`;
 const deadline = Date.now() + Number(process.env.WAIT_SECONDS ?? 300) * 1000;
-const token = process.env.NANOFAAS_API_TOKEN;
+
+function apiToken() {
+  const file = process.env.NANOFAAS_API_TOKEN_FILE;
+  if (!file) return process.env.NANOFAAS_API_TOKEN || undefined;
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch (err) {
+    console.error(`[register] cannot read the API token from NANOFAAS_API_TOKEN_FILE=${file}: ${err.code ?? err.message}`);
+    process.exit(2);
+  }
+}
+
+const token = apiToken();
 const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
 const log = (msg) => console.log(`[register] ${msg}`);
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

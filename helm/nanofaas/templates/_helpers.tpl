@@ -82,3 +82,54 @@ capabilities:
 {{- end -}}
 {{- toPrettyJson $specs -}}
 {{- end -}}
+
+{{/* The Secret holding the API token: the user's, or the one the chart generates. */}}
+{{- define "nanofaas.apiToken.secretName" -}}
+{{- if .Values.auth.existingSecret -}}
+{{- .Values.auth.existingSecret -}}
+{{- else -}}
+{{- printf "%s-api-token" (include "nanofaas.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where the token file is mounted, in the control plane and in the registration hook. */}}
+{{- define "nanofaas.apiToken.dir" -}}/var/run/secrets/nanofaas/api-token{{- end -}}
+
+{{/*
+The generated Secret as it exists in the cluster (an empty dict with `helm template`, on a first
+install, or when it was deleted). Its own template so the lookup is the one thing tests replace.
+*/}}
+{{- define "nanofaas.apiToken.existing" -}}
+{{- toJson (lookup "v1" "Secret" .Release.Namespace (include "nanofaas.apiToken.secretName" .)) -}}
+{{- end -}}
+
+{{/* The token volume and its mount: (dict "root" $ "part" "volume"|"mount"). */}}
+{{- define "nanofaas.apiToken.volume" -}}
+- name: api-token
+  secret:
+    secretName: {{ include "nanofaas.apiToken.secretName" .root }}
+    # 0440 written in decimal (YAML 1.1 and 1.2 read a leading 0 differently): owner and group (fsGroup) only.
+    defaultMode: 288
+    items:
+      - key: {{ .root.Values.auth.secretKey }}
+        path: {{ .root.Values.auth.secretKey }}
+{{- end -}}
+
+{{- define "nanofaas.apiToken.mount" -}}
+- name: api-token
+  mountPath: {{ include "nanofaas.apiToken.dir" . }}
+  readOnly: true
+{{- end -}}
+
+{{- define "nanofaas.apiToken.file" -}}
+{{- printf "%s/%s" (include "nanofaas.apiToken.dir" .) .Values.auth.secretKey -}}
+{{- end -}}
+
+{{/* The token and the insecure switch come from `auth` only: a second source would be ambiguous. */}}
+{{- define "nanofaas.validateAuth" -}}
+{{- range .Values.controlPlane.extraEnv -}}
+{{- if has .name (list "NANOFAAS_API_TOKEN" "NANOFAAS_API_TOKEN_FILE" "NANOFAAS_INSECURE") -}}
+{{- fail (printf "controlPlane.extraEnv must not set %s: use auth.enabled / auth.existingSecret instead" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
