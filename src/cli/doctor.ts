@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ApiError, type ApiClient } from '../api-client/client.js';
 import type { CheckResult, DoctorCheck } from '../targets/target.js';
 import { loadCatalog } from '../util/catalog.js';
+import { envValue } from '../config/env.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './errors.js';
 import { withExamples } from './examples.js';
@@ -123,7 +124,7 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
       id: 'prometheus',
       title: 'Prometheus answers',
       async run() {
-        const url = ctx.env.PROM_URL || ctx.state.endpoints()?.prometheusUrl || (await (await ctx.target()).endpoints())?.prometheusUrl;
+        const url = envValue(ctx.env, 'PROM_URL') || ctx.state.endpoints()?.prometheusUrl || (await (await ctx.target()).endpoints())?.prometheusUrl;
         if (!url) return { status: 'warn', detail: 'not running', fix: 'install it (apt-get install prometheus) and rerun `nanofaas up`, or set PROM_URL' };
         try {
           const res = await (await api()).probe(`${url.replace(/\/$/, '')}/api/v1/query?query=up`);

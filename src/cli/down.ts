@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { DownContext } from '../targets/target.js';
 import { formatStepError } from '../pipeline/step.js';
-import { envBool } from '../targets/kubeconfig/env.js';
+import { envValue } from '../config/env.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './errors.js';
 import { withExamples } from './examples.js';
@@ -16,7 +16,7 @@ export function registerDown(program: Command, ctx: CliContext): void {
       const target = await ctx.target();
       const down: DownContext = { stopped: [], notes: [] };
       // Parsed like the targets parse it: KEEP_VM=1/yes keeps the VM too, and a typo is a usage error, not a delete.
-      const keep = envBool(ctx.env, 'KEEP_VM', false);
+      const keep = envValue(ctx.env, 'KEEP_VM');
       const result = await ctx.pipeline(target.downSteps({ keepInfrastructure: keep }), down, { dryRun: flags.dryRun });
       const { out } = ctx;
       out.document({

@@ -8,6 +8,7 @@ import { chooseRenderer } from '../pipeline/renderer.js';
 import { formatStepError, type StepIO } from '../pipeline/step.js';
 import { defaultResultsDir } from '../report/generate.js';
 import { which } from '../util/process.js';
+import { envValue } from '../config/env.js';
 import type { CliContext } from './context.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { listArg, withExamples } from './examples.js';
@@ -108,7 +109,7 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         skipParity: flags.skipParity,
         selected: [],
         disagreements: [],
-        prometheusUrl: ctx.env.PROM_URL || ctx.state.endpoints()?.prometheusUrl,
+        prometheusUrl: envValue(ctx.env, 'PROM_URL') ?? ctx.state.endpoints()?.prometheusUrl,
         state: ctx.state,
         runs: [],
         notes: [],

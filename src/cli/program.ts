@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiClient, ApiError } from '../api-client/client.js';
+import { apiToken, checkCliEnv, envValue } from '../config/env.js';
 import { chooseRenderer, colorEnabled } from '../pipeline/renderer.js';
 import { runPipeline } from '../pipeline/run.js';
 import { StateDir } from '../state/state-dir.js';
@@ -101,8 +102,8 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     },
     api() {
       api ??= (async () => {
-        const token = deps.env.NANOFAAS_API_TOKEN || undefined;
-        const explicit = deps.env.NANOFAAS_URL || undefined;
+        const token = apiToken(deps.env);
+        const explicit = envValue(deps.env, 'NANOFAAS_URL');
         const fromState = ctx.state.endpoints();
         const baseUrl =
           explicit ?? (fromState && fromState.target === globals().target ? fromState.apiUrl : undefined) ?? (await (await ctx.target()).endpoints())?.apiUrl;
@@ -135,6 +136,18 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
       ctx.out.status(ctx.out.c.dim(`target: ${name}`));
     },
   };
+
+  // The environment is validated once, before any command does anything (help and --version do not
+  // get here): a malformed variable is a usage error naming it, exit 2.
+  program.hook('preAction', async (_program, action) => {
+    const { target } = globals();
+    checkCliEnv(deps.env, target);
+    if (target === 'local' && action.name() === 'up') {
+      // What `up` passes on to the control plane, checked by the control plane's own parser.
+      const { checkControlPlaneEnv } = await import('../targets/local/control-plane.js');
+      checkControlPlaneEnv(deps.env, ctx.state);
+    }
+  });
 
   for (const register of [registerUp, registerDown, registerStatus, registerInvoke, registerFunctions, registerDoctor, registerLoadtest, registerReport]) {
     register(program, ctx);

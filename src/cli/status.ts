@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { FunctionView } from '@nanofaas/control-plane/contracts';
 import { ApiError } from '../api-client/client.js';
+import { envValue } from '../config/env.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './errors.js';
 import { withExamples } from './examples.js';
@@ -25,7 +26,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       const cp = status.components.find((c) => c.name === 'control-plane');
       let functions: FunctionRow[] = [];
       let apiError: string | undefined;
-      if (!cp || cp.state === 'running' || ctx.env.NANOFAAS_URL) {
+      if (!cp || cp.state === 'running' || envValue(ctx.env, 'NANOFAAS_URL')) {
         try {
           functions = await listFunctions(ctx);
         } catch (error) {
@@ -67,7 +68,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       } else if (running) {
         ctx.out.data(c.dim('no functions registered'));
       }
-      if (!running && !ctx.env.NANOFAAS_URL) ctx.out.status(c.dim('nothing running — start it with `nanofaas up`'));
+      if (!running && !envValue(ctx.env, 'NANOFAAS_URL')) ctx.out.status(c.dim('nothing running — start it with `nanofaas up`'));
       if (!healthy) ctx.exitCode = EXIT.failed;
     });
   withExamples(cmd, [['nanofaas status'], ['nanofaas status --json | jq ".functions[] | {name, state}"']]);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { UpContext, UpOptions } from '../targets/target.js';
 import { formatDuration, table } from '../util/format.js';
 import { formatStepError } from '../pipeline/step.js';
+import { envValue } from '../config/env.js';
 import type { CliContext } from './context.js';
 import { EXIT, UsageError } from './errors.js';
 import { loadCatalog } from '../util/catalog.js';
@@ -42,7 +43,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
       if (flags.registry) ctx.env.NANOFAAS_REGISTRY = flags.registry;
       const target = await ctx.target();
       const options: UpOptions = {
-        skipBuild: flags.skipBuild || !flags.build || isTrue(ctx.env.SKIP_BUILD),
+        skipBuild: flags.skipBuild || !flags.build || envValue(ctx.env, 'SKIP_BUILD'),
         prometheus: flags.prometheus,
         ...(flags.functions ? { functions: flags.functions } : {}),
         ...(flags.runtimes ? { runtimes: flags.runtimes } : {}),
@@ -123,8 +124,4 @@ function validateSelection(rootDir: string, flags: UpFlags): void {
   const runtimes = [...new Set(catalog.functions.map((f) => f.runtime))];
   const unknownRts = (flags.runtimes ?? []).filter((r) => !(runtimes as string[]).includes(r));
   if (unknownRts.length > 0) throw new UsageError(`unknown runtime ${unknownRts.join(', ')} (choose ${runtimes.join(', ')})`);
-}
-
-function isTrue(value: string | undefined): boolean {
-  return value === 'true' || value === '1' || value === 'yes';
 }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { envValue } from '../config/env.js';
 import type { GrafanaRecord } from '../state/state-dir.js';
 
 export interface GrafanaOutcome {
@@ -23,7 +24,7 @@ export const GRAFANA_URL = 'http://localhost:3000/d/nanofaas-functions';
  * again on `down`), so `nanofaas down` stops exactly what this started.
  */
 export function startGrafana(rootDir: string, env: NodeJS.ProcessEnv, prometheusUrl: string | undefined, state?: GrafanaRecorder): GrafanaOutcome {
-  if (env.SKIP_GRAFANA === 'true' || env.SKIP_GRAFANA === '1') return { started: false, message: 'Grafana: skipped (SKIP_GRAFANA)' };
+  if (envValue(env, 'SKIP_GRAFANA')) return { started: false, message: 'Grafana: skipped (SKIP_GRAFANA)' };
   const compose = join(rootDir, 'grafana', 'docker-compose.yml');
   if (!existsSync(compose)) return { started: false, message: `Grafana: not started (${compose} is missing)` };
   const docker = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 10_000, env });

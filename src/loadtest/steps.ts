@@ -2,6 +2,7 @@ import { readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiError, type ApiClient } from '../api-client/client.js';
+import { apiToken, envValue } from '../config/env.js';
 import { StepFailure, type Step, type StepIO } from '../pipeline/step.js';
 import { loadCatalog } from '../util/catalog.js';
 import type { CatalogEntry } from './catalog.js';
@@ -101,7 +102,7 @@ export function preflightSteps(): Step<LoadtestContext>[] {
     },
     {
       title: 'Grafana dashboard',
-      skip: (ctx) => (ctx.env.SKIP_GRAFANA === 'true' || ctx.env.SKIP_GRAFANA === '1' ? 'SKIP_GRAFANA is set' : false),
+      skip: (ctx) => (envValue(ctx.env, 'SKIP_GRAFANA') ? 'SKIP_GRAFANA is set' : false),
       run: (ctx, io) => {
         ctx.grafana = startGrafana(ctx.rootDir, ctx.env, ctx.prometheusUrl, ctx.state);
         io.log(ctx.grafana.message);
@@ -173,7 +174,7 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
     io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}`);
     const log = openRunLog(ctx.resultsDir, fn.name);
     result = await runLoad(
-      { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: ctx.env.NANOFAAS_API_TOKEN || undefined },
+      { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: apiToken(ctx.env) },
       { profile: ctx.profile, mode: ctx.mode, thresholds, log, onProgress: (p) => ctx.progress(fn.name, p, io), ...(ctx.signal ? { signal: ctx.signal } : {}) },
     );
     writeSummary(ctx.resultsDir, fn.name, result.summary);

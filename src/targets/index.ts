@@ -1,12 +1,13 @@
 import { pathToFileURL } from 'node:url';
 import { UsageError, CliError } from '../cli/errors.js';
+import { envValue } from '../config/env.js';
 import { TARGET_NAMES, type Target, type TargetEnv, type TargetFactory, type TargetName } from './target.js';
 
 export { TARGET_NAMES };
 
 /** --target wins, then NANOFAAS_TARGET, then local. An unknown name is a usage error. */
 export function resolveTargetName(flag: string | undefined, env: NodeJS.ProcessEnv): TargetName {
-  const name = flag ?? (env.NANOFAAS_TARGET || undefined) ?? 'local';
+  const name = flag ?? envValue(env, 'NANOFAAS_TARGET');
   if (!(TARGET_NAMES as readonly string[]).includes(name)) {
     throw new UsageError(`unknown target '${name}' (choose ${TARGET_NAMES.join(', ')})`);
   }

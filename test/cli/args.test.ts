@@ -52,7 +52,7 @@ describe('usage errors: one clear line, exit 2', () => {
   it('an unknown NANOFAAS_TARGET is a usage error', async () => {
     const r = await cli(['status'], { NANOFAAS_TARGET: 'venus' });
     expect(r.code).toBe(2);
-    expect(r.errLines).toEqual([`nanofaas: unknown target 'venus' (choose local, multipass, kubeconfig)`]);
+    expect(r.errLines).toEqual([`nanofaas: NANOFAAS_TARGET must be one of local, multipass, kubeconfig, got "venus"`]);
   });
 
   it('with --json the error is the one JSON document on stdout', async () => {

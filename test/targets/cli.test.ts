@@ -68,6 +68,6 @@ describe('nanofaas CLI with --target multipass (fake multipass)', () => {
     worlds.push(w);
     const { code, stderr } = cli(w, ['up', '--target', 'multipass', '--dry-run'], { MEMORY: 'lots' });
     expect(code).toBe(2);
-    expect(stderr).toContain('MEMORY=lots is not a size such as 8G');
+    expect(stderr).toContain('MEMORY must be a size such as 8G, got "lots"');
   });
 });

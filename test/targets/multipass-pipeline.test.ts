@@ -226,8 +226,8 @@ describe('multipass target: up against a fake multipass', () => {
     expect(plan).toContain('multipass launch 24.04 --name my-vm --cpus 2 --memory 4G --disk 20G');
     expect(plan).toContain('-p 5050:5000 registry:2');
     expect(plan).toContain('sudo docker push localhost:5050/nanofaas/control-plane:0.1.0');
-    expect(() => load('multipass', w, w.env({ CPUS: 'four' }))).toThrow(/CPUS=four is not a whole number/);
-    expect(() => load('multipass', w, w.env({ KEEP_VM: 'maybe' }))).toThrow(/KEEP_VM=maybe is not a boolean/);
+    expect(() => load('multipass', w, w.env({ CPUS: 'four' }))).toThrow(/CPUS must be an integer 1-64, got "four"/);
+    expect(() => load('multipass', w, w.env({ KEEP_VM: 'maybe' }))).toThrow(/KEEP_VM must be true or false \(also 1\/0, yes\/no\), got "maybe"/);
   });
 });
 

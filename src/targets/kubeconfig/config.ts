@@ -1,5 +1,4 @@
-import { UsageError } from '../../cli/errors.js';
-import { envBool, envString, envUrl } from './env.js';
+import { envValue } from '../../config/env.js';
 
 export interface KubeconfigConfig {
   /** NANOFAAS_KUBE_CONTEXT (the CLI maps --context onto it); undefined = the kubeconfig's current context. */
@@ -12,18 +11,14 @@ export interface KubeconfigConfig {
   skipGrafana: boolean;
 }
 
+/** Values from the CLI's one table of variables (src/config/env.ts), already validated there. */
 export function kubeconfigConfig(env: NodeJS.ProcessEnv): KubeconfigConfig {
-  const context = env.NANOFAAS_KUBE_CONTEXT?.trim() || undefined;
-  if (context && /\s/.test(context)) throw new UsageError(`NANOFAAS_KUBE_CONTEXT=${context} contains whitespace`);
-  const registry = env.NANOFAAS_REGISTRY?.trim()
-    ? envString(env, 'NANOFAAS_REGISTRY', '', /^[a-z0-9.-]+(:\d{1,5})?(\/[a-z0-9._-]+)*$/i, 'a registry such as registry.example.com:5000/team')
-    : undefined;
   return {
-    context,
-    registry,
-    skipBuild: envBool(env, 'SKIP_BUILD', false),
-    nanofaasUrl: envUrl(env, 'NANOFAAS_URL'),
-    promUrl: envUrl(env, 'PROM_URL'),
-    skipGrafana: envBool(env, 'SKIP_GRAFANA', false),
+    context: envValue(env, 'NANOFAAS_KUBE_CONTEXT'),
+    registry: envValue(env, 'NANOFAAS_REGISTRY'),
+    skipBuild: envValue(env, 'SKIP_BUILD'),
+    nanofaasUrl: envValue(env, 'NANOFAAS_URL'),
+    promUrl: envValue(env, 'PROM_URL'),
+    skipGrafana: envValue(env, 'SKIP_GRAFANA'),
   };
 }

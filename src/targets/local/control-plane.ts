@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError, loadConfig } from '@nanofaas/control-plane/config';
 import { request } from 'undici';
+import { UsageError } from '../../cli/errors.js';
+import { envValue } from '../../config/env.js';
 import { StepFailure } from '../../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
 import { tailFile, waitForLine } from '../../util/log-tail.js';
@@ -69,9 +72,8 @@ export interface StartOptions {
 
 /** Which ports to ask for: explicit flag, then NANOFAAS_PORT/…, then 8080/8081 if free, else any. */
 export async function choosePorts(options: Pick<StartOptions, 'env' | 'apiPort' | 'managementPort'>): Promise<{ api: number; management: number; note?: string }> {
-  const explicit = (flag: number | undefined, name: string) => flag ?? (options.env[name] ? Number(options.env[name]) : undefined);
-  const apiExplicit = explicit(options.apiPort, 'NANOFAAS_PORT');
-  const mgmtExplicit = explicit(options.managementPort, 'NANOFAAS_MANAGEMENT_PORT');
+  const apiExplicit = options.apiPort ?? envValue(options.env, 'NANOFAAS_PORT');
+  const mgmtExplicit = options.managementPort ?? envValue(options.env, 'NANOFAAS_MANAGEMENT_PORT');
   const api = apiExplicit ?? (await preferPort(DEFAULT_API_PORT));
   const management = mgmtExplicit ?? (await preferPort(DEFAULT_MANAGEMENT_PORT));
   const moved = [apiExplicit === undefined && api === 0 ? DEFAULT_API_PORT : undefined, mgmtExplicit === undefined && management === 0 ? DEFAULT_MANAGEMENT_PORT : undefined].filter(Boolean);
@@ -80,6 +82,33 @@ export async function choosePorts(options: Pick<StartOptions, 'env' | 'apiPort' 
 
 export function controlPlaneCommand(rootDir: string): string[] {
   return [process.execPath, join(rootDir, 'control-plane', 'dist', 'main.js')];
+}
+
+/** The control plane's environment: the CLI's own, with what the local target decides on top. */
+export function controlPlaneEnv(env: NodeJS.ProcessEnv, state: StateDir, ports: { api: number; management: number }): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    NANOFAAS_WORKLOAD_BACKEND: 'process',
+    NANOFAAS_STATE_DIR: state.path,
+    NANOFAAS_PORT: String(ports.api),
+    NANOFAAS_MANAGEMENT_PORT: String(ports.management),
+    NANOFAAS_HOST: '127.0.0.1',
+    [OWNER_ENV]: state.path,
+  };
+}
+
+/**
+ * The control plane validates its own variables (NANOFAAS_PROCESS_*, NANOFAAS_MAX_*, …) with its
+ * own parser; run that parser here, on the environment it will get, so a malformed value is a
+ * usage error before `up` builds or starts anything instead of a failed start with a log to read.
+ */
+export function checkControlPlaneEnv(env: NodeJS.ProcessEnv, state: StateDir): void {
+  try {
+    loadConfig(controlPlaneEnv(env, state, { api: 0, management: 0 }));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /**
@@ -94,15 +123,7 @@ export async function startControlPlane(options: StartOptions, ports: { api: num
   const log = options.state.logFile(COMPONENT);
   const fd = openSync(log, 'a');
   const offset = statSync(log).size;
-  const env = {
-    ...options.env,
-    NANOFAAS_WORKLOAD_BACKEND: 'process',
-    NANOFAAS_STATE_DIR: options.state.path,
-    NANOFAAS_PORT: String(ports.api),
-    NANOFAAS_MANAGEMENT_PORT: String(ports.management),
-    NANOFAAS_HOST: '127.0.0.1',
-    [OWNER_ENV]: options.state.path,
-  };
+  const env = controlPlaneEnv(options.env, options.state, ports);
   const child = spawn(node, [entry], { cwd: options.rootDir, env, detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const command = displayCommand(node, [entry]);

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '../../api-client/client.js';
+import { apiToken } from '../../config/env.js';
 import type { Step } from '../../pipeline/step.js';
 import { StepFailure } from '../../pipeline/step.js';
 import { loadCatalog, type Catalog, type CatalogFunction } from '../../util/catalog.js';
@@ -164,7 +165,8 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
               io.log('no runnable functions');
               return;
             }
-            api ??= new ApiClient({ baseUrl: ctx.endpoints!.apiUrl, ...(env.NANOFAAS_API_TOKEN ? { token: env.NANOFAAS_API_TOKEN } : {}) });
+            const token = apiToken(env);
+            api ??= new ApiClient({ baseUrl: ctx.endpoints!.apiUrl, ...(token ? { token } : {}) });
             // Functions whose artifact was rebuilt since the last `up` get fresh processes.
             const deployed = state.readJson<Record<string, number>>('deployed-artifacts.json') ?? {};
             const current = Object.fromEntries(runnable.map((f) => [f.name, artifactMtime(rootDir, f)]));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { envValue } from '../../config/env.js';
 import { StepFailure } from '../../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
 import { tailFile } from '../../util/log-tail.js';
@@ -78,7 +79,7 @@ export async function reloadPrometheus(url: string): Promise<void> {
 
 export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, binary: string, configPath: string): Promise<ProcessRecord> {
   // NANOFAAS_PROMETHEUS_PORT picks the preferred port (0 = any free one); 9090 by default; a busy one falls back to a free port.
-  const wanted = env.NANOFAAS_PROMETHEUS_PORT ? Number(env.NANOFAAS_PROMETHEUS_PORT) : DEFAULT_PORT;
+  const wanted = envValue(env, 'NANOFAAS_PROMETHEUS_PORT') ?? DEFAULT_PORT;
   const port = wanted !== 0 && (await portFree(wanted)) ? wanted : await freePort();
   const args = [
     `--config.file=${configPath}`,
