@@ -5,7 +5,7 @@
  * detached (the leader of its own group) the way the process backend starts it.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { postJson, waitForHealth } from '../conformance/harness.js';
 import { kill, launch, RUNTIME_NAMES, type Launched } from './launch.js';
 
 let dir: string;
+let fifo: string | undefined;
 const started: Launched[] = [];
 const leftovers: number[] = [];
 beforeAll(async () => {
@@ -28,6 +29,14 @@ afterAll(async () => {
       process.kill(pid, 'SIGKILL');
     } catch {
       // already gone, as it should be
+    }
+  }
+  // A reader still blocked opening the FIFO (the command never started) would hold a libuv thread.
+  if (fifo) {
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // ENXIO: no reader is waiting
     }
   }
   await rm(dir, { recursive: true, force: true });
@@ -83,11 +92,12 @@ describe.each(RUNTIME_NAMES)('%s runtime without NANOFAAS_PARENT_PIPE', (runtime
 describe('watchdog losing its control plane', () => {
   it('takes a running command with it', async () => {
     // The command reports its pid through a FIFO (an event, no polling), then becomes `sleep 600`.
-    const fifo = path.join(dir, 'pid.fifo');
-    execFileSync('mkfifo', [fifo]);
+    const pipePath = path.join(dir, 'pid.fifo');
+    execFileSync('mkfifo', [pipePath]);
+    fifo = pipePath;
     const pidLine = new Promise<number>((resolve, reject) => {
       let text = '';
-      createReadStream(fifo)
+      createReadStream(pipePath)
         .on('data', (c) => (text += c.toString()))
         .on('end', () => resolve(Number(text.trim())))
         .on('error', reject);
@@ -95,7 +105,7 @@ describe('watchdog losing its control plane', () => {
     const { l, url } = await startWithPipe('watchdog', {
       EXECUTION_MODE: 'STDIO',
       TIMEOUT_MS: '600000',
-      WATCHDOG_CMD: JSON.stringify(['bash', '-c', `echo $$ > ${fifo}; exec sleep 600`]),
+      WATCHDOG_CMD: JSON.stringify(['bash', '-c', `echo $$ > ${pipePath}; exec sleep 600`]),
     });
     const pending = postJson(`${url}/invoke`, { input: {} }).catch((err: Error) => err);
     const pid = await pidLine;
