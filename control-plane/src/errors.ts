@@ -2,6 +2,8 @@
  * The one place HTTP errors are shaped. Handlers throw `ApiError(code, message)`; the status comes
  * from the ERROR_CODES table, and every framework error (validation, JSON, content type, size,
  * unknown route) is mapped to `{error, message, details?}` with a stable code instead of a 500.
+ * What node:http answers before any handler runs (malformed HTTP, timeouts, oversize headers)
+ * is shaped the same way by the HTTP edge (http/edge.ts).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from './contracts/index.js';
@@ -36,6 +38,7 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
 
 const FRAMEWORK_MESSAGES: Partial<Record<ErrorCode, string>> = {
   UNSUPPORTED_MEDIA_TYPE: 'the body must be JSON (Content-Type: application/json)',
+  PAYLOAD_TOO_LARGE: 'the request body is larger than the limit (NANOFAAS_BODY_LIMIT_BYTES)',
 };
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -43,8 +46,11 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   401: 'UNAUTHORIZED',
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  417: 'EXPECTATION_FAILED',
+  431: 'HEADERS_TOO_LARGE',
 };
 
 export interface MappedError {

@@ -27,7 +27,7 @@ export function createManagementServer(options: ManagementOptions): Server {
   return createEdgeServer((request, response) => {
     const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
     const send = ([status, body]: [number, string], type = 'application/json; charset=utf-8') => {
-      response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
       response.end(body);
     };
     if (request.method !== 'GET' && request.method !== 'HEAD') {

@@ -28,9 +28,9 @@ export interface EdgeOptions {
    */
   whenClosing: 'refuse' | 'serve';
   /**
-   * False when the handler never reads bodies (management): the edge then reads a chunked body
-   * itself before dispatching, so its size is checked too. The API's handlers read (and limit)
-   * their own bodies.
+   * False when the handler never reads bodies (management): the edge then reads and discards any
+   * body before dispatching, so a chunked body's size is checked and a stalled one times out like
+   * on the API. The API's handlers read (and limit) their own bodies.
    */
   handlerReadsBodies: boolean;
 }
@@ -123,7 +123,8 @@ export function createEdgeServer(
   const dispatch = options.handlerReadsBodies
     ? handler
     : (req: IncomingMessage, res: ServerResponse) => {
-        if (req.headers['transfer-encoding'] === undefined) {
+        const length = req.headers['content-length'];
+        if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) {
           handler(req, res);
           return;
         }
