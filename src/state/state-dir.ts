@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { envValue } from '../config/env.js';
 import type { Endpoints, TargetName } from '../targets/target.js';
 
 /** A process `up` started and `down` must stop. */
@@ -40,7 +41,7 @@ export class StateDir {
   }
 
   static resolve(flag: string | undefined, env: NodeJS.ProcessEnv, rootDir: string): StateDir {
-    const chosen = flag ?? (env.NANOFAAS_STATE_DIR || undefined) ?? join(rootDir, '.nanofaas');
+    const chosen = flag ?? envValue(env, 'NANOFAAS_STATE_DIR') ?? join(rootDir, '.nanofaas');
     return new StateDir(isAbsolute(chosen) ? chosen : resolve(process.cwd(), chosen));
   }
 
