@@ -60,6 +60,8 @@ export function normalizeBaseUrl(url: string): string {
 /** The control plane's HTTP API (DESIGN.md §3) on one keep-alive connection pool. */
 export class ApiClient {
   readonly baseUrl: string;
+  /** The bearer token this client sends (NANOFAAS_API_TOKEN, or the one a target read), for tools that call the API themselves. */
+  readonly token: string | undefined;
   private readonly dispatcher: Dispatcher;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
@@ -67,6 +69,7 @@ export class ApiClient {
   constructor(options: ApiClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
     this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 32 });
+    this.token = options.token || undefined;
     this.headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
   }

@@ -102,7 +102,6 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     },
     api() {
       api ??= (async () => {
-        const token = apiToken(deps.env);
         const explicit = envValue(deps.env, 'NANOFAAS_URL');
         const fromState = ctx.state.endpoints();
         const baseUrl =
@@ -111,6 +110,13 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
           throw new CliError(`no running nanofaas found for target ${globals().target} (state: ${ctx.state.path})`, {
             hint: 'run `nanofaas up`, or set NANOFAAS_URL to the API address',
           });
+        }
+        // A cluster target reads the token its chart generated (kubectl get secret); the environment wins.
+        let token = apiToken(deps.env);
+        try {
+          token ??= await (await ctx.target()).apiToken?.();
+        } catch (error) {
+          throw new CliError((error as Error).message, { hint: 'set NANOFAAS_API_TOKEN to the control plane token' });
         }
         try {
           return new ApiClient({ baseUrl, ...(token ? { token } : {}) });

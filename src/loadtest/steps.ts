@@ -2,7 +2,7 @@ import { readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiError, type ApiClient } from '../api-client/client.js';
-import { apiToken, envValue } from '../config/env.js';
+import { envValue } from '../config/env.js';
 import { StepFailure, type Step, type StepIO } from '../pipeline/step.js';
 import { loadCatalog } from '../util/catalog.js';
 import type { CatalogEntry } from './catalog.js';
@@ -166,7 +166,8 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
         stages: ctx.stagesOverride,
         thinkTimeSeconds: ctx.profile.thinkTimeSeconds,
         thresholds,
-        env: ctx.env,
+        // k6 reads the token from its environment: the one the API client uses (perhaps read from the chart's Secret).
+        env: ctx.api.token ? { ...ctx.env, NANOFAAS_API_TOKEN: ctx.api.token } : ctx.env,
       },
       (line) => io.log(line),
     );
@@ -174,7 +175,7 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
     io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}`);
     const log = openRunLog(ctx.resultsDir, fn.name);
     result = await runLoad(
-      { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: apiToken(ctx.env) },
+      { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: ctx.api.token },
       { profile: ctx.profile, mode: ctx.mode, thresholds, log, onProgress: (p) => ctx.progress(fn.name, p, io), ...(ctx.signal ? { signal: ctx.signal } : {}) },
     );
     writeSummary(ctx.resultsDir, fn.name, result.summary);

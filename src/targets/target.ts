@@ -97,6 +97,11 @@ export interface Target {
   endpoints(): Promise<Endpoints | undefined>;
   /** Target-specific checks; the API-level ones are common and live in the doctor command. */
   doctorChecks(): DoctorCheck[];
+  /**
+   * Optional: the API token of the deployment, for a target that knows where it is kept (the
+   * chart's Secret); undefined when the deployment has none. NANOFAAS_API_TOKEN(_FILE) wins over it.
+   */
+  apiToken?(): Promise<string | undefined>;
 }
 
 export type TargetFactory = (env: TargetEnv) => Target;

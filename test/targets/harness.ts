@@ -24,6 +24,8 @@ export interface Scenario {
   syncMarker?: string | null;
   answers?: { match: string; stdout?: string; stderr?: string; exitCode?: number }[];
   fail?: { match: string; exitCode?: number; stderr?: string; stdout?: string }[];
+  /** The token in the chart's Secret nanofaas-api-token (default "fake-api-token"); null: no Secret. */
+  apiToken?: string | null;
 }
 
 /** A throw-away world: a tiny git repo as the project, a state dir, and a bin dir with the fakes. */
@@ -76,6 +78,9 @@ export class World {
       SKIP_GRAFANA: 'true',
       NANOFAAS_URL: '',
       PROM_URL: '',
+      // The token comes from the fake cluster's Secret unless a test gives one.
+      NANOFAAS_API_TOKEN: '',
+      NANOFAAS_API_TOKEN_FILE: '',
       ...extra,
     };
   }
@@ -126,13 +131,22 @@ export async function down(target: Target, opts: { dryRun?: boolean; keep?: bool
  * FAKE control plane + Prometheus API for the smoke step (the real ones run in k3s, which cannot
  * run here): answers GET /v1/functions with the catalog, :invoke with a valid output, and /api/v1/query.
  */
-export async function fakeApi(names: string[], opts: { failInvoke?: string } = {}): Promise<{ url: string; server: Server; invoked: string[] }> {
+export async function fakeApi(
+  names: string[],
+  opts: { failInvoke?: string; token?: string } = {},
+): Promise<{ url: string; server: Server; invoked: string[]; unauthorized: string[] }> {
   const invoked: string[] = [];
+  const unauthorized: string[] = [];
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     req.resume();
     req.on('end', () => {
       const url = req.url ?? '';
+      // Like the real control plane with a token: every /v1 call needs it.
+      if (opts.token !== undefined && url.startsWith('/v1') && req.headers.authorization !== `Bearer ${opts.token}`) {
+        unauthorized.push(`${req.method} ${url} ${req.headers.authorization ?? '(no authorization)'}`);
+        return send(401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
+      }
       if (req.method === 'GET' && url === '/v1/functions') return send(200, names.map((name) => ({ name })));
       const m = /^\/v1\/functions\/([^/:]+):invoke$/.exec(url);
       if (req.method === 'POST' && m) {
@@ -147,7 +161,7 @@ export async function fakeApi(names: string[], opts: { failInvoke?: string } = {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
-  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, server, invoked };
+  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, server, invoked, unauthorized };
 }
 
 export function catalogNames(): string[] {

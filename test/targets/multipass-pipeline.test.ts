@@ -5,7 +5,6 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatStepError } from '../../src/pipeline/step.js';
 import { registriesYaml } from '../../src/targets/multipass/vm-scripts.js';
@@ -13,13 +12,14 @@ import { archiveProject } from '../../src/targets/multipass/project-sync.js';
 import { runLocal } from '../../src/targets/host/run-local.js';
 import { World, catalogNames, down, fakeApi, load, up } from './harness.js';
 
-let api: { url: string; server: Server; invoked: string[] };
+let api: Awaited<ReturnType<typeof fakeApi>>;
 let world: World;
 const worlds: World[] = [];
 const names = catalogNames();
 
 beforeAll(async () => {
-  api = await fakeApi(names);
+  // Requires the token the fake VM's Secret holds: every smoke call must carry it.
+  api = await fakeApi(names, { token: 'fake-api-token' });
 });
 afterAll(async () => {
   await new Promise<void>((r) => api.server.close(() => r()));
@@ -89,6 +89,12 @@ describe('multipass target: up against a fake multipass', () => {
 
     expect(ctx.functions.map((f) => f.name).sort()).toEqual([...names].sort());
     expect(ctx.functions.every((f) => f.smoke?.ok)).toBe(true);
+    // The smoke test read the chart's token Secret in the VM and sent it on every call.
+    expect(lines).toContain(
+      'exec nanofaas-e2e -- sudo k3s kubectl -n nanofaas get secret nanofaas-api-token --ignore-not-found -o jsonpath={.data.token}',
+    );
+    expect(at(/helm upgrade/)).toBeLessThan(at(/get secret nanofaas-api-token/));
+    expect(api.unauthorized).toEqual([]);
     expect(ctx.endpoints?.apiUrl).toBe(api.url);
     expect(ctx.notes.join('\n')).toContain('VM: nanofaas-e2e (127.0.0.1)');
   });

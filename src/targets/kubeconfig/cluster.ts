@@ -7,6 +7,7 @@ import { formatArgv } from '../host/host.js';
 import { hostExec } from '../host/step-exec.js';
 import type { Endpoints, UpContext } from '../target.js';
 import type { CatalogFunction } from '../../util/catalog.js';
+import { readTokenArgv } from './api-token.js';
 import { NAMESPACE, RELEASE } from './env.js';
 import { prometheusAnswers, registeredFunctions, smokeInvoke } from './smoke.js';
 
@@ -43,6 +44,8 @@ export interface DeployConfig {
   connect: () => Promise<Connection>;
   /** How `connect` reaches the cluster, for the plan. */
   connectPlan: string[];
+  /** The API token the chart generated (api-token.ts), or the one the environment gives. */
+  apiToken: () => Promise<string | undefined>;
 }
 
 export const CONTROL_PLANE_DEPLOYMENT = `${RELEASE}-control-plane`;
@@ -112,16 +115,19 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
       title: `Smoke-test ${cfg.functions.length} demo functions`,
       plan: () => [
         ...cfg.connectPlan,
+        `${formatArgv(access.host.commandFor(readTokenArgv(access.kubectl)))}  (the API token, unless NANOFAAS_API_TOKEN is set)`,
         'GET  <api>/v1/functions',
         ...cfg.functions.map((fn) => `POST <api>/v1/functions/${fn.name}:invoke  (seed ${fn.workload} payload, expect 200)`),
         'GET  <prometheus>/api/v1/query?query=up  (expect 200)',
       ],
       run: async (ctx, io) => {
+        const token = await cfg.apiToken();
+        io.log(token ? 'API token: from the environment or the chart\'s Secret' : 'API token: none (the release has auth.enabled=false)');
         const conn = await cfg.connect();
         try {
           const { apiUrl, prometheusUrl } = conn.endpoints;
           io.target(`${apiUrl}/v1/functions`);
-          const registered = new Set(await registeredFunctions(apiUrl));
+          const registered = new Set(await registeredFunctions(apiUrl, token));
           const missing = cfg.functions.filter((fn) => !registered.has(fn.name)).map((fn) => fn.name);
           if (missing.length > 0) {
             throw new StepFailure(`not registered: ${missing.join(', ')}`, {
@@ -129,7 +135,7 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
               hint: `the chart's registration hook registers them; see ${formatArgv(access.host.commandFor([...access.kubectl, '-n', NAMESPACE, 'logs', '-l', 'app.kubernetes.io/component=register', '--tail=50']))}`,
             });
           }
-          const outcomes = await Promise.all(cfg.functions.map((fn) => smokeInvoke(apiUrl, fn)));
+          const outcomes = await Promise.all(cfg.functions.map((fn) => smokeInvoke(apiUrl, fn, token)));
           for (const o of outcomes) io.log(`${o.name}: ${o.smoke?.ok ? `200 in ${o.smoke.ms} ms` : (o.smoke?.message ?? o.skipped)}`);
           ctx.functions.push(...outcomes);
           const failed = outcomes.filter((o) => o.smoke && !o.smoke.ok);

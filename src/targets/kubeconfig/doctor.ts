@@ -2,13 +2,17 @@ import { formatArgv } from '../host/host.js';
 import type { CheckResult, DoctorCheck } from '../target.js';
 import type { CatalogFunction } from '../../util/catalog.js';
 import { CONTROL_PLANE_DEPLOYMENT, type ClusterAccess } from './cluster.js';
+import { API_TOKEN_SECRET } from './api-token.js';
 import { NAMESPACE, RELEASE } from './env.js';
+import { authHeader } from './smoke.js';
 
 export interface DoctorInput {
   access: ClusterAccess;
   functions: readonly CatalogFunction[];
   /** API base URL when reachable, for the runtimeMode check. */
   apiUrl: () => Promise<string | undefined>;
+  /** The API token (api-token.ts); undefined when the release has none. */
+  apiToken: () => Promise<string | undefined>;
   /** Commands that show why images cannot be pulled on this target (registry mirror, catalog). */
   imagePullFix: string;
 }
@@ -75,9 +79,15 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
         const api = await input.apiUrl();
         const execFns = input.functions.filter((fn) => fn.runtime === 'exec');
         if (!api) return { status: 'warn', detail: 'API not reachable; not checked', fix: 'nanofaas status' };
+        let headers: Record<string, string>;
+        try {
+          headers = authHeader(await input.apiToken());
+        } catch (error) {
+          return { status: 'warn', detail: `not checked: ${(error as Error).message}`, fix: show(kubectl('get', 'secret', API_TOKEN_SECRET, '-n', NAMESPACE)) };
+        }
         const wrong: string[] = [];
         for (const fn of execFns) {
-          const res = await fetch(`${api}/v1/functions/${fn.name}`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+          const res = await fetch(`${api}/v1/functions/${fn.name}`, { headers, signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
           const mode = res?.ok ? ((await res.json()) as { runtimeMode?: string }).runtimeMode : undefined;
           if (mode !== 'STDIO') wrong.push(`${fn.name} (${mode ?? 'not registered'})`);
         }

@@ -11,6 +11,9 @@ import { kubeconfigConfig } from './config.js';
 import { clusterDoctorChecks } from './doctor.js';
 import { NAMESPACE, RELEASE } from './env.js';
 import { probe } from './probe.js';
+import { apiToken } from '../../config/env.js';
+import { apiTokenSource } from './api-token.js';
+import { authHeader } from './smoke.js';
 import { clusterAccess, kubeconfigUpSteps, requireRegistry } from './up-steps.js';
 
 /** `--target kubeconfig`: an existing cluster (KUBECONFIG, NANOFAAS_KUBE_CONTEXT); no VM, no k3s. */
@@ -18,6 +21,7 @@ export function createTarget(env: TargetEnv): Target {
   const cfg = kubeconfigConfig(env.env);
   const run = envRunner(env.env);
   const access = clusterAccess(cfg, run);
+  const token = apiTokenSource(access.host, access.kubectl, () => apiToken(env.env));
   const workDir = env.state.file('kubeconfig');
   const fixedEndpoints = (): Endpoints | undefined =>
     cfg.nanofaasUrl ? { apiUrl: cfg.nanofaasUrl, managementUrl: cfg.nanofaasUrl, ...(cfg.promUrl ? { prometheusUrl: cfg.promUrl } : {}) } : undefined;
@@ -70,17 +74,24 @@ export function createTarget(env: TargetEnv): Target {
         },
       ];
       const endpoints = fixedEndpoints();
-      if (endpoints) components.push(await probe('control-plane', `${endpoints.apiUrl}/v1/functions`));
+      if (endpoints) {
+        // Without the token the API answers 401, which would read as unhealthy.
+        const headers = authHeader(await token().catch(() => undefined));
+        components.push(await probe('control-plane', `${endpoints.apiUrl}/v1/functions`, headers));
+      }
       return { components, ...(endpoints ? { endpoints } : {}) };
     },
 
     endpoints: async () => fixedEndpoints(),
+
+    apiToken: token,
 
     doctorChecks(): DoctorCheck[] {
       return clusterDoctorChecks({
         access,
         functions: loadCatalog(env.rootDir).functions,
         apiUrl: async () => cfg.nanofaasUrl,
+        apiToken: token,
         imagePullFix: `${formatArgv([...access.kubectl, '-n', NAMESPACE, 'describe', 'pods'])} — check the image names and that ${cfg.registry ?? 'the registry'} is reachable from the nodes (NANOFAAS_REGISTRY, imagePullSecrets)`,
       });
     },

@@ -17,15 +17,20 @@ async function call(url: string, init: RequestInit): Promise<{ status: number; b
   return { status: res.status, body, text };
 }
 
+/** The API token of the install as a bearer header (none when the release has no token). */
+export function authHeader(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 /** GET /v1/functions → registered names, or an error message. */
-export async function registeredFunctions(apiUrl: string): Promise<string[]> {
-  const { status, body, text } = await call(`${apiUrl}/v1/functions`, { method: 'GET' });
+export async function registeredFunctions(apiUrl: string, token?: string): Promise<string[]> {
+  const { status, body, text } = await call(`${apiUrl}/v1/functions`, { method: 'GET', headers: authHeader(token) });
   if (status !== 200 || !Array.isArray(body)) throw new Error(`GET ${apiUrl}/v1/functions answered ${status}: ${text.slice(0, 200)}`);
   return body.map((f) => String((f as { name?: unknown }).name));
 }
 
 /** One seed smoke invocation: 200 and the workload's check on the output. */
-export async function smokeInvoke(apiUrl: string, fn: CatalogFunction): Promise<FunctionOutcome> {
+export async function smokeInvoke(apiUrl: string, fn: CatalogFunction, token?: string): Promise<FunctionOutcome> {
   const payload = SEED_SMOKE[fn.workload];
   if (!payload) return { name: fn.name, runtime: fn.runtime, skipped: `no smoke payload for workload ${fn.workload}` };
   const url = `${apiUrl}/v1/functions/${encodeURIComponent(fn.name)}:invoke`;
@@ -35,7 +40,7 @@ export async function smokeInvoke(apiUrl: string, fn: CatalogFunction): Promise<
     try {
       const { status, body, text } = await call(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...authHeader(token) },
         body: JSON.stringify({ input: payload.input }),
       });
       const output = (body as { output?: unknown } | undefined)?.output;

@@ -7,6 +7,8 @@ import type { Runner } from '../host/run-local.js';
 import { hostExec } from '../host/step-exec.js';
 import type { UpContext } from '../target.js';
 import type { CatalogFunction } from '../../util/catalog.js';
+import { apiToken } from '../../config/env.js';
+import { apiTokenSource } from './api-token.js';
 import { deploySteps, type ClusterAccess, type Connection, type RunMode } from './cluster.js';
 import type { KubeconfigConfig } from './config.js';
 import { NAMESPACE, RELEASE } from './env.js';
@@ -133,6 +135,7 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
             ...(cfg.promUrl ? [] : [formatArgv([...access.kubectl, '-n', NAMESPACE, 'port-forward', '--address', '127.0.0.1', PROMETHEUS_SERVICE, ':9090'])]),
           ],
       connect: () => connectCluster(input, access),
+      apiToken: apiTokenSource(local, access.kubectl, () => apiToken(input.env)),
     }),
     {
       title: 'Endpoints',

@@ -16,6 +16,8 @@ import { REGISTRIES_YAML } from './vm-scripts.js';
 import { probe } from '../kubeconfig/probe.js';
 import { formatArgv } from '../host/host.js';
 import { which } from '../../util/process.js';
+import { apiToken } from '../../config/env.js';
+import { apiTokenSource } from '../kubeconfig/api-token.js';
 
 /** `--target multipass`: a Multipass VM with k3s, a local registry and the Helm chart (the seed's E2E flow). */
 export function createTarget(env: TargetEnv): Target {
@@ -23,6 +25,8 @@ export function createTarget(env: TargetEnv): Target {
   const run = envRunner(env.env);
   const workDir = env.state.file('multipass');
   const vm = new MultipassHost(cfg.vmName, run);
+  const tokenFromEnv = () => apiToken(env.env);
+  const token = apiTokenSource(vm, VM_KUBECTL, tokenFromEnv);
 
   const liveEndpoints = async (): Promise<Endpoints | undefined> => {
     const info = await vmInfo(run, cfg.vmName).catch(() => undefined);
@@ -38,7 +42,7 @@ export function createTarget(env: TargetEnv): Target {
       const mode: RunMode = { dryRun: false };
       const functions = selectFunctions(loadCatalog(env.rootDir).functions, options);
       return multipassUpSteps(
-        { cfg, rootDir: env.rootDir, workDir, functions, skipBuild: options.skipBuild || cfg.skipBuild, run },
+        { cfg, rootDir: env.rootDir, workDir, functions, skipBuild: options.skipBuild || cfg.skipBuild, run, apiToken: tokenFromEnv },
         mode,
       );
     },
@@ -66,6 +70,8 @@ export function createTarget(env: TargetEnv): Target {
     },
 
     endpoints: liveEndpoints,
+
+    apiToken: token,
 
     doctorChecks(): DoctorCheck[] {
       const show = (argv: string[]) => formatArgv(vm.commandFor(argv));
@@ -97,6 +103,7 @@ export function createTarget(env: TargetEnv): Target {
           access: { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM },
           functions: loadCatalog(env.rootDir).functions,
           apiUrl: async () => (await liveEndpoints())?.apiUrl,
+          apiToken: token,
           imagePullFix: `${show(['cat', REGISTRIES_YAML])}; ${show(['curl', '-s', `http://${cfg.localRegistry}/v2/_catalog`])}`,
         }),
       ];

@@ -19,6 +19,8 @@ export interface MultipassUpInput {
   skipBuild: boolean;
   /** Local commands (multipass itself, git, tar, ps). */
   run: Runner;
+  /** NANOFAAS_API_TOKEN(_FILE), when the environment gives the token instead of the chart's Secret. */
+  apiToken?: () => string | undefined;
 }
 
 /** kubectl/helm inside the VM: root, against k3s's own kubeconfig. */

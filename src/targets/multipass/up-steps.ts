@@ -1,5 +1,6 @@
 import type { Step } from '../../pipeline/step.js';
 import { join } from 'node:path';
+import { apiTokenSource } from '../kubeconfig/api-token.js';
 import { deploySteps, type RunMode } from '../kubeconfig/cluster.js';
 import { NAMESPACE, NODE_PORTS } from '../kubeconfig/env.js';
 import { helmValues } from '../kubeconfig/helm-values.js';
@@ -42,6 +43,7 @@ export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<U
         if (!live.ip) await refreshIp();
         return { endpoints: vmEndpoints(cfg, vmIp()), close: async () => {} };
       },
+      apiToken: apiTokenSource(vm, VM_KUBECTL, input.apiToken ?? (() => undefined)),
     }),
     {
       title: 'Endpoints',
