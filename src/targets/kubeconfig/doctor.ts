@@ -2,7 +2,7 @@ import { formatArgv } from '../host/host.js';
 import type { CheckResult, DoctorCheck } from '../target.js';
 import type { CatalogFunction } from '../../util/catalog.js';
 import { CONTROL_PLANE_DEPLOYMENT, type ClusterAccess } from './cluster.js';
-import { API_TOKEN_SECRET } from './api-token.js';
+import { API_TOKEN_SECRET, readTokenArgv } from './api-token.js';
 import { NAMESPACE, RELEASE } from './env.js';
 import { authHeader } from './smoke.js';
 
@@ -93,7 +93,7 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
         }
         return wrong.length === 0
           ? { status: 'ok', detail: `${execFns.length} exec functions in STDIO mode` }
-          : { status: 'fail', detail: `not STDIO: ${wrong.join(', ')}`, fix: `curl ${api}/v1/functions/<name> | jq .runtimeMode; re-run nanofaas up (the values set runtimeMode STDIO)` };
+          : { status: 'fail', detail: `not STDIO: ${wrong.join(', ')}`, fix: `curl -H "Authorization: Bearer $TOKEN" ${api}/v1/functions/<name> | jq .runtimeMode (TOKEN=$(${show(readTokenArgv(access.kubectl))} | base64 -d)); re-run nanofaas up (the values set runtimeMode STDIO)` };
       },
     },
     {
