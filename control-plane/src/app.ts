@@ -53,6 +53,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
       ),
     // The edge answers client errors in the JSON format; Fastify's own answer would come second.
     clientErrorHandler: () => undefined,
+    // The router's own answers (bad URL encoding, over-long parameter) go through our mapping too.
+    frameworkErrors: errorHandler,
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
     // No per-request log lines: the hot path logs nothing unless something goes wrong.

@@ -34,6 +34,10 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_EMPTY_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  // Router errors (app.ts passes them here through `frameworkErrors`): bad percent-encoding in the
+  // path, and a path parameter over the router's 200 characters (names over 60 are 400 already).
+  FST_ERR_BAD_URL: 'MALFORMED_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'VALIDATION_ERROR',
 };
 
 const FRAMEWORK_MESSAGES: Partial<Record<ErrorCode, string>> = {

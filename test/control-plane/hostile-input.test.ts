@@ -1,13 +1,16 @@
 /**
- * Hostile and malformed input: well over 200 requests of bad JSON, wrong content types, huge
- * bodies, invalid names, path traversal, unicode, wrong methods, out-of-range fields, prototype
- * pollution keys and broken HTTP. None may get a 5xx, and the server must still work afterwards.
+ * Hostile and malformed input (issue 8: "a hostile-input set of at least 1,000 requests"): a
+ * hand-made set (bad JSON, wrong content types, huge bodies, invalid names, path traversal,
+ * unicode, wrong methods, out-of-range fields, prototype pollution keys), a generated set from a
+ * fixed seed (JSON mutations, header values, paths, methods) and broken HTTP straight on the
+ * socket. None may get a 5xx, every error answer is `{error, message}` with an upper-case code,
+ * and the server must still work, unpolluted, afterwards.
  */
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
 import { call, removeDir, startControlPlane, type RunningControlPlane } from './helpers.js';
+import { portOf, rawRequest } from './http-edge-raw.js';
 
 let fixture: FixtureRuntime;
 let cp: RunningControlPlane;
@@ -117,26 +120,194 @@ function hostileRequests(): Hostile[] {
   return cases;
 }
 
-/** Broken HTTP straight onto the socket: the status line it gets back (or '' if the server just closed). */
-function rawExchange(port: number, payload: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let data = '';
-    socket.setTimeout(3000, () => socket.destroy());
-    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
-    socket.on('close', () => resolve(data.split('\r\n', 1)[0] ?? ''));
-    socket.on('error', () => undefined);
-    socket.write(payload, 'latin1', () => setTimeout(() => socket.end(), 200));
-  });
+/** A small seeded PRNG (mulberry32): the generated set is the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEED = 0x8badf00d;
+
+function generatedRequests(random: () => number): Hostile[] {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const int = (n: number) => Math.floor(random() * n);
+  const cases: Hostile[] = [];
+
+  // JSON mutations: valid bodies with characters deleted, inserted, repeated, swapped or cut.
+  const bases: { method: string; path: string; body: string }[] = [
+    { method: 'POST', path: '/v1/functions/target:invoke', body: '{"input":{"text":"hello world","n":[1,2.5,-3e2,true,null],"o":{"k":"v"}}}' },
+    { method: 'POST', path: '/v1/functions/target:enqueue', body: '{"input":{"text":"x","list":["a","b"]},"metadata":{"k":"v"}}' },
+    { method: 'POST', path: '/v1/functions', body: '{"name":"fuzzed","endpointUrl":"http://127.0.0.1:1","timeoutMs":1000,"env":{"A":"b"}}' },
+    { method: 'PUT', path: '/v1/functions/target/replicas', body: '{"replicas":1}' },
+    { method: 'POST', path: '/v1/internal/executions/e-1:complete', body: '{"status":"success","output":{"a":1}}' },
+  ];
+  const noise = ['"', '{', '}', '[', ']', ':', ',', '\\', '\u0000', '\n', 'null', '-', '1e', '\u00ff', '💥', '\ud800', ' ', 'NaN', '__proto__'];
+  const mutate = (text: string): string => {
+    let out = text;
+    for (let n = 1 + int(3); n > 0; n--) {
+      const at = int(out.length + 1);
+      switch (int(5)) {
+        case 0:
+          out = out.slice(0, at) + out.slice(at + 1 + int(4));
+          break;
+        case 1:
+          out = out.slice(0, at) + pick(noise) + out.slice(at);
+          break;
+        case 2:
+          out = out.slice(0, at) + out.slice(at, at + 1 + int(8)).repeat(2 + int(3)) + out.slice(at);
+          break;
+        case 3: {
+          const other = int(out.length);
+          const chars = [...out];
+          [chars[at], chars[other]] = [chars[other]!, chars[at]!];
+          out = chars.join('');
+          break;
+        }
+        default:
+          out = out.slice(0, at);
+      }
+    }
+    return out;
+  };
+  for (let i = 0; i < 450; i++) {
+    const base = pick(bases);
+    cases.push({ method: base.method, path: base.path, body: mutate(base.body), headers: JSON_TYPE });
+  }
+
+  // Header values: content types, timeouts, keys, tokens, encodings.
+  const headerValues: Record<string, readonly string[]> = {
+    'content-type': ['application/json', 'application/json;charset=latin1', 'APPLICATION/JSON', 'application/json; boundary=x', 'application/problem+json', 'text/json', '*/*', 'application/json, text/plain'],
+    // Malformed or generous: a deliberately tiny deadline would earn a legitimate 504.
+    'x-timeout-ms': ['-0', '+5', '1e2', 'Infinity', '9'.repeat(40), '0.0001', '', '60000', '0x10'],
+    'idempotency-key': ['a', 'k'.repeat(256), 'k'.repeat(257), '../../x', '🔑', ' padded ', 'x'.repeat(2000)],
+    'x-trace-id': ['t', '\t', 'x'.repeat(4000), '00-abc-def-01'],
+    authorization: ['Bearer', 'Bearer ', 'Basic YTpi', 'bearer x', 'x'.repeat(3000)],
+    'content-encoding': ['gzip', 'br', 'identity', 'x'],
+    accept: ['text/html', 'application/xml', '*/*;q=0', ''],
+  };
+  const names = Object.keys(headerValues);
+  for (let i = 0; i < 150; i++) {
+    const headers: Record<string, string> = { ...JSON_TYPE };
+    for (let n = 1 + int(3); n > 0; n--) {
+      const name = pick(names);
+      headers[name] = pick(headerValues[name]!);
+    }
+    const path = pick(['/v1/functions/target:invoke', '/v1/functions/target:enqueue', '/v1/functions']);
+    cases.push({ method: 'POST', path, body: path === '/v1/functions' ? '{"name":"hdr","endpointUrl":"not a url"}' : '{"input":{"h":1}}', headers });
+  }
+
+  // Paths: encodings, dot segments, separators, lengths, queries.
+  const segments = ['v1', 'functions', 'executions', 'target', 'target:invoke', ':invoke', '%2F', '%2e%2e', '..', '.', '', '%00', '%ff', '%', 'a b', '~', '*', 'é', '%E2%80%AE', 'x'.repeat(250), '?', '#', ';x=1', 'openapi.json', 'internal'];
+  for (let i = 0; i < 120; i++) {
+    let path = '/' + Array.from({ length: 1 + int(5) }, () => pick(segments)).join('/');
+    if (random() < 0.3) path += pick(['?waitMs=-1', '?waitMs=99999999', '?a=1&a=2', '?__proto__[x]=1', '?' + 'q'.repeat(500), '?waitMs=1e3']);
+    cases.push({ method: pick(['GET', 'POST', 'DELETE', 'PUT']), path: path.replace(/#/g, '%23'), body: random() < 0.5 ? '{"input":1}' : undefined, headers: JSON_TYPE });
+  }
+
+  // Methods: known, unusual and made-up tokens on real routes.
+  const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'SEARCH', 'PROPFIND', 'MKCOL', 'LOCK', 'PURGE', 'REPORT', 'M-SEARCH', 'LINK', 'UNLINK'];
+  const routes = ['/v1/functions', '/v1/functions/target', '/v1/functions/target:invoke', '/v1/functions/target:enqueue', '/v1/functions/target/replicas', '/v1/executions/x', '/v1/openapi.json'];
+  for (const method of methods) for (const path of routes) cases.push({ method, path, body: method === 'GET' || method === 'HEAD' ? undefined : '{}', headers: JSON_TYPE });
+  // Deleting the target would only make the rest 404s.
+  return cases.filter((c) => !(c.method === 'DELETE' && /^\/v1\/functions\/target\/?$/.test(c.path)));
+}
+
+/** Broken HTTP straight onto the socket: every one answered in format (or closed), never 5xx. */
+function rawCases(): string[] {
+  const h = 'Host: x\r\n';
+  const post = (extra: string, body = '') => `POST /v1/functions/target:invoke HTTP/1.1\r\n${h}Content-Type: application/json\r\n${extra}\r\n${body}`;
+  const cases = [
+    'GARBAGE\r\n\r\n',
+    '\r\n\r\n',
+    '\x00\x01\x02\x03\r\n\r\n',
+    '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', // a TLS ClientHello on a plain port
+    'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
+    'GET / HTTP/1.1\r\n\r\n',
+    'GET /v1/functions HTTP/9.9\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\r\n\r\n',
+    'GET /v1/functions HTTP/1.0\r\n\r\n',
+    'GET /v1/functions\r\n\r\n',
+    'GET  /v1/functions  HTTP/1.1\r\nHost: x\r\n\r\n',
+    'get /v1/functions HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET http://evil.example/v1/functions HTTP/1.1\r\nHost: x\r\n\r\n',
+    'GET * HTTP/1.1\r\nHost: x\r\n\r\n',
+    'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\r\nHost: x\r\n : empty name\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\r\nHost: x\r\nX-Fold: a\r\n b\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\r\nHost : x\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\nHost: x\n\n',
+    'GET /v1/functions HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n',
+    `GET /v1/functions HTTP/1.1\r\n${h}${'X-Many: 1\r\n'.repeat(3000)}\r\n`,
+    `GET /v1/functions/${'a'.repeat(100_000)} HTTP/1.1\r\n${h}\r\n`,
+    `GET /v1/functions HTTP/1.1\r\n${h}X-Long: ${'v'.repeat(70_000)}\r\n\r\n`,
+    post('Content-Length: 100\r\n', '{"input":1}'),
+    post('Content-Length: -5\r\n'),
+    post('Content-Length: abc\r\n'),
+    post('Content-Length: 1e3\r\n'),
+    post('Content-Length: 99999999999999999999\r\n'),
+    post('Content-Length: 11\r\nContent-Length: 12\r\n', '{"input":1}'),
+    post('Content-Length: 11, 11\r\n', '{"input":1}'),
+    post('Content-Length: 11\r\nTransfer-Encoding: chunked\r\n', 'b\r\n{"input":1}\r\n0\r\n\r\n'),
+    post('Transfer-Encoding: chunked\r\n', 'ZZ\r\n'),
+    post('Transfer-Encoding: chunked\r\n', 'b\r\n{"input":1}0\r\n\r\n'),
+    post('Transfer-Encoding: chunked\r\n', '-1\r\n\r\n'),
+    post('Transfer-Encoding: chunked\r\n', 'fffffffffffffffffff\r\n'),
+    post('Transfer-Encoding: chunked\r\n', `b;${'e'.repeat(20_000)}\r\n{"input":1}\r\n0\r\n\r\n`),
+    post('Transfer-Encoding: gzip, chunked\r\n', 'b\r\n{"input":1}\r\n0\r\n\r\n'),
+    post('Transfer-Encoding: chunked, identity\r\n', 'b\r\n{"input":1}\r\n0\r\n\r\n'),
+    post('Transfer-Encoding: xchunked\r\n', '{"input":1}'),
+    post('Transfer-Encoding: chunked\r\n', 'b\r\n{"input":1}\r\n0\r\nX-Trailer: 1\r\n\r\n'),
+    post('Content-Length: 11\r\nExpect: 100-continue\r\n', '{"input":1}'),
+    post('Content-Length: 11\r\nExpect: 200-ok\r\n', '{"input":1}'),
+    post('Content-Length: 11\r\nExpect: 100-continue, 200-ok\r\n', '{"input":1}'),
+    post('Content-Length: 11\r\nConnection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n', '{"input":1}'),
+    // Pipelined: a good request, then a broken one on the same connection.
+    'GET /v1/functions HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n',
+    'GET /v1/functions HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(20),
+    post('Content-Length: 11\r\n', '{"input":1}') + post('Content-Length: 5\r\n', '{"in'),
+  ];
+  // Every byte value in the method, the path and a header name.
+  for (const byte of [0x00, 0x01, 0x08, 0x7f, 0x80, 0xff, 0x22, 0x3c, 0x5c, 0x7b]) {
+    const c = String.fromCharCode(byte);
+    cases.push(`G${c}T /v1/functions HTTP/1.1\r\n${h}\r\n`, `GET /v1/fun${c}ctions HTTP/1.1\r\n${h}\r\n`, `GET /v1/functions HTTP/1.1\r\n${h}X-${c}: 1\r\n\r\n`);
+  }
+  return cases;
+}
+
+function formatProblem(status: number, text: string, method: string): string | undefined {
+  if (status >= 500) return `${status} ${text.slice(0, 200)}`;
+  if (status < 400 || method === 'HEAD') return undefined;
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    if (typeof body.error !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(body.error) || typeof body.message !== 'string') {
+      return `${status} body without an upper-case error code and a message: ${text.slice(0, 200)}`;
+    }
+  } catch {
+    return `${status} non-JSON body: ${text.slice(0, 200)}`;
+  }
+  return undefined;
 }
 
 describe('hostile input', () => {
-  it('answers ≥ 200 malformed or hostile requests without a single 5xx, each with a JSON error body', async () => {
-    const cases = hostileRequests();
-    expect(cases.length).toBeGreaterThanOrEqual(200);
+  it('answers ≥ 1,000 malformed, fuzzed or hostile requests without a single 5xx, each error in format', async () => {
+    const cases = [...hostileRequests(), ...generatedRequests(prng(SEED))];
+    const raw = rawCases();
+    expect(cases.length + raw.length).toBeGreaterThanOrEqual(1000);
+    console.log(`hostile input: ${cases.length} HTTP requests (${cases.length - hostileRequests().length} generated from seed ${SEED}), ${raw.length} raw-socket cases`);
     const failures: string[] = [];
+    const created = new Set<string>();
     let sent = 0;
     for (const c of cases) {
+      const label = `${c.method} ${c.path.slice(0, 80)} ${typeof c.body === 'string' ? JSON.stringify(c.body.slice(0, 60)) : ''}`;
       let status: number;
       let text = '';
       try {
@@ -146,37 +317,31 @@ describe('hostile input', () => {
       } catch (err) {
         // undici refuses some inputs client-side (e.g. invalid header values); those never reach the server.
         if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG') continue;
-        failures.push(`${c.method} ${c.path.slice(0, 80)} → client error ${(err as Error).message}`);
+        failures.push(`${label} → client error ${(err as Error).message}`);
         continue;
       }
       sent++;
-      if (status >= 500) failures.push(`${c.method} ${c.path.slice(0, 80)} → ${status} ${text.slice(0, 200)}`);
-      if (status >= 400 && c.method !== 'HEAD' && status !== 431) {
-        try {
-          const body = JSON.parse(text) as { error?: unknown; message?: unknown };
-          if (typeof body.error !== 'string' || typeof body.message !== 'string') failures.push(`${c.method} ${c.path.slice(0, 80)} → body without error/message: ${text.slice(0, 200)}`);
-        } catch {
-          failures.push(`${c.method} ${c.path.slice(0, 80)} → ${status} non-JSON body: ${text.slice(0, 200)}`);
-        }
+      const problem = formatProblem(status, text, c.method);
+      if (problem) failures.push(`${label} → ${problem}`);
+      if (status === 201 && c.path === '/v1/functions') created.add((JSON.parse(text) as { name: string }).name);
+    }
+    expect(failures, `seed ${SEED}`).toEqual([]);
+    expect(sent).toBeGreaterThanOrEqual(900);
+
+    const port = portOf(cp.apiUrl);
+    for (const payload of raw) {
+      const label = JSON.stringify(payload.slice(0, 60));
+      const result = await rawRequest(port, Buffer.from(payload, 'latin1'));
+      if (result.error) failures.push(`${label}: connection ended with ${result.error}`);
+      for (const response of result.responses) {
+        const problem = formatProblem(response.status, response.body, 'GET');
+        if (problem) failures.push(`${label}: ${problem}`);
       }
     }
     expect(failures).toEqual([]);
-    expect(sent).toBeGreaterThanOrEqual(200);
 
-    const port = Number(new URL(cp.apiUrl).port);
-    const raw = [
-      'GARBAGE\r\n\r\n',
-      'GET /v1/functions HTTP/9.9\r\n\r\n',
-      'POST /v1/functions/target:invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"input":1}',
-      'POST /v1/functions/target:invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n',
-      'POST /v1/functions/target:invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nZZ\r\n',
-      `GET /v1/functions/${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
-      'GET /v1/functions HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n',
-    ];
-    for (const payload of raw) {
-      const statusLine = await rawExchange(port, payload);
-      expect(statusLine, payload.slice(0, 60)).not.toMatch(/^HTTP\/1\.[01] 5\d\d/);
-    }
+    // What a fuzzed registration happened to create is removed, so the next test sees only 'target'.
+    for (const name of created) expect((await call(cp.apiUrl, 'DELETE', `/v1/functions/${name}`)).status).toBe(204);
   }, 120_000);
 
   it('is alive and unpolluted afterwards', async () => {
