@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { operatorSettingsFromEnv } from './workloads/process/launch.js';
 
 export type BackendKind = 'process' | 'kubernetes' | 'pool';
 
@@ -68,6 +69,8 @@ export interface Config {
      * A user name or `uid[:gid]`.
      */
     functionUser: string | undefined;
+    /** NANOFAAS_PYTHON, NANOFAAS_JAVA (those set): interpreters launch descriptors read as ${operator:NAME}. */
+    operatorSettings: Record<string, string>;
   };
 }
 
@@ -201,6 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
       startupTimeoutMs: int(env, 'NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS', 30_000, 1, 3_600_000),
       stopGraceMs: int(env, 'NANOFAAS_PROCESS_STOP_GRACE_MS', 5_000, 0, 600_000),
       functionUser: functionUser(env),
+      operatorSettings: operatorSettingsFromEnv(env),
     },
   };
 }

@@ -75,6 +75,7 @@ export async function createControlPlane(
     logger,
     ...(callbackBaseUrl ? { callbackBaseUrl: `${callbackBaseUrl}/v1/internal/executions` } : {}),
     callbackToken: callbackCredentials(config.apiToken).token,
+    process: config.process,
   });
   const invoker = new Invoker({
     dispatcher,

@@ -14,6 +14,7 @@ import type { Catalog, CatalogFunction, Vector } from '../../src/util/catalog.js
 import {
   assertRequirements,
   loadLaunchDescriptor,
+  operatorSettingsFromEnv,
   resolveLaunch,
 } from '../../control-plane/src/workloads/process/launch.js';
 
@@ -76,7 +77,13 @@ export interface RunningRuntime {
 export async function startRuntime(spec: FunctionSpec, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<RunningRuntime> {
   const port = await getPort({ host: '127.0.0.1' });
   const descriptor = await loadLaunchDescriptor(repoRoot, spec.runtime!);
-  const launch = resolveLaunch(descriptor, spec, { port, rootDir: repoRoot, env: { ...process.env, ...extraEnv } });
+  const launch = resolveLaunch(descriptor, spec, {
+    port,
+    rootDir: repoRoot,
+    hostEnv: process.env,
+    operator: operatorSettingsFromEnv(process.env),
+    backendEnv: extraEnv,
+  });
   await assertRequirements(launch, spec.name);
   const child = spawn(launch.command, launch.args, { cwd: launch.cwd, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

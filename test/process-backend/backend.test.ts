@@ -13,6 +13,7 @@ import {
   makeFixtureRoot,
   readyPids,
   recordedPids,
+  sharedTempDir,
   silentLogger,
   waitFor,
   waitGone,
@@ -20,6 +21,7 @@ import {
 
 let root: string;
 const stateDirs: string[] = [];
+const asRoot = process.getuid?.() === 0;
 const backends: WorkloadBackend[] = [];
 
 async function newBackend(extra: { startupTimeoutMs?: number; stopGraceMs?: number } = {}) {
@@ -33,8 +35,9 @@ async function newBackend(extra: { startupTimeoutMs?: number; stopGraceMs?: numb
     startupTimeoutMs: extra.startupTimeoutMs ?? 10_000,
     stopGraceMs: extra.stopGraceMs ?? 2_000,
     restart: { initialDelayMs: 50, maxDelayMs: 400, stableMs: 1_000 },
-    // The control plane's own secret is in its environment; no child may inherit it.
-    env: { ...process.env, NANOFAAS_API_TOKEN: 'control-plane-secret' },
+    // The control plane's secrets are in its environment; no child may inherit them.
+    hostEnv: { ...process.env, NANOFAAS_API_TOKEN: 'control-plane-secret', AWS_SECRET_ACCESS_KEY: 'aws-secret', LANG: 'C.UTF-8' },
+    callbackToken: (name) => `callback-credential-of-${name}`,
   });
   backends.push(backend);
   return { backend, stateDir };
@@ -71,17 +74,26 @@ describe('process backend with a fixture runtime', () => {
     expect(out.input).toEqual({ hello: 'world' });
     expect(out.handler).toBe('handlers/echo.js');
     expect(out.cwd).toBe(root);
-    expect(Object.keys(out.env)).not.toContain('NANOFAAS_API_TOKEN');
+    // An explicit, minimal environment: nothing else of the control plane's reaches the child.
     expect(out.env).toEqual({
+      PATH: process.env.PATH,
+      HOME: asRoot ? '/nonexistent' : process.env.HOME,
+      LANG: 'C.UTF-8',
       PORT: endpoint!.url.split(':')[2],
       FUNCTION_NAME: 'echo',
       TIMEOUT_MS: '5000',
       HANDLER: 'handlers/echo.js',
       EXECUTION_MODE: 'HTTP',
       CALLBACK_URL: 'http://127.0.0.1:1/v1/internal/executions',
-      NANOFAAS_PARENT_PID: String(process.pid),
+      CALLBACK_TOKEN: 'callback-credential-of-echo',
+      NANOFAAS_PARENT_PIPE: 'stdin',
+      NANOFAAS_OWNER_STATE_DIR: stateDir,
       GREETING: 'from-spec',
     });
+    expect(out.stdinIsPipe).toBe(true);
+    // As root, functions run as nobody by default.
+    if (asRoot) expect([out.uid, out.gid]).toEqual([65534, 65534]);
+    else expect(out.uid).toBe(process.getuid!());
     // The child runs in its own process group (detached), so group kills reach its children.
     expect(Number((await readFile(`/proc/${out.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[2])).toBe(out.pid);
 
@@ -219,7 +231,8 @@ describe('process backend with a fixture runtime', () => {
 
   it('gives up on a runtime whose /health never answers 200 and kills it', async () => {
     const { backend, stateDir } = await newBackend({ startupTimeoutMs: 400 });
-    const pidFile = path.join(stateDir, 'pids');
+    const pidFile = path.join(await sharedTempDir('nf-pids-'), 'pids');
+    stateDirs.push(path.dirname(pidFile));
     await backend.provision(fixtureSpec('sick', { env: { FIXTURE_NEVER_HEALTHY: '1', FIXTURE_PID_FILE: pidFile } }));
     await expect(backend.waitReady('sick', 10_000)).rejects.toThrow(/did not answer 200 within 400 ms/);
     expect(backend.status('sick').state).toBe('FAILED');
@@ -296,6 +309,48 @@ describe('process backend with a fixture runtime', () => {
     } finally {
       orphan.kill('SIGKILL');
       survivor.kill('SIGKILL');
+    }
+  });
+
+  it('reaps a recorded group whose leader died but whose members live on; leaves a reused pid alone', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'nf-state-'));
+    stateDirs.push(stateDir);
+    // A group leader that starts a member, then exits when told to (stdin closes): the member
+    // stays in the group, its leader gone, as after a runtime killed on its own.
+    const leader = spawn('sh', ['-c', 'sleep 1000 & echo $!; read _'], { detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+    const memberPid = await new Promise<number>((resolve) => leader.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const leaderStart = await processStartTime(leader.pid!);
+    const leaderGone = new Promise((r) => leader.once('exit', r));
+    leader.stdin!.end();
+    await leaderGone;
+    expect(isAlive(memberPid)).toBe(true);
+    // A live process whose pid is recorded with another start time: the pid was reused, not ours.
+    const stranger = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
+    const deadOwner = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => deadOwner.once('exit', r));
+    await mkdir(path.join(stateDir, 'run'), { recursive: true });
+    const record = {
+      ownerPid: deadOwner.pid,
+      ownerStart: '1',
+      children: [
+        { pid: leader.pid, start: leaderStart },
+        { pid: stranger.pid, start: '1' },
+      ],
+    };
+    await writeFile(path.join(stateDir, 'run', `process-backend-${deadOwner.pid}.json`), JSON.stringify(record));
+    try {
+      const backend = createProcessBackend({ rootDir: root, stateDir, logger: silentLogger });
+      backends.push(backend);
+      await backend.provision(fixtureSpec('after-crash'));
+      expect(await waitGone(memberPid)).toBe(true);
+      expect(isAlive(stranger.pid!)).toBe(true);
+    } finally {
+      try {
+        process.kill(memberPid, 'SIGKILL');
+      } catch {
+        // reaped, as it should be
+      }
+      stranger.kill('SIGKILL');
     }
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,9 +11,13 @@ export const FIXTURE = fileURLToPath(new URL('./fixtures/runtime.mjs', import.me
 
 export const silentLogger: BackendLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** A temp repo root whose runtimes/node/launch.json starts the fixture runtime with the current node. */
+/**
+ * A temp repo root whose runtimes/node/launch.json starts the fixture runtime with the current node.
+ * World-readable (mkdtemp makes 0700): as root, the backend runs functions as `nobody`.
+ */
 export async function makeFixtureRoot(requires: Array<{ bin: string; hint?: string }> = []): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'nf-process-'));
+  await chmod(root, 0o755);
   await mkdir(path.join(root, 'runtimes', 'node'), { recursive: true });
   const descriptor = { command: [process.execPath, FIXTURE, '${handler}'], env: { GREETING: 'from-descriptor' }, requires };
   await writeFile(path.join(root, 'runtimes', 'node', 'launch.json'), JSON.stringify(descriptor));
@@ -42,7 +46,18 @@ export interface FixtureOutput {
   grandchildPid?: number;
   handler: string;
   cwd: string;
+  /** The runtime's whole environment. */
   env: Record<string, string | undefined>;
+  uid: number;
+  gid: number;
+  stdinIsPipe: boolean;
+}
+
+/** A temp directory any user may write to (fixtures running as `nobody` record pids in it). */
+export async function sharedTempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  await chmod(dir, 0o1777);
+  return dir;
 }
 
 export async function invoke(baseUrl: string, input: unknown): Promise<FixtureOutput> {

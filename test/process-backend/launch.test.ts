@@ -29,32 +29,60 @@ function spec(overrides: Partial<FunctionSpec> = {}): FunctionSpec {
   };
 }
 
-const ctx = { port: 40123, rootDir: '/repo', env: { PATH: '/usr/bin:/bin', HOME: '/home/u' } };
+const ctx = { port: 40123, rootDir: '/repo', hostEnv: { PATH: '/usr/bin:/bin', HOME: '/home/u' } };
 
 describe('resolveLaunch', () => {
   it('expands every placeholder in command and env', () => {
     const d: LaunchDescriptor = {
       command: ['node', 'runtimes/node/dist/main.js', '--port=${port}', '${root}/x', '${name}:${timeoutMs}:${runtimeMode}'],
-      env: { HANDLER_PATH: '${root}/${handler}', PY: '${env:NANOFAAS_PYTHON:-/usr/bin/python3}', H: '${env:HOME}' },
+      env: { HANDLER_PATH: '${root}/${handler}', PY: '${operator:NANOFAAS_PYTHON:-/usr/bin/python3}', G: '${env:GREETING}' },
     };
-    const l = resolveLaunch(d, spec(), ctx);
+    const l = resolveLaunch(d, spec({ env: { GREETING: 'hi' } }), ctx);
     expect(l.command).toBe('node');
     expect(l.args).toEqual(['runtimes/node/dist/main.js', '--port=40123', '/repo/x', 'word-stats-node:1234:HTTP']);
     expect(l.env.HANDLER_PATH).toBe('/repo/functions/word-stats/node/dist/handler.js');
     expect(l.env.PY).toBe('/usr/bin/python3');
-    expect(l.env.H).toBe('/home/u');
+    expect(l.env.G).toBe('hi');
     expect(l.cwd).toBe('/repo');
   });
 
-  it('${env:VAR:-default} prefers the variable when it is set and non-empty', () => {
-    const d: LaunchDescriptor = { command: ['${env:NANOFAAS_PYTHON:-/usr/bin/python3}', '-m', 'uvicorn'] };
-    expect(resolveLaunch(d, spec(), { ...ctx, env: { NANOFAAS_PYTHON: '/opt/py/bin/python' } }).command).toBe('/opt/py/bin/python');
-    expect(resolveLaunch(d, spec(), { ...ctx, env: { NANOFAAS_PYTHON: '' } }).command).toBe('/usr/bin/python3');
+  it('${operator:VAR:-default} reads the operator settings, preferring a set, non-empty value', () => {
+    const d: LaunchDescriptor = { command: ['${operator:NANOFAAS_PYTHON:-/usr/bin/python3}', '-m', 'uvicorn'] };
+    expect(resolveLaunch(d, spec(), { ...ctx, operator: { NANOFAAS_PYTHON: '/opt/py/bin/python' } }).command).toBe('/opt/py/bin/python');
+    expect(resolveLaunch(d, spec(), { ...ctx, operator: { NANOFAAS_PYTHON: '' } }).command).toBe('/usr/bin/python3');
+    // Neither the host environment nor the spec's env stands in for an operator setting.
+    const other = { ...ctx, hostEnv: { ...ctx.hostEnv, NANOFAAS_PYTHON: '/host/python' } };
+    expect(resolveLaunch(d, spec({ env: { NANOFAAS_PYTHON: '/spec/python' } }), other).command).toBe('/usr/bin/python3');
+  });
+
+  it('${env:VAR} expands from the spec\'s env only, never from the host environment', () => {
+    const s = spec({ runtime: undefined, handler: undefined, command: ['/bin/serve', '${env:MODE:-plain}', '${env:HOME}', '${env:SECRET}'], env: { MODE: 'fancy' } });
+    const l = resolveLaunch(undefined, s, { ...ctx, hostEnv: { ...ctx.hostEnv, SECRET: 'host-secret', MODE: 'host' } });
+    expect(l.args).toEqual(['fancy', '', '']);
+    expect(resolveLaunch(undefined, { ...s, env: {} }, ctx).args).toEqual(['plain', '', '']);
+  });
+
+  it('builds the environment from nothing: of the host only PATH, HOME and LANG', () => {
+    const hostEnv = { PATH: '/usr/bin', HOME: '/root', LANG: 'C.UTF-8', NANOFAAS_API_TOKEN: 't', AWS_SECRET_ACCESS_KEY: 'k', NODE_OPTIONS: '--x' };
+    const l = resolveLaunch({ command: ['node'], env: { D: 'descriptor' } }, spec({ env: { S: 'spec' } }), { ...ctx, hostEnv });
+    expect(l.env).toEqual({
+      PATH: '/usr/bin',
+      HOME: '/root',
+      LANG: 'C.UTF-8',
+      FUNCTION_NAME: 'word-stats-node',
+      TIMEOUT_MS: '1234',
+      HANDLER: 'functions/word-stats/node/dist/handler.js',
+      EXECUTION_MODE: 'HTTP',
+      D: 'descriptor',
+      S: 'spec',
+      PORT: '40123',
+    });
   });
 
   it('always sets the standard runtime env and CALLBACK_URL when a callback base is given', () => {
-    const l = resolveLaunch({ command: ['node'] }, spec(), { ...ctx, callbackBaseUrl: 'http://127.0.0.1:9/v1/internal/executions' });
+    const l = resolveLaunch({ command: ['node'] }, spec(), { ...ctx, callbackBaseUrl: 'http://127.0.0.1:9/v1/internal/executions', callbackToken: 'cb' });
     expect(l.env).toMatchObject({
+      CALLBACK_TOKEN: 'cb',
       PORT: '40123',
       FUNCTION_NAME: 'word-stats-node',
       TIMEOUT_MS: '1234',
@@ -65,20 +93,28 @@ describe('resolveLaunch', () => {
     });
   });
 
-  it('does not pass an inherited CALLBACK_URL when callbacks are off', () => {
-    const l = resolveLaunch({ command: ['node'] }, spec(), { ...ctx, env: { ...ctx.env, CALLBACK_URL: 'http://elsewhere' } });
+  it('passes no CALLBACK_URL or CALLBACK_TOKEN when callbacks are off, whatever the spec says', () => {
+    const s = spec({ env: { CALLBACK_URL: 'http://elsewhere', CALLBACK_TOKEN: 'forged' } });
+    const l = resolveLaunch({ command: ['node'] }, s, { ...ctx, hostEnv: { ...ctx.hostEnv, CALLBACK_URL: 'http://host' }, callbackToken: 'cb' });
     expect(l.env.CALLBACK_URL).toBeUndefined();
+    expect(l.env.CALLBACK_TOKEN).toBeUndefined();
   });
 
-  it('env precedence: inherited < standard < descriptor < spec.env < PORT', () => {
-    const d: LaunchDescriptor = { command: ['node'], env: { A: 'descriptor', B: 'descriptor', EXECUTION_MODE: 'FILE', PORT: '1' } };
-    const s = spec({ env: { B: 'spec', EXECUTION_MODE: 'STREAM', PORT: '2' } });
-    const l = resolveLaunch(d, s, { ...ctx, env: { A: 'inherited', FUNCTION_NAME: 'inherited', Z: 'inherited' } });
+  it('env precedence: host PATH/HOME/LANG < standard < descriptor < spec.env < the backend\'s own < PORT', () => {
+    const d: LaunchDescriptor = { command: ['node'], env: { A: 'descriptor', B: 'descriptor', EXECUTION_MODE: 'FILE', PATH: '/d', PORT: '1' } };
+    const s = spec({ env: { B: 'spec', EXECUTION_MODE: 'STREAM', PORT: '2', LANG: 'spec', NANOFAAS_PARENT_PIPE: '' } });
+    const l = resolveLaunch(d, s, {
+      ...ctx,
+      hostEnv: { A: 'host', FUNCTION_NAME: 'host', PATH: '/h', LANG: 'host' },
+      backendEnv: { NANOFAAS_PARENT_PIPE: 'stdin' },
+    });
     expect(l.env.A).toBe('descriptor');
     expect(l.env.B).toBe('spec');
     expect(l.env.EXECUTION_MODE).toBe('STREAM');
     expect(l.env.FUNCTION_NAME).toBe('word-stats-node');
-    expect(l.env.Z).toBe('inherited');
+    expect(l.env.PATH).toBe('/d');
+    expect(l.env.LANG).toBe('spec');
+    expect(l.env.NANOFAAS_PARENT_PIPE).toBe('stdin');
     expect(l.env.PORT).toBe('40123');
   });
 
@@ -123,8 +159,8 @@ describe('resolveLaunch', () => {
 
   it('lists the executable and the placeholder-resolved requirements', () => {
     const d: LaunchDescriptor = {
-      command: ['${env:NANOFAAS_PYTHON:-/usr/bin/python3}', '-m', 'uvicorn'],
-      requires: [{ bin: '${env:NANOFAAS_PYTHON:-/usr/bin/python3}', hint: 'apt install python3' }, { bin: 'jq' }],
+      command: ['${operator:NANOFAAS_PYTHON:-/usr/bin/python3}', '-m', 'uvicorn'],
+      requires: [{ bin: '${operator:NANOFAAS_PYTHON:-/usr/bin/python3}', hint: 'apt install python3' }, { bin: 'jq' }],
     };
     expect(resolveLaunch(d, spec(), ctx).requires).toEqual([{ bin: '/usr/bin/python3', hint: 'apt install python3' }, { bin: 'jq' }]);
     expect(resolveLaunch({ command: ['java', '-jar'] }, spec(), ctx).requires).toEqual([{ bin: 'java' }]);
@@ -195,7 +231,7 @@ describe('descriptor files and requirements (filesystem)', () => {
         { bin: 'bin' },
       ],
     };
-    const launch = resolveLaunch(d, spec(), { port: 1, rootDir: root, env: { PATH: '/usr/bin:/bin' } });
+    const launch = resolveLaunch(d, spec(), { port: 1, rootDir: root, hostEnv: { PATH: '/usr/bin:/bin' } });
     const missing = await findMissingRequirements(launch);
     expect(missing.map((r) => r.bin)).toEqual(['definitely-not-installed-xyz', 'bin/not-executable', 'bin']);
     await expect(assertRequirements(launch, 'word-stats-node')).rejects.toThrow(
@@ -207,7 +243,7 @@ describe('descriptor files and requirements (filesystem)', () => {
     const launch = resolveLaunch({ command: ['bin/tool'], requires: [{ bin: 'sh' }] }, spec(), {
       port: 1,
       rootDir: root,
-      env: { PATH: '/usr/bin:/bin' },
+      hostEnv: { PATH: '/usr/bin:/bin' },
     });
     expect(await findMissingRequirements(launch)).toEqual([]);
   });

@@ -63,5 +63,11 @@ export interface BackendOptions {
    */
   callbackToken?: (functionName: string) => string | undefined;
   /** Process backend knobs from the configuration (config.ts `process`); tests may pass their own. */
-  process?: { startupTimeoutMs: number; stopGraceMs: number; functionUser: string | undefined };
+  process?: {
+    startupTimeoutMs: number;
+    stopGraceMs: number;
+    functionUser: string | undefined;
+    /** NANOFAAS_PYTHON / NANOFAAS_JAVA (those set): ${operator:NAME} in launch descriptors. */
+    operatorSettings?: Record<string, string>;
+  };
 }

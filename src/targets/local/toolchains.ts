@@ -18,9 +18,9 @@ export interface RuntimeAvailability {
   found: string[];
 }
 
-/** ${env:VAR:-default} and ${env:VAR} as the process backend resolves them. */
+/** ${operator:VAR:-default} (and ${env:VAR…}) as the process backend resolves them from the control plane's settings. */
 export function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => env[name] || fallback || '');
+  return text.replace(/\$\{(?:env|operator):([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => env[name] || fallback || '');
 }
 
 /** Extra checks beyond `requires`: things a binary on PATH does not prove (python modules, jq). */

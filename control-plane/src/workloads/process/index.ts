@@ -5,7 +5,15 @@
  */
 import type { FunctionSpec, FunctionStatus } from '../../contracts/index.js';
 import type { BackendOptions, Endpoint, WorkloadBackend } from '../backend.js';
-import { assertRequirements, LaunchError, loadLaunchDescriptor, resolveLaunch, type LaunchDescriptor } from './launch.js';
+import { resolveFunctionUser } from './function-user.js';
+import {
+  assertRequirements,
+  LaunchError,
+  loadLaunchDescriptor,
+  resolveLaunch,
+  type LaunchContext,
+  type LaunchDescriptor,
+} from './launch.js';
 import { functionLogPath } from './log-file.js';
 import { createPidRegistry, reapOrphans } from './pid-registry.js';
 import { signalGroup } from './process-group.js';
@@ -13,15 +21,22 @@ import { startReplica, type Replica, type RestartPolicy } from './replica.js';
 
 export { LaunchError } from './launch.js';
 
-/** Knobs with production defaults; tests shorten them. Each also has an environment variable. */
+/**
+ * Knobs with production defaults. The control plane passes them as `options.process` (config.ts
+ * reads the environment, once); tests may pass any of them directly, which wins.
+ */
 export interface ProcessBackendTuning {
   /** NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS: how long a replica may take to answer /health. */
   startupTimeoutMs: number;
   /** NANOFAAS_PROCESS_STOP_GRACE_MS: SIGTERM → SIGKILL grace period. */
   stopGraceMs: number;
   restart: RestartPolicy;
-  /** Environment children inherit and ${env:VAR} reads. */
-  env: NodeJS.ProcessEnv;
+  /** NANOFAAS_FUNCTION_USER as config.ts validated it (function-user.ts resolves it). */
+  functionUser: string | undefined;
+  /** NANOFAAS_PYTHON / NANOFAAS_JAVA: the values of ${operator:NAME} in launch descriptors. */
+  operatorSettings: Record<string, string>;
+  /** The host environment PATH, HOME and LANG are taken from (process.env); nothing else of it. */
+  hostEnv: Readonly<Record<string, string | undefined>>;
 }
 
 interface Workload {
@@ -41,14 +56,19 @@ const NOT_PROVISIONED: FunctionStatus = { state: 'FAILED', replicas: 0, readyRep
 const NO_ENDPOINTS = Object.freeze([]) as unknown as Endpoint[];
 
 export function createProcessBackend(options: BackendOptions & Partial<ProcessBackendTuning>): WorkloadBackend {
-  const env = options.env ?? process.env;
   const tuning: ProcessBackendTuning = {
-    startupTimeoutMs: options.startupTimeoutMs ?? envInt(env, 'NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS', 30_000),
-    stopGraceMs: options.stopGraceMs ?? envInt(env, 'NANOFAAS_PROCESS_STOP_GRACE_MS', 5_000),
+    startupTimeoutMs: options.startupTimeoutMs ?? options.process?.startupTimeoutMs ?? 30_000,
+    stopGraceMs: options.stopGraceMs ?? options.process?.stopGraceMs ?? 5_000,
     restart: options.restart ?? { initialDelayMs: 200, maxDelayMs: 30_000, stableMs: 60_000 },
-    env,
+    functionUser: 'functionUser' in options ? options.functionUser : options.process?.functionUser,
+    operatorSettings: options.operatorSettings ?? options.process?.operatorSettings ?? {},
+    hostEnv: options.hostEnv ?? process.env,
   };
   const { logger, rootDir, stateDir } = options;
+  // An unknown user or a switch that needs root fails here, before anything runs as the wrong user.
+  const user = resolveFunctionUser(tuning.functionUser);
+  if (user) logger.info({ uid: user.uid, gid: user.gid, user: user.label }, 'function processes run as an unprivileged user');
+  const hostEnv = user ? { ...tuning.hostEnv, HOME: user.home } : tuning.hostEnv;
   const workloads = new Map<string, Workload>();
   const listeners = new Set<(name: string) => void>();
   // One operation at a time per function: provision/scale/deprovision never interleave.
@@ -104,8 +124,8 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
       startReplica({
         functionName: name,
         index: w.nextIndex++,
-        launchFor: (port) =>
-          resolveLaunch(w.descriptor, spec, { port, rootDir, env: childEnv(), callbackBaseUrl: options.callbackBaseUrl }),
+        launchFor: (port) => resolveLaunch(w.descriptor, spec, launchContext(name, port)),
+        user,
         logFile: functionLogPath(stateDir, name),
         startupTimeoutMs: tuning.startupTimeoutMs,
         stopGraceMs: tuning.stopGraceMs,
@@ -118,11 +138,23 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
     );
   }
 
-  function childEnv(): NodeJS.ProcessEnv {
-    // Function code is not trusted with the control plane's API token: it never reaches a child.
-    const { NANOFAAS_API_TOKEN: _token, ...inherited } = tuning.env;
-    // NANOFAAS_PARENT_PID lets a runtime notice that its control plane is gone (optional to honour).
-    return { ...inherited, NANOFAAS_PARENT_PID: String(process.pid) };
+  /** Everything a child's environment is made of: never a copy of the control plane's own. */
+  function launchContext(name: string, port: number): LaunchContext {
+    return {
+      port,
+      rootDir,
+      hostEnv,
+      operator: tuning.operatorSettings,
+      callbackBaseUrl: options.callbackBaseUrl,
+      callbackToken: options.callbackToken?.(name),
+      backendEnv: {
+        // stdin is a pipe this process holds open (replica.ts): its EOF tells the runtime that
+        // the control plane is gone, however it went.
+        NANOFAAS_PARENT_PIPE: 'stdin',
+        // Which control plane started the process: the CLI's `down` finds a crashed one's runtimes by it.
+        NANOFAAS_OWNER_STATE_DIR: stateDir,
+      },
+    };
   }
 
   async function stopReplicas(replicas: Replica[]): Promise<void> {
@@ -142,7 +174,7 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
     // Validate everything that can be checked without starting a process, so a bad spec is an
     // error of this call rather than a replica that fails forever.
     const descriptor = spec.runtime ? await loadLaunchDescriptor(rootDir, spec.runtime) : undefined;
-    const probe = resolveLaunch(descriptor, spec, { port: 0, rootDir, env: childEnv(), callbackBaseUrl: options.callbackBaseUrl });
+    const probe = resolveLaunch(descriptor, spec, launchContext(spec.name, 0));
     await assertRequirements(probe, spec.name);
 
     const w: Workload = {
@@ -265,12 +297,4 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
       process.off('exit', killAllOnExit);
     },
   };
-}
-
-function envInt(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a non-negative integer, got "${raw}"`);
-  return value;
 }

@@ -6,7 +6,9 @@
  *    "env": {"HANDLER": "${handler}"},
  *    "requires": [{"bin": "node", "hint": "install Node.js 20+"}]}
  * Strings in `command`, `env` values and `requires[].bin` may use the placeholders
- * ${handler} ${port} ${root} ${name} ${timeoutMs} ${runtimeMode} and ${env:VAR:-default}.
+ * ${handler} ${port} ${root} ${name} ${timeoutMs} ${runtimeMode}, ${env:VAR:-default} (the spec's
+ * own `env`, never the control plane's environment) and ${operator:VAR:-default} (the operator's
+ * settings, OPERATOR_SETTINGS: which interpreter runs a runtime is theirs to choose, not a function's).
  *
  * Everything here except loadLaunchDescriptor/findMissingRequirements is pure, so the backend,
  * the conformance suite and the runtime benchmark all launch runtimes the same way.
@@ -29,15 +31,42 @@ export interface LaunchDescriptor {
   requires?: Requirement[];
 }
 
+/** The only variables a function process takes from the host's environment. */
+export const INHERITED_ENV: readonly string[] = ['PATH', 'HOME', 'LANG'];
+
+/**
+ * Operator settings a descriptor may read as ${operator:NAME:-default}: the interpreters of the
+ * python and java runtimes. Read from the control plane's environment by config.ts.
+ */
+export const OPERATOR_SETTINGS: readonly string[] = ['NANOFAAS_PYTHON', 'NANOFAAS_JAVA'];
+
+/** The OPERATOR_SETTINGS that are set (non-empty) in `env`. */
+export function operatorSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const name of OPERATOR_SETTINGS) {
+    const value = env[name]?.trim();
+    if (value) settings[name] = value;
+  }
+  return settings;
+}
+
+type EnvLike = Readonly<Record<string, string | undefined>>;
+
 export interface LaunchContext {
   /** The port the child must listen on (always wins as PORT). */
   port: number;
   /** Repository root: cwd of the child; relative paths resolve against it. */
   rootDir: string;
-  /** Environment the child inherits and ${env:VAR} reads — usually process.env. */
-  env: NodeJS.ProcessEnv;
+  /** The host's environment; only INHERITED_ENV (PATH, HOME, LANG) is taken from it. */
+  hostEnv?: EnvLike;
+  /** Values of ${operator:NAME}; see OPERATOR_SETTINGS. */
+  operator?: EnvLike;
   /** Base URL for CALLBACK_URL (…/v1/internal/executions); omitted → no CALLBACK_URL. */
   callbackBaseUrl?: string;
+  /** CALLBACK_TOKEN: the credential for the function's own `:complete` callbacks. */
+  callbackToken?: string;
+  /** Further variables of the backend's (NANOFAAS_PARENT_PIPE, …); spec.env cannot override them. */
+  backendEnv?: Readonly<Record<string, string>>;
 }
 
 export interface ResolvedLaunch {
@@ -115,9 +144,11 @@ export function parseLaunchDescriptor(text: string, source: string): LaunchDescr
  * Build the launch for one replica. `descriptor` is the runtime's launch.json (undefined when the
  * spec has no runtime and brings its own `command` argv). Never involves a shell.
  *
- * Child environment, later entries win: inherited env < FUNCTION_NAME, TIMEOUT_MS, HANDLER,
- * EXECUTION_MODE, CALLBACK_URL < descriptor env < spec.env < PORT. spec.env may thus override
- * e.g. EXECUTION_MODE (STREAM for the watchdog); PORT is the backend's, always.
+ * The child's environment is built from nothing, never copied from the control plane's (which
+ * holds its secrets). Later entries win: PATH, HOME, LANG of the host < FUNCTION_NAME, TIMEOUT_MS,
+ * HANDLER, EXECUTION_MODE < descriptor env < spec.env < CALLBACK_URL, CALLBACK_TOKEN, backendEnv,
+ * PORT. spec.env may thus override e.g. EXECUTION_MODE (STREAM for the watchdog); what the backend
+ * owns it may not.
  */
 export function resolveLaunch(
   descriptor: LaunchDescriptor | undefined,
@@ -140,15 +171,21 @@ export function resolveLaunch(
   if (!first) throw new LaunchError('VALIDATION_ERROR', `function "${spec.name}": the command is empty`);
 
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) env[k] = v;
+  for (const name of INHERITED_ENV) {
+    const value = ctx.hostEnv?.[name];
+    if (value !== undefined) env[name] = value;
+  }
   env.FUNCTION_NAME = spec.name;
   env.TIMEOUT_MS = String(spec.timeoutMs);
   env.HANDLER = spec.handler ?? '';
   env.EXECUTION_MODE = spec.runtimeMode;
-  if (ctx.callbackBaseUrl) env.CALLBACK_URL = ctx.callbackBaseUrl;
-  else delete env.CALLBACK_URL;
   for (const [k, v] of Object.entries(descriptor?.env ?? {})) env[k] = expand(v);
   Object.assign(env, spec.env ?? {});
+  delete env.CALLBACK_URL;
+  delete env.CALLBACK_TOKEN;
+  if (ctx.callbackBaseUrl) env.CALLBACK_URL = ctx.callbackBaseUrl;
+  if (ctx.callbackBaseUrl && ctx.callbackToken) env.CALLBACK_TOKEN = ctx.callbackToken;
+  Object.assign(env, ctx.backendEnv ?? {});
   env.PORT = String(ctx.port);
 
   const requires = (descriptor?.requires ?? []).map((r) => ({ ...r, bin: expand(r.bin) }));
@@ -166,8 +203,9 @@ export function resolveLaunch(
  */
 export function placeholderExpander(
   spec: FunctionSpec,
-  ctx: Pick<LaunchContext, 'port' | 'rootDir' | 'env'>,
+  ctx: Pick<LaunchContext, 'port' | 'rootDir' | 'operator'>,
 ): (template: string) => string {
+  const sources: Record<string, EnvLike> = { env: spec.env ?? {}, operator: ctx.operator ?? {} };
   const values: Record<string, () => string> = {
     handler: () => {
       if (!spec.handler) {
@@ -183,12 +221,14 @@ export function placeholderExpander(
   };
   return (template) =>
     template.replace(/\$\{([^}]*)\}/g, (_match, key: string) => {
-      if (key.startsWith('env:')) {
-        const rest = key.slice(4);
+      const colon = key.indexOf(':');
+      const source = colon === -1 ? undefined : sources[key.slice(0, colon)];
+      if (source) {
+        const rest = key.slice(colon + 1);
         const sep = rest.indexOf(':-');
         const name = sep === -1 ? rest : rest.slice(0, sep);
         const fallback = sep === -1 ? '' : rest.slice(sep + 2);
-        const value = ctx.env[name];
+        const value = Object.hasOwn(source, name) ? source[name] : undefined;
         return value === undefined || value === '' ? fallback : value;
       }
       const value = values[key];

@@ -10,10 +10,14 @@ export function functionLogPath(stateDir: string, name: string): string {
   return path.join(stateDir, 'logs', `fn-${name}.log`);
 }
 
-/** Open the log for appending (creating its directory); the caller closes the handle. */
+/**
+ * Open the log for appending (creating its directory); the caller closes the handle. Private to
+ * the control plane's user: a function writes through the descriptor it is given, and must not
+ * read other functions' logs even when it runs as another user.
+ */
 export async function openLogForAppend(file: string): Promise<FileHandle> {
-  await mkdir(path.dirname(file), { recursive: true });
-  return open(file, 'a');
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  return open(file, 'a', 0o600);
 }
 
 /** The last `maxLines` non-empty lines of the log (reads at most the last `maxBytes`). */

@@ -1,6 +1,6 @@
 /**
  * Process-group signalling. Every replica is spawned with `detached: true`, so it leads its own
- * group and a runtime's own children (the watchdog's bash, jq, …) share its pgid: signalling the
+ * group and a runtime's own children (the watchdog's bash, jq, …) share its pgid: killing the
  * group stops them all, leaving no orphans behind.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -29,15 +29,16 @@ export function childExited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * SIGTERM the group, SIGKILL it after `graceMs`, resolve when the leader has exited.
- * Members that outlive the leader (they ignored SIGTERM) get SIGKILL right away: the runtime
- * has finished its own shutdown by then, so anything left is a straggler.
+ * SIGTERM the leader, SIGKILL the whole group once the leader has exited or after `graceMs`,
+ * resolve when the leader has exited. Only the leader is asked to stop: a runtime drains its
+ * in-flight work on SIGTERM, and that work may be its own children (the watchdog's commands),
+ * which a group-wide SIGTERM would cut short. Whatever is left when it exits is a straggler.
  */
 export async function terminateGroup(child: ChildProcess, graceMs: number): Promise<void> {
   const pid = child.pid;
   const exited = childExited(child);
   if (pid === undefined) return exited;
-  signalOrKill(child, pid, 'SIGTERM');
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const graceOver = new Promise<'grace-over'>((resolve) => {
     timer = setTimeout(() => resolve('grace-over'), graceMs);

@@ -1,14 +1,20 @@
 /**
  * Supervises one replica of a function: spawn on a free port, wait for /health, watch for exit,
  * restart with exponential back-off (reset once a run stayed up for `stableMs`), stop on request.
+ *
+ * Each run leads its own process group (detached) and whatever it starts shares that group. When
+ * the leader exits, for whatever reason (crash, kill, stop, startup failure), the whole group gets
+ * SIGKILL: nothing a runtime started outlives it. Its stdin is a pipe this process holds open and
+ * never writes, so a runtime sees EOF when the control plane dies, even by SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import type { BackendLogger } from '../backend.js';
 import { freePort } from './free-port.js';
 import { abortableDelay, waitForHealth } from './health-probe.js';
 import type { ResolvedLaunch } from './launch.js';
 import { openLogForAppend, readLogTail } from './log-file.js';
-import { childExited, terminateGroup } from './process-group.js';
+import { childExited, signalGroup, terminateGroup } from './process-group.js';
 
 export interface RestartPolicy {
   initialDelayMs: number;
@@ -22,6 +28,8 @@ export interface ReplicaOptions {
   index: number;
   /** Builds the launch for a given port (the port changes on every restart). */
   launchFor(port: number): ResolvedLaunch;
+  /** Run as this user instead of the control plane's (function-user.ts). */
+  user?: { uid: number; gid: number } | undefined;
   logFile: string;
   startupTimeoutMs: number;
   stopGraceMs: number;
@@ -52,6 +60,9 @@ export function startReplica(options: ReplicaOptions): Replica {
   const { functionName, index, logger } = options;
   const stopController = new AbortController();
   let child: ChildProcess | undefined;
+  // The write end of the running child's stdin. Held (never written) for as long as the child
+  // runs, so it is neither closed nor collected: only the death of this process closes it.
+  let parentPipe: Writable | undefined;
   let url: string | undefined;
   let ready = false;
   let lastFailure: string | undefined;
@@ -74,8 +85,14 @@ export function startReplica(options: ReplicaOptions): Replica {
         cwd: launch.cwd,
         env: launch.env,
         detached: true,
-        stdio: ['ignore', log.fd, log.fd],
+        stdio: ['pipe', log.fd, log.fd],
+        ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
       });
+      if (proc.stdin) {
+        parentPipe = proc.stdin;
+        // Nothing is ever written; an EPIPE after the child's exit is no error of ours.
+        proc.stdin.on('error', () => undefined);
+      }
       await log.write(
         `--- ${new Date().toISOString()} replica ${index} pid ${proc.pid ?? '-'} port ${port}: ${[launch.command, ...launch.args].join(' ')}\n`,
       );
@@ -91,6 +108,10 @@ export function startReplica(options: ReplicaOptions): Replica {
     child = proc;
     options.onSpawn(pid);
     const exited = childExited(proc).then(() => {
+      // Sweep what the runtime left behind. The group id cannot be reused while any member lives,
+      // so this reaches only this run's processes.
+      signalGroup(pid, 'SIGKILL');
+      if (parentPipe === proc.stdin) parentPipe = undefined;
       options.onExit(pid);
       return describeExit(proc);
     });
