@@ -58,6 +58,22 @@ describe('error format of the HTTP edge', () => {
     }
   }
 
+  it('Expect: 100-continue within the limit is invited and served (the fast path and a Fastify route)', async () => {
+    for (const [path, body, status] of [
+      ['/v1/functions/target:invoke', '{"input":{"expect":1}}', 200],
+      ['/v1/functions/target:enqueue', '{"input":{"expect":2}}', 202],
+    ] as const) {
+      const conn = openRaw(portOf(cp.apiUrl));
+      await conn.write(head('POST', path, { 'Content-Type': 'application/json', 'Content-Length': body.length, Expect: '100-continue' }));
+      expect((await conn.nextResponse())?.status, path).toBe(100);
+      await conn.write(body);
+      const answer = await conn.nextResponse();
+      expect(answer?.status, answer?.body).toBe(status);
+      conn.end();
+      expect((await conn.closed).error).toBeUndefined();
+    }
+  });
+
   it('HTTP/1.0 needs no Host header', async () => {
     const r = await rawRequest(portOf(cp.managementUrl), 'GET /healthz HTTP/1.0\r\n\r\n');
     expect(r.responses[0]?.status).toBe(200);

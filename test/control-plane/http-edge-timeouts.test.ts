@@ -87,16 +87,18 @@ describe('request timeouts', () => {
   });
 
   it('headers that never finish, and a connection that sends nothing, get 408 too (both ports)', async () => {
-    for (const url of [cp.apiUrl, cp.managementUrl]) {
-      const partial = openRaw(portOf(url));
-      await partial.write('GET /v1/functions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
-      const silent = openRaw(portOf(url));
-      for (const conn of [partial, silent]) {
-        const end = await conn.closed;
-        expect(end.error, url).toBeUndefined();
-        expect(conn.responses.map((r) => [r.status, r.json?.error]), url).toEqual([[408, 'REQUEST_TIMEOUT']]);
-        expect(conn.responses[0]!.json.message).toContain('headers');
-      }
+    const conns = await Promise.all(
+      [cp.apiUrl, cp.managementUrl].flatMap((url) => {
+        const partial = openRaw(portOf(url));
+        const silent = openRaw(portOf(url));
+        return [partial.write('GET /v1/functions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ').then(() => partial), Promise.resolve(silent)];
+      }),
+    );
+    for (const conn of conns) {
+      const end = await conn.closed;
+      expect(end.error).toBeUndefined();
+      expect(conn.responses.map((r) => [r.status, r.json?.error])).toEqual([[408, 'REQUEST_TIMEOUT']]);
+      expect(conn.responses[0]!.json.message).toContain('headers');
     }
   });
 
