@@ -60,6 +60,16 @@ describe('function user (NANOFAAS_FUNCTION_USER)', () => {
   });
 });
 
+describe('function user at start-up', () => {
+  it('an unknown user stops the control plane from starting, naming the variable', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'nf-state-'));
+    dirs.push(stateDir);
+    await expect(startControlPlane({ NANOFAAS_FUNCTION_USER: 'no-such-user-xyz' }, stateDir)).rejects.toThrow(
+      /exited with 1[\s\S]*NANOFAAS_FUNCTION_USER: there is no user "no-such-user-xyz"/,
+    );
+  });
+});
+
 describe('${env:…} in a command', () => {
   it('expands from the spec\'s env, never from the control plane\'s environment', async () => {
     const root = await makeFixtureRoot();

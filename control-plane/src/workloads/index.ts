@@ -9,6 +9,7 @@ import { isPoolSpec } from '../registry/resolve-spec.js';
 import type { BackendOptions, Endpoint, WorkloadBackend } from './backend.js';
 import { createKubernetesBackend } from './kubernetes/index.js';
 import { createPoolBackend } from './pool.js';
+import { FunctionUserError } from './process/function-user.js';
 import { createProcessBackend } from './process/index.js';
 
 export interface BackendSelection extends BackendOptions {
@@ -42,6 +43,8 @@ function createDefault(selection: BackendSelection): WorkloadBackend {
     if (kind === 'kubernetes') return createKubernetesBackend({ ...options, namespace });
     return createProcessBackend(options);
   } catch (err) {
+    // A configuration the operator must fix (functions would run as the wrong user): refuse to start.
+    if (err instanceof FunctionUserError) throw err;
     options.logger.error({ err }, `could not create the ${kind} backend`);
     return unavailableBackend(kind, (err as Error).message);
   }
