@@ -58,7 +58,7 @@ function errorJson(code: ErrorCode, message: string): string {
 }
 
 /** A JSON error through node:http's response (the parser is between messages, headers are ours to send). */
-export function answer(res: ServerResponse, code: ErrorCode, message: string): void {
+function answer(res: ServerResponse, code: ErrorCode, message: string): void {
   const body = errorJson(code, message);
   res.writeHead(ERROR_CODES[code], {
     'content-type': JSON_TYPE,
