@@ -55,6 +55,21 @@ describe('resolveLaunch', () => {
     expect(resolveLaunch(d, spec({ env: { NANOFAAS_PYTHON: '/spec/python' } }), other).command).toBe('/usr/bin/python3');
   });
 
+  it('the shipped python and java descriptors take their interpreter from the operator settings only', async () => {
+    const repo = path.resolve(import.meta.dirname, '../..');
+    const hostEnv = { ...ctx.hostEnv, NANOFAAS_PYTHON: '/host/python', NANOFAAS_JAVA: '/host/java' };
+    const specEnv = { NANOFAAS_PYTHON: '/spec/python', NANOFAAS_JAVA: '/spec/java' };
+    const python = await loadLaunchDescriptor(repo, 'python');
+    const java = await loadLaunchDescriptor(repo, 'java');
+    const pySpec = spec({ runtime: 'python', env: specEnv });
+    const javaSpec = spec({ runtime: 'java', env: specEnv });
+    expect(resolveLaunch(python, pySpec, { ...ctx, hostEnv }).command).toBe('/usr/bin/python3');
+    expect(resolveLaunch(java, javaSpec, { ...ctx, hostEnv }).command).toBe('java');
+    const operator = { NANOFAAS_PYTHON: '/opt/py/bin/python3', NANOFAAS_JAVA: '/opt/jdk/bin/java' };
+    expect(resolveLaunch(python, pySpec, { ...ctx, hostEnv, operator }).command).toBe('/opt/py/bin/python3');
+    expect(resolveLaunch(java, javaSpec, { ...ctx, hostEnv, operator }).requires[0]?.bin).toBe('/opt/jdk/bin/java');
+  });
+
   it('${env:VAR} expands from the spec\'s env only, never from the host environment', () => {
     const s = spec({ runtime: undefined, handler: undefined, command: ['/bin/serve', '${env:MODE:-plain}', '${env:HOME}', '${env:SECRET}'], env: { MODE: 'fancy' } });
     const l = resolveLaunch(undefined, s, { ...ctx, hostEnv: { ...ctx.hostEnv, SECRET: 'host-secret', MODE: 'host' } });
