@@ -182,7 +182,7 @@ describe('STDIO failures', () => {
     expect(res.body).toEqual({ error: 'FUNCTION_ERROR', message: 'cannot start the command "/nonexistent/definitely-not-here": ENOENT' });
   });
 
-  it('kills the whole process group at TIMEOUT_MS and answers 504', async () => {
+  it('kills the command and its background children at TIMEOUT_MS and answers 504', async () => {
     const pidFile = path.join(dir, 'grandchild.pid');
     const file = await script('hang.sh', `#!/usr/bin/env bash\nsleep 60 &\necho $! > "${pidFile}"\nwait\n`);
     const url = await watchdog({ EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: `bash ${file}`, TIMEOUT_MS: '700' });
