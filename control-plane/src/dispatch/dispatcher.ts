@@ -125,6 +125,9 @@ class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle 
     const status = this.status;
     if (status >= 200 && status < 300) this.settle({ kind: 'ok', status, body, json: this.json, coldStart: this.coldStart });
     else if (status >= 400 && status < 500) this.settle({ kind: 'rejected', status, body });
+    // The runtime contract answers 504 when the handler ran past TIMEOUT_MS: the same outcome
+    // as the control plane's own deadline firing first (504 TIMEOUT, counted as a timeout).
+    else if (status === 504) this.settle({ kind: 'timeout' });
     else this.settle({ kind: 'failed', status, body });
   }
 
