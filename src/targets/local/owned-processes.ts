@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Every process `up` starts carries OWNER_ENV=<state dir> in its environment, and so do the
- * runtimes the control plane spawns from it (they inherit its environment). That lets `down`
+ * runtimes the control plane spawns from it (the process backend sets it explicitly: runtimes inherit nothing else). That lets `down`
  * find leftovers of a crashed control plane, and Prometheus find the runtimes' ports.
  * Linux only (/proc); elsewhere the lists are empty.
  */
