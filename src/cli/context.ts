@@ -32,6 +32,13 @@ export interface CliContext {
   pipeline<C>(steps: readonly Step<C>[], ctx: C, options?: { dryRun?: boolean }): Promise<PipelineResult>;
   /** Print "target: <name>" once (stderr; --json documents carry a `target` field instead). */
   announceTarget(): void;
+  /**
+   * Aborted on the first Ctrl-C (SIGINT) or SIGTERM: long-running work stops, records what it
+   * started and reports itself interrupted.
+   */
+  readonly signal: AbortSignal;
+  /** A `nanofaas …` command line for a hint, keeping the global flags the user gave. */
+  suggest(command: string): string;
   /** Exit code to return when the action completes without throwing (e.g. 99 from loadtest). */
   exitCode: number;
 }

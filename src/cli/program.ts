@@ -11,6 +11,7 @@ import type { Target, TargetName } from '../targets/target.js';
 import { ROOT_DIR } from '../util/paths.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { CliError, EXIT } from './errors.js';
+import { suggestCommand } from './hints.js';
 import { createOutput, type Output, type OutputStreams } from './output.js';
 import { registerDoctor } from './doctor.js';
 import { registerDown } from './down.js';
@@ -24,6 +25,8 @@ import { registerUp } from './up.js';
 export interface RunDeps extends OutputStreams {
   env: NodeJS.ProcessEnv;
   rootDir: string;
+  /** Aborted when the user interrupts (main.ts wires SIGINT/SIGTERM to it). */
+  signal?: AbortSignal;
 }
 
 const defaultDeps = (): RunDeps => ({ env: process.env, rootDir: ROOT_DIR, stdout: process.stdout, stderr: process.stderr });
@@ -79,6 +82,11 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
   };
 
   const ctx: CliContext = {
+    signal: deps.signal ?? new AbortController().signal,
+    suggest(command) {
+      const opts = program.opts<{ target?: string; stateDir?: string }>();
+      return suggestCommand(command, { ...(opts.target ? { target: opts.target } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) }, deps.env);
+    },
     rootDir: deps.rootDir,
     env: deps.env,
     exitCode: EXIT.ok,
@@ -97,7 +105,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
       return out;
     },
     target() {
-      target ??= loadTarget(globals().target, { rootDir: deps.rootDir, state: ctx.state, env: deps.env });
+      target ??= loadTarget(globals().target, { rootDir: deps.rootDir, state: ctx.state, env: deps.env, suggest: (command) => ctx.suggest(command) });
       return target;
     },
     api() {

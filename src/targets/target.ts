@@ -83,6 +83,8 @@ export interface TargetEnv {
   rootDir: string;
   state: StateDir;
   env: NodeJS.ProcessEnv;
+  /** A `nanofaas …` command line for a fix or hint, keeping the global flags the user gave. */
+  suggest: (command: string) => string;
 }
 
 /** Everything a place to run nanofaas provides. One implementation per folder under src/targets/. */

@@ -102,7 +102,7 @@ export class World {
 
 export function load(name: 'multipass' | 'kubeconfig', world: World, env: NodeJS.ProcessEnv): Target {
   const create = name === 'multipass' ? createMultipass : createKubeconfig;
-  return create({ rootDir: world.repo, state: world.state, env });
+  return create({ rootDir: world.repo, state: world.state, env, suggest: (command) => `nanofaas ${command}` });
 }
 
 export async function up(target: Target, opts: { dryRun?: boolean; skipBuild?: boolean } = {}) {

@@ -43,7 +43,8 @@ function artifactMtime(rootDir: string, fn: CatalogFunction): number {
   }
 }
 
-export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv): Target => {
+export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
+  const { rootDir, state, env } = targetEnv;
   const javaJars = (fns: readonly CatalogFunction[]) => fns.filter((f) => f.runtime === 'java').map((f) => handlerArtifact(f)!).filter(Boolean);
 
   const endpoints = async (): Promise<Endpoints | undefined> => {
@@ -282,6 +283,6 @@ export const createTarget: TargetFactory = ({ rootDir, state, env }: TargetEnv):
       return { components, ...(e ? { endpoints: e } : {}) };
     },
 
-    doctorChecks: () => localDoctorChecks({ rootDir, state, env }),
+    doctorChecks: () => localDoctorChecks(targetEnv),
   };
 };
