@@ -1,5 +1,6 @@
 /** Exit codes of every command (DESIGN.md §8). */
-export const EXIT = { ok: 0, failed: 1, usage: 2, thresholds: 99 } as const;
+/** `interrupted` is 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, thresholds: 99, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** An error the CLI reports as one line (plus an optional hint) and turns into an exit code. */
