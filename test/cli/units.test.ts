@@ -68,9 +68,9 @@ describe('small helpers', () => {
     expect(expandEnv('${env:NANOFAAS_PYTHON:-/usr/bin/python3}', { NANOFAAS_PYTHON: '/opt/py' })).toBe('/opt/py');
   });
   it('checks the Node version floor', () => {
-    expect(nodeVersionOk('20.18.1')).toBe(true);
+    expect(nodeVersionOk('20.19.0')).toBe(true);
     expect(nodeVersionOk('22.0.0')).toBe(true);
-    expect(nodeVersionOk('20.18.0')).toBe(false);
+    expect(nodeVersionOk('20.18.1')).toBe(false);
     expect(nodeVersionOk('18.20.4')).toBe(false);
   });
   it('compares JSON structurally', () => {

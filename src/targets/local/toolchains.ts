@@ -74,7 +74,8 @@ export async function checkRuntime(rootDir: string, runtime: string, env: NodeJS
   return { runtime, ok: true, found: Object.values(found) };
 }
 
-export const NODE_MIN = [20, 18, 1] as const;
+/** The root package.json engines floor: the dev toolchain every clone installs (vitest → vite 8, rolldown) needs 20.19. */
+export const NODE_MIN = [20, 19, 0] as const;
 
 export function nodeVersionOk(version: string = process.versions.node): boolean {
   const parts = version.split('.').map(Number);
