@@ -11,6 +11,7 @@ import type { Target, TargetName } from '../targets/target.js';
 import { ROOT_DIR } from '../util/paths.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { CliError, EXIT } from './errors.js';
+import { interruptExitCode } from './interrupt.js';
 import { suggestCommand } from './hints.js';
 import { createOutput, type Output, type OutputStreams } from './output.js';
 import { registerDoctor } from './doctor.js';
@@ -136,10 +137,12 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     },
     pipeline(steps, pctx, options = {}) {
       const { json, verbose } = globals();
-      const renderer = chooseRenderer({ json, verbose, isTTY: deps.stdout.isTTY === true, env: deps.env });
+      const columns = (deps.stdout as { columns?: number }).columns;
+      const renderer = chooseRenderer({ json, verbose, isTTY: deps.stdout.isTTY === true, ...(deps.stdout.isTTY ? { columns: columns ?? 0 } : {}), env: deps.env });
       return runPipeline(steps, pctx, {
         renderer,
         verbose,
+        signal: ctx.signal,
         ...(options.dryRun ? { dryRun: true, write: (line: string) => ctx.out.data(line) } : {}),
       });
     },
@@ -194,10 +197,21 @@ export async function run(argv: readonly string[], deps: RunDeps = defaultDeps()
     return exitCode;
   };
 
+  // One line for an interrupted command, whatever it was doing; the command itself says nothing more.
+  const interrupted = (documented: boolean): number => {
+    const code = interruptExitCode(ctx.signal.reason);
+    const message = interruptMessage(ctx, commandName(program, argv));
+    if (!json) line(`nanofaas: ${message}`);
+    else if (!documented) fail('INTERRUPTED', message, code);
+    return code;
+  };
+
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
-    return ctx.exitCode;
+    return ctx.signal.aborted ? interrupted(true) : ctx.exitCode;
   } catch (error) {
+    // An error an interrupt caused (an aborted request, a killed build) is the interrupt.
+    if (ctx.signal.aborted) return interrupted(false);
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
       // `help <cmd>` exits 0; help shown because a subcommand is missing is a usage error.
@@ -218,8 +232,19 @@ export async function run(argv: readonly string[], deps: RunDeps = defaultDeps()
   }
 }
 
-function commandPath(program: Command, argv: readonly string[]): string {
+function commandName(program: Command, argv: readonly string[]): string | undefined {
   const names = new Set(program.commands.map((c) => c.name()));
-  const sub = argv.find((a) => names.has(a));
+  return argv.find((a) => names.has(a));
+}
+
+function commandPath(program: Command, argv: readonly string[]): string {
+  const sub = commandName(program, argv);
   return sub ? `nanofaas ${sub}` : 'nanofaas';
+}
+
+/** What an interrupted command leaves behind, and the command that deals with it. */
+function interruptMessage(ctx: CliContext, command: string | undefined): string {
+  if (command === 'up' || command === 'loadtest') return `interrupted; what was started is recorded: \`${ctx.suggest('down')}\` stops it`;
+  if (command === 'down') return `interrupted; \`${ctx.suggest('down')}\` again stops the rest`;
+  return 'interrupted';
 }

@@ -5,12 +5,18 @@ export interface RendererInputs {
   json: boolean;
   verbose: boolean;
   isTTY: boolean;
+  /** The terminal's width (stdout.columns); 0, as under `script`, is too narrow. Omitted: not checked. */
+  columns?: number | undefined;
   env: NodeJS.ProcessEnv;
 }
 
-export function chooseRenderer({ json, verbose, isTTY, env }: RendererInputs): RendererName {
+/** Below this width the spinner renderer wraps every line into a column of fragments. */
+export const MIN_SPINNER_COLUMNS = 40;
+
+export function chooseRenderer({ json, verbose, isTTY, columns, env }: RendererInputs): RendererName {
   if (json) return 'silent';
   if (verbose || !isTTY || isSet(env.CI) || env.TERM === 'dumb') return 'simple';
+  if (columns !== undefined && columns < MIN_SPINNER_COLUMNS) return 'simple';
   return 'default';
 }
 

@@ -23,6 +23,13 @@ export interface PipelineOptions {
   write?: (line: string) => void;
   /** How many log lines a failure report keeps. */
   logTailLines?: number;
+  /**
+   * Aborted on Ctrl-C: the running step is told (io.signal) and given a moment to undo what it
+   * cannot record, later steps do not run, and the renderer restores the terminal.
+   */
+  signal?: AbortSignal;
+  /** How long an interrupted step may take to settle before it is abandoned (ms). */
+  interruptGraceMs?: number;
 }
 
 export interface PipelineResult {
@@ -30,9 +37,21 @@ export interface PipelineResult {
   durationMs: number;
   steps: StepOutcome[];
   error?: StepError;
+  /** The user interrupted the run: it stopped early, and that is not a step failure. */
+  interrupted?: boolean;
 }
 
 const DEFAULT_TAIL = 12;
+const DEFAULT_INTERRUPT_GRACE_MS = 10_000;
+const NEVER: AbortSignal = new AbortController().signal;
+
+/** Thrown inside a listr task to stop the list when the user interrupted. */
+class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'Interrupted';
+  }
+}
 
 /**
  * Run steps in order through listr2. Never throws for a step failure: the result carries the
@@ -43,18 +62,26 @@ export async function runPipeline<Ctx>(steps: readonly Step<Ctx>[], ctx: Ctx, op
   const outcomes: StepOutcome[] = steps.map((step) => ({ title: step.title, status: 'not-run', durationMs: 0 }));
   if (options.dryRun) return dryRun(steps, ctx, outcomes, options, started);
 
+  const signal = options.signal ?? NEVER;
+  const grace = options.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS;
   let failure: StepError | undefined;
   const showLog = options.renderer === 'default' || options.verbose === true;
   const tasks: ListrTask<Ctx>[] = steps.map((step, index) => ({
     title: step.title,
     task: async (_ctx, task) => {
+      if (signal.aborted) throw new Interrupted();
       const outcome = outcomes[index]!;
       const t0 = performance.now();
-      const io = createIO(false, (line) => {
+      const io = createIO(signal, (line) => {
         if (showLog) task.output = line;
       });
+      // The spinner keeps turning while the step undoes its work; say why.
+      const onAbort = () => {
+        if (options.renderer === 'default') task.title = `${step.title} (interrupting…)`;
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const reason = step.skip ? await step.skip(ctx) : false;
+        const reason = step.skip ? await settleOrAbandon(() => step.skip!(ctx, { dryRun: false }), signal, grace) : false;
         if (reason !== false) {
           outcome.status = 'skipped';
           outcome.detail = reason;
@@ -63,15 +90,23 @@ export async function runPipeline<Ctx>(steps: readonly Step<Ctx>[], ctx: Ctx, op
           task.skip(options.renderer === 'default' ? `${step.title} (skipped: ${reason})` : reason);
           return;
         }
-        await step.run(ctx, io);
+        await settleOrAbandon(() => step.run(ctx, io), signal, grace);
         outcome.status = 'done';
         outcome.durationMs = performance.now() - t0;
         task.title = `${step.title} (${formatDuration(outcome.durationMs)})`;
       } catch (error) {
-        outcome.status = 'failed';
         outcome.durationMs = performance.now() - t0;
+        // Whatever a step throws once the user interrupted is the interrupt's doing, not a failure.
+        if (signal.aborted) {
+          outcome.status = 'interrupted';
+          task.title = `${step.title} (interrupted)`;
+          throw new Interrupted();
+        }
+        outcome.status = 'failed';
         failure = toStepError(step, error, io, options.logTailLines ?? DEFAULT_TAIL);
         throw new Error(options.renderer === 'default' ? `${step.title}: ${failure.message}` : failure.message);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
       }
     },
   }));
@@ -87,9 +122,47 @@ export async function runPipeline<Ctx>(steps: readonly Step<Ctx>[], ctx: Ctx, op
   try {
     await listr.run();
   } catch (error) {
-    failure ??= new StepError({ step: 'pipeline', message: error instanceof Error ? error.message : String(error) });
+    if (!(error instanceof Interrupted)) {
+      failure ??= new StepError({ step: 'pipeline', message: error instanceof Error ? error.message : String(error) });
+    }
   }
-  return { ok: failure === undefined, durationMs: performance.now() - started, steps: outcomes, ...(failure ? { error: failure } : {}) };
+  // An interrupt that lands after the last step finished still ends the command early.
+  const interrupted = signal.aborted;
+  return {
+    ok: failure === undefined && !interrupted,
+    durationMs: performance.now() - started,
+    steps: outcomes,
+    ...(failure && !interrupted ? { error: failure } : {}),
+    ...(interrupted ? { interrupted: true } : {}),
+  };
+}
+
+/**
+ * Await a step's work; once `signal` aborts, wait at most `graceMs` more for it to settle (the
+ * step was told through io.signal), then give up on it so the command can end.
+ */
+async function settleOrAbandon<T>(work: () => T | Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  const pending = Promise.resolve().then(work);
+  if (signal === NEVER) return pending;
+  let onAbort: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const abandoned = new Promise<never>((_resolve, reject) => {
+    onAbort = () => {
+      timer = setTimeout(() => reject(new Interrupted()), graceMs);
+      timer.unref();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // The loser of the race must not surface as an unhandled rejection.
+  pending.catch(() => {});
+  abandoned.catch(() => {});
+  try {
+    return await Promise.race([pending, abandoned]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    if (timer) clearTimeout(timer);
+  }
 }
 
 async function dryRun<Ctx>(
@@ -100,23 +173,18 @@ async function dryRun<Ctx>(
   started: number,
 ): Promise<PipelineResult> {
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const mode = { dryRun: true } as const;
   for (const [index, step] of steps.entries()) {
     const outcome = outcomes[index]!;
-    const reason = step.skip ? await step.skip(ctx) : false;
+    const reason = step.skip ? await step.skip(ctx, mode) : false;
     if (reason !== false) {
       outcome.status = 'skipped';
       outcome.detail = reason;
       write(`• ${step.title} (skipped: ${reason})`);
       continue;
     }
-    let plan: string[];
-    if (step.plan) {
-      plan = await step.plan(ctx);
-    } else {
-      // No declared plan: run the step with an exec that records commands instead of running them.
-      plan = [];
-      await step.run(ctx, createIO(true, () => {}, (cmd) => plan.push(cmd)));
-    }
+    // Never `run`, not even with a recording exec: a step may write files without exec.
+    const plan = step.plan ? await step.plan(ctx, mode) : [];
     outcome.status = 'planned';
     outcome.detail = plan;
     write(`• ${step.title}`);
@@ -130,7 +198,7 @@ interface RecordingIO extends StepIO {
   readonly lastTarget: string | undefined;
 }
 
-function createIO(dry: boolean, onLog: (line: string) => void, onPlan?: (command: string) => void): RecordingIO {
+function createIO(signal: AbortSignal, onLog: (line: string) => void): RecordingIO {
   const lines: string[] = [];
   let lastTarget: string | undefined;
   const log = (line: string) => {
@@ -141,7 +209,8 @@ function createIO(dry: boolean, onLog: (line: string) => void, onPlan?: (command
     onLog(clean);
   };
   return {
-    dryRun: dry,
+    dryRun: false,
+    signal,
     lines,
     get lastTarget() {
       return lastTarget;
@@ -153,12 +222,9 @@ function createIO(dry: boolean, onLog: (line: string) => void, onPlan?: (command
     async exec(command: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
       const shown = displayCommand(command, args);
       lastTarget = shown;
-      if (dry) {
-        onPlan?.(shown);
-        return { exitCode: 0, stdout: '', stderr: '' };
-      }
+      if (signal.aborted) throw new StepFailure('interrupted', { command: shown });
       log(`$ ${shown}`);
-      const result = await runProgram(command, args, { ...opts, onLine: log });
+      const result = await runProgram(command, args, { ...opts, onLine: log, signal });
       if (result.exitCode !== 0 && !opts.allowFailure) {
         const why = result.timedOut ? `timed out after ${formatDuration(opts.timeoutMs ?? 0)}` : `exited with code ${result.exitCode}`;
         throw new StepFailure(`${command} ${why}`, { command: shown, ...(opts.hint ? { hint: opts.hint } : {}) });

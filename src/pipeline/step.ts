@@ -3,10 +3,15 @@
  * A step is plain data + functions so a test can run it without a terminal.
  */
 
-/** What a step may do besides computing: log lines, run commands, know whether it is a dry run. */
+/** What a step may do besides computing: log lines, run commands, notice an interrupt. */
 export interface StepIO {
-  /** True when the pipeline only prints its plan; `exec` then records instead of running. */
+  /** Always false: a dry run never calls `run` (kept so a step can assert it). */
   readonly dryRun: boolean;
+  /**
+   * Aborted when the user interrupts (Ctrl-C). `exec` stops its program on it; a step that waits
+   * on something else should stop waiting, undo what it cannot record, and throw.
+   */
+  readonly signal: AbortSignal;
   /** One line of progress; kept for the failure log tail and shown under the step title. */
   log(line: string): void;
   /**
@@ -36,21 +41,31 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** How the pipeline is running: a dry run must not change anything (files, processes, services). */
+export interface StepMode {
+  dryRun: boolean;
+}
+
 export interface Step<Ctx> {
   title: string;
   /**
-   * Idempotence check, run before `run` (also in dry-run mode, so a plan shows what is already
-   * done). Return false to run the step, or the reason it is not needed.
+   * Idempotence check, run before `run` (also in a dry run, so a plan shows what is already
+   * done). Return false to run the step, or the reason it is not needed. With `dryRun` it may
+   * look but must not write, start, stop or reload anything.
    */
-  skip?: (ctx: Ctx) => false | string | Promise<false | string>;
-  /** The commands or actions the step would perform, printed by a dry run instead of `run`. */
-  plan?: (ctx: Ctx) => string[] | Promise<string[]>;
+  skip?: (ctx: Ctx, mode: StepMode) => false | string | Promise<false | string>;
+  /**
+   * The commands or actions the step would perform, printed by a dry run; read-only. A step
+   * without one is shown by its title alone: a dry run never calls `run`.
+   */
+  plan?: (ctx: Ctx, mode: StepMode) => string[] | Promise<string[]>;
   run: (ctx: Ctx, io: StepIO) => void | Promise<void>;
   /** A fix the user can apply when this step fails (overridden by a StepError's own hint). */
   hint?: string;
 }
 
-export type StepStatus = 'done' | 'skipped' | 'failed' | 'planned' | 'not-run';
+/** `interrupted`: the step was running when the user pressed Ctrl-C (it did not finish). */
+export type StepStatus = 'done' | 'skipped' | 'failed' | 'planned' | 'interrupted' | 'not-run';
 
 export interface StepOutcome {
   title: string;

@@ -21,6 +21,8 @@ export interface RunOptions {
   input?: string;
   /** Each output line as it arrives (stdout and stderr interleaved). */
   onLine?: (line: string) => void;
+  /** Stop the program's whole group (SIGTERM) when this aborts, e.g. on Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 /** Run a program to completion, capturing its output. argv only — never a shell. */
@@ -56,6 +58,11 @@ export function runProgram(command: string, args: readonly string[], options: Ru
           killGroup(child.pid, 'SIGKILL');
         }, options.timeoutMs)
       : undefined;
+    // Detached, the program does not get the terminal's Ctrl-C itself: pass it on.
+    const onAbort = () => killGroup(child.pid, 'SIGTERM');
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('exit', () => options.signal?.removeEventListener('abort', onAbort));
     child.on('error', (error) => {
       if (timer) clearTimeout(timer);
       resolve({ exitCode: 127, stdout, stderr: stderr + String(error.message), timedOut });

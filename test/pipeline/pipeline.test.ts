@@ -1,4 +1,7 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/util/process.js';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { chooseRenderer, colorEnabled } from '../../src/pipeline/renderer.js';
 import { formatStepError, StepError, StepFailure, type Step } from '../../src/pipeline/step.js';
@@ -108,18 +111,23 @@ describe('pipeline', () => {
     expect(result.error).toMatchObject({ step: 'start', command: 'node main.js', logTail: ['EADDRINUSE 8080'], hint: 'use --port 0' });
   });
 
-  it('dry run prints plans and recorded commands, honours skips, and runs nothing', async () => {
+  it('dry run prints plans, honours skips, tells skip and plan it is a dry run, and never calls run', async () => {
     const lines: string[] = [];
+    const modes: string[] = [];
     const steps: Step<Ctx>[] = [
-      { title: 'declared plan', plan: () => ['multipass launch --name vm'], run: (ctx) => void ctx.ran.push('declared') },
       {
-        title: 'recorded',
+        title: 'declared plan',
+        skip: (_ctx, mode) => (modes.push(`skip:${mode.dryRun}`), false),
+        plan: (_ctx, mode) => (modes.push(`plan:${mode.dryRun}`), ['multipass launch --name vm']),
+        run: (ctx) => void ctx.ran.push('declared'),
+      },
+      {
+        // Without a plan a dry run used to call run() with a recording exec; a step that changes
+        // state without exec (here: ran.push) then changed it. Now only its title is shown.
+        title: 'no plan',
         run: async (ctx, io) => {
-          expect(io.dryRun).toBe(true);
-          const r = await io.exec('helm', ['upgrade', '--install', 'nanofaas', 'helm/nanofaas']);
-          expect(r.exitCode).toBe(0);
-          await io.exec('kubectl', ['rollout', 'status', 'deploy/x', '--timeout', '180s']);
-          if (!io.dryRun) ctx.ran.push('recorded');
+          ctx.ran.push('no plan');
+          await io.exec('helm', ['upgrade', '--install', 'nanofaas', 'helm/nanofaas']);
         },
       },
       { title: 'skipped', skip: () => 'VM already running', run: (ctx) => void ctx.ran.push('skipped') },
@@ -128,15 +136,16 @@ describe('pipeline', () => {
     const result = await runPipeline(steps, ctx, { ...silent, dryRun: true, write: (l) => lines.push(l) });
     expect(result.ok).toBe(true);
     expect(ctx.ran).toEqual([]);
+    expect(modes).toEqual(['skip:true', 'plan:true']);
     expect(result.steps.map((s) => s.status)).toEqual(['planned', 'planned', 'skipped']);
-    expect(lines).toEqual([
-      '• declared plan',
-      '    $ multipass launch --name vm',
-      '• recorded',
-      '    $ helm upgrade --install nanofaas helm/nanofaas',
-      '    $ kubectl rollout status deploy/x --timeout 180s',
-      '• skipped (skipped: VM already running)',
-    ]);
+    expect(lines).toEqual(['• declared plan', '    $ multipass launch --name vm', '• no plan', '• skipped (skipped: VM already running)']);
+  });
+
+  it('a real run tells skip it is not a dry run', async () => {
+    const modes: boolean[] = [];
+    const steps: Step<Ctx>[] = [{ title: 'a', skip: (_ctx, mode) => (modes.push(mode.dryRun), false), run: () => {} }];
+    await runPipeline(steps, { ran: [], done: false }, silent);
+    expect(modes).toEqual([false]);
   });
 
   it('exec never goes through a shell', async () => {
@@ -154,6 +163,93 @@ describe('pipeline', () => {
   });
 });
 
+describe('interrupt (ctx.signal)', () => {
+  it('tells the running step, marks it interrupted, runs nothing after it, and is not a failure', async () => {
+    const controller = new AbortController();
+    const steps: Step<Ctx>[] = [
+      { title: 'first', run: (ctx) => void ctx.ran.push('first') },
+      {
+        title: 'waiting',
+        run: async (ctx, io) => {
+          ctx.ran.push('waiting');
+          const told = once(io.signal, 'abort');
+          controller.abort();
+          await told;
+          throw new Error('stopped waiting');
+        },
+      },
+      { title: 'after', run: (ctx) => void ctx.ran.push('after') },
+    ];
+    const ctx: Ctx = { ran: [], done: false };
+    const result = await runPipeline(steps, ctx, { ...silent, signal: controller.signal });
+    expect(ctx.ran).toEqual(['first', 'waiting']);
+    expect(result.ok).toBe(false);
+    expect(result.interrupted).toBe(true);
+    expect(result.error).toBeUndefined();
+    expect(result.steps.map((s) => s.status)).toEqual(['done', 'interrupted', 'not-run']);
+  });
+
+  it('stops the program a step is running (its whole group)', async () => {
+    const controller = new AbortController();
+    // The program reports its pid over a socket once it runs: the event the test interrupts on.
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const pid = new Promise<number>((resolve) => server.once('connection', (socket) => socket.once('data', (d) => resolve(Number(String(d))))));
+    void pid.then(() => controller.abort());
+    const { port } = server.address() as AddressInfo;
+    const script = `require('net').connect(${port}, '127.0.0.1', function () { this.write(String(process.pid)); }); setInterval(() => {}, 1000);`;
+    let exitCode: number | undefined;
+    const steps: Step<Ctx>[] = [
+      {
+        title: 'long build',
+        run: async (_ctx, io) => {
+          exitCode = (await io.exec(process.execPath, ['-e', script], { allowFailure: true })).exitCode;
+        },
+      },
+      { title: 'after', run: (ctx) => void ctx.ran.push('after') },
+    ];
+    const ctx: Ctx = { ran: [], done: false };
+    try {
+      const result = await runPipeline(steps, ctx, { ...silent, signal: controller.signal });
+      expect(exitCode).not.toBe(0);
+      expect(isAlive(await pid)).toBe(false);
+      expect(result.interrupted).toBe(true);
+      expect(ctx.ran).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('abandons a step that ignores the interrupt after the grace period', async () => {
+    const controller = new AbortController();
+    const steps: Step<Ctx>[] = [
+      {
+        title: 'deaf',
+        run: () => {
+          controller.abort();
+          return new Promise<void>(() => {});
+        },
+      },
+    ];
+    const result = await runPipeline(steps, { ran: [], done: false }, { ...silent, signal: controller.signal, interruptGraceMs: 20 });
+    expect(result.interrupted).toBe(true);
+    expect(result.steps[0]!.status).toBe('interrupted');
+  });
+
+  it('an interrupt during a skip check stops the run too', async () => {
+    const controller = new AbortController();
+    const ctx: Ctx = { ran: [], done: false };
+    const steps: Step<Ctx>[] = [
+      { title: 'check', skip: () => (controller.abort(), false), run: (c) => void c.ran.push('check') },
+      { title: 'after', run: (c) => void c.ran.push('after') },
+    ];
+    const result = await runPipeline(steps, ctx, { ...silent, signal: controller.signal });
+    expect(result.interrupted).toBe(true);
+    expect(ctx.ran).not.toContain('after');
+  });
+});
+
 describe('renderer choice', () => {
   const env = {};
   it('spinners only for a person at a terminal', () => {
@@ -162,6 +258,13 @@ describe('renderer choice', () => {
     expect(chooseRenderer({ json: false, verbose: true, isTTY: true, env })).toBe('simple');
     expect(chooseRenderer({ json: false, verbose: false, isTTY: true, env: { CI: 'true' } })).toBe('simple');
     expect(chooseRenderer({ json: true, verbose: true, isTTY: true, env })).toBe('silent');
+  });
+  it('a terminal narrower than 40 columns (or 0, as under `script`) gets the plain renderer', () => {
+    const tty = { json: false, verbose: false, isTTY: true, env };
+    expect(chooseRenderer({ ...tty, columns: 0 })).toBe('simple');
+    expect(chooseRenderer({ ...tty, columns: 39 })).toBe('simple');
+    expect(chooseRenderer({ ...tty, columns: 40 })).toBe('default');
+    expect(chooseRenderer({ ...tty, columns: 200 })).toBe('default');
   });
   it('colour honours NO_COLOR and the TTY', () => {
     expect(colorEnabled(true, {})).toBe(true);
