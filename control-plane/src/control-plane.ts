@@ -82,6 +82,7 @@ export async function createControlPlane(
     metrics,
     endpoints: (name) => backend.endpoints(name),
     replicas: (name) => backend.status(name).readyReplicas,
+    status: (name) => backend.status(name),
     admission: config.admission,
     retry: config.retry,
     executionTtlMs: config.executionTtlMs,

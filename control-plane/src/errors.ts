@@ -69,9 +69,10 @@ export function mapError(err: FastifyError | ApiError | Error): MappedError {
   }
   const fe = err as FastifyError;
   if (fe.validation) {
-    const details = fe.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'invalid' }));
+    const details = validationDetails(fe.validation);
     const where = fe.validationContext ?? 'request';
-    return { status: 400, body: errorBody('VALIDATION_ERROR', `invalid ${where}: ${fe.message}`, details) };
+    const text = details.map((d) => `${where}${d.path === '/' ? '' : d.path} ${d.message}`).join(', ');
+    return { status: 400, body: errorBody('VALIDATION_ERROR', `invalid ${where}: ${text}`, details) };
   }
   const known = fe.code ? FRAMEWORK_CODES[fe.code] : undefined;
   if (known) return { status: ERROR_CODES[known], body: errorBody(known, FRAMEWORK_MESSAGES[known] ?? fe.message) };
@@ -82,6 +83,36 @@ export function mapError(err: FastifyError | ApiError | Error): MappedError {
     return { status, body: errorBody(STATUS_CODES[status] ?? 'VALIDATION_ERROR', fe.message) };
   }
   return { status: 500, body: errorBody('INTERNAL_ERROR', 'internal error') };
+}
+
+interface SchemaError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string | undefined;
+}
+
+/**
+ * One entry per problem. A union of constants (runtime, runtimeMode, …) fails as one "must be
+ * equal to constant" per allowed value plus "must match a schema in anyOf"; that becomes one
+ * "must be one of: a, b, c" so the reader sees the valid values once.
+ */
+export function validationDetails(errors: readonly SchemaError[]): { path: string; message: string }[] {
+  const folded = new Set<SchemaError>();
+  const replacement = new Map<SchemaError, string>();
+  for (const union of errors) {
+    if (union.keyword !== 'anyOf') continue;
+    const prefix = `${union.schemaPath}/`;
+    const branches = errors.filter((e) => e !== union && e.schemaPath.startsWith(prefix));
+    if (branches.length === 0 || !branches.every((e) => e.keyword === 'const' && e.instancePath === union.instancePath)) continue;
+    const allowed = [...new Set(branches.map((e) => JSON.stringify(e.params.allowedValue)))];
+    for (const e of branches) folded.add(e);
+    replacement.set(union, `must be one of: ${allowed.map((v) => (v.startsWith('"') ? v.slice(1, -1) : v)).join(', ')}`);
+  }
+  return errors
+    .filter((e) => !folded.has(e))
+    .map((e) => ({ path: e.instancePath || '/', message: replacement.get(e) ?? e.message ?? 'invalid' }));
 }
 
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {

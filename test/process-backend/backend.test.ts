@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -221,12 +222,33 @@ describe('process backend with a fixture runtime', () => {
   });
 
   it('marks a runtime that exits at startup FAILED with the log tail, and waitReady rejects', async () => {
-    const { backend } = await newBackend();
+    const { backend, stateDir } = await newBackend();
     await backend.provision(fixtureSpec('broken', { env: { FIXTURE_EXIT_AT_START: '1' } }));
     await expect(backend.waitReady('broken', 10_000)).rejects.toThrow(/exited \(code 3\).*boom: cannot load handler handlers\/echo\.js/s);
     const status = backend.status('broken');
     expect(status.state).toBe('FAILED');
-    expect(status.message).toContain('boom: cannot load handler');
+    expect(status.message).toBe('replica 0 exited (code 3) before /health answered 200: boom: cannot load handler handlers/echo.js');
+    expect(status.logTail).toEqual(['boom: cannot load handler handlers/echo.js']);
+    expect(status.logPath).toBe(path.join(stateDir, 'logs', 'fn-broken.log'));
+  });
+
+  it('a failed start shows only its own output: neither earlier runs nor the run headers', async () => {
+    const { backend, stateDir } = await newBackend();
+    const logFile = path.join(stateDir, 'logs', 'fn-again.log');
+    await mkdir(path.dirname(logFile), { recursive: true });
+    await writeFile(logFile, 'an earlier run said this\n');
+    await backend.provision(fixtureSpec('again', { env: { FIXTURE_EXIT_AT_START: '1' } }));
+    // Wait for the restarts to have written the error at least three times.
+    await waitFor(
+      backend,
+      () => (backend.status('again').message ?? '').length > 0 && countBooms(logFile) >= 3,
+      10_000,
+      'three failed starts',
+    );
+    const status = backend.status('again');
+    expect(status.state).toBe('FAILED');
+    expect(status.message).not.toContain('\n');
+    expect(status.logTail).toEqual(['boom: cannot load handler handlers/echo.js']);
   });
 
   it('gives up on a runtime whose /health never answers 200 and kills it', async () => {
@@ -354,3 +376,11 @@ describe('process backend with a fixture runtime', () => {
     }
   });
 });
+
+function countBooms(file: string): number {
+  try {
+    return readFileSync(file, 'utf8').split('boom: cannot load handler').length - 1;
+  } catch {
+    return 0;
+  }
+}

@@ -31,6 +31,11 @@ export const ERROR_CODES = {
   FUNCTION_ERROR: 502,
   FUNCTION_DELETED: 502,
   BACKEND_UNAVAILABLE: 503,
+  /**
+   * The function's workload cannot start (state FAILED: e.g. its runtime exits before it is ready).
+   * Sync and async calls are refused at once; `details` carries the reason, log path and tail.
+   */
+  FUNCTION_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
   TIMEOUT: 504,
   INTERNAL_ERROR: 500,

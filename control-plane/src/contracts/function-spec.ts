@@ -108,9 +108,17 @@ export const FunctionStatus = Type.Object({
   ]),
   replicas: Type.Integer(),
   readyReplicas: Type.Integer(),
+  /** One line. FAILED: why the workload cannot start (process backend: the runtime's last words). */
   message: Type.Optional(Type.String()),
+  /** FAILED (process backend): the last lines the failed start attempt wrote. */
+  logTail: Type.Optional(Type.Array(Type.String())),
+  /** Process backend: the function's log file on the control plane's host. */
+  logPath: Type.Optional(Type.String()),
 });
 export type FunctionStatus = Static<typeof FunctionStatus>;
+
+/** Longest long-poll of GET /v1/functions/{name}?waitMs=N; clients loop for longer waits. */
+export const MAX_FUNCTION_WAIT_MS = 30_000;
 
 /** GET /v1/functions/{name}: the spec plus live status. */
 export const FunctionView = Type.Intersect([FunctionSpec, Type.Object({ status: FunctionStatus })], {

@@ -248,6 +248,21 @@ export class FunctionQueue {
     this.backingOff.clear();
   }
 
+  /** End the sync calls still waiting (the function cannot start); async ones stay queued. */
+  endWaitingSync(outcome: Outcome): void {
+    for (const job of this.syncLane.drain()) {
+      if (job.queueTimer) {
+        clearTimeout(job.queueTimer);
+        job.queueTimer = undefined;
+      }
+      if (job.inQueue) {
+        job.inQueue = false;
+        this.queued--;
+      }
+      if (!job.execution.outcome) this.ctx.settle(job, outcome, job.execution.attempts);
+    }
+  }
+
   /** Shutdown, phase 1: start nothing new and end everything still waiting. */
   close(outcome: Outcome): void {
     this.closed = true;

@@ -3,7 +3,7 @@
  * executions, applies idempotency keys, accepts runtime completions and drains on shutdown.
  * HTTP handlers call it; it knows nothing about Fastify.
  */
-import type { FunctionSpec, QueueRejectReason } from '../contracts/index.js';
+import type { FunctionSpec, FunctionStatus, QueueRejectReason } from '../contracts/index.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { ApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -20,6 +20,11 @@ export interface InvokerOptions {
   metrics: Metrics;
   endpoints(name: string): Endpoint[];
   replicas(name: string): number;
+  /**
+   * The function's live status. Asked only when no endpoint is ready: a FAILED function (its
+   * workload cannot start) is refused with 503 FUNCTION_UNAVAILABLE instead of being queued.
+   */
+  status?(name: string): FunctionStatus;
   admission: { enabled: boolean; maxEstimatedWaitMs: number; maxQueueWaitMs: number; retryAfterSeconds: number };
   retry: { baseDelayMs: number; maxDelayMs: number };
   executionTtlMs: number;
@@ -102,10 +107,44 @@ export class Invoker {
     for (const [name, q] of this.queues) visit(name, q.queued, q.inFlight);
   }
 
-  /** The backend's endpoint set changed: queued work may be able to start now. */
+  /**
+   * The backend's endpoint set changed: queued work may be able to start now. When the function
+   * turned FAILED instead, its waiting sync callers get 503 FUNCTION_UNAVAILABLE now rather than
+   * a queue timeout later; queued async executions stay queued (they were accepted, and run if a
+   * restart succeeds, or end as FUNCTION_DELETED when the function is deleted).
+   */
   endpointsChanged(name: string): void {
-    this.queues.get(name)?.pump();
+    const queue = this.queues.get(name);
+    if (queue) {
+      const down = this.unavailable(name);
+      if (down) queue.endWaitingSync({ status: 'error', httpStatus: 503, error: { error: 'FUNCTION_UNAVAILABLE', ...down } });
+      else queue.pump();
+    }
     this.releaseUnusedPools();
+  }
+
+  /** Why the function cannot run a call now (state FAILED, nothing ready), or undefined. */
+  private unavailable(name: string): { message: string; details: Record<string, unknown> } | undefined {
+    const status = this.options.status;
+    if (!status) return undefined;
+    for (const endpoint of this.options.endpoints(name)) if (endpoint.ready) return undefined;
+    const s = status(name);
+    if (s.state !== 'FAILED') return undefined;
+    const reason = s.message ?? 'its workload failed';
+    return {
+      message: `function "${name}" cannot start: ${reason}`,
+      details: {
+        state: s.state,
+        reason,
+        ...(s.logPath !== undefined ? { logPath: s.logPath } : {}),
+        ...(s.logTail !== undefined ? { logTail: s.logTail } : {}),
+      },
+    };
+  }
+
+  private refuseIfUnavailable(name: string): void {
+    const down = this.unavailable(name);
+    if (down) throw new ApiError('FUNCTION_UNAVAILABLE', down.message, down.details);
   }
 
   /**
@@ -186,6 +225,7 @@ export class Invoker {
         return existing;
       }
     }
+    this.refuseIfUnavailable(name);
     const execution = this.admit(queue, opts, true);
     execution.listeners = [done];
     const now = this.now();
@@ -201,6 +241,8 @@ export class Invoker {
       const existing = this.idempotency.find(name, opts.idempotencyKey);
       if (existing) return existing;
     }
+    // Refused rather than queued: nothing is accepted that could only wait for a fix.
+    this.refuseIfUnavailable(name);
     const execution = this.admit(queue, opts, false);
     const now = this.now();
     queue.submit(newJob(execution, body, opts, false, 0, now));

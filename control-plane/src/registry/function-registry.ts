@@ -79,6 +79,31 @@ export class FunctionRegistry {
     return { ...spec, status: this.backend.status(name) };
   }
 
+  /**
+   * The view once the function has left PENDING (READY, DEGRADED or FAILED), or after `waitMs`,
+   * or when `signal` aborts (the caller hung up): a long-poll for "did it start?" that answers
+   * on the backend's change event, not on a timer.
+   */
+  async settledView(name: string, waitMs: number, signal: AbortSignal): Promise<FunctionView> {
+    const first = this.view(name);
+    if (waitMs <= 0 || first.status.state !== 'PENDING' || signal.aborted) return first;
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        off();
+        signal.removeEventListener('abort', finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, waitMs);
+      const off = this.backend.onChange((changed) => {
+        if (changed !== name) return;
+        if (!this.specs.has(name) || this.backend.status(name).state !== 'PENDING') finish();
+      });
+      signal.addEventListener('abort', finish, { once: true });
+    });
+    return this.view(name);
+  }
+
   private require(name: string): FunctionSpec {
     const spec = this.specs.get(name);
     if (!spec) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);

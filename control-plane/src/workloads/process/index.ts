@@ -17,7 +17,7 @@ import {
 import { functionLogPath } from './log-file.js';
 import { createPidRegistry, reapOrphans } from './pid-registry.js';
 import { signalGroup } from './process-group.js';
-import { startReplica, type Replica, type RestartPolicy } from './replica.js';
+import { startReplica, type Replica, type RestartPolicy, type StartFailure } from './replica.js';
 
 export { LaunchError } from './launch.js';
 
@@ -49,7 +49,7 @@ interface Workload {
   /** Frozen; replaced (never mutated) on every change, so callers may hold on to it. */
   endpoints: Endpoint[];
   /** Set when a start attempt failed and nothing is ready. */
-  failure: string | undefined;
+  failure: StartFailure | undefined;
 }
 
 const NOT_PROVISIONED: FunctionStatus = { state: 'FAILED', replicas: 0, readyReplicas: 0, message: 'not provisioned' };
@@ -227,7 +227,16 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
     if (desired === 0) return { state: 'READY', replicas: 0, readyReplicas: 0, message: 'scaled to zero' };
     if (readyReplicas === desired) return { state: 'READY', replicas: desired, readyReplicas };
     if (readyReplicas > 0) return { state: 'DEGRADED', replicas: desired, readyReplicas };
-    if (w.failure) return { state: 'FAILED', replicas: desired, readyReplicas, message: w.failure };
+    if (w.failure) {
+      return {
+        state: 'FAILED',
+        replicas: desired,
+        readyReplicas,
+        message: w.failure.reason,
+        logTail: w.failure.logTail,
+        logPath: functionLogPath(stateDir, w.spec.name),
+      };
+    }
     return { state: 'PENDING', replicas: desired, readyReplicas };
   }
 
@@ -261,7 +270,7 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
           const w = workloads.get(name);
           if (!w) return settle(new LaunchError('FUNCTION_NOT_FOUND', `function "${name}" is not provisioned`));
           if (w.replicas.some((r) => r.ready)) return settle();
-          if (w.failure) return settle(new LaunchError('BACKEND_UNAVAILABLE', `function "${name}" failed to start: ${w.failure}`));
+          if (w.failure) return settle(new LaunchError('BACKEND_UNAVAILABLE', `function "${name}" failed to start: ${w.failure.reason}`));
         };
         const listener = (changed: string) => {
           if (changed === name) check();

@@ -3,7 +3,7 @@
  * directly through the inherited file descriptor, so their output costs the control plane nothing
  * and is still captured if the control plane dies.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export function functionLogPath(stateDir: string, name: string): string {
@@ -20,22 +20,60 @@ export async function openLogForAppend(file: string): Promise<FileHandle> {
   return open(file, 'a', 0o600);
 }
 
-/** The last `maxLines` non-empty lines of the log (reads at most the last `maxBytes`). */
-export async function readLogTail(file: string, maxLines = 15, maxBytes = 4096): Promise<string> {
+/** Where the next run's output will start: the current end of the log. */
+export async function logSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The last `maxLines` non-empty lines written from byte `from` on (reads at most the last
+ * `maxBytes`). The backend's own run headers ("--- <time> replica …") are left out: the tail is
+ * what the runtime said.
+ */
+export async function readLogTail(file: string, options: { from?: number; maxLines?: number; maxBytes?: number } = {}): Promise<string[]> {
+  const { from = 0, maxLines = 15, maxBytes = 4096 } = options;
   let handle: FileHandle | undefined;
   try {
     handle = await open(file, 'r');
     const { size } = await handle.stat();
-    const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n').filter((l) => l.trim() !== '');
-    // The first line may be cut in the middle when the read started mid-file.
-    if (size > maxBytes) lines.shift();
-    return lines.slice(-maxLines).join('\n');
+    const start = Math.max(from, size - maxBytes);
+    if (start >= size) return [];
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    const lines = buffer.toString('utf8').split('\n');
+    // The first line may be cut in the middle when the read started after `from`.
+    if (start > from) lines.shift();
+    return lines.filter((l) => l.trim() !== '' && !RUN_HEADER.test(l)).slice(-maxLines);
   } catch {
-    return '';
+    return [];
   } finally {
     await handle?.close();
   }
+}
+
+export const RUN_HEADER = /^--- \S+ replica \d+ pid /;
+
+/**
+ * One line saying what a runtime's last words were: the `error` (or `msg`) of a JSON log line,
+ * else the line itself, cut to `max` characters.
+ */
+export function lastWords(tail: readonly string[], max = 300): string | undefined {
+  const line = tail.at(-1)?.trim();
+  if (!line) return undefined;
+  let text = line;
+  if (line.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(line) as { error?: unknown; msg?: unknown; message?: unknown };
+      const said = [parsed.error, parsed.message, parsed.msg].find((v) => typeof v === 'string' && v !== '');
+      if (typeof said === 'string') text = said;
+    } catch {
+      // not JSON after all: the raw line
+    }
+  }
+  text = text.replace(/\s+/g, ' ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -13,7 +13,7 @@ import type { BackendLogger } from '../backend.js';
 import { freePort } from './free-port.js';
 import { abortableDelay, waitForHealth } from './health-probe.js';
 import type { ResolvedLaunch } from './launch.js';
-import { openLogForAppend, readLogTail } from './log-file.js';
+import { lastWords, logSize, openLogForAppend, readLogTail } from './log-file.js';
 import { childExited, signalGroup, terminateGroup } from './process-group.js';
 
 export interface RestartPolicy {
@@ -48,13 +48,24 @@ export interface Replica {
   readonly url: string | undefined;
   readonly ready: boolean;
   readonly pid: number | undefined;
-  /** Why the last start attempt failed (with the log tail); cleared once a run becomes ready. */
-  readonly lastFailure: string | undefined;
+  /** Why the last start attempt failed; cleared once a run becomes ready. */
+  readonly lastFailure: StartFailure | undefined;
   /** Stop supervising and terminate the process group; resolves when it has exited. */
   stop(): Promise<void>;
 }
 
-type RunOutcome = { kind: 'stopped' } | { kind: 'crashed'; readyForMs: number; exit: string } | { kind: 'failed'; reason: string };
+/** A start attempt that did not reach /health 200. */
+export interface StartFailure {
+  /** One line: what happened, with the runtime's last words when it said anything. */
+  reason: string;
+  /** That attempt's own output (the last lines), without earlier runs'. */
+  logTail: string[];
+}
+
+type RunOutcome =
+  | { kind: 'stopped' }
+  | { kind: 'crashed'; readyForMs: number; exit: string }
+  | { kind: 'failed'; reason: string; logFrom?: number };
 
 export function startReplica(options: ReplicaOptions): Replica {
   const { functionName, index, logger } = options;
@@ -65,7 +76,7 @@ export function startReplica(options: ReplicaOptions): Replica {
   let parentPipe: Writable | undefined;
   let url: string | undefined;
   let ready = false;
-  let lastFailure: string | undefined;
+  let lastFailure: StartFailure | undefined;
 
   function update(next: { url?: string | undefined; ready: boolean }): void {
     const changed = next.url !== url || next.ready !== ready;
@@ -78,6 +89,8 @@ export function startReplica(options: ReplicaOptions): Replica {
     const port = await freePort();
     if (stopController.signal.aborted) return { kind: 'stopped' };
     const launch = options.launchFor(port);
+    // This run's output starts here: its failure shows only its own lines.
+    const logFrom = await logSize(options.logFile);
     const log = await openLogForAppend(options.logFile);
     let proc: ChildProcess;
     try {
@@ -128,10 +141,10 @@ export function startReplica(options: ReplicaOptions): Replica {
       ]);
       healthAbort.abort();
       if (stopController.signal.aborted) return { kind: 'stopped' };
-      if (first.kind === 'exited') return { kind: 'failed', reason: `exited (${first.exit}) before /health answered 200` };
+      if (first.kind === 'exited') return { kind: 'failed', reason: `exited (${first.exit}) before /health answered 200`, logFrom };
       if (first.kind === 'gave-up') {
         await terminateGroup(proc, options.stopGraceMs);
-        return { kind: 'failed', reason: `/health did not answer 200 within ${options.startupTimeoutMs} ms` };
+        return { kind: 'failed', reason: `/health did not answer 200 within ${options.startupTimeoutMs} ms`, logFrom };
       }
       lastFailure = undefined;
       const readyAt = Date.now();
@@ -162,8 +175,9 @@ export function startReplica(options: ReplicaOptions): Replica {
         if (outcome.readyForMs >= options.restart.stableMs) delay = options.restart.initialDelayMs;
         logger.warn({ function: functionName, replica: index, exit: outcome.exit, restartInMs: delay }, 'replica crashed; restarting');
       } else {
-        const tail = await readLogTail(options.logFile);
-        lastFailure = `replica ${index} ${outcome.reason}` + (tail ? `; log tail:\n${tail}` : '');
+        const logTail = outcome.logFrom === undefined ? [] : await readLogTail(options.logFile, { from: outcome.logFrom });
+        const said = lastWords(logTail);
+        lastFailure = { reason: `replica ${index} ${outcome.reason}${said ? `: ${said}` : ''}`, logTail };
         logger.warn({ function: functionName, replica: index, reason: outcome.reason, restartInMs: delay }, 'replica failed to start');
         options.onChange();
       }
