@@ -24,17 +24,17 @@ interface UpFlags {
 export function registerUp(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('up')
-    .description('start nanofaas on the target, register the demo functions and smoke-test them')
+    .description('start nanofaas on the target, register the demo functions and smoke-test them; catalog functions this run does not deploy are removed, functions you registered under other names are kept')
     .option('--skip-build', 'use existing build artifacts (env SKIP_BUILD=true)', false)
-    .option('--functions <names>', 'only these catalog functions (comma-separated)', listArg)
+    .option('--functions <names>', 'only these catalog functions (comma-separated); the other catalog functions are removed', listArg)
     .option('--runtimes <names>', 'only functions of these runtimes, e.g. node,python', listArg)
     .option('--port <n>', 'API port (0 = any free port; default 8080, or a free one if taken)', intArg('--port', 0, 65535))
     .option('--management-port <n>', 'metrics/health port (default 8081, or a free one)', intArg('--management-port', 0, 65535))
     .option('--no-prometheus', 'do not start Prometheus')
     .option('--dry-run', 'print the plan (commands and actions) without running it', false)
     .option('--context <name>', 'kubeconfig target: kube context (env NANOFAAS_KUBE_CONTEXT)')
-    .option('--registry <registry>', 'kubeconfig target: registry to push to and pull from (env NANOFAAS_REGISTRY)')
-    .option('--no-build', 'kubeconfig target: use prebuilt images (same as --skip-build)')
+    .option('--registry <prefix>', 'kubeconfig target: where images are pushed and pulled from, host[:port][/path]; images are <prefix>/nanofaas/<name>:<version>, or <prefix>/<name>:<version> when the prefix already ends in /nanofaas (env NANOFAAS_REGISTRY)')
+    .option('--no-build', 'kubeconfig target: no build, no push; the cluster pulls prebuilt images (same as --skip-build)')
     .action(async (flags: UpFlags) => {
       ctx.announceTarget();
       validateSelection(ctx.rootDir, flags);
@@ -59,6 +59,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
         dryRun: flags.dryRun,
         endpoints: up.endpoints ?? null,
         functions: up.functions,
+        removed: up.removed ?? [],
         steps: result.steps.map((s) => ({ ...s, durationMs: Math.round(s.durationMs) })),
         durationMs: Math.round(result.durationMs),
         notes: up.notes,
@@ -86,7 +87,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
   ]);
 }
 
-/** The seed's end-of-setup banner: endpoints, functions, and the next command. */
+/** The end-of-setup banner: endpoints, functions, what was removed, and the next command. */
 function banner(ctx: CliContext, targetName: string, up: UpContext, durationMs: number): string[] {
   const { c } = ctx.out;
   const rule = c.dim('━'.repeat(52));
@@ -111,8 +112,11 @@ function banner(ctx: CliContext, targetName: string, up: UpContext, durationMs: 
     });
     lines.push(...table(rows));
   }
+  if (up.removed && up.removed.length > 0) {
+    lines.push('', `Removed (catalog functions this run did not deploy): ${up.removed.join(', ')}`);
+  }
   for (const note of up.notes) lines.push('', c.yellow('note: ') + note);
-  lines.push('', 'Next step — run the load test:', `  ${c.cyan('npx nanofaas loadtest')}`);
+  lines.push('', 'Next step — run the load test:', `  ${c.cyan(ctx.suggest('loadtest'))}`);
   return lines;
 }
 

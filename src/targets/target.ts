@@ -48,6 +48,8 @@ export interface UpContext {
   functions: FunctionOutcome[];
   /** Lines the command prints after the banner (e.g. how to get Prometheus). */
   notes: string[];
+  /** Catalog functions `up` deleted because this run did not deploy them (not selected, or not runnable here). */
+  removed?: string[];
 }
 
 export interface DownContext {

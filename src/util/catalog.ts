@@ -66,6 +66,16 @@ export function loadVectors(rootDir: string, catalog: Catalog, workload: string)
   }
 }
 
+/**
+ * Registered functions `up` removes to converge: catalog names this run does not deploy. A name
+ * outside the catalog is the user's own function and is never touched.
+ */
+export function catalogFunctionsToRemove(catalog: Catalog, registered: readonly string[], deployed: readonly string[]): string[] {
+  const keep = new Set(deployed);
+  const inCatalog = new Set(catalog.functions.map((f) => f.name));
+  return registered.filter((name) => inCatalog.has(name) && !keep.has(name));
+}
+
 /** The spec `up` registers for a catalog function on the process backend. */
 export function specFor(fn: CatalogFunction): FunctionSpecInput {
   return { name: fn.name, image: fn.image, runtime: fn.runtime, handler: fn.handler, ...fn.spec };

@@ -105,10 +105,11 @@ export function load(name: 'multipass' | 'kubeconfig', world: World, env: NodeJS
   return create({ rootDir: world.repo, state: world.state, env, suggest: (command) => `nanofaas ${command}` });
 }
 
-export async function up(target: Target, opts: { dryRun?: boolean; skipBuild?: boolean } = {}) {
+export async function up(target: Target, opts: { dryRun?: boolean; skipBuild?: boolean; runtimes?: string[] } = {}) {
   const ctx: UpContext = { functions: [], notes: [] };
   const written: string[] = [];
-  const result: PipelineResult = await runPipeline(target.upSteps({ skipBuild: opts.skipBuild ?? false, prometheus: true }), ctx, {
+  const options = { skipBuild: opts.skipBuild ?? false, prometheus: true, ...(opts.runtimes ? { runtimes: opts.runtimes } : {}) };
+  const result: PipelineResult = await runPipeline(target.upSteps(options), ctx, {
     renderer: 'silent',
     dryRun: opts.dryRun ?? false,
     write: (line) => written.push(line),
@@ -129,13 +130,15 @@ export async function down(target: Target, opts: { dryRun?: boolean; keep?: bool
 
 /**
  * FAKE control plane + Prometheus API for the smoke step (the real ones run in k3s, which cannot
- * run here): answers GET /v1/functions with the catalog, :invoke with a valid output, and /api/v1/query.
+ * run here): answers GET /v1/functions with `names`, DELETE /v1/functions/{name} (removing it from
+ * `names`), :invoke with a valid output, and /api/v1/query.
  */
 export async function fakeApi(
   names: string[],
   opts: { failInvoke?: string; token?: string } = {},
-): Promise<{ url: string; server: Server; invoked: string[]; unauthorized: string[] }> {
+): Promise<{ url: string; server: Server; invoked: string[]; unauthorized: string[]; deleted: string[] }> {
   const invoked: string[] = [];
+  const deleted: string[] = [];
   const unauthorized: string[] = [];
   const server = createServer((req, res) => {
     const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -148,6 +151,14 @@ export async function fakeApi(
         return send(401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
       }
       if (req.method === 'GET' && url === '/v1/functions') return send(200, names.map((name) => ({ name })));
+      const del = /^\/v1\/functions\/([^/:]+)$/.exec(url);
+      if (req.method === 'DELETE' && del) {
+        const name = decodeURIComponent(del[1]!);
+        if (!names.includes(name)) return send(404, { error: 'FUNCTION_NOT_FOUND', message: name });
+        names.splice(names.indexOf(name), 1);
+        deleted.push(name);
+        return res.writeHead(204).end();
+      }
       const m = /^\/v1\/functions\/([^/:]+):invoke$/.exec(url);
       if (req.method === 'POST' && m) {
         const name = decodeURIComponent(m[1]!);
@@ -161,7 +172,7 @@ export async function fakeApi(
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
-  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, server, invoked, unauthorized };
+  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, server, invoked, unauthorized, deleted };
 }
 
 export function catalogNames(): string[] {

@@ -6,10 +6,10 @@ import type { Host } from '../host/host.js';
 import { formatArgv } from '../host/host.js';
 import { hostExec } from '../host/step-exec.js';
 import type { Endpoints, UpContext } from '../target.js';
-import type { CatalogFunction } from '../../util/catalog.js';
+import { catalogFunctionsToRemove, type Catalog, type CatalogFunction } from '../../util/catalog.js';
 import { readTokenArgv } from './api-token.js';
 import { NAMESPACE, RELEASE } from './env.js';
-import { prometheusAnswers, registeredFunctions, smokeInvoke } from './smoke.js';
+import { deleteRegisteredFunction, prometheusAnswers, registeredFunctions, smokeInvoke } from './smoke.js';
 
 /** How to reach a cluster: the machine kubectl/helm run on and their argv prefixes. */
 export interface ClusterAccess {
@@ -41,6 +41,8 @@ export interface DeployConfig {
   valuesFile: { local: string; remote: string };
   values: () => Record<string, unknown>;
   functions: readonly CatalogFunction[];
+  /** The whole catalog: its functions registered but not in `functions` are removed. */
+  catalog: Catalog;
   connect: () => Promise<Connection>;
   /** How `connect` reaches the cluster, for the plan. */
   connectPlan: string[];
@@ -117,6 +119,7 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
         ...cfg.connectPlan,
         `${formatArgv(access.host.commandFor(readTokenArgv(access.kubectl)))}  (the API token, unless NANOFAAS_API_TOKEN is set)`,
         'GET  <api>/v1/functions',
+        'DELETE <api>/v1/functions/<name>  for each catalog function registered there but not selected by this run (functions under other names are kept)',
         ...cfg.functions.map((fn) => `POST <api>/v1/functions/${fn.name}:invoke  (seed ${fn.workload} payload, expect 200)`),
         'GET  <prometheus>/api/v1/query?query=up  (expect 200)',
       ],
@@ -135,6 +138,13 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
               hint: `the chart's registration hook registers them; see ${formatArgv(access.host.commandFor([...access.kubectl, '-n', NAMESPACE, 'logs', '-l', 'app.kubernetes.io/component=register', '--tail=50']))}`,
             });
           }
+          // The chart's hook only adds; an earlier `up` with a wider selection left the others registered.
+          const remove = catalogFunctionsToRemove(cfg.catalog, [...registered], cfg.functions.map((fn) => fn.name));
+          for (const name of remove) {
+            await deleteRegisteredFunction(apiUrl, name, token);
+            io.log(`${name}: removed (not selected by this run)`);
+          }
+          ctx.removed = [...(ctx.removed ?? []), ...remove];
           const outcomes = await Promise.all(cfg.functions.map((fn) => smokeInvoke(apiUrl, fn, token)));
           for (const o of outcomes) io.log(`${o.name}: ${o.smoke?.ok ? `200 in ${o.smoke.ms} ms` : (o.smoke?.message ?? o.skipped)}`);
           ctx.functions.push(...outcomes);

@@ -34,8 +34,9 @@ export function createTarget(env: TargetEnv): Target {
       const skipBuild = options.skipBuild || cfg.skipBuild;
       requireRegistry(cfg, skipBuild);
       const mode: RunMode = { dryRun: false };
-      const functions = selectFunctions(loadCatalog(env.rootDir).functions, options);
-      return kubeconfigUpSteps({ cfg, rootDir: env.rootDir, workDir, functions, skipBuild, run, env: env.env }, mode);
+      const catalog = loadCatalog(env.rootDir);
+      const functions = selectFunctions(catalog.functions, options);
+      return kubeconfigUpSteps({ cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild, run, env: env.env }, mode);
     },
 
     downSteps(options: DownOptions): Step<DownContext>[] {

@@ -29,6 +29,12 @@ export async function registeredFunctions(apiUrl: string, token?: string): Promi
   return body.map((f) => String((f as { name?: unknown }).name));
 }
 
+/** DELETE /v1/functions/{name}; a 404 (already gone) is success. */
+export async function deleteRegisteredFunction(apiUrl: string, name: string, token?: string): Promise<void> {
+  const { status, text } = await call(`${apiUrl}/v1/functions/${encodeURIComponent(name)}`, { method: 'DELETE', headers: authHeader(token) });
+  if (status >= 300 && status !== 404) throw new Error(`DELETE ${apiUrl}/v1/functions/${name} answered ${status}: ${text.slice(0, 200)}`);
+}
+
 /** One seed smoke invocation: 200 and the workload's check on the output. */
 export async function smokeInvoke(apiUrl: string, fn: CatalogFunction, token?: string): Promise<FunctionOutcome> {
   const payload = SEED_SMOKE[fn.workload];

@@ -6,7 +6,7 @@ import { LocalHost } from '../host/local-host.js';
 import type { Runner } from '../host/run-local.js';
 import { hostExec } from '../host/step-exec.js';
 import type { UpContext } from '../target.js';
-import type { CatalogFunction } from '../../util/catalog.js';
+import type { Catalog, CatalogFunction } from '../../util/catalog.js';
 import { apiToken } from '../../config/env.js';
 import { apiTokenSource } from './api-token.js';
 import { deploySteps, type ClusterAccess, type Connection, type RunMode } from './cluster.js';
@@ -21,6 +21,7 @@ export interface KubeconfigUpInput {
   rootDir: string;
   workDir: string;
   functions: readonly CatalogFunction[];
+  catalog: Catalog;
   skipBuild: boolean;
   run: Runner;
   env: NodeJS.ProcessEnv;
@@ -128,6 +129,7 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
           pullPolicy: 'IfNotPresent',
         }),
       functions: input.functions,
+      catalog: input.catalog,
       connectPlan: cfg.nanofaasUrl
         ? [`API ${cfg.nanofaasUrl} (NANOFAAS_URL)`]
         : [

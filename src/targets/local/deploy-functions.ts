@@ -1,7 +1,7 @@
 import type { FunctionSpec, FunctionSpecInput, FunctionView } from '@nanofaas/control-plane/contracts';
 import { ApiError, type ApiClient } from '../../api-client/client.js';
 import { StepFailure, type StepIO } from '../../pipeline/step.js';
-import { jsonEqual, loadVectors, SEED_SMOKE, specFor, type Catalog, type CatalogFunction } from '../../util/catalog.js';
+import { catalogFunctionsToRemove, jsonEqual, loadVectors, SEED_SMOKE, specFor, type Catalog, type CatalogFunction } from '../../util/catalog.js';
 import type { FunctionOutcome } from '../target.js';
 
 /**
@@ -31,6 +31,26 @@ export async function registerFunction(api: ApiClient, desired: FunctionSpecInpu
 /** Every field we ask for has the value the server resolved (server defaults don't count). */
 export function specMatches(desired: FunctionSpecInput, actual: FunctionSpec): boolean {
   return Object.entries(desired).every(([key, value]) => jsonEqual(value, (actual as Record<string, unknown>)[key]));
+}
+
+/**
+ * Delete the catalog functions registered on the platform that this `up` does not deploy (not
+ * selected, or not runnable here), so `up --runtimes node` after a full run leaves the node ones.
+ * Functions registered under names outside the catalog belong to the user and stay.
+ */
+export async function removeUndeployedCatalogFunctions(api: ApiClient, catalog: Catalog, deployed: readonly CatalogFunction[], io: Pick<StepIO, 'log'>): Promise<string[]> {
+  const registered = (await api.listFunctions()).map((f) => f.name);
+  const remove = catalogFunctionsToRemove(catalog, registered, deployed.map((f) => f.name));
+  for (const name of remove) {
+    try {
+      await api.deleteFunction(name);
+    } catch (error) {
+      // Deleted by someone else in between: converged all the same.
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+    io.log(`${name}: removed (not deployed by this run)`);
+  }
+  return remove;
 }
 
 /** Wait for ≥ 1 ready replica (GET /v1/functions/{name}); start-up only, polled with back-off. */
@@ -81,6 +101,7 @@ export async function deployFunctions(
   io: StepIO,
   readyTimeoutMs = 90_000,
   replace: ReadonlySet<string> = new Set(),
+  suggest: (command: string) => string = (command) => `nanofaas ${command}`,
 ): Promise<void> {
   io.target(`${api.baseUrl}/v1/functions`);
   const failures: string[] = [];
@@ -103,7 +124,7 @@ export async function deployFunctions(
   );
   if (failures.length > 0) {
     throw new StepFailure(`${failures.length} of ${fns.length} functions failed: ${failures.join('; ')}`, {
-      hint: 'function logs are in <state>/logs/fn-<name>.log; `nanofaas doctor` checks the usual causes',
+      hint: `function logs are in <state>/logs/fn-<name>.log; \`${suggest('doctor')}\` checks the usual causes`,
     });
   }
 }

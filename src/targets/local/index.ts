@@ -9,7 +9,7 @@ import { displayCommand, isAlive, stopGroup } from '../../util/process.js';
 import type { DownContext, Endpoints, Target, TargetEnv, TargetFactory, TargetStatus, UpContext, UpOptions } from '../target.js';
 import { hasScript, javaUpToDate, tscCommand, typescriptUpToDate } from './build.js';
 import { choosePorts, COMPONENT as CONTROL_PLANE, httpStatus, runningControlPlane, startControlPlane, stopControlPlane } from './control-plane.js';
-import { deployFunctions } from './deploy-functions.js';
+import { deployFunctions, removeUndeployedCatalogFunctions } from './deploy-functions.js';
 import { localDoctorChecks } from './doctor.js';
 import { stopGrafanaStep } from '../grafana-step.js';
 import { findOwnedProcesses, isOwnedBy } from './owned-processes.js';
@@ -156,15 +156,14 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
         },
         {
           title: 'Register and smoke-test the demo functions',
-          plan: () => runnable.map((f) => `POST /v1/functions ${f.name}, then POST /v1/functions/${f.name}:invoke with a test vector`),
+          plan: () => [
+            'GET /v1/functions, then DELETE /v1/functions/<name> for each catalog function registered there that this run does not deploy (functions under other names are kept)',
+            ...runnable.map((f) => `POST /v1/functions ${f.name}, then POST /v1/functions/${f.name}:invoke with a test vector`),
+          ],
           async run(ctx, io) {
             for (const fn of [...runnable]) {
               const artifact = handlerArtifact(fn);
               if (artifact && !existsSync(join(rootDir, artifact))) skip(ctx, fn, `handler not built (${artifact} missing)`);
-            }
-            if (runnable.length === 0) {
-              io.log('no runnable functions');
-              return;
             }
             const token = apiToken(env);
             api ??= new ApiClient({ baseUrl: ctx.endpoints!.apiUrl, ...(token ? { token } : {}) });
@@ -173,7 +172,14 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
             const current = Object.fromEntries(runnable.map((f) => [f.name, artifactMtime(rootDir, f)]));
             const rebuilt = new Set(runnable.filter((f) => deployed[f.name] !== undefined && deployed[f.name] !== current[f.name]).map((f) => f.name));
             try {
-              await deployFunctions(api, rootDir, catalog, runnable, ctx.functions, io, 90_000, rebuilt);
+              // First, so the removed ones free their processes before the new ones start.
+              const removed = await removeUndeployedCatalogFunctions(api, catalog, runnable, io);
+              ctx.removed = [...(ctx.removed ?? []), ...removed];
+              if (runnable.length === 0) {
+                io.log('no runnable functions');
+                return;
+              }
+              await deployFunctions(api, rootDir, catalog, runnable, ctx.functions, io, 90_000, rebuilt, targetEnv.suggest);
               state.writeJson({ ...deployed, ...current }, 'deployed-artifacts.json');
             } finally {
               const order = new Map(catalog.functions.map((f, i) => [f.name, i]));

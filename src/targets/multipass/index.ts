@@ -40,9 +40,10 @@ export function createTarget(env: TargetEnv): Target {
 
     upSteps(options: UpOptions): Step<UpContext>[] {
       const mode: RunMode = { dryRun: false };
-      const functions = selectFunctions(loadCatalog(env.rootDir).functions, options);
+      const catalog = loadCatalog(env.rootDir);
+      const functions = selectFunctions(catalog.functions, options);
       return multipassUpSteps(
-        { cfg, rootDir: env.rootDir, workDir, functions, skipBuild: options.skipBuild || cfg.skipBuild, run, apiToken: tokenFromEnv },
+        { cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild: options.skipBuild || cfg.skipBuild, run, apiToken: tokenFromEnv },
         mode,
       );
     },

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { StepFailure } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import type { Runner } from '../host/run-local.js';
-import type { CatalogFunction } from '../../util/catalog.js';
+import type { Catalog, CatalogFunction } from '../../util/catalog.js';
 import type { RunMode } from '../kubeconfig/cluster.js';
 import type { MultipassConfig } from './config.js';
 import { MultipassHost } from './multipass-host.js';
@@ -16,6 +16,8 @@ export interface MultipassUpInput {
   /** <state>/multipass: kubeconfig, values, project tarball. */
   workDir: string;
   functions: readonly CatalogFunction[];
+  /** The whole catalog: `up` removes its functions that are registered but not selected. */
+  catalog: Catalog;
   skipBuild: boolean;
   /** Local commands (multipass itself, git, tar, ps). */
   run: Runner;

@@ -38,6 +38,7 @@ export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<U
           pullPolicy: 'Always',
         }),
       functions: input.functions,
+      catalog: input.catalog,
       connectPlan: [`API http://<vm-ip>:${NODE_PORTS.api}, Prometheus http://<vm-ip>:${NODE_PORTS.prometheus} (NANOFAAS_URL / PROM_URL override)`],
       connect: async () => {
         if (!live.ip) await refreshIp();
