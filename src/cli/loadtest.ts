@@ -3,6 +3,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Progress } from '../loadtest/engine.js';
 import { applyOverrides, loadProfile, ProfileError, type LoadProfile } from '../loadtest/profile.js';
 import { clearResults, loadSteps, preflightSteps, type EngineName, type LoadtestContext } from '../loadtest/steps.js';
+import { estimateRunMs, formatSpan, unsendablePlan } from '../loadtest/plan.js';
+import { totalDurationMs } from '../loadtest/profile.js';
 import { formatDisagreements } from '../loadtest/parity.js';
 import { chooseRenderer } from '../pipeline/renderer.js';
 import { formatStepError, type StepIO } from '../pipeline/step.js';
@@ -35,13 +37,18 @@ const seconds = (name: string) => (value: string): number => {
 };
 
 function resolveProfile(ctx: CliContext, flags: LoadtestFlags): LoadProfile {
+  let profile: LoadProfile;
   try {
     const base = loadProfile(flags.profile ? resolve(flags.profile) : resolve(ctx.rootDir, 'k6', 'profile.json'));
-    return applyOverrides(base, { stages: flags.stages, thinkTimeSeconds: flags.thinkTime, coolDownSeconds: flags.coolDown });
+    profile = applyOverrides(base, { stages: flags.stages, thinkTimeSeconds: flags.thinkTime, coolDownSeconds: flags.coolDown });
   } catch (error) {
     if (error instanceof ProfileError) throw new UsageError(error.message);
     throw error;
   }
+  // A plan that cannot send one request would show ✔ for every step and then fail its thresholds.
+  const unsendable = unsendablePlan(profile, flags.stages !== undefined);
+  if (unsendable !== undefined) throw new UsageError(unsendable);
+  return profile;
 }
 
 function resolveEngine(ctx: CliContext, wanted: LoadtestFlags['engine']): EngineName {
@@ -51,24 +58,49 @@ function resolveEngine(ctx: CliContext, wanted: LoadtestFlags['engine']): Engine
   return wanted;
 }
 
-/** Progress: a live line on a TTY, a plain line every 10 s otherwise (never with --json). */
+/** One progress line; the final one carries the summary's figures (the report's table agrees). */
+export function progressLine(fn: string, p: Progress): string {
+  const rate = p.final ? 'avg' : 'now';
+  return `${fn}: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.totalMs / 1000)}s · ${p.vus} VUs · ${p.rps.toFixed(1)} req/s ${rate} · p95 ${p.p95Ms.toFixed(1)} ms · ${p.failed} failed of ${p.requests}`;
+}
+
+/**
+ * Progress: a live line on a TTY; otherwise (never with --json) the first tick, one line every
+ * 10 s and the final line.
+ */
 function progressPrinter(ctx: CliContext): LoadtestContext['progress'] {
   const live = chooseRenderer({ json: ctx.options.json, verbose: ctx.options.verbose, isTTY: process.stdout.isTTY === true, env: ctx.env }) === 'default';
-  let lastPlain = 0;
+  let lastPlain: number | undefined;
   let current = '';
   return (fn: string, p: Progress, io: StepIO) => {
     if (fn !== current) {
       current = fn;
-      lastPlain = 0;
+      lastPlain = undefined;
     }
-    const line = `${fn}: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.totalMs / 1000)}s · ${p.vus} VUs · ${p.rps.toFixed(1)} req/s · p95 ${p.p95Ms.toFixed(1)} ms · ${p.failed} failed of ${p.requests}`;
+    const line = progressLine(fn, p);
     if (live) return io.log(line);
-    // Plain output: one line every 10 s (the final tick of a run always prints).
-    if (p.elapsedMs - lastPlain < 10_000 && !p.final) return;
+    if (lastPlain !== undefined && p.elapsedMs - lastPlain < 10_000 && !p.final) return;
     lastPlain = p.elapsedMs;
     if (ctx.options.verbose) io.log(line);
     else ctx.out.status(line);
   };
+}
+
+/** "about 7 min 40 s for 4 functions (1 min 50 s each, 10 s cool-down between)". */
+export function durationLine(profile: LoadProfile, functions: number): string {
+  const each = formatSpan(totalDurationMs(profile.stages));
+  const coolDown = functions > 1 && profile.coolDownSeconds > 0 ? `, ${formatSpan(profile.coolDownSeconds * 1000)} cool-down between` : '';
+  const plural = functions === 1 ? 'function' : 'functions';
+  return `${formatSpan(estimateRunMs(profile, functions), true)} for ${functions} ${plural} (${each} each${coolDown})`;
+}
+
+/**
+ * Ctrl-C: what ran is on disk (an interrupted run marked so, never judged) for `report`; the
+ * one line and exit 130 come from the program, which knows the command was interrupted.
+ */
+function documentInterrupt(ctx: CliContext, run: LoadtestContext, resultsDir: string): void {
+  ctx.out.document({ ok: false, interrupted: true, target: ctx.options.target, engine: run.engine, mode: run.mode, resultsDir, runs: run.runs });
+  ctx.exitCode = EXIT.interrupted;
 }
 
 export function registerLoadtest(program: Command, ctx: CliContext): void {
@@ -93,9 +125,6 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
       const engine = resolveEngine(ctx, flags.engine);
       const api = await ctx.api();
       const resultsDir = flags.resultsDir ? resolve(flags.resultsDir) : defaultResultsDir(ctx.rootDir);
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
       const run: LoadtestContext = {
         rootDir: ctx.rootDir,
         env: ctx.env,
@@ -114,24 +143,26 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         runs: [],
         notes: [],
         progress: progressPrinter(ctx),
-        signal: abort.signal,
+        signal: ctx.signal,
+        suggest: (command) => ctx.suggest(command),
       };
       out.status(out.c.dim(`engine: ${engine} · mode: ${flags.mode} · stages: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')} · results: ${resultsDir}`));
-      try {
-        let result = await ctx.pipeline(preflightSteps(), run);
-        if (result.ok) {
-          clearResults(resultsDir);
-          result = await ctx.pipeline(loadSteps(run), run);
-        }
-        if (!result.ok) {
-          out.document({ ok: false, target: ctx.options.target, engine, runs: run.runs, disagreements: run.disagreements, ...(result.error ? { error: result.error.toJSON() } : {}) });
-          if (result.error) for (const [i, line] of formatStepError(result.error).entries()) out.error(i === 0 ? out.c.red(line) : line);
-          if (run.disagreements.length > 0) for (const line of formatDisagreements(run.disagreements)) out.error(line);
-          ctx.exitCode = EXIT.failed;
-          return;
-        }
-      } finally {
-        process.removeListener('SIGINT', onSigint);
+      let result = await ctx.pipeline(preflightSteps(), run);
+      if (result.ok && !ctx.signal.aborted) {
+        clearResults(resultsDir);
+        out.status(`load: ${durationLine(profile, run.selected.length)}`);
+        result = await ctx.pipeline(loadSteps(run), run);
+      }
+      if (ctx.signal.aborted) {
+        documentInterrupt(ctx, run, resultsDir);
+        return;
+      }
+      if (!result.ok) {
+        out.document({ ok: false, target: ctx.options.target, engine, runs: run.runs, disagreements: run.disagreements, ...(result.error ? { error: result.error.toJSON() } : {}) });
+        if (result.error) for (const [i, line] of formatStepError(result.error).entries()) out.error(i === 0 ? out.c.red(line) : line);
+        if (run.disagreements.length > 0) for (const line of formatDisagreements(run.disagreements)) out.error(line);
+        ctx.exitCode = EXIT.failed;
+        return;
       }
       const generated = produceReport(ctx, { resultsDir, formats: ['md', 'html', 'json'] });
       const failed = run.runs.filter((r) => !r.verdict.passed);
@@ -144,7 +175,7 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
       }
     });
   withExamples(cmd, [
-    ['nanofaas loadtest', 'every registered demo function, seed profile (~2 min each)'],
+    ['nanofaas loadtest', 'every registered demo function, default profile (~2 min each)'],
     ['nanofaas loadtest --stages 5s:3,10s:8 --cool-down 1', 'a short run'],
     ['nanofaas loadtest --runtimes python,node --mode async', 'enqueue + wait, end to end'],
     ['nanofaas loadtest --functions word-stats-java --engine builtin'],

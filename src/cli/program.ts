@@ -16,6 +16,7 @@ import { suggestCommand } from './hints.js';
 import { createOutput, type Output, type OutputStreams } from './output.js';
 import { registerDoctor } from './doctor.js';
 import { registerDown } from './down.js';
+import { registerExecutions } from './executions.js';
 import { registerFunctions } from './functions.js';
 import { registerInvoke } from './invoke.js';
 import { registerLoadtest } from './loadtest.js';
@@ -166,7 +167,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     }
   });
 
-  for (const register of [registerUp, registerDown, registerStatus, registerInvoke, registerFunctions, registerDoctor, registerLoadtest, registerReport]) {
+  for (const register of [registerUp, registerDown, registerStatus, registerInvoke, registerExecutions, registerFunctions, registerDoctor, registerLoadtest, registerReport]) {
     register(program, ctx);
   }
   const dispose = async () => {
@@ -200,7 +201,7 @@ export async function run(argv: readonly string[], deps: RunDeps = defaultDeps()
   // One line for an interrupted command, whatever it was doing; the command itself says nothing more.
   const interrupted = (documented: boolean): number => {
     const code = interruptExitCode(ctx.signal.reason);
-    const message = interruptMessage(ctx, commandName(program, argv));
+    const message = interruptMessage(ctx, commandName(program, argv), program);
     if (!json) line(`nanofaas: ${message}`);
     else if (!documented) fail('INTERRUPTED', message, code);
     return code;
@@ -243,8 +244,13 @@ function commandPath(program: Command, argv: readonly string[]): string {
 }
 
 /** What an interrupted command leaves behind, and the command that deals with it. */
-function interruptMessage(ctx: CliContext, command: string | undefined): string {
-  if (command === 'up' || command === 'loadtest') return `interrupted; what was started is recorded: \`${ctx.suggest('down')}\` stops it`;
+function interruptMessage(ctx: CliContext, command: string | undefined, program: Command): string {
+  if (command === 'loadtest') {
+    // loadtest leaves results, not processes: what ran is kept, the stopped run marked interrupted.
+    const dir = program.commands.find((c) => c.name() === 'loadtest')?.opts<{ resultsDir?: string }>().resultsDir;
+    return `interrupted; the results so far are kept (a stopped run is marked interrupted): \`${ctx.suggest(dir ? `report --results-dir ${dir}` : 'report')}\` shows them`;
+  }
+  if (command === 'up') return `interrupted; what was started is recorded: \`${ctx.suggest('down')}\` stops it`;
   if (command === 'down') return `interrupted; \`${ctx.suggest('down')}\` again stops the rest`;
   return 'interrupted';
 }

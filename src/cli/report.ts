@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ProfileError } from '../loadtest/profile.js';
 import { defaultResultsDir, generateReport, type Generated } from '../report/generate.js';
 import { ReportError } from '../report/load.js';
-import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows } from '../report/tables.js';
+import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows, verdictLine } from '../report/tables.js';
 import { parseFormats, type ReportFormat } from '../report/write.js';
 import type { CliContext } from './context.js';
 import { CliError, UsageError } from './errors.js';
@@ -30,14 +30,16 @@ export function produceReport(ctx: CliContext, options: { resultsDir: string; ba
 export function printReport(ctx: CliContext, generated: Generated): void {
   const { out } = ctx;
   const { report } = generated;
-  const colour = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? (cell.startsWith('FAIL') ? out.c.red(cell) : cell === 'PASS' ? out.c.green(cell) : cell) : cell));
+  const colour = (row: string[]) =>
+    row.map((cell, i) => (i === row.length - 1 ? (cell.startsWith('FAIL') || cell === 'INTERRUPTED' ? out.c.red(cell) : cell === 'PASS' ? out.c.green(cell) : cell) : cell));
   out.table([FUNCTION_HEADER, ...functionRows(report).map(colour)]);
   out.data('');
-  for (const line of highlightLines(report)) out.data(line);
-  out.data('');
+  const highlights = highlightLines(report);
+  for (const line of highlights) out.data(line);
+  if (highlights.length > 0) out.data('');
   out.table([RUNTIME_HEADER, ...runtimeRows(report)]);
   out.data('');
-  out.data(report.thresholdsPassed ? out.c.green('Thresholds: all passed') : out.c.red(`Thresholds: FAILED for ${report.functions.filter((r) => r.verdict && !r.verdict.passed).map((r) => r.function).join(', ')}`));
+  out.data(report.thresholdsPassed ? out.c.green(verdictLine(report)) : out.c.red(verdictLine(report)));
   for (const path of generated.paths) out.status(out.c.dim(`wrote ${path}`));
 }
 

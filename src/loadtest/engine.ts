@@ -25,11 +25,11 @@ export interface Progress {
   totalMs: number;
   vus: number;
   requests: number;
-  /** Requests per second over the last progress interval. */
+  /** Requests per second over the last progress interval; on the final report, over the whole run (the summary's rate). */
   rps: number;
   p95Ms: number;
   failed: number;
-  /** The last report of a run (after every VU stopped). */
+  /** The last report of a run (after every VU stopped): its figures are the summary's. */
   final: boolean;
 }
 
@@ -42,12 +42,14 @@ export interface EngineOptions {
   onProgress?: (progress: Progress) => void;
   /** Lines for the run's log file (errors, start and end). */
   log?: (line: string) => void;
-  /** Stops the run early (Ctrl-C): VUs end, in-flight requests are aborted. */
+  /** Stops the run early (Ctrl-C): VUs end at once, in-flight requests are aborted and dropped. */
   signal?: AbortSignal;
 }
 
 export interface LoadResult {
   summary: Summary;
+  /** The signal stopped the run before its stages ended: the figures cover only part of the profile. */
+  interrupted: boolean;
   stats: RunStats;
   start: Date;
   end: Date;
@@ -151,7 +153,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
 
   let lastRequests = 0;
   let lastTick = startedAt;
-  const progressTick = (final = false): void => {
+  const progressTick = (): void => {
     const now = performance.now();
     const rps = ((stats.requests - lastRequests) * 1000) / Math.max(now - lastTick, 1);
     lastRequests = stats.requests;
@@ -164,16 +166,21 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
       rps,
       p95Ms: stats.percentileMs(95),
       failed: stats.failed,
-      final,
+      final: false,
     });
   };
 
   log(`start ${target.function} (${target.runtime}, ${mode}) against ${target.baseUrl}: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')}, think ${profile.thinkTimeSeconds}s`);
-  const onAbort = (): void => hardStop.abort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // An interrupt ends the ramp now, not at the next tick: no VU starts another request after it.
+  const onAbort = (): void => {
+    hardStop.abort();
+    reconcile();
+  };
   const rampTimer = setInterval(reconcile, RAMP_TICK_MS);
-  const progressTimer = setInterval(() => progressTick(), options.progressIntervalMs ?? 1000);
+  const progressTimer = setInterval(progressTick, options.progressIntervalMs ?? 1000);
   reconcile();
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await rampDonePromise;
   } finally {
@@ -187,8 +194,9 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   }
   clearInterval(progressTimer);
   options.signal?.removeEventListener('abort', onAbort);
-  progressTick(true);
+  const interrupted = options.signal?.aborted ?? false;
   const end = new Date();
+  const elapsedMs = performance.now() - startedAt;
   await pool.close().catch(() => pool.destroy());
   if (lastIterationError !== undefined) throw lastIterationError;
 
@@ -201,10 +209,23 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     start: start.toISOString(),
     end: end.toISOString(),
     ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+    ...(interrupted ? { interrupted: true } : {}),
+  });
+  // The last report is the summary itself, so the last progress line and the report's table agree.
+  const m = summary.metrics;
+  options.onProgress?.({
+    elapsedMs,
+    totalMs,
+    vus: 0,
+    requests: m.http_reqs.count,
+    rps: m.iterations.rate,
+    p95Ms: m.http_req_duration['p(95)'],
+    failed: m.http_req_failed.passes,
+    final: true,
   });
   for (const [what, count] of errors) log(`${count}× ${what}`);
-  log(`end ${target.function}: ${stats.requests} requests, ${stats.failed} failed, p95 ${stats.percentileMs(95).toFixed(1)} ms`);
-  return { summary, stats, start, end };
+  log(`${interrupted ? 'interrupted' : 'end'} ${target.function}: ${stats.requests} requests, ${stats.failed} failed, p95 ${stats.percentileMs(95).toFixed(1)} ms`);
+  return { summary, interrupted, stats, start, end };
 }
 
 /**

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { envValue } from '../config/env.js';
 import type { GrafanaRecord } from '../state/state-dir.js';
+import { displayCommand } from '../util/process.js';
 
 export interface GrafanaOutcome {
   started: boolean;
@@ -17,26 +18,74 @@ export interface GrafanaRecorder {
 
 export const GRAFANA_URL = 'http://localhost:3000/d/nanofaas-functions';
 
+/** How to run Compose here: the Docker CLI plugin (`docker compose`) or the standalone `docker-compose`. */
+export interface ComposeCommand {
+  command: string;
+  args: string[];
+}
+
+const COMPOSE_CANDIDATES: readonly ComposeCommand[] = [
+  { command: 'docker', args: ['compose'] },
+  { command: 'docker-compose', args: [] },
+];
+
 /**
- * Start the Grafana stack from grafana/docker-compose.yml (PROM_URL passed in) when Docker is
- * usable and SKIP_GRAFANA is not set. Never fatal: a load test does not need a dashboard.
- * A started stack is recorded in `state` (compose file + PROM_URL, which the compose file needs
- * again on `down`), so `nanofaas down` stops exactly what this started.
+ * The first Compose that answers `version`, or undefined. Docker without its compose plugin is
+ * common (a distribution's docker.io package), so `docker compose` alone is not enough to try.
  */
-export function startGrafana(rootDir: string, env: NodeJS.ProcessEnv, prometheusUrl: string | undefined, state?: GrafanaRecorder): GrafanaOutcome {
-  if (envValue(env, 'SKIP_GRAFANA')) return { started: false, message: 'Grafana: skipped (SKIP_GRAFANA)' };
-  const compose = join(rootDir, 'grafana', 'docker-compose.yml');
-  if (!existsSync(compose)) return { started: false, message: `Grafana: not started (${compose} is missing)` };
+export function findCompose(env: NodeJS.ProcessEnv): ComposeCommand | undefined {
+  return COMPOSE_CANDIDATES.find(({ command, args }) => {
+    const probe = spawnSync(command, [...args, 'version'], { encoding: 'utf8', timeout: 10_000, env });
+    return !probe.error && probe.status === 0;
+  });
+}
+
+export function composeArgv(compose: ComposeCommand, composeFile: string, ...rest: string[]): [string, string[]] {
+  return [compose.command, [...compose.args, '-f', composeFile, ...rest]];
+}
+
+export type GrafanaReadiness = { ready: true; compose: ComposeCommand; composeFile: string } | { ready: false; reason: string };
+
+/** Whether the Grafana stack can be started here, and with which Compose; read-only. */
+export function grafanaReadiness(rootDir: string, env: NodeJS.ProcessEnv): GrafanaReadiness {
+  if (envValue(env, 'SKIP_GRAFANA')) return { ready: false, reason: 'SKIP_GRAFANA is set' };
+  const composeFile = join(rootDir, 'grafana', 'docker-compose.yml');
+  if (!existsSync(composeFile)) return { ready: false, reason: `${composeFile} is missing` };
   const docker = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 10_000, env });
   if (docker.error || docker.status !== 0) {
-    return { started: false, message: 'Grafana: not started (Docker is not usable here; set SKIP_GRAFANA=true to silence this)' };
+    return { ready: false, reason: 'Docker is not usable here; set SKIP_GRAFANA=true to silence this' };
   }
+  const compose = findCompose(env);
+  if (compose === undefined) {
+    return {
+      ready: false,
+      reason: 'Docker has no Compose (neither `docker compose version` nor `docker-compose version` works); install the compose plugin, or set SKIP_GRAFANA=true',
+    };
+  }
+  return { ready: true, compose, composeFile };
+}
+
+/**
+ * Start the Grafana stack from grafana/docker-compose.yml (PROM_URL passed in) when Docker and
+ * Compose are usable and SKIP_GRAFANA is not set. A started stack is recorded in `state`
+ * (compose file + PROM_URL, which the compose file needs again on `down`), so `nanofaas down`
+ * stops exactly what this started.
+ */
+export function startGrafana(rootDir: string, env: NodeJS.ProcessEnv, prometheusUrl: string | undefined, state?: GrafanaRecorder): GrafanaOutcome {
+  const readiness = grafanaReadiness(rootDir, env);
+  if (!readiness.ready) return { started: false, message: `Grafana: not started (${readiness.reason})` };
+  return composeUp(readiness.compose, readiness.composeFile, env, prometheusUrl, state);
+}
+
+export function composeUp(compose: ComposeCommand, composeFile: string, env: NodeJS.ProcessEnv, prometheusUrl: string | undefined, state?: GrafanaRecorder): GrafanaOutcome {
   const composeEnv: Record<string, string> = prometheusUrl ? { PROM_URL: prometheusUrl } : {};
-  const up = spawnSync('docker', ['compose', '-f', compose, 'up', '-d'], { encoding: 'utf8', timeout: 120_000, env: { ...env, ...composeEnv } });
-  if (up.status !== 0) {
+  const [command, args] = composeArgv(compose, composeFile, 'up', '-d');
+  const up = spawnSync(command, args, { encoding: 'utf8', timeout: 120_000, env: { ...env, ...composeEnv } });
+  if (up.error || up.status !== 0) {
     const tail = `${up.stderr ?? ''}`.trim().split('\n').slice(-1)[0] ?? '';
-    return { started: false, message: `Grafana: docker compose up failed (${tail || `exit ${up.status}`})` };
+    const why = tail || up.error?.message || `exit ${up.status}`;
+    return { started: false, message: `Grafana: ${displayCommand(compose.command, [...compose.args, 'up'])} failed (${why})` };
   }
-  state?.saveGrafana({ composeFile: compose, env: composeEnv, url: GRAFANA_URL, startedAt: new Date().toISOString() });
+  state?.saveGrafana({ composeFile, env: composeEnv, url: GRAFANA_URL, startedAt: new Date().toISOString() });
   return { started: true, message: `Grafana: ${GRAFANA_URL} (admin/admin)` };
 }

@@ -22,6 +22,8 @@ export interface K6RunSpec {
   thresholds?: Thresholds | undefined;
   k6Binary?: string;
   env?: NodeJS.ProcessEnv;
+  /** Ctrl-C: k6 gets one SIGINT, stops its VUs and still writes its summary, marked interrupted. */
+  signal?: AbortSignal;
 }
 
 export interface K6Command {
@@ -54,7 +56,13 @@ export class K6Error extends Error {
  * run's identity (k6's export has none). k6 exits 99 when its own thresholds fail; that is a
  * verdict, not a crash, so only other non-zero codes or a missing summary are errors.
  */
-export async function runK6(spec: K6RunSpec, onLine?: (line: string) => void): Promise<{ summary: Summary; start: Date; end: Date; exitCode: number }> {
+/** k6's exit code for a run stopped from outside (SIGINT): the summary it wrote is partial. */
+const K6_EXTERNAL_ABORT = 105;
+
+export async function runK6(
+  spec: K6RunSpec,
+  onLine?: (line: string) => void,
+): Promise<{ summary: Summary; start: Date; end: Date; exitCode: number; interrupted: boolean }> {
   const script = k6ScriptPath(spec.rootDir, spec.function);
   if (!existsSync(script)) {
     throw new K6Error(`no k6 script for ${spec.function} (${script}); use --engine builtin for functions outside functions/catalog.json`);
@@ -63,8 +71,17 @@ export async function runK6(spec: K6RunSpec, onLine?: (line: string) => void): P
   mkdirSync(spec.resultsDir, { recursive: true });
   const log = createWriteStream(logPath(spec.resultsDir, spec.function));
   const start = new Date();
+  let interrupted = false;
   const exitCode = await new Promise<number>((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...(spec.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a terminal's Ctrl-C reaches only us, and k6 gets exactly one SIGINT
+    // from the abort below (a second one would make k6 quit without its summary).
+    const child = spawn(command, args, { env: { ...(spec.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const onAbort = (): void => {
+      interrupted = true;
+      child.kill('SIGINT');
+    };
+    if (spec.signal?.aborted) onAbort();
+    else spec.signal?.addEventListener('abort', onAbort, { once: true });
     let pending = '';
     const forward = (chunk: Buffer): void => {
       log.write(chunk);
@@ -76,15 +93,19 @@ export async function runK6(spec: K6RunSpec, onLine?: (line: string) => void): P
     child.stdout.on('data', forward);
     child.stderr.on('data', forward);
     child.on('error', (error) => {
+      spec.signal?.removeEventListener('abort', onAbort);
       log.end();
       reject(new K6Error(`cannot start ${command}: ${error.message}`));
     });
-    child.on('close', (code) => resolve(code ?? 1));
+    child.on('close', (code) => {
+      spec.signal?.removeEventListener('abort', onAbort);
+      resolve(code ?? (interrupted ? K6_EXTERNAL_ABORT : 1));
+    });
   });
   await new Promise<void>((resolve) => log.end(resolve));
   const end = new Date();
   const path = summaryPath(spec.resultsDir, spec.function);
-  if (exitCode !== 0 && exitCode !== 99) {
+  if (exitCode !== 0 && exitCode !== 99 && !interrupted) {
     throw new K6Error(`${command} ${args.join(' ')} exited with ${exitCode}; see ${logPath(spec.resultsDir, spec.function)}`);
   }
   let raw: unknown;
@@ -103,8 +124,9 @@ export async function runK6(spec: K6RunSpec, onLine?: (line: string) => void): P
     start: start.toISOString(),
     end: end.toISOString(),
     ...(spec.thresholds ? { thresholds: spec.thresholds } : {}),
+    ...(interrupted ? { interrupted: true } : {}),
   };
   const summary: Summary = { ...raw, nanofaas: info };
   writeSummary(spec.resultsDir, spec.function, summary);
-  return { summary, start, end, exitCode };
+  return { summary, start, end, exitCode, interrupted };
 }

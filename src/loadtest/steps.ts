@@ -2,20 +2,21 @@ import { readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApiError, type ApiClient } from '../api-client/client.js';
-import { envValue } from '../config/env.js';
 import { StepFailure, type Step, type StepIO } from '../pipeline/step.js';
 import { loadCatalog } from '../util/catalog.js';
+import { displayCommand } from '../util/process.js';
 import type { CatalogEntry } from './catalog.js';
 import { runLoad, type LoadMode, type Progress } from './engine.js';
-import { startGrafana, type GrafanaOutcome, type GrafanaRecorder } from './grafana.js';
+import { composeArgv, composeUp, grafanaReadiness, type GrafanaOutcome, type GrafanaReadiness, type GrafanaRecorder } from './grafana.js';
 import { runK6 } from './k6-runner.js';
 import { checkParity, readVectors, type Answer, type Disagreement } from './parity.js';
-import { thresholdsFor, type LoadProfile } from './profile.js';
+import { thresholdsFor, totalDurationMs, type LoadProfile } from './profile.js';
 import { prometheusReady, saveSnapshot, snapshotWindow } from './prometheus.js';
 import { appendWindow, openRunLog, writeSummary } from './results.js';
 import { selectFunctions, SelectionError, type Filters } from './select.js';
 import { judge, type Verdict } from './verdict.js';
-import { failedRate } from './summary.js';
+import { failedRate, type Summary } from './summary.js';
+import { formatSpan } from './plan.js';
 
 export type EngineName = 'builtin' | 'k6';
 
@@ -24,6 +25,8 @@ export interface FunctionRun {
   runtime: string;
   summaryPath: string;
   verdict: Verdict;
+  /** Stopped by Ctrl-C before its stages ended (the summary says so too). */
+  interrupted: boolean;
   requests: number;
   failedRate: number;
   p95Ms: number;
@@ -45,6 +48,8 @@ export interface LoadtestContext {
   selected: CatalogEntry[];
   disagreements: Disagreement[];
   grafana?: GrafanaOutcome;
+  /** What the Grafana step found it can use (set by its skip check). */
+  grafanaReadiness?: GrafanaReadiness;
   /** The CLI state directory: a Grafana stack this run starts is recorded there for `down`. */
   state?: GrafanaRecorder;
   prometheusUrl?: string | undefined;
@@ -52,7 +57,20 @@ export interface LoadtestContext {
   notes: string[];
   /** Where progress lines go (a live line on a TTY, periodic plain lines otherwise). */
   progress: (fn: string, progress: Progress, io: StepIO) => void;
+  /** Aborted on Ctrl-C: the running function stops at once and is recorded as interrupted. */
   signal?: AbortSignal;
+  /** A `nanofaas …` command line for a hint, keeping the user's global flags. */
+  suggest?: (command: string) => string;
+}
+
+const suggestIn = (ctx: LoadtestContext, command: string): string => (ctx.suggest ? ctx.suggest(command) : `nanofaas ${command}`);
+
+/** Thrown by a load step stopped by Ctrl-C; the command reports it as an interrupt, not a failure. */
+export class LoadInterrupted extends StepFailure {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoadInterrupted';
+  }
 }
 
 /** Before any load: API reachable, functions registered and selected, parity, side services. */
@@ -60,14 +78,22 @@ export function preflightSteps(): Step<LoadtestContext>[] {
   return [
     {
       title: 'Check the API and the registered functions',
-      hint: 'is nanofaas up? `nanofaas status`, or set NANOFAAS_URL',
       run: async (ctx, io) => {
         io.target(`${ctx.api.baseUrl}/v1/functions`);
-        const registered = await ctx.api.listFunctions();
+        let registered;
+        try {
+          registered = await ctx.api.listFunctions();
+        } catch (error) {
+          throw new StepFailure((error as Error).message, { hint: `is nanofaas up? \`${suggestIn(ctx, 'status')}\`, or set NANOFAAS_URL` });
+        }
         try {
           ctx.selected = selectFunctions(registered, loadCatalog(ctx.rootDir).functions, Object.keys(ctx.profile.workloads), ctx.filters);
         } catch (error) {
-          if (error instanceof SelectionError) throw new StepFailure(error.message, { hint: 'register them with `nanofaas up` or `nanofaas functions register`, or change --functions/--runtimes/--workloads' });
+          if (error instanceof SelectionError) {
+            throw new StepFailure(error.message, {
+              hint: `register them with \`${suggestIn(ctx, 'up')}\` or \`${suggestIn(ctx, 'functions register')}\`, or change --functions/--runtimes/--workloads`,
+            });
+          }
           throw error;
         }
         io.log(`${ctx.selected.length} function(s): ${ctx.selected.map((f) => f.name).join(', ')}`);
@@ -102,9 +128,18 @@ export function preflightSteps(): Step<LoadtestContext>[] {
     },
     {
       title: 'Grafana dashboard',
-      skip: (ctx) => (envValue(ctx.env, 'SKIP_GRAFANA') ? 'SKIP_GRAFANA is set' : false),
+      // Only a stack that really started is ✔: no Docker or no Compose is a skip with its reason.
+      skip: (ctx) => {
+        ctx.grafanaReadiness = grafanaReadiness(ctx.rootDir, ctx.env);
+        return ctx.grafanaReadiness.ready ? false : ctx.grafanaReadiness.reason;
+      },
+      hint: 'fix Docker Compose (see the message), or set SKIP_GRAFANA=true to load-test without the dashboard',
       run: (ctx, io) => {
-        ctx.grafana = startGrafana(ctx.rootDir, ctx.env, ctx.prometheusUrl, ctx.state);
+        const readiness = ctx.grafanaReadiness;
+        if (!readiness?.ready) throw new StepFailure('Grafana: not checked before starting');
+        io.target(displayCommand(...composeArgv(readiness.compose, readiness.composeFile, 'up', '-d')));
+        ctx.grafana = composeUp(readiness.compose, readiness.composeFile, ctx.env, ctx.prometheusUrl, ctx.state);
+        if (!ctx.grafana.started) throw new StepFailure(ctx.grafana.message);
         io.log(ctx.grafana.message);
         ctx.notes.push(ctx.grafana.message);
       },
@@ -112,7 +147,7 @@ export function preflightSteps(): Step<LoadtestContext>[] {
     {
       title: 'Prometheus snapshots',
       skip: async (ctx) => {
-        if (ctx.prometheusUrl === undefined) return 'no Prometheus known (set PROM_URL, or start one with `nanofaas up`)';
+        if (ctx.prometheusUrl === undefined) return `no Prometheus known (set PROM_URL, or start one with \`${suggestIn(ctx, 'up')}\`)`;
         if (!(await prometheusReady(ctx.prometheusUrl))) {
           const url = ctx.prometheusUrl;
           ctx.prometheusUrl = undefined;
@@ -140,7 +175,12 @@ export function loadSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
     if (index > 0 && ctx.profile.coolDownSeconds > 0) {
       steps.push({
         title: `Cool-down ${ctx.profile.coolDownSeconds}s`,
-        run: (c) => delay(c.profile.coolDownSeconds * 1000, undefined, c.signal ? { signal: c.signal } : {}).catch(() => {}),
+        run: async (c) => {
+          // A cool-down cut short by Ctrl-C did not happen: it fails rather than showing ✔.
+          if (c.signal?.aborted) throw new LoadInterrupted('interrupted');
+          const finished = await delay(c.profile.coolDownSeconds * 1000, true, c.signal ? { signal: c.signal } : {}).catch(() => false);
+          if (!finished) throw new LoadInterrupted('interrupted');
+        },
       });
     }
     steps.push({ title: `Load ${fn.name} (${fn.runtime}, ${ctx.engine}, ${ctx.mode})`, run: (c, io) => loadOne(c, fn, io) });
@@ -149,9 +189,9 @@ export function loadSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
 }
 
 async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Promise<void> {
-  if (ctx.signal?.aborted) throw new StepFailure('interrupted');
+  if (ctx.signal?.aborted) throw new LoadInterrupted('interrupted before it started');
   const thresholds = thresholdsFor(ctx.profile, fn.runtime);
-  let result;
+  let result: { summary: Summary; start: Date; end: Date; interrupted: boolean };
   if (ctx.engine === 'k6') {
     io.target(`k6 run k6/scripts/${fn.name}.js`);
     result = await runK6(
@@ -168,6 +208,7 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
         thresholds,
         // k6 reads the token from its environment: the one the API client uses (perhaps read from the chart's Secret).
         env: ctx.api.token ? { ...ctx.env, NANOFAAS_API_TOKEN: ctx.api.token } : ctx.env,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
       },
       (line) => io.log(line),
     );
@@ -182,7 +223,8 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
   }
   const window = { function: fn.name, runtime: fn.runtime, start: result.start.toISOString(), end: result.end.toISOString() };
   appendWindow(ctx.resultsDir, window);
-  if (ctx.prometheusUrl !== undefined) {
+  // After Ctrl-C the user wants out, not a round of Prometheus queries.
+  if (ctx.prometheusUrl !== undefined && !result.interrupted) {
     try {
       saveSnapshot(ctx.resultsDir, ctx.prometheusUrl, await snapshotWindow(ctx.prometheusUrl, window));
     } catch (error) {
@@ -197,9 +239,16 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
     runtime: fn.runtime,
     summaryPath: join(ctx.resultsDir, `${fn.name}.json`),
     verdict,
+    interrupted: result.interrupted,
     requests: m.http_reqs.count,
     failedRate: failedRate(result.summary),
     p95Ms: m.http_req_duration['p(95)'],
   });
-  io.log(`${m.http_reqs.count} requests, ${(failedRate(result.summary) * 100).toFixed(2)}% failed, p95 ${m.http_req_duration['p(95)'].toFixed(1)} ms — ${verdict.passed ? 'thresholds passed' : `FAILED ${verdict.checks.filter((c) => !c.passed).map((c) => c.expression).join(' ')}`}`);
+  const figures = `${m.http_reqs.count} requests, ${(failedRate(result.summary) * 100).toFixed(2)}% failed, p95 ${m.http_req_duration['p(95)'].toFixed(1)} ms`;
+  if (result.interrupted) {
+    const ran = formatSpan(result.end.getTime() - result.start.getTime());
+    // The step fails (never ✔) and the pipeline starts nothing after it.
+    throw new LoadInterrupted(`interrupted after ${ran} of ${formatSpan(totalDurationMs(ctx.profile.stages))} (${figures}; recorded as interrupted)`);
+  }
+  io.log(`${figures} — ${verdict.passed ? 'thresholds passed' : `FAILED ${verdict.checks.filter((c) => !c.passed).map((c) => c.expression).join(' ')}`}`);
 }

@@ -36,6 +36,8 @@ export const RunInfo = Type.Object({
   thresholds: Type.Optional(
     Type.Object({ p95Ms: Type.Number(), p99Ms: Type.Number(), failedRate: Type.Number() }),
   ),
+  /** Stopped (Ctrl-C, SIGTERM) before its stages ended: never a pass, whatever the figures say. */
+  interrupted: Type.Optional(Type.Boolean()),
 });
 export type RunInfo = Static<typeof RunInfo>;
 

@@ -12,6 +12,8 @@ export interface ThresholdCheck {
 export interface Verdict {
   passed: boolean;
   checks: ThresholdCheck[];
+  /** The run was stopped before its stages ended: not passed, whatever its checks say. */
+  interrupted?: true;
 }
 
 /**
@@ -29,5 +31,7 @@ export function judge(summary: Summary, limits: Thresholds): Verdict {
   // A run that sent nothing proves nothing: it fails instead of passing every limit at 0.
   const count = summary.metrics.http_reqs.count;
   if (count === 0) checks.push({ expression: 'count>0', actual: count, limit: 0, passed: false });
+  // Part of a profile is not the profile: an interrupted run's figures judge nothing.
+  if (summary.nanofaas?.interrupted === true) return { passed: false, checks, interrupted: true };
   return { passed: checks.every((check) => check.passed), checks };
 }

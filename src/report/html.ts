@@ -1,7 +1,7 @@
 import type { PrometheusFile, SnapshotMetric } from '../loadtest/prometheus.js';
 import { escapeXml as esc, groupedBarChart, lineChart, PALETTE } from './charts.js';
 import type { Report } from './model.js';
-import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows } from './tables.js';
+import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows, verdictLine } from './tables.js';
 
 const CSS = `
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
@@ -21,7 +21,7 @@ function tableHtml(header: string[], rows: string[][], verdictColumn?: number): 
     // Baseline changes ("12.3 Δ +1.0 (+8.8%)") get their own line inside the cell.
     const at = text.indexOf(' Δ ');
     const content = at < 0 ? esc(text) : `${esc(text.slice(0, at))}<span class="delta">${esc(text.slice(at + 1))}</span>`;
-    const cls = i === verdictColumn ? (text.startsWith('PASS') ? ' class="pass"' : text.startsWith('FAIL') ? ' class="fail"' : '') : '';
+    const cls = i === verdictColumn ? (text.startsWith('PASS') ? ' class="pass"' : text.startsWith('FAIL') || text === 'INTERRUPTED' ? ' class="fail"' : '') : '';
     return `<td${cls}>${content}</td>`;
   };
   return [
@@ -82,14 +82,14 @@ export function renderHtml(report: Report, prometheus?: PrometheusFile): string 
     `<p class="meta">Results: ${esc(report.resultsDir)}${report.baselineDir ? ` — baseline: ${esc(report.baselineDir)} (Δ = this run − baseline)` : ''}<br>Generated: ${esc(report.generatedAt)}</p>`,
     '<h2>Per function</h2>',
     tableHtml(FUNCTION_HEADER, functionRows(report), FUNCTION_HEADER.length - 1),
-    `<ul>${highlightLines(report).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`,
+    ...(highlightLines(report).length > 0 ? [`<ul>${highlightLines(report).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`] : []),
     '<div class="charts">',
     groupedBarChart({ title: 'Latency per function (ms)', yLabel: 'ms', categories: names, series: percentiles }),
     groupedBarChart({ title: 'Throughput per function (req/s)', yLabel: 'req/s', categories: names, series: throughput }),
     '</div>',
     '<h2>Per runtime</h2>',
     tableHtml(RUNTIME_HEADER, runtimeRows(report)),
-    `<p>Thresholds: <strong>${report.thresholdsPassed ? 'all passed' : 'some failed'}</strong></p>`,
+    `<p><strong>${esc(verdictLine(report))}</strong></p>`,
     ...prometheusSection(prometheus),
     '</body></html>',
     '',

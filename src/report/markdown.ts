@@ -1,5 +1,5 @@
 import type { Report } from './model.js';
-import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows } from './tables.js';
+import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows, verdictLine } from './tables.js';
 
 function mdTable(header: string[], rows: string[][]): string[] {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
@@ -17,13 +17,12 @@ export function renderMarkdown(report: Report): string {
     '',
     ...mdTable(FUNCTION_HEADER, functionRows(report)),
     '',
-    ...highlightLines(report).map((l) => `- ${l}`),
-    '',
+    ...highlightLines(report).flatMap((l, i, all) => [`- ${l}`, ...(i === all.length - 1 ? [''] : [])]),
     '## Per runtime',
     '',
     ...mdTable(RUNTIME_HEADER, runtimeRows(report)),
     '',
-    `Thresholds: ${report.thresholdsPassed ? 'all passed' : 'FAILED for ' + report.functions.filter((r) => r.verdict && !r.verdict.passed).map((r) => r.function).join(', ')}`,
+    verdictLine(report),
     '',
   ];
   return lines.join('\n');

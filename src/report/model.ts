@@ -29,6 +29,8 @@ export interface FunctionRow {
   runtime: string;
   figures: Figures;
   verdict: Verdict | null;
+  /** Stopped before its stages ended (Ctrl-C): shown as INTERRUPTED, never as a pass. */
+  interrupted: boolean;
   /** Per-figure change against the baseline run of the same function. */
   changes?: Partial<Record<FigureKey, Change>>;
 }
@@ -47,9 +49,13 @@ export interface Report {
   resultsDir: string;
   baselineDir?: string;
   functions: FunctionRow[];
+  /** Function names; '' when no complete run sent a request (the printed forms then omit the line). */
   highlights: { fastest: string; slowest: string; highestThroughput: string };
   runtimes: RuntimeRow[];
+  /** False when any run failed a threshold or was interrupted. */
   thresholdsPassed: boolean;
+  /** Functions whose run was interrupted. */
+  interrupted: string[];
 }
 
 export function figuresOf(run: RunRecord): Figures {
@@ -63,7 +69,7 @@ export function figuresOf(run: RunRecord): Figures {
     p90: d['p(90)'],
     p95: d['p(95)'],
     p99: d['p(99)'] ?? null,
-    // The seed's Req/s is iterations.rate: one iteration is one invocation (also in async mode).
+    // Req/s is iterations.rate: one iteration is one invocation (also in async mode).
     rps: metrics.iterations.rate,
   };
 }
@@ -111,7 +117,13 @@ export function buildReport(
 ): Report {
   const functions: FunctionRow[] = results.runs.map((run) => {
     const limits = run.summary.nanofaas?.thresholds ?? options.fallbackThresholds?.(run.runtime);
-    return { function: run.function, runtime: run.runtime, figures: figuresOf(run), verdict: limits ? judge(run.summary, limits) : null };
+    return {
+      function: run.function,
+      runtime: run.runtime,
+      figures: figuresOf(run),
+      verdict: limits ? judge(run.summary, limits) : null,
+      interrupted: run.summary.nanofaas?.interrupted === true,
+    };
   });
   const runtimes = runtimeRows(functions);
   if (options.baseline) {
@@ -120,14 +132,15 @@ export function buildReport(
       const base = before.get(row.function);
       if (base) row.changes = changesOf(row.figures, base, FIGURE_KEYS);
     }
-    const baseRuntimes = new Map(runtimeRows(options.baseline.runs.map((run) => ({ function: run.function, runtime: run.runtime, figures: figuresOf(run), verdict: null }))).map((r) => [r.runtime, r]));
+    const baseRuntimes = new Map(runtimeRows(options.baseline.runs.map((run) => ({ function: run.function, runtime: run.runtime, figures: figuresOf(run), verdict: null, interrupted: false }))).map((r) => [r.runtime, r]));
     for (const row of runtimes) {
       const base = baseRuntimes.get(row.runtime);
       if (base) row.changes = changesOf(row, base, ['meanAvgMs', 'meanRps', 'meanFailPct'] as const);
     }
   }
-  // A run that sent no requests has an avg of 0 by construction, not by measurement: it ranks nowhere.
-  const measured = functions.filter((row) => row.figures.reqs > 0);
+  // A run that sent no requests has an avg of 0 by construction, not by measurement, and an
+  // interrupted one covers part of the profile: neither ranks.
+  const measured = functions.filter((row) => row.figures.reqs > 0 && !row.interrupted);
   const byAvg = [...measured].sort((a, b) => a.figures.avg - b.figures.avg);
   const byRps = [...measured].sort((a, b) => b.figures.rps - a.figures.rps);
   return {
@@ -141,6 +154,7 @@ export function buildReport(
       highestThroughput: byRps[0]?.function ?? '',
     },
     runtimes,
-    thresholdsPassed: functions.every((row) => row.verdict === null || row.verdict.passed),
+    thresholdsPassed: functions.every((row) => !row.interrupted && (row.verdict === null || row.verdict.passed)),
+    interrupted: functions.filter((row) => row.interrupted).map((row) => row.function),
   };
 }

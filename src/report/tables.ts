@@ -34,6 +34,7 @@ function cell(row: FunctionRow, key: FigureKey): string {
 export const FUNCTION_HEADER = ['Function', 'Runtime', 'Reqs', 'Fail%', 'Avg ms', 'Med ms', 'p90 ms', 'p95 ms', 'p99 ms', 'Req/s', 'Thresholds'];
 
 export function verdictText(row: FunctionRow): string {
+  if (row.interrupted) return 'INTERRUPTED';
   if (row.verdict === null) return 'n/a';
   if (row.verdict.passed) return 'PASS';
   return `FAIL ${row.verdict.checks.filter((c) => !c.passed).map((c) => c.expression).join(' ')}`;
@@ -65,9 +66,22 @@ export function runtimeRows(report: Report): string[][] {
 export function highlightLines(report: Report): string[] {
   const fig = (fn: string) => report.functions.find((r) => r.function === fn)?.figures;
   const { fastest, slowest, highestThroughput } = report.highlights;
+  // No complete run sent a request: there is nothing to rank, so no line names nobody.
+  if (fastest === '') return [];
   return [
     `Fastest (avg): ${fastest} (${formatFigure('avg', fig(fastest)?.avg ?? null)} ms)`,
     `Slowest (avg): ${slowest} (${formatFigure('avg', fig(slowest)?.avg ?? null)} ms)`,
     `Highest throughput: ${highestThroughput} (${formatFigure('rps', fig(highestThroughput)?.rps ?? null)} req/s)`,
   ];
+}
+
+/** The closing verdict, the same words in the terminal, Markdown and HTML. */
+export function verdictLine(report: Report): string {
+  if (report.thresholdsPassed) return 'Thresholds: all passed';
+  const failed = report.functions.filter((r) => !r.interrupted && r.verdict && !r.verdict.passed).map((r) => r.function);
+  const parts = [
+    ...(failed.length > 0 ? [`FAILED for ${failed.join(', ')}`] : []),
+    ...(report.interrupted.length > 0 ? [`INTERRUPTED (partial run, not judged): ${report.interrupted.join(', ')}`] : []),
+  ];
+  return `Thresholds: ${parts.join('; ')}`;
 }

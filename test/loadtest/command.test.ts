@@ -1,11 +1,15 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { durationLine } from '../../src/cli/loadtest.js';
 import { run } from '../../src/cli/program.js';
+import { loadProfile } from '../../src/loadtest/profile.js';
 import { sameJson, type Vector } from '../../src/loadtest/parity.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -76,6 +80,20 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
   return { code, stdout: out, stderr: err };
 }
 
+/** The built CLI as a child process (the step list goes to its own stdout). */
+async function cliProcess(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'nanofaas'), ...args], {
+    env: { NANOFAAS_URL: baseUrl, NANOFAAS_STATE_DIR: join(work, 'state'), NO_COLOR: '1', CI: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
 describe('nanofaas loadtest (against a local stand-in control plane)', () => {
   it('checks parity, loads each function, writes summaries, windows and the report', async () => {
     const results = join(work, 'ok');
@@ -118,7 +136,7 @@ describe('nanofaas loadtest (against a local stand-in control plane)', () => {
   it('stops with a readable diff when runtimes disagree', async () => {
     strayNode = true;
     try {
-      const r = await cli(['loadtest', '--engine', 'builtin', '--stages', '200ms:1', '--results-dir', join(work, 'parity')]);
+      const r = await cli(['loadtest', '--engine', 'builtin', '--stages', '100ms:1,200ms:1', '--results-dir', join(work, 'parity')]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('Output parity across runtimes');
       expect(r.stderr).toContain(`word-stats / ${vectors[0]?.name}`);
@@ -142,6 +160,74 @@ describe('nanofaas loadtest (against a local stand-in control plane)', () => {
     const k6 = await cli(['loadtest', '--engine', 'k6'], { PATH: work });
     expect(k6.code).toBe(1);
     expect(k6.stderr).toContain('k6 is not on PATH');
+  });
+});
+
+describe('loadtest says what it will do, and only what it can', () => {
+  it('refuses a plan too short to send a request, in one line with the fix (exit 2)', async () => {
+    const before = { ...invoked };
+    const r = await cli(['loadtest', '--engine', 'builtin', '--stages', '2s:1', '--results-dir', join(work, 'unsendable')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('target:'))).toEqual([
+      'nanofaas: --stages 2s:1 cannot send a request: ramping up (like k6), the first VU starts only when the 2 s run ends; add a stage that holds the VUs, e.g. --stages 2s:1,10s:1',
+    ]);
+    expect(invoked).toEqual(before);
+    const zero = await cli(['loadtest', '--stages', '5s:0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--stages 5s:0 cannot send a request: every stage targets 0 VUs; give one stage at least 1 VU, e.g. --stages 10s:1');
+    // The fix it suggests is accepted.
+    const fixed = await cli(['loadtest', '--engine', 'builtin', '--skip-parity', '--runtimes', 'node', '--stages', '200ms:1,300ms:1', '--cool-down', '0', '--results-dir', join(work, 'sendable')]);
+    expect(fixed.code).toBe(0);
+  });
+
+  it('says how long the load will take before it starts', async () => {
+    const r = await cli(['loadtest', '--engine', 'builtin', '--skip-parity', '--stages', '300ms:1,600ms:1', '--cool-down', '0.5', '--results-dir', join(work, 'duration')]);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.split('\n');
+    const at = lines.indexOf('load: about 2.3 s for 2 functions (0.9 s each, 0.5 s cool-down between)');
+    expect(at).toBeGreaterThan(-1);
+    expect(at).toBeLessThan(lines.findIndex((l) => l.startsWith('word-stats-python: ')));
+    expect(durationLine(loadProfile(join(root, 'k6', 'profile.json')), 4)).toBe('about 7 min 50 s for 4 functions (1 min 50 s each, 10 s cool-down between)');
+  });
+
+  it('the last progress line of each function (non-TTY) shows the summary’s req/s', async () => {
+    const results = join(work, 'progress');
+    // Uneven load (4 VUs, then 1): the last second's rate is far from the run's average.
+    const r = await cli(['loadtest', '--engine', 'builtin', '--skip-parity', '--stages', '500ms:4,500ms:4,1s:1', '--think-time', '0.01', '--cool-down', '0', '--results-dir', results]);
+    expect(r.code).toBe(0);
+    for (const fn of ['word-stats-python', 'word-stats-node']) {
+      const progress = r.stderr.split('\n').filter((l) => l.startsWith(`${fn}: `));
+      expect(progress.length).toBeGreaterThanOrEqual(2);
+      const last = /· ([\d.]+) req\/s avg · p95 ([\d.]+) ms · (\d+) failed of (\d+)$/.exec(progress.at(-1) ?? '');
+      expect(last, progress.at(-1)).not.toBeNull();
+      const row = r.stdout.split('\n').find((l) => l.startsWith(`${fn} `))?.trim().split(/\s{2,}/) ?? [];
+      const summary = JSON.parse(readFileSync(join(results, `${fn}.json`), 'utf8'));
+      expect(last?.[1]).toBe(row[9]);
+      expect(last?.[1]).toBe(summary.metrics.iterations.rate.toFixed(1));
+      expect(Number(last?.[4])).toBe(summary.metrics.http_reqs.count);
+      expect(row[2]).toBe(String(summary.metrics.http_reqs.count));
+    }
+  });
+
+  it('shows a Grafana step it could not do as skipped with the reason, never ✔ (FAKE docker without compose on PATH)', async () => {
+    const bin = join(work, 'fake-docker-bin');
+    mkdirSync(bin, { recursive: true });
+    // FAKE docker: the daemon answers, the compose plugin is missing (Docker cannot run here).
+    writeFileSync(join(bin, 'docker'), '#!/bin/sh\nif [ "$1" = info ]; then echo 27.5.1; exit 0; fi\necho "docker: unknown command: docker $1" >&2\nexit 1\n');
+    chmodSync(join(bin, 'docker'), 0o755);
+    const args = ['loadtest', '--engine', 'builtin', '--skip-parity', '--runtimes', 'node', '--stages', '100ms:1,200ms:1', '--cool-down', '0', '--results-dir', join(work, 'grafana')];
+    const r = await cliProcess(args, { PATH: bin });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('↓ Grafana dashboard [SKIPPED: Docker has no Compose (neither `docker compose version` nor `docker-compose version` works)');
+    expect(r.stdout).not.toContain('✔ Grafana dashboard');
+
+    // FAKE docker whose compose answers `version` but whose `up` fails: the step fails with the reason.
+    writeFileSync(join(bin, 'docker'), '#!/bin/sh\nif [ "$1" = info ]; then echo 27.5.1; exit 0; fi\nif [ "$2" = version ]; then echo "Docker Compose version v2.29.7"; exit 0; fi\necho "Bind for 0.0.0.0:3000 failed: port is already allocated" >&2\nexit 1\n');
+    const failed = await cliProcess(args, { PATH: bin });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).not.toContain('✔ Grafana dashboard');
+    expect(failed.stderr).toContain('✖ Grafana dashboard failed: Grafana: docker compose up failed (Bind for 0.0.0.0:3000 failed: port is already allocated)');
+    expect(failed.stderr).toContain('hint: fix Docker Compose (see the message), or set SKIP_GRAFANA=true to load-test without the dashboard');
   });
 });
 

@@ -109,7 +109,8 @@ describe('Grafana start', () => {
     const outcome = startGrafana(root, env, 'http://10.0.0.5:30090', state);
     expect(outcome).toEqual({ started: true, message: 'Grafana: http://localhost:3000/d/nanofaas-functions (admin/admin)' });
     const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(calls[1]).toEqual({ args: ['compose', '-f', join(root, 'grafana', 'docker-compose.yml'), 'up', '-d'], prom: 'http://10.0.0.5:30090' });
+    expect(calls.map((c) => c.args.slice(0, 2))).toEqual([['info', '--format'], ['compose', 'version'], ['compose', '-f']]);
+    expect(calls.at(-1)).toEqual({ args: ['compose', '-f', join(root, 'grafana', 'docker-compose.yml'), 'up', '-d'], prom: 'http://10.0.0.5:30090' });
     // Recorded in <state>/grafana.json so `nanofaas down` runs compose down with the same PROM_URL.
     const record = state.grafana();
     expect(record).toMatchObject({
@@ -122,9 +123,9 @@ describe('Grafana start', () => {
 
     // Not started → nothing recorded (down must not try to stop a stack nobody started).
     const untouched = new StateDir(join(work, 'state-untouched'));
-    expect(startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined, untouched).message).toBe('Grafana: skipped (SKIP_GRAFANA)');
+    expect(startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined, untouched).message).toBe('Grafana: not started (SKIP_GRAFANA is set)');
     expect(startGrafana(root, { PATH: work }, undefined, untouched).message).toMatch(/Docker is not usable here/);
-    writeFileSync(join(bin, 'docker'), `#!/usr/bin/env node\nif (process.argv[2] === 'compose') { process.stderr.write('no such service\\n'); process.exit(1); }\n`);
+    writeFileSync(join(bin, 'docker'), `#!/usr/bin/env node\nif (process.argv[2] === 'compose' && process.argv[3] !== 'version') { process.stderr.write('no such service\\n'); process.exit(1); }\n`);
     expect(startGrafana(root, env, undefined, untouched).message).toBe('Grafana: docker compose up failed (no such service)');
     expect(untouched.grafana()).toBeUndefined();
   });
