@@ -1,5 +1,8 @@
 import type { CatalogFunction } from '../../util/catalog.js';
 import { NODE_PORTS } from './env.js';
+import { placeImage } from './images.js';
+
+export { splitImage } from './images.js';
 
 export interface ValuesInput {
   /** Registry the cluster pulls from; '' / undefined = the image names as they are (prebuilt). */
@@ -12,14 +15,6 @@ export interface ValuesInput {
   pullPolicy: 'IfNotPresent' | 'Always';
 }
 
-/** nanofaas/x:1.2 → {repository: nanofaas/x, tag: 1.2} */
-export function splitImage(ref: string): { repository: string; tag: string } {
-  const at = ref.lastIndexOf(':');
-  // A colon before the last slash belongs to a registry port (localhost:5000/x), not a tag.
-  if (at === -1 || at < ref.lastIndexOf('/')) return { repository: ref, tag: 'latest' };
-  return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
-}
-
 /**
  * The seed's e2e values for helm/nanofaas (keys as in its values.yaml / values.schema.json):
  * NodePorts 30080/30081/30090, extraEnv for the control plane, every selected demo function with
@@ -27,9 +22,10 @@ export function splitImage(ref: string): { repository: string; tag: string } {
  * would crash-loop them (seed troubleshooting).
  */
 export function helmValues(input: ValuesInput): Record<string, unknown> {
-  const cp = splitImage(input.controlPlaneImage);
+  // The chart renders <image.registry>/<repository>:<tag>; placeImage keeps that equal to what was pushed.
+  const cp = placeImage(input.registry, input.controlPlaneImage);
   return {
-    image: { registry: input.registry ?? '', tag: cp.tag, pullPolicy: input.pullPolicy },
+    image: { registry: cp.registry, tag: cp.tag, pullPolicy: input.pullPolicy },
     controlPlane: {
       image: { repository: cp.repository },
       service: { type: 'NodePort', nodePorts: { api: NODE_PORTS.api, management: NODE_PORTS.management } },
@@ -37,7 +33,7 @@ export function helmValues(input: ValuesInput): Record<string, unknown> {
     },
     prometheus: { enabled: true, service: { type: 'NodePort', nodePort: NODE_PORTS.prometheus } },
     functions: input.functions.map((fn) => {
-      const image = splitImage(fn.image);
+      const image = placeImage(input.registry, fn.image);
       return {
         name: fn.name,
         repository: image.repository,

@@ -43,9 +43,42 @@ export function imageBuilds(rootDir: string, functions: readonly CatalogFunction
   ];
 }
 
-/** localhost:5000 + nanofaas/x:1 → localhost:5000/nanofaas/x:1 */
+/** nanofaas/x:1.2 → {repository: nanofaas/x, tag: 1.2} */
+export function splitImage(ref: string): { repository: string; tag: string } {
+  const at = ref.lastIndexOf(':');
+  // A colon before the last slash belongs to a registry port (localhost:5000/x), not a tag.
+  if (at === -1 || at < ref.lastIndexOf('/')) return { repository: ref, tag: 'latest' };
+  return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
+}
+
+/** Where an image is pushed and pulled: the registry prefix, the repository under it, the tag, and the full reference. */
+export interface PlacedImage {
+  registry: string;
+  repository: string;
+  tag: string;
+  ref: string;
+}
+
+/**
+ * The registry value is a prefix (host[:port][/path]) and images are `<registry>/<image>`, except
+ * that a prefix already ending in the image's namespace does not repeat it:
+ * localhost:5000 + nanofaas/x:1 → localhost:5000/nanofaas/x:1, and
+ * registry.example.com/nanofaas + nanofaas/x:1 → registry.example.com/nanofaas/x:1 (not …/nanofaas/nanofaas/x:1).
+ * No registry: the image name as it is (prebuilt images pulled by their own names).
+ */
+export function placeImage(registry: string | undefined, image: string): PlacedImage {
+  const { repository, tag } = splitImage(image);
+  const prefix = (registry ?? '').trim().replace(/\/+$/, '');
+  if (!prefix) return { registry: '', repository, tag, ref: `${repository}:${tag}` };
+  const slash = repository.indexOf('/');
+  const namespace = slash === -1 ? undefined : repository.slice(0, slash);
+  const lastPrefixPart = prefix.includes('/') ? prefix.slice(prefix.lastIndexOf('/') + 1) : undefined;
+  const under = namespace !== undefined && lastPrefixPart === namespace ? repository.slice(slash + 1) : repository;
+  return { registry: prefix, repository: under, tag, ref: `${prefix}/${under}:${tag}` };
+}
+
 export function inRegistry(registry: string, image: string): string {
-  return `${registry.replace(/\/+$/, '')}/${image}`;
+  return placeImage(registry, image).ref;
 }
 
 /** `docker build` argv for one image, paths under `repoDir` (on the machine that builds). */

@@ -13,7 +13,7 @@ import { deploySteps, type ClusterAccess, type Connection, type RunMode } from '
 import type { KubeconfigConfig } from './config.js';
 import { NAMESPACE, RELEASE } from './env.js';
 import { helmValues } from './helm-values.js';
-import { assertDockerfiles, controlPlaneImage, dockerBuildArgv, imageBuilds, inRegistry } from './images.js';
+import { assertDockerfiles, controlPlaneImage, dockerBuildArgv, imageBuilds, inRegistry, placeImage, type ImageBuild } from './images.js';
 import { portForward } from './port-forward.js';
 
 export interface KubeconfigUpInput {
@@ -96,25 +96,27 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
         for (const argv of checks) await exec(argv, { timeoutMs: 60_000 });
       },
     },
-    {
-      title: `Build ${builds.length} images${registry ? ` for ${registry}` : ''}`,
-      skip: () => (input.skipBuild ? '--no-build / SKIP_BUILD: using prebuilt images' : false),
-      plan: () => builds.map((b, i) => formatArgv(dockerBuildArgv(b, tags[i]!, input.rootDir))),
-      run: async (_ctx, io) => {
-        assertDockerfiles(input.rootDir, builds);
-        const exec = hostExec(local, io);
-        for (const [i, b] of builds.entries()) await exec(dockerBuildArgv(b, tags[i]!, input.rootDir), { hint: `Dockerfile: ${b.dockerfile}` });
-      },
-    },
-    {
-      title: `Push images to ${registry ?? '(none)'}`,
-      skip: () => (input.skipBuild ? '--no-build / SKIP_BUILD: images already pushed' : false),
-      plan: () => tags.map((t) => formatArgv(['docker', 'push', t])),
-      run: async (_ctx, io) => {
-        const exec = hostExec(local, io);
-        for (const t of tags) await exec(['docker', 'push', t], { hint: `docker login ${registry?.split('/')[0]} first if the registry needs credentials` });
-      },
-    },
+    ...(input.skipBuild
+      ? [prebuiltImagesStep(builds, registry)]
+      : [
+          {
+            title: `Build ${builds.length} images for ${registry}`,
+            plan: () => builds.map((b, i) => formatArgv(dockerBuildArgv(b, tags[i]!, input.rootDir))),
+            run: async (_ctx, io) => {
+              assertDockerfiles(input.rootDir, builds);
+              const exec = hostExec(local, io);
+              for (const [i, b] of builds.entries()) await exec(dockerBuildArgv(b, tags[i]!, input.rootDir), { hint: `Dockerfile: ${b.dockerfile}` });
+            },
+          } satisfies Step<UpContext>,
+          {
+            title: `Push images to ${registry}`,
+            plan: () => tags.map((t) => formatArgv(['docker', 'push', t])),
+            run: async (_ctx, io) => {
+              const exec = hostExec(local, io);
+              for (const t of tags) await exec(['docker', 'push', t], { hint: `docker login ${registry?.split('/')[0]} first if the registry needs credentials` });
+            },
+          } satisfies Step<UpContext>,
+        ]),
     ...deploySteps({
       access,
       mode,
@@ -155,6 +157,21 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
       },
     },
   ];
+}
+
+/**
+ * --no-build / SKIP_BUILD: nothing is built or pushed; the plan names the images the cluster will
+ * pull, from the registry when one is given, else by their own names.
+ */
+function prebuiltImagesStep(builds: readonly ImageBuild[], registry: string | undefined): Step<UpContext> {
+  const refs = builds.map((b) => placeImage(registry, b.image).ref);
+  return {
+    title: `Use prebuilt images ${registry ? `from ${registry}` : 'by their own names'} (--no-build: no build, no push)`,
+    plan: () => refs.map((ref) => `the cluster pulls ${ref}`),
+    run: (_ctx, io) => {
+      for (const ref of refs) io.log(`the cluster pulls ${ref}`);
+    },
+  };
 }
 
 export function requireRegistry(cfg: KubeconfigConfig, skipBuild: boolean): void {

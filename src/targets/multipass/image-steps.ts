@@ -13,7 +13,7 @@ import {
 
 /** The project and its images: sync into the VM, local registry, k3s mirror, build, push. */
 export function imageSteps(kit: UpKit): Step<UpContext>[] {
-  const { input, cfg, run, mode, vm, live, show, sudoBash } = kit;
+  const { input, cfg, run, mode, vm, live, show, showScript, sudoBash } = kit;
   const registry = cfg.localRegistry;
   const builds = imageBuilds(input.rootDir, input.functions);
   const tags = builds.map((b) => inRegistry(registry, b.image));
@@ -74,9 +74,10 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
       },
       plan: () => [
         show(['sudo', 'cat', REGISTRIES_YAML]),
-        `${show(['sudo', 'tee', REGISTRIES_YAML])}  (only when the content changed)`,
+        `${show(['sudo', 'mkdir', '-p', '/etc/rancher/k3s'])}  (this and the rest only when the content differs)`,
+        `${show(['sudo', 'tee', REGISTRIES_YAML])}  with:\n${desiredMirror.trimEnd().split('\n').map((l) => `        ${l}`).join('\n')}`,
         show(['sudo', 'systemctl', 'restart', 'k3s']),
-        show(sudoBash('<wait for node Ready>')),
+        showScript(sudoBash(WAIT_NODE_READY)),
       ],
       run: async (_ctx, io) => {
         const exec = hostExec(vm, io);

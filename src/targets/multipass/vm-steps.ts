@@ -10,7 +10,7 @@ import { CHECK_DEPS, DEPENDENCIES, INSTALL_DEPS, INSTALL_K3S, K3S_KUBECONFIG, WA
 
 /** The VM and its Kubernetes: VM created/started, dependencies, k3s, node Ready + kubeconfig. */
 export function vmSteps(kit: UpKit): Step<UpContext>[] {
-  const { input, cfg, run, mode, vm, live, kubeconfigPath, show, bash, sudoBash, vmIp, refreshIp } = kit;
+  const { input, cfg, run, mode, vm, live, kubeconfigPath, show, showScript, bash, sudoBash, vmIp, refreshIp } = kit;
   return [
     {
       title: `VM ${cfg.vmName} (${cfg.cpus} CPU, ${cfg.memory} memory, ${cfg.disk} disk)`,
@@ -51,7 +51,10 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
         const missing = (await vm.exec(bash(CHECK_DEPS), { timeoutMs: 60_000 })).stdout.trim();
         return missing === '' ? 'all installed' : false;
       },
-      plan: () => [show(bash('<check: docker, java ≥ 21, helm, node>')), show(sudoBash('<install the missing ones>', { MISSING: '<missing>' }))],
+      plan: () => [
+        `${showScript(bash(CHECK_DEPS))}   (prints the missing ones)`,
+        `${showScript(sudoBash(INSTALL_DEPS, { MISSING: '<what the check printed>' }))}   (only when the check printed any)`,
+      ],
       run: async (_ctx, io) => {
         const exec = hostExec(vm, io);
         const missing = (await exec(bash(CHECK_DEPS), { timeoutMs: 60_000 })).stdout.trim().split(/\s+/).filter(Boolean);
@@ -68,7 +71,7 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
         const installed = await vm.exec(['sh', '-c', 'command -v k3s && systemctl is-active --quiet k3s'], { timeoutMs: 30_000 });
         return installed.exitCode === 0 ? 'installed and active' : false;
       },
-      plan: () => [show(sudoBash('curl -sfL https://get.k3s.io | sh -', { INSTALL_K3S_EXEC: '--disable traefik' }))],
+      plan: () => [showScript(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }))],
       run: async (_ctx, io) => {
         await hostExec(vm, io)(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }), { hint: 'see `multipass exec <vm> -- sudo journalctl -u k3s --no-pager -n 50`' });
       },
@@ -76,7 +79,7 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
     {
       title: 'k3s node Ready; kubeconfig exported',
       hint: `k3s may still be starting or failing: multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50`,
-      plan: () => [show(sudoBash('<wait for node Ready>')), `${show(['sudo', 'cat', K3S_KUBECONFIG])}  → ${kubeconfigPath} (server: https://<vm-ip>:6443)`],
+      plan: () => [showScript(sudoBash(WAIT_NODE_READY)), `${show(['sudo', 'cat', K3S_KUBECONFIG])}  → ${kubeconfigPath} (server: https://<vm-ip>:6443)`],
       run: async (_ctx, io) => {
         const exec = hostExec(vm, io);
         await exec(sudoBash(WAIT_NODE_READY), { timeoutMs: 330_000 });
