@@ -47,8 +47,8 @@ const NEVER: AbortSignal = new AbortController().signal;
 
 /** Thrown inside a listr task to stop the list when the user interrupted. */
 class Interrupted extends Error {
-  constructor() {
-    super('interrupted');
+  constructor(message = 'interrupted') {
+    super(message);
     this.name = 'Interrupted';
   }
 }
@@ -100,7 +100,8 @@ export async function runPipeline<Ctx>(steps: readonly Step<Ctx>[], ctx: Ctx, op
         if (signal.aborted) {
           outcome.status = 'interrupted';
           task.title = `${step.title} (interrupted)`;
-          throw new Interrupted();
+          // The default renderer shows a failed task's message in place of its title.
+          throw new Interrupted(options.renderer === 'default' ? task.title : 'interrupted');
         }
         outcome.status = 'failed';
         failure = toStepError(step, error, io, options.logTailLines ?? DEFAULT_TAIL);

@@ -55,8 +55,14 @@ export class StateDir {
     return path;
   }
 
+  /** A component's log file; creates logs/ so the caller can open it for appending. */
   logFile(component: string): string {
     return join(this.dir('logs'), `${component}.log`);
+  }
+
+  /** Where a component's log is, creating nothing (for plans and messages). */
+  logPath(component: string): string {
+    return this.file('logs', `${component}.log`);
   }
 
   readJson<T>(...parts: string[]): T | undefined {

@@ -1,14 +1,20 @@
 import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
 
-/** The last `lines` lines of a file (reads at most the last 64 KiB). */
-export function tailFile(path: string, lines = 12): string[] {
+/**
+ * The last `lines` lines of a file, written after byte `from` (reads at most the last 64 KiB).
+ * A log appended to across runs is tailed from where this run started, so no earlier run's
+ * lines pass for this one's.
+ */
+export function tailFile(path: string, lines = 12, from = 0): string[] {
   let fd: number | undefined;
   try {
     const size = statSync(path).size;
-    const length = Math.min(size, 64 * 1024);
+    const start = Math.max(from, size - 64 * 1024);
+    if (start >= size) return [];
+    const length = size - start;
     const buffer = Buffer.alloc(length);
     fd = openSync(path, 'r');
-    readSync(fd, buffer, 0, length, size - length);
+    readSync(fd, buffer, 0, length, start);
     return buffer.toString('utf8').split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-lines);
   } catch {
     return [];

@@ -113,15 +113,22 @@ export function checkControlPlaneEnv(env: NodeJS.ProcessEnv, state: StateDir): v
 
 /**
  * Start the control plane detached (its own process group, output to the log file) with the
- * process backend, and resolve once it logged its "listening" line.
+ * process backend, and resolve once it logged its "listening" line. The pid is recorded as soon
+ * as the process exists, so whatever happens to this CLI from then on, `down` finds and stops it.
+ * If startup fails or `signal` aborts (Ctrl-C) before it listens, it is stopped and forgotten.
  */
-export async function startControlPlane(options: StartOptions, ports: { api: number; management: number }): Promise<{ record: ProcessRecord; listening: ListeningLine }> {
+export async function startControlPlane(
+  options: StartOptions & { signal?: AbortSignal },
+  ports: { api: number; management: number },
+): Promise<{ record: ProcessRecord; listening: ListeningLine }> {
   const [node, entry] = controlPlaneCommand(options.rootDir) as [string, string];
   if (!existsSync(entry)) {
     throw new StepFailure(`control plane is not built (${entry} missing)`, { hint: 'run `npm run build` (or drop --skip-build)' });
   }
+  if (options.signal?.aborted) throw new StepFailure('interrupted before the control plane was started');
   const log = options.state.logFile(COMPONENT);
   const fd = openSync(log, 'a');
+  // The log is appended to across runs: everything this run reports is read from here on.
   const offset = statSync(log).size;
   const env = controlPlaneEnv(options.env, options.state, ports);
   const child = spawn(node, [entry], { cwd: options.rootDir, env, detached: true, stdio: ['ignore', fd, fd] });
@@ -131,29 +138,39 @@ export async function startControlPlane(options: StartOptions, ports: { api: num
   child.once('exit', (code, signal) => exited?.(new Error(`control plane exited during startup (${signal ?? `code ${code}`})`)));
   child.once('error', (error) => exited?.(error));
   child.unref();
+  const starting: ProcessRecord | undefined = child.pid
+    ? { pid: child.pid, pgid: child.pid, command: [node, entry], log, startedAt: new Date().toISOString() }
+    : undefined;
+  if (starting) options.state.saveProcess(COMPONENT, starting);
+  const onAbort = () => exited?.(new Error('interrupted while the control plane was starting'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const listening = await waitForLine(log, offset, parseListening, {
       timeoutMs: options.timeoutMs ?? 30_000,
-      onAbort: (abort) => (exited = abort),
+      onAbort: (abort) => {
+        exited = abort;
+        if (options.signal?.aborted) onAbort();
+      },
     });
     const record: ProcessRecord = {
-      pid: child.pid!,
-      pgid: child.pid!,
-      command: [node, entry],
-      log,
-      startedAt: new Date().toISOString(),
+      ...starting!,
       ports: { api: listening.apiPort, management: listening.managementPort },
       url: listening.apiUrl,
     };
     options.state.saveProcess(COMPONENT, record);
     return { record, listening };
   } catch (error) {
-    if (child.pid) await stopGroup(child.pid, 3_000);
+    if (child.pid) {
+      await stopGroup(child.pid, 3_000);
+      if (options.state.process(COMPONENT)?.pid === child.pid) options.state.forgetProcess(COMPONENT);
+    }
     throw new StepFailure((error as Error).message, {
       command,
-      output: tailFile(log, 15),
+      output: tailFile(log, 15, offset),
       hint: `see ${log}; a port in use? set --port/--management-port (or 0 for any free port)`,
     });
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '../../api-client/client.js';
 import { apiToken } from '../../config/env.js';
@@ -17,6 +17,7 @@ import {
   COMPONENT as PROMETHEUS,
   configurePrometheus,
   prometheusBinary,
+  prometheusConfig,
   reloadPrometheus,
   runningPrometheus,
   startPrometheus,
@@ -32,6 +33,14 @@ export function handlerArtifact(fn: CatalogFunction): string | undefined {
   if (fn.runtime === 'python') return fn.handler.split(':')[0];
   if (fn.runtime === 'exec') return fn.handler.split(/\s+/).find((part) => part.includes('/'));
   return undefined;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function artifactMtime(rootDir: string, fn: CatalogFunction): number {
@@ -73,19 +82,29 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
         else ctx.functions.push({ name: fn.name, runtime: fn.runtime, skipped: reason });
       };
 
+      const select = () => {
+        catalog = loadCatalog(rootDir);
+        selected = catalog.functions.filter(
+          (f) => (!options.functions || options.functions.includes(f.name)) && (!options.runtimes || options.runtimes.includes(f.runtime)),
+        );
+        const unknown = [...(options.functions ?? [])].filter((n) => !catalog.functions.some((f) => f.name === n));
+        if (unknown.length > 0) throw new StepFailure(`unknown function(s) ${unknown.join(', ')}`, { hint: `choose from ${catalog.functions.map((f) => f.name).join(', ')}` });
+        runnable = [...selected];
+      };
+
       return [
         {
           title: 'Preflight: node version and runtime toolchains',
           hint: 'install what the message names, or limit `up` with --runtimes',
+          // What run() selects, so the later steps' plans name the functions; the toolchain checks run programs, so a plan only names them.
+          plan(ctx) {
+            select();
+            for (const fn of runnable) ctx.functions.push({ name: fn.name, runtime: fn.runtime });
+            return [`check Node.js >= ${NODE_MIN.join('.')} and the toolchains of: ${[...new Set(selected.map((f) => f.runtime))].join(', ') || '(no functions selected)'}`];
+          },
           async run(ctx, io) {
             if (!nodeVersionOk()) throw new StepFailure(`Node.js ${process.versions.node} is too old; nanofaas needs ${NODE_MIN.join('.')} or newer`, { hint: 'install Node.js 20 LTS or newer' });
-            catalog = loadCatalog(rootDir);
-            selected = catalog.functions.filter(
-              (f) => (!options.functions || options.functions.includes(f.name)) && (!options.runtimes || options.runtimes.includes(f.runtime)),
-            );
-            const unknown = [...(options.functions ?? [])].filter((n) => !catalog.functions.some((f) => f.name === n));
-            if (unknown.length > 0) throw new StepFailure(`unknown function(s) ${unknown.join(', ')}`, { hint: `choose from ${catalog.functions.map((f) => f.name).join(', ')}` });
-            runnable = [...selected];
+            select();
             const runtimes = [...new Set(selected.map((f) => f.runtime))];
             const checks = await Promise.all(runtimes.map((rt) => checkRuntime(rootDir, rt, env)));
             for (const check of checks) {
@@ -128,15 +147,15 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
         },
         {
           title: 'Start the control plane (process backend)',
-          async skip(ctx) {
+          async skip(ctx, { dryRun }) {
             const running = await runningControlPlane(state);
             if (!running?.ports) return false;
             ctx.endpoints = { apiUrl: running.url ?? `http://127.0.0.1:${running.ports.api}`, managementUrl: `http://127.0.0.1:${running.ports.management}` };
             managementPort = running.ports.management!;
-            state.saveEndpoints('local', { ...ctx.endpoints, ...(state.endpoints()?.prometheusUrl ? { prometheusUrl: state.endpoints()!.prometheusUrl! } : {}) });
+            if (!dryRun) state.saveEndpoints('local', { ...ctx.endpoints, ...(state.endpoints()?.prometheusUrl ? { prometheusUrl: state.endpoints()!.prometheusUrl! } : {}) });
             return `already running (pid ${running.pid}, API :${running.ports.api})`;
           },
-          plan: () => [`${displayCommand(process.execPath, [join(rootDir, 'control-plane/dist/main.js')])}   (NANOFAAS_WORKLOAD_BACKEND=process, detached, log ${state.logFile(CONTROL_PLANE)})`],
+          plan: () => [`${displayCommand(process.execPath, [join(rootDir, 'control-plane/dist/main.js')])}   (NANOFAAS_WORKLOAD_BACKEND=process, detached, log ${state.logPath(CONTROL_PLANE)})`],
           async run(ctx, io) {
             const stale = state.process(CONTROL_PLANE);
             if (stale) {
@@ -147,7 +166,7 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
             const ports = await choosePorts({ env, ...(options.apiPort !== undefined ? { apiPort: options.apiPort } : {}), ...(options.managementPort !== undefined ? { managementPort: options.managementPort } : {}) });
             if (ports.note) ctx.notes.push(ports.note);
             io.target(`node control-plane/dist/main.js (log ${state.logFile(CONTROL_PLANE)})`);
-            const { record, listening } = await startControlPlane({ rootDir, state, env }, ports);
+            const { record, listening } = await startControlPlane({ rootDir, state, env, signal: io.signal }, ports);
             io.log(`pid ${record.pid}, API ${listening.apiUrl}, management ${listening.managementUrl}`);
             ctx.endpoints = { apiUrl: listening.apiUrl, managementUrl: listening.managementUrl };
             managementPort = listening.managementPort;
@@ -191,7 +210,7 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
         },
         {
           title: 'Start Prometheus',
-          async skip(ctx) {
+          async skip(ctx, { dryRun }) {
             if (!options.prometheus) return '--no-prometheus';
             if (!prometheusBinary(env)) {
               ctx.notes.push('Prometheus is not installed, so there are no metric charts: apt-get install prometheus (or put `prometheus` on PATH), then rerun `nanofaas up`');
@@ -199,6 +218,11 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
             }
             const running = await runningPrometheus(state);
             if (!running?.url) return false;
+            if (dryRun) {
+              const current = readText(state.file('prometheus', 'prometheus.yml'));
+              const wanted = prometheusConfig(managementPort, state.file('prometheus', 'runtimes.json'));
+              return `already running (pid ${running.pid}, ${running.url}${current === wanted ? '' : '; its config would be rewritten and reloaded'})`;
+            }
             writeRuntimeTargets(state);
             const config = await configurePrometheus(state, managementPort);
             if (config.changed) await reloadPrometheus(running.url);
@@ -213,7 +237,7 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
             const runtimes = writeRuntimeTargets(state);
             const config = await configurePrometheus(state, managementPort);
             io.target(`prometheus --config.file=${config.path}`);
-            const record = await startPrometheus(state, env, prometheusBinary(env)!, config.path);
+            const record = await startPrometheus(state, env, prometheusBinary(env)!, config.path, io.signal);
             io.log(`pid ${record.pid}, ${record.url}, scraping the control plane and ${runtimes} runtimes`);
             ctx.endpoints = { ...ctx.endpoints!, prometheusUrl: record.url! };
             state.saveEndpoints('local', ctx.endpoints);
@@ -223,6 +247,15 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
     },
 
     downSteps(): Step<DownContext>[] {
+      // Owned processes the stop steps before this one do not stop: not the recorded groups, nor
+      // the runtimes the recorded control plane stops. Once those ran (and forgot their records),
+      // it is every owned process still alive.
+      const leftovers = () => {
+        const records = [CONTROL_PLANE, PROMETHEUS].map((c) => state.process(c)).filter((r) => r !== undefined);
+        const groups = new Set(records.map((r) => r.pgid));
+        const parents = new Set(records.map((r) => r.pid));
+        return findOwnedProcesses(state.path).filter((p) => !groups.has(p.pgid) && !parents.has(p.ppid));
+      };
       return [
         {
           title: 'Stop Prometheus',
@@ -242,14 +275,8 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
         },
         {
           title: 'Stop leftover processes',
-          skip: () => (findOwnedProcesses(state.path).length === 0 ? 'none' : false),
-          plan: () => {
-            // The groups stopped by the steps above are not leftovers.
-            const recorded = new Set([CONTROL_PLANE, PROMETHEUS].map((c) => state.process(c)?.pgid));
-            return findOwnedProcesses(state.path)
-              .filter((p) => !recorded.has(p.pgid))
-              .map((p) => `kill -TERM ${p.pid}   (${p.env.FUNCTION_NAME ?? 'helper process'})`);
-          },
+          skip: () => (leftovers().length === 0 ? 'none' : false),
+          plan: () => leftovers().map((p) => `kill -TERM -${p.pid}   (${p.env.FUNCTION_NAME ?? 'helper process'})`),
           async run(ctx, io) {
             const leftovers = findOwnedProcesses(state.path);
             await Promise.all(leftovers.map((p) => stopGroup(p.pid, 5_000)));
@@ -261,6 +288,7 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
         {
           title: 'Forget endpoints',
           skip: () => (state.exists('endpoints.json') ? false : 'nothing recorded'),
+          plan: () => [`rm ${state.file('endpoints.json')}`],
           run() {
             state.remove('endpoints.json');
           },
@@ -272,7 +300,9 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
       const components: TargetStatus['components'] = [];
       const cp = state.process(CONTROL_PLANE);
       if (!cp) components.push({ name: 'control-plane', state: 'stopped' });
-      else if (!isAlive(cp.pid)) components.push({ name: 'control-plane', state: 'unhealthy', pid: cp.pid, detail: 'process exited (stale pid file); rerun `nanofaas up`' });
+      else if (!isAlive(cp.pid)) components.push({ name: 'control-plane', state: 'unhealthy', pid: cp.pid, detail: `process exited (stale pid file); rerun \`${targetEnv.suggest('up')}\`` });
+      // Recorded at spawn, ports only once it listened: its `up` was interrupted or is still starting it.
+      else if (!cp.ports) components.push({ name: 'control-plane', state: 'unhealthy', pid: cp.pid, detail: `started but not listening yet (interrupted \`up\`?); \`${targetEnv.suggest('down')}\` stops it` });
       else {
         const ready = await httpStatus(`http://127.0.0.1:${cp.ports?.management}/readyz`);
         components.push({ name: 'control-plane', state: ready === 200 ? 'running' : 'unhealthy', pid: cp.pid, ...(cp.url ? { url: cp.url } : {}), ...(ready === 200 ? {} : { detail: `/readyz answered ${ready || 'nothing'}` }) });

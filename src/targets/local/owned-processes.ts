@@ -12,6 +12,8 @@ export interface OwnedProcess {
   pid: number;
   /** Process group id (0 when unknown). */
   pgid: number;
+  /** Parent pid (0 when unknown). */
+  ppid: number;
   env: Record<string, string>;
 }
 
@@ -43,17 +45,17 @@ export function findOwnedProcesses(stateDir: string): OwnedProcess[] {
       const eq = entry.indexOf('=');
       if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
-    found.push({ pid, pgid: stat.pgid, env });
+    found.push({ pid, pgid: stat.pgid, ppid: stat.ppid, env });
   }
   return found;
 }
 
-/** State and process group from /proc/<pid>/stat ("pid (comm) S ppid pgrp …"; comm may hold spaces). */
-function procStat(pid: number): { state: string; pgid: number } | undefined {
+/** State, parent and process group from /proc/<pid>/stat ("pid (comm) S ppid pgrp …"; comm may hold spaces). */
+function procStat(pid: number): { state: string; ppid: number; pgid: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', pgid: Number(fields[2]) || 0 };
+    return { state: fields[0] ?? '', ppid: Number(fields[1]) || 0, pgid: Number(fields[2]) || 0 };
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { envValue } from '../../config/env.js';
 import { StepFailure } from '../../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
@@ -77,7 +77,12 @@ export async function reloadPrometheus(url: string): Promise<void> {
   await res.body.dump();
 }
 
-export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, binary: string, configPath: string): Promise<ProcessRecord> {
+/**
+ * Start Prometheus detached and wait until it is ready. Its pid is recorded as soon as it exists,
+ * so `down` stops it whatever happens to this CLI; a failed or interrupted (`signal`) start stops
+ * it and forgets it.
+ */
+export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, binary: string, configPath: string, signal?: AbortSignal): Promise<ProcessRecord> {
   // NANOFAAS_PROMETHEUS_PORT picks the preferred port (0 = any free one); 9090 by default; a busy one falls back to a free port.
   const wanted = envValue(env, 'NANOFAAS_PROMETHEUS_PORT') ?? DEFAULT_PORT;
   const port = wanted !== 0 && (await portFree(wanted)) ? wanted : await freePort();
@@ -88,8 +93,11 @@ export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, b
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-lifecycle',
   ];
+  if (signal?.aborted) throw new StepFailure('interrupted before Prometheus was started');
   const log = state.logFile(COMPONENT);
   const fd = openSync(log, 'a');
+  // The log is appended to across runs: a failure shows only what this run wrote.
+  const offset = statSync(log).size;
   const child = spawn(binary, args, { env: { ...env, [OWNER_ENV]: state.path }, detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   child.unref();
@@ -97,23 +105,26 @@ export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, b
   child.once('exit', () => (exitedEarly = true));
   child.once('error', () => (exitedEarly = true));
   const url = `http://127.0.0.1:${port}`;
+  const record: ProcessRecord = { pid: child.pid!, pgid: child.pid!, command: [binary, ...args], log, startedAt: new Date().toISOString(), ports: { http: port }, url };
+  if (child.pid) state.saveProcess(COMPONENT, record);
   // Startup wait only: Prometheus has no "ready" line worth parsing, so probe /-/ready with back-off.
   const deadline = Date.now() + 20_000;
   let delay = 50;
   while ((await httpStatus(`${url}/-/ready`, 1_000)) !== 200) {
-    if (exitedEarly || Date.now() > deadline) {
-      if (child.pid) await stopGroup(child.pid, 2_000);
-      throw new StepFailure(exitedEarly ? 'prometheus exited during startup' : 'prometheus not ready after 20 s', {
+    if (exitedEarly || signal?.aborted || Date.now() > deadline) {
+      if (child.pid) {
+        await stopGroup(child.pid, 2_000);
+        if (state.process(COMPONENT)?.pid === child.pid) state.forgetProcess(COMPONENT);
+      }
+      throw new StepFailure(signal?.aborted ? 'interrupted while Prometheus was starting' : exitedEarly ? 'prometheus exited during startup' : 'prometheus not ready after 20 s', {
         command: displayCommand(binary, args),
-        output: tailFile(log, 12),
+        output: tailFile(log, 12, offset),
         hint: `see ${log}; rerun with --no-prometheus to go without it`,
       });
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 500);
   }
-  const record: ProcessRecord = { pid: child.pid!, pgid: child.pid!, command: [binary, ...args], log, startedAt: new Date().toISOString(), ports: { http: port }, url };
-  state.saveProcess(COMPONENT, record);
   return record;
 }
 
