@@ -7,7 +7,7 @@ import type {
   FunctionView,
   InvokeResponse,
 } from '@nanofaas/control-plane/contracts';
-import { MAX_EXECUTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
+import { MAX_EXECUTION_WAIT_MS, MAX_FUNCTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
 
 /** A failed API call: the API's own `{error, message}` when it answered, else a connection error. */
 export class ApiError extends Error {
@@ -78,8 +78,24 @@ export class ApiClient {
     return this.call<FunctionSpec[]>('GET', '/v1/functions');
   }
 
-  getFunction(name: string): Promise<FunctionView> {
-    return this.call<FunctionView>('GET', `/v1/functions/${encodeURIComponent(name)}`);
+  /** The function and its live status; with `waitMs` the server answers once it is no longer PENDING (or waitMs passed). */
+  getFunction(name: string, waitMs = 0, signal?: AbortSignal): Promise<FunctionView> {
+    const path = `/v1/functions/${encodeURIComponent(name)}`;
+    if (waitMs <= 0) return this.call<FunctionView>('GET', path);
+    return this.send<FunctionView>('GET', `${path}?waitMs=${waitMs}`, undefined, {}, waitMs + this.timeoutMs, signal).then((r) => r.body);
+  }
+
+  /**
+   * Wait until a function has started (READY/DEGRADED) or cannot (FAILED), with back-to-back
+   * long-polls; returns its view, still PENDING when `timeoutMs` ran out first.
+   */
+  async waitForFunction(name: string, timeoutMs: number, signal?: AbortSignal): Promise<FunctionView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      const view = await this.getFunction(name, Math.max(1, Math.min(left, MAX_FUNCTION_WAIT_MS)), signal);
+      if (view.status?.state !== 'PENDING' || Date.now() >= deadline) return view;
+    }
   }
 
   registerFunction(spec: FunctionSpecInput): Promise<FunctionSpec> {
@@ -117,21 +133,21 @@ export class ApiClient {
   }
 
   /** The execution's state; with `waitMs` the server holds the answer until it ends or waitMs elapses. */
-  execution(id: string, waitMs = 0): Promise<ExecutionStatus> {
+  execution(id: string, waitMs = 0, signal?: AbortSignal): Promise<ExecutionStatus> {
     const path = `/v1/executions/${encodeURIComponent(id)}`;
     if (waitMs <= 0) return this.call<ExecutionStatus>('GET', path);
-    return this.send<ExecutionStatus>('GET', `${path}?waitMs=${waitMs}`, undefined, {}, waitMs + this.timeoutMs).then((r) => r.body);
+    return this.send<ExecutionStatus>('GET', `${path}?waitMs=${waitMs}`, undefined, {}, waitMs + this.timeoutMs, signal).then((r) => r.body);
   }
 
   /**
    * Wait until an execution is terminal with back-to-back long-polls, each up to the time left
    * (at most the API's maximum): the answer comes when the execution ends, with no sleeping.
    */
-  async waitForExecution(id: string, timeoutMs: number): Promise<ExecutionStatus> {
+  async waitForExecution(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExecutionStatus> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const left = deadline - Date.now();
-      const status = await this.execution(id, Math.max(1, Math.min(left, MAX_EXECUTION_WAIT_MS)));
+      const status = await this.execution(id, Math.max(1, Math.min(left, MAX_EXECUTION_WAIT_MS)), signal);
       if (TERMINAL.has(status.status)) return status;
       if (Date.now() >= deadline) {
         throw new ApiError({ code: 'WAIT_TIMEOUT', message: `execution ${id} still ${status.status} after ${timeoutMs} ms`, url: this.url(`/v1/executions/${id}`) });
@@ -163,6 +179,8 @@ export class ApiClient {
     payload: unknown,
     extraHeaders: Record<string, string>,
     timeoutMs: number,
+    /** Ends a long wait early (the user's Ctrl-C). */
+    signal?: AbortSignal,
   ): Promise<{ body: T; headers: Record<string, string | string[] | undefined> }> {
     const url = this.url(path);
     let res: Dispatcher.ResponseData;
@@ -178,8 +196,10 @@ export class ApiClient {
         ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        ...(signal ? { signal } : {}),
       });
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       const code = (error as NodeJS.ErrnoException).code ?? 'UNREACHABLE';
       throw new ApiError({
         code: 'UNREACHABLE',

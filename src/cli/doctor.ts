@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { FunctionView } from '@nanofaas/control-plane/contracts';
 import { ApiError, type ApiClient } from '../api-client/client.js';
 import type { CheckResult, DoctorCheck } from '../targets/target.js';
 import { loadCatalog } from '../util/catalog.js';
@@ -6,11 +7,12 @@ import { envValue } from '../config/env.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './errors.js';
 import { withExamples } from './examples.js';
+import { oneLine, plural } from './function-view.js';
 
 export function registerDoctor(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('doctor')
-    .description('diagnose the seed troubleshooting cases that apply to the target, each with a fix')
+    .description('diagnose the common problems that apply to the target, each with a fix')
     .action(async () => {
       ctx.announceTarget();
       const target = await ctx.target();
@@ -49,7 +51,8 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
       return false;
     }
   };
-  const skipped: CheckResult = { status: 'warn', detail: 'skipped: API not reachable', fix: 'run `nanofaas up` first' };
+  const up = ctx.suggest('up');
+  const skipped: CheckResult = { status: 'warn', detail: 'skipped: API not reachable', fix: `run \`${up}\` first` };
   return [
     {
       id: 'api-reachable',
@@ -57,14 +60,14 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
       async run() {
         try {
           const fns = await (await api()).listFunctions();
-          return { status: 'ok', detail: `${(await api()).baseUrl} answers (${fns.length} functions)` };
+          return { status: 'ok', detail: `${(await api()).baseUrl} answers (${plural(fns.length, 'function')})` };
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           const unauthorized = error instanceof ApiError && error.status === 401;
           return {
             status: 'fail',
             detail: message,
-            fix: unauthorized ? 'set NANOFAAS_API_TOKEN to the control plane token' : 'start it with `nanofaas up`, or point NANOFAAS_URL at the API',
+            fix: unauthorized ? 'set NANOFAAS_API_TOKEN to the control plane token' : `start it with \`${up}\`, or point NANOFAAS_URL at the API`,
           };
         }
       },
@@ -77,12 +80,45 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
         const names = new Set((await (await api()).listFunctions()).map((f) => f.name));
         const expected = loadCatalog(ctx.rootDir).functions.map((f) => f.name);
         const missing = expected.filter((n) => !names.has(n));
-        if (missing.length === 0) return { status: 'ok', detail: `all ${expected.length} catalog functions` };
+        if (missing.length === 0) return { status: 'ok', detail: `all ${plural(expected.length, 'catalog function')}` };
         return {
           status: missing.length === expected.length ? 'fail' : 'warn',
           detail: `missing: ${missing.join(', ')}`,
-          fix: '`nanofaas up` registers every function whose toolchain is present (see `nanofaas up` skip reasons)',
+          fix: `\`${up}\` registers every function whose toolchain is present (see the reasons it gives for any it skips)`,
         };
+      },
+    },
+    {
+      id: 'functions-start',
+      title: 'functions start',
+      async run() {
+        if (!(await reachable())) return skipped;
+        const client = await api();
+        const views = await Promise.all(
+          (await client.listFunctions()).map((f) =>
+            client.getFunction(f.name).catch((error: unknown): FunctionView | undefined => {
+              if (error instanceof ApiError && error.status === 404) return undefined; // deleted meanwhile
+              throw error;
+            }),
+          ),
+        );
+        const failed = views.filter((v): v is FunctionView => v?.status?.state === 'FAILED');
+        const starting = views.filter((v): v is FunctionView => v?.status?.state === 'PENDING');
+        if (failed.length > 0) {
+          const logs = failed.map((v) => v.status.logPath).filter((p): p is string => p !== undefined);
+          return {
+            status: 'fail',
+            detail: failed.map((v) => `${v.name} cannot start: ${oneLine(v.status.message ?? 'its workload failed', 160)}`).join('; '),
+            fix:
+              (logs.length > 0 ? `read ${logs.join(', ')}; ` : '') +
+              `fix the handler or spec, then re-register it: ${ctx.suggest('functions register -f spec.json --replace')}` +
+              ` (${failed.map((v) => `\`${ctx.suggest(`functions get ${v.name}`)}\``).join(', ')} shows the last log lines)`,
+          };
+        }
+        if (starting.length > 0) {
+          return { status: 'warn', detail: `still starting: ${starting.map((v) => v.name).join(', ')}`, fix: `check again shortly: \`${ctx.suggest('status')}\`` };
+        }
+        return { status: 'ok', detail: views.length === 0 ? 'no functions registered' : `${plural(views.length, 'function')} ready` };
       },
     },
     {
@@ -95,7 +131,7 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
         return {
           status: 'fail',
           detail: `${wrong.map((f) => `${f.name} is ${f.runtimeMode}`).join(', ')} (bash functions crash-loop in HTTP mode)`,
-          fix: `re-register with "runtimeMode": "STDIO": nanofaas functions register -f spec.json --replace`,
+          fix: `re-register with "runtimeMode": "STDIO": ${ctx.suggest('functions register -f spec.json --replace')}`,
         };
       },
     },
@@ -109,13 +145,13 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
         try {
           text = (await (await api()).probe(`${endpoints.managementUrl}/metrics`)).text;
         } catch {
-          return { status: 'warn', detail: `metrics not reachable at ${endpoints.managementUrl}/metrics`, fix: 'check `nanofaas status`' };
+          return { status: 'warn', detail: `metrics not reachable at ${endpoints.managementUrl}/metrics`, fix: `check \`${ctx.suggest('status')}\`` };
         }
         const rejected = sumMetric(text, 'function_queue_rejected_total');
         if (rejected === 0) return { status: 'ok', detail: 'function_queue_rejected_total is 0' };
         return {
           status: 'warn',
-          detail: `${rejected} invocations were rejected with 429 (queue full or estimated wait too long)`,
+          detail: `${plural(rejected, 'invocation')} ${rejected === 1 ? 'was' : 'were'} rejected with 429 (queue full or estimated wait too long)`,
           fix: 'raise the function\'s queueSize/concurrency, or tune SYNC_QUEUE_MAX_ESTIMATED_WAIT_MS / SYNC_QUEUE_ADMISSION_ENABLED on the control plane',
         };
       },
@@ -125,13 +161,13 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
       title: 'Prometheus answers',
       async run() {
         const url = envValue(ctx.env, 'PROM_URL') || ctx.state.endpoints()?.prometheusUrl || (await (await ctx.target()).endpoints())?.prometheusUrl;
-        if (!url) return { status: 'warn', detail: 'not running', fix: 'install it (apt-get install prometheus) and rerun `nanofaas up`, or set PROM_URL' };
+        if (!url) return { status: 'warn', detail: 'not running', fix: `install it (apt-get install prometheus) and rerun \`${up}\`, or set PROM_URL` };
         try {
           const res = await (await api()).probe(`${url.replace(/\/$/, '')}/api/v1/query?query=up`);
           if (res.status === 200) return { status: 'ok', detail: `${url} /api/v1/query?query=up → 200` };
           return { status: 'fail', detail: `${url} answered ${res.status}`, fix: 'see the Prometheus log in the state directory (logs/prometheus.log)' };
         } catch (error) {
-          return { status: 'fail', detail: `${url}: ${(error as Error).message}`, fix: 'rerun `nanofaas up` (it restarts Prometheus), or unset PROM_URL' };
+          return { status: 'fail', detail: `${url}: ${(error as Error).message}`, fix: `rerun \`${up}\` (it restarts Prometheus), or unset PROM_URL` };
         }
       },
     },

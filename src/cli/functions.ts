@@ -1,10 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { FunctionSpecInput } from '@nanofaas/control-plane/contracts';
+import type { FunctionSpecInput, FunctionView } from '@nanofaas/control-plane/contracts';
 import { ApiError } from '../api-client/client.js';
+import { formatDuration } from '../util/format.js';
 import type { CliContext } from './context.js';
-import { UsageError } from './errors.js';
-import { withExamples } from './examples.js';
+import { CliError, EXIT, UsageError } from './errors.js';
+import { intArg, withExamples } from './examples.js';
+import { describeFunction, logTailLines } from './function-view.js';
+
+interface RegisterFlags {
+  file: string;
+  replace: boolean;
+  wait: boolean;
+  waitTimeout: number;
+}
+
+const DEFAULT_WAIT_MS = 120_000;
 
 export function registerFunctions(program: Command, ctx: CliContext): void {
   const fns = program.command('functions').alias('fn').description('list, inspect, register and delete functions');
@@ -26,7 +37,7 @@ export function registerFunctions(program: Command, ctx: CliContext): void {
         const specs = await api.listFunctions();
         ctx.out.document({ ok: true, target: ctx.options.target, functions: specs });
         if (specs.length === 0) {
-          ctx.out.status('no functions registered (`nanofaas up` registers the demo functions)');
+          ctx.out.status(`no functions registered (\`${ctx.suggest('up')}\` registers the demo functions)`);
           return;
         }
         ctx.out.table([
@@ -46,40 +57,61 @@ export function registerFunctions(program: Command, ctx: CliContext): void {
         ctx.announceTarget();
         const view = await (await ctx.api()).getFunction(name);
         ctx.out.document({ ok: true, target: ctx.options.target, function: view });
-        ctx.out.data(JSON.stringify(view, null, 2));
+        ctx.out.data(describeFunction(view, ctx.out.c).join('\n'));
       }),
-    [['nanofaas functions get word-stats-python']],
+    [['nanofaas functions get word-stats-python'], ['nanofaas functions get word-stats-python --json']],
   );
 
   withExamples(
     fns
       .command('register')
-      .description('register a function from a JSON spec file')
+      .description('register a function from a JSON spec file and wait until it has started')
       .requiredOption('-f, --file <spec.json>', 'FunctionSpec JSON (see GET /v1/openapi.json)')
       .option('--replace', 'delete and re-register when the name exists', false)
-      .action(async (flags: { file: string; replace: boolean }) => {
+      .option('--no-wait', 'return once it is registered, without waiting for it to start')
+      .option('--wait-timeout <ms>', 'how long to wait for it to start', intArg('--wait-timeout', 1_000, 3_600_000), DEFAULT_WAIT_MS)
+      .action(async (flags: RegisterFlags) => {
         ctx.announceTarget();
         const spec = readSpec(flags.file);
         const api = await ctx.api();
+        const again = ctx.suggest(`functions register -f ${flags.file} --replace`);
         let replaced = false;
         let registered;
         try {
           registered = await api.registerFunction(spec);
         } catch (error) {
-          if (!(error instanceof ApiError && error.status === 409 && flags.replace)) {
-            if (error instanceof ApiError && error.status === 409) {
-              throw new UsageError(`function ${spec.name} already exists`, 'add --replace to delete and re-register it');
-            }
-            throw error;
+          if (!(error instanceof ApiError && error.status === 409)) throw error;
+          if (!flags.replace) {
+            throw new CliError(`function ${spec.name} already exists`, { code: 'FUNCTION_EXISTS', hint: `to replace it: ${again}` });
           }
           await api.deleteFunction(spec.name);
           registered = await api.registerFunction(spec);
           replaced = true;
         }
-        ctx.out.document({ ok: true, target: ctx.options.target, replaced, function: registered });
-        ctx.out.status(`${ctx.out.c.green('✔')} ${replaced ? 're-registered' : 'registered'} ${registered.name}`);
+        const { c } = ctx.out;
+        const done = replaced ? 're-registered' : 'registered';
+        const target = ctx.options.target;
+        // Nothing to start (scaled to zero), or the user asked not to wait.
+        if (!flags.wait || registered.replicas === 0) {
+          ctx.out.document({ ok: true, target, replaced, function: registered });
+          ctx.out.status(`${c.green('✔')} ${done} ${registered.name}${flags.wait ? '' : c.dim(` (not waiting for it to start: \`${ctx.suggest(`functions get ${registered.name}`)}\` shows its state)`)}`);
+          return;
+        }
+        const t0 = performance.now();
+        const view = await api.waitForFunction(registered.name, flags.waitTimeout, ctx.signal);
+        const state = view.status?.state;
+        if (state === 'READY' || state === 'DEGRADED') {
+          ctx.out.document({ ok: true, target, replaced, function: view });
+          ctx.out.status(`${c.green('✔')} ${done} ${view.name} · ${state === 'READY' ? 'ready' : 'partly ready'} after ${formatDuration(performance.now() - t0)}`);
+          return;
+        }
+        notStarted(ctx, view, { replaced, waitedMs: flags.waitTimeout, hint: state === 'FAILED' ? `fix it, then: ${again}` : `see \`${ctx.suggest(`functions get ${view.name}`)}\`, or wait longer with --wait-timeout` });
       }),
-    [['nanofaas functions register -f fn.json'], ['nanofaas functions register -f fn.json --replace']],
+    [
+      ['nanofaas functions register -f fn.json', 'register it and wait until it has started'],
+      ['nanofaas functions register -f fn.json --replace', 'replace a function of the same name'],
+      ['nanofaas functions register -f fn.json --no-wait', 'return as soon as it is registered'],
+    ],
   );
 
   withExamples(
@@ -96,6 +128,21 @@ export function registerFunctions(program: Command, ctx: CliContext): void {
       }),
     [['nanofaas functions delete word-stats-python']],
   );
+}
+
+/** Registered, but it did not start: one line saying why, its last log lines, the fix; exit 1. */
+function notStarted(ctx: CliContext, view: FunctionView, info: { replaced: boolean; waitedMs: number; hint: string }): void {
+  const status = view.status;
+  const message =
+    status?.state === 'FAILED'
+      ? `function ${view.name} is registered but cannot start: ${status.message ?? 'its workload failed'}`
+      : `function ${view.name} is registered but not ready after ${formatDuration(info.waitedMs)} (${status?.state ?? 'UNKNOWN'}${status?.message ? `: ${status.message}` : ''})`;
+  const code = status?.state === 'FAILED' ? 'FUNCTION_UNAVAILABLE' : 'NOT_READY';
+  ctx.out.document({ ok: false, target: ctx.options.target, replaced: info.replaced, function: view, error: { code, message, hint: info.hint } });
+  ctx.out.error(`nanofaas: ${message}`);
+  for (const line of logTailLines(view, ctx.out.c)) ctx.out.error(line);
+  ctx.out.error(`  hint: ${info.hint}`);
+  ctx.exitCode = EXIT.failed;
 }
 
 function readSpec(file: string): FunctionSpecInput {

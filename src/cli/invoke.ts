@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { UsageError } from './errors.js';
+import { ApiError } from '../api-client/client.js';
+import { CliError, UsageError } from './errors.js';
 import { intArg, withExamples } from './examples.js';
 import { formatDuration } from '../util/format.js';
+import { plural } from './function-view.js';
 
 interface InvokeFlags {
   data?: string;
@@ -56,29 +58,29 @@ export function registerInvoke(program: Command, ctx: CliContext): void {
       const target = ctx.options.target;
 
       if (!flags.async) {
-        const result = await api.invoke(name, input, options);
+        const result = await api.invoke(name, input, options).catch((error: unknown) => unavailable(ctx, name, error));
         out.document({ ok: true, target, function: name, executionId: result.executionId, status: result.status, output: result.output, durationMs: round(result.durationMs), coldStart: result.coldStart });
         out.data(JSON.stringify(result.output, null, 2));
         out.status(out.c.dim(`${out.c.green('✔')} ${name} in ${formatDuration(result.durationMs)}${result.coldStart ? ' (cold start)' : ''} · execution ${result.executionId}`));
         return;
       }
 
-      const queued = await api.enqueue(name, input, options);
+      const queued = await api.enqueue(name, input, options).catch((error: unknown) => unavailable(ctx, name, error));
       if (!flags.wait) {
         out.document({ ok: true, target, function: name, executionId: queued.executionId, status: queued.status });
         out.data(queued.executionId);
-        out.status(out.c.dim(`queued · follow it with: nanofaas invoke ${name} --async --wait, or GET /v1/executions/${queued.executionId}?waitMs=30000`));
+        out.status(out.c.dim(`queued · wait for its result with: ${ctx.suggest(`executions get ${queued.executionId} --wait`)}`));
         return;
       }
       const t0 = performance.now();
-      const done = await api.waitForExecution(queued.executionId, (flags.timeout ?? 300_000) + 5_000);
+      const done = await api.waitForExecution(queued.executionId, (flags.timeout ?? 300_000) + 5_000, ctx.signal);
       const ok = done.status === 'success';
       out.document({ ok, target, function: name, ...done, durationMs: round(performance.now() - t0) });
       if (ok) {
         out.data(JSON.stringify(done.output, null, 2));
-        out.status(out.c.dim(`${out.c.green('✔')} ${name} finished after ${done.attempts} attempt${done.attempts === 1 ? '' : 's'} · execution ${done.executionId}`));
+        out.status(out.c.dim(`${out.c.green('✔')} ${name} finished after ${plural(done.attempts, 'attempt')} · execution ${done.executionId}`));
       } else {
-        out.error(`nanofaas: ${name} ${done.status}: ${done.error ? `${done.error.error}: ${done.error.message}` : 'no details'} (execution ${done.executionId}, ${done.attempts} attempts)`);
+        out.error(`nanofaas: ${name} ${done.status}: ${done.error ? `${done.error.error}: ${done.error.message}` : 'no details'} (execution ${done.executionId}, ${plural(done.attempts, 'attempt')})`);
         ctx.exitCode = 1;
       }
     });
@@ -88,6 +90,17 @@ export function registerInvoke(program: Command, ctx: CliContext): void {
     [`echo '"hello hello"' | nanofaas invoke word-stats-exec --data -`],
     [`nanofaas invoke word-stats-java --async --wait --data '{"text":"a b a"}'`],
   ]);
+}
+
+/** A function that cannot start: say so, and where its log is, instead of the bare API error. */
+function unavailable(ctx: CliContext, name: string, error: unknown): never {
+  if (error instanceof ApiError && error.code === 'FUNCTION_UNAVAILABLE') {
+    throw new CliError(error.message, {
+      code: error.code,
+      hint: `\`${ctx.suggest(`functions get ${name}`)}\` shows its last log lines; fix it, then re-register it with --replace`,
+    });
+  }
+  throw error;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -16,6 +16,7 @@ import { suggestCommand } from './hints.js';
 import { createOutput, type Output, type OutputStreams } from './output.js';
 import { registerDoctor } from './doctor.js';
 import { registerDown } from './down.js';
+import { registerExecutions } from './executions.js';
 import { registerFunctions } from './functions.js';
 import { registerInvoke } from './invoke.js';
 import { registerLoadtest } from './loadtest.js';
@@ -166,7 +167,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     }
   });
 
-  for (const register of [registerUp, registerDown, registerStatus, registerInvoke, registerFunctions, registerDoctor, registerLoadtest, registerReport]) {
+  for (const register of [registerUp, registerDown, registerStatus, registerInvoke, registerExecutions, registerFunctions, registerDoctor, registerLoadtest, registerReport]) {
     register(program, ctx);
   }
   const dispose = async () => {

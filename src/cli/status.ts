@@ -5,6 +5,7 @@ import { envValue } from '../config/env.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './errors.js';
 import { withExamples } from './examples.js';
+import { oneLine } from './function-view.js';
 
 interface FunctionRow {
   name: string;
@@ -13,6 +14,8 @@ interface FunctionRow {
   replicas: number;
   readyReplicas: number;
   message?: string;
+  /** Process backend: the function's log file (on the control plane's host). */
+  logPath?: string;
 }
 
 export function registerStatus(program: Command, ctx: CliContext): void {
@@ -61,14 +64,16 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         ctx.out.data('');
         ctx.out.table([
           ['FUNCTION', 'RUNTIME', 'STATE', 'REPLICAS', 'MESSAGE'],
-          ...functions.map((f) => [f.name, f.runtime, paint(f.state), `${f.readyReplicas}/${f.replicas}`, f.message ?? '']),
+          // One line per function whatever the message holds; the log has the rest.
+          ...functions.map((f) => [f.name, f.runtime, paint(f.state), `${f.readyReplicas}/${f.replicas}`, f.message ? oneLine(f.message) : '']),
         ]);
+        for (const f of functions) if (f.state !== 'READY' && f.logPath) ctx.out.data(c.dim(`${f.name} log: ${f.logPath}`));
       } else if (apiError) {
         ctx.out.data(c.red(`API: ${apiError}`));
       } else if (running) {
         ctx.out.data(c.dim('no functions registered'));
       }
-      if (!running && !envValue(ctx.env, 'NANOFAAS_URL')) ctx.out.status(c.dim('nothing running — start it with `nanofaas up`'));
+      if (!running && !envValue(ctx.env, 'NANOFAAS_URL')) ctx.out.status(c.dim(`nothing running — start it with \`${ctx.suggest('up')}\``));
       if (!healthy) ctx.exitCode = EXIT.failed;
     });
   withExamples(cmd, [['nanofaas status'], ['nanofaas status --json | jq ".functions[] | {name, state}"']]);
@@ -94,5 +99,6 @@ async function listFunctions(ctx: CliContext): Promise<FunctionRow[]> {
       replicas: v.status?.replicas ?? v.replicas,
       readyReplicas: v.status?.readyReplicas ?? 0,
       ...(v.status?.message ? { message: v.status.message } : {}),
+      ...(v.status?.logPath ? { logPath: v.status.logPath } : {}),
     }));
 }

@@ -61,6 +61,10 @@ describe('NANOFAAS_MAX_FUNCTIONS', () => {
     const api = await start({ NANOFAAS_MAX_FUNCTIONS: '1' });
     const answers = await Promise.all(['c1', 'c2', 'c3', 'c4'].map((name) => call(api, 'POST', '/v1/functions', pool(name))));
     expect(answers.map((a) => a.status).sort()).toEqual([201, 429, 429, 429]);
+    // The message counts in English: "1 function is", not "1 functions are".
+    expect(answers.find((a) => a.status === 429)!.body.message).toBe(
+      'NANOFAAS_MAX_FUNCTIONS=1: 1 function is registered already; delete one or raise the cap',
+    );
   });
 });
 
@@ -92,6 +96,7 @@ describe('NANOFAAS_MAX_TOTAL_REPLICAS', () => {
     expect((await call(api, 'POST', '/v1/functions', local('s2', 0))).status).toBe(201);
     const answers = await Promise.all(['s1', 's2'].map((name) => call(api, 'PUT', `/v1/functions/${name}/replicas`, { replicas: 1 })));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 429]);
+    expect(answers.find((a) => a.status === 429)!.body.message).toMatch(/asks for 1 replica and 1 is taken by other functions$/);
   });
 });
 

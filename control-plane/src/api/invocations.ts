@@ -73,7 +73,9 @@ export function invocationRoutes(app: Api, invoker: Invoker): void {
       description:
         'Headers: Idempotency-Key (same key within the TTL returns the same execution), X-Trace-Id (forwarded), ' +
         'X-Timeout-Ms (≤ the function timeout). 429 QUEUE_FULL carries Retry-After and X-Queue-Reject-Reason (depth|est_wait|timeout|rate); ' +
-        '429 LIMIT_EXCEEDED (Retry-After) when NANOFAAS_MAX_LIVE_EXECUTIONS executions are queued or running.',
+        '429 LIMIT_EXCEEDED (Retry-After) when NANOFAAS_MAX_LIVE_EXECUTIONS executions are queued or running. ' +
+        '503 FUNCTION_UNAVAILABLE at once when the function cannot start (state FAILED; details: reason, logPath, logTail), ' +
+        'also for a call already waiting when it fails.',
       params: NameParams,
       body,
       response: {
@@ -98,7 +100,9 @@ export function invocationRoutes(app: Api, invoker: Invoker): void {
       summary: 'Queue an asynchronous invocation',
       description:
         'Headers: Idempotency-Key, X-Trace-Id. Poll GET /v1/executions/{id} for the result. ' +
-        '429 QUEUE_FULL (queue depth) or LIMIT_EXCEEDED (NANOFAAS_MAX_LIVE_EXECUTIONS).',
+        '429 QUEUE_FULL (queue depth) or LIMIT_EXCEEDED (NANOFAAS_MAX_LIVE_EXECUTIONS). ' +
+        '503 FUNCTION_UNAVAILABLE at once when the function cannot start (state FAILED): nothing is accepted that could only ' +
+        'wait for a fix. Executions accepted before it failed stay queued: they run if a restart succeeds, or end as FUNCTION_DELETED.',
       params: NameParams,
       body,
       response: { 202: EnqueueResponse, ...errors(400, 401, 404, 413, 415, 429, 503) },

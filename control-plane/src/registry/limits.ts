@@ -26,6 +26,8 @@ export function replicaBudget(spec: FunctionSpec): number {
   return bounds ? Math.max(spec.replicas, bounds.max) : spec.replicas;
 }
 
+const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
 function exceeded(message: string, limit: string, max: number, details: Record<string, number>): ApiError {
   return new ApiError('LIMIT_EXCEEDED', message, { limit, max, ...details });
 }
@@ -33,7 +35,7 @@ function exceeded(message: string, limit: string, max: number, details: Record<s
 export function checkFunctionCount(limits: RegistryLimits, registered: number): void {
   if (registered >= limits.maxFunctions) {
     throw exceeded(
-      `NANOFAAS_MAX_FUNCTIONS=${limits.maxFunctions} functions are registered already; delete one or raise the cap`,
+      `NANOFAAS_MAX_FUNCTIONS=${limits.maxFunctions}: ${count(limits.maxFunctions, 'function is', 'functions are')} registered already; delete one or raise the cap`,
       'NANOFAAS_MAX_FUNCTIONS',
       limits.maxFunctions,
       { registered },
@@ -45,7 +47,7 @@ export function checkFunctionCount(limits: RegistryLimits, registered: number): 
 export function checkReplicaTotal(limits: RegistryLimits, inUse: number, wanted: number, name: string): void {
   if (inUse + wanted > limits.maxTotalReplicas) {
     throw exceeded(
-      `NANOFAAS_MAX_TOTAL_REPLICAS=${limits.maxTotalReplicas}: "${name}" asks for ${wanted} replicas and ${inUse} are taken by other functions`,
+      `NANOFAAS_MAX_TOTAL_REPLICAS=${limits.maxTotalReplicas}: "${name}" asks for ${count(wanted, 'replica', 'replicas')} and ${inUse} ${inUse === 1 ? 'is' : 'are'} taken by other functions`,
       'NANOFAAS_MAX_TOTAL_REPLICAS',
       limits.maxTotalReplicas,
       { requested: wanted, inUse },
