@@ -18,9 +18,7 @@ const fs = require('node:fs');
 const args = process.argv.slice(2);
 fs.appendFileSync(${JSON.stringify(calls)}, JSON.stringify({ args }) + '\\n');
 const out = args[args.indexOf('--summary-export') + 1];
-console.log('fake k6: running ' + args[args.length - 1]);
-if (process.env.FAKE_K6_NO_SUMMARY !== '1') {
-  fs.writeFileSync(out, JSON.stringify({
+const summarise = () => fs.writeFileSync(out, JSON.stringify({
     metrics: {
       http_reqs: { count: 120, rate: 12 },
       http_req_duration: { avg: 8, min: 1, med: 7, max: 40, 'p(90)': 12, 'p(95)': 15, 'p(99)': 30 },
@@ -30,8 +28,16 @@ if (process.env.FAKE_K6_NO_SUMMARY !== '1') {
     },
     root_group: { name: '', path: '', id: 'x', groups: {}, checks: {} },
   }));
+if (process.env.FAKE_K6_UNTIL_SIGINT === '1') {
+  // Like k6 on Ctrl-C: stop, write the (partial) summary, exit 105 (ready before it says it runs).
+  process.on('SIGINT', () => { summarise(); process.exit(105); });
+  setInterval(() => {}, 1000);
 }
-process.exit(Number(process.env.FAKE_K6_EXIT ?? '0'));
+console.log('fake k6: running ' + args[args.length - 1]);
+if (process.env.FAKE_K6_UNTIL_SIGINT !== '1') {
+  if (process.env.FAKE_K6_NO_SUMMARY !== '1') summarise();
+  process.exit(Number(process.env.FAKE_K6_EXIT ?? '0'));
+}
 `;
 mkdirSync(bin);
 writeFileSync(join(bin, 'k6'), FAKE_K6);
@@ -88,5 +94,13 @@ describe('k6 runner', () => {
     await expect(runK6(spec({ function: 'json-transform-node', workload: 'json-transform', runtime: 'node', env: { ...spec().env, FAKE_K6_NO_SUMMARY: '1' } }))).rejects.toThrow(/no readable summary at .*json-transform-node\.json/);
     await expect(runK6(spec({ function: 'not-in-catalog' }))).rejects.toThrow(/no k6 script for not-in-catalog/);
     await expect(runK6(spec({ env: { PATH: work } }))).rejects.toThrow(/cannot start k6/);
+  });
+
+  it('on the abort signal sends k6 one SIGINT and keeps its partial summary, marked interrupted', async () => {
+    const abort = new AbortController();
+    const results = join(work, 'interrupted');
+    const result = await runK6(spec({ resultsDir: results, signal: abort.signal, env: { ...spec().env, FAKE_K6_UNTIL_SIGINT: '1' } }), () => abort.abort());
+    expect(result).toMatchObject({ exitCode: 105, interrupted: true });
+    expect(JSON.parse(readFileSync(join(results, 'word-stats-python.json'), 'utf8')).nanofaas).toMatchObject({ engine: 'k6', interrupted: true });
   });
 });

@@ -66,6 +66,42 @@ describe('report tables', () => {
     expect(report.functions.find((r) => r.function === 'word-stats-node')?.verdict?.passed).toBe(false);
   });
 
+  it('names nobody when no run sent a request: the highlight lines are left out everywhere', () => {
+    const dir = results(RUNS.slice(0, 1));
+    const loaded = loadResults(dir);
+    const empty = summaryOf({ fn: 'word-stats-node', runtime: 'node', count: 0, failed: 0, avg: 0, med: 0, p90: 0, p95: 0, p99: 0, rps: 0 });
+    empty.metrics.http_req_failed.value = 0;
+    loaded.runs = [{ function: 'word-stats-node', runtime: 'node', file: 'word-stats-node.json', summary: empty }];
+    const report = buildReport(loaded);
+    expect(highlightLines(report)).toEqual([]);
+    const md = renderMarkdown(report);
+    expect(md).not.toMatch(/Fastest|Slowest|Highest throughput/);
+    expect(md).not.toMatch(/: {2}\(/);
+    expect(md).toContain('Thresholds: FAILED for word-stats-node');
+    const html = writeReport(report, undefined, dir, ['html']).map((path) => readFileSync(path, 'utf8'))[0] ?? '';
+    expect(html).not.toMatch(/Fastest|<ul><\/ul>/);
+  });
+
+  it('an interrupted run is INTERRUPTED, never PASS, and ranks nowhere', () => {
+    const loaded = loadResults(results(RUNS));
+    const python = loaded.runs.find((r) => r.function === 'json-transform-python');
+    if (!python?.summary.nanofaas) throw new Error('fixture without run info');
+    python.summary.nanofaas.interrupted = true;
+    const report = buildReport(loaded);
+    const row = report.functions.find((r) => r.function === 'json-transform-python');
+    expect(row).toMatchObject({ interrupted: true, verdict: { passed: false, interrupted: true } });
+    expect(functionRows(report).find((r) => r[0] === 'json-transform-python')?.at(-1)).toBe('INTERRUPTED');
+    expect(report.interrupted).toEqual(['json-transform-python']);
+    expect(report.highlights.fastest).not.toBe('json-transform-python');
+    expect(renderMarkdown(report)).toContain('Thresholds: FAILED for word-stats-java; INTERRUPTED (partial run, not judged): json-transform-python');
+    // Without thresholds to judge by, still INTERRUPTED (not n/a).
+    const bare = loadResults(results(RUNS.slice(1, 2), { withInfo: false }));
+    bare.runs[0]!.summary.nanofaas = { function: 'x', workload: 'word-stats', runtime: 'python', engine: 'builtin', mode: 'sync', start: '', end: '', interrupted: true };
+    const bareReport = buildReport(bare);
+    expect(functionRows(bareReport)[0]?.at(-1)).toBe('INTERRUPTED');
+    expect(bareReport.thresholdsPassed).toBe(false);
+  });
+
   it('falls back to the profile thresholds and the file name when k6 wrote a bare summary', () => {
     const report = buildReport(loadResults(results(RUNS.slice(1, 2), { withInfo: false })), {
       fallbackThresholds: (rt) => (rt === 'python' ? { p95Ms: 60, p99Ms: 5000, failedRate: 0.15 } : undefined),
