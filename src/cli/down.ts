@@ -26,6 +26,7 @@ export function registerDown(program: Command, ctx: CliContext): void {
         notes: down.notes,
         steps: result.steps.map((s) => ({ ...s, durationMs: Math.round(s.durationMs) })),
         ...(result.error ? { error: result.error.toJSON() } : {}),
+        ...(result.interrupted ? { interrupted: true } : {}),
       });
       if (!result.ok) {
         if (result.error) for (const line of formatStepError(result.error)) out.error(line);
