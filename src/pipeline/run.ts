@@ -99,9 +99,8 @@ export async function runPipeline<Ctx>(steps: readonly Step<Ctx>[], ctx: Ctx, op
         // Whatever a step throws once the user interrupted is the interrupt's doing, not a failure.
         if (signal.aborted) {
           outcome.status = 'interrupted';
-          task.title = `${step.title} (interrupted)`;
-          // The default renderer shows a failed task's message in place of its title.
-          throw new Interrupted(options.renderer === 'default' ? task.title : 'interrupted');
+          // The default renderer shows a failed task's message in place of its title; the simple one appends it.
+          throw new Interrupted(options.renderer === 'default' ? `${step.title} (interrupted)` : 'interrupted');
         }
         outcome.status = 'failed';
         failure = toStepError(step, error, io, options.logTailLines ?? DEFAULT_TAIL);
