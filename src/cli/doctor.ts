@@ -161,7 +161,7 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
       title: 'Prometheus answers',
       async run() {
         const url = envValue(ctx.env, 'PROM_URL') || ctx.state.endpoints()?.prometheusUrl || (await (await ctx.target()).endpoints())?.prometheusUrl;
-        if (!url) return { status: 'warn', detail: 'not running', fix: `install it (apt-get install prometheus) and rerun \`${up}\`, or set PROM_URL` };
+        if (!url) return { status: 'warn', detail: 'not running', fix: `\`${up}\` starts it (unless given --no-prometheus; a target check above says if it is missing), or set PROM_URL` };
         try {
           const res = await (await api()).probe(`${url.replace(/\/$/, '')}/api/v1/query?query=up`);
           if (res.status === 200) return { status: 'ok', detail: `${url} /api/v1/query?query=up → 200` };

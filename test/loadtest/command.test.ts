@@ -197,8 +197,8 @@ describe('loadtest says what it will do, and only what it can', () => {
     expect(r.code).toBe(0);
     for (const fn of ['word-stats-python', 'word-stats-node']) {
       const progress = r.stderr.split('\n').filter((l) => l.startsWith(`${fn}: `));
-      expect(progress.length).toBeGreaterThanOrEqual(2);
-      const last = /· ([\d.]+) req\/s avg · p95 ([\d.]+) ms · (\d+) failed of (\d+)$/.exec(progress.at(-1) ?? '');
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+      const last = /· ([\d.]+) req\/s(?: avg)? · p95 ([\d.]+) ms · (\d+) failed of (\d+)$/.exec(progress.at(-1) ?? '');
       expect(last, progress.at(-1)).not.toBeNull();
       const row = r.stdout.split('\n').find((l) => l.startsWith(`${fn} `))?.trim().split(/\s{2,}/) ?? [];
       const summary = JSON.parse(readFileSync(join(results, `${fn}.json`), 'utf8'));

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatStepError } from '../../src/pipeline/step.js';
 import { loadCatalog } from '../../src/util/catalog.js';
 import { registriesYaml } from '../../src/targets/multipass/vm-scripts.js';
+import { createTarget as createKubeconfig } from '../../src/targets/kubeconfig/index.js';
 import { World, catalogNames, fakeApi, load, up } from './harness.js';
 
 const worlds: World[] = [];
@@ -60,5 +61,17 @@ describe('up --runtimes node after a full run (cluster targets)', () => {
     worlds.push(w);
     const { written } = await up(load('kubeconfig', w, w.env({ SKIP_BUILD: 'true' })), { dryRun: true, skipBuild: true, runtimes: ['node'] });
     expect(written.join('\n')).toContain('DELETE <api>/v1/functions/<name>  for each catalog function registered there but not selected by this run (functions under other names are kept)');
+  });
+
+  it("a failing smoke test's hint names doctor with the user's flags (TargetEnv.suggest)", async () => {
+    const api = await fakeApi(catalogNames(), { failInvoke: 'word-stats-node' });
+    servers.push(api);
+    const w = new World().shadow('kubectl', 'helm', 'docker').scenario({});
+    worlds.push(w);
+    const env = w.env({ SKIP_BUILD: 'true', NANOFAAS_URL: api.url, PROM_URL: api.url });
+    const target = createKubeconfig({ rootDir: w.repo, state: w.state, env, suggest: (command) => `nanofaas ${command} --target kubeconfig --state-dir /my/state` });
+    const { result } = await up(target, { skipBuild: true, runtimes: ['node'] });
+    expect(result.ok).toBe(false);
+    expect(formatStepError(result.error!).join('\n')).toContain('hint: run `nanofaas doctor --target kubeconfig --state-dir /my/state`; exec functions need runtimeMode STDIO');
   });
 });

@@ -125,8 +125,10 @@ describe('doctor checks (multipass target, fake multipass answering the in-VM ku
     const token = await byId('service-account-token');
     expect(token.status).toBe('fail');
     expect(token.fix).toContain('multipass exec nanofaas-e2e -- sudo k3s kubectl exec -n nanofaas deploy/nanofaas-control-plane -- ls /var/run/secrets/kubernetes.io/serviceaccount/');
+    // One doctor run reads the VM state once: a new run sees the stopped VM.
     w.scenario({ state: 'Stopped' });
-    expect(await byId('vm-running')).toMatchObject({ status: 'fail', fix: 'multipass start nanofaas-e2e' });
+    const again = load('multipass', w, w.env()).doctorChecks();
+    expect(await again.find((c) => c.id === 'vm-running')!.run()).toMatchObject({ status: 'fail', fix: 'multipass start nanofaas-e2e' });
   });
 
   it('without multipass on PATH: one check that says so, with the install hint, instead of a spawn error per check', async () => {

@@ -48,6 +48,8 @@ export interface DeployConfig {
   connectPlan: string[];
   /** The API token the chart generated (api-token.ts), or the one the environment gives. */
   apiToken: () => Promise<string | undefined>;
+  /** A `nanofaas …` command line for hints, keeping the user's --target/--state-dir (TargetEnv.suggest). */
+  suggest: (command: string) => string;
 }
 
 export const CONTROL_PLANE_DEPLOYMENT = `${RELEASE}-control-plane`;
@@ -107,7 +109,7 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
     },
     {
       title: 'All pods Ready',
-      hint: 'ImagePullBackOff? run `nanofaas doctor --target <target>`: it checks the registry mirror and the images',
+      hint: `ImagePullBackOff? run \`${cfg.suggest('doctor')}\`: it checks the registry mirror and the images`,
       plan: () => [formatArgv(access.host.commandFor(podsReadyArgv(access)))],
       run: async (_ctx, io) => {
         await hostExec(access.host, io)(podsReadyArgv(access), { timeoutMs: 480_000 });
@@ -120,7 +122,7 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
         `${formatArgv(access.host.commandFor(readTokenArgv(access.kubectl)))}  (the API token, unless NANOFAAS_API_TOKEN is set)`,
         'GET  <api>/v1/functions',
         'DELETE <api>/v1/functions/<name>  for each catalog function registered there but not selected by this run (functions under other names are kept)',
-        ...cfg.functions.map((fn) => `POST <api>/v1/functions/${fn.name}:invoke  (seed ${fn.workload} payload, expect 200)`),
+        ...cfg.functions.map((fn) => `POST <api>/v1/functions/${fn.name}:invoke  (${fn.workload} smoke payload, expect 200)`),
         'GET  <prometheus>/api/v1/query?query=up  (expect 200)',
       ],
       run: async (ctx, io) => {
@@ -152,7 +154,7 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
           if (failed.length > 0) {
             throw new StepFailure(`${failed.length} of ${outcomes.length} smoke invocations failed: ${failed.map((o) => `${o.name} (${o.smoke?.message})`).join('; ')}`, {
               command: `POST ${apiUrl}/v1/functions/<name>:invoke`,
-              hint: 'run `nanofaas doctor` for this target; exec functions need runtimeMode STDIO',
+              hint: `run \`${cfg.suggest('doctor')}\`; exec functions need runtimeMode STDIO`,
             });
           }
           if (prometheusUrl) {

@@ -15,23 +15,35 @@ export interface DoctorInput {
   apiToken: () => Promise<string | undefined>;
   /** Commands that show why images cannot be pulled on this target (registry mirror, catalog). */
   imagePullFix: string;
+  /** A `nanofaas …` command line that keeps the user's --target/--state-dir (TargetEnv.suggest). */
+  suggest: (command: string) => string;
+  /**
+   * What has to hold before any cluster check means something (the VM runs, kubectl exists); its
+   * failure replaces every check's result, so each says the one fix instead of a kubectl error.
+   */
+  precondition?: () => Promise<CheckResult | undefined>;
 }
 
-/** The seed's troubleshooting entries as checks, each with the command that fixes or explains it. */
+/** The troubleshooting entries as checks, each with the command that fixes or explains it. */
 export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
-  const { access } = input;
+  const { access, suggest } = input;
+  let blocked: Promise<CheckResult | undefined> | undefined;
+  const gated = (check: DoctorCheck): DoctorCheck => ({
+    ...check,
+    run: async () => (await (blocked ??= input.precondition?.() ?? Promise.resolve(undefined))) ?? check.run(),
+  });
   const host = access.host;
   const show = (argv: readonly string[]) => formatArgv(host.commandFor(argv));
   const kubectl = (...args: string[]) => [...access.kubectl, ...args];
   const exec = (argv: readonly string[]) => host.exec(argv, { timeoutMs: 30_000 });
 
-  return [
+  const checks: DoctorCheck[] = [
     {
       id: 'namespace',
       title: `namespace ${NAMESPACE} exists and belongs to the Helm release`,
       run: async (): Promise<CheckResult> => {
         const ns = await exec(kubectl('get', 'namespace', NAMESPACE, '-o', 'name'));
-        if (ns.exitCode !== 0) return { status: 'fail', detail: `namespace ${NAMESPACE} not found`, fix: 'nanofaas up (helm --create-namespace creates it)' };
+        if (ns.exitCode !== 0) return { status: 'fail', detail: `namespace ${NAMESPACE} not found`, fix: `${suggest('up')} (helm --create-namespace creates it)` };
         const release = await exec([...access.helm, 'status', RELEASE, '--namespace', NAMESPACE]);
         if (release.exitCode !== 0) {
           return { status: 'warn', detail: `namespace exists but release ${RELEASE} is not installed in it`, fix: show(kubectl('delete', 'namespace', NAMESPACE)) };
@@ -56,7 +68,7 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
         return {
           status: 'ok',
           detail: `SYNC_QUEUE_ADMISSION_ENABLED=${admission}; it admits when it has no history, so 429s mean a full queue or a long estimated wait (see X-Queue-Reject-Reason)`,
-          fix: `to turn it off: nanofaas up again with controlPlane.extraEnv SYNC_QUEUE_ADMISSION_ENABLED=false, or ${show([...access.helm, 'upgrade', RELEASE, '<chart>', '-n', NAMESPACE, '--reuse-values', '--set', 'controlPlane.extraEnv[0].name=SYNC_QUEUE_ADMISSION_ENABLED', '--set-string', 'controlPlane.extraEnv[0].value=false'])}`,
+          fix: `to turn it off: ${show([...access.helm, 'upgrade', RELEASE, '<chart>', '-n', NAMESPACE, '--reuse-values', '--set', 'controlPlane.extraEnv[0].name=SYNC_QUEUE_ADMISSION_ENABLED', '--set-string', 'controlPlane.extraEnv[0].value=false'])}`,
         };
       },
     },
@@ -78,7 +90,7 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
       run: async () => {
         const api = await input.apiUrl();
         const execFns = input.functions.filter((fn) => fn.runtime === 'exec');
-        if (!api) return { status: 'warn', detail: 'API not reachable; not checked', fix: 'nanofaas status' };
+        if (!api) return { status: 'warn', detail: 'API not reachable; not checked', fix: suggest('status') };
         let headers: Record<string, string>;
         try {
           headers = authHeader(await input.apiToken());
@@ -93,7 +105,7 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
         }
         return wrong.length === 0
           ? { status: 'ok', detail: `${execFns.length} exec functions in STDIO mode` }
-          : { status: 'fail', detail: `not STDIO: ${wrong.join(', ')}`, fix: `curl -H "Authorization: Bearer $TOKEN" ${api}/v1/functions/<name> | jq .runtimeMode (TOKEN=$(${show(readTokenArgv(access.kubectl))} | base64 -d)); re-run nanofaas up (the values set runtimeMode STDIO)` };
+          : { status: 'fail', detail: `not STDIO: ${wrong.join(', ')}`, fix: `curl -H "Authorization: Bearer $TOKEN" ${api}/v1/functions/<name> | jq .runtimeMode (TOKEN=$(${show(readTokenArgv(access.kubectl))} | base64 -d)); then ${suggest('up')} (the values set runtimeMode STDIO)` };
       },
     },
     {
@@ -107,6 +119,7 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
       },
     },
   ];
+  return checks.map(gated);
 }
 
 /** Pod/container names waiting with ErrImagePull or ImagePullBackOff in `kubectl get pods -o json`. */

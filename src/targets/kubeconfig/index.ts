@@ -1,5 +1,6 @@
 import type { Step } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
+import { which } from '../../util/process.js';
 import { envRunner } from '../host/env-runner.js';
 import { hostExec } from '../host/step-exec.js';
 import { stopGrafanaStep } from '../grafana-step.js';
@@ -36,7 +37,7 @@ export function createTarget(env: TargetEnv): Target {
       const mode: RunMode = { dryRun: false };
       const catalog = loadCatalog(env.rootDir);
       const functions = selectFunctions(catalog.functions, options);
-      return kubeconfigUpSteps({ cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild, run, env: env.env }, mode);
+      return kubeconfigUpSteps({ cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild, run, env: env.env, suggest: env.suggest }, mode);
     },
 
     downSteps(options: DownOptions): Step<DownContext>[] {
@@ -88,7 +89,32 @@ export function createTarget(env: TargetEnv): Target {
     apiToken: token,
 
     doctorChecks(): DoctorCheck[] {
+      // Without kubectl every check would fail with the same spawn error: say it once.
+      if (!which('kubectl', env.env)) {
+        return [
+          {
+            id: 'kubectl-installed',
+            title: 'kubectl installed',
+            run: async () => ({
+              status: 'fail',
+              detail: 'kubectl is not on PATH',
+              fix: `install kubectl (https://kubernetes.io/docs/tasks/tools/) and point KUBECONFIG or --context at the cluster, then ${env.suggest('doctor')}`,
+            }),
+          },
+        ];
+      }
       return clusterDoctorChecks({
+        suggest: env.suggest,
+        // A cluster that does not answer fails every check alike: each says how to reach it instead.
+        precondition: async () => {
+          const info = await access.host.exec([...access.kubectl, 'cluster-info'], { timeoutMs: 30_000 });
+          if (info.exitCode === 0) return undefined;
+          return {
+            status: 'fail',
+            detail: `not checked: the cluster does not answer (${(info.stderr.trim().split('\n').at(-1) ?? '').slice(0, 160) || `kubectl exited ${info.exitCode}`})`,
+            fix: `${formatArgv([...access.kubectl, 'config', 'get-contexts'])}: pick the context with --context or NANOFAAS_KUBE_CONTEXT, or fix KUBECONFIG`,
+          };
+        },
         access,
         functions: loadCatalog(env.rootDir).functions,
         apiUrl: async () => cfg.nanofaasUrl,

@@ -25,6 +25,8 @@ export interface KubeconfigUpInput {
   skipBuild: boolean;
   run: Runner;
   env: NodeJS.ProcessEnv;
+  /** TargetEnv.suggest: hints keep the user's --target/--state-dir. */
+  suggest: (command: string) => string;
 }
 
 export function clusterAccess(cfg: KubeconfigConfig, run: Runner): ClusterAccess {
@@ -140,6 +142,7 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
           ],
       connect: () => connectCluster(input, access),
       apiToken: apiTokenSource(local, access.kubectl, () => apiToken(input.env)),
+      suggest: input.suggest,
     }),
     {
       title: 'Endpoints',
@@ -151,7 +154,7 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
           ctx.notes.push(
             `API:        ${formatArgv([...access.kubectl, '-n', NAMESPACE, 'port-forward', CONTROL_PLANE_SERVICE, '8080:8080', '8081:8081'])}`,
             `Prometheus: ${formatArgv([...access.kubectl, '-n', NAMESPACE, 'port-forward', PROMETHEUS_SERVICE, '9090:9090'])}`,
-            'then: NANOFAAS_URL=http://127.0.0.1:8080 PROM_URL=http://127.0.0.1:9090 nanofaas loadtest',
+            `then: NANOFAAS_URL=http://127.0.0.1:8080 PROM_URL=http://127.0.0.1:9090 ${input.suggest('loadtest')}`,
           );
         }
       },

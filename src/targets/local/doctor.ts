@@ -2,12 +2,29 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalog } from '../../util/catalog.js';
 import { isAlive } from '../../util/process.js';
-import type { DoctorCheck, TargetEnv } from '../target.js';
+import type { CheckResult, DoctorCheck, TargetEnv } from '../target.js';
 import { COMPONENT as CONTROL_PLANE } from './control-plane.js';
+import { COMPONENT as PROMETHEUS, prometheusBinary, runningPrometheus } from './prometheus.js';
 import { checkRuntime, NODE_MIN, nodeVersionOk } from './toolchains.js';
 
-/** Local-machine checks: the toolchains each runtime needs, the build, and stale state. */
-export function localDoctorChecks({ rootDir, state, env }: TargetEnv): DoctorCheck[] {
+/**
+ * Prometheus on this machine, with the fix for the situation: install it when it is missing; when
+ * it is installed, `up` starts it (installing it again fixes nothing).
+ */
+export function prometheusSituation(input: { binary: string | undefined; running: { pid: number; url?: string } | undefined; exited: boolean; log: string; suggest: (command: string) => string }): CheckResult {
+  if (input.running) return { status: 'ok', detail: `running (pid ${input.running.pid}, ${input.running.url ?? '?'})` };
+  if (!input.binary) {
+    return { status: 'warn', detail: 'not installed, so there are no metric charts', fix: `apt-get install prometheus (or put \`prometheus\` on PATH), then ${input.suggest('up')}` };
+  }
+  return {
+    status: 'warn',
+    detail: `installed (${input.binary}) but not running${input.exited ? `; it exited (see ${input.log})` : ''}`,
+    fix: `${input.suggest('up')} starts it (unless given --no-prometheus)`,
+  };
+}
+
+/** Local-machine checks: the toolchains each runtime needs, the build, Prometheus, and stale state. */
+export function localDoctorChecks({ rootDir, state, env, suggest }: TargetEnv): DoctorCheck[] {
   const runtimes = [...new Set(loadCatalog(rootDir).functions.map((f) => f.runtime))];
   return [
     {
@@ -61,7 +78,21 @@ export function localDoctorChecks({ rootDir, state, env }: TargetEnv): DoctorChe
         });
         return stale.length === 0
           ? { status: 'ok', detail: state.process(CONTROL_PLANE) ? 'recorded processes are alive' : 'nothing recorded' }
-          : { status: 'warn', detail: `${stale.join(', ')} exited without \`down\` (see ${state.file('logs')})`, fix: 'nanofaas up (restarts them) or nanofaas down (clears the records)' };
+          : { status: 'warn', detail: `${stale.join(', ')} exited without \`down\` (see ${state.file('logs')})`, fix: `${suggest('up')} (restarts them) or ${suggest('down')} (clears the records)` };
+      },
+    },
+    {
+      id: 'prometheus-local',
+      title: 'Prometheus on this machine',
+      async run() {
+        const record = state.process(PROMETHEUS);
+        return prometheusSituation({
+          binary: prometheusBinary(env),
+          running: await runningPrometheus(state),
+          exited: record !== undefined && !isAlive(record.pid),
+          log: state.logPath(PROMETHEUS),
+          suggest,
+        });
       },
     },
   ];

@@ -128,7 +128,7 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
           },
           async run(_ctx, io) {
             const [node, ...args] = tscCommand(rootDir)!;
-            await io.exec(node!, args, { cwd: rootDir, timeoutMs: 300_000, hint: 'fix the compiler errors above, then rerun `nanofaas up`' });
+            await io.exec(node!, args, { cwd: rootDir, timeoutMs: 300_000, hint: `fix the compiler errors above, then rerun \`${targetEnv.suggest('up')}\`` });
           },
         },
         {
@@ -213,7 +213,7 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
           async skip(ctx, { dryRun }) {
             if (!options.prometheus) return '--no-prometheus';
             if (!prometheusBinary(env)) {
-              ctx.notes.push('Prometheus is not installed, so there are no metric charts: apt-get install prometheus (or put `prometheus` on PATH), then rerun `nanofaas up`');
+              ctx.notes.push(`Prometheus is not installed, so there are no metric charts: apt-get install prometheus (or put \`prometheus\` on PATH), then rerun \`${targetEnv.suggest('up')}\``);
               return 'prometheus not installed';
             }
             const running = await runningPrometheus(state);

@@ -1,11 +1,12 @@
 import type { Step } from '../../pipeline/step.js';
 import { envRunner } from '../host/env-runner.js';
+import type { Runner } from '../host/run-local.js';
 import { loadCatalog } from '../../util/catalog.js';
 import { selectFunctions } from '../kubeconfig/select-functions.js';
 import type { RunMode } from '../kubeconfig/cluster.js';
 import { clusterDoctorChecks } from '../kubeconfig/doctor.js';
 import type {
-  ComponentStatus, DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions,
+  CheckResult, ComponentStatus, DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions,
 } from '../target.js';
 import { multipassConfig } from './config.js';
 import { multipassDownSteps } from './down-steps.js';
@@ -43,7 +44,7 @@ export function createTarget(env: TargetEnv): Target {
       const catalog = loadCatalog(env.rootDir);
       const functions = selectFunctions(catalog.functions, options);
       return multipassUpSteps(
-        { cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild: options.skipBuild || cfg.skipBuild, run, apiToken: tokenFromEnv },
+        { cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild: options.skipBuild || cfg.skipBuild, run, apiToken: tokenFromEnv, suggest: env.suggest },
         mode,
       );
     },
@@ -85,22 +86,26 @@ export function createTarget(env: TargetEnv): Target {
             run: async () => ({
               status: 'fail',
               detail: 'multipass is not on PATH',
-              fix: 'install it (snap install multipass, brew install multipass, or https://multipass.run), then nanofaas up --target multipass',
+              fix: `install it (snap install multipass, brew install multipass, or https://multipass.run), then ${env.suggest('up')}`,
             }),
           },
         ];
       }
+      let vmCheck: Promise<CheckResult> | undefined;
+      const vmRunning = () => (vmCheck ??= vmRunningCheck(run, cfg.vmName, env.suggest));
       return [
         {
           id: 'vm-running',
           title: `VM ${cfg.vmName} is running`,
-          run: async () => {
-            const info = await vmInfo(run, cfg.vmName).catch((e: Error) => ({ state: 'Unknown', ipv4: [], message: e.message }));
-            if (info.state === 'Running') return { status: 'ok', detail: `running at ${info.ipv4[0] ?? '?'}` };
-            return { status: 'fail', detail: `VM is ${info.state}`, fix: info.state === 'absent' ? 'nanofaas up --target multipass' : `multipass start ${cfg.vmName}` };
-          },
+          run: vmRunning,
         },
         ...clusterDoctorChecks({
+          suggest: env.suggest,
+          // Inside a VM that is not running, every kubectl check would fail the same way: each says the VM's fix.
+          precondition: async () => {
+            const vmState = await vmRunning();
+            return vmState.status === 'ok' ? undefined : { status: 'fail', detail: `not checked: ${vmState.detail}`, ...(vmState.fix ? { fix: vmState.fix } : {}) };
+          },
           access: { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM },
           functions: loadCatalog(env.rootDir).functions,
           apiUrl: async () => (await liveEndpoints())?.apiUrl,
@@ -110,4 +115,18 @@ export function createTarget(env: TargetEnv): Target {
       ];
     },
   };
+}
+
+/** The VM's state, with the fix for each situation: create it with `up`, start it, or recover it. */
+export async function vmRunningCheck(run: Runner, vmName: string, suggest: (command: string) => string): Promise<CheckResult> {
+  let info: { state: string; ipv4: string[] };
+  try {
+    info = await vmInfo(run, vmName);
+  } catch (error) {
+    return { status: 'fail', detail: (error as Error).message, fix: 'multipass list (is the multipass daemon running?)' };
+  }
+  if (info.state === 'Running') return { status: 'ok', detail: `running at ${info.ipv4[0] ?? '?'}` };
+  if (info.state === 'absent') return { status: 'fail', detail: `VM ${vmName} does not exist`, fix: `${suggest('up')} (creates it)` };
+  if (info.state === 'Deleted') return { status: 'fail', detail: `VM ${vmName} is deleted (not purged)`, fix: `multipass recover ${vmName} && multipass start ${vmName}, or ${suggest('up')}` };
+  return { status: 'fail', detail: `VM ${vmName} is ${info.state}`, fix: `multipass start ${vmName}` };
 }

@@ -23,6 +23,8 @@ export interface MultipassUpInput {
   run: Runner;
   /** NANOFAAS_API_TOKEN(_FILE), when the environment gives the token instead of the chart's Secret. */
   apiToken?: () => string | undefined;
+  /** TargetEnv.suggest: hints keep the user's --target/--state-dir. */
+  suggest: (command: string) => string;
 }
 
 /** kubectl/helm inside the VM: root, against k3s's own kubeconfig. */

@@ -45,6 +45,7 @@ export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<U
         return { endpoints: vmEndpoints(cfg, vmIp()), close: async () => {} };
       },
       apiToken: apiTokenSource(vm, VM_KUBECTL, input.apiToken ?? (() => undefined)),
+      suggest: input.suggest,
     }),
     {
       title: 'Endpoints',
