@@ -93,8 +93,13 @@ export class ApiClient {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const left = deadline - Date.now();
-      const view = await this.getFunction(name, Math.max(1, Math.min(left, MAX_FUNCTION_WAIT_MS)), signal);
+      const asked = Math.max(1, Math.min(left, MAX_FUNCTION_WAIT_MS));
+      const t0 = Date.now();
+      const view = await this.getFunction(name, asked, signal);
       if (view.status?.state !== 'PENDING' || Date.now() >= deadline) return view;
+      // Still PENDING long before the time asked for: a control plane without this long-poll
+      // answers at once, so pace the loop instead of spinning.
+      if (Date.now() - t0 < Math.min(asked, 250)) await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 
