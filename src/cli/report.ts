@@ -19,7 +19,7 @@ interface ReportFlags {
 /** Build and write the report; a bad or missing result file becomes one line and exit 1. */
 export function produceReport(ctx: CliContext, options: { resultsDir: string; baselineDir?: string; formats: readonly ReportFormat[]; outDir?: string }): Generated {
   try {
-    return generateReport({ ...options, profilePath: resolve(ctx.rootDir, 'k6', 'profile.json') });
+    return generateReport({ ...options, profilePath: resolve(ctx.rootDir, 'k6', 'profile.json'), suggest: (command) => ctx.suggest(command) });
   } catch (error) {
     if (error instanceof ReportError || error instanceof ProfileError) throw new CliError(error.message, { code: 'REPORT_INPUT' });
     throw error;

@@ -13,6 +13,8 @@ export interface GenerateOptions {
   outDir?: string | undefined;
   /** k6/profile.json: thresholds for summaries that do not carry their own (bare k6 exports). */
   profilePath?: string | undefined;
+  /** A `nanofaas …` command line for a hint, keeping the user's global flags. */
+  suggest?: (command: string) => string;
 }
 
 export interface Generated {
@@ -23,8 +25,8 @@ export interface Generated {
 
 /** Load, build and write the report; every unusable input surfaces as a ReportError. */
 export function generateReport(options: GenerateOptions): Generated {
-  const results = loadResults(options.resultsDir);
-  const baseline = options.baselineDir !== undefined ? loadResults(options.baselineDir) : undefined;
+  const results = loadResults(options.resultsDir, options.suggest);
+  const baseline = options.baselineDir !== undefined ? loadResults(options.baselineDir, options.suggest) : undefined;
   let profile: LoadProfile | undefined;
   if (options.profilePath !== undefined && existsSync(options.profilePath)) profile = loadProfile(options.profilePath);
   const report = buildReport(results, {

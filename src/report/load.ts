@@ -65,9 +65,9 @@ function runtimeFromName(fn: string): string {
  * Read every `<fn>.json` summary of a results directory (k6 or built-in engine), the test
  * windows and the Prometheus snapshots. Any unreadable or malformed file is a ReportError.
  */
-export function loadResults(dir: string): Results {
+export function loadResults(dir: string, suggest: (command: string) => string = (command) => `nanofaas ${command}`): Results {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ReportError(`${dir}: results directory not found (run \`nanofaas loadtest\` first, or pass --results-dir)`);
+    throw new ReportError(`${dir}: results directory not found (run \`${suggest('loadtest')}\` first, or pass --results-dir)`);
   }
   const windows = readWindows(dir);
   const files = readdirSync(dir)

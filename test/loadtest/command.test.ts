@@ -180,6 +180,16 @@ describe('loadtest says what it will do, and only what it can', () => {
     expect(fixed.code).toBe(0);
   });
 
+  it('hints keep the global flags the user gave', async () => {
+    const state = join(work, 'hint state');
+    const missing = await cli(['--state-dir', state, 'loadtest', '--engine', 'builtin', '--functions', 'nope', '--results-dir', join(work, 'hints')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`hint: register them with \`nanofaas up --state-dir "${state}"\` or \`nanofaas functions register --state-dir "${state}"\``);
+    const report = await cli(['--state-dir', state, 'report', '--results-dir', join(work, 'no-such-results')]);
+    expect(report.code).toBe(1);
+    expect(report.stderr).toContain(`(run \`nanofaas loadtest --state-dir "${state}"\` first, or pass --results-dir)`);
+  });
+
   it('says how long the load will take before it starts', async () => {
     const r = await cli(['loadtest', '--engine', 'builtin', '--skip-parity', '--stages', '300ms:1,600ms:1', '--cool-down', '0.5', '--results-dir', join(work, 'duration')]);
     expect(r.code).toBe(0);
