@@ -24,7 +24,7 @@ interface UpFlags {
 export function registerUp(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('up')
-    .description('start nanofaas on the target, register the demo functions and smoke-test them; catalog functions this run does not deploy are removed, functions you registered under other names are kept')
+    .description('start nanofaas on the target, register and smoke-test the demo functions (other catalog functions are removed; your own are kept)')
     .option('--skip-build', 'use existing build artifacts (env SKIP_BUILD=true)', false)
     .option('--functions <names>', 'only these catalog functions (comma-separated); the other catalog functions are removed', listArg)
     .option('--runtimes <names>', 'only functions of these runtimes, e.g. node,python', listArg)

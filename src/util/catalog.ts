@@ -82,11 +82,11 @@ export function specFor(fn: CatalogFunction): FunctionSpecInput {
 }
 
 /**
- * The seed's smoke payloads: one fixed input per workload and what a good output has (the
+ * The smoke payloads: one fixed input per workload and what a good output has (the
  * catalog's `check`). `up` on the local target falls back to them when a workload has no vector
  * file; the kubeconfig and multipass targets always use them.
  */
-export const SEED_SMOKE: Record<string, { input: unknown; check: (output: unknown) => boolean }> = {
+export const SMOKE_PAYLOADS: Record<string, { input: unknown; check: (output: unknown) => boolean }> = {
   'word-stats': {
     input: { text: 'hello world test' },
     check: (o) => typeof (o as { wordCount?: unknown })?.wordCount === 'number' && (o as { wordCount: number }).wordCount > 0,

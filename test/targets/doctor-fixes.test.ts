@@ -83,7 +83,8 @@ describe('local target: Prometheus', () => {
       stderr: { write: () => true } as never,
     });
     expect(code).toBe(1); // the API is not reachable: that is a failure
-    const doc = JSON.parse(stdout) as { checks: { id: string; fix?: string }[] };
+    const doc = JSON.parse(stdout) as { checks: { id: string; title: string; detail: string; fix?: string }[] };
+    expect(doc.checks.filter((c) => /\b(seed|original)\b/i.test(`${c.title} ${c.detail} ${c.fix ?? ''}`))).toEqual([]);
     const prom = doc.checks.filter((c) => c.id.startsWith('prometheus'));
     expect(prom.map((c) => c.id).sort()).toEqual(['prometheus', 'prometheus-local']);
     for (const c of prom) {

@@ -93,6 +93,8 @@ describe('multipass dry run shows the real in-VM scripts', () => {
     expect(w.calls()).toEqual([]);
     const plan = written.join('\n');
     expect(plan).not.toMatch(/<install the missing ones>|<check:|<wait for node Ready>/);
+    // The plan speaks of the product (it used to print "seed word-stats payload").
+    expect(plan).not.toMatch(/\b(seed|original)\b/i);
 
     // Each `$ ` command up to the next command or step title, without the trailing "(…)" note.
     const commands = plan

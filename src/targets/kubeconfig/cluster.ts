@@ -68,7 +68,7 @@ export function rolloutArgv(access: ClusterAccess): string[] {
   return [...access.kubectl, '-n', NAMESPACE, 'rollout', 'status', `deployment/${CONTROL_PLANE_DEPLOYMENT}`, '--timeout=180s'];
 }
 
-/** Every pod Ready — except finished hook Jobs, which never are (the seed polled 90 × 5 s; this waits on events). */
+/** Every pod Ready — except finished hook Jobs, which never are (this waits on events, not a poll). */
 export function podsReadyArgv(access: ClusterAccess): string[] {
   return [
     ...access.kubectl, '-n', NAMESPACE, 'wait', '--for=condition=Ready', 'pod', '--all',

@@ -10,16 +10,16 @@ export interface ValuesInput {
   /** e.g. nanofaas/control-plane:0.1.0 */
   controlPlaneImage: string;
   functions: readonly CatalogFunction[];
-  /** Our admission admits when it has no history (DESIGN §4), so it stays on; the seed had to turn it off. */
+  /** Our admission admits when it has no history (DESIGN §4), so it stays on. */
   admissionEnabled: boolean;
   pullPolicy: 'IfNotPresent' | 'Always';
 }
 
 /**
- * The seed's e2e values for helm/nanofaas (keys as in its values.yaml / values.schema.json):
+ * The end-to-end values for helm/nanofaas (keys as in its values.yaml / values.schema.json):
  * NodePorts 30080/30081/30090, extraEnv for the control plane, every selected demo function with
  * the catalog's spec, images from `registry`. exec functions always get runtimeMode STDIO: HTTP
- * would crash-loop them (seed troubleshooting).
+ * would crash-loop them.
  */
 export function helmValues(input: ValuesInput): Record<string, unknown> {
   // The chart renders <image.registry>/<repository>:<tag>; placeImage keeps that equal to what was pushed.

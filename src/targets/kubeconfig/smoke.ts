@@ -1,5 +1,5 @@
 import type { FunctionOutcome } from '../target.js';
-import { SEED_SMOKE, type CatalogFunction } from '../../util/catalog.js';
+import { SMOKE_PAYLOADS, type CatalogFunction } from '../../util/catalog.js';
 
 const TIMEOUT_MS = 30_000;
 /** A function's first call may land before its pod is routable: retry gateway errors briefly. */
@@ -35,9 +35,9 @@ export async function deleteRegisteredFunction(apiUrl: string, name: string, tok
   if (status >= 300 && status !== 404) throw new Error(`DELETE ${apiUrl}/v1/functions/${name} answered ${status}: ${text.slice(0, 200)}`);
 }
 
-/** One seed smoke invocation: 200 and the workload's check on the output. */
+/** One smoke invocation: 200 and the workload's check on the output. */
 export async function smokeInvoke(apiUrl: string, fn: CatalogFunction, token?: string): Promise<FunctionOutcome> {
-  const payload = SEED_SMOKE[fn.workload];
+  const payload = SMOKE_PAYLOADS[fn.workload];
   if (!payload) return { name: fn.name, runtime: fn.runtime, skipped: `no smoke payload for workload ${fn.workload}` };
   const url = `${apiUrl}/v1/functions/${encodeURIComponent(fn.name)}:invoke`;
   const started = performance.now();
@@ -65,7 +65,7 @@ export async function smokeInvoke(apiUrl: string, fn: CatalogFunction, token?: s
   return { name: fn.name, runtime: fn.runtime, smoke: { ok: false, ms: Math.round(performance.now() - started), message } };
 }
 
-/** Prometheus answers an instant query (the seed's `up` check). */
+/** Prometheus answers an instant query (`up`). */
 export async function prometheusAnswers(promUrl: string): Promise<void> {
   const { status, text } = await call(`${promUrl}/api/v1/query?query=up`, { method: 'GET' });
   if (status !== 200) throw new Error(`GET ${promUrl}/api/v1/query?query=up answered ${status}: ${text.slice(0, 200)}`);

@@ -1,7 +1,7 @@
 import type { FunctionSpec, FunctionSpecInput, FunctionView } from '@nanofaas/control-plane/contracts';
 import { ApiError, type ApiClient } from '../../api-client/client.js';
 import { StepFailure, type StepIO } from '../../pipeline/step.js';
-import { catalogFunctionsToRemove, jsonEqual, loadVectors, SEED_SMOKE, specFor, type Catalog, type CatalogFunction } from '../../util/catalog.js';
+import { catalogFunctionsToRemove, jsonEqual, loadVectors, SMOKE_PAYLOADS, specFor, type Catalog, type CatalogFunction } from '../../util/catalog.js';
 import type { FunctionOutcome } from '../target.js';
 
 /**
@@ -69,13 +69,13 @@ export async function waitReady(api: ApiClient, name: string, timeoutMs: number)
 }
 
 /**
- * One real invocation checked against the workload's first success vector (or the seed's
+ * One real invocation checked against the workload's first success vector (or the fixed smoke
  * payload and check when the vector file is absent).
  */
 export async function smokeTest(api: ApiClient, rootDir: string, catalog: Catalog, fn: CatalogFunction): Promise<NonNullable<FunctionOutcome['smoke']>> {
   const vector = loadVectors(rootDir, catalog, fn.workload).find((v) => v.output !== undefined && v.error === undefined);
-  const seed = SEED_SMOKE[fn.workload];
-  const input = vector ? vector.input : seed?.input;
+  const fallback = SMOKE_PAYLOADS[fn.workload];
+  const input = vector ? vector.input : fallback?.input;
   const t0 = performance.now();
   try {
     const result = await api.invoke(fn.name, input);
@@ -84,7 +84,7 @@ export async function smokeTest(api: ApiClient, rootDir: string, catalog: Catalo
       if (jsonEqual(result.output, vector.output)) return { ok: true, ms, vector: vector.name };
       return { ok: false, ms, vector: vector.name, message: `output differs from vector "${vector.name}": got ${JSON.stringify(result.output).slice(0, 200)}` };
     }
-    if (!seed || seed.check(result.output)) return { ok: true, ms, vector: 'seed payload' };
+    if (!fallback || fallback.check(result.output)) return { ok: true, ms, vector: 'smoke payload' };
     return { ok: false, ms, message: `unexpected output ${JSON.stringify(result.output).slice(0, 200)}` };
   } catch (error) {
     return { ok: false, ms: performance.now() - t0, ...(vector ? { vector: vector.name } : {}), message: error instanceof ApiError ? `${error.code}: ${error.message}` : String((error as Error).message) };

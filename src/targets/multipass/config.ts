@@ -1,6 +1,6 @@
 import { envValue } from '../../config/env.js';
 
-/** The seed's environment variables for the multipass flow, validated once. */
+/** The environment variables of the multipass flow, validated once. */
 export interface MultipassConfig {
   vmName: string;
   cpus: number;

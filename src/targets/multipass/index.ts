@@ -20,7 +20,7 @@ import { which } from '../../util/process.js';
 import { apiToken } from '../../config/env.js';
 import { apiTokenSource } from '../kubeconfig/api-token.js';
 
-/** `--target multipass`: a Multipass VM with k3s, a local registry and the Helm chart (the seed's E2E flow). */
+/** `--target multipass`: a Multipass VM with k3s, a local registry and the Helm chart (the end-to-end flow). */
 export function createTarget(env: TargetEnv): Target {
   const cfg = multipassConfig(env.env);
   const run = envRunner(env.env);

@@ -17,7 +17,7 @@ export function parsePs(text: string): ProcessRow[] {
 
 /**
  * `multipass exec <vm>` clients whose parent died (re-parented to init) keep a session in the VM
- * and can hold locks (apt, k3s install). The seed reaped them before starting; so do we — only
+ * and can hold locks (apt, k3s install). They are reaped before starting — only
  * those for this VM, only orphans, one pid at a time.
  */
 export function orphanedExecs(rows: readonly ProcessRow[], vm: string): ProcessRow[] {

@@ -15,7 +15,7 @@ import { VM_PROJECT_DIR, VM_VALUES } from './vm-scripts.js';
 
 export { VM_HELM, VM_KUBECTL, type MultipassUpInput };
 
-/** The seed's E2E setup, in order: check → VM → k3s → project + images → Helm → verify → banner. */
+/** The end-to-end setup, in order: check → VM → k3s → project + images → Helm → verify → banner. */
 export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<UpContext>[] {
   const kit = createKit(input, mode);
   const { cfg, run, vm, live, kubeconfigPath, vmIp, refreshIp } = kit;
