@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CatalogError, loadCatalog } from '../../src/util/catalog.js';
+import { CatalogError, catalogFunctionsToRemove, loadCatalog } from '../../src/util/catalog.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const roots: string[] = [];
@@ -40,5 +40,20 @@ describe('loadCatalog', () => {
     expect(() => loadCatalog(root)).toThrow(new RegExp(`^${join(root, 'functions', 'catalog.json')}: not valid JSON`));
     rmSync(join(root, 'functions', 'catalog.json'));
     expect(() => loadCatalog(root)).toThrow(`${join(root, 'functions', 'catalog.json')}: cannot read (ENOENT)`);
+  });
+});
+
+describe('catalogFunctionsToRemove (what `up` deletes to converge)', () => {
+  const catalog = loadCatalog(REPO);
+  const node = catalog.functions.filter((f) => f.runtime === 'node').map((f) => f.name);
+  const all = catalog.functions.map((f) => f.name);
+
+  it('removes registered catalog functions this run does not deploy, never a name outside the catalog', () => {
+    expect(catalogFunctionsToRemove(catalog, [...all, 'my-function'], node).sort()).toEqual(all.filter((n) => !node.includes(n)).sort());
+  });
+
+  it('removes nothing that is not registered, and nothing when everything registered is deployed', () => {
+    expect(catalogFunctionsToRemove(catalog, ['my-function', ...node], node)).toEqual([]);
+    expect(catalogFunctionsToRemove(catalog, [], [])).toEqual([]);
   });
 });

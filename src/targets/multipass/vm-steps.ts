@@ -73,7 +73,7 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
       },
       plan: () => [showScript(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }))],
       run: async (_ctx, io) => {
-        await hostExec(vm, io)(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }), { hint: 'see `multipass exec <vm> -- sudo journalctl -u k3s --no-pager -n 50`' });
+        await hostExec(vm, io)(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }), { hint: `see \`multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50\`` });
       },
     },
     {
