@@ -19,7 +19,11 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? '1');
 const payload = JSON.stringify({ input: { text: 'hello world test' } });
 const children: ChildProcess[] = [];
 
-function start(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
+function start(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
   const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   return new Promise((resolvePromise, reject) => {

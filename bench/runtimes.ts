@@ -29,7 +29,11 @@ const PAYLOADS: Record<string, unknown> = {
     topN: 5,
   },
   'json-transform': {
-    data: Array.from({ length: 20 }, (_, i) => ({ dept: ['eng', 'sales', 'hr', 'ops'][i % 4], salary: 50_000 + i * 1_750, age: 25 + (i % 17) })),
+    data: Array.from({ length: 20 }, (_, i) => ({
+      dept: ['eng', 'sales', 'hr', 'ops'][i % 4],
+      salary: 50_000 + i * 1_750,
+      age: 25 + (i % 17),
+    })),
     groupBy: 'dept',
     operation: 'avg',
     valueField: 'salary',
@@ -101,7 +105,9 @@ async function benchOne(label: string, runtime: string, start: () => Promise<Run
     for (const c of CONCURRENCIES) {
       await measure(rt.url, body, c, WARMUP_SECONDS);
       const cell = await measure(rt.url, body, c, SECONDS);
-      console.log(`${label} c=${c}: ${cell.rps.toFixed(0)} req/s, p50 ${cell.p50.toFixed(2)} ms, p99 ${cell.p99.toFixed(2)} ms, errors ${cell.errors}`);
+      console.log(
+        `${label} c=${c}: ${cell.rps.toFixed(0)} req/s, p50 ${cell.p50.toFixed(2)} ms, p99 ${cell.p99.toFixed(2)} ms, errors ${cell.errors}`,
+      );
       cells.push(cell);
     }
     return { label, runtime, cells };
@@ -154,10 +160,23 @@ for (const fn of catalog.functions.filter((f: CatalogFunction) => selected(f.nam
 }
 const streamLabel = 'json-transform-exec (STREAM jq)';
 if (selected(streamLabel)) {
-  const streamCmd = JSON.stringify(['jq', '--unbuffered', '-c', '-L', 'functions/json-transform/exec', '-f', 'functions/json-transform/exec/stream.jq']);
+  const streamCmd = JSON.stringify([
+    'jq',
+    '--unbuffered',
+    '-c',
+    '-L',
+    'functions/json-transform/exec',
+    '-f',
+    'functions/json-transform/exec/stream.jq',
+  ]);
   const base = catalog.functions.find((f) => f.name === 'json-transform-exec')!;
   rows.push(
-    await benchOne(streamLabel, 'exec', () => startRuntime(specFor({ ...base, handler: streamCmd }, { env: { EXECUTION_MODE: 'STREAM', WATCHDOG_CONCURRENCY: '16' } })), PAYLOADS['json-transform']),
+    await benchOne(
+      streamLabel,
+      'exec',
+      () => startRuntime(specFor({ ...base, handler: streamCmd }, { env: { EXECUTION_MODE: 'STREAM', WATCHDOG_CONCURRENCY: '16' } })),
+      PAYLOADS['json-transform'],
+    ),
   );
 }
 

@@ -17,8 +17,11 @@ if (builds.some((script) => run('npm', ['run', '--silent', script]) !== 0)) {
 const results = '.vitest-results.json';
 rmSync(results, { force: true });
 const status = run('npx', [
-  'vitest', 'run',
-  '--reporter=default', '--reporter=json', `--outputFile.json=${results}`,
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${results}`,
   ...process.argv.slice(2),
 ]);
 

@@ -83,9 +83,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'nanofaas control plane', version: options.version, description: 'nanofaas v1 API (DESIGN.md §3)' },
-      components: options.apiToken
-        ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
-        : {},
+      components: options.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
       security: options.apiToken ? [{ bearer: [] }] : [],
     },
   });

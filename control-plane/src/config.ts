@@ -120,7 +120,9 @@ function apiToken(env: Env): string | undefined {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`NANOFAAS_API_TOKEN_FILE must name a readable file, got "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new ConfigError(
+      `NANOFAAS_API_TOKEN_FILE must name a readable file, got "${file}" (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
   const token = text.trim();
   if (token === '') throw new ConfigError(`NANOFAAS_API_TOKEN_FILE names an empty file: "${file}"`);

@@ -65,18 +65,19 @@ export async function createControlPlane(
 ): Promise<ControlPlane> {
   const metrics = new Metrics();
   const dispatcher = new Dispatcher();
-  const callbackBaseUrl =
-    config.publicUrl ?? (config.port !== 0 ? `http://${urlHost(config.host)}:${config.port}` : undefined);
-  const backend = overrides.backend ?? createBackend({
-    kind: config.backend,
-    namespace: config.kubernetesNamespace,
-    rootDir: config.rootDir,
-    stateDir: config.stateDir,
-    logger,
-    ...(callbackBaseUrl ? { callbackBaseUrl: `${callbackBaseUrl}/v1/internal/executions` } : {}),
-    callbackToken: callbackCredentials(config.apiToken).token,
-    process: config.process,
-  });
+  const callbackBaseUrl = config.publicUrl ?? (config.port !== 0 ? `http://${urlHost(config.host)}:${config.port}` : undefined);
+  const backend =
+    overrides.backend ??
+    createBackend({
+      kind: config.backend,
+      namespace: config.kubernetesNamespace,
+      rootDir: config.rootDir,
+      stateDir: config.stateDir,
+      logger,
+      ...(callbackBaseUrl ? { callbackBaseUrl: `${callbackBaseUrl}/v1/internal/executions` } : {}),
+      callbackToken: callbackCredentials(config.apiToken).token,
+      process: config.process,
+    });
   const invoker = new Invoker({
     dispatcher,
     metrics,

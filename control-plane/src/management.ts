@@ -24,44 +24,47 @@ export interface ManagementOptions {
 const json = (status: number, body: unknown): [number, string] => [status, JSON.stringify(body)];
 
 export function createManagementServer(options: ManagementOptions): Server {
-  return createEdgeServer((request, response) => {
-    const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
-    const send = ([status, body]: [number, string], type = 'application/json; charset=utf-8') => {
-      response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
-      response.end(body);
-    };
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      send(json(405, { error: 'METHOD_NOT_ALLOWED', message: 'management endpoints answer GET only' }));
-      return;
-    }
-    switch (path) {
-      case '/metrics':
-      case '/actuator/prometheus':
-        options.metrics.registry.metrics().then(
-          (text) => send([200, text], options.metrics.registry.contentType),
-          () => send(json(500, { error: 'INTERNAL_ERROR', message: 'metrics collection failed' })),
-        );
+  return createEdgeServer(
+    (request, response) => {
+      const path = (request.url ?? '/').split('?', 1)[0] ?? '/';
+      const send = ([status, body]: [number, string], type = 'application/json; charset=utf-8') => {
+        response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+        response.end(body);
+      };
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        send(json(405, { error: 'METHOD_NOT_ALLOWED', message: 'management endpoints answer GET only' }));
         return;
-      case '/healthz':
-      case '/actuator/health/liveness':
-        send(json(200, { status: 'UP' }));
-        return;
-      case '/readyz':
-      case '/actuator/health/readiness':
-      case '/actuator/health':
-        options.ready().then(
-          (ok) => send(json(ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN' })),
-          () => send(json(503, { status: 'DOWN' })),
-        );
-        return;
-      default:
-        send(json(404, { error: 'NOT_FOUND', message: `no management endpoint ${path.slice(0, 200)}` }));
-    }
-  }, {
-    ...options.http,
-    bodyLimitBytes: MANAGEMENT_BODY_LIMIT_BYTES,
-    closing: options.closing,
-    whenClosing: 'serve',
-    handlerReadsBodies: false,
-  });
+      }
+      switch (path) {
+        case '/metrics':
+        case '/actuator/prometheus':
+          options.metrics.registry.metrics().then(
+            (text) => send([200, text], options.metrics.registry.contentType),
+            () => send(json(500, { error: 'INTERNAL_ERROR', message: 'metrics collection failed' })),
+          );
+          return;
+        case '/healthz':
+        case '/actuator/health/liveness':
+          send(json(200, { status: 'UP' }));
+          return;
+        case '/readyz':
+        case '/actuator/health/readiness':
+        case '/actuator/health':
+          options.ready().then(
+            (ok) => send(json(ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN' })),
+            () => send(json(503, { status: 'DOWN' })),
+          );
+          return;
+        default:
+          send(json(404, { error: 'NOT_FOUND', message: `no management endpoint ${path.slice(0, 200)}` }));
+      }
+    },
+    {
+      ...options.http,
+      bodyLimitBytes: MANAGEMENT_BODY_LIMIT_BYTES,
+      closing: options.closing,
+      whenClosing: 'serve',
+      handlerReadsBodies: false,
+    },
+  );
 }

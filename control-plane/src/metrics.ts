@@ -35,8 +35,7 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const counter = (name: string, help: string) =>
-      new Counter({ name, help, labelNames: ['function'], registers: [this.registry] });
+    const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['function'], registers: [this.registry] });
     const histogram = (name: string, help: string) =>
       new Histogram({ name, help, labelNames: ['function'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
     this.counters = {
@@ -63,9 +62,7 @@ export class Metrics {
         registers: [this.registry],
         collect() {
           this.reset();
-          self.gaugeSource?.forEachFunction((fn, depth, inFlight, replicas) =>
-            this.set({ function: fn }, pick(depth, inFlight, replicas)),
-          );
+          self.gaugeSource?.forEachFunction((fn, depth, inFlight, replicas) => this.set({ function: fn }, pick(depth, inFlight, replicas)));
         },
       });
     gauge(METRICS.queueDepth, 'Invocations waiting in the function queue', (d) => d);

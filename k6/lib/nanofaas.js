@@ -61,8 +61,14 @@ export function createTest(profile, fn) {
         ok = res.status === 200 && body !== undefined && body.status === 'success';
       }
     }
-    const checks = { 'status is 200': function () { return ok; } };
-    checks[outputCheck] = function () { return body !== undefined && checkOutput(profile, fn.workload, body); };
+    const checks = {
+      'status is 200': function () {
+        return ok;
+      },
+    };
+    checks[outputCheck] = function () {
+      return body !== undefined && checkOutput(profile, fn.workload, body);
+    };
     check(res, checks);
     sleep(thinkTime);
   }

@@ -141,7 +141,9 @@ export class ApiClient {
   execution(id: string, waitMs = 0, signal?: AbortSignal): Promise<ExecutionStatus> {
     const path = `/v1/executions/${encodeURIComponent(id)}`;
     if (waitMs <= 0) return this.call<ExecutionStatus>('GET', path);
-    return this.send<ExecutionStatus>('GET', `${path}?waitMs=${waitMs}`, undefined, {}, waitMs + this.timeoutMs, signal).then((r) => r.body);
+    return this.send<ExecutionStatus>('GET', `${path}?waitMs=${waitMs}`, undefined, {}, waitMs + this.timeoutMs, signal).then(
+      (r) => r.body,
+    );
   }
 
   /**
@@ -155,7 +157,11 @@ export class ApiClient {
       const status = await this.execution(id, Math.max(1, Math.min(left, MAX_EXECUTION_WAIT_MS)), signal);
       if (TERMINAL.has(status.status)) return status;
       if (Date.now() >= deadline) {
-        throw new ApiError({ code: 'WAIT_TIMEOUT', message: `execution ${id} still ${status.status} after ${timeoutMs} ms`, url: this.url(`/v1/executions/${id}`) });
+        throw new ApiError({
+          code: 'WAIT_TIMEOUT',
+          message: `execution ${id} still ${status.status} after ${timeoutMs} ms`,
+          url: this.url(`/v1/executions/${id}`),
+        });
       }
     }
   }
@@ -224,7 +230,8 @@ export class ApiClient {
     if (res.statusCode >= 400) {
       const err = body as { error?: unknown; message?: unknown; executionId?: unknown } | undefined;
       const code = typeof err?.error === 'string' ? err.error : `HTTP_${res.statusCode}`;
-      const message = typeof err?.message === 'string' ? err.message : typeof body === 'string' && body ? body.slice(0, 200) : `HTTP ${res.statusCode}`;
+      const message =
+        typeof err?.message === 'string' ? err.message : typeof body === 'string' && body ? body.slice(0, 200) : `HTTP ${res.statusCode}`;
       throw new ApiError({
         status: res.statusCode,
         code,

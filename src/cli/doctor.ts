@@ -67,7 +67,9 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
           return {
             status: 'fail',
             detail: message,
-            fix: unauthorized ? 'set NANOFAAS_API_TOKEN to the control plane token' : `start it with \`${up}\`, or point NANOFAAS_URL at the API`,
+            fix: unauthorized
+              ? 'set NANOFAAS_API_TOKEN to the control plane token'
+              : `start it with \`${up}\`, or point NANOFAAS_URL at the API`,
           };
         }
       },
@@ -116,7 +118,11 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
           };
         }
         if (starting.length > 0) {
-          return { status: 'warn', detail: `still starting: ${starting.map((v) => v.name).join(', ')}`, fix: `check again shortly: \`${ctx.suggest('status')}\`` };
+          return {
+            status: 'warn',
+            detail: `still starting: ${starting.map((v) => v.name).join(', ')}`,
+            fix: `check again shortly: \`${ctx.suggest('status')}\``,
+          };
         }
         return { status: 'ok', detail: views.length === 0 ? 'no functions registered' : `${plural(views.length, 'function')} ready` };
       },
@@ -145,14 +151,18 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
         try {
           text = (await (await api()).probe(`${endpoints.managementUrl}/metrics`)).text;
         } catch {
-          return { status: 'warn', detail: `metrics not reachable at ${endpoints.managementUrl}/metrics`, fix: `check \`${ctx.suggest('status')}\`` };
+          return {
+            status: 'warn',
+            detail: `metrics not reachable at ${endpoints.managementUrl}/metrics`,
+            fix: `check \`${ctx.suggest('status')}\``,
+          };
         }
         const rejected = sumMetric(text, 'function_queue_rejected_total');
         if (rejected === 0) return { status: 'ok', detail: 'function_queue_rejected_total is 0' };
         return {
           status: 'warn',
           detail: `${plural(rejected, 'invocation')} ${rejected === 1 ? 'was' : 'were'} rejected with 429 (queue full or estimated wait too long)`,
-          fix: 'raise the function\'s queueSize/concurrency, or tune SYNC_QUEUE_MAX_ESTIMATED_WAIT_MS / SYNC_QUEUE_ADMISSION_ENABLED on the control plane',
+          fix: "raise the function's queueSize/concurrency, or tune SYNC_QUEUE_MAX_ESTIMATED_WAIT_MS / SYNC_QUEUE_ADMISSION_ENABLED on the control plane",
         };
       },
     },
@@ -160,14 +170,28 @@ function apiChecks(ctx: CliContext): DoctorCheck[] {
       id: 'prometheus',
       title: 'Prometheus answers',
       async run() {
-        const url = envValue(ctx.env, 'PROM_URL') || ctx.state.endpoints()?.prometheusUrl || (await (await ctx.target()).endpoints())?.prometheusUrl;
-        if (!url) return { status: 'warn', detail: 'not running', fix: `\`${up}\` starts it (unless given --no-prometheus; a target check above says if it is missing), or set PROM_URL` };
+        const url =
+          envValue(ctx.env, 'PROM_URL') || ctx.state.endpoints()?.prometheusUrl || (await (await ctx.target()).endpoints())?.prometheusUrl;
+        if (!url)
+          return {
+            status: 'warn',
+            detail: 'not running',
+            fix: `\`${up}\` starts it (unless given --no-prometheus; a target check above says if it is missing), or set PROM_URL`,
+          };
         try {
           const res = await (await api()).probe(`${url.replace(/\/$/, '')}/api/v1/query?query=up`);
           if (res.status === 200) return { status: 'ok', detail: `${url} /api/v1/query?query=up → 200` };
-          return { status: 'fail', detail: `${url} answered ${res.status}`, fix: 'see the Prometheus log in the state directory (logs/prometheus.log)' };
+          return {
+            status: 'fail',
+            detail: `${url} answered ${res.status}`,
+            fix: 'see the Prometheus log in the state directory (logs/prometheus.log)',
+          };
         } catch (error) {
-          return { status: 'fail', detail: `${url}: ${(error as Error).message}`, fix: `rerun \`${up}\` (it restarts Prometheus), or unset PROM_URL` };
+          return {
+            status: 'fail',
+            detail: `${url}: ${(error as Error).message}`,
+            fix: `rerun \`${up}\` (it restarts Prometheus), or unset PROM_URL`,
+          };
         }
       },
     },

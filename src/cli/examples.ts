@@ -20,5 +20,8 @@ export function intArg(name: string, min: number, max: number): (value: string) 
 
 /** Comma-separated list argument, e.g. `--functions a,b`. */
 export function listArg(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -32,7 +32,9 @@ export function registerExecutions(program: Command, ctx: CliContext): void {
             throw new CliError(error.message, { code: 'WAIT_TIMEOUT', hint: `wait again: ${ctx.suggest(`executions get ${id} --wait`)}` });
           }
           if (error instanceof ApiError && error.status === 404) {
-            throw new CliError(`${error.message}; executions are kept for a while after they end (NANOFAAS_EXECUTION_TTL_MS)`, { code: error.code });
+            throw new CliError(`${error.message}; executions are kept for a while after they end (NANOFAAS_EXECUTION_TTL_MS)`, {
+              code: error.code,
+            });
           }
           throw error;
         }
@@ -54,7 +56,9 @@ function report(ctx: CliContext, execution: ExecutionStatus): void {
   const ok = execution.status === 'success' || !ended;
   out.document({ ok, target: ctx.options.target, ...execution });
   const took =
-    execution.finishedAt && execution.startedAt ? ` in ${formatDuration(Date.parse(execution.finishedAt) - Date.parse(execution.startedAt))}` : '';
+    execution.finishedAt && execution.startedAt
+      ? ` in ${formatDuration(Date.parse(execution.finishedAt) - Date.parse(execution.startedAt))}`
+      : '';
   const about = `${execution.functionName} · execution ${execution.executionId}`;
   if (execution.status === 'success') {
     out.data(JSON.stringify(execution.output ?? null, null, 2));
@@ -64,7 +68,11 @@ function report(ctx: CliContext, execution: ExecutionStatus): void {
   if (!ended) {
     const sofar = execution.attempts > 0 ? ` (${plural(execution.attempts, 'attempt')} so far)` : '';
     out.data(execution.status);
-    out.status(c.dim(`${about} is ${execution.status}${sofar} · wait for its result with: ${ctx.suggest(`executions get ${execution.executionId} --wait`)}`));
+    out.status(
+      c.dim(
+        `${about} is ${execution.status}${sofar} · wait for its result with: ${ctx.suggest(`executions get ${execution.executionId} --wait`)}`,
+      ),
+    );
     return;
   }
   const why = execution.error ? `${execution.error.error}: ${execution.error.message}` : 'no details';

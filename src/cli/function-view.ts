@@ -42,8 +42,20 @@ export function describeFunction(view: FunctionView, c: ChalkInstance): string[]
     ['max retries', String(view.maxRetries)],
     // Names only: values may be secrets, and --json shows them to whoever asks for the document.
     ['env', view.env && Object.keys(view.env).length > 0 ? Object.keys(view.env).join(', ') : undefined],
-    ['resources', view.resources ? Object.entries(view.resources).map(([k, v]) => `${k} ${v}`).join(', ') : undefined],
-    ['scaling', view.scalingConfig?.strategy ? `${view.scalingConfig.strategy} ${view.scalingConfig.minReplicas ?? '-'}…${view.scalingConfig.maxReplicas ?? '-'}` : undefined],
+    [
+      'resources',
+      view.resources
+        ? Object.entries(view.resources)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')
+        : undefined,
+    ],
+    [
+      'scaling',
+      view.scalingConfig?.strategy
+        ? `${view.scalingConfig.strategy} ${view.scalingConfig.minReplicas ?? '-'}…${view.scalingConfig.maxReplicas ?? '-'}`
+        : undefined,
+    ],
   ];
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   const lines = [c.bold(view.name)];

@@ -42,7 +42,14 @@ export function registerFunctions(program: Command, ctx: CliContext): void {
         }
         ctx.out.table([
           ['NAME', 'RUNTIME', 'MODE', 'CONCURRENCY', 'QUEUE', 'TIMEOUT'],
-          ...specs.map((s) => [s.name, s.runtime ?? s.image ?? '-', s.runtimeMode, String(s.concurrency), String(s.queueSize), `${s.timeoutMs}ms`]),
+          ...specs.map((s) => [
+            s.name,
+            s.runtime ?? s.image ?? '-',
+            s.runtimeMode,
+            String(s.concurrency),
+            String(s.queueSize),
+            `${s.timeoutMs}ms`,
+          ]),
         ]);
       }),
     [['nanofaas functions list'], ['nanofaas functions list --json | jq ".functions[].name"']],
@@ -94,7 +101,9 @@ export function registerFunctions(program: Command, ctx: CliContext): void {
         // Nothing to start (scaled to zero), or the user asked not to wait.
         if (!flags.wait || registered.replicas === 0) {
           ctx.out.document({ ok: true, target, replaced, function: registered });
-          ctx.out.status(`${c.green('✔')} ${done} ${registered.name}${flags.wait ? '' : c.dim(` (not waiting for it to start: \`${ctx.suggest(`functions get ${registered.name}`)}\` shows its state)`)}`);
+          ctx.out.status(
+            `${c.green('✔')} ${done} ${registered.name}${flags.wait ? '' : c.dim(` (not waiting for it to start: \`${ctx.suggest(`functions get ${registered.name}`)}\` shows its state)`)}`,
+          );
           return;
         }
         const t0 = performance.now();
@@ -102,10 +111,19 @@ export function registerFunctions(program: Command, ctx: CliContext): void {
         const state = view.status?.state;
         if (state === 'READY' || state === 'DEGRADED') {
           ctx.out.document({ ok: true, target, replaced, function: view });
-          ctx.out.status(`${c.green('✔')} ${done} ${view.name} · ${state === 'READY' ? 'ready' : 'partly ready'} after ${formatDuration(performance.now() - t0)}`);
+          ctx.out.status(
+            `${c.green('✔')} ${done} ${view.name} · ${state === 'READY' ? 'ready' : 'partly ready'} after ${formatDuration(performance.now() - t0)}`,
+          );
           return;
         }
-        notStarted(ctx, view, { replaced, waitedMs: flags.waitTimeout, hint: state === 'FAILED' ? `fix it, then: ${again}` : `see \`${ctx.suggest(`functions get ${view.name}`)}\`, or wait longer with --wait-timeout` });
+        notStarted(ctx, view, {
+          replaced,
+          waitedMs: flags.waitTimeout,
+          hint:
+            state === 'FAILED'
+              ? `fix it, then: ${again}`
+              : `see \`${ctx.suggest(`functions get ${view.name}`)}\`, or wait longer with --wait-timeout`,
+        });
       }),
     [
       ['nanofaas functions register -f fn.json', 'register it and wait until it has started'],
@@ -138,7 +156,13 @@ function notStarted(ctx: CliContext, view: FunctionView, info: { replaced: boole
       ? `function ${view.name} is registered but cannot start: ${status.message ?? 'its workload failed'}`
       : `function ${view.name} is registered but not ready after ${formatDuration(info.waitedMs)} (${status?.state ?? 'UNKNOWN'}${status?.message ? `: ${status.message}` : ''})`;
   const code = status?.state === 'FAILED' ? 'FUNCTION_UNAVAILABLE' : 'NOT_READY';
-  ctx.out.document({ ok: false, target: ctx.options.target, replaced: info.replaced, function: view, error: { code, message, hint: info.hint } });
+  ctx.out.document({
+    ok: false,
+    target: ctx.options.target,
+    replaced: info.replaced,
+    function: view,
+    error: { code, message, hint: info.hint },
+  });
   ctx.out.error(`nanofaas: ${message}`);
   for (const line of logTailLines(view, ctx.out.c)) ctx.out.error(line);
   ctx.out.error(`  hint: ${info.hint}`);

@@ -42,7 +42,10 @@ export function restoreTerminal(): void {
  * what it started and reports itself interrupted. A second one exits at once (after restoring
  * the cursor): the user asked twice.
  */
-export function installInterruptHandlers(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): { signal: AbortSignal; dispose: () => void } {
+export function installInterruptHandlers(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): {
+  signal: AbortSignal;
+  dispose: () => void;
+} {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (!controller.signal.aborted) {

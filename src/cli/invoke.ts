@@ -34,7 +34,10 @@ export function parseData(value: string | undefined, readStdin: () => string = (
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${source} is not valid JSON: ${(error as Error).message}`, `quote it for the shell, e.g. --data '{"text":"hello"}'`);
+    throw new UsageError(
+      `${source} is not valid JSON: ${(error as Error).message}`,
+      `quote it for the shell, e.g. --data '{"text":"hello"}'`,
+    );
   }
 }
 
@@ -54,14 +57,30 @@ export function registerInvoke(program: Command, ctx: CliContext): void {
       const input = parseData(flags.data);
       if (flags.wait && !flags.async) throw new UsageError('--wait only applies with --async');
       const api = await ctx.api();
-      const options = { ...(flags.timeout ? { timeoutMs: flags.timeout } : {}), ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}) };
+      const options = {
+        ...(flags.timeout ? { timeoutMs: flags.timeout } : {}),
+        ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
+      };
       const target = ctx.options.target;
 
       if (!flags.async) {
         const result = await api.invoke(name, input, options).catch((error: unknown) => unavailable(ctx, name, error));
-        out.document({ ok: true, target, function: name, executionId: result.executionId, status: result.status, output: result.output, durationMs: round(result.durationMs), coldStart: result.coldStart });
+        out.document({
+          ok: true,
+          target,
+          function: name,
+          executionId: result.executionId,
+          status: result.status,
+          output: result.output,
+          durationMs: round(result.durationMs),
+          coldStart: result.coldStart,
+        });
         out.data(JSON.stringify(result.output, null, 2));
-        out.status(out.c.dim(`${out.c.green('✔')} ${name} in ${formatDuration(result.durationMs)}${result.coldStart ? ' (cold start)' : ''} · execution ${result.executionId}`));
+        out.status(
+          out.c.dim(
+            `${out.c.green('✔')} ${name} in ${formatDuration(result.durationMs)}${result.coldStart ? ' (cold start)' : ''} · execution ${result.executionId}`,
+          ),
+        );
         return;
       }
 
@@ -78,9 +97,13 @@ export function registerInvoke(program: Command, ctx: CliContext): void {
       out.document({ ok, target, function: name, ...done, durationMs: round(performance.now() - t0) });
       if (ok) {
         out.data(JSON.stringify(done.output, null, 2));
-        out.status(out.c.dim(`${out.c.green('✔')} ${name} finished after ${plural(done.attempts, 'attempt')} · execution ${done.executionId}`));
+        out.status(
+          out.c.dim(`${out.c.green('✔')} ${name} finished after ${plural(done.attempts, 'attempt')} · execution ${done.executionId}`),
+        );
       } else {
-        out.error(`nanofaas: ${name} ${done.status}: ${done.error ? `${done.error.error}: ${done.error.message}` : 'no details'} (execution ${done.executionId}, ${plural(done.attempts, 'attempt')})`);
+        out.error(
+          `nanofaas: ${name} ${done.status}: ${done.error ? `${done.error.error}: ${done.error.message}` : 'no details'} (execution ${done.executionId}, ${plural(done.attempts, 'attempt')})`,
+        );
         ctx.exitCode = 1;
       }
     });

@@ -30,11 +30,14 @@ interface LoadtestFlags {
   profile?: string;
 }
 
-const seconds = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 3600) throw new InvalidArgumentError(`${name} must be a number of seconds between 0 and 3600, got '${value}'`);
-  return n;
-};
+const seconds =
+  (name: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 3600)
+      throw new InvalidArgumentError(`${name} must be a number of seconds between 0 and 3600, got '${value}'`);
+    return n;
+  };
 
 function resolveProfile(ctx: CliContext, flags: LoadtestFlags): LoadProfile {
   let profile: LoadProfile;
@@ -53,7 +56,10 @@ function resolveProfile(ctx: CliContext, flags: LoadtestFlags): LoadProfile {
 
 function resolveEngine(ctx: CliContext, wanted: LoadtestFlags['engine']): EngineName {
   const k6 = which('k6', ctx.env);
-  if (wanted === 'k6' && !k6) throw new CliError('--engine k6: k6 is not on PATH', { hint: 'install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use --engine builtin' });
+  if (wanted === 'k6' && !k6)
+    throw new CliError('--engine k6: k6 is not on PATH', {
+      hint: 'install k6 (https://grafana.com/docs/k6/latest/set-up/install-k6/) or use --engine builtin',
+    });
   if (wanted === 'auto') return k6 ? 'k6' : 'builtin';
   return wanted;
 }
@@ -69,7 +75,9 @@ export function progressLine(fn: string, p: Progress): string {
  * 10 s and the final line.
  */
 function progressPrinter(ctx: CliContext): LoadtestContext['progress'] {
-  const live = chooseRenderer({ json: ctx.options.json, verbose: ctx.options.verbose, isTTY: process.stdout.isTTY === true, env: ctx.env }) === 'default';
+  const live =
+    chooseRenderer({ json: ctx.options.json, verbose: ctx.options.verbose, isTTY: process.stdout.isTTY === true, env: ctx.env }) ===
+    'default';
   let lastPlain: number | undefined;
   let current = '';
   return (fn: string, p: Progress, io: StepIO) => {
@@ -99,19 +107,33 @@ export function durationLine(profile: LoadProfile, functions: number): string {
  * one line and exit 130 come from the program, which knows the command was interrupted.
  */
 function documentInterrupt(ctx: CliContext, run: LoadtestContext, resultsDir: string): void {
-  ctx.out.document({ ok: false, interrupted: true, target: ctx.options.target, engine: run.engine, mode: run.mode, resultsDir, runs: run.runs });
+  ctx.out.document({
+    ok: false,
+    interrupted: true,
+    target: ctx.options.target,
+    engine: run.engine,
+    mode: run.mode,
+    resultsDir,
+    runs: run.runs,
+  });
   ctx.exitCode = EXIT.interrupted;
 }
 
 export function registerLoadtest(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('loadtest')
-    .description('load-test the registered functions one after another (k6 when installed, else the built-in engine), then write the report')
+    .description(
+      'load-test the registered functions one after another (k6 when installed, else the built-in engine), then write the report',
+    )
     .option('--stages <list>', 'override the profile stages, e.g. 5s:3,10s:8 (duration:VUs, ramped like k6)')
     .option('--functions <names>', 'only these functions (comma-separated)', listArg)
     .option('--runtimes <names>', 'only these runtimes, e.g. java,python', listArg)
     .option('--workloads <names>', 'only these workloads, e.g. word-stats', listArg)
-    .addOption(new Option('--mode <mode>', 'sync = POST :invoke; async = :enqueue then wait for the execution (end-to-end)').choices(['sync', 'async']).default('sync'))
+    .addOption(
+      new Option('--mode <mode>', 'sync = POST :invoke; async = :enqueue then wait for the execution (end-to-end)')
+        .choices(['sync', 'async'])
+        .default('sync'),
+    )
     .option('--think-time <s>', 'pause after each request, seconds (profile: 0.1)', seconds('--think-time'))
     .option('--cool-down <s>', 'pause between functions, seconds (profile: 10)', seconds('--cool-down'))
     .option('--results-dir <dir>', 'where summaries, logs and the report go (default k6/results)')
@@ -146,7 +168,11 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         signal: ctx.signal,
         suggest: (command) => ctx.suggest(command),
       };
-      out.status(out.c.dim(`engine: ${engine} · mode: ${flags.mode} · stages: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')} · results: ${resultsDir}`));
+      out.status(
+        out.c.dim(
+          `engine: ${engine} · mode: ${flags.mode} · stages: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')} · results: ${resultsDir}`,
+        ),
+      );
       let result = await ctx.pipeline(preflightSteps(), run);
       if (result.ok && !ctx.signal.aborted) {
         clearResults(resultsDir);
@@ -158,7 +184,14 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         return;
       }
       if (!result.ok) {
-        out.document({ ok: false, target: ctx.options.target, engine, runs: run.runs, disagreements: run.disagreements, ...(result.error ? { error: result.error.toJSON() } : {}) });
+        out.document({
+          ok: false,
+          target: ctx.options.target,
+          engine,
+          runs: run.runs,
+          disagreements: run.disagreements,
+          ...(result.error ? { error: result.error.toJSON() } : {}),
+        });
         if (result.error) for (const [i, line] of formatStepError(result.error).entries()) out.error(i === 0 ? out.c.red(line) : line);
         if (run.disagreements.length > 0) for (const line of formatDisagreements(run.disagreements)) out.error(line);
         ctx.exitCode = EXIT.failed;
@@ -166,7 +199,17 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
       }
       const generated = produceReport(ctx, { resultsDir, formats: ['md', 'html', 'json'] });
       const failed = run.runs.filter((r) => !r.verdict.passed);
-      out.document({ ok: failed.length === 0, target: ctx.options.target, engine, mode: flags.mode, resultsDir, runs: run.runs, notes: run.notes, report: generated.report, files: generated.paths });
+      out.document({
+        ok: failed.length === 0,
+        target: ctx.options.target,
+        engine,
+        mode: flags.mode,
+        resultsDir,
+        runs: run.runs,
+        notes: run.notes,
+        report: generated.report,
+        files: generated.paths,
+      });
       printReport(ctx, generated);
       for (const note of run.notes) out.status(out.c.yellow('note: ') + note);
       if (failed.length > 0) {

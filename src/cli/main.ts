@@ -12,7 +12,13 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const interrupts = installInterruptHandlers();
-const code = await run(process.argv.slice(2), { env: process.env, rootDir: ROOT_DIR, stdout: process.stdout, stderr: process.stderr, signal: interrupts.signal });
+const code = await run(process.argv.slice(2), {
+  env: process.env,
+  rootDir: ROOT_DIR,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: interrupts.signal,
+});
 if (interrupts.signal.aborted) {
   // Work the interrupt abandoned (a timer, a child's pipe) must not keep the process alive.
   restoreTerminal();

@@ -57,7 +57,11 @@ export function buildProgram(deps: RunDeps): {
       writeOut: (s) => deps.stdout.write(s),
       writeErr: (s) => deps.stderr.write(s),
       // Commander's own usage errors: keep the text, print it our way (one line) in run().
-      outputError: (s) => (usageMessage = s.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').trim()),
+      outputError: (s) =>
+        (usageMessage = s
+          .replace(/^error:\s*/i, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .trim()),
     })
     .addHelpText(
       'after',
@@ -80,14 +84,23 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
   const globals = (): GlobalOptions => {
     const opts = program.opts<{ target?: string; json: boolean; verbose: boolean; stateDir?: string }>();
     const targetName: TargetName = resolveTargetName(opts.target, deps.env);
-    return { target: targetName, json: opts.json, verbose: opts.verbose, stateDir: StateDir.resolve(opts.stateDir, deps.env, deps.rootDir).path };
+    return {
+      target: targetName,
+      json: opts.json,
+      verbose: opts.verbose,
+      stateDir: StateDir.resolve(opts.stateDir, deps.env, deps.rootDir).path,
+    };
   };
 
   const ctx: CliContext = {
     signal: deps.signal ?? new AbortController().signal,
     suggest(command) {
       const opts = program.opts<{ target?: string; stateDir?: string }>();
-      return suggestCommand(command, { ...(opts.target ? { target: opts.target } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) }, deps.env);
+      return suggestCommand(
+        command,
+        { ...(opts.target ? { target: opts.target } : {}), ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) },
+        deps.env,
+      );
     },
     rootDir: deps.rootDir,
     env: deps.env,
@@ -102,12 +115,21 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     get out() {
       if (!out) {
         const { json, verbose } = globals();
-        out = createOutput(deps, { json, verbose, color: colorEnabled(deps.stdout.isTTY === true && deps.stderr.isTTY === true, deps.env) });
+        out = createOutput(deps, {
+          json,
+          verbose,
+          color: colorEnabled(deps.stdout.isTTY === true && deps.stderr.isTTY === true, deps.env),
+        });
       }
       return out;
     },
     target() {
-      target ??= loadTarget(globals().target, { rootDir: deps.rootDir, state: ctx.state, env: deps.env, suggest: (command) => ctx.suggest(command) });
+      target ??= loadTarget(globals().target, {
+        rootDir: deps.rootDir,
+        state: ctx.state,
+        env: deps.env,
+        suggest: (command) => ctx.suggest(command),
+      });
       return target;
     },
     api() {
@@ -115,7 +137,9 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
         const explicit = envValue(deps.env, 'NANOFAAS_URL');
         const fromState = ctx.state.endpoints();
         const baseUrl =
-          explicit ?? (fromState && fromState.target === globals().target ? fromState.apiUrl : undefined) ?? (await (await ctx.target()).endpoints())?.apiUrl;
+          explicit ??
+          (fromState && fromState.target === globals().target ? fromState.apiUrl : undefined) ??
+          (await (await ctx.target()).endpoints())?.apiUrl;
         if (!baseUrl) {
           throw new CliError(`no running nanofaas found for target ${globals().target} (state: ${ctx.state.path})`, {
             hint: 'run `nanofaas up`, or set NANOFAAS_URL to the API address',
@@ -139,7 +163,13 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     pipeline(steps, pctx, options = {}) {
       const { json, verbose } = globals();
       const columns = (deps.stdout as { columns?: number }).columns;
-      const renderer = chooseRenderer({ json, verbose, isTTY: deps.stdout.isTTY === true, ...(deps.stdout.isTTY ? { columns: columns ?? 0 } : {}), env: deps.env });
+      const renderer = chooseRenderer({
+        json,
+        verbose,
+        isTTY: deps.stdout.isTTY === true,
+        ...(deps.stdout.isTTY ? { columns: columns ?? 0 } : {}),
+        env: deps.env,
+      });
       return runPipeline(steps, pctx, {
         renderer,
         verbose,
@@ -167,7 +197,17 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     }
   });
 
-  for (const register of [registerUp, registerDown, registerStatus, registerInvoke, registerExecutions, registerFunctions, registerDoctor, registerLoadtest, registerReport]) {
+  for (const register of [
+    registerUp,
+    registerDown,
+    registerStatus,
+    registerInvoke,
+    registerExecutions,
+    registerFunctions,
+    registerDoctor,
+    registerLoadtest,
+    registerReport,
+  ]) {
     register(program, ctx);
   }
   const dispose = async () => {
@@ -190,7 +230,9 @@ export async function run(argv: readonly string[], deps: RunDeps = defaultDeps()
       } catch {
         target = undefined;
       }
-      deps.stdout.write(JSON.stringify({ ok: false, ...(target ? { target } : {}), error: { code, message, ...(hint ? { hint } : {}) } }, null, 2) + '\n');
+      deps.stdout.write(
+        JSON.stringify({ ok: false, ...(target ? { target } : {}), error: { code, message, ...(hint ? { hint } : {}) } }, null, 2) + '\n',
+      );
     } else {
       line(`nanofaas: ${message}`);
       if (hint) line(`  hint: ${hint}`);

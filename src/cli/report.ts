@@ -17,9 +17,16 @@ interface ReportFlags {
 }
 
 /** Build and write the report; a bad or missing result file becomes one line and exit 1. */
-export function produceReport(ctx: CliContext, options: { resultsDir: string; baselineDir?: string; formats: readonly ReportFormat[]; outDir?: string }): Generated {
+export function produceReport(
+  ctx: CliContext,
+  options: { resultsDir: string; baselineDir?: string; formats: readonly ReportFormat[]; outDir?: string },
+): Generated {
   try {
-    return generateReport({ ...options, profilePath: resolve(ctx.rootDir, 'k6', 'profile.json'), suggest: (command) => ctx.suggest(command) });
+    return generateReport({
+      ...options,
+      profilePath: resolve(ctx.rootDir, 'k6', 'profile.json'),
+      suggest: (command) => ctx.suggest(command),
+    });
   } catch (error) {
     if (error instanceof ReportError || error instanceof ProfileError) throw new CliError(error.message, { code: 'REPORT_INPUT' });
     throw error;
@@ -31,7 +38,15 @@ export function printReport(ctx: CliContext, generated: Generated): void {
   const { out } = ctx;
   const { report } = generated;
   const colour = (row: string[]) =>
-    row.map((cell, i) => (i === row.length - 1 ? (cell.startsWith('FAIL') || cell === 'INTERRUPTED' ? out.c.red(cell) : cell === 'PASS' ? out.c.green(cell) : cell) : cell));
+    row.map((cell, i) =>
+      i === row.length - 1
+        ? cell.startsWith('FAIL') || cell === 'INTERRUPTED'
+          ? out.c.red(cell)
+          : cell === 'PASS'
+            ? out.c.green(cell)
+            : cell
+        : cell,
+    );
   out.table([FUNCTION_HEADER, ...functionRows(report).map(colour)]);
   out.data('');
   const highlights = highlightLines(report);

@@ -40,14 +40,33 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       const healthy =
         status.components.every((c) => c.state !== 'unhealthy') && functions.every((f) => f.state === 'READY') && apiError === undefined;
       const running = status.components.some((c) => c.state === 'running');
-      ctx.out.document({ ok: healthy, target: target.name, running, endpoints: status.endpoints ?? null, components: status.components, functions, ...(apiError ? { apiError } : {}) });
+      ctx.out.document({
+        ok: healthy,
+        target: target.name,
+        running,
+        endpoints: status.endpoints ?? null,
+        components: status.components,
+        functions,
+        ...(apiError ? { apiError } : {}),
+      });
 
       const { c } = ctx.out;
       const paint = (state: string) =>
-        state === 'running' || state === 'READY' ? c.green(state) : state === 'stopped' ? c.dim(state) : state === 'PENDING' ? c.yellow(state) : c.red(state);
+        state === 'running' || state === 'READY'
+          ? c.green(state)
+          : state === 'stopped'
+            ? c.dim(state)
+            : state === 'PENDING'
+              ? c.yellow(state)
+              : c.red(state);
       ctx.out.table([
         ['COMPONENT', 'STATE', 'PID', 'DETAIL'],
-        ...status.components.map((comp) => [comp.name, paint(comp.state), comp.pid ? String(comp.pid) : '-', comp.url ?? comp.detail ?? '']),
+        ...status.components.map((comp) => [
+          comp.name,
+          paint(comp.state),
+          comp.pid ? String(comp.pid) : '-',
+          comp.url ?? comp.detail ?? '',
+        ]),
       ]);
       const e = status.endpoints;
       if (e) {
@@ -65,7 +84,13 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         ctx.out.table([
           ['FUNCTION', 'RUNTIME', 'STATE', 'REPLICAS', 'MESSAGE'],
           // One line per function whatever the message holds; the log has the rest.
-          ...functions.map((f) => [f.name, f.runtime, paint(f.state), `${f.readyReplicas}/${f.replicas}`, f.message ? oneLine(f.message) : '']),
+          ...functions.map((f) => [
+            f.name,
+            f.runtime,
+            paint(f.state),
+            `${f.readyReplicas}/${f.replicas}`,
+            f.message ? oneLine(f.message) : '',
+          ]),
         ]);
         for (const f of functions) if (f.state !== 'READY' && f.logPath) ctx.out.data(c.dim(`${f.name} log: ${f.logPath}`));
       } else if (apiError) {

@@ -24,7 +24,9 @@ interface UpFlags {
 export function registerUp(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('up')
-    .description('start nanofaas on the target, register and smoke-test the demo functions (other catalog functions are removed; your own are kept)')
+    .description(
+      'start nanofaas on the target, register and smoke-test the demo functions (other catalog functions are removed; your own are kept)',
+    )
     .option('--skip-build', 'use existing build artifacts (env SKIP_BUILD=true)', false)
     .option('--functions <names>', 'only these catalog functions (comma-separated); the other catalog functions are removed', listArg)
     .option('--runtimes <names>', 'only functions of these runtimes, e.g. node,python', listArg)
@@ -33,7 +35,10 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--no-prometheus', 'do not start Prometheus')
     .option('--dry-run', 'print the plan (commands and actions) without running it', false)
     .option('--context <name>', 'kubeconfig target: kube context (env NANOFAAS_KUBE_CONTEXT)')
-    .option('--registry <prefix>', 'kubeconfig target: where images are pushed and pulled from, host[:port][/path]; images are <prefix>/nanofaas/<name>:<version>, or <prefix>/<name>:<version> when the prefix already ends in /nanofaas (env NANOFAAS_REGISTRY)')
+    .option(
+      '--registry <prefix>',
+      'kubeconfig target: where images are pushed and pulled from, host[:port][/path]; images are <prefix>/nanofaas/<name>:<version>, or <prefix>/<name>:<version> when the prefix already ends in /nanofaas (env NANOFAAS_REGISTRY)',
+    )
     .option('--no-build', 'kubeconfig target: no build, no push; the cluster pulls prebuilt images (same as --skip-build)')
     .action(async (flags: UpFlags) => {
       ctx.announceTarget();
@@ -92,7 +97,13 @@ function banner(ctx: CliContext, targetName: string, up: UpContext, durationMs: 
   const { c } = ctx.out;
   const rule = c.dim('━'.repeat(52));
   const deployed = up.functions.filter((f) => !f.skipped);
-  const lines = [rule, c.bold(`  nanofaas is up`) + c.dim(`  ·  target ${targetName}  ·  ${deployed.length} functions  ·  ${formatDuration(durationMs)}`), rule, '', 'Endpoints:'];
+  const lines = [
+    rule,
+    c.bold(`  nanofaas is up`) + c.dim(`  ·  target ${targetName}  ·  ${deployed.length} functions  ·  ${formatDuration(durationMs)}`),
+    rule,
+    '',
+    'Endpoints:',
+  ];
   const e = up.endpoints;
   if (e) {
     const rows = [
@@ -107,7 +118,11 @@ function banner(ctx: CliContext, targetName: string, up: UpContext, durationMs: 
     lines.push('', 'Functions:');
     const rows = up.functions.map((f) => {
       if (f.skipped) return ['  ' + c.dim(f.name), c.dim(f.runtime), c.yellow(`skipped: ${f.skipped}`)];
-      const smoke = f.smoke ? (f.smoke.ok ? c.green(`✔ smoke ${Math.round(f.smoke.ms)}ms`) : c.red(`✖ smoke: ${f.smoke.message ?? 'failed'}`)) : '';
+      const smoke = f.smoke
+        ? f.smoke.ok
+          ? c.green(`✔ smoke ${Math.round(f.smoke.ms)}ms`)
+          : c.red(`✖ smoke: ${f.smoke.message ?? 'failed'}`)
+        : '';
       return ['  ' + f.name, f.runtime, `${f.registration ?? ''}  ${smoke}`.trim()];
     });
     lines.push(...table(rows));
@@ -124,7 +139,8 @@ function banner(ctx: CliContext, targetName: string, up: UpContext, durationMs: 
 function validateSelection(rootDir: string, flags: UpFlags): void {
   const catalog = loadCatalog(rootDir);
   const unknownFns = (flags.functions ?? []).filter((n) => !catalog.functions.some((f) => f.name === n));
-  if (unknownFns.length > 0) throw new UsageError(`unknown function ${unknownFns.join(', ')} (catalog: ${catalog.functions.map((f) => f.name).join(', ')})`);
+  if (unknownFns.length > 0)
+    throw new UsageError(`unknown function ${unknownFns.join(', ')} (catalog: ${catalog.functions.map((f) => f.name).join(', ')})`);
   const runtimes = [...new Set(catalog.functions.map((f) => f.runtime))];
   const unknownRts = (flags.runtimes ?? []).filter((r) => !(runtimes as string[]).includes(r));
   if (unknownRts.length > 0) throw new UsageError(`unknown runtime ${unknownRts.join(', ')} (choose ${runtimes.join(', ')})`);

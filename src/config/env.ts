@@ -35,7 +35,13 @@ function integer(raw: string, min: number, max: number): number | undefined {
 }
 
 const port = (meaning: string, targets: readonly TargetName[]) =>
-  variable<number | undefined>({ form: 'an integer port 0-65535', targets, parse: (raw) => integer(raw, 0, 65535), fallback: undefined, meaning });
+  variable<number | undefined>({
+    form: 'an integer port 0-65535',
+    targets,
+    parse: (raw) => integer(raw, 0, 65535),
+    fallback: undefined,
+    meaning,
+  });
 
 function bool(meaning: string, targets: Variable<boolean>['targets'] = 'all'): Variable<boolean> {
   return variable<boolean>({
@@ -103,7 +109,13 @@ export const CLI_ENV = {
     fallback: undefined,
     meaning: 'the token read from a file, so it stays out of process environments',
   }),
-  NANOFAAS_STATE_DIR: variable<string | undefined>({ form: 'a directory path', targets: 'all', parse: (raw) => raw, fallback: undefined, meaning: 'state directory: pids, ports, logs, endpoints' }),
+  NANOFAAS_STATE_DIR: variable<string | undefined>({
+    form: 'a directory path',
+    targets: 'all',
+    parse: (raw) => raw,
+    fallback: undefined,
+    meaning: 'state directory: pids, ports, logs, endpoints',
+  }),
   PROM_URL: url('Prometheus URL (otherwise the one `up` started)', 'http://127.0.0.1:9090'),
   SKIP_BUILD: bool('use existing build artifacts (`up --skip-build`)'),
   SKIP_GRAFANA: bool('do not start the Grafana stack'),
@@ -132,9 +144,27 @@ export const CLI_ENV = {
     fallback: 'nanofaas-e2e',
     meaning: 'VM name',
   }),
-  CPUS: variable<number>({ form: 'an integer 1-64', targets: ['multipass'], parse: (raw) => integer(raw, 1, 64), fallback: 4, meaning: 'VM CPUs' }),
-  MEMORY: variable<string>({ form: 'a size such as 8G', targets: ['multipass'], parse: matching(SIZE), fallback: '8G', meaning: 'VM memory' }),
-  DISK: variable<string>({ form: 'a size such as 30G', targets: ['multipass'], parse: matching(SIZE), fallback: '30G', meaning: 'VM disk' }),
+  CPUS: variable<number>({
+    form: 'an integer 1-64',
+    targets: ['multipass'],
+    parse: (raw) => integer(raw, 1, 64),
+    fallback: 4,
+    meaning: 'VM CPUs',
+  }),
+  MEMORY: variable<string>({
+    form: 'a size such as 8G',
+    targets: ['multipass'],
+    parse: matching(SIZE),
+    fallback: '8G',
+    meaning: 'VM memory',
+  }),
+  DISK: variable<string>({
+    form: 'a size such as 30G',
+    targets: ['multipass'],
+    parse: matching(SIZE),
+    fallback: '30G',
+    meaning: 'VM disk',
+  }),
   LOCAL_REGISTRY: variable<string>({
     form: 'host:port, e.g. localhost:5000',
     targets: ['multipass'],
@@ -142,7 +172,13 @@ export const CLI_ENV = {
     fallback: 'localhost:5000',
     meaning: 'in-VM registry k3s pulls from',
   }),
-  VM_IMAGE: variable<string>({ form: 'a Multipass image name, e.g. 24.04', targets: ['multipass'], parse: matching(/^[\w.:-]+$/), fallback: '24.04', meaning: 'Ubuntu image for `multipass launch`' }),
+  VM_IMAGE: variable<string>({
+    form: 'a Multipass image name, e.g. 24.04',
+    targets: ['multipass'],
+    parse: matching(/^[\w.:-]+$/),
+    fallback: '24.04',
+    meaning: 'Ubuntu image for `multipass launch`',
+  }),
   NANOFAAS_KUBE_CONTEXT: variable<string | undefined>({
     form: 'a kube context name without whitespace',
     targets: ['kubeconfig'],
@@ -178,7 +214,8 @@ export function envValue<K extends CliEnvName>(env: Env, name: K): CliEnvValue<K
 export function apiToken(env: Env): string | undefined {
   const inline = envValue(env, 'NANOFAAS_API_TOKEN');
   const fromFile = envValue(env, 'NANOFAAS_API_TOKEN_FILE');
-  if (inline !== undefined && fromFile !== undefined) throw new UsageError('NANOFAAS_API_TOKEN and NANOFAAS_API_TOKEN_FILE must not both be set, got both');
+  if (inline !== undefined && fromFile !== undefined)
+    throw new UsageError('NANOFAAS_API_TOKEN and NANOFAAS_API_TOKEN_FILE must not both be set, got both');
   return inline ?? fromFile;
 }
 

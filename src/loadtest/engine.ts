@@ -170,7 +170,9 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     });
   };
 
-  log(`start ${target.function} (${target.runtime}, ${mode}) against ${target.baseUrl}: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')}, think ${profile.thinkTimeSeconds}s`);
+  log(
+    `start ${target.function} (${target.runtime}, ${mode}) against ${target.baseUrl}: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')}, think ${profile.thinkTimeSeconds}s`,
+  );
   // An interrupt ends the ramp now, not at the next tick: no VU starts another request after it.
   const onAbort = (): void => {
     hardStop.abort();
@@ -224,7 +226,9 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     final: true,
   });
   for (const [what, count] of errors) log(`${count}× ${what}`);
-  log(`${interrupted ? 'interrupted' : 'end'} ${target.function}: ${stats.requests} requests, ${stats.failed} failed, p95 ${stats.percentileMs(95).toFixed(1)} ms`);
+  log(
+    `${interrupted ? 'interrupted' : 'end'} ${target.function}: ${stats.requests} requests, ${stats.failed} failed, p95 ${stats.percentileMs(95).toFixed(1)} ms`,
+  );
   return { summary, interrupted, stats, start, end };
 }
 
@@ -251,7 +255,8 @@ async function enqueueAndWait(
   const path = `${basePath}/v1/executions/${encodeURIComponent(id)}`;
   for (;;) {
     const left = Math.floor(timeoutMs - (performance.now() - started));
-    if (left <= 0) return { status: 0, body: undefined, durationMs: performance.now() - started, error: `execution not finished after ${timeoutMs} ms` };
+    if (left <= 0)
+      return { status: 0, body: undefined, durationMs: performance.now() - started, error: `execution not finished after ${timeoutMs} ms` };
     const waitMs = Math.min(left, MAX_EXECUTION_WAIT_MS);
     // The server answers by waitMs at the latest; the slack only covers the round trip.
     const polled = await exchange(pool, 'GET', `${path}?waitMs=${waitMs}`, undefined, waitMs + LONG_POLL_SLACK_MS, stop, auth);
@@ -262,7 +267,12 @@ async function enqueueAndWait(
       if (polled.status !== 200) return { ...polled, durationMs };
       return state === 'success'
         ? { status: 200, body: polled.body, durationMs }
-        : { status: 502, body: polled.body, durationMs, error: `execution ended ${String(state)}: ${describeBody((polled.body as { error?: unknown }).error)}` };
+        : {
+            status: 502,
+            body: polled.body,
+            durationMs,
+            error: `execution ended ${String(state)}: ${describeBody((polled.body as { error?: unknown }).error)}`,
+          };
     }
   }
 }

@@ -59,7 +59,8 @@ export function grafanaReadiness(rootDir: string, env: NodeJS.ProcessEnv): Grafa
   if (compose === undefined) {
     return {
       ready: false,
-      reason: 'Docker has no Compose (neither `docker compose version` nor `docker-compose version` works); install the compose plugin, or set SKIP_GRAFANA=true',
+      reason:
+        'Docker has no Compose (neither `docker compose version` nor `docker-compose version` works); install the compose plugin, or set SKIP_GRAFANA=true',
     };
   }
   return { ready: true, compose, composeFile };
@@ -71,13 +72,24 @@ export function grafanaReadiness(rootDir: string, env: NodeJS.ProcessEnv): Grafa
  * (compose file + PROM_URL, which the compose file needs again on `down`), so `nanofaas down`
  * stops exactly what this started.
  */
-export function startGrafana(rootDir: string, env: NodeJS.ProcessEnv, prometheusUrl: string | undefined, state?: GrafanaRecorder): GrafanaOutcome {
+export function startGrafana(
+  rootDir: string,
+  env: NodeJS.ProcessEnv,
+  prometheusUrl: string | undefined,
+  state?: GrafanaRecorder,
+): GrafanaOutcome {
   const readiness = grafanaReadiness(rootDir, env);
   if (!readiness.ready) return { started: false, message: `Grafana: not started (${readiness.reason})` };
   return composeUp(readiness.compose, readiness.composeFile, env, prometheusUrl, state);
 }
 
-export function composeUp(compose: ComposeCommand, composeFile: string, env: NodeJS.ProcessEnv, prometheusUrl: string | undefined, state?: GrafanaRecorder): GrafanaOutcome {
+export function composeUp(
+  compose: ComposeCommand,
+  composeFile: string,
+  env: NodeJS.ProcessEnv,
+  prometheusUrl: string | undefined,
+  state?: GrafanaRecorder,
+): GrafanaOutcome {
   const composeEnv: Record<string, string> = prometheusUrl ? { PROM_URL: prometheusUrl } : {};
   const [command, args] = composeArgv(compose, composeFile, 'up', '-d');
   const up = spawnSync(command, args, { encoding: 'utf8', timeout: 120_000, env: { ...env, ...composeEnv } });

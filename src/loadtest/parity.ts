@@ -43,7 +43,10 @@ export function sameJson(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameJson(item, b[i]));
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
 
 function describeAnswer(answer: Answer): string {
@@ -59,7 +62,12 @@ function matchesVector(vector: Vector, answer: Answer): boolean {
  * Send every vector of a workload to every function of it and keep the cases where any function
  * strays from the vector's answer (so runtimes that disagree with each other always show up).
  */
-export async function checkParity(workload: string, functions: readonly string[], vectors: readonly Vector[], invoke: Invoker): Promise<Disagreement[]> {
+export async function checkParity(
+  workload: string,
+  functions: readonly string[],
+  vectors: readonly Vector[],
+  invoke: Invoker,
+): Promise<Disagreement[]> {
   const found: Disagreement[] = [];
   for (const vector of vectors) {
     const answers = await Promise.all(functions.map(async (fn) => ({ fn, answer: await invoke(fn, vector.input) })));

@@ -17,7 +17,9 @@ function between(range: { min: number; max: number }, rng: Rng): number {
 export function workloadPayload(profile: LoadProfile, workload: string): WorkloadPayload {
   const spec = profile.workloads[workload];
   if (spec === undefined) {
-    throw new ProfileError(`no payload for workload "${workload}" in the load profile (known: ${Object.keys(profile.workloads).join(', ')})`);
+    throw new ProfileError(
+      `no payload for workload "${workload}" in the load profile (known: ${Object.keys(profile.workloads).join(', ')})`,
+    );
   }
   return spec;
 }

@@ -26,7 +26,7 @@ const stagesText = (stages: readonly Stage[]) => stages.map((s) => `${s.duration
  */
 export function unsendablePlan(profile: LoadProfile, fromFlag: boolean): string | undefined {
   const { stages } = profile;
-  const source = fromFlag ? `--stages ${stagesText(stages)}` : 'the load profile\'s stages';
+  const source = fromFlag ? `--stages ${stagesText(stages)}` : "the load profile's stages";
   const first = firstVuAtMs(stages);
   if (first === undefined) {
     return `${source} cannot send a request: every stage targets 0 VUs; give one stage at least 1 VU, e.g. --stages 10s:1`;

@@ -145,7 +145,9 @@ export function parseStages(spec: string): Stage[] {
 export function thresholdsFor(profile: LoadProfile, runtime: string): Thresholds {
   const limits = profile.thresholds[runtime];
   if (limits === undefined) {
-    throw new ProfileError(`no thresholds for runtime "${runtime}" in the load profile (known: ${Object.keys(profile.thresholds).join(', ')})`);
+    throw new ProfileError(
+      `no thresholds for runtime "${runtime}" in the load profile (known: ${Object.keys(profile.thresholds).join(', ')})`,
+    );
   }
   return limits;
 }

@@ -60,9 +60,7 @@ async function queryRange(baseUrl: string, query: string, start: number, end: nu
     throw new PrometheusError(`Prometheus ${url.pathname} answered ${res.statusCode}: ${body?.error ?? 'no JSON body'} (query: ${query})`);
   }
   const values = body.data?.result?.[0]?.values ?? [];
-  return values
-    .map(([t, v]): Point => [t, Number(v) * 1000])
-    .filter(([, v]) => Number.isFinite(v));
+  return values.map(([t, v]): Point => [t, Number(v) * 1000]).filter(([, v]) => Number.isFinite(v));
 }
 
 /** Latency, queue-wait and e2e percentiles of one function over its test window. */
@@ -76,7 +74,13 @@ export async function snapshotWindow(prometheusUrl: string, window: TestWindow):
   for (const [key, metric] of Object.entries(SNAPSHOT_METRICS) as [SnapshotMetric, string][]) {
     series[key] = {};
     for (const q of SNAPSHOT_QUANTILES) {
-      series[key][`p${Math.round(q * 100)}`] = await queryRange(prometheusUrl, quantileQuery(metric, q, window.function, range), start, end, step);
+      series[key][`p${Math.round(q * 100)}`] = await queryRange(
+        prometheusUrl,
+        quantileQuery(metric, q, window.function, range),
+        start,
+        end,
+        step,
+      );
     }
   }
   return { ...window, stepSeconds: step, series };

@@ -15,15 +15,22 @@ export class SelectionError extends Error {
  * The functions to load-test: registered ones the profile has a payload for, narrowed by the
  * filters, in catalog order (then by name). Naming an unregistered function is an error.
  */
-export function selectFunctions(registered: readonly FunctionSpec[], catalog: readonly CatalogEntry[], workloads: readonly string[], filters: Filters): CatalogEntry[] {
+export function selectFunctions(
+  registered: readonly FunctionSpec[],
+  catalog: readonly CatalogEntry[],
+  workloads: readonly string[],
+  filters: Filters,
+): CatalogEntry[] {
   const known = registered
     .map((spec) => classify(spec.name, catalog, workloads, spec.runtime))
     .filter((entry): entry is CatalogEntry => entry !== undefined);
   if (filters.functions) {
     const missing = filters.functions.filter((name) => !registered.some((spec) => spec.name === name));
-    if (missing.length > 0) throw new SelectionError(`not registered: ${missing.join(', ')} (registered: ${registered.map((s) => s.name).join(', ') || 'none'})`);
+    if (missing.length > 0)
+      throw new SelectionError(`not registered: ${missing.join(', ')} (registered: ${registered.map((s) => s.name).join(', ') || 'none'})`);
     const unknown = filters.functions.filter((name) => !known.some((entry) => entry.name === name));
-    if (unknown.length > 0) throw new SelectionError(`no load payload for ${unknown.join(', ')}: the profile knows the workloads ${workloads.join(', ')}`);
+    if (unknown.length > 0)
+      throw new SelectionError(`no load payload for ${unknown.join(', ')}: the profile knows the workloads ${workloads.join(', ')}`);
   }
   const order = (name: string) => {
     const i = catalog.findIndex((entry) => entry.name === name);
@@ -35,7 +42,9 @@ export function selectFunctions(registered: readonly FunctionSpec[], catalog: re
     .filter((entry) => !filters.workloads || filters.workloads.includes(entry.workload))
     .sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
   if (chosen.length === 0) {
-    throw new SelectionError(`no registered function matches the filters (registered: ${registered.map((s) => s.name).join(', ') || 'none'})`);
+    throw new SelectionError(
+      `no registered function matches the filters (registered: ${registered.map((s) => s.name).join(', ') || 'none'})`,
+    );
   }
   return chosen;
 }

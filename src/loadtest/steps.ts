@@ -217,7 +217,14 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
     const log = openRunLog(ctx.resultsDir, fn.name);
     result = await runLoad(
       { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: ctx.api.token },
-      { profile: ctx.profile, mode: ctx.mode, thresholds, log, onProgress: (p) => ctx.progress(fn.name, p, io), ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      {
+        profile: ctx.profile,
+        mode: ctx.mode,
+        thresholds,
+        log,
+        onProgress: (p) => ctx.progress(fn.name, p, io),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      },
     );
     writeSummary(ctx.resultsDir, fn.name, result.summary);
   }
@@ -248,7 +255,18 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
   if (result.interrupted) {
     const ran = formatSpan(result.end.getTime() - result.start.getTime());
     // The step fails (never ✔) and the pipeline starts nothing after it.
-    throw new LoadInterrupted(`interrupted after ${ran} of ${formatSpan(totalDurationMs(ctx.profile.stages))} (${figures}; recorded as interrupted)`);
+    throw new LoadInterrupted(
+      `interrupted after ${ran} of ${formatSpan(totalDurationMs(ctx.profile.stages))} (${figures}; recorded as interrupted)`,
+    );
   }
-  io.log(`${figures} — ${verdict.passed ? 'thresholds passed' : `FAILED ${verdict.checks.filter((c) => !c.passed).map((c) => c.expression).join(' ')}`}`);
+  io.log(
+    `${figures} — ${
+      verdict.passed
+        ? 'thresholds passed'
+        : `FAILED ${verdict.checks
+            .filter((c) => !c.passed)
+            .map((c) => c.expression)
+            .join(' ')}`
+    }`,
+  );
 }

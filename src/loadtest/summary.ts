@@ -33,9 +33,7 @@ export const RunInfo = Type.Object({
   mode: Type.Union([Type.Literal('sync'), Type.Literal('async')]),
   start: Type.String(),
   end: Type.String(),
-  thresholds: Type.Optional(
-    Type.Object({ p95Ms: Type.Number(), p99Ms: Type.Number(), failedRate: Type.Number() }),
-  ),
+  thresholds: Type.Optional(Type.Object({ p95Ms: Type.Number(), p99Ms: Type.Number(), failedRate: Type.Number() })),
   /** Stopped (Ctrl-C, SIGTERM) before its stages ended: never a pass, whatever the figures say. */
   interrupted: Type.Optional(Type.Boolean()),
 });
@@ -52,9 +50,7 @@ export const Summary = Type.Object({
     checks: Type.Optional(Rate),
     vus_max: Type.Optional(Type.Object({ value: Type.Number() })),
   }),
-  root_group: Type.Optional(
-    Type.Object({ checks: Type.Optional(Type.Record(Type.String(), CheckResult)) }),
-  ),
+  root_group: Type.Optional(Type.Object({ checks: Type.Optional(Type.Record(Type.String(), CheckResult)) })),
   nanofaas: Type.Optional(RunInfo),
 });
 export type Summary = Static<typeof Summary>;

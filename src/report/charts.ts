@@ -126,7 +126,9 @@ export function lineChart(options: {
     const d = s.points.map(([t, v], i) => `${i === 0 ? 'M' : 'L'}${sx(t).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
     // A single point still draws: a short horizontal tick.
     const path = s.points.length === 1 ? `${d} h4` : d;
-    body.push(`<path class="series" d="${path}" fill="none" stroke="${s.color}" stroke-width="2"><title>${escapeXml(s.name)}</title></path>`);
+    body.push(
+      `<path class="series" d="${path}" fill="none" stroke="${s.color}" stroke-width="2"><title>${escapeXml(s.name)}</title></path>`,
+    );
   }
   body.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#888"/>`);
   body.push(`<text x="${left}" y="${top + plotH + 16}" ${FONT}>0 s</text>`);

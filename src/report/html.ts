@@ -21,7 +21,14 @@ function tableHtml(header: string[], rows: string[][], verdictColumn?: number): 
     // Baseline changes ("12.3 Δ +1.0 (+8.8%)") get their own line inside the cell.
     const at = text.indexOf(' Δ ');
     const content = at < 0 ? esc(text) : `${esc(text.slice(0, at))}<span class="delta">${esc(text.slice(at + 1))}</span>`;
-    const cls = i === verdictColumn ? (text.startsWith('PASS') ? ' class="pass"' : text.startsWith('FAIL') || text === 'INTERRUPTED' ? ' class="fail"' : '') : '';
+    const cls =
+      i === verdictColumn
+        ? text.startsWith('PASS')
+          ? ' class="pass"'
+          : text.startsWith('FAIL') || text === 'INTERRUPTED'
+            ? ' class="fail"'
+            : ''
+        : '';
     return `<td${cls}>${content}</td>`;
   };
   return [
@@ -41,9 +48,15 @@ const METRIC_TITLES: Record<SnapshotMetric, string> = {
 
 function prometheusSection(prometheus: PrometheusFile | undefined): string[] {
   if (prometheus === undefined || prometheus.windows.length === 0) return [];
-  const out = ['<h2>Control-plane percentiles per test window (Prometheus)</h2>', `<p class="meta">Source: ${esc(prometheus.prometheusUrl)}</p>`];
+  const out = [
+    '<h2>Control-plane percentiles per test window (Prometheus)</h2>',
+    `<p class="meta">Source: ${esc(prometheus.prometheusUrl)}</p>`,
+  ];
   for (const window of prometheus.windows) {
-    out.push(`<h3>${esc(window.function)} <span class="meta">${esc(window.start)} → ${esc(window.end)}</span></h3>`, '<div class="charts">');
+    out.push(
+      `<h3>${esc(window.function)} <span class="meta">${esc(window.start)} → ${esc(window.end)}</span></h3>`,
+      '<div class="charts">',
+    );
     for (const metric of Object.keys(METRIC_TITLES) as SnapshotMetric[]) {
       const byQuantile = window.series[metric] ?? {};
       out.push(
@@ -69,7 +82,9 @@ export function renderHtml(report: Report, prometheus?: PrometheusFile): string 
   }));
   const throughput = [
     { name: 'req/s', color: PALETTE[2] ?? '#333', values: report.functions.map((r) => r.figures.rps) },
-    ...(report.baselineDir ? [{ name: 'baseline', color: '#bbb', values: report.functions.map((r) => r.changes?.rps?.baseline ?? null) }] : []),
+    ...(report.baselineDir
+      ? [{ name: 'baseline', color: '#bbb', values: report.functions.map((r) => r.changes?.rps?.baseline ?? null) }]
+      : []),
   ];
   return [
     '<!doctype html>',
@@ -82,7 +97,13 @@ export function renderHtml(report: Report, prometheus?: PrometheusFile): string 
     `<p class="meta">Results: ${esc(report.resultsDir)}${report.baselineDir ? ` — baseline: ${esc(report.baselineDir)} (Δ = this run − baseline)` : ''}<br>Generated: ${esc(report.generatedAt)}</p>`,
     '<h2>Per function</h2>',
     tableHtml(FUNCTION_HEADER, functionRows(report), FUNCTION_HEADER.length - 1),
-    ...(highlightLines(report).length > 0 ? [`<ul>${highlightLines(report).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`] : []),
+    ...(highlightLines(report).length > 0
+      ? [
+          `<ul>${highlightLines(report)
+            .map((l) => `<li>${esc(l)}</li>`)
+            .join('')}</ul>`,
+        ]
+      : []),
     '<div class="charts">',
     groupedBarChart({ title: 'Latency per function (ms)', yLabel: 'ms', categories: names, series: percentiles }),
     groupedBarChart({ title: 'Throughput per function (req/s)', yLabel: 'req/s', categories: names, series: throughput }),

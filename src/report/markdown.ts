@@ -3,7 +3,11 @@ import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeR
 
 function mdTable(header: string[], rows: string[][]): string[] {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
-  return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.map(escape).join(' | ')} |`)];
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map(escape).join(' | ')} |`),
+  ];
 }
 
 export function renderMarkdown(report: Report): string {

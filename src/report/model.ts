@@ -75,11 +75,15 @@ export function figuresOf(run: RunRecord): Figures {
 }
 
 export function change(current: number, baseline: number): Change {
-    const delta = current - baseline;
+  const delta = current - baseline;
   return { baseline, delta, pct: baseline === 0 ? (delta === 0 ? 0 : null) : (delta / baseline) * 100 };
 }
 
-function changesOf<K extends string>(current: Record<K, number | null>, baseline: Record<K, number | null>, keys: readonly K[]): Partial<Record<K, Change>> {
+function changesOf<K extends string>(
+  current: Record<K, number | null>,
+  baseline: Record<K, number | null>,
+  keys: readonly K[],
+): Partial<Record<K, Change>> {
   const out: Partial<Record<K, Change>> = {};
   for (const key of keys) {
     const now = current[key];
@@ -132,7 +136,17 @@ export function buildReport(
       const base = before.get(row.function);
       if (base) row.changes = changesOf(row.figures, base, FIGURE_KEYS);
     }
-    const baseRuntimes = new Map(runtimeRows(options.baseline.runs.map((run) => ({ function: run.function, runtime: run.runtime, figures: figuresOf(run), verdict: null, interrupted: false }))).map((r) => [r.runtime, r]));
+    const baseRuntimes = new Map(
+      runtimeRows(
+        options.baseline.runs.map((run) => ({
+          function: run.function,
+          runtime: run.runtime,
+          figures: figuresOf(run),
+          verdict: null,
+          interrupted: false,
+        })),
+      ).map((r) => [r.runtime, r]),
+    );
     for (const row of runtimes) {
       const base = baseRuntimes.get(row.runtime);
       if (base) row.changes = changesOf(row, base, ['meanAvgMs', 'meanRps', 'meanFailPct'] as const);

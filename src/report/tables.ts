@@ -31,13 +31,28 @@ function cell(row: FunctionRow, key: FigureKey): string {
   return change ? `${text} ${formatChange(key, change)}` : text;
 }
 
-export const FUNCTION_HEADER = ['Function', 'Runtime', 'Reqs', 'Fail%', 'Avg ms', 'Med ms', 'p90 ms', 'p95 ms', 'p99 ms', 'Req/s', 'Thresholds'];
+export const FUNCTION_HEADER = [
+  'Function',
+  'Runtime',
+  'Reqs',
+  'Fail%',
+  'Avg ms',
+  'Med ms',
+  'p90 ms',
+  'p95 ms',
+  'p99 ms',
+  'Req/s',
+  'Thresholds',
+];
 
 export function verdictText(row: FunctionRow): string {
   if (row.interrupted) return 'INTERRUPTED';
   if (row.verdict === null) return 'n/a';
   if (row.verdict.passed) return 'PASS';
-  return `FAIL ${row.verdict.checks.filter((c) => !c.passed).map((c) => c.expression).join(' ')}`;
+  return `FAIL ${row.verdict.checks
+    .filter((c) => !c.passed)
+    .map((c) => c.expression)
+    .join(' ')}`;
 }
 
 export function functionRows(report: Report): string[][] {

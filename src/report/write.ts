@@ -11,7 +11,12 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 const FILE_NAMES: Record<ReportFormat, string> = { md: 'report.md', html: 'report.html', json: 'report.json' };
 
 /** Write the chosen formats into `outDir`; returns the paths written, in format order. */
-export function writeReport(report: Report, prometheus: PrometheusFile | undefined, outDir: string, formats: readonly ReportFormat[]): string[] {
+export function writeReport(
+  report: Report,
+  prometheus: PrometheusFile | undefined,
+  outDir: string,
+  formats: readonly ReportFormat[],
+): string[] {
   mkdirSync(outDir, { recursive: true });
   return formats.map((format) => {
     const path = join(outDir, FILE_NAMES[format]);
@@ -27,7 +32,10 @@ export function writeReport(report: Report, prometheus: PrometheusFile | undefin
 }
 
 export function parseFormats(spec: string): ReportFormat[] {
-  const formats = spec.split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const formats = spec
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
   const bad = formats.filter((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
   if (bad.length > 0 || formats.length === 0) {
     throw new Error(`invalid --format "${spec}" (choose from ${REPORT_FORMATS.join(', ')}, comma-separated)`);

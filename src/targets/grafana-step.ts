@@ -11,7 +11,8 @@ import type { DownContext } from './target.js';
  * Compose answers now (the plugin or the standalone `docker-compose`).
  */
 export function stopGrafanaStep(state: StateDir, rootDir: string, env: NodeJS.ProcessEnv): Step<DownContext> {
-  const byHand = (composeFile: string) => `stop it by hand: docker compose -f ${composeFile} down (or docker-compose -f ${composeFile} down)`;
+  const byHand = (composeFile: string) =>
+    `stop it by hand: docker compose -f ${composeFile} down (or docker-compose -f ${composeFile} down)`;
   return {
     title: 'Stop Grafana',
     skip: () => (state.grafana() ? false : 'not started by nanofaas'),
@@ -24,7 +25,10 @@ export function stopGrafanaStep(state: StateDir, rootDir: string, env: NodeJS.Pr
       const grafana = state.grafana()!;
       const compose = findCompose(env);
       if (compose === undefined) {
-        throw new StepFailure('neither `docker compose version` nor `docker-compose version` works, so the Grafana stack cannot be stopped', { hint: byHand(grafana.composeFile) });
+        throw new StepFailure(
+          'neither `docker compose version` nor `docker-compose version` works, so the Grafana stack cannot be stopped',
+          { hint: byHand(grafana.composeFile) },
+        );
       }
       const [command, args] = composeArgv(compose, grafana.composeFile, 'down');
       await io.exec(command, args, {

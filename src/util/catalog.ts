@@ -46,7 +46,10 @@ export function loadCatalog(rootDir: string): Catalog {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : `cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    const reason =
+      error instanceof SyntaxError
+        ? `not valid JSON (${error.message})`
+        : `cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
     throw new CatalogError(`${path}: ${reason}`);
   }
   if (Value.Check(CatalogSchema, raw)) return raw;
@@ -92,7 +95,14 @@ export const SMOKE_PAYLOADS: Record<string, { input: unknown; check: (output: un
     check: (o) => typeof (o as { wordCount?: unknown })?.wordCount === 'number' && (o as { wordCount: number }).wordCount > 0,
   },
   'json-transform': {
-    input: { data: [{ dept: 'eng', salary: 80000 }, { dept: 'sales', salary: 70000 }], groupBy: 'dept', operation: 'count' },
+    input: {
+      data: [
+        { dept: 'eng', salary: 80000 },
+        { dept: 'sales', salary: 70000 },
+      ],
+      groupBy: 'dept',
+      operation: 'count',
+    },
     check: (o) => (o as { groups?: unknown })?.groups !== undefined,
   },
 };
@@ -108,5 +118,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   const ka = Object.keys(a as object);
   const kb = Object.keys(b as object);
-  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b as object, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => Object.hasOwn(b as object, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }

@@ -15,7 +15,12 @@ export function tailFile(path: string, lines = 12, from = 0): string[] {
     const buffer = Buffer.alloc(length);
     fd = openSync(path, 'r');
     readSync(fd, buffer, 0, length, start);
-    return buffer.toString('utf8').split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-lines);
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .filter(Boolean)
+      .slice(-lines);
   } catch {
     return [];
   } finally {
@@ -75,7 +80,10 @@ export function waitForLine<T>(
       watcher = undefined;
     }
     const timer = setInterval(scan, 200);
-    const deadline = setTimeout(() => finish(() => reject(new Error(`no matching line in ${path} after ${options.timeoutMs} ms`))), options.timeoutMs);
+    const deadline = setTimeout(
+      () => finish(() => reject(new Error(`no matching line in ${path} after ${options.timeoutMs} ms`))),
+      options.timeoutMs,
+    );
     options.onAbort?.((reason) => {
       scan();
       finish(() => reject(reason));

@@ -7,7 +7,11 @@ const SKIP_DIRS = new Set(['node_modules', '.git', '.nanofaas', 'coverage', 'res
  * Newest and oldest modification time of files under `dirs` that `match`, skipping the directories
  * in `skip` (by name). Used for "is the build up to date?" checks, so it has to be cheap.
  */
-export function mtimes(dirs: readonly string[], match: (path: string) => boolean, skip: ReadonlySet<string> = new Set()): { newest: number; oldest: number; count: number } {
+export function mtimes(
+  dirs: readonly string[],
+  match: (path: string) => boolean,
+  skip: ReadonlySet<string> = new Set(),
+): { newest: number; oldest: number; count: number } {
   let newest = 0;
   let oldest = Number.POSITIVE_INFINITY;
   let count = 0;

@@ -48,8 +48,14 @@ export function runProgram(command: string, args: readonly string[], options: Ru
         for (const line of parts) options.onLine(line);
       };
     };
-    child.stdout?.on('data', split((s) => (stdout += s)));
-    child.stderr?.on('data', split((s) => (stderr += s)));
+    child.stdout?.on(
+      'data',
+      split((s) => (stdout += s)),
+    );
+    child.stderr?.on(
+      'data',
+      split((s) => (stderr += s)),
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
     // Kill the whole group on timeout: build tools (npm, mvn) leave grandchildren otherwise.
     const timer = options.timeoutMs
@@ -137,7 +143,12 @@ export async function stopGroup(pid: number, graceMs = 10_000): Promise<boolean>
 
 /** Resolve a program on PATH (or an absolute/relative path), like `which`. */
 export function which(bin: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = bin.includes('/') ? [bin] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, bin));
+  const candidates = bin.includes('/')
+    ? [bin]
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, bin));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

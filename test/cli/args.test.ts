@@ -35,7 +35,11 @@ describe('usage errors: one clear line, exit 2', () => {
     ['--wait without --async', ['invoke', 'fn', '--data', '1', '--wait'], /--wait only applies with --async/],
     ['missing spec file', ['functions', 'register', '-f', '/nonexistent/spec.json'], /cannot read \/nonexistent\/spec.json: ENOENT/],
     ['missing -f', ['functions', 'register'], /required option '-f, --file <spec.json>' not specified/],
-    ['unknown catalog function', ['up', '--functions', 'word-stats-node,word-stats-cobol'], /unknown function word-stats-cobol \(catalog: .*word-stats-node/],
+    [
+      'unknown catalog function',
+      ['up', '--functions', 'word-stats-node,word-stats-cobol'],
+      /unknown function word-stats-cobol \(catalog: .*word-stats-node/,
+    ],
     ['unknown runtime', ['up', '--runtimes', 'node,cobol'], /unknown runtime cobol \(choose .*node/],
   ];
   for (const [name, args, message] of cases) {
@@ -134,7 +138,10 @@ describe('--data', () => {
 
 describe('the real binary', () => {
   it('bin/nanofaas exits 2 with one line for an unknown flag', () => {
-    const r = spawnSync(process.execPath, [join(ROOT_DIR, 'bin', 'nanofaas'), 'status', '--frobnicate'], { encoding: 'utf8', env: { ...process.env, NANOFAAS_STATE_DIR: stateDir } });
+    const r = spawnSync(process.execPath, [join(ROOT_DIR, 'bin', 'nanofaas'), 'status', '--frobnicate'], {
+      encoding: 'utf8',
+      env: { ...process.env, NANOFAAS_STATE_DIR: stateDir },
+    });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual([`nanofaas: unknown option '--frobnicate' (see \`nanofaas status --help\`)`]);
@@ -145,9 +152,16 @@ describe('the real binary', () => {
     const clone = join(stateDir, 'clone');
     mkdirSync(join(clone, 'bin'), { recursive: true });
     copyFileSync(join(ROOT_DIR, 'bin', 'nanofaas'), join(clone, 'bin', 'nanofaas'));
-    const emit = "console.log('compiling…');fs.mkdirSync('dist/cli',{recursive:true});fs.writeFileSync('dist/cli/main.js','process.stdout.write(JSON.stringify({ok:true})+String.fromCharCode(10))')";
-    writeFileSync(join(clone, 'package.json'), JSON.stringify({ name: 'clone', version: '0.0.0', type: 'module', scripts: { build: `node -e "${emit}"` } }));
-    const r = spawnSync(process.execPath, [join(clone, 'bin', 'nanofaas'), 'status', '--json'], { encoding: 'utf8', env: { ...process.env, NANOFAAS_STATE_DIR: stateDir } });
+    const emit =
+      "console.log('compiling…');fs.mkdirSync('dist/cli',{recursive:true});fs.writeFileSync('dist/cli/main.js','process.stdout.write(JSON.stringify({ok:true})+String.fromCharCode(10))')";
+    writeFileSync(
+      join(clone, 'package.json'),
+      JSON.stringify({ name: 'clone', version: '0.0.0', type: 'module', scripts: { build: `node -e "${emit}"` } }),
+    );
+    const r = spawnSync(process.execPath, [join(clone, 'bin', 'nanofaas'), 'status', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, NANOFAAS_STATE_DIR: stateDir },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ ok: true });
     expect(r.stderr).toContain('compiling…');

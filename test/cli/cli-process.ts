@@ -107,8 +107,7 @@ export function hashTree(dir: string, ignore: (path: string) => boolean = () => 
         // A directory a dry run created is a change too.
         hashes[`${rel}/`] = 'directory';
         walk(path);
-      }
-      else hashes[rel] = createHash('sha256').update(readFileSync(path)).digest('hex');
+      } else hashes[rel] = createHash('sha256').update(readFileSync(path)).digest('hex');
     }
   };
   walk(dir);

@@ -36,7 +36,14 @@ async function platformAnswers(): Promise<void> {
 describe('dry runs against a running local platform', () => {
   it('the platform is up with Prometheus (so the Prometheus skip is exercised)', () => {
     const files = Object.keys(hashTree(state));
-    expect(files).toEqual(expect.arrayContaining(['endpoints.json', join('pids', 'control-plane.json'), join('pids', 'prometheus.json'), join('prometheus', 'prometheus.yml')]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'endpoints.json',
+        join('pids', 'control-plane.json'),
+        join('pids', 'prometheus.json'),
+        join('prometheus', 'prometheus.yml'),
+      ]),
+    );
   });
 
   it('down --dry-run prints the plan and changes nothing', async () => {
@@ -64,7 +71,10 @@ describe('dry runs against a running local platform', () => {
   it('on an empty state directory, up --dry-run creates nothing (not even logs/)', async () => {
     const other = mkdtempSync(join(tmpdir(), 'nanofaas-dry-empty-'));
     try {
-      const dry = await nanofaas(['up', '--dry-run', '--runtimes', 'node', '--skip-build', '--no-prometheus'], { ...env, NANOFAAS_STATE_DIR: other });
+      const dry = await nanofaas(['up', '--dry-run', '--runtimes', 'node', '--skip-build', '--no-prometheus'], {
+        ...env,
+        NANOFAAS_STATE_DIR: other,
+      });
       expect(dry.code, dry.stderr).toBe(0);
       expect(dry.stdout).toContain('• Start the control plane (process backend)');
       expect(hashTree(other)).toEqual({});

@@ -33,7 +33,10 @@ describe('package-lock.json engines', () => {
     const refusing = Object.entries(lock.packages)
       .filter(([path, entry]) => path !== '' && entry.engines && !Array.isArray(entry.engines) && entry.engines.node)
       .filter(([, entry]) => !semver.satisfies(minimum, (entry.engines as Record<string, string>).node!))
-      .map(([path, entry]) => `${path.replace(/^.*node_modules\//, '')}@${entry.version} needs node ${(entry.engines as Record<string, string>).node}`);
+      .map(
+        ([path, entry]) =>
+          `${path.replace(/^.*node_modules\//, '')}@${entry.version} needs node ${(entry.engines as Record<string, string>).node}`,
+      );
     expect(refusing).toEqual([]);
   });
 

@@ -48,16 +48,36 @@ const tokenFile = join(dir, 'token');
 writeFileSync(tokenFile, 'file-token-123\n');
 
 const cases: Array<{ name: string; args: string[]; env: Record<string, string>; line: string }> = [
-  { name: 'NANOFAAS_PORT=abc', args: ['up'], env: { NANOFAAS_PORT: 'abc' }, line: 'NANOFAAS_PORT must be an integer port 0-65535, got "abc"' },
-  { name: 'NANOFAAS_MANAGEMENT_PORT=70000', args: ['up'], env: { NANOFAAS_MANAGEMENT_PORT: '70000' }, line: 'NANOFAAS_MANAGEMENT_PORT must be an integer port 0-65535, got "70000"' },
-  { name: 'NANOFAAS_PROMETHEUS_PORT=-1', args: ['up'], env: { NANOFAAS_PROMETHEUS_PORT: '-1' }, line: 'NANOFAAS_PROMETHEUS_PORT must be an integer port 0-65535, got "-1"' },
+  {
+    name: 'NANOFAAS_PORT=abc',
+    args: ['up'],
+    env: { NANOFAAS_PORT: 'abc' },
+    line: 'NANOFAAS_PORT must be an integer port 0-65535, got "abc"',
+  },
+  {
+    name: 'NANOFAAS_MANAGEMENT_PORT=70000',
+    args: ['up'],
+    env: { NANOFAAS_MANAGEMENT_PORT: '70000' },
+    line: 'NANOFAAS_MANAGEMENT_PORT must be an integer port 0-65535, got "70000"',
+  },
+  {
+    name: 'NANOFAAS_PROMETHEUS_PORT=-1',
+    args: ['up'],
+    env: { NANOFAAS_PROMETHEUS_PORT: '-1' },
+    line: 'NANOFAAS_PROMETHEUS_PORT must be an integer port 0-65535, got "-1"',
+  },
   {
     name: 'a control-plane variable, checked by the control plane parser',
     args: ['up'],
     env: { NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS: 'abc' },
     line: 'NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS must be an integer between 1 and 3600000, got "abc"',
   },
-  { name: 'SKIP_BUILD=maybe', args: ['up'], env: { SKIP_BUILD: 'maybe' }, line: 'SKIP_BUILD must be true or false (also 1/0, yes/no), got "maybe"' },
+  {
+    name: 'SKIP_BUILD=maybe',
+    args: ['up'],
+    env: { SKIP_BUILD: 'maybe' },
+    line: 'SKIP_BUILD must be true or false (also 1/0, yes/no), got "maybe"',
+  },
   {
     name: 'NANOFAAS_API_TOKEN_FILE naming no file',
     args: ['up'],
@@ -70,10 +90,30 @@ const cases: Array<{ name: string; args: string[]; env: Record<string, string>; 
     env: { NANOFAAS_API_TOKEN: 'a', NANOFAAS_API_TOKEN_FILE: tokenFile },
     line: 'NANOFAAS_API_TOKEN and NANOFAAS_API_TOKEN_FILE must not both be set, got both',
   },
-  { name: 'NANOFAAS_URL=ftp://…', args: ['functions', 'list'], env: { NANOFAAS_URL: 'ftp://example' }, line: 'NANOFAAS_URL must be an http(s) URL, e.g. http://127.0.0.1:8080, got "ftp://example"' },
-  { name: 'NANOFAAS_TARGET=venus', args: ['status'], env: { NANOFAAS_TARGET: 'venus' }, line: 'NANOFAAS_TARGET must be one of local, multipass, kubeconfig, got "venus"' },
-  { name: 'PROM_URL=nope', args: ['doctor'], env: { PROM_URL: 'nope' }, line: 'PROM_URL must be an http(s) URL, e.g. http://127.0.0.1:9090, got "nope"' },
-  { name: 'CPUS=0 for the multipass target', args: ['--target', 'multipass', 'up', '--dry-run'], env: { CPUS: '0' }, line: 'CPUS must be an integer 1-64, got "0"' },
+  {
+    name: 'NANOFAAS_URL=ftp://…',
+    args: ['functions', 'list'],
+    env: { NANOFAAS_URL: 'ftp://example' },
+    line: 'NANOFAAS_URL must be an http(s) URL, e.g. http://127.0.0.1:8080, got "ftp://example"',
+  },
+  {
+    name: 'NANOFAAS_TARGET=venus',
+    args: ['status'],
+    env: { NANOFAAS_TARGET: 'venus' },
+    line: 'NANOFAAS_TARGET must be one of local, multipass, kubeconfig, got "venus"',
+  },
+  {
+    name: 'PROM_URL=nope',
+    args: ['doctor'],
+    env: { PROM_URL: 'nope' },
+    line: 'PROM_URL must be an http(s) URL, e.g. http://127.0.0.1:9090, got "nope"',
+  },
+  {
+    name: 'CPUS=0 for the multipass target',
+    args: ['--target', 'multipass', 'up', '--dry-run'],
+    env: { CPUS: '0' },
+    line: 'CPUS must be an integer 1-64, got "0"',
+  },
 ];
 
 describe('bin/nanofaas with a malformed environment variable', () => {
@@ -125,7 +165,11 @@ describe('NANOFAAS_API_TOKEN_FILE', () => {
     await once(server, 'listening');
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const r = await nanofaas(['functions', 'list'], { NANOFAAS_STATE_DIR: freshState(), NANOFAAS_URL: url, NANOFAAS_API_TOKEN_FILE: tokenFile });
+      const r = await nanofaas(['functions', 'list'], {
+        NANOFAAS_STATE_DIR: freshState(),
+        NANOFAAS_URL: url,
+        NANOFAAS_API_TOKEN_FILE: tokenFile,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(seen).toEqual(['Bearer file-token-123']);
     } finally {
@@ -134,4 +178,3 @@ describe('NANOFAAS_API_TOKEN_FILE', () => {
     }
   });
 });
-

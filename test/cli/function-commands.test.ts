@@ -168,7 +168,14 @@ describe('async invocations and executions get', () => {
 
     const json = await cli(['--json', 'executions', 'get', id, '--wait', '5000']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, executionId: id, functionName: 'words', status: 'success', attempts: 1, output: { wordCount: 3 } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      executionId: id,
+      functionName: 'words',
+      status: 'success',
+      attempts: 1,
+      output: { wordCount: 3 },
+    });
   });
 
   it('a failed execution exits 1 and says "1 attempt"', async () => {

@@ -49,7 +49,14 @@ async function everyHelp(): Promise<Map<string, string>> {
 describe('--help wording', () => {
   it('walks every command and subcommand', async () => {
     const names = [...(await everyHelp()).keys()];
-    for (const expected of ['nanofaas', 'nanofaas up', 'nanofaas doctor', 'nanofaas functions register', 'nanofaas executions get', 'nanofaas loadtest']) {
+    for (const expected of [
+      'nanofaas',
+      'nanofaas up',
+      'nanofaas doctor',
+      'nanofaas functions register',
+      'nanofaas executions get',
+      'nanofaas loadtest',
+    ]) {
       expect(names).toContain(expected);
     }
   });

@@ -52,7 +52,10 @@ describe('Ctrl-C in a terminal', () => {
         NODE_OPTIONS: `--import=${join(fixtures, 'hold-control-plane.mjs')}`,
         HOLD_PORT: String((hold.address() as AddressInfo).port),
       });
-      const run = nanofaasInPty(['--state-dir', state, 'up', '--runtimes', 'node', '--skip-build', '--no-prometheus', '--port', '0', '--management-port', '0'], { columns: 120, env });
+      const run = nanofaasInPty(
+        ['--state-dir', state, 'up', '--runtimes', 'node', '--skip-build', '--no-prometheus', '--port', '0', '--management-port', '0'],
+        { columns: 120, env },
+      );
       const cp = await held;
       holder = cp.socket;
       // Spawned, not listening yet: already recorded, so even a CLI killed now leaves nothing untracked.

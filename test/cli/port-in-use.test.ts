@@ -33,7 +33,10 @@ it('a taken port: the failure shows the EADDRINUSE line and no line of an earlie
     // The failed start left nothing running and no record behind.
     expect(findOwnedProcesses(state)).toEqual([]);
     const status = await nanofaas(['status', '--json'], cliEnv({ CI: 'true', NANOFAAS_STATE_DIR: state }));
-    expect((JSON.parse(status.stdout) as { components: Array<{ name: string; state: string }> }).components[0]).toMatchObject({ name: 'control-plane', state: 'stopped' });
+    expect((JSON.parse(status.stdout) as { components: Array<{ name: string; state: string }> }).components[0]).toMatchObject({
+      name: 'control-plane',
+      state: 'stopped',
+    });
   } finally {
     busy.close();
   }

@@ -36,7 +36,11 @@ describe('control plane listening line', () => {
   it('parses the one JSON line and ignores other output', () => {
     expect(parseListening('{"level":40,"msg":"shutting down"}')).toBeUndefined();
     expect(parseListening('listening but not JSON')).toBeUndefined();
-    expect(parseListening('{"msg":"listening","pid":1,"apiPort":41000,"managementPort":41001,"apiUrl":"http://127.0.0.1:41000","managementUrl":"http://127.0.0.1:41001"}')).toEqual({
+    expect(
+      parseListening(
+        '{"msg":"listening","pid":1,"apiPort":41000,"managementPort":41001,"apiUrl":"http://127.0.0.1:41000","managementUrl":"http://127.0.0.1:41001"}',
+      ),
+    ).toEqual({
       apiPort: 41000,
       managementPort: 41001,
       apiUrl: 'http://127.0.0.1:41000',
@@ -83,7 +87,12 @@ describe('small helpers', () => {
     expect(formatDuration(12.4)).toBe('12ms');
     expect(formatDuration(3_700)).toBe('3.7s');
     expect(formatDuration(125_000)).toBe('2m5s');
-    expect(table([['a', '\u001b[32mok\u001b[39m', 'x'], ['long', 'no', 'y']])).toEqual(['a     \u001b[32mok\u001b[39m  x', 'long  no  y']);
+    expect(
+      table([
+        ['a', '\u001b[32mok\u001b[39m', 'x'],
+        ['long', 'no', 'y'],
+      ]),
+    ).toEqual(['a     \u001b[32mok\u001b[39m  x', 'long  no  y']);
   });
   it('Prometheus config scrapes the management port and the runtimes file', () => {
     const yml = prometheusConfig(41001, '/state/prometheus/runtimes.json');

@@ -45,7 +45,10 @@ export function loadFixtures(runtime: string): Fixtures {
 }
 
 /** A resolved spec as the control plane would hold it. */
-export function specFor(fn: Pick<CatalogFunction, 'name' | 'runtime' | 'handler' | 'spec'>, overrides: Partial<FunctionSpec> = {}): FunctionSpec {
+export function specFor(
+  fn: Pick<CatalogFunction, 'name' | 'runtime' | 'handler' | 'spec'>,
+  overrides: Partial<FunctionSpec> = {},
+): FunctionSpec {
   return {
     name: fn.name,
     runtime: fn.runtime,
@@ -74,7 +77,11 @@ export interface RunningRuntime {
  * Launch one runtime process on a free loopback port and wait for GET /health 200.
  * A missing toolchain throws (the suite fails, it never skips).
  */
-export async function startRuntime(spec: FunctionSpec, extraEnv: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<RunningRuntime> {
+export async function startRuntime(
+  spec: FunctionSpec,
+  extraEnv: Record<string, string> = {},
+  readyTimeoutMs = 30_000,
+): Promise<RunningRuntime> {
   const port = await getPort({ host: '127.0.0.1' });
   const descriptor = await loadLaunchDescriptor(repoRoot, spec.runtime!);
   const launch = resolveLaunch(descriptor, spec, {
@@ -107,7 +114,9 @@ export async function startRuntime(spec: FunctionSpec, extraEnv: Record<string, 
     await waitForHealth(url, child, readyTimeoutMs);
   } catch (err) {
     await running.stop();
-    throw new Error(`${spec.name} (${launch.command} ${launch.args.join(' ')}) did not become healthy: ${(err as Error).message}\n${output.slice(-2000)}`);
+    throw new Error(
+      `${spec.name} (${launch.command} ${launch.args.join(' ')}) did not become healthy: ${(err as Error).message}\n${output.slice(-2000)}`,
+    );
   }
   return running;
 }

@@ -56,11 +56,15 @@ describe.each(runtimes)('%s runtime', (runtime) => {
     });
 
     it.each(vectors)('vector: $name', async (vector) => {
-      const res = await postJson(`${rt.url}/invoke`, { input: vector.input, metadata: { vector: vector.name } }, {
-        'x-execution-id': `vec-${Math.random().toString(36).slice(2)}`,
-        'x-trace-id': 'conformance',
-        'x-dispatch-attempt': '1',
-      });
+      const res = await postJson(
+        `${rt.url}/invoke`,
+        { input: vector.input, metadata: { vector: vector.name } },
+        {
+          'x-execution-id': `vec-${Math.random().toString(36).slice(2)}`,
+          'x-trace-id': 'conformance',
+          'x-dispatch-attempt': '1',
+        },
+      );
       if (vector.error !== undefined) {
         expect(res.status, res.text).toBe(400);
         expect(res.body).toMatchObject({ error: vector.error, message: expect.any(String) });

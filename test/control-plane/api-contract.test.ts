@@ -156,7 +156,9 @@ describe('invocations', () => {
   });
 
   it('429 with Retry-After and X-Queue-Reject-Reason when the queue is full', async () => {
-    expect((await call(api, 'POST', '/v1/functions', { name: 'narrow', endpointUrl: fixture.url, concurrency: 1, queueSize: 0 })).status).toBe(201);
+    expect(
+      (await call(api, 'POST', '/v1/functions', { name: 'narrow', endpointUrl: fixture.url, concurrency: 1, queueSize: 0 })).status,
+    ).toBe(201);
     const busy = call(api, 'POST', '/v1/functions/narrow:invoke', { input: { gate: 'narrow' } });
     await fixture.received(onGate('narrow'));
     const sync = await call(api, 'POST', '/v1/functions/narrow:invoke', { input: 1 });
@@ -186,7 +188,10 @@ describe('sync-invoke fast path and the Fastify route answer alike', () => {
     ['a function 4xx', '{"input":{"status":409}}', {}],
   ] as [string, string, Record<string, string>, string?][])('%s', async (_what, body, headers, name = 'echo') => {
     const fast = await call(api, 'POST', `/v1/functions/${name}:invoke`, body, { 'content-type': 'application/json', ...headers });
-    const routed = await call(api, 'POST', `/v1/functions/${name}:invoke?via=fastify`, body, { 'content-type': 'application/json', ...headers });
+    const routed = await call(api, 'POST', `/v1/functions/${name}:invoke?via=fastify`, body, {
+      'content-type': 'application/json',
+      ...headers,
+    });
     expect(fast.status).toBe(routed.status);
     expect(fast.headers.get('content-type')).toBe(routed.headers.get('content-type'));
     const shape = (b: any) => ({ error: b?.error, status: b?.status, hasId: typeof b?.executionId === 'string', output: b?.output });
@@ -212,7 +217,11 @@ describe('executions', () => {
     expect(first.status).toBe(204);
     expect((await call(api, 'POST', `/v1/internal/executions/${id}:complete`, completion)).status).toBe(204);
     expectError(
-      await call(api, 'POST', `/v1/internal/executions/${id}:complete`, { attempt: 1, status: 'error', error: { error: 'X', message: 'y' } }),
+      await call(api, 'POST', `/v1/internal/executions/${id}:complete`, {
+        attempt: 1,
+        status: 'error',
+        error: { error: 'X', message: 'y' },
+      }),
       409,
       'ALREADY_COMPLETED',
     );
@@ -261,7 +270,11 @@ describe('framework errors all get the JSON error body', () => {
   });
 
   it('wrong content type → 415 UNSUPPORTED_MEDIA_TYPE', async () => {
-    expectError(await call(api, 'POST', '/v1/functions/echo:invoke', 'input=1', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(
+      await call(api, 'POST', '/v1/functions/echo:invoke', 'input=1', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     expectError(await call(api, 'POST', '/v1/functions', 'name: x', { 'content-type': 'text/yaml' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
@@ -278,7 +291,9 @@ describe('OpenAPI document', () => {
     expect(answer.body.openapi).toMatch(/^3\./);
     const paths = answer.body.paths as Record<string, Record<string, unknown>>;
     const routes = Object.entries(paths).flatMap(([path, ops]) =>
-      Object.keys(ops).filter((m) => m !== 'parameters').map((m) => `${m.toUpperCase()} ${path}`),
+      Object.keys(ops)
+        .filter((m) => m !== 'parameters')
+        .map((m) => `${m.toUpperCase()} ${path}`),
     );
     expect(routes).toEqual(
       expect.arrayContaining([
@@ -347,7 +362,10 @@ describe('bearer token', () => {
         socket.on('data', (chunk) => (data += chunk.toString('latin1')));
         socket.on('close', () => resolve(data.split('\r\n', 1)[0] ?? ''));
         socket.on('error', () => undefined);
-        socket.end(`POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 11\r\nAuthorization: ${header}\r\n\r\n{"input":1}`, 'latin1');
+        socket.end(
+          `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 11\r\nAuthorization: ${header}\r\n\r\n{"input":1}`,
+          'latin1',
+        );
       });
       expect(statusLine).toBe('HTTP/1.1 401 Unauthorized');
     }

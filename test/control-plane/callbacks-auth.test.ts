@@ -46,7 +46,7 @@ const complete = (id: string, headers: Record<string, string>, output: unknown =
   call(cp.apiUrl, 'POST', `/v1/internal/executions/${id}:complete`, { attempt: 1, status: 'success', output }, headers);
 
 describe('callback credentials', () => {
-  it("the module derives the documented value, the same on every instance, and none without an API token", () => {
+  it('the module derives the documented value, the same on every instance, and none without an API token', () => {
     expect(callbackCredentials(TOKEN).token('fn-a')).toBe(credential('fn-a'));
     expect(callbackCredentials(TOKEN).token('fn-a')).toBe(callbackCredentials(TOKEN).token('fn-a'));
     expect(callbackCredentials(TOKEN).token('fn-a')).not.toBe(callbackCredentials(TOKEN).token('fn-b'));
@@ -82,7 +82,7 @@ describe('callback credentials', () => {
     fixture.openGate('held-b');
   });
 
-  it("a callback credential opens nothing else: not the API, not an unknown execution", async () => {
+  it('a callback credential opens nothing else: not the API, not an unknown execution', async () => {
     for (const [method, path, body] of [
       ['GET', '/v1/functions', undefined],
       ['POST', '/v1/functions/fn-a:invoke', { input: 1 }],

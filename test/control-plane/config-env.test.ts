@@ -25,7 +25,9 @@ describe('loadConfig', () => {
   it('refuses an unreadable or empty token file, and both ways at once', () => {
     const empty = join(dir, 'empty');
     writeFileSync(empty, '\n');
-    expect(() => loadConfig({ NANOFAAS_API_TOKEN_FILE: join(dir, 'missing') })).toThrow(/NANOFAAS_API_TOKEN_FILE must name a readable file.*ENOENT/);
+    expect(() => loadConfig({ NANOFAAS_API_TOKEN_FILE: join(dir, 'missing') })).toThrow(
+      /NANOFAAS_API_TOKEN_FILE must name a readable file.*ENOENT/,
+    );
     expect(() => loadConfig({ NANOFAAS_API_TOKEN_FILE: empty })).toThrow(/NANOFAAS_API_TOKEN_FILE names an empty file/);
     expect(() => loadConfig({ NANOFAAS_API_TOKEN_FILE: empty, NANOFAAS_API_TOKEN: 't' })).toThrow(/not both/);
   });
@@ -55,14 +57,21 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ [name]: value }), name).toThrow(ConfigError);
       expect(() => loadConfig({ [name]: value }), name).toThrow(new RegExp(`^${name} must be .*, got "${value.replace('.', '\\.')}"$`));
     }
-    const ok = loadConfig({ NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS: '5000', NANOFAAS_PROCESS_STOP_GRACE_MS: '0', NANOFAAS_FUNCTION_USER: '65534:65534' });
+    const ok = loadConfig({
+      NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS: '5000',
+      NANOFAAS_PROCESS_STOP_GRACE_MS: '0',
+      NANOFAAS_FUNCTION_USER: '65534:65534',
+    });
     expect(ok.process).toMatchObject({ startupTimeoutMs: 5000, stopGraceMs: 0, functionUser: '65534:65534' });
   });
 });
 
 describe('node control-plane/dist/main.js', () => {
   it.each([
-    [{ NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS: 'abc' }, 'NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS must be an integer between 1 and 3600000, got "abc"'],
+    [
+      { NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS: 'abc' },
+      'NANOFAAS_PROCESS_STARTUP_TIMEOUT_MS must be an integer between 1 and 3600000, got "abc"',
+    ],
     [{ NANOFAAS_PORT: 'abc' }, 'NANOFAAS_PORT must be an integer between 0 and 65535, got "abc"'],
     [{ NANOFAAS_HOST: '0.0.0.0' }, /^NANOFAAS_HOST=0\.0\.0\.0 is reachable from other machines/],
   ] as const)('%o: exit 2 with one line, never listening', async (env, line) => {

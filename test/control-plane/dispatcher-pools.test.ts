@@ -30,7 +30,12 @@ async function runtime(): Promise<FixtureRuntime> {
 async function controlPlane(backend?: RoutedBackend): Promise<{ cp: ControlPlane; api: string }> {
   const dir = tempStateDir();
   dirs.push(dir);
-  const config = loadConfig({ NANOFAAS_PORT: '0', NANOFAAS_STATE_DIR: dir, NANOFAAS_WORKLOAD_BACKEND: 'pool', NANOFAAS_LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    NANOFAAS_PORT: '0',
+    NANOFAAS_STATE_DIR: dir,
+    NANOFAAS_WORKLOAD_BACKEND: 'pool',
+    NANOFAAS_LOG_LEVEL: 'silent',
+  });
   const cp = await createControlPlane(config, silent, backend ? { backend } : {});
   cleanups.push(() => cp.close());
   const { apiUrl } = await cp.start();

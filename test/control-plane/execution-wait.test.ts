@@ -20,7 +20,13 @@ const dirs: string[] = [];
 async function startInProcess(env: Record<string, string> = {}): Promise<{ cp: ControlPlane; api: string }> {
   const dir = tempStateDir();
   dirs.push(dir);
-  const config = loadConfig({ NANOFAAS_PORT: '0', NANOFAAS_STATE_DIR: dir, NANOFAAS_WORKLOAD_BACKEND: 'pool', NANOFAAS_LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    NANOFAAS_PORT: '0',
+    NANOFAAS_STATE_DIR: dir,
+    NANOFAAS_WORKLOAD_BACKEND: 'pool',
+    NANOFAAS_LOG_LEVEL: 'silent',
+    ...env,
+  });
   const cp = await createControlPlane(config, silent);
   const { apiUrl } = await cp.start();
   return { cp, api: apiUrl };
@@ -171,7 +177,11 @@ describe('GET /v1/executions/{id}?waitMs', () => {
   it('is listed in the OpenAPI document as an integer query parameter', async () => {
     const doc = (await call(api, 'GET', '/v1/openapi.json')).body;
     const params = doc.paths['/v1/executions/{id}'].get.parameters as { in: string; name: string; schema: Record<string, unknown> }[];
-    expect(params.find((p) => p.in === 'query' && p.name === 'waitMs')?.schema).toMatchObject({ type: 'integer', minimum: 0, maximum: 30000 });
+    expect(params.find((p) => p.in === 'query' && p.name === 'waitMs')?.schema).toMatchObject({
+      type: 'integer',
+      minimum: 0,
+      maximum: 30000,
+    });
   });
 });
 

@@ -40,7 +40,9 @@ describe('a function that cannot start', () => {
     expect(view.status, view.text).toBe(200);
     const status = view.body.status;
     expect(status.state).toBe('FAILED');
-    expect(status.message).toMatch(/^replica 0 exited \(code 1\) before \/health answered 200: cannot load HANDLER=functions\/no-such-dir\/handler\.js/);
+    expect(status.message).toMatch(
+      /^replica 0 exited \(code 1\) before \/health answered 200: cannot load HANDLER=functions\/no-such-dir\/handler\.js/,
+    );
     expect(status.message).not.toContain('\n');
     expect(status.logPath).toBe(join(cp.stateDir, 'logs', 'fn-broken.log'));
     expect(Array.isArray(status.logTail)).toBe(true);
@@ -66,7 +68,10 @@ describe('a function that cannot start', () => {
     const gate = join(gateDir, 'gate');
     execFileSync('mkfifo', ['-m', '666', gate]);
     const handler = join(gateDir, 'handler.mjs');
-    writeFileSync(handler, `import { readFileSync } from 'node:fs';\nreadFileSync(process.env.GATE);\nthrow new Error('gate opened: start-up failed');\n`);
+    writeFileSync(
+      handler,
+      `import { readFileSync } from 'node:fs';\nreadFileSync(process.env.GATE);\nthrow new Error('gate opened: start-up failed');\n`,
+    );
     chmodSync(handler, 0o644);
     const registered = await call(cp.apiUrl, 'POST', '/v1/functions', { name: 'gated', runtime: 'node', handler, env: { GATE: gate } });
     expect(registered.status, registered.text).toBe(201);

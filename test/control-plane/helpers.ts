@@ -127,10 +127,14 @@ export async function until<T>(check: () => Promise<T | undefined> | T | undefin
 
 /** Poll an execution until it reaches a terminal state. */
 export async function finalExecution(base: string, id: string, headers: Record<string, string> = {}): Promise<any> {
-  return until(async () => {
-    const answer = await call(base, 'GET', `/v1/executions/${id}`, undefined, headers);
-    return ['success', 'error', 'timeout'].includes(answer.body?.status) ? answer.body : undefined;
-  }, 15_000, `execution ${id} to finish`);
+  return until(
+    async () => {
+      const answer = await call(base, 'GET', `/v1/executions/${id}`, undefined, headers);
+      return ['success', 'error', 'timeout'].includes(answer.body?.status) ? answer.body : undefined;
+    },
+    15_000,
+    `execution ${id} to finish`,
+  );
 }
 
 /**
@@ -150,10 +154,14 @@ export async function functionMetric(managementUrl: string, metric: string, fn: 
  */
 export async function untilMetric(managementUrl: string, metric: string, fn: string, expected: number, timeoutMs = 10_000): Promise<void> {
   let last: number | undefined;
-  await until(async () => {
-    last = await functionMetric(managementUrl, metric, fn);
-    return last === expected || undefined;
-  }, timeoutMs, `${metric}{function="${fn}"} to be ${expected}`).catch((err: Error) => {
+  await until(
+    async () => {
+      last = await functionMetric(managementUrl, metric, fn);
+      return last === expected || undefined;
+    },
+    timeoutMs,
+    `${metric}{function="${fn}"} to be ${expected}`,
+  ).catch((err: Error) => {
     throw new Error(`${err.message} (last seen: ${last})`);
   });
 }

@@ -40,35 +40,119 @@ const writePaths = ['/v1/functions', '/v1/functions/target:invoke', '/v1/functio
 function hostileRequests(): Hostile[] {
   const cases: Hostile[] = [];
   const badJson = [
-    '{', '}', '{"input":', '{"input": undefined}', "{'input': 1}", '{"input": 1,}', '[1,2', 'nul', 'NaN', '{"input": NaN}',
-    '{"input": Infinity}', '\u0000', '\uFEFF{"input":1}', '{"input": "\\x41"}', '{"input": 01}', '{"a":1}{"b":2}', '"just a string"',
-    '12345', 'true', 'null', '[]', '[{"input":1}]', '{"input": 1e999999}', '{"input": "unterminated}', '\\u0041', ' ',
-    '{"name": "x", "name": "y"}', '{"input": {"a": "\ud800"}}',
+    '{',
+    '}',
+    '{"input":',
+    '{"input": undefined}',
+    "{'input': 1}",
+    '{"input": 1,}',
+    '[1,2',
+    'nul',
+    'NaN',
+    '{"input": NaN}',
+    '{"input": Infinity}',
+    '\u0000',
+    '\uFEFF{"input":1}',
+    '{"input": "\\x41"}',
+    '{"input": 01}',
+    '{"a":1}{"b":2}',
+    '"just a string"',
+    '12345',
+    'true',
+    'null',
+    '[]',
+    '[{"input":1}]',
+    '{"input": 1e999999}',
+    '{"input": "unterminated}',
+    '\\u0041',
+    ' ',
+    '{"name": "x", "name": "y"}',
+    '{"input": {"a": "\ud800"}}',
   ];
-  for (const body of badJson) for (const path of writePaths) cases.push({ method: path.endsWith('replicas') ? 'PUT' : 'POST', path, body, headers: JSON_TYPE });
+  for (const body of badJson)
+    for (const path of writePaths) cases.push({ method: path.endsWith('replicas') ? 'PUT' : 'POST', path, body, headers: JSON_TYPE });
   // Deep nesting is valid JSON: registration and scaling must refuse it by schema. (Forwarded to a
   // function it is the function's business; the fixture's own failure would be a legitimate 502.)
   const deep = '{"input":' + '['.repeat(5000) + ']'.repeat(5000) + '}';
   cases.push({ method: 'POST', path: '/v1/functions', body: deep, headers: JSON_TYPE });
   cases.push({ method: 'PUT', path: '/v1/functions/target/replicas', body: deep, headers: JSON_TYPE });
 
-  const contentTypes = ['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/octet-stream',
-    'application/jsonx', 'json', '', 'application/json; charset=utf-16', 'image/png'];
+  const contentTypes = [
+    'text/plain',
+    'application/xml',
+    'multipart/form-data; boundary=x',
+    'application/x-www-form-urlencoded',
+    'application/octet-stream',
+    'application/jsonx',
+    'json',
+    '',
+    'application/json; charset=utf-16',
+    'image/png',
+  ];
   for (const type of contentTypes) {
     cases.push({ method: 'POST', path: '/v1/functions/target:invoke', body: '{"input":1}', headers: { 'content-type': type } });
     cases.push({ method: 'POST', path: '/v1/functions', body: '{"name":"ct"}', headers: { 'content-type': type } });
   }
 
   const huge = Buffer.alloc(2 * 1024 * 1024, 'a');
-  cases.push({ method: 'POST', path: '/v1/functions/target:invoke', body: Buffer.concat([Buffer.from('{"input":"'), huge, Buffer.from('"}')]), headers: JSON_TYPE });
-  cases.push({ method: 'POST', path: '/v1/functions', body: Buffer.concat([Buffer.from('{"name":"'), huge, Buffer.from('"}')]), headers: JSON_TYPE });
+  cases.push({
+    method: 'POST',
+    path: '/v1/functions/target:invoke',
+    body: Buffer.concat([Buffer.from('{"input":"'), huge, Buffer.from('"}')]),
+    headers: JSON_TYPE,
+  });
+  cases.push({
+    method: 'POST',
+    path: '/v1/functions',
+    body: Buffer.concat([Buffer.from('{"name":"'), huge, Buffer.from('"}')]),
+    headers: JSON_TYPE,
+  });
   cases.push({ method: 'POST', path: '/v1/functions/target:enqueue', body: `{"input":[${'1,'.repeat(600_000)}1]}`, headers: JSON_TYPE });
-  cases.push({ method: 'POST', path: '/v1/functions/target:invoke', body: '{"input":1}', headers: { ...JSON_TYPE, 'x-trace-id': 't'.repeat(8000) } });
-  cases.push({ method: 'POST', path: '/v1/functions/target:invoke', body: '{"input":1}', headers: { ...JSON_TYPE, 'idempotency-key': 'k'.repeat(5000) } });
+  cases.push({
+    method: 'POST',
+    path: '/v1/functions/target:invoke',
+    body: '{"input":1}',
+    headers: { ...JSON_TYPE, 'x-trace-id': 't'.repeat(8000) },
+  });
+  cases.push({
+    method: 'POST',
+    path: '/v1/functions/target:invoke',
+    body: '{"input":1}',
+    headers: { ...JSON_TYPE, 'idempotency-key': 'k'.repeat(5000) },
+  });
 
-  const names = ['..', '..%2F..%2Fetc%2Fpasswd', '%2e%2e', 'a/../../b', 'ÜNÏCÖDE', '%F0%9F%92%A5', 'a'.repeat(61), 'a'.repeat(300), '-leading', 'trailing-',
-    'UPPER', 'under_score', 'dot.name', '%00', 'a%00b', '%20', '%', '%zz', 'name%3Ainvoke', 'constructor', '__proto__', 'hasOwnProperty',
-    'toString', 'prototype', '%C0%AE%C0%AE', '..%5C..%5Cwindows', '$(rm -rf)', '`id`', ';ls', '<script>'];
+  const names = [
+    '..',
+    '..%2F..%2Fetc%2Fpasswd',
+    '%2e%2e',
+    'a/../../b',
+    'ÜNÏCÖDE',
+    '%F0%9F%92%A5',
+    'a'.repeat(61),
+    'a'.repeat(300),
+    '-leading',
+    'trailing-',
+    'UPPER',
+    'under_score',
+    'dot.name',
+    '%00',
+    'a%00b',
+    '%20',
+    '%',
+    '%zz',
+    'name%3Ainvoke',
+    'constructor',
+    '__proto__',
+    'hasOwnProperty',
+    'toString',
+    'prototype',
+    '%C0%AE%C0%AE',
+    '..%5C..%5Cwindows',
+    '$(rm -rf)',
+    '`id`',
+    ';ls',
+    '<script>',
+  ];
   for (const name of names) {
     cases.push({ method: 'GET', path: `/v1/functions/${name}` });
     cases.push({ method: 'POST', path: `/v1/functions/${name}:invoke`, body: '{"input":1}', headers: JSON_TYPE });
@@ -78,7 +162,11 @@ function hostileRequests(): Hostile[] {
     cases.push({ method: 'GET', path: `/v1/executions/${id}` });
     cases.push({ method: 'POST', path: `/v1/internal/executions/${id}:complete`, body: '{"status":"success"}', headers: JSON_TYPE });
   }
-  cases.push({ method: 'GET', path: '/v1/../../etc/passwd' }, { method: 'GET', path: '//v1//functions' }, { method: 'GET', path: '/v1/functions?name[$ne]=x&__proto__[x]=1' });
+  cases.push(
+    { method: 'GET', path: '/v1/../../etc/passwd' },
+    { method: 'GET', path: '//v1//functions' },
+    { method: 'GET', path: '/v1/functions?name[$ne]=x&__proto__[x]=1' },
+  );
 
   for (const method of ['PATCH', 'OPTIONS', 'TRACE', 'PUT', 'DELETE', 'POST', 'GET', 'PROPFIND', 'HEAD']) {
     cases.push({ method, path: '/v1/functions/target:invoke' });
@@ -86,21 +174,55 @@ function hostileRequests(): Hostile[] {
   }
 
   const outOfRange: Record<string, unknown>[] = [
-    { concurrency: 1e9 }, { concurrency: -1 }, { concurrency: 1.5 }, { concurrency: '4' }, { timeoutMs: 0 }, { timeoutMs: 1e12 },
-    { queueSize: -1 }, { queueSize: 1e9 }, { maxRetries: 11 }, { maxRetries: -1 }, { replicas: 101 }, { runtimeMode: 'SOCKET' },
-    { executionMode: 'CLOUD' }, { runtime: 'cobol' }, { env: { 'BAD KEY': 'x' } }, { env: { OK: 5 } }, { command: 'not-an-array' },
-    { command: Array.from({ length: 100 }, () => 'x') }, { resources: { cpu: 'x'.repeat(100) } }, { scalingConfig: { minReplicas: -1 } },
-    { endpointUrl: 'not a url' }, { endpointUrl: 'javascript:alert(1)' }, { endpointUrl: 'http://user:pw@127.0.0.1:1' }, { image: '' },
-    { handler: '' }, { name: 42 }, { name: null }, { name: ['a'] }, { name: '' }, { name: { $gt: '' } },
+    { concurrency: 1e9 },
+    { concurrency: -1 },
+    { concurrency: 1.5 },
+    { concurrency: '4' },
+    { timeoutMs: 0 },
+    { timeoutMs: 1e12 },
+    { queueSize: -1 },
+    { queueSize: 1e9 },
+    { maxRetries: 11 },
+    { maxRetries: -1 },
+    { replicas: 101 },
+    { runtimeMode: 'SOCKET' },
+    { executionMode: 'CLOUD' },
+    { runtime: 'cobol' },
+    { env: { 'BAD KEY': 'x' } },
+    { env: { OK: 5 } },
+    { command: 'not-an-array' },
+    { command: Array.from({ length: 100 }, () => 'x') },
+    { resources: { cpu: 'x'.repeat(100) } },
+    { scalingConfig: { minReplicas: -1 } },
+    { endpointUrl: 'not a url' },
+    { endpointUrl: 'javascript:alert(1)' },
+    { endpointUrl: 'http://user:pw@127.0.0.1:1' },
+    { image: '' },
+    { handler: '' },
+    { name: 42 },
+    { name: null },
+    { name: ['a'] },
+    { name: '' },
+    { name: { $gt: '' } },
   ];
   for (const extra of outOfRange) {
-    cases.push({ method: 'POST', path: '/v1/functions', body: JSON.stringify({ name: 'range', endpointUrl: 'http://127.0.0.1:1', ...extra }), headers: JSON_TYPE });
+    cases.push({
+      method: 'POST',
+      path: '/v1/functions',
+      body: JSON.stringify({ name: 'range', endpointUrl: 'http://127.0.0.1:1', ...extra }),
+      headers: JSON_TYPE,
+    });
   }
   for (const replicas of [-1, 101, 1.5, '2', null, true]) {
     cases.push({ method: 'PUT', path: '/v1/functions/target/replicas', body: JSON.stringify({ replicas }), headers: JSON_TYPE });
   }
   for (const timeout of ['-1', '0', 'abc', '1e3', '99999999999', ' 5', '1.5', '0x10']) {
-    cases.push({ method: 'POST', path: '/v1/functions/target:invoke', body: '{"input":1}', headers: { ...JSON_TYPE, 'x-timeout-ms': timeout } });
+    cases.push({
+      method: 'POST',
+      path: '/v1/functions/target:invoke',
+      body: '{"input":1}',
+      headers: { ...JSON_TYPE, 'x-timeout-ms': timeout },
+    });
   }
 
   const pollution = [
@@ -113,10 +235,16 @@ function hostileRequests(): Hostile[] {
     '{"__proto__":{"input":1}}',
     '{"input":{"a":{"b":{"__proto__":{"c":1}}}}}',
   ];
-  for (const body of pollution) for (const path of ['/v1/functions', '/v1/functions/target:invoke', '/v1/functions/target:enqueue']) {
-    cases.push({ method: 'POST', path, body, headers: JSON_TYPE });
-  }
-  cases.push({ method: 'POST', path: '/v1/internal/executions/abc:complete', body: '{"status":"success","__proto__":{"x":1}}', headers: JSON_TYPE });
+  for (const body of pollution)
+    for (const path of ['/v1/functions', '/v1/functions/target:invoke', '/v1/functions/target:enqueue']) {
+      cases.push({ method: 'POST', path, body, headers: JSON_TYPE });
+    }
+  cases.push({
+    method: 'POST',
+    path: '/v1/internal/executions/abc:complete',
+    body: '{"status":"success","__proto__":{"x":1}}',
+    headers: JSON_TYPE,
+  });
   return cases;
 }
 
@@ -141,13 +269,41 @@ function generatedRequests(random: () => number): Hostile[] {
 
   // JSON mutations: valid bodies with characters deleted, inserted, repeated, swapped or cut.
   const bases: { method: string; path: string; body: string }[] = [
-    { method: 'POST', path: '/v1/functions/target:invoke', body: '{"input":{"text":"hello world","n":[1,2.5,-3e2,true,null],"o":{"k":"v"}}}' },
+    {
+      method: 'POST',
+      path: '/v1/functions/target:invoke',
+      body: '{"input":{"text":"hello world","n":[1,2.5,-3e2,true,null],"o":{"k":"v"}}}',
+    },
     { method: 'POST', path: '/v1/functions/target:enqueue', body: '{"input":{"text":"x","list":["a","b"]},"metadata":{"k":"v"}}' },
-    { method: 'POST', path: '/v1/functions', body: '{"name":"fuzzed","endpointUrl":"http://127.0.0.1:1","timeoutMs":1000,"env":{"A":"b"}}' },
+    {
+      method: 'POST',
+      path: '/v1/functions',
+      body: '{"name":"fuzzed","endpointUrl":"http://127.0.0.1:1","timeoutMs":1000,"env":{"A":"b"}}',
+    },
     { method: 'PUT', path: '/v1/functions/target/replicas', body: '{"replicas":1}' },
     { method: 'POST', path: '/v1/internal/executions/e-1:complete', body: '{"status":"success","output":{"a":1}}' },
   ];
-  const noise = ['"', '{', '}', '[', ']', ':', ',', '\\', '\u0000', '\n', 'null', '-', '1e', '\u00ff', '💥', '\ud800', ' ', 'NaN', '__proto__'];
+  const noise = [
+    '"',
+    '{',
+    '}',
+    '[',
+    ']',
+    ':',
+    ',',
+    '\\',
+    '\u0000',
+    '\n',
+    'null',
+    '-',
+    '1e',
+    '\u00ff',
+    '💥',
+    '\ud800',
+    ' ',
+    'NaN',
+    '__proto__',
+  ];
   const mutate = (text: string): string => {
     let out = text;
     for (let n = 1 + int(3); n > 0; n--) {
@@ -182,7 +338,16 @@ function generatedRequests(random: () => number): Hostile[] {
 
   // Header values: content types, timeouts, keys, tokens, encodings.
   const headerValues: Record<string, readonly string[]> = {
-    'content-type': ['application/json', 'application/json;charset=latin1', 'APPLICATION/JSON', 'application/json; boundary=x', 'application/problem+json', 'text/json', '*/*', 'application/json, text/plain'],
+    'content-type': [
+      'application/json',
+      'application/json;charset=latin1',
+      'APPLICATION/JSON',
+      'application/json; boundary=x',
+      'application/problem+json',
+      'text/json',
+      '*/*',
+      'application/json, text/plain',
+    ],
     // Malformed or generous: a deliberately tiny deadline would earn a legitimate 504.
     'x-timeout-ms': ['-0', '+5', '1e2', 'Infinity', '9'.repeat(40), '0.0001', '', '60000', '0x10'],
     'idempotency-key': ['a', 'k'.repeat(256), 'k'.repeat(257), '../../x', '🔑', ' padded ', 'x'.repeat(2000)],
@@ -199,21 +364,86 @@ function generatedRequests(random: () => number): Hostile[] {
       headers[name] = pick(headerValues[name]!);
     }
     const path = pick(['/v1/functions/target:invoke', '/v1/functions/target:enqueue', '/v1/functions']);
-    cases.push({ method: 'POST', path, body: path === '/v1/functions' ? '{"name":"hdr","endpointUrl":"not a url"}' : '{"input":{"h":1}}', headers });
+    cases.push({
+      method: 'POST',
+      path,
+      body: path === '/v1/functions' ? '{"name":"hdr","endpointUrl":"not a url"}' : '{"input":{"h":1}}',
+      headers,
+    });
   }
 
   // Paths: encodings, dot segments, separators, lengths, queries.
-  const segments = ['v1', 'functions', 'executions', 'target', 'target:invoke', ':invoke', '%2F', '%2e%2e', '..', '.', '', '%00', '%ff', '%', 'a b', '~', '*', 'é', '%E2%80%AE', 'x'.repeat(250), '?', '#', ';x=1', 'openapi.json', 'internal'];
+  const segments = [
+    'v1',
+    'functions',
+    'executions',
+    'target',
+    'target:invoke',
+    ':invoke',
+    '%2F',
+    '%2e%2e',
+    '..',
+    '.',
+    '',
+    '%00',
+    '%ff',
+    '%',
+    'a b',
+    '~',
+    '*',
+    'é',
+    '%E2%80%AE',
+    'x'.repeat(250),
+    '?',
+    '#',
+    ';x=1',
+    'openapi.json',
+    'internal',
+  ];
   for (let i = 0; i < 120; i++) {
     let path = '/' + Array.from({ length: 1 + int(5) }, () => pick(segments)).join('/');
-    if (random() < 0.3) path += pick(['?waitMs=-1', '?waitMs=99999999', '?a=1&a=2', '?__proto__[x]=1', '?' + 'q'.repeat(500), '?waitMs=1e3']);
-    cases.push({ method: pick(['GET', 'POST', 'DELETE', 'PUT']), path: path.replace(/#/g, '%23'), body: random() < 0.5 ? '{"input":1}' : undefined, headers: JSON_TYPE });
+    if (random() < 0.3)
+      path += pick(['?waitMs=-1', '?waitMs=99999999', '?a=1&a=2', '?__proto__[x]=1', '?' + 'q'.repeat(500), '?waitMs=1e3']);
+    cases.push({
+      method: pick(['GET', 'POST', 'DELETE', 'PUT']),
+      path: path.replace(/#/g, '%23'),
+      body: random() < 0.5 ? '{"input":1}' : undefined,
+      headers: JSON_TYPE,
+    });
   }
 
   // Methods: known, unusual and made-up tokens on real routes.
-  const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'SEARCH', 'PROPFIND', 'MKCOL', 'LOCK', 'PURGE', 'REPORT', 'M-SEARCH', 'LINK', 'UNLINK'];
-  const routes = ['/v1/functions', '/v1/functions/target', '/v1/functions/target:invoke', '/v1/functions/target:enqueue', '/v1/functions/target/replicas', '/v1/executions/x', '/v1/openapi.json'];
-  for (const method of methods) for (const path of routes) cases.push({ method, path, body: method === 'GET' || method === 'HEAD' ? undefined : '{}', headers: JSON_TYPE });
+  const methods = [
+    'GET',
+    'HEAD',
+    'POST',
+    'PUT',
+    'DELETE',
+    'PATCH',
+    'OPTIONS',
+    'TRACE',
+    'SEARCH',
+    'PROPFIND',
+    'MKCOL',
+    'LOCK',
+    'PURGE',
+    'REPORT',
+    'M-SEARCH',
+    'LINK',
+    'UNLINK',
+  ];
+  const routes = [
+    '/v1/functions',
+    '/v1/functions/target',
+    '/v1/functions/target:invoke',
+    '/v1/functions/target:enqueue',
+    '/v1/functions/target/replicas',
+    '/v1/executions/x',
+    '/v1/openapi.json',
+  ];
+  for (const method of methods)
+    for (const path of routes)
+      cases.push({ method, path, body: method === 'GET' || method === 'HEAD' ? undefined : '{}', headers: JSON_TYPE });
   // Deleting the target would only make the rest 404s.
   return cases.filter((c) => !(c.method === 'DELETE' && /^\/v1\/functions\/target\/?$/.test(c.path)));
 }
@@ -221,7 +451,8 @@ function generatedRequests(random: () => number): Hostile[] {
 /** Broken HTTP straight onto the socket: every one answered in format (or closed), never 5xx. */
 function rawCases(): string[] {
   const h = 'Host: x\r\n';
-  const post = (extra: string, body = '') => `POST /v1/functions/target:invoke HTTP/1.1\r\n${h}Content-Type: application/json\r\n${extra}\r\n${body}`;
+  const post = (extra: string, body = '') =>
+    `POST /v1/functions/target:invoke HTTP/1.1\r\n${h}Content-Type: application/json\r\n${extra}\r\n${body}`;
   const cases = [
     'GARBAGE\r\n\r\n',
     '\r\n\r\n',
@@ -278,7 +509,11 @@ function rawCases(): string[] {
   // Every byte value in the method, the path and a header name.
   for (const byte of [0x00, 0x01, 0x08, 0x7f, 0x80, 0xff, 0x22, 0x3c, 0x5c, 0x7b]) {
     const c = String.fromCharCode(byte);
-    cases.push(`G${c}T /v1/functions HTTP/1.1\r\n${h}\r\n`, `GET /v1/fun${c}ctions HTTP/1.1\r\n${h}\r\n`, `GET /v1/functions HTTP/1.1\r\n${h}X-${c}: 1\r\n\r\n`);
+    cases.push(
+      `G${c}T /v1/functions HTTP/1.1\r\n${h}\r\n`,
+      `GET /v1/fun${c}ctions HTTP/1.1\r\n${h}\r\n`,
+      `GET /v1/functions HTTP/1.1\r\n${h}X-${c}: 1\r\n\r\n`,
+    );
   }
   return cases;
 }
@@ -302,7 +537,9 @@ describe('hostile input', () => {
     const cases = [...hostileRequests(), ...generatedRequests(prng(SEED))];
     const raw = rawCases();
     expect(cases.length + raw.length).toBeGreaterThanOrEqual(1000);
-    console.log(`hostile input: ${cases.length} HTTP requests (${cases.length - hostileRequests().length} generated from seed ${SEED}), ${raw.length} raw-socket cases`);
+    console.log(
+      `hostile input: ${cases.length} HTTP requests (${cases.length - hostileRequests().length} generated from seed ${SEED}), ${raw.length} raw-socket cases`,
+    );
     const failures: string[] = [];
     const created = new Set<string>();
     let sent = 0;

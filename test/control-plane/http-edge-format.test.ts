@@ -17,7 +17,9 @@ let cp: RunningControlPlane;
 beforeAll(async () => {
   fixture = await startFixtureRuntime();
   cp = await startControlPlane({ NANOFAAS_WORKLOAD_BACKEND: 'pool' });
-  expect((await call(cp.apiUrl, 'POST', '/v1/functions', { name: 'target', endpointUrl: fixture.url, timeoutMs: 60_000 })).status).toBe(201);
+  expect((await call(cp.apiUrl, 'POST', '/v1/functions', { name: 'target', endpointUrl: fixture.url, timeoutMs: 60_000 })).status).toBe(
+    201,
+  );
 });
 
 afterAll(async () => {
@@ -31,15 +33,50 @@ const BIG_HEADER = 'x'.repeat(20 * 1024);
 const cases: { name: string; bytes: string; status: number; code: string }[] = [
   { name: 'not HTTP at all', bytes: 'GARBAGE\r\n\r\n', status: 400, code: 'MALFORMED_REQUEST' },
   { name: 'unknown HTTP version', bytes: 'GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n', status: 400, code: 'MALFORMED_REQUEST' },
-  { name: 'a header line without a colon', bytes: 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n', status: 400, code: 'MALFORMED_REQUEST' },
-  { name: 'a negative Content-Length', bytes: 'POST /v1/functions HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n', status: 400, code: 'MALFORMED_REQUEST' },
-  { name: 'Content-Length and Transfer-Encoding together', bytes: 'POST /v1/functions HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', status: 400, code: 'MALFORMED_REQUEST' },
-  { name: 'a broken chunk size', bytes: 'POST /v1/functions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n', status: 400, code: 'MALFORMED_REQUEST' },
-  { name: 'headers over 16 KiB', bytes: `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${BIG_HEADER}\r\n\r\n`, status: 431, code: 'HEADERS_TOO_LARGE' },
-  { name: 'a request line over 16 KiB', bytes: `GET /v1/functions/${BIG_HEADER} HTTP/1.1\r\nHost: x\r\n\r\n`, status: 431, code: 'HEADERS_TOO_LARGE' },
+  {
+    name: 'a header line without a colon',
+    bytes: 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n',
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'a negative Content-Length',
+    bytes: 'POST /v1/functions HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n',
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'Content-Length and Transfer-Encoding together',
+    bytes: 'POST /v1/functions HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'a broken chunk size',
+    bytes: 'POST /v1/functions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n',
+    status: 400,
+    code: 'MALFORMED_REQUEST',
+  },
+  {
+    name: 'headers over 16 KiB',
+    bytes: `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${BIG_HEADER}\r\n\r\n`,
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+  },
+  {
+    name: 'a request line over 16 KiB',
+    bytes: `GET /v1/functions/${BIG_HEADER} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+  },
   { name: 'HTTP/1.1 without Host', bytes: 'GET /healthz HTTP/1.1\r\n\r\n', status: 400, code: 'MALFORMED_REQUEST' },
   { name: 'Expect: 200-ok', bytes: 'GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n', status: 417, code: 'EXPECTATION_FAILED' },
-  { name: 'Expect: 200-ok with a body', bytes: 'POST /v1/functions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 200-ok\r\n\r\n{}', status: 417, code: 'EXPECTATION_FAILED' },
+  {
+    name: 'Expect: 200-ok with a body',
+    bytes: 'POST /v1/functions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 200-ok\r\n\r\n{}',
+    status: 417,
+    code: 'EXPECTATION_FAILED',
+  },
 ];
 
 describe('error format of the HTTP edge', () => {
@@ -98,14 +135,15 @@ describe('during shutdown', () => {
     cp.child.kill('SIGTERM');
     // The API stops listening only after the shutdown flag is set.
     await until(
-      () => new Promise<boolean | undefined>((resolve) => {
-        const probe = connect(portOf(cp.apiUrl), '127.0.0.1');
-        probe.once('connect', () => {
-          probe.destroy();
-          resolve(undefined);
-        });
-        probe.once('error', () => resolve(true));
-      }),
+      () =>
+        new Promise<boolean | undefined>((resolve) => {
+          const probe = connect(portOf(cp.apiUrl), '127.0.0.1');
+          probe.once('connect', () => {
+            probe.destroy();
+            resolve(undefined);
+          });
+          probe.once('error', () => resolve(true));
+        }),
       10_000,
       'the API port to stop listening',
     );
@@ -120,7 +158,7 @@ describe('during shutdown', () => {
     await management.write('\r\n');
     const probe = await management.nextResponse();
     expect(probe?.status).toBe(503);
-    expect(probe?.json, probe?.body).toEqual({ status: "DOWN" });
+    expect(probe?.json, probe?.body).toEqual({ status: 'DOWN' });
     expect(probe?.headers.connection).toBe('close');
     expect((await management.closed).error).toBeUndefined();
 

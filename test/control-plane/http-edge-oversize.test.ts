@@ -101,7 +101,18 @@ describe('oversized bodies always get their 413', () => {
     it(`curl ${mode}, ${ROUNDS}× on both ports`, async () => {
       for (const target of targets) {
         const urls = Array.from({ length: ROUNDS }, (_, i) => `${target.url}${target.paths[i % 2]}`);
-        const args = ['-s', '-S', '-D', '-', '-X', 'POST', '-H', 'Content-Type: application/json', '--data-binary', `@${join(dir, 'body')}`];
+        const args = [
+          '-s',
+          '-S',
+          '-D',
+          '-',
+          '-X',
+          'POST',
+          '-H',
+          'Content-Type: application/json',
+          '--data-binary',
+          `@${join(dir, 'body')}`,
+        ];
         for (const h of headers) args.push('-H', h);
         args.push('-w', '\\nRESULT %{http_code} %{exitcode}\\n', ...urls);
         const { stdout, stderr } = await run(CURL, args, { maxBuffer: 16 * 1024 * 1024 });
@@ -120,16 +131,28 @@ describe('oversized bodies always get their 413', () => {
     const failures: string[] = [];
     const check = (label: string, r: { responses: RawResponse[]; error: string | undefined; writeError: string | undefined }) => {
       const first = r.responses[0];
-      const failure = problem(label, first?.status, first?.json, `error=${r.error} writeError=${r.writeError} responses=${r.responses.length}`);
-      if (failure || r.error || r.writeError || r.responses.length !== 1) failures.push(failure ?? `${label}: error=${r.error} writeError=${r.writeError} responses=${r.responses.length}`);
+      const failure = problem(
+        label,
+        first?.status,
+        first?.json,
+        `error=${r.error} writeError=${r.writeError} responses=${r.responses.length}`,
+      );
+      if (failure || r.error || r.writeError || r.responses.length !== 1)
+        failures.push(failure ?? `${label}: error=${r.error} writeError=${r.writeError} responses=${r.responses.length}`);
     };
     for (const target of targets) {
       const port = portOf(target.url);
       for (let i = 0; i < ROUNDS; i++) {
         const path = target.paths[i % 2]!;
         const json = { 'Content-Type': 'application/json' };
-        check(`${target.port} raw content-length #${i}`, await rawRequest(port, head('POST', path, { ...json, 'Content-Length': BODY.length }), BODY));
-        check(`${target.port} raw chunked #${i}`, await rawRequest(port, head('POST', path, { ...json, 'Transfer-Encoding': 'chunked' }), chunked(BODY)));
+        check(
+          `${target.port} raw content-length #${i}`,
+          await rawRequest(port, head('POST', path, { ...json, 'Content-Length': BODY.length }), BODY),
+        );
+        check(
+          `${target.port} raw chunked #${i}`,
+          await rawRequest(port, head('POST', path, { ...json, 'Transfer-Encoding': 'chunked' }), chunked(BODY)),
+        );
 
         // Declared too large: the answer is the 413 itself, with no 100 Continue before it.
         const conn = openRaw(port);
@@ -147,7 +170,9 @@ describe('oversized bodies always get their 413', () => {
   it('raw socket, Expect: 100-continue with a chunked body: invited, then refused once over the limit', async () => {
     for (const target of targets) {
       const conn = openRaw(portOf(target.url));
-      await conn.write(head('POST', target.paths[0]!, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', Expect: '100-continue' }));
+      await conn.write(
+        head('POST', target.paths[0]!, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', Expect: '100-continue' }),
+      );
       const invitation = await conn.nextResponse();
       expect(invitation?.status, target.port).toBe(100);
       await conn.write(chunked(BODY));
@@ -166,11 +191,22 @@ describe('oversized bodies always get their 413', () => {
       const path = target.paths[0]!;
       for (let i = 0; i < 3; i++) {
         const cl = await rawRequest(port, head('POST', path, { 'Content-Type': 'application/json', 'Content-Length': HUGE.length }), HUGE);
-        if (cl.writeError || cl.error || problem('', cl.responses[0]?.status, cl.responses[0]?.json)) failures.push(`${target.port} raw 8 MB: ${cl.responses[0]?.status} error=${cl.error} writeError=${cl.writeError}`);
-        const te = await rawRequest(port, head('POST', path, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }), chunked(HUGE, 256 * 1024));
-        if (te.writeError || te.error || problem('', te.responses[0]?.status, te.responses[0]?.json)) failures.push(`${target.port} raw chunked 8 MB: ${te.responses[0]?.status} error=${te.error} writeError=${te.writeError}`);
+        if (cl.writeError || cl.error || problem('', cl.responses[0]?.status, cl.responses[0]?.json))
+          failures.push(`${target.port} raw 8 MB: ${cl.responses[0]?.status} error=${cl.error} writeError=${cl.writeError}`);
+        const te = await rawRequest(
+          port,
+          head('POST', path, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }),
+          chunked(HUGE, 256 * 1024),
+        );
+        if (te.writeError || te.error || problem('', te.responses[0]?.status, te.responses[0]?.json))
+          failures.push(`${target.port} raw chunked 8 MB: ${te.responses[0]?.status} error=${te.error} writeError=${te.writeError}`);
         try {
-          const answer = await request(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: HUGE, dispatcher: agent });
+          const answer = await request(`${target.url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: HUGE,
+            dispatcher: agent,
+          });
           const failure = problem(`${target.port} undici 8 MB`, answer.statusCode, JSON.parse(await answer.body.text()));
           if (failure) failures.push(failure);
         } catch (err) {
@@ -180,8 +216,25 @@ describe('oversized bodies always get their 413', () => {
       // curl adds Expect: 100-continue on its own for a body this size; the issue's failing case.
       for (const expectHeader of ['Expect:', 'Expect: 100-continue']) {
         const urls = Array.from({ length: 3 }, () => `${target.url}${path}`);
-        const { stdout } = await run(CURL, ['-s', '-S', '-X', 'POST', '-H', 'Content-Type: application/json', '-H', expectHeader,
-          '--data-binary', `@${join(dir, 'huge')}`, '-w', '\\nRESULT %{http_code} %{exitcode}\\n', ...urls], { maxBuffer: 1024 * 1024 });
+        const { stdout } = await run(
+          CURL,
+          [
+            '-s',
+            '-S',
+            '-X',
+            'POST',
+            '-H',
+            'Content-Type: application/json',
+            '-H',
+            expectHeader,
+            '--data-binary',
+            `@${join(dir, 'huge')}`,
+            '-w',
+            '\\nRESULT %{http_code} %{exitcode}\\n',
+            ...urls,
+          ],
+          { maxBuffer: 1024 * 1024 },
+        );
         const results = [...stdout.matchAll(/^RESULT (\d+) (\d+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
         if (results.join() !== '413 0,413 0,413 0') failures.push(`${target.port} curl 8 MB ${expectHeader}: ${results.join()}`);
       }

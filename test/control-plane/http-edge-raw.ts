@@ -138,7 +138,10 @@ export function openRaw(port: number): RawConnection {
 }
 
 /** One request, all bytes written, then the write side closed; resolves with what came back. */
-export async function rawRequest(port: number, ...parts: (string | Buffer)[]): Promise<RawEnd & { responses: RawResponse[]; writeError: string | undefined }> {
+export async function rawRequest(
+  port: number,
+  ...parts: (string | Buffer)[]
+): Promise<RawEnd & { responses: RawResponse[]; writeError: string | undefined }> {
   const conn = openRaw(port);
   let writeError: string | undefined;
   try {

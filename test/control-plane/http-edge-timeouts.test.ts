@@ -39,7 +39,10 @@ function stalledRequest(i: number): { port: number; bytes: string } {
     case 1: // a Fastify route
       return { port: api, bytes: head('POST', '/v1/functions', { ...json, 'Content-Length': 100 }) + '{"name":' };
     case 2: // chunked, half a chunk
-      return { port: api, bytes: head('POST', '/v1/functions/target:enqueue', { ...json, 'Transfer-Encoding': 'chunked' }) + '40\r\n{"input":' };
+      return {
+        port: api,
+        bytes: head('POST', '/v1/functions/target:enqueue', { ...json, 'Transfer-Encoding': 'chunked' }) + '40\r\n{"input":',
+      };
     default: // the management port reads (and limits) bodies too
       return { port: portOf(cp.managementUrl), bytes: head('GET', '/healthz', { 'Content-Length': 100 }) + 'x' };
   }
@@ -60,9 +63,10 @@ describe('request timeouts', () => {
     let openWhenFirstHealthyAnswered: number | undefined;
     const healthy = await Promise.all(
       Array.from({ length: 16 }, async (_, i) => {
-        const answer = i % 4 === 3
-          ? await call(cp.managementUrl, 'GET', '/healthz')
-          : await call(cp.apiUrl, 'POST', '/v1/functions/target:invoke', { input: { i } });
+        const answer =
+          i % 4 === 3
+            ? await call(cp.managementUrl, 'GET', '/healthz')
+            : await call(cp.apiUrl, 'POST', '/v1/functions/target:invoke', { input: { i } });
         openWhenFirstHealthyAnswered ??= STALLED - closed;
         return answer.status;
       }),
@@ -75,8 +79,13 @@ describe('request timeouts', () => {
     const failures: string[] = [];
     stalled.forEach((conn, i) => {
       const answer = conn.responses[0];
-      const ok = conn.responses.length === 1 && answer?.status === 408 && answer.json?.error === 'REQUEST_TIMEOUT' &&
-        typeof answer.json?.message === 'string' && answer.headers.connection === 'close' && ends[i]!.error === undefined;
+      const ok =
+        conn.responses.length === 1 &&
+        answer?.status === 408 &&
+        answer.json?.error === 'REQUEST_TIMEOUT' &&
+        typeof answer.json?.message === 'string' &&
+        answer.headers.connection === 'close' &&
+        ends[i]!.error === undefined;
       if (!ok) failures.push(`#${i} (${stalledRequest(i).bytes.split(' ', 2).join(' ')}): ${JSON.stringify(ends[i])}`);
     });
     expect(failures).toEqual([]);
@@ -111,7 +120,10 @@ describe('request timeouts', () => {
       body: JSON.stringify({ input: { gate: 'long-call' } }),
     });
     let settled = false;
-    void invocation.then(() => (settled = true), () => (settled = true));
+    void invocation.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await fixture.received(onGate('long-call'));
 
     const clock = openRaw(portOf(cp.apiUrl));
@@ -142,7 +154,10 @@ describe('connection cap', () => {
   /** A keep-alive connection that has had one answer, so the server has surely counted it. */
   async function served(port: number, path: string): Promise<RawConnection | undefined> {
     const conn = openRaw(port);
-    const wrote = conn.write(head('GET', path)).then(() => true, () => false);
+    const wrote = conn.write(head('GET', path)).then(
+      () => true,
+      () => false,
+    );
     const answer = await conn.nextResponse();
     await wrote;
     if (answer?.status !== 200) {

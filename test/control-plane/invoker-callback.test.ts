@@ -25,8 +25,7 @@ function setup(maxRetries: number): { invoker: Invoker; sent: Sent[]; sentCount(
   const sent: Sent[] = [];
   const waiting: { n: number; resolve: () => void }[] = [];
   /** Resolves once the invoker has sent `n` attempts (a retry goes out after its back-off timer). */
-  const sentCount = (n: number) =>
-    sent.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve }));
+  const sentCount = (n: number) => (sent.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ n, resolve })));
   const dispatcher = {
     send(_endpoint: string, request: AttemptRequest, done: (result: AttemptResult) => void) {
       sent.push({ request, done });
@@ -48,7 +47,12 @@ function setup(maxRetries: number): { invoker: Invoker; sent: Sent[]; sentCount(
     executionMaxRecords: 100,
     idempotencyTtlMs: 60_000,
   });
-  invoker.upsertFunction(resolveSpec({ name: 'f', endpointUrl: 'http://127.0.0.1:1', maxRetries }, { timeoutMs: 5000, concurrency: 1, queueSize: 10, maxRetries }));
+  invoker.upsertFunction(
+    resolveSpec(
+      { name: 'f', endpointUrl: 'http://127.0.0.1:1', maxRetries },
+      { timeoutMs: 5000, concurrency: 1, queueSize: 10, maxRetries },
+    ),
+  );
   return { invoker, sent, sentCount };
 }
 
@@ -59,7 +63,9 @@ describe('runtime callback vs the HTTP answer', () => {
     const { invoker, sent, sentCount } = setup(2);
     const execution = invoker.enqueue('f', '{"input":1}', opts);
     expect(sent).toHaveLength(1);
-    expect(invoker.complete(execution.id, { attempt: 1, status: 'error', error: { error: 'FUNCTION_ERROR', message: 'boom' } })).toBe('unchanged');
+    expect(invoker.complete(execution.id, { attempt: 1, status: 'error', error: { error: 'FUNCTION_ERROR', message: 'boom' } })).toBe(
+      'unchanged',
+    );
     expect(execution.outcome).toBeUndefined();
     sent[0]!.done({ kind: 'failed', status: 500, body: '{"error":"FUNCTION_ERROR","message":"boom"}' });
     await sentCount(2);

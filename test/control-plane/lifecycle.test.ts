@@ -31,7 +31,9 @@ describe('restart', () => {
   it('keeps registered functions across a restart, written atomically to the state directory', async () => {
     const stateDir = tempStateDir();
     const first = await start({}, stateDir);
-    expect((await call(first.apiUrl, 'POST', '/v1/functions', { name: 'survivor', endpointUrl: fixture.url, concurrency: 7 })).status).toBe(201);
+    expect((await call(first.apiUrl, 'POST', '/v1/functions', { name: 'survivor', endpointUrl: fixture.url, concurrency: 7 })).status).toBe(
+      201,
+    );
     expect((await call(first.apiUrl, 'PUT', '/v1/functions/survivor/replicas', { replicas: 3 })).status).toBe(200);
     expect(await first.stop()).toBe(0);
 
@@ -105,7 +107,13 @@ describe('management port', () => {
   });
 
   it('exposes every §7 metric with the function label; sync and async both count in enqueue', async () => {
-    await call(cp.apiUrl, 'POST', '/v1/functions', { name: 'metered', endpointUrl: fixture.url, concurrency: 1, queueSize: 0, maxRetries: 1 });
+    await call(cp.apiUrl, 'POST', '/v1/functions', {
+      name: 'metered',
+      endpointUrl: fixture.url,
+      concurrency: 1,
+      queueSize: 0,
+      maxRetries: 1,
+    });
     for (let i = 0; i < 3; i++) expect((await call(cp.apiUrl, 'POST', '/v1/functions/metered:invoke', { input: i })).status).toBe(200);
     const queued = await call(cp.apiUrl, 'POST', '/v1/functions/metered:enqueue', { input: { failAttempts: 1 } });
     await finalExecution(cp.apiUrl, queued.body.executionId);

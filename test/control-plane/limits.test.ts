@@ -32,7 +32,12 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string>): Promise<string> {
-  cp = await startControlPlane({ NANOFAAS_ROOT_DIR: fixtureRoot, NANOFAAS_FUNCTION_USER: 'inherit', NANOFAAS_SHUTDOWN_GRACE_MS: '0', ...env });
+  cp = await startControlPlane({
+    NANOFAAS_ROOT_DIR: fixtureRoot,
+    NANOFAAS_FUNCTION_USER: 'inherit',
+    NANOFAAS_SHUTDOWN_GRACE_MS: '0',
+    ...env,
+  });
   return cp.apiUrl;
 }
 

@@ -43,8 +43,16 @@ async function recordingControlPlane(): Promise<{ cp: ControlPlane; apiUrl: stri
   const dir = stateDir();
   const pool = createBackend({ kind: 'pool', namespace: 'unused', rootDir: ROOT, stateDir: dir, logger: silent });
   const reports: Report[] = [];
-  const backend = { ...pool, observeLoad: (name: string, load: { queueDepth: number; inFlight: number }) => void reports.push({ name, ...load }) };
-  const config = loadConfig({ NANOFAAS_PORT: '0', NANOFAAS_STATE_DIR: dir, NANOFAAS_WORKLOAD_BACKEND: 'pool', NANOFAAS_LOG_LEVEL: 'silent' });
+  const backend = {
+    ...pool,
+    observeLoad: (name: string, load: { queueDepth: number; inFlight: number }) => void reports.push({ name, ...load }),
+  };
+  const config = loadConfig({
+    NANOFAAS_PORT: '0',
+    NANOFAAS_STATE_DIR: dir,
+    NANOFAAS_WORKLOAD_BACKEND: 'pool',
+    NANOFAAS_LOG_LEVEL: 'silent',
+  });
   const cp = await createControlPlane(config, silent, { backend, loadReportIntervalMs: 40 });
   cleanups.push(() => cp.close());
   const { apiUrl, managementUrl } = await cp.start();
@@ -98,10 +106,14 @@ describe('load reports from the control plane', () => {
     await nextReport('a report of the second wave');
     runtime.openGate('wave-2');
     runtime.openGate('wave-3');
-    await until(async () => {
-      const statuses = await Promise.all(ids.map(async (id) => (await call(apiUrl, 'GET', `/v1/executions/${id}`)).body.status));
-      return statuses.every((s) => s === 'success');
-    }, 10_000, 'all invocations to succeed');
+    await until(
+      async () => {
+        const statuses = await Promise.all(ids.map(async (id) => (await call(apiUrl, 'GET', `/v1/executions/${id}`)).body.status));
+        return statuses.every((s) => s === 'success');
+      },
+      10_000,
+      'all invocations to succeed',
+    );
     await nextReport('a report after the drain');
     expect(latest(reports, 'slow')).toEqual({ name: 'slow', queueDepth: 0, inFlight: 0 });
     const seenDepths = new Set(reports.filter((r) => r.name === 'slow').map((r) => `${r.queueDepth}/${r.inFlight}`));
@@ -119,7 +131,10 @@ describe('load reports from the control plane', () => {
     const dir = stateDir();
     const pool = createBackend({ kind: 'pool', namespace: 'unused', rootDir: ROOT, stateDir: dir, logger: silent });
     const processBackend = createBackend({ kind: 'process', namespace: 'unused', rootDir: ROOT, stateDir: dir, logger: silent });
-    cleanups.push(() => pool.close(), () => processBackend.close());
+    cleanups.push(
+      () => pool.close(),
+      () => processBackend.close(),
+    );
     expect(pool.observeLoad).toBeUndefined();
     expect(processBackend.observeLoad).toBeUndefined();
   });
@@ -189,6 +204,10 @@ describe('kubernetes: the internal scaler acts on the control plane load reports
     expect(patches.map((r) => r.path.split('/').pop())).toEqual(['fn-auto']);
     expect(api.get('Deployment', 'fn-fixed')!.spec.replicas).toBe(1);
     // The control plane's own view follows through the Deployment watch.
-    await until(async () => (await call(cp!.apiUrl, 'GET', '/v1/functions/auto')).body.status.replicas === 3 || undefined, 5000, 'status.replicas 3');
+    await until(
+      async () => (await call(cp!.apiUrl, 'GET', '/v1/functions/auto')).body.status.replicas === 3 || undefined,
+      5000,
+      'status.replicas 3',
+    );
   }, 30_000);
 });

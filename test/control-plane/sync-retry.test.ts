@@ -73,7 +73,11 @@ const register = async (name: string, endpointUrl: string, maxRetries = 3) => {
 describe('dispatcher: was the request sent?', () => {
   const send = (dispatcher: Dispatcher, url: string) =>
     new Promise<AttemptResult>((resolve) => {
-      dispatcher.send(url, { body: '{"input":1}', executionId: 'e1', traceId: undefined, idempotencyKey: undefined, attempt: 1, timeoutMs: 5_000 }, resolve);
+      dispatcher.send(
+        url,
+        { body: '{"input":1}', executionId: 'e1', traceId: undefined, idempotencyKey: undefined, attempt: 1, timeoutMs: 5_000 },
+        resolve,
+      );
     });
 
   it('a refused connection is "refused" (never sent); a connection that dies after the request is "connection"', async () => {

@@ -25,7 +25,12 @@ describe('config', () => {
   });
 
   it('reads the environment and refuses malformed values with the variable name', () => {
-    const config = loadConfig({ NANOFAAS_PORT: '0', SYNC_QUEUE_ADMISSION_ENABLED: 'false', NANOFAAS_WORKLOAD_BACKEND: 'pool', NANOFAAS_API_TOKEN: 't' });
+    const config = loadConfig({
+      NANOFAAS_PORT: '0',
+      SYNC_QUEUE_ADMISSION_ENABLED: 'false',
+      NANOFAAS_WORKLOAD_BACKEND: 'pool',
+      NANOFAAS_API_TOKEN: 't',
+    });
     expect(config).toMatchObject({ port: 0, managementPort: 0, backend: 'pool', apiToken: 't', admission: { enabled: false } });
     expect(() => loadConfig({ NANOFAAS_PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ NANOFAAS_PORT: '70000' })).toThrow(/NANOFAAS_PORT/);
@@ -139,7 +144,12 @@ describe('routePattern', () => {
 describe('resolveSpec', () => {
   const defaults = { timeoutMs: 30_000, concurrency: 4, queueSize: 100, maxRetries: 3 };
   it('fills defaults and picks the execution mode from the endpoint', () => {
-    expect(resolveSpec({ name: 'a', image: 'x' }, defaults)).toMatchObject({ executionMode: 'DEPLOYMENT', runtimeMode: 'HTTP', replicas: 1, ...defaults });
+    expect(resolveSpec({ name: 'a', image: 'x' }, defaults)).toMatchObject({
+      executionMode: 'DEPLOYMENT',
+      runtimeMode: 'HTTP',
+      replicas: 1,
+      ...defaults,
+    });
     expect(resolveSpec({ name: 'b', endpointUrl: 'http://127.0.0.1:1' }, defaults).executionMode).toBe('POOL');
     expect(resolveSpec({ name: 'c', image: 'x', scalingConfig: { minReplicas: 2 } }, defaults).replicas).toBe(2);
   });

@@ -15,7 +15,13 @@ let api: string;
 const dir = tempStateDir();
 
 beforeAll(async () => {
-  const config = loadConfig({ NANOFAAS_PORT: '0', NANOFAAS_MANAGEMENT_PORT: '0', NANOFAAS_STATE_DIR: dir, NANOFAAS_WORKLOAD_BACKEND: 'pool', NANOFAAS_LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    NANOFAAS_PORT: '0',
+    NANOFAAS_MANAGEMENT_PORT: '0',
+    NANOFAAS_STATE_DIR: dir,
+    NANOFAAS_WORKLOAD_BACKEND: 'pool',
+    NANOFAAS_LOG_LEVEL: 'silent',
+  });
   cp = await createControlPlane(config, pino({ level: 'silent' }));
   api = (await cp.start()).apiUrl;
 });
@@ -39,16 +45,38 @@ describe('validation messages', () => {
   it('other unions of constants read the same way', async () => {
     const answer = await call(api, 'POST', '/v1/functions', { name: 'x', endpointUrl: 'http://127.0.0.1:1', runtimeMode: 'TCP' });
     expect(answer.body.message).toBe('invalid body: body/runtimeMode must be one of: HTTP, STDIO, FILE');
-    const strategy = await call(api, 'POST', '/v1/functions', { name: 'x', endpointUrl: 'http://127.0.0.1:1', scalingConfig: { strategy: 'KEDA' } });
+    const strategy = await call(api, 'POST', '/v1/functions', {
+      name: 'x',
+      endpointUrl: 'http://127.0.0.1:1',
+      scalingConfig: { strategy: 'KEDA' },
+    });
     expect(strategy.body.message).toBe('invalid body: body/scalingConfig/strategy must be one of: NONE, INTERNAL, HPA');
   });
 
   it('errors that are not a union of constants pass through unchanged', () => {
     const errors = [
-      { instancePath: '/a', schemaPath: '#/properties/a/anyOf/0/type', keyword: 'type', params: { type: 'string' }, message: 'must be string' },
-      { instancePath: '/a', schemaPath: '#/properties/a/anyOf/1/const', keyword: 'const', params: { allowedValue: 1 }, message: 'must be equal to constant' },
+      {
+        instancePath: '/a',
+        schemaPath: '#/properties/a/anyOf/0/type',
+        keyword: 'type',
+        params: { type: 'string' },
+        message: 'must be string',
+      },
+      {
+        instancePath: '/a',
+        schemaPath: '#/properties/a/anyOf/1/const',
+        keyword: 'const',
+        params: { allowedValue: 1 },
+        message: 'must be equal to constant',
+      },
       { instancePath: '/a', schemaPath: '#/properties/a/anyOf', keyword: 'anyOf', params: {}, message: 'must match a schema in anyOf' },
-      { instancePath: '', schemaPath: '#/required', keyword: 'required', params: { missingProperty: 'name' }, message: "must have required property 'name'" },
+      {
+        instancePath: '',
+        schemaPath: '#/required',
+        keyword: 'required',
+        params: { missingProperty: 'name' },
+        message: "must have required property 'name'",
+      },
     ];
     expect(validationDetails(errors).map((d) => d.message)).toEqual([
       'must be string',

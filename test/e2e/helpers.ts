@@ -50,7 +50,10 @@ export function createE2EEnv(prefix = 'nanofaas-e2e-'): E2EEnv {
 }
 
 /** Run bin/nanofaas with argv (no shell) and capture everything. */
-export function nanofaas(args: readonly string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string }): Promise<CliResult> {
+export function nanofaas(
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT_DIR, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -70,7 +73,10 @@ export function nanofaas(args: readonly string[], options: { env: NodeJS.Process
 }
 
 /** Run with --json and parse the one document it prints. */
-export async function nanofaasJson<T = Record<string, unknown>>(args: readonly string[], options: { env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string }): Promise<{ code: number; doc: T; stderr: string }> {
+export async function nanofaasJson<T = Record<string, unknown>>(
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; timeoutMs?: number; input?: string },
+): Promise<{ code: number; doc: T; stderr: string }> {
   const r = await nanofaas(['--json', ...args], options);
   try {
     return { code: r.code, doc: JSON.parse(r.stdout) as T, stderr: r.stderr };
@@ -83,7 +89,13 @@ export interface UpDocument {
   ok: boolean;
   target: string;
   endpoints: { apiUrl: string; managementUrl: string; prometheusUrl?: string } | null;
-  functions: { name: string; runtime: string; registration?: string; smoke?: { ok: boolean; ms: number; message?: string }; skipped?: string }[];
+  functions: {
+    name: string;
+    runtime: string;
+    registration?: string;
+    smoke?: { ok: boolean; ms: number; message?: string };
+    skipped?: string;
+  }[];
   error?: { step: string; message: string; logTail: string[] };
 }
 

@@ -31,7 +31,16 @@ interface Summary {
     vus_max: { value: number };
   };
   root_group: { checks: Record<string, { name: string; passes: number; fails: number }> };
-  nanofaas: { function: string; workload: string; runtime: string; engine: string; mode: string; start: string; end: string; thresholds: { p95Ms: number; p99Ms: number; failedRate: number } };
+  nanofaas: {
+    function: string;
+    workload: string;
+    runtime: string;
+    engine: string;
+    mode: string;
+    start: string;
+    end: string;
+    thresholds: { p95Ms: number; p99Ms: number; failedRate: number };
+  };
 }
 interface ReportRow {
   function: string;
@@ -51,7 +60,15 @@ interface LoadtestDoc {
   engine: string;
   mode: string;
   resultsDir: string;
-  runs: { function: string; runtime: string; summaryPath: string; requests: number; failedRate: number; p95Ms: number; verdict: { passed: boolean } }[];
+  runs: {
+    function: string;
+    runtime: string;
+    summaryPath: string;
+    requests: number;
+    failedRate: number;
+    p95Ms: number;
+    verdict: { passed: boolean };
+  }[];
   report: ReportDoc;
   files: string[];
   error?: unknown;
@@ -102,7 +119,10 @@ describe('loadtest and report end to end (local target, built-in engine)', () =>
     for (const name of deployed) {
       const entry = catalog.functions.find((c) => c.name === name)!;
       const vector = loadVectors(ROOT_DIR, catalog, entry.workload).find((v) => v.output !== undefined)!;
-      const { code, doc } = await nanofaasJson<{ status: string; output: unknown }>(['invoke', name, '--data', JSON.stringify(vector.input)], { env: e.env });
+      const { code, doc } = await nanofaasJson<{ status: string; output: unknown }>(
+        ['invoke', name, '--data', JSON.stringify(vector.input)],
+        { env: e.env },
+      );
       expect(code, name).toBe(0);
       expect(doc.status, name).toBe('success');
       expect(jsonEqual(doc.output, vector.output), `${name} on "${vector.name}": ${JSON.stringify(doc.output)}`).toBe(true);
@@ -132,12 +152,21 @@ describe('loadtest and report end to end (local target, built-in engine)', () =>
   }, 200_000);
 
   it('writes <fn>.json in k6 summary-export shape, <fn>.log, and test-windows.jsonl', () => {
-    const expectedFiles = [...deployed.flatMap((n) => [`${n}.json`, `${n}.log`]), 'test-windows.jsonl', 'report.md', 'report.json', 'report.html'];
+    const expectedFiles = [
+      ...deployed.flatMap((n) => [`${n}.json`, `${n}.log`]),
+      'test-windows.jsonl',
+      'report.md',
+      'report.json',
+      'report.html',
+    ];
     expect(readdirSync(resultsDir).sort()).toEqual(expectedFiles.sort());
     // No Prometheus was running, so no snapshot file.
     expect(existsSync(join(resultsDir, 'prometheus.json'))).toBe(false);
 
-    const windows = readFileSync(join(resultsDir, 'test-windows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { function: string; runtime: string; start: string; end: string });
+    const windows = readFileSync(join(resultsDir, 'test-windows.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { function: string; runtime: string; start: string; end: string });
     expect(windows.map((w) => w.function)).toEqual(loadtest.runs.map((r) => r.function));
 
     for (const [index, run] of loadtest.runs.entries()) {
@@ -162,7 +191,9 @@ describe('loadtest and report end to end (local target, built-in engine)', () =>
       expect(m.vus_max.value).toBe(2);
       // Every check passed on every request: the status check and the workload's output check.
       const checks = Object.values(s.root_group.checks);
-      expect(checks.map((c) => c.name).sort()).toEqual(['status is 200', entry.workload === 'word-stats' ? 'output.wordCount > 0' : 'output.groups defined'].sort());
+      expect(checks.map((c) => c.name).sort()).toEqual(
+        ['status is 200', entry.workload === 'word-stats' ? 'output.wordCount > 0' : 'output.groups defined'].sort(),
+      );
       for (const c of checks) expect(c, `${fn} ${c.name}`).toMatchObject({ passes: m.http_reqs.count, fails: 0 });
       expect(m.checks).toMatchObject({ passes: 2 * m.http_reqs.count, fails: 0, value: 1 });
 
@@ -239,7 +270,9 @@ describe('loadtest and report end to end (local target, built-in engine)', () =>
   it('report --results-dir regenerates the same figures and files', async () => {
     const written = JSON.parse(readFileSync(join(resultsDir, 'report.json'), 'utf8')) as ReportDoc;
     rmSync(join(resultsDir, 'report.md'));
-    const { code, doc } = await nanofaasJson<ReportDoc & { ok: boolean; files: string[] }>(['report', '--results-dir', resultsDir], { env: e.env });
+    const { code, doc } = await nanofaasJson<ReportDoc & { ok: boolean; files: string[] }>(['report', '--results-dir', resultsDir], {
+      env: e.env,
+    });
     expect(code).toBe(0);
     expect(doc.ok).toBe(true);
     expect(doc.files.sort()).toEqual(['report.html', 'report.json', 'report.md'].map((f) => join(resultsDir, f)));

@@ -49,7 +49,9 @@ describe('local target end to end', () => {
     const catalog = loadCatalog(ROOT_DIR);
     for (const fn of up.functions.filter((f) => !f.skipped)) {
       const entry = catalog.functions.find((c) => c.name === fn.name)!;
-      const vector = loadVectors(ROOT_DIR, catalog, entry.workload).filter((v) => v.output !== undefined).at(-1)!;
+      const vector = loadVectors(ROOT_DIR, catalog, entry.workload)
+        .filter((v) => v.output !== undefined)
+        .at(-1)!;
       const { code, doc } = await nanofaasJson<{ ok: boolean; status: string; output: unknown }>(['invoke', fn.name, '--data', '-'], {
         env: e.env,
         input: JSON.stringify(vector.input),
@@ -89,7 +91,10 @@ describe('local target end to end', () => {
     expect(code).toBe(0);
     expect(doc.ok).toBe(true);
     expect(doc.components.find((c) => c.name === 'control-plane')?.state).toBe('running');
-    const deployed = up.functions.filter((f) => !f.skipped).map((f) => f.name).sort();
+    const deployed = up.functions
+      .filter((f) => !f.skipped)
+      .map((f) => f.name)
+      .sort();
     expect(doc.functions.map((f) => f.name).sort()).toEqual(deployed);
     for (const f of doc.functions) {
       expect(f.state, f.name).toBe('READY');

@@ -5,7 +5,17 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../control-plane/helpers.js';
-import { api, Cleanup, isFormattedError, markedStateDir, metric, register, startFaultControlPlane, waitReady, type Reply } from './harness.js';
+import {
+  api,
+  Cleanup,
+  isFormattedError,
+  markedStateDir,
+  metric,
+  register,
+  startFaultControlPlane,
+  waitReady,
+  type Reply,
+} from './harness.js';
 import { listing, markedCommands, markedProcesses, newMarker, waitUntilGone, waitUntilPresent } from './marked-processes.js';
 
 const marker = newMarker();
@@ -46,7 +56,11 @@ describe('control plane SIGTERM with work queued', () => {
     );
     await waitUntilPresent(() => markedCommands(marker), 1, 'the running sleep command');
     // Every call accepted (counted once each) before the signal; the metric is the only view of it.
-    await until(async () => (await metric(cp.managementUrl, 'function_enqueue_total', 'sleeper')) === SYNC + ASYNC, 10_000, 'all calls accepted');
+    await until(
+      async () => (await metric(cp.managementUrl, 'function_enqueue_total', 'sleeper')) === SYNC + ASYNC,
+      10_000,
+      'all calls accepted',
+    );
 
     cp.child.kill('SIGTERM');
     const code = await cp.exited;

@@ -98,7 +98,13 @@ export async function api(
   } catch {
     parsed = undefined;
   }
-  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, body: parsed, ms: performance.now() - started };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    text,
+    body: parsed,
+    ms: performance.now() - started,
+  };
 }
 
 /** An error answer in the platform's format: JSON `{error: UPPER_CASE, message}`. */

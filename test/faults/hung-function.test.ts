@@ -17,7 +17,17 @@ import { setInterval as ticks } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../control-plane/helpers.js';
-import { api, Cleanup, inPool, isFormattedError, markedStateDir, register, startFaultControlPlane, waitReady, type Reply } from './harness.js';
+import {
+  api,
+  Cleanup,
+  inPool,
+  isFormattedError,
+  markedStateDir,
+  register,
+  startFaultControlPlane,
+  waitReady,
+  type Reply,
+} from './harness.js';
 import { listing, markedCommands, markedProcesses, newMarker, waitUntilGone } from './marked-processes.js';
 
 const marker = newMarker();

@@ -62,11 +62,7 @@ export function markedCommands(marker: Marker): MarkedProcess[] {
  * Polls until `pick()` returns nothing or `timeoutMs` passes; returns what is still there. Used
  * for processes the test cannot wait on (not its children): /proc gives no exit event for them.
  */
-export async function waitUntilGone(
-  pick: () => MarkedProcess[],
-  timeoutMs = 10_000,
-  intervalMs = 25,
-): Promise<MarkedProcess[]> {
+export async function waitUntilGone(pick: () => MarkedProcess[], timeoutMs = 10_000, intervalMs = 25): Promise<MarkedProcess[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = pick();

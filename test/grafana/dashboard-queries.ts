@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const DASHBOARD_PATH = fileURLToPath(
-  new URL('../../grafana/dashboards/nanofaas-functions.json', import.meta.url),
-);
+export const DASHBOARD_PATH = fileURLToPath(new URL('../../grafana/dashboards/nanofaas-functions.json', import.meta.url));
 
 export interface PanelTarget {
   expr: string;
@@ -29,10 +27,7 @@ export function loadDashboard(): Dashboard {
 
 /** Grafana's interval macros, replaced the way Grafana would for a short range and 1 s scrapes. */
 export function expandMacros(expr: string, window = '15s'): string {
-  return expr
-    .replaceAll('$__rate_interval', window)
-    .replaceAll('$__interval', window)
-    .replaceAll('$__range', '5m');
+  return expr.replaceAll('$__rate_interval', window).replaceAll('$__interval', window).replaceAll('$__range', '5m');
 }
 
 const HISTOGRAM_SUFFIX = /_(bucket|sum|count)$/;

@@ -38,7 +38,8 @@ describe('grafana dashboard nanofaas-functions', () => {
     expect(exprs('Request rate').flatMap(metricNames)).toEqual([METRICS.enqueue, METRICS.success]);
     expect(exprs('Error & timeout rate').flatMap(metricNames)).toEqual([METRICS.error, METRICS.timeout, METRICS.queueRejected]);
     const latency = exprs('Latency p50 / p95 / p99').join('\n');
-    for (const q of ['0.5', '0.95', '0.99']) expect(latency).toContain(`histogram_quantile(${q}, sum by (le, function) (rate(${METRICS.latency}_bucket`);
+    for (const q of ['0.5', '0.95', '0.99'])
+      expect(latency).toContain(`histogram_quantile(${q}, sum by (le, function) (rate(${METRICS.latency}_bucket`);
     expect(latency).toContain(`${METRICS.e2eLatency}_bucket`);
     expect(exprs('Queue depth & in-flight').flatMap(metricNames)).toEqual([METRICS.queueDepth, METRICS.inFlight]);
     expect(exprs('Dispatch rate').flatMap(metricNames)).toEqual([METRICS.dispatch]);

@@ -71,14 +71,22 @@ function startRuntime(): Promise<string> {
       answer(200, { echoed: input.mode ?? 'ok' });
     });
   });
-  return new Promise((resolve) => runtime.listen(0, '127.0.0.1', () => {
-    const addr = runtime.address();
-    resolve(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`);
-  }));
+  return new Promise((resolve) =>
+    runtime.listen(0, '127.0.0.1', () => {
+      const addr = runtime.address();
+      resolve(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`);
+    }),
+  );
 }
 
 /** Start a child and resolve with its first stdout line matching `ready`. */
-function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, where: 'stdout' | 'stderr'): Promise<{ child: ChildProcess; line: string }> {
+function startChild(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  where: 'stdout' | 'stderr',
+): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let seen = '';
   return new Promise((resolve, reject) => {
@@ -101,7 +109,11 @@ function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: 
 }
 
 async function post(path: string, body: unknown): Promise<number> {
-  const res = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${apiUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   await res.text();
   return res.status;
 }
@@ -129,16 +141,22 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'nanofaas-dash-'));
   const runtimeUrl = await startRuntime();
 
-  const cp = await startChild(process.execPath, [join(ROOT, 'control-plane/dist/main.js')], {
-    ...process.env,
-    NANOFAAS_PORT: '0',
-    NANOFAAS_HOST: '127.0.0.1',
-    NANOFAAS_WORKLOAD_BACKEND: 'pool',
-    NANOFAAS_STATE_DIR: join(work, 'cp'),
-    NANOFAAS_RETRY_BASE_DELAY_MS: '10',
-    NANOFAAS_RETRY_MAX_DELAY_MS: '50',
-    NANOFAAS_LOG_LEVEL: 'warn',
-  }, /"msg":"listening"/, 'stdout');
+  const cp = await startChild(
+    process.execPath,
+    [join(ROOT, 'control-plane/dist/main.js')],
+    {
+      ...process.env,
+      NANOFAAS_PORT: '0',
+      NANOFAAS_HOST: '127.0.0.1',
+      NANOFAAS_WORKLOAD_BACKEND: 'pool',
+      NANOFAAS_STATE_DIR: join(work, 'cp'),
+      NANOFAAS_RETRY_BASE_DELAY_MS: '10',
+      NANOFAAS_RETRY_MAX_DELAY_MS: '50',
+      NANOFAAS_LOG_LEVEL: 'warn',
+    },
+    /"msg":"listening"/,
+    'stdout',
+  );
   controlPlane = cp.child;
   const listening = JSON.parse(cp.line) as { apiUrl: string; managementPort: number };
   apiUrl = listening.apiUrl;
@@ -147,47 +165,58 @@ beforeAll(async () => {
   const promPort = await getPort({ host: '127.0.0.1' });
   promUrl = `http://127.0.0.1:${promPort}`;
   const config = join(work, 'prometheus.yml');
-  writeFileSync(config, [
-    'global:',
-    '  scrape_interval: 1s',
-    '  evaluation_interval: 1s',
-    'scrape_configs:',
-    '  - job_name: nanofaas-control-plane',
-    '    metrics_path: /metrics',
-    '    static_configs:',
-    `      - targets: ['127.0.0.1:${listening.managementPort}']`,
-    '',
-  ].join('\n'));
-  prometheus = spawn(PROMETHEUS, [
-    `--config.file=${config}`,
-    `--storage.tsdb.path=${join(work, 'tsdb')}`,
-    `--web.listen-address=127.0.0.1:${promPort}`,
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    config,
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  evaluation_interval: 1s',
+      'scrape_configs:',
+      '  - job_name: nanofaas-control-plane',
+      '    metrics_path: /metrics',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${listening.managementPort}']`,
+      '',
+    ].join('\n'),
+  );
+  prometheus = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(work, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let promLog = '';
   prometheus.stderr!.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-4000)));
   await waitFor(async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, 'Prometheus /-/ready').catch((error: Error) => {
     throw new Error(`${error.message}\n${promLog}`);
   });
 
-  expect(await post('/v1/functions', {
-    name: FN,
-    executionMode: 'POOL',
-    endpointUrl: runtimeUrl,
-    timeoutMs: 400,
-    concurrency: 1,
-    queueSize: 1,
-    maxRetries: 2,
-  })).toBe(201);
-  expect(await post('/v1/functions', {
-    name: BUSY,
-    executionMode: 'POOL',
-    endpointUrl: runtimeUrl,
-    timeoutMs: 30_000,
-    concurrency: 1,
-    queueSize: 1,
-    maxRetries: 0,
-  })).toBe(201);
+  expect(
+    await post('/v1/functions', {
+      name: FN,
+      executionMode: 'POOL',
+      endpointUrl: runtimeUrl,
+      timeoutMs: 400,
+      concurrency: 1,
+      queueSize: 1,
+      maxRetries: 2,
+    }),
+  ).toBe(201);
+  expect(
+    await post('/v1/functions', {
+      name: BUSY,
+      executionMode: 'POOL',
+      endpointUrl: runtimeUrl,
+      timeoutMs: 30_000,
+      concurrency: 1,
+      queueSize: 1,
+      maxRetries: 0,
+    }),
+  ).toBe(201);
 }, 60_000);
 
 afterAll(async () => {
@@ -199,7 +228,11 @@ afterAll(async () => {
 describe('dashboard queries against a real Prometheus', () => {
   it('every panel query returns data once the control plane has served a little load', async () => {
     // Let Prometheus scrape the fresh control plane at least once before the counters move.
-    await waitFor(async () => (await query('up{job="nanofaas-control-plane"} == 1')).length > 0, 20_000, 'Prometheus scraping the control plane');
+    await waitFor(
+      async () => (await query('up{job="nanofaas-control-plane"} == 1')).length > 0,
+      20_000,
+      'Prometheus scraping the control plane',
+    );
 
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push(await post(`/v1/functions/${FN}:invoke`, { input: { mode: 'ok' } }));
@@ -227,10 +260,14 @@ describe('dashboard queries against a real Prometheus', () => {
 
     const panels = loadDashboard().panels;
     const pending = new Map(panels.flatMap((p) => p.targets.map((t) => [`${p.title} [${t.refId}]`, expandMacros(t.expr)] as const)));
-    await waitFor(async () => {
-      for (const [name, expr] of pending) if ((await query(expr)).length > 0) pending.delete(name);
-      return pending.size === 0;
-    }, 30_000, 'every panel query to return data').catch(() => undefined);
+    await waitFor(
+      async () => {
+        for (const [name, expr] of pending) if ((await query(expr)).length > 0) pending.delete(name);
+        return pending.size === 0;
+      },
+      30_000,
+      'every panel query to return data',
+    ).catch(() => undefined);
     expect([...pending.keys()], 'panel queries still empty').toEqual([]);
     expect(panels).toHaveLength(7);
   }, 90_000);

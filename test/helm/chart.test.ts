@@ -20,9 +20,7 @@ let objects: K8sObject[];
 
 /** Every pod template in the chart (Deployments and the hook Job). */
 function podSpecs(objs: K8sObject[]): [string, any][] {
-  return objs
-    .filter((o) => o.kind === 'Deployment' || o.kind === 'Job')
-    .map((o) => [`${o.kind}/${o.metadata.name}`, o.spec.template.spec]);
+  return objs.filter((o) => o.kind === 'Deployment' || o.kind === 'Job').map((o) => [`${o.kind}/${o.metadata.name}`, o.spec.template.spec]);
 }
 
 function hookSpecs(objs: K8sObject[]): any[] {
@@ -172,7 +170,10 @@ describe('helm template (default values)', () => {
 
 describe('helm template (overrides)', () => {
   it('renders extraEnv into the control-plane env, and refuses a token or NANOFAAS_INSECURE there (auth.* sets them)', async () => {
-    const objs = await render(['-f', valuesFile({ controlPlane: { extraEnv: [{ name: 'SYNC_QUEUE_ADMISSION_ENABLED', value: 'false' }] } })]);
+    const objs = await render([
+      '-f',
+      valuesFile({ controlPlane: { extraEnv: [{ name: 'SYNC_QUEUE_ADMISSION_ENABLED', value: 'false' }] } }),
+    ]);
     const env = find(objs, 'Deployment', CP).spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: 'SYNC_QUEUE_ADMISSION_ENABLED', value: 'false' });
     expect(env.filter((e: any) => e.name === 'SYNC_QUEUE_ADMISSION_ENABLED')).toHaveLength(1);
@@ -188,11 +189,16 @@ describe('helm template (overrides)', () => {
 
   it('takes NodePorts, registry and tag from values', async () => {
     const objs = await render([
-      '--set', 'controlPlane.service.nodePorts.api=31080',
-      '--set', 'controlPlane.service.nodePorts.management=31081',
-      '--set', 'prometheus.service.nodePort=31090',
-      '--set', 'image.registry=registry.example:5000',
-      '--set', 'image.tag=1.2.3',
+      '--set',
+      'controlPlane.service.nodePorts.api=31080',
+      '--set',
+      'controlPlane.service.nodePorts.management=31081',
+      '--set',
+      'prometheus.service.nodePort=31090',
+      '--set',
+      'image.registry=registry.example:5000',
+      '--set',
+      'image.tag=1.2.3',
     ]);
     expect(find(objs, 'Service', CP).spec.ports.map((p: any) => p.nodePort)).toEqual([31080, 31081]);
     expect(find(objs, 'Service', PROM).spec.ports[0].nodePort).toBe(31090);
@@ -202,9 +208,12 @@ describe('helm template (overrides)', () => {
 
   it('ClusterIP services carry no nodePort; Prometheus and registration can be turned off', async () => {
     const objs = await render([
-      '--set', 'controlPlane.service.type=ClusterIP',
-      '--set', 'prometheus.enabled=false',
-      '--set', 'registration.enabled=false',
+      '--set',
+      'controlPlane.service.type=ClusterIP',
+      '--set',
+      'prometheus.enabled=false',
+      '--set',
+      'registration.enabled=false',
     ]);
     expect(find(objs, 'Service', CP).spec.ports.every((p: any) => p.nodePort === undefined)).toBe(true);
     expect(objs.some((o) => o.metadata.name.includes('prometheus') || o.metadata.name.includes('register'))).toBe(false);
@@ -227,7 +236,10 @@ describe('API token', () => {
     // Nothing in the cluster to find (helm template): every render draws a new one.
     expect(tokenOf(await render())).not.toBe(token);
 
-    for (const [where, pod] of [['control plane', cpPod(objects)], ['hook', hookPod(objects)]] as const) {
+    for (const [where, pod] of [
+      ['control plane', cpPod(objects)],
+      ['hook', hookPod(objects)],
+    ] as const) {
       const c = pod.containers[0];
       const env = envOf(c);
       expect(env.NANOFAAS_API_TOKEN_FILE, where).toBe(TOKEN_FILE);

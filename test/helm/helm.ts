@@ -50,7 +50,12 @@ export function valuesFile(values: unknown): string {
   return file;
 }
 
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> }; [k: string]: any };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  [k: string]: any;
+};
 
 /** `helm template` → parsed objects; throws with helm's stderr when rendering fails. */
 export async function render(args: string[] = []): Promise<K8sObject[]> {

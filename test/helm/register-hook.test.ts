@@ -35,7 +35,11 @@ async function controlPlane(answer: (seen: Seen, count: number) => [number, unkn
   server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     let text = '';
     for await (const c of req) text += c;
-    const s: Seen = { method: req.method ?? '', url: req.url ?? '', ...(req.headers.authorization ? { auth: req.headers.authorization } : {}) };
+    const s: Seen = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+    };
     if (text) s.body = JSON.parse(text);
     seen.push(s);
     const [status, body] = answer(s, seen.filter((x) => x.url === s.url && x.body?.name === s.body?.name).length);
@@ -72,7 +76,8 @@ describe('registration hook script', () => {
     let readyChecks = 0;
     const cp = await controlPlane((s, n) => {
       if (s.url === '/readyz') return ++readyChecks < 2 ? [503, { status: 'starting' }] : [200, { status: 'ready' }];
-      if (s.body?.name === 'word-stats-python') return n === 1 ? [503, { error: 'BACKEND_UNAVAILABLE', message: 'api down' }] : [201, s.body];
+      if (s.body?.name === 'word-stats-python')
+        return n === 1 ? [503, { error: 'BACKEND_UNAVAILABLE', message: 'api down' }] : [201, s.body];
       return [409, { error: 'FUNCTION_EXISTS', message: 'function word-stats-exec already exists' }];
     });
     const r = await runHook({ NANOFAAS_URL: cp.url, NANOFAAS_READY_URL: `${cp.url}/readyz`, NANOFAAS_API_TOKEN: 's3cret' });
@@ -107,12 +112,18 @@ describe('registration hook script', () => {
   it('reads the token from NANOFAAS_API_TOKEN_FILE (the mounted Secret) and sends it on every call', async () => {
     const cp = await controlPlane((s) => {
       if (s.url === '/readyz') return [200, {}];
-      return s.auth === 'Bearer from-the-secret' ? [201, s.body] : [401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' }];
+      return s.auth === 'Bearer from-the-secret'
+        ? [201, s.body]
+        : [401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' }];
     });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'nanofaas-hook-token-'));
     try {
       writeFileSync(path.join(dir, 'token'), 'from-the-secret\n');
-      const r = await runHook({ NANOFAAS_URL: cp.url, NANOFAAS_READY_URL: `${cp.url}/readyz`, NANOFAAS_API_TOKEN_FILE: path.join(dir, 'token') });
+      const r = await runHook({
+        NANOFAAS_URL: cp.url,
+        NANOFAAS_READY_URL: `${cp.url}/readyz`,
+        NANOFAAS_API_TOKEN_FILE: path.join(dir, 'token'),
+      });
       expect(r.out).toMatch(/2\/2 functions registered/);
       expect(r.code).toBe(0);
       expect(cp.seen.filter((s) => s.method === 'POST').map((s) => s.auth)).toEqual(['Bearer from-the-secret', 'Bearer from-the-secret']);
@@ -122,7 +133,9 @@ describe('registration hook script', () => {
   });
 
   it('an unreadable token file stops it (exit 2) naming the variable; a 401 is a failure, not a retry', async () => {
-    const cp = await controlPlane((s) => (s.url === '/readyz' ? [200, {}] : [401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' }]));
+    const cp = await controlPlane((s) =>
+      s.url === '/readyz' ? [200, {}] : [401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' }],
+    );
     const missing = await runHook({ NANOFAAS_URL: cp.url, NANOFAAS_API_TOKEN_FILE: '/nonexistent/token' });
     expect(missing.code).toBe(2);
     expect(missing.out).toMatch(/cannot read the API token from NANOFAAS_API_TOKEN_FILE=\/nonexistent\/token: ENOENT/);

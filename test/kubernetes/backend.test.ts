@@ -100,7 +100,10 @@ describe('provision', () => {
     expect(a.CALLBACK_TOKEN).not.toBe(credentials.token('cb-b'));
     expect(Object.values(a)).not.toContain('cluster-api-token');
     // No API token: no credential in the pod at all.
-    const open = backend({ callbackBaseUrl: 'http://cp.nanofaas.svc:8080/v1/internal/executions', callbackToken: callbackCredentials(undefined).token });
+    const open = backend({
+      callbackBaseUrl: 'http://cp.nanofaas.svc:8080/v1/internal/executions',
+      callbackToken: callbackCredentials(undefined).token,
+    });
     await open.provision(spec({ name: 'cb-open' }));
     expect(envOf(api.get('Deployment', 'fn-cb-open'))).not.toHaveProperty('CALLBACK_TOKEN');
   });
@@ -112,7 +115,10 @@ describe('provision', () => {
     const env1 = envOf(api.get('Deployment', 'fn-stdio-cmd'));
     expect(env1).toMatchObject({ EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: '["bash","/app/handler.sh"]', HANDLER: 'handler.sh' });
     expect(api.get('Deployment', 'fn-stdio-cmd')!.spec.template.spec.containers[0].command).toBeUndefined();
-    expect(envOf(api.get('Deployment', 'fn-stdio-rt'))).toMatchObject({ EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: 'jq -c -f /app/transform.jq' });
+    expect(envOf(api.get('Deployment', 'fn-stdio-rt'))).toMatchObject({
+      EXECUTION_MODE: 'STDIO',
+      WATCHDOG_CMD: 'jq -c -f /app/transform.jq',
+    });
     expect(envOf(api.get('Deployment', 'fn-stdio-rt')).CALLBACK_URL).toBeUndefined();
   });
 
@@ -149,8 +155,13 @@ describe('provision', () => {
     const err = await b.provision(spec({ name: 'bad-cpu', resources: { cpu: 'lots' } })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KubernetesBackendError);
     expect(err).toMatchObject({ code: 'VALIDATION_ERROR', apiStatus: 422 });
-    expect((err as Error).message).toMatch(/kubernetes rejected Deployment fn-bad-cpu: .*resources\.requests\[cpu\].*quantities must match/);
-    expect((err as KubernetesBackendError).details).toMatchObject({ reason: 'Invalid', causes: [expect.stringMatching(/^spec.template.spec.containers\[0\].resources.requests\[cpu\]: /)] });
+    expect((err as Error).message).toMatch(
+      /kubernetes rejected Deployment fn-bad-cpu: .*resources\.requests\[cpu\].*quantities must match/,
+    );
+    expect((err as KubernetesBackendError).details).toMatchObject({
+      reason: 'Invalid',
+      causes: [expect.stringMatching(/^spec.template.spec.containers\[0\].resources.requests\[cpu\]: /)],
+    });
     expect(api.get('Deployment', 'fn-bad-cpu')).toBeUndefined();
   });
 

@@ -128,17 +128,27 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
   function validate(kind: Kind, body: Obj, name: string): { field: string; message: string; reason: string }[] {
     const causes: { field: string; message: string; reason: string }[] = [];
     if (!DNS_LABEL.test(name) || name.length > 63) {
-      causes.push({ field: 'metadata.name', reason: 'FieldValueInvalid', message: `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'` });
+      causes.push({
+        field: 'metadata.name',
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`,
+      });
     }
     if (kind === 'Deployment') {
       const containers: Obj[] = body.spec?.template?.spec?.containers ?? [];
-      if (containers.length === 0) causes.push({ field: 'spec.template.spec.containers', reason: 'FieldValueRequired', message: 'Required value' });
+      if (containers.length === 0)
+        causes.push({ field: 'spec.template.spec.containers', reason: 'FieldValueRequired', message: 'Required value' });
       const sel = body.spec?.selector?.matchLabels ?? {};
       if (!matches(body.spec?.template ?? {}, sel) || Object.keys(sel).length === 0) {
-        causes.push({ field: 'spec.template.metadata.labels', reason: 'FieldValueInvalid', message: 'Invalid value: `selector` does not match template `labels`' });
+        causes.push({
+          field: 'spec.template.metadata.labels',
+          reason: 'FieldValueInvalid',
+          message: 'Invalid value: `selector` does not match template `labels`',
+        });
       }
       containers.forEach((c, i) => {
-        if (!c.image) causes.push({ field: `spec.template.spec.containers[${i}].image`, reason: 'FieldValueRequired', message: 'Required value' });
+        if (!c.image)
+          causes.push({ field: `spec.template.spec.containers[${i}].image`, reason: 'FieldValueRequired', message: 'Required value' });
         for (const section of ['requests', 'limits'] as const) {
           for (const [res, q] of Object.entries<string>(c.resources?.[section] ?? {})) {
             if (!QUANTITY.test(String(q))) {
@@ -152,7 +162,11 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
         }
       });
       if (typeof body.spec?.replicas === 'number' && body.spec.replicas < 0) {
-        causes.push({ field: 'spec.replicas', reason: 'FieldValueInvalid', message: `Invalid value: ${body.spec.replicas}: must be greater than or equal to 0` });
+        causes.push({
+          field: 'spec.replicas',
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${body.spec.replicas}: must be greater than or equal to 0`,
+        });
       }
     }
     return causes;
@@ -164,7 +178,11 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
   }
 
   function notFound(res: ServerResponse, r: Resource, name: string): void {
-    status(res, 404, 'NotFound', `${r.plural}${r.group ? `.${r.group}` : ''} "${name}" not found`, { name, group: r.group, kind: r.plural });
+    status(res, 404, 'NotFound', `${r.plural}${r.group ? `.${r.group}` : ''} "${name}" not found`, {
+      name,
+      group: r.group,
+      kind: r.plural,
+    });
   }
 
   function stamp(r: Resource, body: Obj, name: string, prev?: Obj): Obj {
@@ -202,7 +220,10 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
 
   function applyJsonPatch(target: Obj, ops: Obj[]): string | undefined {
     for (const op of ops) {
-      const keys = String(op.path).split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const keys = String(op.path)
+        .split('/')
+        .slice(1)
+        .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
       const last = keys.pop();
       let parent: Obj = target;
       for (const k of keys) {
@@ -231,7 +252,12 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const query = Object.fromEntries(url.searchParams);
-    const entry: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) };
+    const entry: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query,
+      ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+    };
     requests.push(entry);
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
       return status(res, 401, 'Unauthorized', 'Unauthorized');
@@ -259,7 +285,11 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
         const b = body as Obj;
         const objName = String(b?.metadata?.name ?? '');
         if (objects.has(objName)) {
-          return status(res, 409, 'AlreadyExists', `${r.plural}${r.group ? `.${r.group}` : ''} "${objName}" already exists`, { name: objName, group: r.group, kind: r.plural });
+          return status(res, 409, 'AlreadyExists', `${r.plural}${r.group ? `.${r.group}` : ''} "${objName}" already exists`, {
+            name: objName,
+            group: r.group,
+            kind: r.plural,
+          });
         }
         const causes = validate(r.kind, b, objName);
         if (causes.length) return invalid(res, r, objName, causes);
@@ -280,13 +310,23 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
         const b = body as Obj;
         const sentRv = b?.metadata?.resourceVersion;
         if (sentRv && sentRv !== current.metadata.resourceVersion) {
-          return status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${r.plural}${r.group ? `.${r.group}` : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, group: r.group, kind: r.plural });
+          return status(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${r.plural}${r.group ? `.${r.group}` : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            { name, group: r.group, kind: r.plural },
+          );
         }
         if (r.kind === 'Service' && b.spec?.clusterIP && b.spec.clusterIP !== current.spec.clusterIP) {
-          return invalid(res, r, name, [{ field: 'spec.clusterIP', reason: 'FieldValueInvalid', message: 'Invalid value: field is immutable' }]);
+          return invalid(res, r, name, [
+            { field: 'spec.clusterIP', reason: 'FieldValueInvalid', message: 'Invalid value: field is immutable' },
+          ]);
         }
         if (r.kind === 'Deployment' && JSON.stringify(b.spec?.selector) !== JSON.stringify(current.spec.selector)) {
-          return invalid(res, r, name, [{ field: 'spec.selector', reason: 'FieldValueInvalid', message: 'Invalid value: field is immutable' }]);
+          return invalid(res, r, name, [
+            { field: 'spec.selector', reason: 'FieldValueInvalid', message: 'Invalid value: field is immutable' },
+          ]);
         }
         const causes = validate(r.kind, b, name);
         if (causes.length) return invalid(res, r, name, causes);
@@ -304,7 +344,12 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
         } else if (ct === 'application/merge-patch+json' || ct === 'application/strategic-merge-patch+json') {
           mergePatch(next, body as Obj);
         } else {
-          return status(res, 415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`);
+          return status(
+            res,
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`,
+          );
         }
         const causes = validate(r.kind, next, name);
         if (causes.length) return invalid(res, r, name, causes);
@@ -317,7 +362,13 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
         objects.delete(name);
         bump(current);
         record('DELETED', r.kind, current);
-        return send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: r.group, kind: r.plural, uid: current.metadata.uid } });
+        return send(res, 200, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: { name, group: r.group, kind: r.plural, uid: current.metadata.uid },
+        });
       }
       default:
         return status(res, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
@@ -332,12 +383,25 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     const oldest = history[0]?.rv ?? rv;
     if (from && from < oldest - 1) {
-      res.write(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version' } }) + '\n');
+      res.write(
+        JSON.stringify({
+          type: 'ERROR',
+          object: {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'Expired',
+            code: 410,
+            message: 'too old resource version',
+          },
+        }) + '\n',
+      );
       res.end();
       return;
     }
     for (const ev of history) {
-      if (ev.kind === r.kind && ev.rv > from && matches(ev.object, selector)) res.write(JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
+      if (ev.kind === r.kind && ev.rv > from && matches(ev.object, selector))
+        res.write(JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
     }
     const stream = { kind: r.kind, selector, res };
     streams.add(stream);
@@ -369,7 +433,14 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
     get: (kind, name) => (store[kind].has(name) ? clone(store[kind].get(name)!) : undefined),
     setReadyReplicas(name, ready) {
       updateStatus(name, (o) => {
-        o.status = { ...o.status, observedGeneration: o.metadata.generation, replicas: Math.max(ready, o.spec.replicas), readyReplicas: ready, availableReplicas: ready, updatedReplicas: ready };
+        o.status = {
+          ...o.status,
+          observedGeneration: o.metadata.generation,
+          replicas: Math.max(ready, o.spec.replicas),
+          readyReplicas: ready,
+          availableReplicas: ready,
+          updatedReplicas: ready,
+        };
         if (ready === 0) delete o.status.readyReplicas;
       });
     },

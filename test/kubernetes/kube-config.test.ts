@@ -7,11 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createKubernetesBackend,
-  loadKubeConfig,
-  type KubernetesBackend,
-} from '../../control-plane/src/workloads/kubernetes/index.js';
+import { createKubernetesBackend, loadKubeConfig, type KubernetesBackend } from '../../control-plane/src/workloads/kubernetes/index.js';
 import { SERVICE_ACCOUNT_DIR } from '../../control-plane/src/workloads/kubernetes/kube-config.js';
 import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
 import { NAMESPACE, recordingLogger, spec, TOKEN } from './helpers.js';

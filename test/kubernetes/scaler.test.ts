@@ -119,7 +119,10 @@ describe('createScalerLoop', () => {
       expect(calls).toHaveLength(1);
       now = 10_000;
       await loop.tick();
-      expect(calls).toEqual([['auto', 2], ['auto', 4]]);
+      expect(calls).toEqual([
+        ['auto', 2],
+        ['auto', 4],
+      ]);
       loop.noteManualScale('auto', 2);
       loop.observe('auto', { queueDepth: 0, inFlight: 8 });
       now = 11_000;

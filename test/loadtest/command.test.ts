@@ -36,7 +36,19 @@ beforeAll(async () => {
         res.end(JSON.stringify(payload));
       };
       if (req.method === 'GET' && req.url === '/v1/functions') {
-        return send(200, ['word-stats-python', 'word-stats-node', 'something-else'].map((name) => ({ name, timeoutMs: 30000, concurrency: 4, queueSize: 100, maxRetries: 3, runtimeMode: 'HTTP', executionMode: 'LOCAL', replicas: 1 })));
+        return send(
+          200,
+          ['word-stats-python', 'word-stats-node', 'something-else'].map((name) => ({
+            name,
+            timeoutMs: 30000,
+            concurrency: 4,
+            queueSize: 100,
+            maxRetries: 3,
+            runtimeMode: 'HTTP',
+            executionMode: 'LOCAL',
+            replicas: 1,
+          })),
+        );
       }
       const m = /^\/v1\/functions\/([^/:]+):invoke$/.exec(req.url ?? '');
       if (req.method === 'POST' && m) {
@@ -46,7 +58,10 @@ beforeAll(async () => {
         const vector = vectors.find((v) => sameJson(v.input, input));
         if (vector?.error) return send(400, { executionId: 'x', status: 'error', error: vector.error, message: 'rejected' });
         if (vector) {
-          const output = strayNode && fn === 'word-stats-node' && vector.name === vectors[0]?.name ? { ...(vector.output as object), wordCount: 99 } : vector.output;
+          const output =
+            strayNode && fn === 'word-stats-node' && vector.name === vectors[0]?.name
+              ? { ...(vector.output as object), wordCount: 99 }
+              : vector.output;
           return send(200, { executionId: 'x', status: 'success', output });
         }
         const text = (input as { text: string }).text;
@@ -72,7 +87,15 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
   stdout.on('data', (c: Buffer) => (out += c.toString()));
   stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await run(args, {
-    env: { PATH: process.env.PATH ?? '', NANOFAAS_URL: baseUrl, NANOFAAS_STATE_DIR: join(work, 'state'), SKIP_GRAFANA: 'true', NO_COLOR: '1', CI: 'true', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      NANOFAAS_URL: baseUrl,
+      NANOFAAS_STATE_DIR: join(work, 'state'),
+      SKIP_GRAFANA: 'true',
+      NO_COLOR: '1',
+      CI: 'true',
+      ...env,
+    },
     rootDir: root,
     stdout,
     stderr,
@@ -98,7 +121,19 @@ describe('nanofaas loadtest (against a local stand-in control plane)', () => {
   it('checks parity, loads each function, writes summaries, windows and the report', async () => {
     const results = join(work, 'ok');
     writeFileSync(join(work, 'stale.json'), '{}');
-    const r = await cli(['loadtest', '--engine', 'builtin', '--stages', '300ms:2,600ms:2', '--think-time', '0.02', '--cool-down', '0', '--results-dir', results]);
+    const r = await cli([
+      'loadtest',
+      '--engine',
+      'builtin',
+      '--stages',
+      '300ms:2,600ms:2',
+      '--think-time',
+      '0.02',
+      '--cool-down',
+      '0',
+      '--results-dir',
+      results,
+    ]);
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.code).toBe(0);
     for (const fn of ['word-stats-python', 'word-stats-node']) {
@@ -110,8 +145,14 @@ describe('nanofaas loadtest (against a local stand-in control plane)', () => {
       // Every vector went to every function before the load.
       expect(invoked[fn]).toBeGreaterThanOrEqual(vectors.length + summary.metrics.http_reqs.count);
     }
-    const windows = readFileSync(join(results, 'test-windows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(windows.map((w) => [w.function, w.runtime])).toEqual([['word-stats-python', 'python'], ['word-stats-node', 'node']]);
+    const windows = readFileSync(join(results, 'test-windows.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(windows.map((w) => [w.function, w.runtime])).toEqual([
+      ['word-stats-python', 'python'],
+      ['word-stats-node', 'node'],
+    ]);
     const report = JSON.parse(readFileSync(join(results, 'report.json'), 'utf8'));
     const python = JSON.parse(readFileSync(join(results, 'word-stats-python.json'), 'utf8'));
     expect(report.functions[0].figures.reqs).toBe(python.metrics.http_reqs.count);
@@ -127,7 +168,22 @@ describe('nanofaas loadtest (against a local stand-in control plane)', () => {
     profile.thresholds.python = { p95Ms: 0.001, p99Ms: 5000, failedRate: 0.15 };
     const path = join(work, 'strict-profile.json');
     writeFileSync(path, JSON.stringify(profile));
-    const r = await cli(['loadtest', '--profile', path, '--engine', 'builtin', '--runtimes', 'python', '--skip-parity', '--stages', '200ms:1,300ms:1', '--cool-down', '0', '--results-dir', join(work, 'strict')]);
+    const r = await cli([
+      'loadtest',
+      '--profile',
+      path,
+      '--engine',
+      'builtin',
+      '--runtimes',
+      'python',
+      '--skip-parity',
+      '--stages',
+      '200ms:1,300ms:1',
+      '--cool-down',
+      '0',
+      '--results-dir',
+      join(work, 'strict'),
+    ]);
     expect(r.code).toBe(99);
     expect(r.stderr).toContain('thresholds failed for word-stats-python (exit 99)');
     expect(r.stdout).toContain('FAIL p(95)<0.001');
@@ -168,49 +224,112 @@ describe('loadtest says what it will do, and only what it can', () => {
     const before = { ...invoked };
     const r = await cli(['loadtest', '--engine', 'builtin', '--stages', '2s:1', '--results-dir', join(work, 'unsendable')]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('target:'))).toEqual([
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('target:')),
+    ).toEqual([
       'nanofaas: --stages 2s:1 cannot send a request: ramping up (like k6), the first VU starts only when the 2 s run ends; add a stage that holds the VUs, e.g. --stages 2s:1,10s:1',
     ]);
     expect(invoked).toEqual(before);
     const zero = await cli(['loadtest', '--stages', '5s:0']);
     expect(zero.code).toBe(2);
-    expect(zero.stderr).toContain('--stages 5s:0 cannot send a request: every stage targets 0 VUs; give one stage at least 1 VU, e.g. --stages 10s:1');
+    expect(zero.stderr).toContain(
+      '--stages 5s:0 cannot send a request: every stage targets 0 VUs; give one stage at least 1 VU, e.g. --stages 10s:1',
+    );
     // The fix it suggests is accepted.
-    const fixed = await cli(['loadtest', '--engine', 'builtin', '--skip-parity', '--runtimes', 'node', '--stages', '200ms:1,300ms:1', '--cool-down', '0', '--results-dir', join(work, 'sendable')]);
+    const fixed = await cli([
+      'loadtest',
+      '--engine',
+      'builtin',
+      '--skip-parity',
+      '--runtimes',
+      'node',
+      '--stages',
+      '200ms:1,300ms:1',
+      '--cool-down',
+      '0',
+      '--results-dir',
+      join(work, 'sendable'),
+    ]);
     expect(fixed.code).toBe(0);
   });
 
   it('hints keep the global flags the user gave', async () => {
     const state = join(work, 'hint state');
-    const missing = await cli(['--state-dir', state, 'loadtest', '--engine', 'builtin', '--functions', 'nope', '--results-dir', join(work, 'hints')]);
+    const missing = await cli([
+      '--state-dir',
+      state,
+      'loadtest',
+      '--engine',
+      'builtin',
+      '--functions',
+      'nope',
+      '--results-dir',
+      join(work, 'hints'),
+    ]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(`hint: register them with \`nanofaas up --state-dir "${state}"\` or \`nanofaas functions register --state-dir "${state}"\``);
+    expect(missing.stderr).toContain(
+      `hint: register them with \`nanofaas up --state-dir "${state}"\` or \`nanofaas functions register --state-dir "${state}"\``,
+    );
     const report = await cli(['--state-dir', state, 'report', '--results-dir', join(work, 'no-such-results')]);
     expect(report.code).toBe(1);
     expect(report.stderr).toContain(`(run \`nanofaas loadtest --state-dir "${state}"\` first, or pass --results-dir)`);
   });
 
   it('says how long the load will take before it starts', async () => {
-    const r = await cli(['loadtest', '--engine', 'builtin', '--skip-parity', '--stages', '300ms:1,600ms:1', '--cool-down', '0.5', '--results-dir', join(work, 'duration')]);
+    const r = await cli([
+      'loadtest',
+      '--engine',
+      'builtin',
+      '--skip-parity',
+      '--stages',
+      '300ms:1,600ms:1',
+      '--cool-down',
+      '0.5',
+      '--results-dir',
+      join(work, 'duration'),
+    ]);
     expect(r.code).toBe(0);
     const lines = r.stderr.split('\n');
     const at = lines.indexOf('load: about 2.3 s for 2 functions (0.9 s each, 0.5 s cool-down between)');
     expect(at).toBeGreaterThan(-1);
     expect(at).toBeLessThan(lines.findIndex((l) => l.startsWith('word-stats-python: ')));
-    expect(durationLine(loadProfile(join(root, 'k6', 'profile.json')), 4)).toBe('about 7 min 50 s for 4 functions (1 min 50 s each, 10 s cool-down between)');
+    expect(durationLine(loadProfile(join(root, 'k6', 'profile.json')), 4)).toBe(
+      'about 7 min 50 s for 4 functions (1 min 50 s each, 10 s cool-down between)',
+    );
   });
 
   it('the last progress line of each function (non-TTY) shows the summary’s req/s', async () => {
     const results = join(work, 'progress');
     // Uneven load (4 VUs, then 1): the last second's rate is far from the run's average.
-    const r = await cli(['loadtest', '--engine', 'builtin', '--skip-parity', '--stages', '500ms:4,500ms:4,1s:1', '--think-time', '0.01', '--cool-down', '0', '--results-dir', results]);
+    const r = await cli([
+      'loadtest',
+      '--engine',
+      'builtin',
+      '--skip-parity',
+      '--stages',
+      '500ms:4,500ms:4,1s:1',
+      '--think-time',
+      '0.01',
+      '--cool-down',
+      '0',
+      '--results-dir',
+      results,
+    ]);
     expect(r.code).toBe(0);
     for (const fn of ['word-stats-python', 'word-stats-node']) {
       const progress = r.stderr.split('\n').filter((l) => l.startsWith(`${fn}: `));
       expect(progress.length).toBeGreaterThanOrEqual(1);
       const last = /· ([\d.]+) req\/s(?: avg)? · p95 ([\d.]+) ms · (\d+) failed of (\d+)$/.exec(progress.at(-1) ?? '');
       expect(last, progress.at(-1)).not.toBeNull();
-      const row = r.stdout.split('\n').find((l) => l.startsWith(`${fn} `))?.trim().split(/\s{2,}/) ?? [];
+      const row =
+        r.stdout
+          .split('\n')
+          .find((l) => l.startsWith(`${fn} `))
+          ?.trim()
+          .split(/\s{2,}/) ?? [];
       const summary = JSON.parse(readFileSync(join(results, `${fn}.json`), 'utf8'));
       expect(last?.[1]).toBe(row[9]);
       expect(last?.[1]).toBe(summary.metrics.iterations.rate.toFixed(1));
@@ -223,28 +342,66 @@ describe('loadtest says what it will do, and only what it can', () => {
     const bin = join(work, 'fake-docker-bin');
     mkdirSync(bin, { recursive: true });
     // FAKE docker: the daemon answers, the compose plugin is missing (Docker cannot run here).
-    writeFileSync(join(bin, 'docker'), '#!/bin/sh\nif [ "$1" = info ]; then echo 27.5.1; exit 0; fi\necho "docker: unknown command: docker $1" >&2\nexit 1\n');
+    writeFileSync(
+      join(bin, 'docker'),
+      '#!/bin/sh\nif [ "$1" = info ]; then echo 27.5.1; exit 0; fi\necho "docker: unknown command: docker $1" >&2\nexit 1\n',
+    );
     chmodSync(join(bin, 'docker'), 0o755);
-    const args = ['loadtest', '--engine', 'builtin', '--skip-parity', '--runtimes', 'node', '--stages', '100ms:1,200ms:1', '--cool-down', '0', '--results-dir', join(work, 'grafana')];
+    const args = [
+      'loadtest',
+      '--engine',
+      'builtin',
+      '--skip-parity',
+      '--runtimes',
+      'node',
+      '--stages',
+      '100ms:1,200ms:1',
+      '--cool-down',
+      '0',
+      '--results-dir',
+      join(work, 'grafana'),
+    ];
     const r = await cliProcess(args, { PATH: bin });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('↓ Grafana dashboard [SKIPPED: Docker has no Compose (neither `docker compose version` nor `docker-compose version` works)');
+    expect(r.stdout).toContain(
+      '↓ Grafana dashboard [SKIPPED: Docker has no Compose (neither `docker compose version` nor `docker-compose version` works)',
+    );
     expect(r.stdout).not.toContain('✔ Grafana dashboard');
 
     // FAKE docker whose compose answers `version` but whose `up` fails: the step fails with the reason.
-    writeFileSync(join(bin, 'docker'), '#!/bin/sh\nif [ "$1" = info ]; then echo 27.5.1; exit 0; fi\nif [ "$2" = version ]; then echo "Docker Compose version v2.29.7"; exit 0; fi\necho "Bind for 0.0.0.0:3000 failed: port is already allocated" >&2\nexit 1\n');
+    writeFileSync(
+      join(bin, 'docker'),
+      '#!/bin/sh\nif [ "$1" = info ]; then echo 27.5.1; exit 0; fi\nif [ "$2" = version ]; then echo "Docker Compose version v2.29.7"; exit 0; fi\necho "Bind for 0.0.0.0:3000 failed: port is already allocated" >&2\nexit 1\n',
+    );
     const failed = await cliProcess(args, { PATH: bin });
     expect(failed.code).toBe(1);
     expect(failed.stdout).not.toContain('✔ Grafana dashboard');
-    expect(failed.stderr).toContain('✖ Grafana dashboard failed: Grafana: docker compose up failed (Bind for 0.0.0.0:3000 failed: port is already allocated)');
-    expect(failed.stderr).toContain('hint: fix Docker Compose (see the message), or set SKIP_GRAFANA=true to load-test without the dashboard');
+    expect(failed.stderr).toContain(
+      '✖ Grafana dashboard failed: Grafana: docker compose up failed (Bind for 0.0.0.0:3000 failed: port is already allocated)',
+    );
+    expect(failed.stderr).toContain(
+      'hint: fix Docker Compose (see the message), or set SKIP_GRAFANA=true to load-test without the dashboard',
+    );
   });
 });
 
 describe('nanofaas report (command)', () => {
   it('names a corrupt result file in one line and exits 1', async () => {
     const dir = join(work, 'corrupt');
-    const r0 = await cli(['loadtest', '--engine', 'builtin', '--skip-parity', '--runtimes', 'node', '--stages', '100ms:1,300ms:1', '--cool-down', '0', '--results-dir', dir]);
+    const r0 = await cli([
+      'loadtest',
+      '--engine',
+      'builtin',
+      '--skip-parity',
+      '--runtimes',
+      'node',
+      '--stages',
+      '100ms:1,300ms:1',
+      '--cool-down',
+      '0',
+      '--results-dir',
+      dir,
+    ]);
     expect(r0.code).toBe(0);
     const ok = await cli(['report', '--results-dir', dir, '--baseline', dir, '--format', 'md']);
     expect(ok.code).toBe(0);
@@ -252,6 +409,11 @@ describe('nanofaas report (command)', () => {
     writeFileSync(join(dir, 'word-stats-node.json'), '{"metrics": ');
     const bad = await cli(['report', '--results-dir', dir]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim().split('\n').filter((l) => l.startsWith('nanofaas:'))).toEqual([`nanofaas: ${join(dir, 'word-stats-node.json')}: corrupt result file, not valid JSON (Unexpected end of JSON input)`]);
+    expect(
+      bad.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('nanofaas:')),
+    ).toEqual([`nanofaas: ${join(dir, 'word-stats-node.json')}: corrupt result file, not valid JSON (Unexpected end of JSON input)`]);
   });
 });

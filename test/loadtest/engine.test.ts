@@ -8,8 +8,18 @@ import { Value } from '@sinclair/typebox/value';
 import baseProfile from '../../k6/profile.json' with { type: 'json' };
 
 /** A stand-in control plane on 127.0.0.1 that counts what it answered. */
-interface Counts { invoke: Record<string, number>; failedAnswers: Record<string, number>; polls: number; enqueued: number; waitMs: number[] }
-interface StandInExecution { done: boolean; waiters: (() => void)[]; polls: number }
+interface Counts {
+  invoke: Record<string, number>;
+  failedAnswers: Record<string, number>;
+  polls: number;
+  enqueued: number;
+  waitMs: number[];
+}
+interface StandInExecution {
+  done: boolean;
+  waiters: (() => void)[];
+  polls: number;
+}
 /** How long a stand-in async execution takes from enqueue to its end. */
 const COMPLETES_AFTER_MS = 60;
 /** The stand-in holds a long-poll at most this long (like a server with a lower maximum). */
@@ -37,7 +47,8 @@ beforeAll(async () => {
       };
       // Like a control plane started with NANOFAAS_API_TOKEN=secret.
       if (req.method === 'POST' && url === '/v1/functions/guarded:invoke') {
-        if (req.headers.authorization !== 'Bearer secret') return send(401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
+        if (req.headers.authorization !== 'Bearer secret')
+          return send(401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
         return send(200, { executionId: 'g', status: 'success', output: { wordCount: 3 } });
       }
       // Never answers: only the engine's graceful stop can end a request to it.
@@ -82,10 +93,13 @@ beforeAll(async () => {
             : send(200, { executionId: poll[1], status: 'running' });
         if (!execution || execution.done || waitMs === 0) return answer();
         // Honour waitMs like the control plane: answer on completion or when it elapses.
-        const timer = setTimeout(() => {
-          execution.waiters.splice(execution.waiters.indexOf(wake), 1);
-          answer();
-        }, Math.min(waitMs, maxHoldMs));
+        const timer = setTimeout(
+          () => {
+            execution.waiters.splice(execution.waiters.indexOf(wake), 1);
+            answer();
+          },
+          Math.min(waitMs, maxHoldMs),
+        );
         const wake = (): void => {
           clearTimeout(timer);
           answer();
@@ -207,7 +221,12 @@ describe('built-in engine against a local HTTP server', () => {
     const result = await runLoad(
       { baseUrl, function: 'stuck', workload: 'word-stats', runtime: 'node' },
       {
-        profile: parseProfile({ ...shortProfile, stages: [{ duration: '200ms', target: 2 }], gracefulStopSeconds: 0.3, requestTimeoutSeconds: 20 }),
+        profile: parseProfile({
+          ...shortProfile,
+          stages: [{ duration: '200ms', target: 2 }],
+          gracefulStopSeconds: 0.3,
+          requestTimeoutSeconds: 20,
+        }),
         mode: 'sync',
       },
     );
@@ -220,8 +239,17 @@ describe('built-in engine against a local HTTP server', () => {
   });
 
   it('sends the API token as a bearer token', async () => {
-    const profile = parseProfile({ ...shortProfile, stages: [{ duration: '50ms', target: 1 }, { duration: '300ms', target: 1 }] });
-    const withToken = await runLoad({ baseUrl, function: 'guarded', workload: 'word-stats', runtime: 'node', token: 'secret' }, { profile, mode: 'sync' });
+    const profile = parseProfile({
+      ...shortProfile,
+      stages: [
+        { duration: '50ms', target: 1 },
+        { duration: '300ms', target: 1 },
+      ],
+    });
+    const withToken = await runLoad(
+      { baseUrl, function: 'guarded', workload: 'word-stats', runtime: 'node', token: 'secret' },
+      { profile, mode: 'sync' },
+    );
     expect(withToken.summary.metrics.http_reqs.count).toBeGreaterThan(0);
     expect(withToken.summary.metrics.http_req_failed.value).toBe(0);
     const without = await runLoad({ baseUrl, function: 'guarded', workload: 'word-stats', runtime: 'node' }, { profile, mode: 'sync' });
@@ -231,7 +259,16 @@ describe('built-in engine against a local HTTP server', () => {
   it('counts connection failures as failed requests', async () => {
     const result = await runLoad(
       { baseUrl: 'http://127.0.0.1:1', function: 'nowhere', workload: 'word-stats', runtime: 'python' },
-      { profile: parseProfile({ ...shortProfile, stages: [{ duration: '100ms', target: 1 }, { duration: '300ms', target: 1 }] }), mode: 'sync' },
+      {
+        profile: parseProfile({
+          ...shortProfile,
+          stages: [
+            { duration: '100ms', target: 1 },
+            { duration: '300ms', target: 1 },
+          ],
+        }),
+        mode: 'sync',
+      },
     );
     expect(result.summary.metrics.http_reqs.count).toBeGreaterThan(0);
     expect(result.summary.metrics.http_req_failed.value).toBe(1);

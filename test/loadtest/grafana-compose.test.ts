@@ -43,7 +43,11 @@ function fakeBin(name: string, scripts: Record<string, string>): { env: NodeJS.P
   return { env: { PATH: bin }, log };
 }
 
-const calls = (log: string) => readFileSync(log, 'utf8').trim().split('\n').filter((l) => l !== '');
+const calls = (log: string) =>
+  readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '');
 
 describe('Grafana needs Docker Compose (FAKE docker on PATH)', () => {
   it('Docker without its compose plugin and no docker-compose: not started, the reason says which commands failed', () => {
@@ -51,24 +55,33 @@ describe('Grafana needs Docker Compose (FAKE docker on PATH)', () => {
     const readiness = grafanaReadiness(root, env);
     expect(readiness).toEqual({
       ready: false,
-      reason: 'Docker has no Compose (neither `docker compose version` nor `docker-compose version` works); install the compose plugin, or set SKIP_GRAFANA=true',
+      reason:
+        'Docker has no Compose (neither `docker compose version` nor `docker-compose version` works); install the compose plugin, or set SKIP_GRAFANA=true',
     });
     writeFileSync(log, '');
     const state = new StateDir(join(work, 'state-no-compose'));
-    expect(startGrafana(root, env, undefined, state)).toEqual({ started: false, message: `Grafana: not started (${readiness.ready ? '' : readiness.reason})` });
+    expect(startGrafana(root, env, undefined, state)).toEqual({
+      started: false,
+      message: `Grafana: not started (${readiness.ready ? '' : readiness.reason})`,
+    });
     expect(calls(log)).toEqual(['docker info --format {{.ServerVersion}}', 'docker compose version']);
     expect(existsSync(join(work, 'state-no-compose', 'grafana.json'))).toBe(false);
   });
 
   it('uses the standalone docker-compose when the plugin is missing, to start and to stop', async () => {
-    const { env, log } = fakeBin('standalone', { docker: FAKE_DOCKER_WITHOUT_COMPOSE('${log}'), 'docker-compose': FAKE_DOCKER_COMPOSE('${log}') });
+    const { env, log } = fakeBin('standalone', {
+      docker: FAKE_DOCKER_WITHOUT_COMPOSE('${log}'),
+      'docker-compose': FAKE_DOCKER_COMPOSE('${log}'),
+    });
     const state = new StateDir(join(work, 'state-standalone'));
     expect(startGrafana(root, env, 'http://127.0.0.1:9090', state).started).toBe(true);
     expect(calls(log).at(-1)).toBe(`docker-compose -f ${composeFile} up -d`);
     expect(state.grafana()?.composeFile).toBe(composeFile);
 
     const step = stopGrafanaStep(state, root, env);
-    expect(await step.plan!({ stopped: [] } as unknown as DownContext, { dryRun: true })).toEqual([`docker-compose -f ${composeFile} down`]);
+    expect(await step.plan!({ stopped: [] } as unknown as DownContext, { dryRun: true })).toEqual([
+      `docker-compose -f ${composeFile} down`,
+    ]);
     const ctx = { stopped: [] as string[] } as unknown as DownContext;
     const result = await runPipeline([step], ctx, { renderer: 'silent' });
     expect(result.ok).toBe(true);
@@ -80,7 +93,9 @@ describe('Grafana needs Docker Compose (FAKE docker on PATH)', () => {
     const { env } = fakeBin('no-compose-down', { docker: FAKE_DOCKER_WITHOUT_COMPOSE('${log}') });
     const state = new StateDir(join(work, 'state-down'));
     state.saveGrafana({ composeFile, env: {}, startedAt: new Date().toISOString() });
-    const result = await runPipeline([stopGrafanaStep(state, root, env)], { stopped: [] } as unknown as DownContext, { renderer: 'silent' });
+    const result = await runPipeline([stopGrafanaStep(state, root, env)], { stopped: [] } as unknown as DownContext, {
+      renderer: 'silent',
+    });
     expect(result.ok).toBe(false);
     expect(result.steps[0]?.status).toBe('failed');
     expect(result.error?.message).toContain('neither `docker compose version` nor `docker-compose version` works');

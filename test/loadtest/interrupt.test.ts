@@ -34,7 +34,19 @@ beforeAll(async () => {
         res.end(JSON.stringify(payload));
       };
       if (req.method === 'GET' && req.url === '/v1/functions') {
-        return send(200, ['word-stats-python', 'word-stats-node'].map((name) => ({ name, timeoutMs: 30000, concurrency: 4, queueSize: 100, maxRetries: 3, runtimeMode: 'HTTP', executionMode: 'LOCAL', replicas: 1 })));
+        return send(
+          200,
+          ['word-stats-python', 'word-stats-node'].map((name) => ({
+            name,
+            timeoutMs: 30000,
+            concurrency: 4,
+            queueSize: 100,
+            maxRetries: 3,
+            runtimeMode: 'HTTP',
+            executionMode: 'LOCAL',
+            replicas: 1,
+          })),
+        );
       }
       const m = /^\/v1\/functions\/([^/:]+):invoke$/.exec(req.url ?? '');
       if (req.method === 'POST' && m) {
@@ -54,7 +66,14 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const env = (state: string) => ({ PATH: process.env.PATH ?? '', NANOFAAS_URL: baseUrl, NANOFAAS_STATE_DIR: join(work, state), SKIP_GRAFANA: 'true', NO_COLOR: '1', CI: 'true' });
+const env = (state: string) => ({
+  PATH: process.env.PATH ?? '',
+  NANOFAAS_URL: baseUrl,
+  NANOFAAS_STATE_DIR: join(work, state),
+  SKIP_GRAFANA: 'true',
+  NO_COLOR: '1',
+  CI: 'true',
+});
 const summaryOf = (dir: string, fn: string) => JSON.parse(readFileSync(join(dir, `${fn}.json`), 'utf8'));
 
 describe('an interrupted load run is never a pass', () => {
@@ -99,9 +118,17 @@ describe('an interrupted load run is never a pass', () => {
       err += c.toString();
       if (PROGRESS.test(err)) abort.abort();
     });
-    const code = await run(['loadtest', ...LONG, '--results-dir', dir], { env: env('state-a'), rootDir: root, stdout, stderr, signal: abort.signal });
+    const code = await run(['loadtest', ...LONG, '--results-dir', dir], {
+      env: env('state-a'),
+      rootDir: root,
+      stdout,
+      stderr,
+      signal: abort.signal,
+    });
     expect(code).toBe(130);
-    expect(err).toContain('nanofaas: interrupted; the results so far are kept (a stopped run is marked interrupted): `nanofaas report --results-dir');
+    expect(err).toContain(
+      'nanofaas: interrupted; the results so far are kept (a stopped run is marked interrupted): `nanofaas report --results-dir',
+    );
     expect(err).not.toContain('thresholds');
     expect(summaryOf(dir, 'word-stats-python').nanofaas).toMatchObject({ function: 'word-stats-python', interrupted: true });
     expect(existsSync(join(dir, 'word-stats-node.json'))).toBe(false);
@@ -120,12 +147,19 @@ describe('an interrupted load run is never a pass', () => {
     const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(json.thresholdsPassed).toBe(false);
     expect(json.interrupted).toEqual(['word-stats-python']);
-    expect(json.functions[0]).toMatchObject({ function: 'word-stats-python', interrupted: true, verdict: { passed: false, interrupted: true } });
+    expect(json.functions[0]).toMatchObject({
+      function: 'word-stats-python',
+      interrupted: true,
+      verdict: { passed: false, interrupted: true },
+    });
   });
 
   it('SIGINT to a non-TTY `nanofaas loadtest` after its first progress line: exit 130, no ✔ for the stopped run or a cool-down', async () => {
     const dir = join(work, 'child');
-    const child = spawn(process.execPath, [join(root, 'bin', 'nanofaas'), 'loadtest', ...LONG, '--results-dir', dir], { env: env('state-b'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'bin', 'nanofaas'), 'loadtest', ...LONG, '--results-dir', dir], {
+      env: env('state-b'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -139,7 +173,12 @@ describe('an interrupted load run is never a pass', () => {
     expect(out).not.toMatch(/✔ Load word-stats-python/);
     expect(out).not.toMatch(/Cool-down/);
     expect(out).not.toMatch(/Load word-stats-node/);
-    expect(err.trim().split('\n').filter((l) => l.startsWith('nanofaas:'))).toHaveLength(1);
+    expect(
+      err
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('nanofaas:')),
+    ).toHaveLength(1);
     expect(summaryOf(dir, 'word-stats-python').nanofaas.interrupted).toBe(true);
     expect(existsSync(join(dir, 'word-stats-node.json'))).toBe(false);
   });

@@ -25,11 +25,16 @@ function sequence(seed: number): () => number {
 
 describe('k6 scripts and the built-in engine read the same profile', () => {
   it('has one committed script per catalog function, each the generated text reading ../profile.json', () => {
-    const scripts = readdirSync(join(root, 'k6', 'scripts')).filter((f) => f.endsWith('.js')).sort();
+    const scripts = readdirSync(join(root, 'k6', 'scripts'))
+      .filter((f) => f.endsWith('.js'))
+      .sort();
     expect(scripts).toEqual(catalog.map((f) => `${f.name}.js`).sort());
     for (const entry of catalog) {
       const text = readFileSync(join(root, 'k6', 'scripts', `${entry.name}.js`), 'utf8');
-      expect(text, `k6/scripts/${entry.name}.js is stale: npm run build && node -e "import('./dist/loadtest/k6-scripts.js').then((m) => m.writeK6Scripts('.'))"`).toBe(renderK6Script(entry));
+      expect(
+        text,
+        `k6/scripts/${entry.name}.js is stale: npm run build && node -e "import('./dist/loadtest/k6-scripts.js').then((m) => m.writeK6Scripts('.'))"`,
+      ).toBe(renderK6Script(entry));
       expect(text).toContain("open('../profile.json')");
       expect(text).toContain("from '../lib/nanofaas.js'");
     }
@@ -93,7 +98,12 @@ describe('k6 scripts and the built-in engine read the same profile', () => {
     const records = workloadPayload(profile, 'json-transform');
     const ops = new Set<string>();
     for (let i = 0; i < 200; i++) {
-      const input = buildInput(records, rng) as { data: Record<string, unknown>[]; groupBy: string; operation: string; valueField?: string };
+      const input = buildInput(records, rng) as {
+        data: Record<string, unknown>[];
+        groupBy: string;
+        operation: string;
+        valueField?: string;
+      };
       ops.add(input.operation);
       expect(input.data).toHaveLength(20);
       expect(Object.keys(input.data[0] ?? {}).sort()).toEqual(['age', 'dept', 'salary']);

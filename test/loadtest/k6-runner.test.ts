@@ -62,12 +62,18 @@ describe('k6 runner', () => {
     const cmd = k6Command(spec({ stages: '5s:3,10s:8', thinkTimeSeconds: 0.5, mode: 'async' }));
     expect(cmd.command).toBe('k6');
     expect(cmd.args).toEqual([
-      'run', '--quiet',
-      '--summary-export', join(work, 'results', 'word-stats-python.json'),
-      '-e', 'NANOFAAS_URL=http://127.0.0.1:18080',
-      '-e', 'MODE=async',
-      '-e', 'STAGES=5s:3,10s:8',
-      '-e', 'THINK_TIME=0.5',
+      'run',
+      '--quiet',
+      '--summary-export',
+      join(work, 'results', 'word-stats-python.json'),
+      '-e',
+      'NANOFAAS_URL=http://127.0.0.1:18080',
+      '-e',
+      'MODE=async',
+      '-e',
+      'STAGES=5s:3,10s:8',
+      '-e',
+      'THINK_TIME=0.5',
       join(root, 'k6', 'scripts', 'word-stats-python.js'),
     ]);
   });
@@ -90,8 +96,19 @@ describe('k6 runner', () => {
   it('treats exit 99 (k6 thresholds crossed) as a verdict, other failures as errors', async () => {
     const env99 = { ...spec().env, FAKE_K6_EXIT: '99' };
     expect((await runK6(spec({ env: env99 }))).exitCode).toBe(99);
-    await expect(runK6(spec({ env: { ...spec().env, FAKE_K6_EXIT: '107' } }))).rejects.toThrow(/exited with 107; see .*word-stats-python\.log/);
-    await expect(runK6(spec({ function: 'json-transform-node', workload: 'json-transform', runtime: 'node', env: { ...spec().env, FAKE_K6_NO_SUMMARY: '1' } }))).rejects.toThrow(/no readable summary at .*json-transform-node\.json/);
+    await expect(runK6(spec({ env: { ...spec().env, FAKE_K6_EXIT: '107' } }))).rejects.toThrow(
+      /exited with 107; see .*word-stats-python\.log/,
+    );
+    await expect(
+      runK6(
+        spec({
+          function: 'json-transform-node',
+          workload: 'json-transform',
+          runtime: 'node',
+          env: { ...spec().env, FAKE_K6_NO_SUMMARY: '1' },
+        }),
+      ),
+    ).rejects.toThrow(/no readable summary at .*json-transform-node\.json/);
     await expect(runK6(spec({ function: 'not-in-catalog' }))).rejects.toThrow(/no k6 script for not-in-catalog/);
     await expect(runK6(spec({ env: { PATH: work } }))).rejects.toThrow(/cannot start k6/);
   });
@@ -99,8 +116,13 @@ describe('k6 runner', () => {
   it('on the abort signal sends k6 one SIGINT and keeps its partial summary, marked interrupted', async () => {
     const abort = new AbortController();
     const results = join(work, 'interrupted');
-    const result = await runK6(spec({ resultsDir: results, signal: abort.signal, env: { ...spec().env, FAKE_K6_UNTIL_SIGINT: '1' } }), () => abort.abort());
+    const result = await runK6(spec({ resultsDir: results, signal: abort.signal, env: { ...spec().env, FAKE_K6_UNTIL_SIGINT: '1' } }), () =>
+      abort.abort(),
+    );
     expect(result).toMatchObject({ exitCode: 105, interrupted: true });
-    expect(JSON.parse(readFileSync(join(results, 'word-stats-python.json'), 'utf8')).nanofaas).toMatchObject({ engine: 'k6', interrupted: true });
+    expect(JSON.parse(readFileSync(join(results, 'word-stats-python.json'), 'utf8')).nanofaas).toMatchObject({
+      engine: 'k6',
+      interrupted: true,
+    });
   });
 });

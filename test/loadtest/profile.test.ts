@@ -46,7 +46,9 @@ describe('load profile', () => {
     writeFileSync(broken, '{"stages": [');
     expect(() => loadProfile(broken)).toThrow(`${broken}: not valid JSON`);
     expect(() => loadProfile(join(dir, 'absent.json'))).toThrow(/cannot read the load profile \(ENOENT\)/);
-    expect(() => parseProfile({ ...loadProfile(profilePath), stages: [{ duration: 'soon', target: 1 }] })).toThrow(/at \/stages\/0\/duration/);
+    expect(() => parseProfile({ ...loadProfile(profilePath), stages: [{ duration: 'soon', target: 1 }] })).toThrow(
+      /at \/stages\/0\/duration/,
+    );
   });
 
   it('parses durations and the --stages override', () => {

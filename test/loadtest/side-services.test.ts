@@ -33,10 +33,24 @@ beforeAll(async () => {
       const quantile = Number(/histogram_quantile\(([\d.]+)/.exec(q)?.[1]);
       const start = Number(url.searchParams.get('start'));
       res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({
-        status: 'success',
-        data: { resultType: 'matrix', result: [{ metric: {}, values: [[start, String(quantile / 100)], [start + 1, 'NaN'], [start + 2, String(quantile / 50)]] }] },
-      }));
+      return res.end(
+        JSON.stringify({
+          status: 'success',
+          data: {
+            resultType: 'matrix',
+            result: [
+              {
+                metric: {},
+                values: [
+                  [start, String(quantile / 100)],
+                  [start + 1, 'NaN'],
+                  [start + 2, String(quantile / 50)],
+                ],
+              },
+            ],
+          },
+        }),
+      );
     }
     res.writeHead(404).end();
   });
@@ -71,7 +85,10 @@ describe('Prometheus snapshots', () => {
     expect(queries[0]?.get('end')).toBe(String(Date.parse(window.end) / 1000));
     expect(queries[0]?.get('step')).toBe('2');
     const start = Date.parse(window.start) / 1000;
-    expect(snap.series.latency.p95).toEqual([[start, 9.5], [start + 2, 19]]);
+    expect(snap.series.latency.p95).toEqual([
+      [start, 9.5],
+      [start + 2, 19],
+    ]);
     expect(Object.keys(snap.series.e2e)).toEqual(['p50', 'p95', 'p99']);
     saveSnapshot(work, promUrl, snap);
     saveSnapshot(work, promUrl, { ...snap, function: 'other' });
@@ -89,7 +106,9 @@ describe('Prometheus snapshots', () => {
   });
 
   it('names Prometheus and the query when it refuses', async () => {
-    await expect(snapshotWindow(promUrl, { ...window, function: 'broken' })).rejects.toThrow(/Prometheus \/api\/v1\/query_range answered 400: parse error \(query: histogram_quantile/);
+    await expect(snapshotWindow(promUrl, { ...window, function: 'broken' })).rejects.toThrow(
+      /Prometheus \/api\/v1\/query_range answered 400: parse error \(query: histogram_quantile/,
+    );
   });
 });
 
@@ -101,16 +120,29 @@ describe('Grafana start', () => {
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(root, 'grafana', 'docker-compose.yml'), 'services: {}\n');
     const log = join(work, 'docker-calls.jsonl');
-    writeFileSync(join(bin, 'docker'), `#!/usr/bin/env node\nrequire('node:fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args: process.argv.slice(2), prom: process.env.PROM_URL }) + '\\n');\n`);
+    writeFileSync(
+      join(bin, 'docker'),
+      `#!/usr/bin/env node\nrequire('node:fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args: process.argv.slice(2), prom: process.env.PROM_URL }) + '\\n');\n`,
+    );
     chmodSync(join(bin, 'docker'), 0o755);
     const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
     const state = new StateDir(join(work, 'state'));
     const before = Date.now();
     const outcome = startGrafana(root, env, 'http://10.0.0.5:30090', state);
     expect(outcome).toEqual({ started: true, message: 'Grafana: http://localhost:3000/d/nanofaas-functions (admin/admin)' });
-    const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(calls.map((c) => c.args.slice(0, 2))).toEqual([['info', '--format'], ['compose', 'version'], ['compose', '-f']]);
-    expect(calls.at(-1)).toEqual({ args: ['compose', '-f', join(root, 'grafana', 'docker-compose.yml'), 'up', '-d'], prom: 'http://10.0.0.5:30090' });
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(calls.map((c) => c.args.slice(0, 2))).toEqual([
+      ['info', '--format'],
+      ['compose', 'version'],
+      ['compose', '-f'],
+    ]);
+    expect(calls.at(-1)).toEqual({
+      args: ['compose', '-f', join(root, 'grafana', 'docker-compose.yml'), 'up', '-d'],
+      prom: 'http://10.0.0.5:30090',
+    });
     // Recorded in <state>/grafana.json so `nanofaas down` runs compose down with the same PROM_URL.
     const record = state.grafana();
     expect(record).toMatchObject({
@@ -123,9 +155,14 @@ describe('Grafana start', () => {
 
     // Not started → nothing recorded (down must not try to stop a stack nobody started).
     const untouched = new StateDir(join(work, 'state-untouched'));
-    expect(startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined, untouched).message).toBe('Grafana: not started (SKIP_GRAFANA is set)');
+    expect(startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined, untouched).message).toBe(
+      'Grafana: not started (SKIP_GRAFANA is set)',
+    );
     expect(startGrafana(root, { PATH: work }, undefined, untouched).message).toMatch(/Docker is not usable here/);
-    writeFileSync(join(bin, 'docker'), `#!/usr/bin/env node\nif (process.argv[2] === 'compose' && process.argv[3] !== 'version') { process.stderr.write('no such service\\n'); process.exit(1); }\n`);
+    writeFileSync(
+      join(bin, 'docker'),
+      `#!/usr/bin/env node\nif (process.argv[2] === 'compose' && process.argv[3] !== 'version') { process.stderr.write('no such service\\n'); process.exit(1); }\n`,
+    );
     expect(startGrafana(root, env, undefined, untouched).message).toBe('Grafana: docker compose up failed (no such service)');
     expect(untouched.grafana()).toBeUndefined();
   });

@@ -4,7 +4,15 @@ import { RunStats } from '../../src/loadtest/stats.js';
 import { failedRate, Summary } from '../../src/loadtest/summary.js';
 import { judge } from '../../src/loadtest/verdict.js';
 
-const info = { function: 'f', workload: 'word-stats', runtime: 'python', engine: 'builtin', mode: 'sync', start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T00:00:10.000Z' } as const;
+const info = {
+  function: 'f',
+  workload: 'word-stats',
+  runtime: 'python',
+  engine: 'builtin',
+  mode: 'sync',
+  start: '2026-01-01T00:00:00.000Z',
+  end: '2026-01-01T00:00:10.000Z',
+} as const;
 
 /** Exact nearest-rank percentile, the reference the histogram is held to. */
 function exactPercentile(sorted: number[], p: number): number {
@@ -15,7 +23,12 @@ describe('percentile math (HDR histogram)', () => {
   it('matches a uniform 1..10000 ms distribution within 0.1%', () => {
     const stats = new RunStats();
     for (let ms = 1; ms <= 10_000; ms++) stats.recordRequest(ms, false);
-    for (const [p, expected] of [[50, 5000], [90, 9000], [95, 9500], [99, 9900]] as const) {
+    for (const [p, expected] of [
+      [50, 5000],
+      [90, 9000],
+      [95, 9500],
+      [99, 9900],
+    ] as const) {
       expect(Math.abs(stats.percentileMs(p) - expected) / expected).toBeLessThan(0.001);
     }
     const d = stats.toSummary(10_000, info).metrics.http_req_duration;

@@ -48,9 +48,13 @@ describe('pipeline', () => {
         hint: 'step-level hint (overridden)',
         run: async (_ctx, io) => {
           io.log('starting the compiler');
-          await io.exec(process.execPath, ['-e', 'for (let i = 1; i <= 30; i++) console.log("line " + i); console.error("boom: bad input"); process.exit(3)'], {
-            hint: 'fix the input and rerun',
-          });
+          await io.exec(
+            process.execPath,
+            ['-e', 'for (let i = 1; i <= 30; i++) console.log("line " + i); console.error("boom: bad input"); process.exit(3)'],
+            {
+              hint: 'fix the input and rerun',
+            },
+          );
         },
       },
       { title: 'never', run: (ctx) => void ctx.ran.push('never') },
@@ -195,7 +199,9 @@ describe('interrupt (ctx.signal)', () => {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const pid = new Promise<number>((resolve) => server.once('connection', (socket) => socket.once('data', (d) => resolve(Number(String(d))))));
+    const pid = new Promise<number>((resolve) =>
+      server.once('connection', (socket) => socket.once('data', (d) => resolve(Number(String(d))))),
+    );
     void pid.then(() => controller.abort());
     const { port } = server.address() as AddressInfo;
     const script = `require('net').connect(${port}, '127.0.0.1', function () { this.write(String(process.pid)); }); setInterval(() => {}, 1000);`;

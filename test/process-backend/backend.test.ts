@@ -124,10 +124,18 @@ describe('process backend with a fixture runtime', () => {
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'nf-state-'));
     stateDirs.push(stateDir);
     const delays: number[] = [];
-    const logger = { ...silentLogger, warn: (obj: object | string) => {
-      if (typeof obj === 'object' && 'restartInMs' in obj) delays.push(obj.restartInMs as number);
-    } };
-    const backend = createProcessBackend({ rootDir: root, stateDir, logger, restart: { initialDelayMs: 50, maxDelayMs: 400, stableMs: 300 } });
+    const logger = {
+      ...silentLogger,
+      warn: (obj: object | string) => {
+        if (typeof obj === 'object' && 'restartInMs' in obj) delays.push(obj.restartInMs as number);
+      },
+    };
+    const backend = createProcessBackend({
+      rootDir: root,
+      stateDir,
+      logger,
+      restart: { initialDelayMs: 50, maxDelayMs: 400, stableMs: 300 },
+    });
     backends.push(backend);
     await backend.provision(fixtureSpec('flappy'));
     const crashAndRecover = async () => {
@@ -279,14 +287,22 @@ describe('process backend with a fixture runtime', () => {
     await expect(backend.provision(fixtureSpec('needy'))).rejects.toThrow(
       'cannot launch function "needy": missing "nanofaas-no-such-binary" (install it with apt)',
     );
-    await expect(backend.provision(fixtureSpec('pyfn', { runtime: 'python' }))).rejects.toThrow(/runtime "python" has no launch descriptor/);
+    await expect(backend.provision(fixtureSpec('pyfn', { runtime: 'python' }))).rejects.toThrow(
+      /runtime "python" has no launch descriptor/,
+    );
     await expect(backend.provision(fixtureSpec('nothing', { runtime: undefined }))).rejects.toThrow(/neither "runtime" nor "command"/);
     expect(backend.endpoints('needy')).toEqual([]);
   });
 
   it('runs spec.command when the spec has no runtime', async () => {
     const { backend } = await newBackend();
-    await backend.provision(fixtureSpec('custom', { runtime: undefined, handler: undefined, command: [process.execPath, path.join(import.meta.dirname, 'fixtures', 'runtime.mjs'), 'argv-handler'] }));
+    await backend.provision(
+      fixtureSpec('custom', {
+        runtime: undefined,
+        handler: undefined,
+        command: [process.execPath, path.join(import.meta.dirname, 'fixtures', 'runtime.mjs'), 'argv-handler'],
+      }),
+    );
     await backend.waitReady('custom', 10_000);
     const out = await invoke(backend.endpoints('custom')[0]!.url, 2);
     expect(out.handler).toBe('argv-handler');
@@ -296,7 +312,12 @@ describe('process backend with a fixture runtime', () => {
   it('close() stops every process of every function', async () => {
     const { backend } = await newBackend();
     await Promise.all([backend.provision(fixtureSpec('a', { replicas: 2 })), backend.provision(fixtureSpec('b'))]);
-    await waitFor(backend, () => backend.status('a').readyReplicas === 2 && backend.status('b').readyReplicas === 1, 15_000, 'a and b ready');
+    await waitFor(
+      backend,
+      () => backend.status('a').readyReplicas === 2 && backend.status('b').readyReplicas === 1,
+      15_000,
+      'a and b ready',
+    );
     const pids = [...(await readyPids(backend, 'a')), ...(await readyPids(backend, 'b'))];
     expect(pids).toHaveLength(3);
     expect(await backend.healthy()).toBe(true);
@@ -316,11 +337,19 @@ describe('process backend with a fixture runtime', () => {
     const deadOwner = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => deadOwner.once('exit', r));
     await mkdir(path.join(stateDir, 'run'), { recursive: true });
-    const record = { ownerPid: deadOwner.pid, ownerStart: '1', children: [{ pid: orphan.pid, start: await processStartTime(orphan.pid!) }] };
+    const record = {
+      ownerPid: deadOwner.pid,
+      ownerStart: '1',
+      children: [{ pid: orphan.pid, start: await processStartTime(orphan.pid!) }],
+    };
     await writeFile(path.join(stateDir, 'run', `process-backend-${deadOwner.pid}.json`), JSON.stringify(record));
     // A record of a live owner (this test process) must be left alone.
     const survivor = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
-    const liveRecord = { ownerPid: process.ppid, ownerStart: await processStartTime(process.ppid), children: [{ pid: survivor.pid, start: await processStartTime(survivor.pid!) }] };
+    const liveRecord = {
+      ownerPid: process.ppid,
+      ownerStart: await processStartTime(process.ppid),
+      children: [{ pid: survivor.pid, start: await processStartTime(survivor.pid!) }],
+    };
     await writeFile(path.join(stateDir, 'run', `process-backend-${process.ppid}.json`), JSON.stringify(liveRecord));
     try {
       const backend = createProcessBackend({ rootDir: root, stateDir, logger: silentLogger });

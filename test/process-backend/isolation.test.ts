@@ -39,7 +39,7 @@ describe('function user (NANOFAAS_FUNCTION_USER)', () => {
     expect(parsePasswd(PASSWD).map((e) => e.name)).toEqual(['root', 'app', 'nobody']);
   });
 
-  it('unset: nobody when the control plane is root, the control plane\'s own user otherwise', () => {
+  it("unset: nobody when the control plane is root, the control plane's own user otherwise", () => {
     expect(resolveFunctionUser(undefined, root)).toEqual({ uid: 65534, gid: 65534, home: '/nonexistent', label: 'nobody' });
     expect(resolveFunctionUser(undefined, app)).toBeUndefined();
   });
@@ -55,7 +55,9 @@ describe('function user (NANOFAAS_FUNCTION_USER)', () => {
 
   it('refuses an unknown name and a switch that needs root, saying why', () => {
     expect(() => resolveFunctionUser('ghost', root)).toThrow('there is no user "ghost" in /etc/passwd');
-    expect(() => resolveFunctionUser(undefined, { uid: 0, passwd: () => 'root:x:0:0::/root:/bin/sh' })).toThrow(/no user "nobody".*set NANOFAAS_FUNCTION_USER/);
+    expect(() => resolveFunctionUser(undefined, { uid: 0, passwd: () => 'root:x:0:0::/root:/bin/sh' })).toThrow(
+      /no user "nobody".*set NANOFAAS_FUNCTION_USER/,
+    );
     expect(() => resolveFunctionUser('nobody', app)).toThrow(/needs the control plane to run as root \(it runs as uid 1000\)/);
   });
 });
@@ -71,7 +73,7 @@ describe('function user at start-up', () => {
 });
 
 describe('${env:…} in a command', () => {
-  it('expands from the spec\'s env, never from the control plane\'s environment', async () => {
+  it("expands from the spec's env, never from the control plane's environment", async () => {
     const root = await makeFixtureRoot();
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'nf-state-'));
     dirs.push(root, stateDir);
@@ -97,21 +99,41 @@ describe('a node function under a real control plane', () => {
   const secrets = { AWS_SECRET_ACCESS_KEY: 'aws-secret-in-cp-env', NANOFAAS_API_TOKEN: 'api-token-in-cp-env' };
   const auth = { authorization: `Bearer ${secrets.NANOFAAS_API_TOKEN}` };
 
-  it('sees only its allowed environment and, as root, runs unprivileged and cannot read the control plane\'s environ', async () => {
+  it("sees only its allowed environment and, as root, runs unprivileged and cannot read the control plane's environ", async () => {
     cp = await startControlPlane({ ...secrets, LANG: 'C.UTF-8', SOME_OPERATOR_VAR: 'x' });
     const spec = { name: 'envy', runtime: 'node', handler: 'test/process-backend/fixtures/env-handler.mjs', env: { GREETING: 'hi' } };
     const registered = await call(cp.apiUrl, 'POST', '/v1/functions', spec, auth);
     expect(registered.status, registered.text).toBe(201);
-    await until(async () => (await call(cp!.apiUrl, 'GET', '/v1/functions/envy', undefined, auth)).body?.status?.state === 'READY', 20_000, 'envy READY');
+    await until(
+      async () => (await call(cp!.apiUrl, 'GET', '/v1/functions/envy', undefined, auth)).body?.status?.state === 'READY',
+      20_000,
+      'envy READY',
+    );
     const reply = await call(cp.apiUrl, 'POST', '/v1/functions/envy:invoke', { input: {} }, auth);
     expect(reply.status, reply.text).toBe(200);
-    const seen = reply.body.output as { env: Record<string, string>; uid: number; gid: number; groups: number[]; ppid: number; parentEnviron: string };
+    const seen = reply.body.output as {
+      env: Record<string, string>;
+      uid: number;
+      gid: number;
+      groups: number[];
+      ppid: number;
+      parentEnviron: string;
+    };
 
     expect(seen.ppid).toBe(cp.child.pid);
     const allowed = [
-      'PATH', 'HOME', 'LANG',
-      'PORT', 'FUNCTION_NAME', 'TIMEOUT_MS', 'HANDLER', 'EXECUTION_MODE', 'CALLBACK_URL', 'CALLBACK_TOKEN',
-      'NANOFAAS_PARENT_PIPE', 'NANOFAAS_OWNER_STATE_DIR',
+      'PATH',
+      'HOME',
+      'LANG',
+      'PORT',
+      'FUNCTION_NAME',
+      'TIMEOUT_MS',
+      'HANDLER',
+      'EXECUTION_MODE',
+      'CALLBACK_URL',
+      'CALLBACK_TOKEN',
+      'NANOFAAS_PARENT_PIPE',
+      'NANOFAAS_OWNER_STATE_DIR',
       'GREETING',
     ];
     expect(Object.keys(seen.env).filter((k) => !allowed.includes(k))).toEqual([]);

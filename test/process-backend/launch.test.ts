@@ -70,15 +70,27 @@ describe('resolveLaunch', () => {
     expect(resolveLaunch(java, javaSpec, { ...ctx, hostEnv, operator }).requires[0]?.bin).toBe('/opt/jdk/bin/java');
   });
 
-  it('${env:VAR} expands from the spec\'s env only, never from the host environment', () => {
-    const s = spec({ runtime: undefined, handler: undefined, command: ['/bin/serve', '${env:MODE:-plain}', '${env:HOME}', '${env:SECRET}'], env: { MODE: 'fancy' } });
+  it("${env:VAR} expands from the spec's env only, never from the host environment", () => {
+    const s = spec({
+      runtime: undefined,
+      handler: undefined,
+      command: ['/bin/serve', '${env:MODE:-plain}', '${env:HOME}', '${env:SECRET}'],
+      env: { MODE: 'fancy' },
+    });
     const l = resolveLaunch(undefined, s, { ...ctx, hostEnv: { ...ctx.hostEnv, SECRET: 'host-secret', MODE: 'host' } });
     expect(l.args).toEqual(['fancy', '', '']);
     expect(resolveLaunch(undefined, { ...s, env: {} }, ctx).args).toEqual(['plain', '', '']);
   });
 
   it('builds the environment from nothing: of the host only PATH, HOME and LANG', () => {
-    const hostEnv = { PATH: '/usr/bin', HOME: '/root', LANG: 'C.UTF-8', NANOFAAS_API_TOKEN: 't', AWS_SECRET_ACCESS_KEY: 'k', NODE_OPTIONS: '--x' };
+    const hostEnv = {
+      PATH: '/usr/bin',
+      HOME: '/root',
+      LANG: 'C.UTF-8',
+      NANOFAAS_API_TOKEN: 't',
+      AWS_SECRET_ACCESS_KEY: 'k',
+      NODE_OPTIONS: '--x',
+    };
     const l = resolveLaunch({ command: ['node'], env: { D: 'descriptor' } }, spec({ env: { S: 'spec' } }), { ...ctx, hostEnv });
     expect(l.env).toEqual({
       PATH: '/usr/bin',
@@ -95,7 +107,11 @@ describe('resolveLaunch', () => {
   });
 
   it('always sets the standard runtime env and CALLBACK_URL when a callback base is given', () => {
-    const l = resolveLaunch({ command: ['node'] }, spec(), { ...ctx, callbackBaseUrl: 'http://127.0.0.1:9/v1/internal/executions', callbackToken: 'cb' });
+    const l = resolveLaunch({ command: ['node'] }, spec(), {
+      ...ctx,
+      callbackBaseUrl: 'http://127.0.0.1:9/v1/internal/executions',
+      callbackToken: 'cb',
+    });
     expect(l.env).toMatchObject({
       CALLBACK_TOKEN: 'cb',
       PORT: '40123',
@@ -110,13 +126,20 @@ describe('resolveLaunch', () => {
 
   it('passes no CALLBACK_URL or CALLBACK_TOKEN when callbacks are off, whatever the spec says', () => {
     const s = spec({ env: { CALLBACK_URL: 'http://elsewhere', CALLBACK_TOKEN: 'forged' } });
-    const l = resolveLaunch({ command: ['node'] }, s, { ...ctx, hostEnv: { ...ctx.hostEnv, CALLBACK_URL: 'http://host' }, callbackToken: 'cb' });
+    const l = resolveLaunch({ command: ['node'] }, s, {
+      ...ctx,
+      hostEnv: { ...ctx.hostEnv, CALLBACK_URL: 'http://host' },
+      callbackToken: 'cb',
+    });
     expect(l.env.CALLBACK_URL).toBeUndefined();
     expect(l.env.CALLBACK_TOKEN).toBeUndefined();
   });
 
-  it('env precedence: host PATH/HOME/LANG < standard < descriptor < spec.env < the backend\'s own < PORT', () => {
-    const d: LaunchDescriptor = { command: ['node'], env: { A: 'descriptor', B: 'descriptor', EXECUTION_MODE: 'FILE', PATH: '/d', PORT: '1' } };
+  it("env precedence: host PATH/HOME/LANG < standard < descriptor < spec.env < the backend's own < PORT", () => {
+    const d: LaunchDescriptor = {
+      command: ['node'],
+      env: { A: 'descriptor', B: 'descriptor', EXECUTION_MODE: 'FILE', PATH: '/d', PORT: '1' },
+    };
     const s = spec({ env: { B: 'spec', EXECUTION_MODE: 'STREAM', PORT: '2', LANG: 'spec', NANOFAAS_PARENT_PIPE: '' } });
     const l = resolveLaunch(d, s, {
       ...ctx,

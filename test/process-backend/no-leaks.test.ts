@@ -153,7 +153,11 @@ describe('the control plane with exec functions', () => {
   async function register(base: string, spec: FunctionSpec): Promise<void> {
     const reply = await call(base, 'POST', '/v1/functions', spec);
     expect(reply.status, reply.text).toBe(201);
-    await until(async () => (await call(base, 'GET', `/v1/functions/${spec.name}`)).body?.status?.state === 'READY', 20_000, `${spec.name} READY`);
+    await until(
+      async () => (await call(base, 'GET', `/v1/functions/${spec.name}`)).body?.status?.state === 'READY',
+      20_000,
+      `${spec.name} READY`,
+    );
   }
 
   async function enqueue(base: string, name: string, count: number): Promise<void> {
@@ -203,7 +207,11 @@ describe('the control plane with exec functions', () => {
 
     // The function comes back from the state directory; the first generation must not.
     const restarted = await controlPlane(stateDir);
-    await until(async () => (await call(restarted.apiUrl, 'GET', '/v1/functions/orphaned')).body?.status?.state === 'READY', 20_000, 'READY again');
+    await until(
+      async () => (await call(restarted.apiUrl, 'GET', '/v1/functions/orphaned')).body?.status?.state === 'READY',
+      20_000,
+      'READY again',
+    );
     const firstPids = new Set(first.map((p) => p.pid));
     const stale = await untilNone(() => everything(token)().filter((p) => firstPids.has(p.pid)));
     expect(stale, `first generation still running after the restart: ${listing(stale)}`).toEqual([]);

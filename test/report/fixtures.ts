@@ -34,7 +34,8 @@ export function summaryOf(run: FixtureRun, withInfo = true): Summary {
             mode: 'sync' as const,
             start: '2026-01-01T10:00:00.000Z',
             end: '2026-01-01T10:01:50.000Z',
-            thresholds: run.runtime === 'exec' ? { p95Ms: 5000, p99Ms: 10000, failedRate: 0.2 } : { p95Ms: 3000, p99Ms: 5000, failedRate: 0.15 },
+            thresholds:
+              run.runtime === 'exec' ? { p95Ms: 5000, p99Ms: 10000, failedRate: 0.2 } : { p95Ms: 3000, p99Ms: 5000, failedRate: 0.15 },
           },
         }
       : {}),
@@ -42,9 +43,42 @@ export function summaryOf(run: FixtureRun, withInfo = true): Summary {
 }
 
 export const RUNS: FixtureRun[] = [
-  { fn: 'word-stats-java', runtime: 'java', count: 750, failed: 66, avg: 1763.2, med: 1700.5, p90: 2400.1, p95: 2566.4, p99: 5100.9, rps: 6.8 },
-  { fn: 'word-stats-python', runtime: 'python', count: 12000, failed: 0, avg: 15.7, med: 12.25, p90: 40.5, p95: 66.2, p99: 90.1, rps: 107.7 },
-  { fn: 'json-transform-python', runtime: 'python', count: 12400, failed: 0, avg: 10.04, med: 8.5, p90: 12.0, p95: 13.8, p99: 20.3, rps: 113.1 },
+  {
+    fn: 'word-stats-java',
+    runtime: 'java',
+    count: 750,
+    failed: 66,
+    avg: 1763.2,
+    med: 1700.5,
+    p90: 2400.1,
+    p95: 2566.4,
+    p99: 5100.9,
+    rps: 6.8,
+  },
+  {
+    fn: 'word-stats-python',
+    runtime: 'python',
+    count: 12000,
+    failed: 0,
+    avg: 15.7,
+    med: 12.25,
+    p90: 40.5,
+    p95: 66.2,
+    p99: 90.1,
+    rps: 107.7,
+  },
+  {
+    fn: 'json-transform-python',
+    runtime: 'python',
+    count: 12400,
+    failed: 0,
+    avg: 10.04,
+    med: 8.5,
+    p90: 12.0,
+    p95: 13.8,
+    p99: 20.3,
+    rps: 113.1,
+  },
   { fn: 'word-stats-exec', runtime: 'exec', count: 4000, failed: 4, avg: 235.7, med: 200.0, p90: 420.0, p95: 496.7, p99: 700.2, rps: 37.2 },
 ];
 
@@ -58,7 +92,11 @@ export function writeResults(runs: FixtureRun[], options: { withInfo?: boolean; 
   }
   writeFileSync(
     join(dir, 'test-windows.jsonl'),
-    runs.map((r) => JSON.stringify({ function: r.fn, runtime: r.runtime, start: '2026-01-01T10:00:00.000Z', end: '2026-01-01T10:01:50.000Z' })).join('\n') + '\n',
+    runs
+      .map((r) =>
+        JSON.stringify({ function: r.fn, runtime: r.runtime, start: '2026-01-01T10:00:00.000Z', end: '2026-01-01T10:01:50.000Z' }),
+      )
+      .join('\n') + '\n',
   );
   if (options.prometheus !== undefined) writeFileSync(join(dir, 'prometheus.json'), JSON.stringify(options.prometheus));
   return dir;

@@ -14,7 +14,16 @@ const dirs: string[] = [];
 beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -26,7 +35,10 @@ afterAll(async () => {
 describe('report.html in headless Chromium', () => {
   it('renders the latency, throughput and Prometheus charts with no console errors and no external requests', async () => {
     const baselineDir = writeResults(RUNS);
-    const dir = writeResults(RUNS.map((r) => ({ ...r, avg: r.avg * 0.9 })), { prometheus: prometheusFixture(['word-stats-python', 'word-stats-java']) });
+    const dir = writeResults(
+      RUNS.map((r) => ({ ...r, avg: r.avg * 0.9 })),
+      { prometheus: prometheusFixture(['word-stats-python', 'word-stats-java']) },
+    );
     dirs.push(baselineDir, dir);
     const loaded = loadResults(dir);
     const report = buildReport(loaded, { baseline: loadResults(baselineDir) });
@@ -49,7 +61,9 @@ describe('report.html in headless Chromium', () => {
         title: svg.querySelector('title')?.textContent ?? '',
         width: svg.getBoundingClientRect().width,
         bars: [...svg.querySelectorAll('rect.bar')].filter((r) => (r as SVGRectElement).getBBox().height > 0).length,
-        paths: [...svg.querySelectorAll('path.series')].filter((p) => (p.getAttribute('d') ?? '').length > 10 && (p as SVGPathElement).getTotalLength() > 0).length,
+        paths: [...svg.querySelectorAll('path.series')].filter(
+          (p) => (p.getAttribute('d') ?? '').length > 10 && (p as SVGPathElement).getTotalLength() > 0,
+        ).length,
       })),
     );
     // 2 overview charts + 3 Prometheus charts per snapshotted window.

@@ -39,15 +39,43 @@ describe('report tables', () => {
     }
     const rows = functionRows(report);
     const java = rows.find((r) => r[0] === 'word-stats-java');
-    expect(java).toEqual(['word-stats-java', 'java', '750', '8.80%', '1763.2', '1700.5', '2400.1', '2566.4', '5100.9', '6.8', 'FAIL p(99)<5000']);
-    expect(rows.find((r) => r[0] === 'word-stats-python')).toEqual(['word-stats-python', 'python', '12000', '0.00%', '15.70', '12.25', '40.50', '66.20', '90.10', '107.7', 'PASS']);
+    expect(java).toEqual([
+      'word-stats-java',
+      'java',
+      '750',
+      '8.80%',
+      '1763.2',
+      '1700.5',
+      '2400.1',
+      '2566.4',
+      '5100.9',
+      '6.8',
+      'FAIL p(99)<5000',
+    ]);
+    expect(rows.find((r) => r[0] === 'word-stats-python')).toEqual([
+      'word-stats-python',
+      'python',
+      '12000',
+      '0.00%',
+      '15.70',
+      '12.25',
+      '40.50',
+      '66.20',
+      '90.10',
+      '107.7',
+      'PASS',
+    ]);
     const md = renderMarkdown(report);
     for (const row of rows) expect(md).toContain(`| ${row.join(' | ')} |`);
   });
 
   it('fastest, slowest, highest throughput and per-runtime means', () => {
     const report = buildReport(loadResults(results(RUNS)));
-    expect(report.highlights).toEqual({ fastest: 'json-transform-python', slowest: 'word-stats-java', highestThroughput: 'json-transform-python' });
+    expect(report.highlights).toEqual({
+      fastest: 'json-transform-python',
+      slowest: 'word-stats-java',
+      highestThroughput: 'json-transform-python',
+    });
     expect(highlightLines(report)[0]).toBe('Fastest (avg): json-transform-python (10.04 ms)');
     const python = report.runtimes.find((r) => r.runtime === 'python');
     expect(python).toMatchObject({ functions: 2, meanAvgMs: (15.7 + 10.04) / 2, meanRps: (107.7 + 113.1) / 2, meanFailPct: 0 });
@@ -58,18 +86,44 @@ describe('report tables', () => {
 
   it('a function that sent no requests is not the fastest', () => {
     const loaded = loadResults(results(RUNS));
-    const empty = summaryOf({ fn: 'word-stats-node', runtime: 'node', count: 0, failed: 0, avg: 0, med: 0, p90: 0, p95: 0, p99: 0, rps: 0 });
+    const empty = summaryOf({
+      fn: 'word-stats-node',
+      runtime: 'node',
+      count: 0,
+      failed: 0,
+      avg: 0,
+      med: 0,
+      p90: 0,
+      p95: 0,
+      p99: 0,
+      rps: 0,
+    });
     empty.metrics.http_req_failed.value = 0;
     loaded.runs.push({ function: 'word-stats-node', runtime: 'node', file: 'word-stats-node.json', summary: empty });
     const report = buildReport(loaded);
-    expect(report.highlights).toEqual({ fastest: 'json-transform-python', slowest: 'word-stats-java', highestThroughput: 'json-transform-python' });
+    expect(report.highlights).toEqual({
+      fastest: 'json-transform-python',
+      slowest: 'word-stats-java',
+      highestThroughput: 'json-transform-python',
+    });
     expect(report.functions.find((r) => r.function === 'word-stats-node')?.verdict?.passed).toBe(false);
   });
 
   it('names nobody when no run sent a request: the highlight lines are left out everywhere', () => {
     const dir = results(RUNS.slice(0, 1));
     const loaded = loadResults(dir);
-    const empty = summaryOf({ fn: 'word-stats-node', runtime: 'node', count: 0, failed: 0, avg: 0, med: 0, p90: 0, p95: 0, p99: 0, rps: 0 });
+    const empty = summaryOf({
+      fn: 'word-stats-node',
+      runtime: 'node',
+      count: 0,
+      failed: 0,
+      avg: 0,
+      med: 0,
+      p90: 0,
+      p95: 0,
+      p99: 0,
+      rps: 0,
+    });
     empty.metrics.http_req_failed.value = 0;
     loaded.runs = [{ function: 'word-stats-node', runtime: 'node', file: 'word-stats-node.json', summary: empty }];
     const report = buildReport(loaded);
@@ -90,13 +144,28 @@ describe('report tables', () => {
     const report = buildReport(loaded);
     const row = report.functions.find((r) => r.function === 'json-transform-python');
     expect(row).toMatchObject({ interrupted: true, verdict: { passed: false, interrupted: true } });
-    expect(functionRows(report).find((r) => r[0] === 'json-transform-python')?.at(-1)).toBe('INTERRUPTED');
+    expect(
+      functionRows(report)
+        .find((r) => r[0] === 'json-transform-python')
+        ?.at(-1),
+    ).toBe('INTERRUPTED');
     expect(report.interrupted).toEqual(['json-transform-python']);
     expect(report.highlights.fastest).not.toBe('json-transform-python');
-    expect(renderMarkdown(report)).toContain('Thresholds: FAILED for word-stats-java; INTERRUPTED (partial run, not judged): json-transform-python');
+    expect(renderMarkdown(report)).toContain(
+      'Thresholds: FAILED for word-stats-java; INTERRUPTED (partial run, not judged): json-transform-python',
+    );
     // Without thresholds to judge by, still INTERRUPTED (not n/a).
     const bare = loadResults(results(RUNS.slice(1, 2), { withInfo: false }));
-    bare.runs[0]!.summary.nanofaas = { function: 'x', workload: 'word-stats', runtime: 'python', engine: 'builtin', mode: 'sync', start: '', end: '', interrupted: true };
+    bare.runs[0]!.summary.nanofaas = {
+      function: 'x',
+      workload: 'word-stats',
+      runtime: 'python',
+      engine: 'builtin',
+      mode: 'sync',
+      start: '',
+      end: '',
+      interrupted: true,
+    };
     const bareReport = buildReport(bare);
     expect(functionRows(bareReport)[0]?.at(-1)).toBe('INTERRUPTED');
     expect(bareReport.thresholdsPassed).toBe(false);
@@ -152,7 +221,10 @@ describe('corrupt or missing result files', () => {
     expect(() => loadResults(dir)).toThrow(new RegExp(`^${join(dir, 'word-stats-python.json')}: corrupt result file, /metrics/`));
 
     const summary = summaryOf(RUNS[0]!);
-    writeFileSync(join(dir, 'word-stats-python.json'), JSON.stringify({ ...summary, metrics: { ...summary.metrics, http_req_failed: { passes: 'x' } } }));
+    writeFileSync(
+      join(dir, 'word-stats-python.json'),
+      JSON.stringify({ ...summary, metrics: { ...summary.metrics, http_req_failed: { passes: 'x' } } }),
+    );
     expect(() => loadResults(dir)).toThrow(/word-stats-python\.json: corrupt result file, \/metrics\/http_req_failed/);
   });
 
@@ -166,7 +238,9 @@ describe('corrupt or missing result files', () => {
     appendFileSync(join(dir, 'test-windows.jsonl'), '{"function": "x"\n');
     expect(() => loadResults(dir)).toThrow(`${join(dir, 'test-windows.jsonl')}:2: corrupt test window line`);
     const dir2 = results(RUNS.slice(0, 1), { prometheus: { nope: true } });
-    expect(() => loadResults(dir2)).toThrow(`${join(dir2, 'prometheus.json')}: corrupt result file, expected {prometheusUrl, windows: [...]}`);
+    expect(() => loadResults(dir2)).toThrow(
+      `${join(dir2, 'prometheus.json')}: corrupt result file, expected {prometheusUrl, windows: [...]}`,
+    );
   });
 });
 

@@ -29,7 +29,9 @@ class FakeControlPlane {
     req.on('end', () => {
       const r = { url: req.url ?? '', headers: req.headers, body };
       this.received.push(r);
-      res.writeHead(this.status, { 'content-type': 'application/json' }).end(this.status === 401 ? '{"error":"UNAUTHORIZED","message":"bad token"}' : undefined);
+      res
+        .writeHead(this.status, { 'content-type': 'application/json' })
+        .end(this.status === 401 ? '{"error":"UNAUTHORIZED","message":"bad token"}' : undefined);
       for (const w of this.waiters.filter((w) => w.url === r.url)) w.resolve(r);
       this.waiters = this.waiters.filter((w) => w.url !== r.url);
     });
@@ -59,7 +61,11 @@ afterAll(async () => {
   await new Promise((r) => cp.server.close(r));
 });
 
-async function start(runtime: RuntimeName, env: Record<string, string>, stdin: 'pipe' | 'ignore' = 'ignore'): Promise<{ l: Launched; url: string }> {
+async function start(
+  runtime: RuntimeName,
+  env: Record<string, string>,
+  stdin: 'pipe' | 'ignore' = 'ignore',
+): Promise<{ l: Launched; url: string }> {
   const port = await getPort({ host: '127.0.0.1' });
   const l = launch(runtime, { PORT: String(port), CALLBACK_URL: cp.base, ...env }, { stdin, detached: true });
   started.push(l);
@@ -112,12 +118,16 @@ describe.each(RUNTIME_NAMES)('%s runtime without CALLBACK_TOKEN', (runtime) => {
 
 describe('watchdog commands', () => {
   it('do not see CALLBACK_TOKEN or NANOFAAS_PARENT_PIPE', async () => {
-    const { url } = await start('watchdog', {
-      CALLBACK_TOKEN: 'tok-watchdog-secret',
-      EXECUTION_MODE: 'STDIO',
-      NANOFAAS_PARENT_PIPE: 'stdin',
-      WATCHDOG_CMD: JSON.stringify([process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))']),
-    }, 'pipe');
+    const { url } = await start(
+      'watchdog',
+      {
+        CALLBACK_TOKEN: 'tok-watchdog-secret',
+        EXECUTION_MODE: 'STDIO',
+        NANOFAAS_PARENT_PIPE: 'stdin',
+        WATCHDOG_CMD: JSON.stringify([process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))']),
+      },
+      'pipe',
+    );
     const res = await postJson(`${url}/invoke`, { input: {} }, { 'x-execution-id': 'wd-env' });
     expect(res.status).toBe(200);
     const env = res.body as Record<string, string>;

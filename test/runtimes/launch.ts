@@ -17,7 +17,11 @@ interface Command {
 
 const COMMANDS: Record<RuntimeName, Command> = {
   node: { command: process.execPath, args: ['runtimes/node/dist/main.js'], env: { HANDLER: 'functions/word-stats/node/dist/handler.js' } },
-  watchdog: { command: process.execPath, args: ['runtimes/watchdog/dist/main.js'], env: { WATCHDOG_CMD: 'bash functions/word-stats/exec/handler.sh' } },
+  watchdog: {
+    command: process.execPath,
+    args: ['runtimes/watchdog/dist/main.js'],
+    env: { WATCHDOG_CMD: 'bash functions/word-stats/exec/handler.sh' },
+  },
   python: {
     command: '/usr/bin/python3',
     args: ['-m', 'nanofaas_runtime'],
@@ -40,7 +44,11 @@ export interface Launched {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function launch(runtime: RuntimeName, env: Record<string, string>, options: { stdin?: 'pipe' | 'ignore'; detached?: boolean } = {}): Launched {
+export function launch(
+  runtime: RuntimeName,
+  env: Record<string, string>,
+  options: { stdin?: 'pipe' | 'ignore'; detached?: boolean } = {},
+): Launched {
   const spec = COMMANDS[runtime];
   const stdio: StdioOptions = [options.stdin ?? 'ignore', 'pipe', 'pipe'];
   const child = spawn(spec.command, spec.args, {
@@ -66,7 +74,8 @@ export function launch(runtime: RuntimeName, env: Record<string, string>, option
   });
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   void exited.then(({ code, signal }) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`${runtime} exited (${signal ?? code}) before printing ${w.pattern}; stderr:\n${err}`));
+    for (const w of waiters.splice(0))
+      w.reject(new Error(`${runtime} exited (${signal ?? code}) before printing ${w.pattern}; stderr:\n${err}`));
   });
   return {
     child,

@@ -76,7 +76,10 @@ async function gatedHandler(): Promise<{ handler: string; env: Record<string, st
   const dir = mkdtempSync(join(tmpdir(), 'nanofaas-node-rt-'));
   dirs.push(dir);
   const handler = join(dir, 'gated.mjs');
-  writeFileSync(handler, 'export default async function gated() {\n  const res = await fetch(process.env.GATE_URL);\n  return { gate: await res.text() };\n}\n');
+  writeFileSync(
+    handler,
+    'export default async function gated() {\n  const res = await fetch(process.env.GATE_URL);\n  return { gate: await res.text() };\n}\n',
+  );
   return {
     handler,
     env: { GATE_URL: `http://127.0.0.1:${(gate.address() as AddressInfo).port}/` },

@@ -42,7 +42,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function startWithPipe(runtime: (typeof RUNTIME_NAMES)[number], env: Record<string, string> = {}): Promise<{ l: Launched; url: string }> {
+async function startWithPipe(
+  runtime: (typeof RUNTIME_NAMES)[number],
+  env: Record<string, string> = {},
+): Promise<{ l: Launched; url: string }> {
   const port = await getPort({ host: '127.0.0.1' });
   const l = launch(runtime, { PORT: String(port), NANOFAAS_PARENT_PIPE: 'stdin', ...env }, { stdin: 'pipe', detached: true });
   started.push(l);

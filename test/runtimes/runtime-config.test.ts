@@ -46,7 +46,12 @@ const SPECIFIC: Record<RuntimeName, Case[]> = {
   java: [{ env: { HANDLER: '' }, line: /^HANDLER must be path\/to\/function.jar#/ }],
 };
 
-const PREFIX: Record<RuntimeName, string> = { node: 'runtime-node: ', watchdog: 'watchdog: ', python: 'nanofaas-runtime: ', java: 'nanofaas-runtime: ' };
+const PREFIX: Record<RuntimeName, string> = {
+  node: 'runtime-node: ',
+  watchdog: 'watchdog: ',
+  python: 'nanofaas-runtime: ',
+  java: 'nanofaas-runtime: ',
+};
 
 describe.each(RUNTIME_NAMES)('%s runtime configuration', (runtime) => {
   it.each([...COMMON, ...SPECIFIC[runtime]])('exits 2 with one line for $env', async ({ env, line }) => {
@@ -54,7 +59,10 @@ describe.each(RUNTIME_NAMES)('%s runtime configuration', (runtime) => {
     const l = launch(runtime, { PORT: '0', ...env });
     try {
       const { code } = await l.exited;
-      const lines = l.stderr().split('\n').filter((s) => s !== '');
+      const lines = l
+        .stderr()
+        .split('\n')
+        .filter((s) => s !== '');
       expect({ code, lines: lines.length }, l.stderr()).toEqual({ code: 2, lines: 1 });
       expect(lines[0]!.startsWith(PREFIX[runtime])).toBe(true);
       expect(lines[0]!.slice(PREFIX[runtime].length)).toMatch(line);

@@ -43,7 +43,10 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function watchdog(env: Record<string, string>, options: { detached?: boolean; onStart?: (child: ChildProcess) => void } = {}): Promise<string> {
+async function watchdog(
+  env: Record<string, string>,
+  options: { detached?: boolean; onStart?: (child: ChildProcess) => void } = {},
+): Promise<string> {
   const port = await getPort({ host: '127.0.0.1' });
   const child = spawn(process.execPath, ['runtimes/watchdog/dist/main.js'], {
     cwd: repoRoot,
@@ -148,7 +151,12 @@ process.stdin.on('end', () => {
   it('passes the input JSON on stdin, argv verbatim (no shell) and the execution id in env', async () => {
     const res = await invoke(url, { mode: 'echo', n: 1 });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toEqual({ input: { mode: 'echo', n: 1 }, argv: ['a b', '$HOME', '*', ';ls'], executionId: 'exec-1', metadata: { m: '1' } });
+    expect(res.body).toEqual({
+      input: { mode: 'echo', n: 1 },
+      argv: ['a b', '$HOME', '*', ';ls'],
+      executionId: 'exec-1',
+      metadata: { m: '1' },
+    });
   });
   it('maps exit 65 to 400 INVALID_INPUT with the stderr text', async () => {
     const res = await invoke(url, { mode: 'reject', why: 'bad field' });
@@ -209,7 +217,7 @@ describe('STDIO failures', () => {
     expect(left, listing(left)).toEqual([]);
   });
 
-  it('runs commands in its own process group: a SIGKILLed watchdog\'s group kill leaves no command behind', async () => {
+  it("runs commands in its own process group: a SIGKILLed watchdog's group kill leaves no command behind", async () => {
     const token = newToken();
     let wd!: ChildProcess;
     const url = await watchdog(
@@ -244,7 +252,11 @@ const seen = readdirSync(${JSON.stringify(slots)}).length;
 setTimeout(() => { rmSync(mine); process.stdout.write(JSON.stringify({ seen })); }, 250);
 `,
     );
-    const url = await watchdog({ EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: JSON.stringify([process.execPath, file]), WATCHDOG_CONCURRENCY: '2' });
+    const url = await watchdog({
+      EXECUTION_MODE: 'STDIO',
+      WATCHDOG_CMD: JSON.stringify([process.execPath, file]),
+      WATCHDOG_CONCURRENCY: '2',
+    });
     const results = await Promise.all(Array.from({ length: 6 }, () => invoke(url, {})));
     const seen = results.map((r) => (r.body as { seen: number }).seen);
     expect(results.every((r) => r.status === 200)).toBe(true);
@@ -319,7 +331,12 @@ describe('HTTP mode', () => {
   it('kills a command that never listens instead of leaving it running when the start fails', async () => {
     const token = newToken();
     const logs: string[] = [];
-    const start = httpExecutor({ argv: ['sleep', token], env: process.env, logger: (_level, msg) => logs.push(msg), startupTimeoutMs: 300 });
+    const start = httpExecutor({
+      argv: ['sleep', token],
+      env: process.env,
+      logger: (_level, msg) => logs.push(msg),
+      startupTimeoutMs: 300,
+    });
     await expect(start).rejects.toThrow(/did not listen on port \d+ within 300 ms/);
     const left = await untilNone(() => marked(token));
     expect(left, listing(left)).toEqual([]);

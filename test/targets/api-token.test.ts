@@ -43,7 +43,11 @@ describe('kubeconfig target', () => {
   it('no Secret (auth.enabled=false): no token; kubectl failing: an error naming the command and NANOFAAS_API_TOKEN', async () => {
     const w = newWorld().shadow('kubectl').scenario({});
     expect(await load('kubeconfig', w, w.env()).apiToken!()).toBeUndefined();
-    const failing = load('kubeconfig', w, w.env({ FAKE_KUBE_FAIL: 'Error from server (Forbidden): secrets "nanofaas-api-token" is forbidden' }));
+    const failing = load(
+      'kubeconfig',
+      w,
+      w.env({ FAKE_KUBE_FAIL: 'Error from server (Forbidden): secrets "nanofaas-api-token" is forbidden' }),
+    );
     await expect(failing.apiToken!()).rejects.toThrow(
       /could not read the API token \(kubectl -n nanofaas get secret nanofaas-api-token .* exited with 1: Error from server \(Forbidden\).*\); set NANOFAAS_API_TOKEN/,
     );
@@ -94,7 +98,9 @@ describe('the built CLI', () => {
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('word-stats-python');
     expect(api.unauthorized).toEqual([]);
-    expect(w.lines()).toContain('exec nanofaas-e2e -- sudo k3s kubectl -n nanofaas get secret nanofaas-api-token --ignore-not-found -o jsonpath={.data.token}');
+    expect(w.lines()).toContain(
+      'exec nanofaas-e2e -- sudo k3s kubectl -n nanofaas get secret nanofaas-api-token --ignore-not-found -o jsonpath={.data.token}',
+    );
   });
 
   it('a Secret holding another token gets the API 401 (the token really is what is sent)', async () => {

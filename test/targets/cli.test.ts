@@ -42,7 +42,13 @@ describe('nanofaas CLI with --target multipass (fake multipass)', () => {
       state: 'Running',
       missingDeps: '',
       k3sInstalled: true,
-      fail: [{ match: 'kubectl wait --for=condition=Ready node', exitCode: 1, stderr: 'error: timed out waiting for the condition on nodes/nanofaas-e2e' }],
+      fail: [
+        {
+          match: 'kubectl wait --for=condition=Ready node',
+          exitCode: 1,
+          stderr: 'error: timed out waiting for the condition on nodes/nanofaas-e2e',
+        },
+      ],
     });
     worlds.push(w);
     const { code, stderr } = cli(w, ['up', '--target', 'multipass']);

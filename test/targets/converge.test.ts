@@ -45,7 +45,13 @@ describe('up --runtimes node after a full run (cluster targets)', () => {
 
   it('multipass: the same convergence through the VM pipeline', async () => {
     const api = await platformAfterAFullRun();
-    const w = new World().scenario({ state: 'Running', missingDeps: '', k3sInstalled: true, registryHealthy: true, registriesYaml: registriesYaml('localhost:5000') });
+    const w = new World().scenario({
+      state: 'Running',
+      missingDeps: '',
+      k3sInstalled: true,
+      registryHealthy: true,
+      registriesYaml: registriesYaml('localhost:5000'),
+    });
     worlds.push(w);
     const target = load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url, NANOFAAS_API_TOKEN: 'unused' }));
     const { result, ctx } = await up(target, { skipBuild: true, runtimes: ['node'] });
@@ -59,8 +65,14 @@ describe('up --runtimes node after a full run (cluster targets)', () => {
   it('the dry-run plan says what converging does', async () => {
     const w = new World().shadow('kubectl', 'helm', 'docker').scenario({});
     worlds.push(w);
-    const { written } = await up(load('kubeconfig', w, w.env({ SKIP_BUILD: 'true' })), { dryRun: true, skipBuild: true, runtimes: ['node'] });
-    expect(written.join('\n')).toContain('DELETE <api>/v1/functions/<name>  for each catalog function registered there but not selected by this run (functions under other names are kept)');
+    const { written } = await up(load('kubeconfig', w, w.env({ SKIP_BUILD: 'true' })), {
+      dryRun: true,
+      skipBuild: true,
+      runtimes: ['node'],
+    });
+    expect(written.join('\n')).toContain(
+      'DELETE <api>/v1/functions/<name>  for each catalog function registered there but not selected by this run (functions under other names are kept)',
+    );
   });
 
   it("a failing smoke test's hint names doctor with the user's flags (TargetEnv.suggest)", async () => {
@@ -69,9 +81,16 @@ describe('up --runtimes node after a full run (cluster targets)', () => {
     const w = new World().shadow('kubectl', 'helm', 'docker').scenario({});
     worlds.push(w);
     const env = w.env({ SKIP_BUILD: 'true', NANOFAAS_URL: api.url, PROM_URL: api.url });
-    const target = createKubeconfig({ rootDir: w.repo, state: w.state, env, suggest: (command) => `nanofaas ${command} --target kubeconfig --state-dir /my/state` });
+    const target = createKubeconfig({
+      rootDir: w.repo,
+      state: w.state,
+      env,
+      suggest: (command) => `nanofaas ${command} --target kubeconfig --state-dir /my/state`,
+    });
     const { result } = await up(target, { skipBuild: true, runtimes: ['node'] });
     expect(result.ok).toBe(false);
-    expect(formatStepError(result.error!).join('\n')).toContain('hint: run `nanofaas doctor --target kubeconfig --state-dir /my/state`; exec functions need runtimeMode STDIO');
+    expect(formatStepError(result.error!).join('\n')).toContain(
+      'hint: run `nanofaas doctor --target kubeconfig --state-dir /my/state`; exec functions need runtimeMode STDIO',
+    );
   });
 });

@@ -32,7 +32,8 @@ const tempDir = () => {
   return d;
 };
 const suggestFor = (target: string) => (command: string) => `nanofaas ${command} --target ${target}`;
-const runAll = async (checks: DoctorCheck[]) => Object.fromEntries(await Promise.all(checks.map(async (c) => [c.id, await c.run()] as const))) as Record<string, CheckResult>;
+const runAll = async (checks: DoctorCheck[]) =>
+  Object.fromEntries(await Promise.all(checks.map(async (c) => [c.id, await c.run()] as const))) as Record<string, CheckResult>;
 
 /** A pid that existed and has exited (the process really ran). */
 function exitedPid(): Promise<number> {
@@ -45,53 +46,80 @@ function exitedPid(): Promise<number> {
 
 describe('local target: Prometheus', () => {
   it('not installed: install it, then up', () => {
-    const r = prometheusSituation({ binary: undefined, running: undefined, exited: false, log: '/s/logs/prometheus.log', suggest: suggestFor('local') });
+    const r = prometheusSituation({
+      binary: undefined,
+      running: undefined,
+      exited: false,
+      log: '/s/logs/prometheus.log',
+      suggest: suggestFor('local'),
+    });
     expect(r.status).toBe('warn');
     expect(r.fix).toBe('apt-get install prometheus (or put `prometheus` on PATH), then nanofaas up --target local');
   });
 
   it('running: ok', () => {
-    expect(prometheusSituation({ binary: '/usr/bin/prometheus', running: { pid: 42, url: 'http://127.0.0.1:9090' }, exited: false, log: 'x', suggest: suggestFor('local') })).toEqual({
+    expect(
+      prometheusSituation({
+        binary: '/usr/bin/prometheus',
+        running: { pid: 42, url: 'http://127.0.0.1:9090' },
+        exited: false,
+        log: 'x',
+        suggest: suggestFor('local'),
+      }),
+    ).toEqual({
       status: 'ok',
       detail: 'running (pid 42, http://127.0.0.1:9090)',
     });
   });
 
-  it.skipIf(!prometheusBinary(process.env))('installed but not running (real binary, real state dir): `up` starts it, nothing says install; an exited one points at its log', async () => {
-    const state = new StateDir(tempDir());
-    const checks = localDoctorChecks({ rootDir: ROOT_DIR, state, env: process.env, suggest: suggestFor('local') });
-    const check = checks.find((c) => c.id === 'prometheus-local')!;
-    const idle = await check.run();
-    expect(idle.status).toBe('warn');
-    expect(idle.detail).toMatch(/^installed \(.*prometheus\) but not running$/);
-    expect(idle.fix).toBe('nanofaas up --target local starts it (unless given --no-prometheus)');
+  it.skipIf(!prometheusBinary(process.env))(
+    'installed but not running (real binary, real state dir): `up` starts it, nothing says install; an exited one points at its log',
+    async () => {
+      const state = new StateDir(tempDir());
+      const checks = localDoctorChecks({ rootDir: ROOT_DIR, state, env: process.env, suggest: suggestFor('local') });
+      const check = checks.find((c) => c.id === 'prometheus-local')!;
+      const idle = await check.run();
+      expect(idle.status).toBe('warn');
+      expect(idle.detail).toMatch(/^installed \(.*prometheus\) but not running$/);
+      expect(idle.fix).toBe('nanofaas up --target local starts it (unless given --no-prometheus)');
 
-    const pid = await exitedPid();
-    state.saveProcess('prometheus', { pid, pgid: pid, command: ['prometheus'], log: state.logPath('prometheus'), startedAt: new Date().toISOString(), url: 'http://127.0.0.1:1' });
-    const exited = await check.run();
-    expect(exited.detail).toContain(`it exited (see ${state.logPath('prometheus')})`);
-    expect(exited.fix).not.toContain('apt-get');
-  });
+      const pid = await exitedPid();
+      state.saveProcess('prometheus', {
+        pid,
+        pgid: pid,
+        command: ['prometheus'],
+        log: state.logPath('prometheus'),
+        startedAt: new Date().toISOString(),
+        url: 'http://127.0.0.1:1',
+      });
+      const exited = await check.run();
+      expect(exited.detail).toContain(`it exited (see ${state.logPath('prometheus')})`);
+      expect(exited.fix).not.toContain('apt-get');
+    },
+  );
 
-  it.skipIf(!prometheusBinary(process.env))('`nanofaas doctor` (in-process, nothing running): neither Prometheus check tells an installed Prometheus to be installed', async () => {
-    const stateDir = tempDir();
-    let stdout = '';
-    const code = await run(['--state-dir', stateDir, '--json', 'doctor'], {
-      env: { PATH: process.env.PATH, NANOFAAS_TARGET: 'local' },
-      rootDir: ROOT_DIR,
-      stdout: { write: (s: string) => ((stdout += s), true) } as never,
-      stderr: { write: () => true } as never,
-    });
-    expect(code).toBe(1); // the API is not reachable: that is a failure
-    const doc = JSON.parse(stdout) as { checks: { id: string; title: string; detail: string; fix?: string }[] };
-    expect(doc.checks.filter((c) => /\b(seed|original)\b/i.test(`${c.title} ${c.detail} ${c.fix ?? ''}`))).toEqual([]);
-    const prom = doc.checks.filter((c) => c.id.startsWith('prometheus'));
-    expect(prom.map((c) => c.id).sort()).toEqual(['prometheus', 'prometheus-local']);
-    for (const c of prom) {
-      expect(c.fix).not.toMatch(/apt-get/);
-      expect(c.fix).toContain(`nanofaas up --state-dir ${stateDir}`);
-    }
-  });
+  it.skipIf(!prometheusBinary(process.env))(
+    '`nanofaas doctor` (in-process, nothing running): neither Prometheus check tells an installed Prometheus to be installed',
+    async () => {
+      const stateDir = tempDir();
+      let stdout = '';
+      const code = await run(['--state-dir', stateDir, '--json', 'doctor'], {
+        env: { PATH: process.env.PATH, NANOFAAS_TARGET: 'local' },
+        rootDir: ROOT_DIR,
+        stdout: { write: (s: string) => ((stdout += s), true) } as never,
+        stderr: { write: () => true } as never,
+      });
+      expect(code).toBe(1); // the API is not reachable: that is a failure
+      const doc = JSON.parse(stdout) as { checks: { id: string; title: string; detail: string; fix?: string }[] };
+      expect(doc.checks.filter((c) => /\b(seed|original)\b/i.test(`${c.title} ${c.detail} ${c.fix ?? ''}`))).toEqual([]);
+      const prom = doc.checks.filter((c) => c.id.startsWith('prometheus'));
+      expect(prom.map((c) => c.id).sort()).toEqual(['prometheus', 'prometheus-local']);
+      for (const c of prom) {
+        expect(c.fix).not.toMatch(/apt-get/);
+        expect(c.fix).toContain(`nanofaas up --state-dir ${stateDir}`);
+      }
+    },
+  );
 });
 
 describe('multipass target: the fix for the VM the checks found', () => {
@@ -104,7 +132,11 @@ describe('multipass target: the fix for the VM the checks found', () => {
     const results = await runAll(load(w).doctorChecks());
     expect(results['vm-running']).toEqual({ status: 'fail', detail: 'VM nanofaas-e2e is Stopped', fix: 'multipass start nanofaas-e2e' });
     for (const id of ['namespace', 'admission-env', 'image-pull', 'exec-stdio', 'service-account-token']) {
-      expect(results[id], id).toEqual({ status: 'fail', detail: 'not checked: VM nanofaas-e2e is Stopped', fix: 'multipass start nanofaas-e2e' });
+      expect(results[id], id).toEqual({
+        status: 'fail',
+        detail: 'not checked: VM nanofaas-e2e is Stopped',
+        fix: 'multipass start nanofaas-e2e',
+      });
     }
     // One `multipass info` for the whole doctor run, and no kubectl inside a stopped VM.
     expect(w.lines().filter((l) => l.startsWith('exec'))).toEqual([]);
@@ -115,22 +147,38 @@ describe('multipass target: the fix for the VM the checks found', () => {
     const w = new World().scenario({ state: 'absent' });
     worlds.push(w);
     const results = await runAll(load(w).doctorChecks());
-    expect(results['vm-running']).toEqual({ status: 'fail', detail: 'VM nanofaas-e2e does not exist', fix: 'nanofaas up --target multipass (creates it)' });
+    expect(results['vm-running']).toEqual({
+      status: 'fail',
+      detail: 'VM nanofaas-e2e does not exist',
+      fix: 'nanofaas up --target multipass (creates it)',
+    });
     expect(results.namespace?.fix).toBe('nanofaas up --target multipass (creates it)');
   });
 
   it('running VM without the release: the namespace fix is `nanofaas up` with the target', async () => {
-    const w = new World().scenario({ state: 'Running', answers: [{ match: 'kubectl get namespace nanofaas', exitCode: 1, stderr: 'Error from server (NotFound)\n' }] });
+    const w = new World().scenario({
+      state: 'Running',
+      answers: [{ match: 'kubectl get namespace nanofaas', exitCode: 1, stderr: 'Error from server (NotFound)\n' }],
+    });
     worlds.push(w);
-    const namespace = await load(w).doctorChecks().find((c) => c.id === 'namespace')!.run();
-    expect(namespace).toEqual({ status: 'fail', detail: 'namespace nanofaas not found', fix: 'nanofaas up --target multipass (helm --create-namespace creates it)' });
+    const namespace = await load(w)
+      .doctorChecks()
+      .find((c) => c.id === 'namespace')!
+      .run();
+    expect(namespace).toEqual({
+      status: 'fail',
+      detail: 'namespace nanofaas not found',
+      fix: 'nanofaas up --target multipass (helm --create-namespace creates it)',
+    });
   });
 
   it('no multipass on PATH: install it, then `nanofaas up` with the target', async () => {
     const w = new World().scenario({});
     worlds.push(w);
     const [only] = load(w, w.env({ PATH: '/nonexistent' })).doctorChecks();
-    expect((await only!.run()).fix).toBe('install it (snap install multipass, brew install multipass, or https://multipass.run), then nanofaas up --target multipass');
+    expect((await only!.run()).fix).toBe(
+      'install it (snap install multipass, brew install multipass, or https://multipass.run), then nanofaas up --target multipass',
+    );
   });
 });
 
@@ -138,10 +186,14 @@ describe('kubeconfig target: the fix for the cluster the checks found', () => {
   /** A kubectl (real process) that fails like kubectl does when the API server does not answer. */
   function unreachableKubectl(w: World): void {
     const path = join(w.bin, 'kubectl');
-    writeFileSync(path, `#!/usr/bin/env node\nprocess.stderr.write('The connection to the server 10.9.9.9:6443 was refused - did you specify the right host or port?\\n');\nprocess.exit(1);\n`);
+    writeFileSync(
+      path,
+      `#!/usr/bin/env node\nprocess.stderr.write('The connection to the server 10.9.9.9:6443 was refused - did you specify the right host or port?\\n');\nprocess.exit(1);\n`,
+    );
     chmodSync(path, 0o755);
   }
-  const load = (w: World, env: NodeJS.ProcessEnv) => createKubeconfig({ rootDir: w.repo, state: w.state, env, suggest: suggestFor('kubeconfig') });
+  const load = (w: World, env: NodeJS.ProcessEnv) =>
+    createKubeconfig({ rootDir: w.repo, state: w.state, env, suggest: suggestFor('kubeconfig') });
 
   it('unreachable cluster: every check says how to pick or fix the context, once, instead of a kubectl error each', async () => {
     const w = new World().shadow('helm').scenario({});
@@ -150,8 +202,12 @@ describe('kubeconfig target: the fix for the cluster the checks found', () => {
     const results = await runAll(load(w, w.env({ NANOFAAS_KUBE_CONTEXT: 'staging' })).doctorChecks());
     for (const [id, r] of Object.entries(results)) {
       expect(r.status, id).toBe('fail');
-      expect(r.detail, id).toBe('not checked: the cluster does not answer (The connection to the server 10.9.9.9:6443 was refused - did you specify the right host or port?)');
-      expect(r.fix, id).toBe('kubectl --context staging config get-contexts: pick the context with --context or NANOFAAS_KUBE_CONTEXT, or fix KUBECONFIG');
+      expect(r.detail, id).toBe(
+        'not checked: the cluster does not answer (The connection to the server 10.9.9.9:6443 was refused - did you specify the right host or port?)',
+      );
+      expect(r.fix, id).toBe(
+        'kubectl --context staging config get-contexts: pick the context with --context or NANOFAAS_KUBE_CONTEXT, or fix KUBECONFIG',
+      );
     }
   });
 

@@ -48,7 +48,8 @@ export class World {
       mkdirSync(join(this.repo, dir), { recursive: true });
       writeFileSync(join(this.repo, dir, 'Dockerfile'), 'FROM scratch\n');
     }
-    const git = (...args: string[]) => execFileSync('git', ['-C', this.repo, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { stdio: 'ignore' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', this.repo, '-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { stdio: 'ignore' });
     git('init', '-q');
     git('add', '.');
     git('commit', '-qm', 'fixture');
@@ -87,7 +88,10 @@ export class World {
 
   /** Every recorded call, as argv arrays. */
   calls(): string[][] {
-    return readFileSync(this.log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
+    return readFileSync(this.log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as string[]);
   }
 
   /** Calls as single strings, e.g. "exec nanofaas-e2e -- sudo docker build …". */
@@ -150,7 +154,11 @@ export async function fakeApi(
         unauthorized.push(`${req.method} ${url} ${req.headers.authorization ?? '(no authorization)'}`);
         return send(401, { error: 'UNAUTHORIZED', message: 'missing or wrong bearer token' });
       }
-      if (req.method === 'GET' && url === '/v1/functions') return send(200, names.map((name) => ({ name })));
+      if (req.method === 'GET' && url === '/v1/functions')
+        return send(
+          200,
+          names.map((name) => ({ name })),
+        );
       const del = /^\/v1\/functions\/([^/:]+)$/.exec(url);
       if (req.method === 'DELETE' && del) {
         const name = decodeURIComponent(del[1]!);
@@ -164,7 +172,11 @@ export async function fakeApi(
         const name = decodeURIComponent(m[1]!);
         invoked.push(name);
         if (name === opts.failInvoke) return send(400, { error: 'INVALID_INPUT', message: 'fake says no' });
-        return send(200, { executionId: 'x', status: 'success', output: name.startsWith('word-stats') ? { wordCount: 3 } : { groups: { eng: 1, sales: 1 } } });
+        return send(200, {
+          executionId: 'x',
+          status: 'success',
+          output: name.startsWith('word-stats') ? { wordCount: 3 } : { groups: { eng: 1, sales: 1 } },
+        });
       }
       if (url.startsWith('/api/v1/query')) return send(200, { status: 'success', data: { resultType: 'vector', result: [] } });
       send(404, { error: 'NOT_FOUND', message: url });
@@ -176,5 +188,7 @@ export async function fakeApi(
 }
 
 export function catalogNames(): string[] {
-  return (JSON.parse(readFileSync(join(REPO, 'functions/catalog.json'), 'utf8')) as { functions: { name: string }[] }).functions.map((f) => f.name);
+  return (JSON.parse(readFileSync(join(REPO, 'functions/catalog.json'), 'utf8')) as { functions: { name: string }[] }).functions.map(
+    (f) => f.name,
+  );
 }

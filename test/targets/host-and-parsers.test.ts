@@ -61,7 +61,10 @@ describe('host: running commands', () => {
   });
 
   it('runLocal passes input on stdin and values as argv, never through a shell', async () => {
-    const result = await runLocal([process.execPath, '-e', 'process.stdin.pipe(process.stdout); console.error(process.argv[1])', '$(rm -rf /); `x`'], { input: 'from stdin' });
+    const result = await runLocal(
+      [process.execPath, '-e', 'process.stdin.pipe(process.stdout); console.error(process.argv[1])', '$(rm -rf /); `x`'],
+      { input: 'from stdin' },
+    );
     expect(result.stdout).toBe('from stdin');
     expect(result.stderr.trim()).toBe('$(rm -rf /); `x`');
   });
@@ -93,7 +96,10 @@ describe('host: running commands', () => {
 
 describe('parsers', () => {
   it('parseInfo reads state and addresses of the named VM only', () => {
-    const json = JSON.stringify({ errors: [], info: { a: { state: 'Running', ipv4: ['10.1.2.3', '10.42.0.1'] }, b: { state: 'Stopped', ipv4: [] } } });
+    const json = JSON.stringify({
+      errors: [],
+      info: { a: { state: 'Running', ipv4: ['10.1.2.3', '10.42.0.1'] }, b: { state: 'Stopped', ipv4: [] } },
+    });
     expect(parseInfo(json, 'a')).toEqual({ state: 'Running', ipv4: ['10.1.2.3', '10.42.0.1'] });
     expect(parseInfo(json, 'b')).toEqual({ state: 'Stopped', ipv4: [] });
     expect(parseInfo(json, 'c')).toEqual({ state: 'absent', ipv4: [] });
@@ -117,8 +123,14 @@ describe('parsers', () => {
   it('imagePullFailures lists waiting containers with ErrImagePull / ImagePullBackOff', () => {
     const doc = {
       items: [
-        { metadata: { name: 'p1' }, status: { containerStatuses: [{ name: 'c', image: 'i:1', state: { waiting: { reason: 'ErrImagePull' } } }] } },
-        { metadata: { name: 'p2' }, status: { containerStatuses: [{ name: 'c', image: 'i:2', state: { waiting: { reason: 'ContainerCreating' } } }] } },
+        {
+          metadata: { name: 'p1' },
+          status: { containerStatuses: [{ name: 'c', image: 'i:1', state: { waiting: { reason: 'ErrImagePull' } } }] },
+        },
+        {
+          metadata: { name: 'p2' },
+          status: { containerStatuses: [{ name: 'c', image: 'i:2', state: { waiting: { reason: 'ContainerCreating' } } }] },
+        },
       ],
     };
     expect(imagePullFailures(JSON.stringify(doc))).toEqual(['p1/c (i:1: ErrImagePull)']);
@@ -127,11 +139,29 @@ describe('parsers', () => {
 
 describe('helm values', () => {
   const functions = loadCatalog(ROOT).functions;
-  const values = helmValues({ registry: 'localhost:5000', controlPlaneImage: 'nanofaas/control-plane:0.1.0', functions, admissionEnabled: true, pullPolicy: 'Always' }) as {
+  const values = helmValues({
+    registry: 'localhost:5000',
+    controlPlaneImage: 'nanofaas/control-plane:0.1.0',
+    functions,
+    admissionEnabled: true,
+    pullPolicy: 'Always',
+  }) as {
     image: { registry: string; tag: string; pullPolicy: string };
-    controlPlane: { image: { repository: string }; service: { nodePorts: Record<string, number> }; extraEnv: { name: string; value: string }[] };
+    controlPlane: {
+      image: { repository: string };
+      service: { nodePorts: Record<string, number> };
+      extraEnv: { name: string; value: string }[];
+    };
     prometheus: { service: { nodePort: number } };
-    functions: { name: string; repository: string; tag: string; runtimeMode: string; timeoutMs: number; concurrency: number; queueSize: number }[];
+    functions: {
+      name: string;
+      repository: string;
+      tag: string;
+      runtimeMode: string;
+      timeoutMs: number;
+      concurrency: number;
+      queueSize: number;
+    }[];
   };
 
   it('carries the seed e2e settings: NodePorts 30080/30081/30090, admission env, images from the local registry', () => {
@@ -155,7 +185,11 @@ describe('helm values', () => {
     try {
       const file = join(dir, 'values.yaml');
       writeFileSync(file, stringify(values));
-      const rendered = execFileSync(join(ROOT, 'node_modules/.bin/helm'), ['template', 'nanofaas', join(ROOT, 'helm/nanofaas'), '--namespace', 'nanofaas', '-f', file], { encoding: 'utf8' });
+      const rendered = execFileSync(
+        join(ROOT, 'node_modules/.bin/helm'),
+        ['template', 'nanofaas', join(ROOT, 'helm/nanofaas'), '--namespace', 'nanofaas', '-f', file],
+        { encoding: 'utf8' },
+      );
       for (const port of [30080, 30081, 30090]) expect(rendered).toContain(`nodePort: ${port}`);
       expect(rendered).toContain('image: "localhost:5000/nanofaas/control-plane:0.1.0"');
       expect(rendered).toContain('localhost:5000/nanofaas/word-stats-exec:0.1.0');

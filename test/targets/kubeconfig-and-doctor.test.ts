@@ -74,10 +74,23 @@ describe('doctor checks (multipass target, fake multipass answering the in-VM ku
   const pods = (reason?: string) =>
     JSON.stringify({
       items: [
-        { metadata: { name: 'nanofaas-control-plane-abc' }, status: { containerStatuses: [{ name: 'control-plane', image: 'localhost:5000/nanofaas/control-plane:0.1.0', state: { running: {} } }] } },
+        {
+          metadata: { name: 'nanofaas-control-plane-abc' },
+          status: {
+            containerStatuses: [{ name: 'control-plane', image: 'localhost:5000/nanofaas/control-plane:0.1.0', state: { running: {} } }],
+          },
+        },
         {
           metadata: { name: 'fn-word-stats-python-xyz' },
-          status: { containerStatuses: [{ name: 'function', image: 'localhost:5000/nanofaas/word-stats-python:0.1.0', state: reason ? { waiting: { reason } } : { running: {} } }] },
+          status: {
+            containerStatuses: [
+              {
+                name: 'function',
+                image: 'localhost:5000/nanofaas/word-stats-python:0.1.0',
+                state: reason ? { waiting: { reason } } : { running: {} },
+              },
+            ],
+          },
         },
       ],
     });
@@ -92,7 +105,14 @@ describe('doctor checks (multipass target, fake multipass answering the in-VM ku
     ];
     const w = newWorld().scenario({ state: 'Running', answers: answers() });
     const checks = load('multipass', w, w.env({ NANOFAAS_URL: 'http://127.0.0.1:9' })).doctorChecks();
-    expect(checks.map((c) => c.id)).toEqual(['vm-running', 'namespace', 'admission-env', 'image-pull', 'exec-stdio', 'service-account-token']);
+    expect(checks.map((c) => c.id)).toEqual([
+      'vm-running',
+      'namespace',
+      'admission-env',
+      'image-pull',
+      'exec-stdio',
+      'service-account-token',
+    ]);
     const results = Object.fromEntries(await Promise.all(checks.map(async (c) => [c.id, await c.run()] as const)));
     expect(results['vm-running']!.status).toBe('ok');
     expect(results.namespace!.status).toBe('ok');
@@ -116,7 +136,11 @@ describe('doctor checks (multipass target, fake multipass answering the in-VM ku
       state: 'Running',
       answers: [
         { match: 'kubectl get namespace nanofaas', exitCode: 1, stderr: 'Error from server (NotFound)\n' },
-        { match: 'ls /var/run/secrets/kubernetes.io/serviceaccount/', exitCode: 2, stderr: 'ls: cannot access: No such file or directory\n' },
+        {
+          match: 'ls /var/run/secrets/kubernetes.io/serviceaccount/',
+          exitCode: 2,
+          stderr: 'ls: cannot access: No such file or directory\n',
+        },
       ],
     });
     const checks = load('multipass', w, w.env()).doctorChecks();
@@ -124,7 +148,9 @@ describe('doctor checks (multipass target, fake multipass answering the in-VM ku
     expect(await byId('namespace')).toMatchObject({ status: 'fail', fix: 'nanofaas up (helm --create-namespace creates it)' });
     const token = await byId('service-account-token');
     expect(token.status).toBe('fail');
-    expect(token.fix).toContain('multipass exec nanofaas-e2e -- sudo k3s kubectl exec -n nanofaas deploy/nanofaas-control-plane -- ls /var/run/secrets/kubernetes.io/serviceaccount/');
+    expect(token.fix).toContain(
+      'multipass exec nanofaas-e2e -- sudo k3s kubectl exec -n nanofaas deploy/nanofaas-control-plane -- ls /var/run/secrets/kubernetes.io/serviceaccount/',
+    );
     // One doctor run reads the VM state once: a new run sees the stopped VM.
     w.scenario({ state: 'Stopped' });
     const again = load('multipass', w, w.env()).doctorChecks();

@@ -40,7 +40,9 @@ describe('up converges to what it was asked for (local target, real processes)',
 
   it("the banner's next step keeps --target and --state-dir", () => {
     const hint = first.stdout.split('\n').find((l) => /nanofaas loadtest/.test(l));
-    expect(hint?.trim()).toMatch(new RegExp(`^(npx )?nanofaas loadtest --target local --state-dir ${e.stateDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(hint?.trim()).toMatch(
+      new RegExp(`^(npx )?nanofaas loadtest --target local --state-dir ${e.stateDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    );
   });
 
   it('a catalog function left by an earlier run is removed; the user function is kept; the banner names what was removed', async () => {

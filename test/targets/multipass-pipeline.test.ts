@@ -45,7 +45,13 @@ const READY = {
 
 describe('multipass target: up against a fake multipass', () => {
   it('fresh VM: launches with the CPU/memory/disk flags, installs what is missing, builds, pushes, deploys, smoke-tests', async () => {
-    const w = newWorld().scenario({ state: 'absent', missingDeps: 'docker java helm node', k3sInstalled: false, registryHealthy: false, registriesYaml: null });
+    const w = newWorld().scenario({
+      state: 'absent',
+      missingDeps: 'docker java helm node',
+      k3sInstalled: false,
+      registryHealthy: false,
+      registriesYaml: null,
+    });
     const target = load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url }));
     const { result, ctx } = await up(target);
     expect(result.error ? formatStepError(result.error).join('\n') : '').toBe('');
@@ -53,7 +59,20 @@ describe('multipass target: up against a fake multipass', () => {
 
     const calls = w.calls();
     const lines = w.lines();
-    expect(calls).toContainEqual(['launch', '24.04', '--name', 'nanofaas-e2e', '--cpus', '4', '--memory', '8G', '--disk', '30G', '--timeout', '900']);
+    expect(calls).toContainEqual([
+      'launch',
+      '24.04',
+      '--name',
+      'nanofaas-e2e',
+      '--cpus',
+      '4',
+      '--memory',
+      '8G',
+      '--disk',
+      '30G',
+      '--timeout',
+      '900',
+    ]);
     expect(lines.some((l) => l.startsWith('start'))).toBe(false);
     expect(lines).toContainEqual(expect.stringMatching(/^exec nanofaas-e2e -- sudo env MISSING=docker java helm node bash -c /));
     expect(lines).toContainEqual(expect.stringMatching(/^exec nanofaas-e2e -- sudo env INSTALL_K3S_EXEC=--disable traefik bash -c /));
@@ -124,7 +143,10 @@ describe('multipass target: up against a fake multipass', () => {
     w.scenario({ ...READY, syncMarker: archive.sha256 });
     const { result } = await up(load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url })));
     expect(result.ok).toBe(true);
-    expect(result.steps.find((s) => s.title.startsWith('Project synced'))).toMatchObject({ status: 'skipped', detail: `unchanged since the last sync (${archive.files} files)` });
+    expect(result.steps.find((s) => s.title.startsWith('Project synced'))).toMatchObject({
+      status: 'skipped',
+      detail: `unchanged since the last sync (${archive.files} files)`,
+    });
     expect(w.lines().filter((l) => l.startsWith('transfer') && l.includes('project.tar'))).toEqual([]);
   });
 
@@ -154,7 +176,17 @@ describe('multipass target: up against a fake multipass', () => {
   });
 
   it('a failing step: the error names the step and the command, shows the log tail and a hint; later steps do not run', async () => {
-    const w = newWorld().scenario({ ...READY, fail: [{ match: 'docker build', exitCode: 1, stdout: 'Step 3/7 : RUN npm ci', stderr: 'ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully' }] });
+    const w = newWorld().scenario({
+      ...READY,
+      fail: [
+        {
+          match: 'docker build',
+          exitCode: 1,
+          stdout: 'Step 3/7 : RUN npm ci',
+          stderr: 'ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully',
+        },
+      ],
+    });
     const { result } = await up(load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url })));
     expect(result.ok).toBe(false);
     const error = result.error!;
@@ -233,7 +265,9 @@ describe('multipass target: up against a fake multipass', () => {
     expect(plan).toContain('-p 5050:5000 registry:2');
     expect(plan).toContain('sudo docker push localhost:5050/nanofaas/control-plane:0.1.0');
     expect(() => load('multipass', w, w.env({ CPUS: 'four' }))).toThrow(/CPUS must be an integer 1-64, got "four"/);
-    expect(() => load('multipass', w, w.env({ KEEP_VM: 'maybe' }))).toThrow(/KEEP_VM must be true or false \(also 1\/0, yes\/no\), got "maybe"/);
+    expect(() => load('multipass', w, w.env({ KEEP_VM: 'maybe' }))).toThrow(
+      /KEEP_VM must be true or false \(also 1\/0, yes\/no\), got "maybe"/,
+    );
   });
 });
 
@@ -252,7 +286,9 @@ describe('multipass target: down', () => {
     const { result } = await down(load('multipass', w, w.env({ KEEP_VM: 'true' })));
     expect(result.ok).toBe(true);
     expect(w.lines().some((l) => l.startsWith('delete') || l === 'purge')).toBe(false);
-    expect(w.lines()).toContain('exec nanofaas-e2e -- sudo env KUBECONFIG=/etc/rancher/k3s/k3s.yaml helm uninstall nanofaas --namespace nanofaas --ignore-not-found');
+    expect(w.lines()).toContain(
+      'exec nanofaas-e2e -- sudo env KUBECONFIG=/etc/rancher/k3s/k3s.yaml helm uninstall nanofaas --namespace nanofaas --ignore-not-found',
+    );
   });
 
   it('stops Grafana only when loadtest recorded starting it', async () => {

@@ -29,8 +29,12 @@ const newWorld = () => {
 
 describe('image names under a registry prefix', () => {
   it('a prefix ending in the image namespace is not repeated; others get <registry>/<image>; none keeps the name', () => {
-    expect(placeImage('registry.example.com/nanofaas', 'nanofaas/control-plane:0.1.0').ref).toBe('registry.example.com/nanofaas/control-plane:0.1.0');
-    expect(placeImage('registry.example.com/nanofaas/', 'nanofaas/word-stats-node:0.1.0').ref).toBe('registry.example.com/nanofaas/word-stats-node:0.1.0');
+    expect(placeImage('registry.example.com/nanofaas', 'nanofaas/control-plane:0.1.0').ref).toBe(
+      'registry.example.com/nanofaas/control-plane:0.1.0',
+    );
+    expect(placeImage('registry.example.com/nanofaas/', 'nanofaas/word-stats-node:0.1.0').ref).toBe(
+      'registry.example.com/nanofaas/word-stats-node:0.1.0',
+    );
     expect(placeImage('localhost:5000', 'nanofaas/control-plane:0.1.0').ref).toBe('localhost:5000/nanofaas/control-plane:0.1.0');
     expect(placeImage('ghcr.io/team', 'nanofaas/control-plane:0.1.0').ref).toBe('ghcr.io/team/nanofaas/control-plane:0.1.0');
     // A host called nanofaas is a host, not a path.
@@ -40,11 +44,21 @@ describe('image names under a registry prefix', () => {
 
   it('the chart renders the same references that are pushed (helm template on the real chart)', () => {
     const functions = loadCatalog(ROOT_DIR).functions.filter((f) => f.runtime === 'node');
-    const values = helmValues({ registry: 'registry.example.com/nanofaas', controlPlaneImage: 'nanofaas/control-plane:0.1.0', functions, admissionEnabled: true, pullPolicy: 'IfNotPresent' });
+    const values = helmValues({
+      registry: 'registry.example.com/nanofaas',
+      controlPlaneImage: 'nanofaas/control-plane:0.1.0',
+      functions,
+      admissionEnabled: true,
+      pullPolicy: 'IfNotPresent',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'nanofaas-values-'));
     try {
       writeFileSync(join(dir, 'values.yaml'), stringify(values));
-      const rendered = execFileSync(join(ROOT_DIR, 'node_modules/.bin/helm'), ['template', 'nanofaas', join(ROOT_DIR, 'helm/nanofaas'), '--namespace', 'nanofaas', '-f', join(dir, 'values.yaml')], { encoding: 'utf8' });
+      const rendered = execFileSync(
+        join(ROOT_DIR, 'node_modules/.bin/helm'),
+        ['template', 'nanofaas', join(ROOT_DIR, 'helm/nanofaas'), '--namespace', 'nanofaas', '-f', join(dir, 'values.yaml')],
+        { encoding: 'utf8' },
+      );
       expect(rendered).toContain('image: "registry.example.com/nanofaas/control-plane:0.1.0"');
       for (const fn of functions) expect(rendered).toContain(`registry.example.com/nanofaas/${fn.name}:0.1.0`);
       expect(rendered).not.toContain('nanofaas/nanofaas/');
@@ -57,7 +71,10 @@ describe('image names under a registry prefix', () => {
 describe('kubeconfig dry run', () => {
   it("--registry registry.example.com/nanofaas (the README's example) builds and pushes <registry>/<name>:<version>", async () => {
     const w = newWorld().shadow('kubectl', 'helm', 'docker').scenario({});
-    const { written, result } = await up(load('kubeconfig', w, w.env({ NANOFAAS_REGISTRY: 'registry.example.com/nanofaas' })), { dryRun: true, runtimes: ['node'] });
+    const { written, result } = await up(load('kubeconfig', w, w.env({ NANOFAAS_REGISTRY: 'registry.example.com/nanofaas' })), {
+      dryRun: true,
+      runtimes: ['node'],
+    });
     expect(result.ok).toBe(true);
     const plan = written.join('\n');
     expect(plan).toContain('$ docker build -t registry.example.com/nanofaas/control-plane:0.1.0 ');
@@ -68,7 +85,11 @@ describe('kubeconfig dry run', () => {
 
   it('--no-build with a registry: no build, no push, and the plan names the images pulled from it', async () => {
     const w = newWorld().shadow('kubectl', 'helm', 'docker').scenario({});
-    const { written } = await up(load('kubeconfig', w, w.env({ NANOFAAS_REGISTRY: 'registry.example.com/nanofaas', SKIP_BUILD: 'true' })), { dryRun: true, skipBuild: true, runtimes: ['node'] });
+    const { written } = await up(load('kubeconfig', w, w.env({ NANOFAAS_REGISTRY: 'registry.example.com/nanofaas', SKIP_BUILD: 'true' })), {
+      dryRun: true,
+      skipBuild: true,
+      runtimes: ['node'],
+    });
     const plan = written.join('\n');
     expect(plan).toContain('• Use prebuilt images from registry.example.com/nanofaas (--no-build: no build, no push)');
     expect(plan).toContain('$ the cluster pulls registry.example.com/nanofaas/control-plane:0.1.0');
@@ -84,7 +105,11 @@ describe('multipass dry run shows the real in-VM scripts', () => {
     expect(r.status, r.stderr).toBe(0);
     return r.stdout.split('\0').slice(0, -1);
   }
-  const lines = (script: string) => script.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (script: string) =>
+    script
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
 
   it('no placeholders; each script command parses back (bash) to the script that runs, and the script is valid bash', async () => {
     const w = newWorld().scenario({ state: 'absent' });

@@ -18,7 +18,14 @@ describe('kubectl port-forward (fake kubectl)', () => {
 
   it('a kubectl that exits reports its error', async () => {
     await expect(
-      portForward([process.execPath, FAKE_PF], 'nanofaas', 'svc/nanofaas-control-plane', [8080], { ...process.env, FAKE_PF_FAIL: '1' }, 10_000),
+      portForward(
+        [process.execPath, FAKE_PF],
+        'nanofaas',
+        'svc/nanofaas-control-plane',
+        [8080],
+        { ...process.env, FAKE_PF_FAIL: '1' },
+        10_000,
+      ),
     ).rejects.toThrow(/exited with 1: Error from server \(NotFound\)/);
   });
 

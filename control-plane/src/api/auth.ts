@@ -44,9 +44,14 @@ export function bearerAuth(app: Api, token: string): void {
       // An unknown execution has no owner, so only the API token gets past here (then a 404).
       const owner = ownerOf(String((request.params as { id?: unknown }).id ?? ''));
       if (owner !== undefined && callbacks.verify(owner, authorization)) return;
-      throw new ApiError('UNAUTHORIZED', "missing or wrong bearer token (the API token, or the CALLBACK_TOKEN of the execution's function)", undefined, {
-        'www-authenticate': 'Bearer',
-      });
+      throw new ApiError(
+        'UNAUTHORIZED',
+        "missing or wrong bearer token (the API token, or the CALLBACK_TOKEN of the execution's function)",
+        undefined,
+        {
+          'www-authenticate': 'Bearer',
+        },
+      );
     }
     throw new ApiError('UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <NANOFAAS_API_TOKEN>)', undefined, {
       'www-authenticate': 'Bearer',

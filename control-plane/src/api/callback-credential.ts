@@ -17,7 +17,9 @@ export interface CallbackCredentials {
 }
 
 function derive(apiToken: string, functionName: string): string {
-  return createHmac('sha256', apiToken).update(CONTEXT + functionName).digest('base64url');
+  return createHmac('sha256', apiToken)
+    .update(CONTEXT + functionName)
+    .digest('base64url');
 }
 
 export function callbackCredentials(apiToken: string | undefined): CallbackCredentials {

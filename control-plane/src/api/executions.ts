@@ -9,17 +9,15 @@ import { type Api, ExecutionIdParams, errors, inline } from './types.js';
 // Proxies commonly cut idle requests at 60 s: a long-poll stays well under that.
 const MAX_WAIT_MS = MAX_EXECUTION_WAIT_MS;
 
-const ExecutionQuery = Type.Object(
-  {
-    waitMs: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: MAX_WAIT_MS,
-        description: `Long-poll: answer as soon as the execution ends (success, error, timeout) or after this many ms with its current state. 0 or absent: answer at once.`,
-      }),
-    ),
-  },
-);
+const ExecutionQuery = Type.Object({
+  waitMs: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: MAX_WAIT_MS,
+      description: `Long-poll: answer as soon as the execution ends (success, error, timeout) or after this many ms with its current state. 0 or absent: answer at once.`,
+    }),
+  ),
+});
 
 const DIGITS = /^\d{1,9}$/;
 

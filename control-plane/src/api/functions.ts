@@ -35,7 +35,8 @@ export function functionRoutes(app: Api, registry: FunctionRegistry): void {
     schema: {
       tags: ['functions'],
       summary: 'Register a function',
-      description: '429 LIMIT_EXCEEDED when NANOFAAS_MAX_FUNCTIONS or NANOFAAS_MAX_TOTAL_REPLICAS would be exceeded (the message names the cap).',
+      description:
+        '429 LIMIT_EXCEEDED when NANOFAAS_MAX_FUNCTIONS or NANOFAAS_MAX_TOTAL_REPLICAS would be exceeded (the message names the cap).',
       body: inline(FunctionSpecInput),
       response: { 201: spec, ...errors(400, 401, 409, 413, 415, 429, 503) },
     },
@@ -93,7 +94,8 @@ export function functionRoutes(app: Api, registry: FunctionRegistry): void {
     schema: {
       tags: ['functions'],
       summary: 'Set the desired replica count',
-      description: '429 LIMIT_EXCEEDED when the sum over all functions would exceed NANOFAAS_MAX_TOTAL_REPLICAS; scaling down is always allowed.',
+      description:
+        '429 LIMIT_EXCEEDED when the sum over all functions would exceed NANOFAAS_MAX_TOTAL_REPLICAS; scaling down is always allowed.',
       params: NameParams,
       body: ReplicasRequest,
       response: { 200: ReplicasResponse, ...errors(400, 401, 404, 413, 415, 429, 503) },

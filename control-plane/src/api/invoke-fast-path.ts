@@ -60,7 +60,13 @@ function sendOutcome(res: ServerResponse, execution: Execution): void {
     return;
   }
   const error = outcome.error ?? { error: 'FUNCTION_ERROR', message: 'the invocation failed' };
-  sendJson(res, outcome.httpStatus, JSON.stringify({ executionId: execution.id, status: outcome.status, ...error }), outcome.headers, execution.id);
+  sendJson(
+    res,
+    outcome.httpStatus,
+    JSON.stringify({ executionId: execution.id, status: outcome.status, ...error }),
+    outcome.headers,
+    execution.id,
+  );
 }
 
 /** Returns a request listener that handles the request (true) or declines it (false). */

@@ -6,20 +6,11 @@ export const FUNCTION_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,58}[a-z0-9])?$';
 export const RuntimeMode = Type.Union([Type.Literal('HTTP'), Type.Literal('STDIO'), Type.Literal('FILE')]);
 export type RuntimeMode = Static<typeof RuntimeMode>;
 
-export const ExecutionMode = Type.Union([
-  Type.Literal('DEPLOYMENT'),
-  Type.Literal('POOL'),
-  Type.Literal('LOCAL'),
-]);
+export const ExecutionMode = Type.Union([Type.Literal('DEPLOYMENT'), Type.Literal('POOL'), Type.Literal('LOCAL')]);
 export type ExecutionMode = Static<typeof ExecutionMode>;
 
 /** Runtimes the process backend can launch without an image (see runtimes/<name>/launch.json). */
-export const RuntimeName = Type.Union([
-  Type.Literal('node'),
-  Type.Literal('python'),
-  Type.Literal('java'),
-  Type.Literal('exec'),
-]);
+export const RuntimeName = Type.Union([Type.Literal('node'), Type.Literal('python'), Type.Literal('java'), Type.Literal('exec')]);
 export type RuntimeName = Static<typeof RuntimeName>;
 
 export const Resources = Type.Object(
@@ -32,9 +23,7 @@ export const Resources = Type.Object(
 
 export const ScalingConfig = Type.Object(
   {
-    strategy: Type.Optional(
-      Type.Union([Type.Literal('NONE'), Type.Literal('INTERNAL'), Type.Literal('HPA')]),
-    ),
+    strategy: Type.Optional(Type.Union([Type.Literal('NONE'), Type.Literal('INTERNAL'), Type.Literal('HPA')])),
     minReplicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
     metrics: Type.Optional(
@@ -100,12 +89,7 @@ export const FunctionSpec = Type.Object(
 export type FunctionSpec = Static<typeof FunctionSpec>;
 
 export const FunctionStatus = Type.Object({
-  state: Type.Union([
-    Type.Literal('PENDING'),
-    Type.Literal('READY'),
-    Type.Literal('DEGRADED'),
-    Type.Literal('FAILED'),
-  ]),
+  state: Type.Union([Type.Literal('PENDING'), Type.Literal('READY'), Type.Literal('DEGRADED'), Type.Literal('FAILED')]),
   replicas: Type.Integer(),
   readyReplicas: Type.Integer(),
   /** One line. FAILED: why the workload cannot start (process backend: the runtime's last words). */
@@ -126,8 +110,5 @@ export const FunctionView = Type.Intersect([FunctionSpec, Type.Object({ status: 
 });
 export type FunctionView = Static<typeof FunctionView>;
 
-export const ReplicasRequest = Type.Object(
-  { replicas: Type.Integer({ minimum: 0, maximum: 100 }) },
-  { additionalProperties: false },
-);
+export const ReplicasRequest = Type.Object({ replicas: Type.Integer({ minimum: 0, maximum: 100 }) }, { additionalProperties: false });
 export const ReplicasResponse = Type.Object({ name: Type.String(), replicas: Type.Integer() });

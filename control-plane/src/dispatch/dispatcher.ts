@@ -205,4 +205,3 @@ export class Dispatcher {
     await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
   }
 }
-

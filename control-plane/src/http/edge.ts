@@ -79,10 +79,7 @@ function rawAnswer(code: ErrorCode, message: string): Buffer {
   );
 }
 
-export function createEdgeServer(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-  options: EdgeOptions,
-): Server {
+export function createEdgeServer(handler: (req: IncomingMessage, res: ServerResponse) => void, options: EdgeOptions): Server {
   const limit = options.bodyLimitBytes;
   const bounds: LingerBounds = { maxBytes: lingerMaxBytes(limit), idleMs: LINGER_IDLE_MS, totalMs: LINGER_TOTAL_MS };
   // node refuses headersTimeout > requestTimeout; the body deadline covers the headers anyway.
@@ -183,7 +180,9 @@ export function createEdgeServer(
     }
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       // The client went quiet: nothing to linger for.
-      const what = incoming ? `the request body did not arrive within ${options.requestTimeoutMs} ms` : `the request headers did not arrive within ${headersTimeout} ms`;
+      const what = incoming
+        ? `the request body did not arrive within ${options.requestTimeoutMs} ms`
+        : `the request headers did not arrive within ${headersTimeout} ms`;
       socket.write(rawAnswer('REQUEST_TIMEOUT', what));
       Socket.prototype.destroySoon.call(socket);
       return;

@@ -103,7 +103,11 @@ export class FunctionQueue {
         {
           status: 'error',
           httpStatus: 429,
-          error: { error: 'QUEUE_FULL', message: `waited longer than ${this.ctx.maxQueueWaitMs} ms in the queue`, details: { reason: 'timeout' } },
+          error: {
+            error: 'QUEUE_FULL',
+            message: `waited longer than ${this.ctx.maxQueueWaitMs} ms in the queue`,
+            details: { reason: 'timeout' },
+          },
           headers: { 'retry-after': String(this.ctx.retryAfterSeconds), 'x-queue-reject-reason': 'timeout' },
         },
         0,

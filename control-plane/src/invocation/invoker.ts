@@ -181,10 +181,15 @@ export class Invoker {
       reason === 'depth'
         ? `queue of "${queue.spec.name}" is full (${queue.spec.queueSize})`
         : `estimated wait for "${queue.spec.name}" exceeds the limit`;
-    throw new ApiError('QUEUE_FULL', message, { reason }, {
-      'retry-after': String(this.options.admission.retryAfterSeconds),
-      'x-queue-reject-reason': reason,
-    });
+    throw new ApiError(
+      'QUEUE_FULL',
+      message,
+      { reason },
+      {
+        'retry-after': String(this.options.admission.retryAfterSeconds),
+        'x-queue-reject-reason': reason,
+      },
+    );
   }
 
   /** Admission, then a new execution record: remembered under its idempotency key and counted once. */
@@ -200,7 +205,13 @@ export class Invoker {
       );
     }
     const reason = admissionReason(
-      { queued: queue.queued, inFlight: queue.inFlight, concurrency: queue.spec.concurrency, queueSize: queue.spec.queueSize, serviceTime: queue.serviceTime },
+      {
+        queued: queue.queued,
+        inFlight: queue.inFlight,
+        concurrency: queue.spec.concurrency,
+        queueSize: queue.spec.queueSize,
+        serviceTime: queue.serviceTime,
+      },
       this.options.admission,
       sync,
     );
@@ -259,10 +270,14 @@ export class Invoker {
     const attempt = input.attempt ?? Math.max(1, execution.attempts);
     if (execution.outcome) {
       if (execution.completedAttempt === attempt && execution.outcome.status === input.status) return 'unchanged';
-      throw new ApiError('ALREADY_COMPLETED', `execution "${id}" already ended as ${execution.status} (attempt ${execution.completedAttempt})`, {
-        status: execution.status,
-        attempt: execution.completedAttempt,
-      });
+      throw new ApiError(
+        'ALREADY_COMPLETED',
+        `execution "${id}" already ended as ${execution.status} (attempt ${execution.completedAttempt})`,
+        {
+          status: execution.status,
+          attempt: execution.completedAttempt,
+        },
+      );
     }
     if (attempt > execution.attempts) {
       throw new ApiError('VALIDATION_ERROR', `attempt ${attempt} has not been dispatched (attempts so far: ${execution.attempts})`);
@@ -275,7 +290,11 @@ export class Invoker {
     const outcome: Outcome =
       input.status === 'success'
         ? { status: 'success', httpStatus: 200, outputJson: JSON.stringify(input.output ?? null) }
-        : { status: 'error', httpStatus: 502, error: input.error ?? { error: 'FUNCTION_ERROR', message: 'the runtime reported a failure' } };
+        : {
+            status: 'error',
+            httpStatus: 502,
+            error: input.error ?? { error: 'FUNCTION_ERROR', message: 'the runtime reported a failure' },
+          };
     this.settle(execution, execution.createdAt, outcome, attempt);
     return 'completed';
   }

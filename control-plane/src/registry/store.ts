@@ -39,9 +39,7 @@ export class FileFunctionStore implements FunctionStore {
     const parsed = JSON.parse(text) as Partial<StoreFile>;
     const functions = Array.isArray(parsed.functions) ? parsed.functions : [];
     // A hand-edited or older file may hold entries we can no longer serve: skip them, keep the rest.
-    return functions.filter(
-      (spec) => typeof spec === 'object' && spec !== null && typeof spec.name === 'string' && NAME.test(spec.name),
-    );
+    return functions.filter((spec) => typeof spec === 'object' && spec !== null && typeof spec.name === 'string' && NAME.test(spec.name));
   }
 
   save(specs: FunctionSpec[]): Promise<void> {

@@ -57,7 +57,9 @@ export function urlFromEnv(env: Env, name: string): string | undefined {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
-    throw new ConfigError(`${name} must be an http(s) URL without query or fragment, e.g. http://127.0.0.1:8080/v1/internal/executions, got "${raw}"`);
+    throw new ConfigError(
+      `${name} must be an http(s) URL without query or fragment, e.g. http://127.0.0.1:8080/v1/internal/executions, got "${raw}"`,
+    );
   }
   return raw.replace(/\/+$/, '');
 }
@@ -67,7 +69,8 @@ export function tokenFromEnv(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   // The value itself is never echoed: it is a secret.
-  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError(`${name} must be visible ASCII characters without spaces (a bearer token), got a value that is not`);
+  if (!/^[\x21-\x7e]+$/.test(raw))
+    throw new ConfigError(`${name} must be visible ASCII characters without spaces (a bearer token), got a value that is not`);
   return raw;
 }
 
@@ -75,7 +78,8 @@ export function tokenFromEnv(env: Env, name: string): string | undefined {
 export function hostFromEnv(env: Env, name: string, fallback: string): string {
   const raw = rawValue(env, name);
   if (raw === undefined) return fallback;
-  if (!/^[A-Za-z0-9.:_-]+$/.test(raw)) throw new ConfigError(`${name} must be an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0, got "${env[name]}"`);
+  if (!/^[A-Za-z0-9.:_-]+$/.test(raw))
+    throw new ConfigError(`${name} must be an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0, got "${env[name]}"`);
   return raw;
 }
 
@@ -136,6 +140,7 @@ function parentPipeFromEnv(env: Env): boolean {
 /** HANDLER for the node runtime: required; loading it is load-handler.ts's job. */
 export function handlerFromEnv(env: Env): string {
   const handler = rawValue(env, 'HANDLER');
-  if (handler === undefined) throw new ConfigError('HANDLER must be the path of the handler module, e.g. HANDLER=dist/handler.js, got nothing');
+  if (handler === undefined)
+    throw new ConfigError('HANDLER must be the path of the handler module, e.g. HANDLER=dist/handler.js, got nothing');
   return handler;
 }

@@ -25,7 +25,7 @@ export interface Invocation {
 }
 
 export type InvocationResult =
-  | { ok: true; /** the output, serialised JSON */ body: string }
+  | { ok: true /** the output, serialised JSON */; body: string }
   | { ok: false; code: RuntimeErrorCode; message: string };
 
 export type Invoke = (invocation: Invocation) => Promise<InvocationResult>;
@@ -72,7 +72,11 @@ export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServe
       return handleInvoke(req, res);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return sendError(res, path === '/health' || path === '/metrics' ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', `no route ${req.method} ${path}`);
+      return sendError(
+        res,
+        path === '/health' || path === '/metrics' ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND',
+        `no route ${req.method} ${path}`,
+      );
     }
     if (path === '/health') {
       if (closing) return sendError(res, 'SHUTTING_DOWN', 'the runtime is shutting down');

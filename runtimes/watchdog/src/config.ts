@@ -20,13 +20,18 @@ export interface WatchdogConfig {
  */
 export function parseCommand(raw: string | undefined): string[] {
   const text = raw?.trim() ?? '';
-  if (text === '') throw new ConfigError('WATCHDOG_CMD (or HANDLER) must be the command to run, a JSON array of strings or words separated by spaces, e.g. WATCHDOG_CMD=\'["bash","handler.sh"]\', got nothing');
+  if (text === '')
+    throw new ConfigError(
+      'WATCHDOG_CMD (or HANDLER) must be the command to run, a JSON array of strings or words separated by spaces, e.g. WATCHDOG_CMD=\'["bash","handler.sh"]\', got nothing',
+    );
   if (text.startsWith('[')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(`WATCHDOG_CMD must be a JSON array of strings or words separated by spaces; it starts with [ but does not parse: ${(err as Error).message}`);
+      throw new ConfigError(
+        `WATCHDOG_CMD must be a JSON array of strings or words separated by spaces; it starts with [ but does not parse: ${(err as Error).message}`,
+      );
     }
     if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string' && p !== '')) {
       throw new ConfigError('WATCHDOG_CMD as JSON must be a non-empty array of non-empty strings, e.g. ["bash","handler.sh"]');

@@ -51,7 +51,10 @@ export function commandEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-export function invocationEnv(base: NodeJS.ProcessEnv, inv: { executionId: string; traceId: string; attempt: number; metadata: Record<string, string> }): NodeJS.ProcessEnv {
+export function invocationEnv(
+  base: NodeJS.ProcessEnv,
+  inv: { executionId: string; traceId: string; attempt: number; metadata: Record<string, string> },
+): NodeJS.ProcessEnv {
   return {
     ...commandEnv(base),
     NANOFAAS_EXECUTION_ID: inv.executionId,

@@ -14,6 +14,9 @@ export class Tail {
 
   text(): string {
     const all = Buffer.concat(this.chunks);
-    return all.subarray(Math.max(0, all.length - this.max)).toString('utf8').trim();
+    return all
+      .subarray(Math.max(0, all.length - this.max))
+      .toString('utf8')
+      .trim();
   }
 }

@@ -58,7 +58,11 @@ export function formatArgv(argv: readonly string[]): string {
 /** A multi-line in-VM script shown as one line (`a; b; c`) so errors and plans stay readable. */
 function oneLine(arg: string): string {
   if (!arg.includes('\n')) return arg;
-  return arg.split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
+  return arg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('; ');
 }
 
 /** The program a person would call the command by: `sudo env X=1 helm …` → helm. */
@@ -82,11 +86,7 @@ export class CommandFailedError extends Error {
 }
 
 /** exec that throws CommandFailedError on a non-zero exit; returns stdout. */
-export async function mustExec(
-  host: Host,
-  argv: readonly string[],
-  opts: ExecOptions & { hint?: string } = {},
-): Promise<string> {
+export async function mustExec(host: Host, argv: readonly string[], opts: ExecOptions & { hint?: string } = {}): Promise<string> {
   const result = await host.exec(argv, opts);
   if (result.exitCode !== 0 || result.timedOut) {
     throw new CommandFailedError(formatArgv(host.commandFor(argv, opts)), result, opts.hint);

@@ -35,7 +35,11 @@ export async function readApiToken(host: Host, kubectl: readonly string[]): Prom
  * The token for this CLI run: `fromEnv` (NANOFAAS_API_TOKEN or _FILE) when given, else the Secret,
  * read on first use (in `up`, after `helm upgrade` created it) and kept; a failed read is retried next time.
  */
-export function apiTokenSource(host: Host, kubectl: readonly string[], fromEnv: () => string | undefined): () => Promise<string | undefined> {
+export function apiTokenSource(
+  host: Host,
+  kubectl: readonly string[],
+  fromEnv: () => string | undefined,
+): () => Promise<string | undefined> {
   let token: Promise<string | undefined> | undefined;
   return () => {
     const given = fromEnv();

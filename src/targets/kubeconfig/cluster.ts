@@ -57,10 +57,19 @@ const HELM_TIMEOUT = '5m';
 
 export function helmUpgradeArgv(cfg: Pick<DeployConfig, 'access' | 'chartDir' | 'valuesFile'>): string[] {
   return [
-    ...cfg.access.helm, 'upgrade', '--install', RELEASE, cfg.chartDir,
-    '--namespace', NAMESPACE, '--create-namespace',
-    '-f', cfg.valuesFile.remote,
-    '--wait', '--timeout', HELM_TIMEOUT,
+    ...cfg.access.helm,
+    'upgrade',
+    '--install',
+    RELEASE,
+    cfg.chartDir,
+    '--namespace',
+    NAMESPACE,
+    '--create-namespace',
+    '-f',
+    cfg.valuesFile.remote,
+    '--wait',
+    '--timeout',
+    HELM_TIMEOUT,
   ];
 }
 
@@ -71,8 +80,15 @@ export function rolloutArgv(access: ClusterAccess): string[] {
 /** Every pod Ready — except finished hook Jobs, which never are (this waits on events, not a poll). */
 export function podsReadyArgv(access: ClusterAccess): string[] {
   return [
-    ...access.kubectl, '-n', NAMESPACE, 'wait', '--for=condition=Ready', 'pod', '--all',
-    '--field-selector=status.phase!=Succeeded', '--timeout=450s',
+    ...access.kubectl,
+    '-n',
+    NAMESPACE,
+    'wait',
+    '--for=condition=Ready',
+    'pod',
+    '--all',
+    '--field-selector=status.phase!=Succeeded',
+    '--timeout=450s',
   ];
 }
 
@@ -127,7 +143,7 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
       ],
       run: async (ctx, io) => {
         const token = await cfg.apiToken();
-        io.log(token ? 'API token: from the environment or the chart\'s Secret' : 'API token: none (the release has auth.enabled=false)');
+        io.log(token ? "API token: from the environment or the chart's Secret" : 'API token: none (the release has auth.enabled=false)');
         const conn = await cfg.connect();
         try {
           const { apiUrl, prometheusUrl } = conn.endpoints;
@@ -141,7 +157,11 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
             });
           }
           // The chart's hook only adds; an earlier `up` with a wider selection left the others registered.
-          const remove = catalogFunctionsToRemove(cfg.catalog, [...registered], cfg.functions.map((fn) => fn.name));
+          const remove = catalogFunctionsToRemove(
+            cfg.catalog,
+            [...registered],
+            cfg.functions.map((fn) => fn.name),
+          );
           for (const name of remove) {
             await deleteRegisteredFunction(apiUrl, name, token);
             io.log(`${name}: removed (not selected by this run)`);
@@ -152,10 +172,13 @@ export function deploySteps(cfg: DeployConfig): Step<UpContext>[] {
           ctx.functions.push(...outcomes);
           const failed = outcomes.filter((o) => o.smoke && !o.smoke.ok);
           if (failed.length > 0) {
-            throw new StepFailure(`${failed.length} of ${outcomes.length} smoke invocations failed: ${failed.map((o) => `${o.name} (${o.smoke?.message})`).join('; ')}`, {
-              command: `POST ${apiUrl}/v1/functions/<name>:invoke`,
-              hint: `run \`${cfg.suggest('doctor')}\`; exec functions need runtimeMode STDIO`,
-            });
+            throw new StepFailure(
+              `${failed.length} of ${outcomes.length} smoke invocations failed: ${failed.map((o) => `${o.name} (${o.smoke?.message})`).join('; ')}`,
+              {
+                command: `POST ${apiUrl}/v1/functions/<name>:invoke`,
+                hint: `run \`${cfg.suggest('doctor')}\`; exec functions need runtimeMode STDIO`,
+              },
+            );
           }
           if (prometheusUrl) {
             io.target(`${prometheusUrl}/api/v1/query?query=up`);

@@ -43,10 +43,19 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
       title: `namespace ${NAMESPACE} exists and belongs to the Helm release`,
       run: async (): Promise<CheckResult> => {
         const ns = await exec(kubectl('get', 'namespace', NAMESPACE, '-o', 'name'));
-        if (ns.exitCode !== 0) return { status: 'fail', detail: `namespace ${NAMESPACE} not found`, fix: `${suggest('up')} (helm --create-namespace creates it)` };
+        if (ns.exitCode !== 0)
+          return {
+            status: 'fail',
+            detail: `namespace ${NAMESPACE} not found`,
+            fix: `${suggest('up')} (helm --create-namespace creates it)`,
+          };
         const release = await exec([...access.helm, 'status', RELEASE, '--namespace', NAMESPACE]);
         if (release.exitCode !== 0) {
-          return { status: 'warn', detail: `namespace exists but release ${RELEASE} is not installed in it`, fix: show(kubectl('delete', 'namespace', NAMESPACE)) };
+          return {
+            status: 'warn',
+            detail: `namespace exists but release ${RELEASE} is not installed in it`,
+            fix: show(kubectl('delete', 'namespace', NAMESPACE)),
+          };
         }
         return { status: 'ok', detail: `namespace ${NAMESPACE} with release ${RELEASE}` };
       },
@@ -55,7 +64,15 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
       id: 'admission-env',
       title: 'sync admission setting (429 Too Many Requests)',
       run: async () => {
-        const argv = kubectl('get', 'deployment', CONTROL_PLANE_DEPLOYMENT, '-n', NAMESPACE, '-o', 'jsonpath={.spec.template.spec.containers[0].env}');
+        const argv = kubectl(
+          'get',
+          'deployment',
+          CONTROL_PLANE_DEPLOYMENT,
+          '-n',
+          NAMESPACE,
+          '-o',
+          'jsonpath={.spec.template.spec.containers[0].env}',
+        );
         const res = await exec(argv);
         if (res.exitCode !== 0) return { status: 'fail', detail: `deployment ${CONTROL_PLANE_DEPLOYMENT} not found`, fix: show(argv) };
         let env: { name: string; value?: string }[] = [];
@@ -77,7 +94,12 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
       title: 'no pod stuck in ImagePullBackOff',
       run: async () => {
         const res = await exec(kubectl('get', 'pods', '-n', NAMESPACE, '-o', 'json'));
-        if (res.exitCode !== 0) return { status: 'fail', detail: res.stderr.trim() || 'kubectl get pods failed', fix: show(kubectl('get', 'pods', '-n', NAMESPACE)) };
+        if (res.exitCode !== 0)
+          return {
+            status: 'fail',
+            detail: res.stderr.trim() || 'kubectl get pods failed',
+            fix: show(kubectl('get', 'pods', '-n', NAMESPACE)),
+          };
         const stuck = imagePullFailures(res.stdout);
         return stuck.length === 0
           ? { status: 'ok', detail: 'every image pulled' }
@@ -95,27 +117,49 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
         try {
           headers = authHeader(await input.apiToken());
         } catch (error) {
-          return { status: 'warn', detail: `not checked: ${(error as Error).message}`, fix: show(kubectl('get', 'secret', API_TOKEN_SECRET, '-n', NAMESPACE)) };
+          return {
+            status: 'warn',
+            detail: `not checked: ${(error as Error).message}`,
+            fix: show(kubectl('get', 'secret', API_TOKEN_SECRET, '-n', NAMESPACE)),
+          };
         }
         const wrong: string[] = [];
         for (const fn of execFns) {
-          const res = await fetch(`${api}/v1/functions/${fn.name}`, { headers, signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+          const res = await fetch(`${api}/v1/functions/${fn.name}`, { headers, signal: AbortSignal.timeout(10_000) }).catch(
+            () => undefined,
+          );
           const mode = res?.ok ? ((await res.json()) as { runtimeMode?: string }).runtimeMode : undefined;
           if (mode !== 'STDIO') wrong.push(`${fn.name} (${mode ?? 'not registered'})`);
         }
         return wrong.length === 0
           ? { status: 'ok', detail: `${execFns.length} exec functions in STDIO mode` }
-          : { status: 'fail', detail: `not STDIO: ${wrong.join(', ')}`, fix: `curl -H "Authorization: Bearer $TOKEN" ${api}/v1/functions/<name> | jq .runtimeMode (TOKEN=$(${show(readTokenArgv(access.kubectl))} | base64 -d)); then ${suggest('up')} (the values set runtimeMode STDIO)` };
+          : {
+              status: 'fail',
+              detail: `not STDIO: ${wrong.join(', ')}`,
+              fix: `curl -H "Authorization: Bearer $TOKEN" ${api}/v1/functions/<name> | jq .runtimeMode (TOKEN=$(${show(readTokenArgv(access.kubectl))} | base64 -d)); then ${suggest('up')} (the values set runtimeMode STDIO)`,
+            };
       },
     },
     {
       id: 'service-account-token',
       title: 'control plane has its ServiceAccount token (401 on registration)',
       run: async () => {
-        const argv = kubectl('exec', '-n', NAMESPACE, `deploy/${CONTROL_PLANE_DEPLOYMENT}`, '--', 'ls', '/var/run/secrets/kubernetes.io/serviceaccount/');
+        const argv = kubectl(
+          'exec',
+          '-n',
+          NAMESPACE,
+          `deploy/${CONTROL_PLANE_DEPLOYMENT}`,
+          '--',
+          'ls',
+          '/var/run/secrets/kubernetes.io/serviceaccount/',
+        );
         const res = await exec(argv);
         if (res.exitCode === 0 && /\btoken\b/.test(res.stdout)) return { status: 'ok', detail: 'token, ca.crt and namespace mounted' };
-        return { status: 'fail', detail: res.stderr.trim() || `no token in ${res.stdout.trim()}`, fix: `${show(argv)} — the chart must keep automountServiceAccountToken: true` };
+        return {
+          status: 'fail',
+          detail: res.stderr.trim() || `no token in ${res.stdout.trim()}`,
+          fix: `${show(argv)} — the chart must keep automountServiceAccountToken: true`,
+        };
       },
     },
   ];
@@ -125,7 +169,10 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
 /** Pod/container names waiting with ErrImagePull or ImagePullBackOff in `kubectl get pods -o json`. */
 export function imagePullFailures(podsJson: string): string[] {
   const doc = JSON.parse(podsJson) as {
-    items?: { metadata?: { name?: string }; status?: { containerStatuses?: { name?: string; image?: string; state?: { waiting?: { reason?: string } } }[] } }[];
+    items?: {
+      metadata?: { name?: string };
+      status?: { containerStatuses?: { name?: string; image?: string; state?: { waiting?: { reason?: string } } }[] };
+    }[];
   };
   const out: string[] = [];
   for (const pod of doc.items ?? []) {

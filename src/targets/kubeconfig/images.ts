@@ -84,7 +84,16 @@ export function inRegistry(registry: string, image: string): string {
 /** `docker build` argv for one image, paths under `repoDir` (on the machine that builds). */
 export function dockerBuildArgv(build: ImageBuild, tag: string, repoDir: string, docker: readonly string[] = ['docker']): string[] {
   const args = Object.entries(build.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
-  return [...docker, 'build', '-t', tag, '-f', `${repoDir}/${build.dockerfile}`, ...args, `${repoDir}/${build.context}`.replace(/\/\.$/, '')];
+  return [
+    ...docker,
+    'build',
+    '-t',
+    tag,
+    '-f',
+    `${repoDir}/${build.dockerfile}`,
+    ...args,
+    `${repoDir}/${build.context}`.replace(/\/\.$/, ''),
+  ];
 }
 
 /** Builds whose Dockerfile is not in the project: reported before anything is built. */

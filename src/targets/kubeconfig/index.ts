@@ -25,7 +25,9 @@ export function createTarget(env: TargetEnv): Target {
   const token = apiTokenSource(access.host, access.kubectl, () => apiToken(env.env));
   const workDir = env.state.file('kubeconfig');
   const fixedEndpoints = (): Endpoints | undefined =>
-    cfg.nanofaasUrl ? { apiUrl: cfg.nanofaasUrl, managementUrl: cfg.nanofaasUrl, ...(cfg.promUrl ? { prometheusUrl: cfg.promUrl } : {}) } : undefined;
+    cfg.nanofaasUrl
+      ? { apiUrl: cfg.nanofaasUrl, managementUrl: cfg.nanofaasUrl, ...(cfg.promUrl ? { prometheusUrl: cfg.promUrl } : {}) }
+      : undefined;
 
   return {
     name: 'kubeconfig',
@@ -37,7 +39,10 @@ export function createTarget(env: TargetEnv): Target {
       const mode: RunMode = { dryRun: false };
       const catalog = loadCatalog(env.rootDir);
       const functions = selectFunctions(catalog.functions, options);
-      return kubeconfigUpSteps({ cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild, run, env: env.env, suggest: env.suggest }, mode);
+      return kubeconfigUpSteps(
+        { cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild, run, env: env.env, suggest: env.suggest },
+        mode,
+      );
     },
 
     downSteps(options: DownOptions): Step<DownContext>[] {

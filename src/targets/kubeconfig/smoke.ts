@@ -31,7 +31,10 @@ export async function registeredFunctions(apiUrl: string, token?: string): Promi
 
 /** DELETE /v1/functions/{name}; a 404 (already gone) is success. */
 export async function deleteRegisteredFunction(apiUrl: string, name: string, token?: string): Promise<void> {
-  const { status, text } = await call(`${apiUrl}/v1/functions/${encodeURIComponent(name)}`, { method: 'DELETE', headers: authHeader(token) });
+  const { status, text } = await call(`${apiUrl}/v1/functions/${encodeURIComponent(name)}`, {
+    method: 'DELETE',
+    headers: authHeader(token),
+  });
   if (status >= 300 && status !== 404) throw new Error(`DELETE ${apiUrl}/v1/functions/${name} answered ${status}: ${text.slice(0, 200)}`);
 }
 

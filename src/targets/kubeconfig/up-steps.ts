@@ -48,7 +48,11 @@ export async function connectCluster(input: Pick<KubeconfigUpInput, 'cfg' | 'env
   const { cfg } = input;
   if (cfg.nanofaasUrl) {
     return {
-      endpoints: { apiUrl: cfg.nanofaasUrl, managementUrl: cfg.nanofaasUrl.replace(/:30080$/, ':30081'), ...(cfg.promUrl ? { prometheusUrl: cfg.promUrl } : {}) },
+      endpoints: {
+        apiUrl: cfg.nanofaasUrl,
+        managementUrl: cfg.nanofaasUrl.replace(/:30080$/, ':30081'),
+        ...(cfg.promUrl ? { prometheusUrl: cfg.promUrl } : {}),
+      },
       close: async () => {},
     };
   }
@@ -107,7 +111,8 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
             run: async (_ctx, io) => {
               assertDockerfiles(input.rootDir, builds);
               const exec = hostExec(local, io);
-              for (const [i, b] of builds.entries()) await exec(dockerBuildArgv(b, tags[i]!, input.rootDir), { hint: `Dockerfile: ${b.dockerfile}` });
+              for (const [i, b] of builds.entries())
+                await exec(dockerBuildArgv(b, tags[i]!, input.rootDir), { hint: `Dockerfile: ${b.dockerfile}` });
             },
           } satisfies Step<UpContext>,
           {
@@ -115,7 +120,10 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
             plan: () => tags.map((t) => formatArgv(['docker', 'push', t])),
             run: async (_ctx, io) => {
               const exec = hostExec(local, io);
-              for (const t of tags) await exec(['docker', 'push', t], { hint: `docker login ${registry?.split('/')[0]} first if the registry needs credentials` });
+              for (const t of tags)
+                await exec(['docker', 'push', t], {
+                  hint: `docker login ${registry?.split('/')[0]} first if the registry needs credentials`,
+                });
             },
           } satisfies Step<UpContext>,
         ]),
@@ -137,8 +145,20 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
       connectPlan: cfg.nanofaasUrl
         ? [`API ${cfg.nanofaasUrl} (NANOFAAS_URL)`]
         : [
-            formatArgv([...access.kubectl, '-n', NAMESPACE, 'port-forward', '--address', '127.0.0.1', CONTROL_PLANE_SERVICE, ':8080', ':8081']),
-            ...(cfg.promUrl ? [] : [formatArgv([...access.kubectl, '-n', NAMESPACE, 'port-forward', '--address', '127.0.0.1', PROMETHEUS_SERVICE, ':9090'])]),
+            formatArgv([
+              ...access.kubectl,
+              '-n',
+              NAMESPACE,
+              'port-forward',
+              '--address',
+              '127.0.0.1',
+              CONTROL_PLANE_SERVICE,
+              ':8080',
+              ':8081',
+            ]),
+            ...(cfg.promUrl
+              ? []
+              : [formatArgv([...access.kubectl, '-n', NAMESPACE, 'port-forward', '--address', '127.0.0.1', PROMETHEUS_SERVICE, ':9090'])]),
           ],
       connect: () => connectCluster(input, access),
       apiToken: apiTokenSource(local, access.kubectl, () => apiToken(input.env)),

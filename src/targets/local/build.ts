@@ -42,7 +42,10 @@ export function hasScript(rootDir: string, name: string): boolean {
 export function javaUpToDate(rootDir: string, jars: readonly string[]): { upToDate: boolean; reason: string } {
   const missing = jars.filter((j) => !existsSync(join(rootDir, j)));
   if (missing.length > 0) return { upToDate: false, reason: `missing ${missing.join(', ')}` };
-  const built = mtimes(jars.map((j) => join(rootDir, j, '..')), (p) => p.endsWith('.jar'));
+  const built = mtimes(
+    jars.map((j) => join(rootDir, j, '..')),
+    (p) => p.endsWith('.jar'),
+  );
   const dirs = [join(rootDir, 'runtimes', 'java'), ...jars.map((j) => join(rootDir, j, '..', '..'))];
   const sources = mtimes(dirs, (p) => p.endsWith('.java') || p.endsWith('pom.xml'), new Set(['target']));
   if (sources.newest > built.oldest) return { upToDate: false, reason: 'sources changed' };

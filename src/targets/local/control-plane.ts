@@ -71,12 +71,17 @@ export interface StartOptions {
 }
 
 /** Which ports to ask for: explicit flag, then NANOFAAS_PORT/…, then 8080/8081 if free, else any. */
-export async function choosePorts(options: Pick<StartOptions, 'env' | 'apiPort' | 'managementPort'>): Promise<{ api: number; management: number; note?: string }> {
+export async function choosePorts(
+  options: Pick<StartOptions, 'env' | 'apiPort' | 'managementPort'>,
+): Promise<{ api: number; management: number; note?: string }> {
   const apiExplicit = options.apiPort ?? envValue(options.env, 'NANOFAAS_PORT');
   const mgmtExplicit = options.managementPort ?? envValue(options.env, 'NANOFAAS_MANAGEMENT_PORT');
   const api = apiExplicit ?? (await preferPort(DEFAULT_API_PORT));
   const management = mgmtExplicit ?? (await preferPort(DEFAULT_MANAGEMENT_PORT));
-  const moved = [apiExplicit === undefined && api === 0 ? DEFAULT_API_PORT : undefined, mgmtExplicit === undefined && management === 0 ? DEFAULT_MANAGEMENT_PORT : undefined].filter(Boolean);
+  const moved = [
+    apiExplicit === undefined && api === 0 ? DEFAULT_API_PORT : undefined,
+    mgmtExplicit === undefined && management === 0 ? DEFAULT_MANAGEMENT_PORT : undefined,
+  ].filter(Boolean);
   return { api, management, ...(moved.length ? { note: `port ${moved.join(' and ')} busy, using free ports instead` } : {}) };
 }
 

@@ -1,14 +1,26 @@
 import type { FunctionSpec, FunctionSpecInput, FunctionView } from '@nanofaas/control-plane/contracts';
 import { ApiError, type ApiClient } from '../../api-client/client.js';
 import { StepFailure, type StepIO } from '../../pipeline/step.js';
-import { catalogFunctionsToRemove, jsonEqual, loadVectors, SMOKE_PAYLOADS, specFor, type Catalog, type CatalogFunction } from '../../util/catalog.js';
+import {
+  catalogFunctionsToRemove,
+  jsonEqual,
+  loadVectors,
+  SMOKE_PAYLOADS,
+  specFor,
+  type Catalog,
+  type CatalogFunction,
+} from '../../util/catalog.js';
 import type { FunctionOutcome } from '../target.js';
 
 /**
  * Register catalog functions the idempotent way: absent → POST; present with the same spec → keep;
  * present but different → DELETE + POST (the API has no PUT for specs). Shared by every target.
  */
-export async function registerFunction(api: ApiClient, desired: FunctionSpecInput, options: { replace?: boolean } = {}): Promise<'registered' | 'updated' | 'kept'> {
+export async function registerFunction(
+  api: ApiClient,
+  desired: FunctionSpecInput,
+  options: { replace?: boolean } = {},
+): Promise<'registered' | 'updated' | 'kept'> {
   let existing: FunctionView | undefined;
   try {
     existing = await api.getFunction(desired.name);
@@ -38,9 +50,18 @@ export function specMatches(desired: FunctionSpecInput, actual: FunctionSpec): b
  * selected, or not runnable here), so `up --runtimes node` after a full run leaves the node ones.
  * Functions registered under names outside the catalog belong to the user and stay.
  */
-export async function removeUndeployedCatalogFunctions(api: ApiClient, catalog: Catalog, deployed: readonly CatalogFunction[], io: Pick<StepIO, 'log'>): Promise<string[]> {
+export async function removeUndeployedCatalogFunctions(
+  api: ApiClient,
+  catalog: Catalog,
+  deployed: readonly CatalogFunction[],
+  io: Pick<StepIO, 'log'>,
+): Promise<string[]> {
   const registered = (await api.listFunctions()).map((f) => f.name);
-  const remove = catalogFunctionsToRemove(catalog, registered, deployed.map((f) => f.name));
+  const remove = catalogFunctionsToRemove(
+    catalog,
+    registered,
+    deployed.map((f) => f.name),
+  );
   for (const name of remove) {
     try {
       await api.deleteFunction(name);
@@ -62,7 +83,10 @@ export async function waitReady(api: ApiClient, name: string, timeoutMs: number)
     const status = view.status;
     if (!status || status.state === 'READY' || status.readyReplicas > 0) return;
     if (status.state === 'FAILED') throw new Error(`${name} failed to start: ${status.message ?? 'no message'}`);
-    if (Date.now() + delay > deadline) throw new Error(`${name} not ready after ${Math.round(timeoutMs / 1000)} s (${status.state}${status.message ? `: ${status.message}` : ''})`);
+    if (Date.now() + delay > deadline)
+      throw new Error(
+        `${name} not ready after ${Math.round(timeoutMs / 1000)} s (${status.state}${status.message ? `: ${status.message}` : ''})`,
+      );
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 500);
   }
@@ -72,7 +96,12 @@ export async function waitReady(api: ApiClient, name: string, timeoutMs: number)
  * One real invocation checked against the workload's first success vector (or the fixed smoke
  * payload and check when the vector file is absent).
  */
-export async function smokeTest(api: ApiClient, rootDir: string, catalog: Catalog, fn: CatalogFunction): Promise<NonNullable<FunctionOutcome['smoke']>> {
+export async function smokeTest(
+  api: ApiClient,
+  rootDir: string,
+  catalog: Catalog,
+  fn: CatalogFunction,
+): Promise<NonNullable<FunctionOutcome['smoke']>> {
   const vector = loadVectors(rootDir, catalog, fn.workload).find((v) => v.output !== undefined && v.error === undefined);
   const fallback = SMOKE_PAYLOADS[fn.workload];
   const input = vector ? vector.input : fallback?.input;
@@ -82,12 +111,22 @@ export async function smokeTest(api: ApiClient, rootDir: string, catalog: Catalo
     const ms = performance.now() - t0;
     if (vector) {
       if (jsonEqual(result.output, vector.output)) return { ok: true, ms, vector: vector.name };
-      return { ok: false, ms, vector: vector.name, message: `output differs from vector "${vector.name}": got ${JSON.stringify(result.output).slice(0, 200)}` };
+      return {
+        ok: false,
+        ms,
+        vector: vector.name,
+        message: `output differs from vector "${vector.name}": got ${JSON.stringify(result.output).slice(0, 200)}`,
+      };
     }
     if (!fallback || fallback.check(result.output)) return { ok: true, ms, vector: 'smoke payload' };
     return { ok: false, ms, message: `unexpected output ${JSON.stringify(result.output).slice(0, 200)}` };
   } catch (error) {
-    return { ok: false, ms: performance.now() - t0, ...(vector ? { vector: vector.name } : {}), message: error instanceof ApiError ? `${error.code}: ${error.message}` : String((error as Error).message) };
+    return {
+      ok: false,
+      ms: performance.now() - t0,
+      ...(vector ? { vector: vector.name } : {}),
+      message: error instanceof ApiError ? `${error.code}: ${error.message}` : String((error as Error).message),
+    };
   }
 }
 
@@ -113,7 +152,9 @@ export async function deployFunctions(
         outcome.registration = await registerFunction(api, specFor(fn), { replace: replace.has(fn.name) });
         await waitReady(api, fn.name, readyTimeoutMs);
         outcome.smoke = await smokeTest(api, rootDir, catalog, fn);
-        io.log(`${fn.name}: ${outcome.registration}, smoke ${outcome.smoke.ok ? `ok (${Math.round(outcome.smoke.ms)} ms)` : `FAILED: ${outcome.smoke.message}`}`);
+        io.log(
+          `${fn.name}: ${outcome.registration}, smoke ${outcome.smoke.ok ? `ok (${Math.round(outcome.smoke.ms)} ms)` : `FAILED: ${outcome.smoke.message}`}`,
+        );
         if (!outcome.smoke.ok) failures.push(`${fn.name}: ${outcome.smoke.message}`);
       } catch (error) {
         const message = error instanceof ApiError ? `${error.code}: ${error.message}` : (error as Error).message;

@@ -11,10 +11,20 @@ import { checkRuntime, NODE_MIN, nodeVersionOk } from './toolchains.js';
  * Prometheus on this machine, with the fix for the situation: install it when it is missing; when
  * it is installed, `up` starts it (installing it again fixes nothing).
  */
-export function prometheusSituation(input: { binary: string | undefined; running: { pid: number; url?: string } | undefined; exited: boolean; log: string; suggest: (command: string) => string }): CheckResult {
+export function prometheusSituation(input: {
+  binary: string | undefined;
+  running: { pid: number; url?: string } | undefined;
+  exited: boolean;
+  log: string;
+  suggest: (command: string) => string;
+}): CheckResult {
   if (input.running) return { status: 'ok', detail: `running (pid ${input.running.pid}, ${input.running.url ?? '?'})` };
   if (!input.binary) {
-    return { status: 'warn', detail: 'not installed, so there are no metric charts', fix: `apt-get install prometheus (or put \`prometheus\` on PATH), then ${input.suggest('up')}` };
+    return {
+      status: 'warn',
+      detail: 'not installed, so there are no metric charts',
+      fix: `apt-get install prometheus (or put \`prometheus\` on PATH), then ${input.suggest('up')}`,
+    };
   }
   return {
     status: 'warn',
@@ -64,7 +74,11 @@ export function localDoctorChecks({ rootDir, state, env, suggest }: TargetEnv): 
           accessSync(state.path, constants.W_OK);
           return { status: 'ok', detail: state.path };
         } catch (error) {
-          return { status: 'fail', detail: `${state.path}: ${(error as Error).message}`, fix: 'choose another with --state-dir or NANOFAAS_STATE_DIR' };
+          return {
+            status: 'fail',
+            detail: `${state.path}: ${(error as Error).message}`,
+            fix: 'choose another with --state-dir or NANOFAAS_STATE_DIR',
+          };
         }
       },
     },
@@ -78,7 +92,11 @@ export function localDoctorChecks({ rootDir, state, env, suggest }: TargetEnv): 
         });
         return stale.length === 0
           ? { status: 'ok', detail: state.process(CONTROL_PLANE) ? 'recorded processes are alive' : 'nothing recorded' }
-          : { status: 'warn', detail: `${stale.join(', ')} exited without \`down\` (see ${state.file('logs')})`, fix: `${suggest('up')} (restarts them) or ${suggest('down')} (clears the records)` };
+          : {
+              status: 'warn',
+              detail: `${stale.join(', ')} exited without \`down\` (see ${state.file('logs')})`,
+              fix: `${suggest('up')} (restarts them) or ${suggest('down')} (clears the records)`,
+            };
       },
     },
     {

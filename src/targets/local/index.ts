@@ -8,7 +8,14 @@ import { loadCatalog, type Catalog, type CatalogFunction } from '../../util/cata
 import { displayCommand, isAlive, stopGroup } from '../../util/process.js';
 import type { DownContext, Endpoints, Target, TargetEnv, TargetFactory, TargetStatus, UpContext, UpOptions } from '../target.js';
 import { hasScript, javaUpToDate, tscCommand, typescriptUpToDate } from './build.js';
-import { choosePorts, COMPONENT as CONTROL_PLANE, httpStatus, runningControlPlane, startControlPlane, stopControlPlane } from './control-plane.js';
+import {
+  choosePorts,
+  COMPONENT as CONTROL_PLANE,
+  httpStatus,
+  runningControlPlane,
+  startControlPlane,
+  stopControlPlane,
+} from './control-plane.js';
 import { deployFunctions, removeUndeployedCatalogFunctions } from './deploy-functions.js';
 import { localDoctorChecks } from './doctor.js';
 import { stopGrafanaStep } from '../grafana-step.js';
@@ -54,7 +61,11 @@ function artifactMtime(rootDir: string, fn: CatalogFunction): number {
 
 export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
   const { rootDir, state, env } = targetEnv;
-  const javaJars = (fns: readonly CatalogFunction[]) => fns.filter((f) => f.runtime === 'java').map((f) => handlerArtifact(f)!).filter(Boolean);
+  const javaJars = (fns: readonly CatalogFunction[]) =>
+    fns
+      .filter((f) => f.runtime === 'java')
+      .map((f) => handlerArtifact(f)!)
+      .filter(Boolean);
 
   const endpoints = async (): Promise<Endpoints | undefined> => {
     const saved = state.endpoints();
@@ -88,7 +99,10 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
           (f) => (!options.functions || options.functions.includes(f.name)) && (!options.runtimes || options.runtimes.includes(f.runtime)),
         );
         const unknown = [...(options.functions ?? [])].filter((n) => !catalog.functions.some((f) => f.name === n));
-        if (unknown.length > 0) throw new StepFailure(`unknown function(s) ${unknown.join(', ')}`, { hint: `choose from ${catalog.functions.map((f) => f.name).join(', ')}` });
+        if (unknown.length > 0)
+          throw new StepFailure(`unknown function(s) ${unknown.join(', ')}`, {
+            hint: `choose from ${catalog.functions.map((f) => f.name).join(', ')}`,
+          });
         runnable = [...selected];
       };
 
@@ -100,16 +114,22 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
           plan(ctx) {
             select();
             for (const fn of runnable) ctx.functions.push({ name: fn.name, runtime: fn.runtime });
-            return [`check Node.js >= ${NODE_MIN.join('.')} and the toolchains of: ${[...new Set(selected.map((f) => f.runtime))].join(', ') || '(no functions selected)'}`];
+            return [
+              `check Node.js >= ${NODE_MIN.join('.')} and the toolchains of: ${[...new Set(selected.map((f) => f.runtime))].join(', ') || '(no functions selected)'}`,
+            ];
           },
           async run(ctx, io) {
-            if (!nodeVersionOk()) throw new StepFailure(`Node.js ${process.versions.node} is too old; nanofaas needs ${NODE_MIN.join('.')} or newer`, { hint: 'install Node.js 20 LTS or newer' });
+            if (!nodeVersionOk())
+              throw new StepFailure(`Node.js ${process.versions.node} is too old; nanofaas needs ${NODE_MIN.join('.')} or newer`, {
+                hint: 'install Node.js 20 LTS or newer',
+              });
             select();
             const runtimes = [...new Set(selected.map((f) => f.runtime))];
             const checks = await Promise.all(runtimes.map((rt) => checkRuntime(rootDir, rt, env)));
             for (const check of checks) {
               io.log(check.ok ? `${check.runtime}: ok (${check.found.join(', ')})` : `${check.runtime}: ${check.reason}`);
-              if (!check.ok) for (const fn of selected.filter((f) => f.runtime === check.runtime)) skip(ctx, fn, check.reason ?? 'unavailable');
+              if (!check.ok)
+                for (const fn of selected.filter((f) => f.runtime === check.runtime)) skip(ctx, fn, check.reason ?? 'unavailable');
             }
             for (const fn of runnable) ctx.functions.push({ name: fn.name, runtime: fn.runtime });
           },
@@ -128,7 +148,11 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
           },
           async run(_ctx, io) {
             const [node, ...args] = tscCommand(rootDir)!;
-            await io.exec(node!, args, { cwd: rootDir, timeoutMs: 300_000, hint: `fix the compiler errors above, then rerun \`${targetEnv.suggest('up')}\`` });
+            await io.exec(node!, args, {
+              cwd: rootDir,
+              timeoutMs: 300_000,
+              hint: `fix the compiler errors above, then rerun \`${targetEnv.suggest('up')}\``,
+            });
           },
         },
         {
@@ -142,7 +166,11 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
           },
           plan: () => ['npm run --silent build:java'],
           async run(_ctx, io) {
-            await io.exec('npm', ['run', '--silent', 'build:java'], { cwd: rootDir, timeoutMs: 600_000, hint: 'Maven runs offline (`mvn -o`): check ~/.m2, or skip Java with --runtimes node,python,exec' });
+            await io.exec('npm', ['run', '--silent', 'build:java'], {
+              cwd: rootDir,
+              timeoutMs: 600_000,
+              hint: 'Maven runs offline (`mvn -o`): check ~/.m2, or skip Java with --runtimes node,python,exec',
+            });
           },
         },
         {
@@ -150,12 +178,21 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
           async skip(ctx, { dryRun }) {
             const running = await runningControlPlane(state);
             if (!running?.ports) return false;
-            ctx.endpoints = { apiUrl: running.url ?? `http://127.0.0.1:${running.ports.api}`, managementUrl: `http://127.0.0.1:${running.ports.management}` };
+            ctx.endpoints = {
+              apiUrl: running.url ?? `http://127.0.0.1:${running.ports.api}`,
+              managementUrl: `http://127.0.0.1:${running.ports.management}`,
+            };
             managementPort = running.ports.management!;
-            if (!dryRun) state.saveEndpoints('local', { ...ctx.endpoints, ...(state.endpoints()?.prometheusUrl ? { prometheusUrl: state.endpoints()!.prometheusUrl! } : {}) });
+            if (!dryRun)
+              state.saveEndpoints('local', {
+                ...ctx.endpoints,
+                ...(state.endpoints()?.prometheusUrl ? { prometheusUrl: state.endpoints()!.prometheusUrl! } : {}),
+              });
             return `already running (pid ${running.pid}, API :${running.ports.api})`;
           },
-          plan: () => [`${displayCommand(process.execPath, [join(rootDir, 'control-plane/dist/main.js')])}   (NANOFAAS_WORKLOAD_BACKEND=process, detached, log ${state.logPath(CONTROL_PLANE)})`],
+          plan: () => [
+            `${displayCommand(process.execPath, [join(rootDir, 'control-plane/dist/main.js')])}   (NANOFAAS_WORKLOAD_BACKEND=process, detached, log ${state.logPath(CONTROL_PLANE)})`,
+          ],
           async run(ctx, io) {
             const stale = state.process(CONTROL_PLANE);
             if (stale) {
@@ -163,7 +200,11 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
               if (isOwnedBy(stale.pid, state.path)) await stopGroup(stale.pgid, 5_000);
               state.forgetProcess(CONTROL_PLANE);
             }
-            const ports = await choosePorts({ env, ...(options.apiPort !== undefined ? { apiPort: options.apiPort } : {}), ...(options.managementPort !== undefined ? { managementPort: options.managementPort } : {}) });
+            const ports = await choosePorts({
+              env,
+              ...(options.apiPort !== undefined ? { apiPort: options.apiPort } : {}),
+              ...(options.managementPort !== undefined ? { managementPort: options.managementPort } : {}),
+            });
             if (ports.note) ctx.notes.push(ports.note);
             io.target(`node control-plane/dist/main.js (log ${state.logFile(CONTROL_PLANE)})`);
             const { record, listening } = await startControlPlane({ rootDir, state, env, signal: io.signal }, ports);
@@ -189,7 +230,9 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
             // Functions whose artifact was rebuilt since the last `up` get fresh processes.
             const deployed = state.readJson<Record<string, number>>('deployed-artifacts.json') ?? {};
             const current = Object.fromEntries(runnable.map((f) => [f.name, artifactMtime(rootDir, f)]));
-            const rebuilt = new Set(runnable.filter((f) => deployed[f.name] !== undefined && deployed[f.name] !== current[f.name]).map((f) => f.name));
+            const rebuilt = new Set(
+              runnable.filter((f) => deployed[f.name] !== undefined && deployed[f.name] !== current[f.name]).map((f) => f.name),
+            );
             try {
               // First, so the removed ones free their processes before the new ones start.
               const removed = await removeUndeployedCatalogFunctions(api, catalog, runnable, io);
@@ -213,7 +256,9 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
           async skip(ctx, { dryRun }) {
             if (!options.prometheus) return '--no-prometheus';
             if (!prometheusBinary(env)) {
-              ctx.notes.push(`Prometheus is not installed, so there are no metric charts: apt-get install prometheus (or put \`prometheus\` on PATH), then rerun \`${targetEnv.suggest('up')}\``);
+              ctx.notes.push(
+                `Prometheus is not installed, so there are no metric charts: apt-get install prometheus (or put \`prometheus\` on PATH), then rerun \`${targetEnv.suggest('up')}\``,
+              );
               return 'prometheus not installed';
             }
             const running = await runningPrometheus(state);
@@ -230,7 +275,9 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
             state.saveEndpoints('local', ctx.endpoints);
             return `already running (pid ${running.pid}, ${running.url}${config.changed ? ', config reloaded' : ''})`;
           },
-          plan: () => [`prometheus --config.file=${state.file('prometheus', 'prometheus.yml')} --web.listen-address=127.0.0.1:<9090 or free>`],
+          plan: () => [
+            `prometheus --config.file=${state.file('prometheus', 'prometheus.yml')} --web.listen-address=127.0.0.1:<9090 or free>`,
+          ],
           async run(ctx, io) {
             const stale = state.process(PROMETHEUS);
             if (stale && isOwnedBy(stale.pid, state.path)) await stopGroup(stale.pgid, 5_000);
@@ -300,20 +347,47 @@ export const createTarget: TargetFactory = (targetEnv: TargetEnv): Target => {
       const components: TargetStatus['components'] = [];
       const cp = state.process(CONTROL_PLANE);
       if (!cp) components.push({ name: 'control-plane', state: 'stopped' });
-      else if (!isAlive(cp.pid)) components.push({ name: 'control-plane', state: 'unhealthy', pid: cp.pid, detail: `process exited (stale pid file); rerun \`${targetEnv.suggest('up')}\`` });
+      else if (!isAlive(cp.pid))
+        components.push({
+          name: 'control-plane',
+          state: 'unhealthy',
+          pid: cp.pid,
+          detail: `process exited (stale pid file); rerun \`${targetEnv.suggest('up')}\``,
+        });
       // Recorded at spawn, ports only once it listened: its `up` was interrupted or is still starting it.
-      else if (!cp.ports) components.push({ name: 'control-plane', state: 'unhealthy', pid: cp.pid, detail: `started but not listening yet (interrupted \`up\`?); \`${targetEnv.suggest('down')}\` stops it` });
+      else if (!cp.ports)
+        components.push({
+          name: 'control-plane',
+          state: 'unhealthy',
+          pid: cp.pid,
+          detail: `started but not listening yet (interrupted \`up\`?); \`${targetEnv.suggest('down')}\` stops it`,
+        });
       else {
         const ready = await httpStatus(`http://127.0.0.1:${cp.ports?.management}/readyz`);
-        components.push({ name: 'control-plane', state: ready === 200 ? 'running' : 'unhealthy', pid: cp.pid, ...(cp.url ? { url: cp.url } : {}), ...(ready === 200 ? {} : { detail: `/readyz answered ${ready || 'nothing'}` }) });
+        components.push({
+          name: 'control-plane',
+          state: ready === 200 ? 'running' : 'unhealthy',
+          pid: cp.pid,
+          ...(cp.url ? { url: cp.url } : {}),
+          ...(ready === 200 ? {} : { detail: `/readyz answered ${ready || 'nothing'}` }),
+        });
       }
       const runtimes = findOwnedProcesses(state.path).filter((p) => p.env.FUNCTION_NAME);
-      components.push({ name: 'runtimes', state: runtimes.length > 0 ? 'running' : 'stopped', detail: `${runtimes.length} process${runtimes.length === 1 ? '' : 'es'}` });
+      components.push({
+        name: 'runtimes',
+        state: runtimes.length > 0 ? 'running' : 'stopped',
+        detail: `${runtimes.length} process${runtimes.length === 1 ? '' : 'es'}`,
+      });
       const prom = state.process(PROMETHEUS);
       if (!prom) components.push({ name: 'prometheus', state: 'stopped', detail: prometheusBinary(env) ? 'not started' : 'not installed' });
       else {
         const ready = isAlive(prom.pid) ? await httpStatus(`${prom.url}/-/ready`) : 0;
-        components.push({ name: 'prometheus', state: ready === 200 ? 'running' : 'unhealthy', pid: prom.pid, ...(prom.url ? { url: prom.url } : {}) });
+        components.push({
+          name: 'prometheus',
+          state: ready === 200 ? 'running' : 'unhealthy',
+          pid: prom.pid,
+          ...(prom.url ? { url: prom.url } : {}),
+        });
       }
       const e = await endpoints();
       return { components, ...(e ? { endpoints: e } : {}) };

@@ -82,7 +82,13 @@ export async function reloadPrometheus(url: string): Promise<void> {
  * so `down` stops it whatever happens to this CLI; a failed or interrupted (`signal`) start stops
  * it and forgets it.
  */
-export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, binary: string, configPath: string, signal?: AbortSignal): Promise<ProcessRecord> {
+export async function startPrometheus(
+  state: StateDir,
+  env: NodeJS.ProcessEnv,
+  binary: string,
+  configPath: string,
+  signal?: AbortSignal,
+): Promise<ProcessRecord> {
   // NANOFAAS_PROMETHEUS_PORT picks the preferred port (0 = any free one); 9090 by default; a busy one falls back to a free port.
   const wanted = envValue(env, 'NANOFAAS_PROMETHEUS_PORT') ?? DEFAULT_PORT;
   const port = wanted !== 0 && (await portFree(wanted)) ? wanted : await freePort();
@@ -105,7 +111,15 @@ export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, b
   child.once('exit', () => (exitedEarly = true));
   child.once('error', () => (exitedEarly = true));
   const url = `http://127.0.0.1:${port}`;
-  const record: ProcessRecord = { pid: child.pid!, pgid: child.pid!, command: [binary, ...args], log, startedAt: new Date().toISOString(), ports: { http: port }, url };
+  const record: ProcessRecord = {
+    pid: child.pid!,
+    pgid: child.pid!,
+    command: [binary, ...args],
+    log,
+    startedAt: new Date().toISOString(),
+    ports: { http: port },
+    url,
+  };
   if (child.pid) state.saveProcess(COMPONENT, record);
   // Startup wait only: Prometheus has no "ready" line worth parsing, so probe /-/ready with back-off.
   const deadline = Date.now() + 20_000;
@@ -116,11 +130,18 @@ export async function startPrometheus(state: StateDir, env: NodeJS.ProcessEnv, b
         await stopGroup(child.pid, 2_000);
         if (state.process(COMPONENT)?.pid === child.pid) state.forgetProcess(COMPONENT);
       }
-      throw new StepFailure(signal?.aborted ? 'interrupted while Prometheus was starting' : exitedEarly ? 'prometheus exited during startup' : 'prometheus not ready after 20 s', {
-        command: displayCommand(binary, args),
-        output: tailFile(log, 12, offset),
-        hint: `see ${log}; rerun with --no-prometheus to go without it`,
-      });
+      throw new StepFailure(
+        signal?.aborted
+          ? 'interrupted while Prometheus was starting'
+          : exitedEarly
+            ? 'prometheus exited during startup'
+            : 'prometheus not ready after 20 s',
+        {
+          command: displayCommand(binary, args),
+          output: tailFile(log, 12, offset),
+          hint: `see ${log}; rerun with --no-prometheus to go without it`,
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 500);

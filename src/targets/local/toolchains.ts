@@ -20,11 +20,17 @@ export interface RuntimeAvailability {
 
 /** ${operator:VAR:-default} (and ${env:VAR…}) as the process backend resolves them from the control plane's settings. */
 export function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(/\$\{(?:env|operator):([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) => env[name] || fallback || '');
+  return text.replace(
+    /\$\{(?:env|operator):([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (_m, name: string, fallback?: string) => env[name] || fallback || '',
+  );
 }
 
 /** Extra checks beyond `requires`: things a binary on PATH does not prove (python modules, jq). */
-const EXTRA: Record<string, { bins: { bin: string; hint: string }[]; probe?: (bins: Record<string, string>) => Promise<string | undefined> }> = {
+const EXTRA: Record<
+  string,
+  { bins: { bin: string; hint: string }[]; probe?: (bins: Record<string, string>) => Promise<string | undefined> }
+> = {
   python: {
     bins: [],
     async probe(bins) {
@@ -34,7 +40,12 @@ const EXTRA: Record<string, { bins: { bin: string; hint: string }[]; probe?: (bi
       return r.exitCode === 0 ? undefined : `${python} cannot import fastapi + uvicorn`;
     },
   },
-  exec: { bins: [{ bin: 'bash', hint: 'install bash' }, { bin: 'jq', hint: 'apt-get install jq' }] },
+  exec: {
+    bins: [
+      { bin: 'bash', hint: 'install bash' },
+      { bin: 'jq', hint: 'apt-get install jq' },
+    ],
+  },
   java: { bins: [{ bin: 'java', hint: 'apt-get install default-jdk-headless (JDK 17+)' }] },
 };
 
@@ -53,7 +64,14 @@ export async function checkRuntime(rootDir: string, runtime: string, env: NodeJS
     descriptor = JSON.parse(readFileSync(path, 'utf8')) as LaunchDescriptor;
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    return { runtime, ok: false, reason: missing ? `runtime ${runtime} is not part of this build (no runtimes/${runtime}/launch.json)` : `runtimes/${runtime}/launch.json is not valid JSON`, found: [] };
+    return {
+      runtime,
+      ok: false,
+      reason: missing
+        ? `runtime ${runtime} is not part of this build (no runtimes/${runtime}/launch.json)`
+        : `runtimes/${runtime}/launch.json is not valid JSON`,
+      found: [],
+    };
   }
   const needs = [...(descriptor.requires ?? []), ...(EXTRA[runtime]?.bins ?? [])];
   const found: Record<string, string> = {};

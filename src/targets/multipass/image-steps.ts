@@ -8,7 +8,13 @@ import { registryPort } from './config.js';
 import type { UpKit } from './kit.js';
 import { archiveProject } from './project-sync.js';
 import {
-  REGISTRIES_YAML, REGISTRY_CONTAINER, VM_PROJECT_DIR, VM_SYNC_MARKER, VM_TARBALL, WAIT_NODE_READY, registriesYaml,
+  REGISTRIES_YAML,
+  REGISTRY_CONTAINER,
+  VM_PROJECT_DIR,
+  VM_SYNC_MARKER,
+  VM_TARBALL,
+  WAIT_NODE_READY,
+  registriesYaml,
 } from './vm-scripts.js';
 
 /** The project and its images: sync into the VM, local registry, k3s mirror, build, push. */
@@ -25,7 +31,9 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
         if (mode.dryRun) return false;
         live.archive = await archiveProject(run, input.rootDir, input.workDir);
         const marker = await vm.exec(['cat', VM_SYNC_MARKER], { timeoutMs: 30_000 });
-        return marker.exitCode === 0 && marker.stdout.trim() === live.archive.sha256 ? `unchanged since the last sync (${live.archive.files} files)` : false;
+        return marker.exitCode === 0 && marker.stdout.trim() === live.archive.sha256
+          ? `unchanged since the last sync (${live.archive.files} files)`
+          : false;
       },
       plan: () => [
         `git -C ${input.rootDir} ls-files -z --cached --others --exclude-standard | tar -cf ${join(input.workDir, 'project.tar')} -T -`,
@@ -57,12 +65,34 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
       plan: () => [
         show(['curl', '-fsS', `http://${registry}/v2/`]),
         show(['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER]),
-        show(['sudo', 'docker', 'run', '-d', '--restart=always', '--name', REGISTRY_CONTAINER, '-p', `${registryPort(registry)}:5000`, 'registry:2']),
+        show([
+          'sudo',
+          'docker',
+          'run',
+          '-d',
+          '--restart=always',
+          '--name',
+          REGISTRY_CONTAINER,
+          '-p',
+          `${registryPort(registry)}:5000`,
+          'registry:2',
+        ]),
       ],
       run: async (_ctx, io) => {
         const exec = hostExec(vm, io);
         await exec(['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER], { allowFailure: true });
-        await exec(['sudo', 'docker', 'run', '-d', '--restart=always', '--name', REGISTRY_CONTAINER, '-p', `${registryPort(registry)}:5000`, 'registry:2']);
+        await exec([
+          'sudo',
+          'docker',
+          'run',
+          '-d',
+          '--restart=always',
+          '--name',
+          REGISTRY_CONTAINER,
+          '-p',
+          `${registryPort(registry)}:5000`,
+          'registry:2',
+        ]);
       },
     },
     {
@@ -75,7 +105,11 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
       plan: () => [
         show(['sudo', 'cat', REGISTRIES_YAML]),
         `${show(['sudo', 'mkdir', '-p', '/etc/rancher/k3s'])}  (this and the rest only when the content differs)`,
-        `${show(['sudo', 'tee', REGISTRIES_YAML])}  with:\n${desiredMirror.trimEnd().split('\n').map((l) => `        ${l}`).join('\n')}`,
+        `${show(['sudo', 'tee', REGISTRIES_YAML])}  with:\n${desiredMirror
+          .trimEnd()
+          .split('\n')
+          .map((l) => `        ${l}`)
+          .join('\n')}`,
         show(['sudo', 'systemctl', 'restart', 'k3s']),
         showScript(sudoBash(WAIT_NODE_READY)),
       ],
@@ -107,7 +141,10 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
       plan: () => tags.map((tag) => show(['sudo', 'docker', 'push', tag])),
       run: async (_ctx, io) => {
         const exec = hostExec(vm, io);
-        for (const tag of tags) await exec(['sudo', 'docker', 'push', tag], { hint: `is the registry up? ${show(['curl', '-s', `http://${registry}/v2/_catalog`])}` });
+        for (const tag of tags)
+          await exec(['sudo', 'docker', 'push', tag], {
+            hint: `is the registry up? ${show(['curl', '-s', `http://${registry}/v2/_catalog`])}`,
+          });
       },
     },
   ];

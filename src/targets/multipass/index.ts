@@ -6,7 +6,17 @@ import { selectFunctions } from '../kubeconfig/select-functions.js';
 import type { RunMode } from '../kubeconfig/cluster.js';
 import { clusterDoctorChecks } from '../kubeconfig/doctor.js';
 import type {
-  CheckResult, ComponentStatus, DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions,
+  CheckResult,
+  ComponentStatus,
+  DoctorCheck,
+  DownContext,
+  DownOptions,
+  Endpoints,
+  Target,
+  TargetEnv,
+  TargetStatus,
+  UpContext,
+  UpOptions,
 } from '../target.js';
 import { multipassConfig } from './config.js';
 import { multipassDownSteps } from './down-steps.js';
@@ -44,14 +54,27 @@ export function createTarget(env: TargetEnv): Target {
       const catalog = loadCatalog(env.rootDir);
       const functions = selectFunctions(catalog.functions, options);
       return multipassUpSteps(
-        { cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild: options.skipBuild || cfg.skipBuild, run, apiToken: tokenFromEnv, suggest: env.suggest },
+        {
+          cfg,
+          rootDir: env.rootDir,
+          workDir,
+          functions,
+          catalog,
+          skipBuild: options.skipBuild || cfg.skipBuild,
+          run,
+          apiToken: tokenFromEnv,
+          suggest: env.suggest,
+        },
         mode,
       );
     },
 
     downSteps(options: DownOptions): Step<DownContext>[] {
       const mode: RunMode = { dryRun: false };
-      return multipassDownSteps({ cfg, rootDir: env.rootDir, workDir, keepVm: options.keepInfrastructure ?? cfg.keepVm, run, env: env.env, state: env.state }, mode);
+      return multipassDownSteps(
+        { cfg, rootDir: env.rootDir, workDir, keepVm: options.keepInfrastructure ?? cfg.keepVm, run, env: env.env, state: env.state },
+        mode,
+      );
     },
 
     async statusOf(): Promise<TargetStatus> {
@@ -104,7 +127,9 @@ export function createTarget(env: TargetEnv): Target {
           // Inside a VM that is not running, every kubectl check would fail the same way: each says the VM's fix.
           precondition: async () => {
             const vmState = await vmRunning();
-            return vmState.status === 'ok' ? undefined : { status: 'fail', detail: `not checked: ${vmState.detail}`, ...(vmState.fix ? { fix: vmState.fix } : {}) };
+            return vmState.status === 'ok'
+              ? undefined
+              : { status: 'fail', detail: `not checked: ${vmState.detail}`, ...(vmState.fix ? { fix: vmState.fix } : {}) };
           },
           access: { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM },
           functions: loadCatalog(env.rootDir).functions,
@@ -127,6 +152,11 @@ export async function vmRunningCheck(run: Runner, vmName: string, suggest: (comm
   }
   if (info.state === 'Running') return { status: 'ok', detail: `running at ${info.ipv4[0] ?? '?'}` };
   if (info.state === 'absent') return { status: 'fail', detail: `VM ${vmName} does not exist`, fix: `${suggest('up')} (creates it)` };
-  if (info.state === 'Deleted') return { status: 'fail', detail: `VM ${vmName} is deleted (not purged)`, fix: `multipass recover ${vmName} && multipass start ${vmName}, or ${suggest('up')}` };
+  if (info.state === 'Deleted')
+    return {
+      status: 'fail',
+      detail: `VM ${vmName} is deleted (not purged)`,
+      fix: `multipass recover ${vmName} && multipass start ${vmName}, or ${suggest('up')}`,
+    };
   return { status: 'fail', detail: `VM ${vmName} is ${info.state}`, fix: `multipass start ${vmName}` };
 }

@@ -39,7 +39,9 @@ export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<U
         }),
       functions: input.functions,
       catalog: input.catalog,
-      connectPlan: [`API http://<vm-ip>:${NODE_PORTS.api}, Prometheus http://<vm-ip>:${NODE_PORTS.prometheus} (NANOFAAS_URL / PROM_URL override)`],
+      connectPlan: [
+        `API http://<vm-ip>:${NODE_PORTS.api}, Prometheus http://<vm-ip>:${NODE_PORTS.prometheus} (NANOFAAS_URL / PROM_URL override)`,
+      ],
       connect: async () => {
         if (!live.ip) await refreshIp();
         return { endpoints: vmEndpoints(cfg, vmIp()), close: async () => {} };

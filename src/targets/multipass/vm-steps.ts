@@ -61,7 +61,9 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
         const unknown = missing.filter((d) => !(DEPENDENCIES as readonly string[]).includes(d));
         if (unknown.length) throw new StepFailure(`dependency check printed unexpected names: ${unknown.join(' ')}`);
         io.log(`installing: ${missing.join(', ')}`);
-        await exec(sudoBash(INSTALL_DEPS, { MISSING: missing.join(' ') }), { hint: 'the VM needs internet access for apt and the installers' });
+        await exec(sudoBash(INSTALL_DEPS, { MISSING: missing.join(' ') }), {
+          hint: 'the VM needs internet access for apt and the installers',
+        });
       },
     },
     {
@@ -73,19 +75,26 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
       },
       plan: () => [showScript(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }))],
       run: async (_ctx, io) => {
-        await hostExec(vm, io)(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }), { hint: `see \`multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50\`` });
+        await hostExec(vm, io)(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }), {
+          hint: `see \`multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50\``,
+        });
       },
     },
     {
       title: 'k3s node Ready; kubeconfig exported',
       hint: `k3s may still be starting or failing: multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50`,
-      plan: () => [showScript(sudoBash(WAIT_NODE_READY)), `${show(['sudo', 'cat', K3S_KUBECONFIG])}  → ${kubeconfigPath} (server: https://<vm-ip>:6443)`],
+      plan: () => [
+        showScript(sudoBash(WAIT_NODE_READY)),
+        `${show(['sudo', 'cat', K3S_KUBECONFIG])}  → ${kubeconfigPath} (server: https://<vm-ip>:6443)`,
+      ],
       run: async (_ctx, io) => {
         const exec = hostExec(vm, io);
         await exec(sudoBash(WAIT_NODE_READY), { timeoutMs: 330_000 });
         const raw = (await exec(['sudo', 'cat', K3S_KUBECONFIG], { quiet: true, timeoutMs: 30_000 })).stdout;
         mkdirSync(input.workDir, { recursive: true });
-        writeFileSync(kubeconfigPath, raw.replace(/server: https:\/\/(127\.0\.0\.1|localhost):6443/g, `server: https://${vmIp()}:6443`), { mode: 0o600 });
+        writeFileSync(kubeconfigPath, raw.replace(/server: https:\/\/(127\.0\.0\.1|localhost):6443/g, `server: https://${vmIp()}:6443`), {
+          mode: 0o600,
+        });
         chmodSync(kubeconfigPath, 0o600);
         io.log(`kubeconfig → ${kubeconfigPath}`);
       },

@@ -43,8 +43,18 @@ export function parseInfo(json: string, vm: string): VmInfo {
 
 export function launchArgv(cfg: { vmName: string; cpus: number; memory: string; disk: string; image: string }): string[] {
   return [
-    'multipass', 'launch', cfg.image, '--name', cfg.vmName,
-    '--cpus', String(cfg.cpus), '--memory', cfg.memory, '--disk', cfg.disk,
-    '--timeout', '900',
+    'multipass',
+    'launch',
+    cfg.image,
+    '--name',
+    cfg.vmName,
+    '--cpus',
+    String(cfg.cpus),
+    '--memory',
+    cfg.memory,
+    '--disk',
+    cfg.disk,
+    '--timeout',
+    '900',
   ];
 }

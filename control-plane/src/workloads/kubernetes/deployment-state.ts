@@ -17,8 +17,7 @@ export function functionNameOf(d: V1Deployment): string | undefined {
 export function stateOf(d: V1Deployment): DeploymentState {
   const conditions = d.status?.conditions ?? [];
   const stuck = conditions.find(
-    (c) =>
-      (c.type === 'Progressing' && c.status === 'False') || (c.type === 'ReplicaFailure' && c.status === 'True'),
+    (c) => (c.type === 'Progressing' && c.status === 'False') || (c.type === 'ReplicaFailure' && c.status === 'True'),
   );
   return {
     desired: d.spec?.replicas ?? 1,

@@ -103,16 +103,13 @@ export function startDeploymentWatcher(opts: DeploymentWatcherOptions): Deployme
           resolve({ kind: 'failed', error: new Error('watch stream closed immediately') });
         else resolve({ kind: 'ended' });
       };
-      watch.watch(path, query, onEvent, onDone).then(
-        (controller) => {
-          if (stopped) controller.abort();
-          else if (!controller.signal.aborted) {
-            abortWatch = controller;
-            mode = 'watch';
-          }
-        },
-        onDone,
-      );
+      watch.watch(path, query, onEvent, onDone).then((controller) => {
+        if (stopped) controller.abort();
+        else if (!controller.signal.aborted) {
+          abortWatch = controller;
+          mode = 'watch';
+        }
+      }, onDone);
     });
   }
 

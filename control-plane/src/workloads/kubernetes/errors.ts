@@ -87,12 +87,7 @@ export function toBackendError(err: unknown, what: string): KubernetesBackendErr
       return new KubernetesBackendError('FUNCTION_EXISTS', `conflict on ${what}: ${serverMessage}`, 409, details);
     case 400:
     case 422:
-      return new KubernetesBackendError(
-        'VALIDATION_ERROR',
-        `kubernetes rejected ${what}: ${serverMessage}`,
-        err.code,
-        details,
-      );
+      return new KubernetesBackendError('VALIDATION_ERROR', `kubernetes rejected ${what}: ${serverMessage}`, err.code, details);
     default:
       return new KubernetesBackendError(
         'BACKEND_UNAVAILABLE',

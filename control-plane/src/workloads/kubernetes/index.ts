@@ -105,10 +105,7 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
         if (err) reject(err);
         else resolve();
       };
-      const timer = setTimeout(
-        () => finish(new KubernetesBackendError('TIMEOUT', `${describe()} after ${timeoutMs} ms`, 0)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => finish(new KubernetesBackendError('TIMEOUT', `${describe()} after ${timeoutMs} ms`, 0)), timeoutMs);
       const off = backend.onChange((changed) => {
         if (changed === name && test()) finish();
       });
@@ -138,7 +135,12 @@ export function createKubernetesBackend(options: KubernetesBackendOptions): Kube
       scaler.forget(name);
       if (existed) {
         try {
-          await waitFor(name, () => watcher.get(name) === undefined, options.deleteTimeoutMs ?? 30_000, () => `Deployment ${wl} still present`);
+          await waitFor(
+            name,
+            () => watcher.get(name) === undefined,
+            options.deleteTimeoutMs ?? 30_000,
+            () => `Deployment ${wl} still present`,
+          );
         } catch (err) {
           logger.warn({ err: String(err), function: name }, 'kubernetes: Deployment deletion still in progress');
         }

@@ -25,7 +25,10 @@ export function loadKubeConfig(opts: { env?: NodeJS.ProcessEnv; pathPrefix?: str
   if (env.KUBERNETES_SERVICE_HOST) {
     const tokenPath = `${prefix}${SERVICE_ACCOUNT_DIR}/token`;
     const caPath = `${prefix}${SERVICE_ACCOUNT_DIR}/ca.crt`;
-    for (const [what, file] of [['ServiceAccount token', tokenPath], ['cluster CA', caPath]] as const) {
+    for (const [what, file] of [
+      ['ServiceAccount token', tokenPath],
+      ['cluster CA', caPath],
+    ] as const) {
       if (!existsSync(file)) {
         throw new KubernetesBackendError(
           'BACKEND_UNAVAILABLE',

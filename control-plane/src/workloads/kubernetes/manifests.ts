@@ -11,7 +11,16 @@ export const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY},app.
 export const FUNCTION_LABEL = 'function';
 
 /** Env names the backend owns; spec.env cannot override them (probes and routing depend on them). */
-const RESERVED_ENV = new Set(['PORT', 'FUNCTION_NAME', 'TIMEOUT_MS', 'HANDLER', 'EXECUTION_MODE', 'WATCHDOG_CMD', 'CALLBACK_URL', 'CALLBACK_TOKEN']);
+const RESERVED_ENV = new Set([
+  'PORT',
+  'FUNCTION_NAME',
+  'TIMEOUT_MS',
+  'HANDLER',
+  'EXECUTION_MODE',
+  'WATCHDOG_CMD',
+  'CALLBACK_URL',
+  'CALLBACK_TOKEN',
+]);
 
 export interface ManifestContext {
   namespace: string;

@@ -80,7 +80,9 @@ export function resolveFunctionUser(setting: string | undefined, identity: Ident
     if (!entry) {
       throw new FunctionUserError(
         `NANOFAAS_FUNCTION_USER: there is no user "${wanted}" in /etc/passwd` +
-          (setting === undefined ? ' (the default when the control plane runs as root; set NANOFAAS_FUNCTION_USER to a user or uid[:gid])' : ''),
+          (setting === undefined
+            ? ' (the default when the control plane runs as root; set NANOFAAS_FUNCTION_USER to a user or uid[:gid])'
+            : ''),
       );
     }
     user = { uid: entry.uid, gid: entry.gid, home: entry.home, label: wanted };

@@ -277,10 +277,7 @@ export function createProcessBackend(options: BackendOptions & Partial<ProcessBa
         };
         listeners.add(listener);
         unsubscribe = () => listeners.delete(listener);
-        timer = setTimeout(
-          () => settle(new LaunchError('TIMEOUT', `function "${name}" not ready within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+        timer = setTimeout(() => settle(new LaunchError('TIMEOUT', `function "${name}" not ready within ${timeoutMs} ms`)), timeoutMs);
         check();
       });
     },

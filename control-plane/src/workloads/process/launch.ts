@@ -150,11 +150,7 @@ export function parseLaunchDescriptor(text: string, source: string): LaunchDescr
  * PORT. spec.env may thus override e.g. EXECUTION_MODE (STREAM for the watchdog); what the backend
  * owns it may not.
  */
-export function resolveLaunch(
-  descriptor: LaunchDescriptor | undefined,
-  spec: FunctionSpec,
-  ctx: LaunchContext,
-): ResolvedLaunch {
+export function resolveLaunch(descriptor: LaunchDescriptor | undefined, spec: FunctionSpec, ctx: LaunchContext): ResolvedLaunch {
   const argvTemplate = descriptor?.command ?? spec.command;
   if (!spec.runtime && (!argvTemplate || argvTemplate.length === 0)) {
     throw new LaunchError(
@@ -263,7 +259,10 @@ export async function assertRequirements(launch: ResolvedLaunch, functionName: s
 async function locateExecutable(bin: string, rootDir: string, searchPath: string): Promise<string | undefined> {
   const candidates = bin.includes('/')
     ? [path.resolve(rootDir, bin)]
-    : searchPath.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, bin));
+    : searchPath
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, bin));
   for (const candidate of candidates) {
     try {
       await access(candidate, fsConstants.X_OK);

@@ -70,7 +70,12 @@ function ownField(record: Record<string, unknown>, field: string): unknown {
   return Object.hasOwn(record, field) ? record[field] : undefined;
 }
 
-function parseInput(input: unknown): { data: Record<string, unknown>[]; groupBy: string; operation: Operation; valueField: string | undefined } {
+function parseInput(input: unknown): {
+  data: Record<string, unknown>[];
+  groupBy: string;
+  operation: Operation;
+  valueField: string | undefined;
+} {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidInputError('input must be an object {data, groupBy, operation?, valueField?}');
   }

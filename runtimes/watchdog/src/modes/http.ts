@@ -100,7 +100,9 @@ export async function httpExecutor(options: HttpModeOptions): Promise<Executor> 
             });
           },
         );
-        req.on('error', (err) => resolve({ ok: false, code: 'FUNCTION_ERROR', message: `cannot reach the command's server: ${err.message}` }));
+        req.on('error', (err) =>
+          resolve({ ok: false, code: 'FUNCTION_ERROR', message: `cannot reach the command's server: ${err.message}` }),
+        );
         req.end(body);
       });
     },

@@ -73,7 +73,12 @@ function killAll(running: Set<ChildProcess>): void {
 }
 
 /** Runs the command to completion: how it exited, or a failure result when it never ran properly. */
-function runOnce(options: OneShotOptions, inv: Invocation, kind: 'stdio' | 'file', running: Set<ChildProcess>): Promise<ExitInfo | InvocationResult> {
+function runOnce(
+  options: OneShotOptions,
+  inv: Invocation,
+  kind: 'stdio' | 'file',
+  running: Set<ChildProcess>,
+): Promise<ExitInfo | InvocationResult> {
   return new Promise((resolve) => {
     const env = invocationEnv(options.env, inv);
     let child: ChildProcess;
@@ -112,7 +117,11 @@ function runOnce(options: OneShotOptions, inv: Invocation, kind: 'stdio' | 'file
       inv.signal.removeEventListener('abort', onAbort);
       if (spawnError && child.pid === undefined) return resolve(spawnFailure(options.argv, spawnError));
       if (overflow) {
-        return resolve({ ok: false, code: 'FUNCTION_ERROR', message: `stdout exceeds WATCHDOG_MAX_OUTPUT_BYTES=${options.maxOutputBytes}` });
+        return resolve({
+          ok: false,
+          code: 'FUNCTION_ERROR',
+          message: `stdout exceeds WATCHDOG_MAX_OUTPUT_BYTES=${options.maxOutputBytes}`,
+        });
       }
       resolve({ code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderrTail: stderr.text() });
     });
