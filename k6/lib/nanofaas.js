@@ -13,7 +13,7 @@ const MAX_WAIT_MS = 30000;
 function parseBody(res) {
   try {
     return res.json();
-  } catch (e) {
+  } catch (_e) {
     return undefined;
   }
 }
@@ -62,13 +62,9 @@ export function createTest(profile, fn) {
       }
     }
     const checks = {
-      'status is 200': function () {
-        return ok;
-      },
+      'status is 200': () => ok,
     };
-    checks[outputCheck] = function () {
-      return body !== undefined && checkOutput(profile, fn.workload, body);
-    };
+    checks[outputCheck] = () => body !== undefined && checkOutput(profile, fn.workload, body);
     check(res, checks);
     sleep(thinkTime);
   }

@@ -24,7 +24,7 @@ export function parseDuration(text) {
 export function parseStages(spec) {
   return String(spec)
     .split(',')
-    .map(function (part) {
+    .map((part) => {
       const pieces = part.trim().split(':');
       if (pieces.length !== 2 || !/^\d+$/.test(pieces[1])) {
         throw new Error('invalid stage "' + part.trim() + '" (expected <duration>:<vus>, e.g. 10s:5)');
@@ -46,7 +46,7 @@ export function thresholdExpressions(profile, runtime) {
 
 /** k6 `options` for one function; `env` carries the CLI's overrides (STAGES). */
 export function buildOptions(profile, runtime, env) {
-  const stages = env && env.STAGES ? parseStages(env.STAGES) : profile.stages;
+  const stages = env?.STAGES ? parseStages(env.STAGES) : profile.stages;
   return {
     scenarios: {
       load: {
@@ -93,9 +93,7 @@ export function buildInput(profile, workload, rng) {
 export function readPath(value, path) {
   return String(path)
     .split('.')
-    .reduce(function (node, key) {
-      return node !== null && typeof node === 'object' ? node[key] : undefined;
-    }, value);
+    .reduce((node, key) => (node !== null && typeof node === 'object' ? node[key] : undefined), value);
 }
 
 /** Name of the output check, as k6 reports it ("output.wordCount > 0"). */

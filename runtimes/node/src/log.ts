@@ -1,9 +1,7 @@
 /** One JSON line per event on stderr; stdout stays free (the watchdog's children use it). */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-export interface Logger {
-  (level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
-}
+export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
 /** `minLevel` comes from LOG_LEVEL, validated by processConfigFromEnv (config.ts). */
 export function createLogger(component: string, minLevel: LogLevel = 'info'): Logger {

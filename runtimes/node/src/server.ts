@@ -99,7 +99,8 @@ export function createRuntimeServer(options: RuntimeServerOptions): RuntimeServe
     const declared = Number(req.headers['content-length']);
     if (declared > config.maxBodyBytes) {
       req.resume();
-      return sendError(res, 'PAYLOAD_TOO_LARGE', `request body exceeds MAX_BODY_BYTES=${config.maxBodyBytes}`);
+      sendError(res, 'PAYLOAD_TOO_LARGE', `request body exceeds MAX_BODY_BYTES=${config.maxBodyBytes}`);
+      return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
