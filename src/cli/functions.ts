@@ -83,7 +83,7 @@ export function registerFunctions(program: Command, ctx: CliContext): void {
         const api = await ctx.api();
         const again = ctx.suggest(`functions register -f ${flags.file} --replace`);
         let replaced = false;
-        let registered;
+        let registered: Awaited<ReturnType<typeof api.registerFunction>>;
         try {
           registered = await api.registerFunction(spec);
         } catch (error) {

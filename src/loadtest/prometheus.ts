@@ -47,7 +47,7 @@ async function queryRange(baseUrl: string, query: string, start: number, end: nu
   // Relative to the base so a Prometheus behind a path prefix (PROM_URL=http://host/prometheus) works.
   const url = new URL('api/v1/query_range', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.search = new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) }).toString();
-  let res;
+  let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000 });
   } catch (error) {

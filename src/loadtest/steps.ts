@@ -80,7 +80,7 @@ export function preflightSteps(): Step<LoadtestContext>[] {
       title: 'Check the API and the registered functions',
       run: async (ctx, io) => {
         io.target(`${ctx.api.baseUrl}/v1/functions`);
-        let registered;
+        let registered: Awaited<ReturnType<typeof ctx.api.listFunctions>>;
         try {
           registered = await ctx.api.listFunctions();
         } catch (error) {

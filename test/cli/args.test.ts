@@ -17,8 +17,18 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const code = await run(['--state-dir', stateDir, ...args], {
     env: { PATH: process.env.PATH, ...env },
     rootDir: ROOT_DIR,
-    stdout: { write: (s: string) => ((stdout += s), true) } as never,
-    stderr: { write: (s: string) => ((stderr += s), true) } as never,
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+        return true;
+      },
+    } as never,
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        return true;
+      },
+    } as never,
   });
   return { code, stdout, stderr, errLines: stderr.split('\n').filter(Boolean) };
 }

@@ -18,8 +18,18 @@ async function help(words: string[]): Promise<string> {
   const code = await run(['--state-dir', stateDir, ...words, '--help'], {
     env: { PATH: process.env.PATH },
     rootDir: ROOT_DIR,
-    stdout: { write: (s: string) => ((stdout += s), true) } as never,
-    stderr: { write: (s: string) => ((stderr += s), true) } as never,
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+        return true;
+      },
+    } as never,
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        return true;
+      },
+    } as never,
   });
   expect(code, `${words.join(' ')} --help: ${stderr}`).toBe(0);
   return stdout;

@@ -68,6 +68,7 @@ describe('Ctrl-C in a terminal', () => {
       const output = run.output();
       expect(output).toContain(HIDE); // the spinner renderer ran (and hid the cursor)
       expect(cursorRestored(output)).toBe(true);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal's escape sequences
       const lines = output.split(/\r?\n/).filter((l) => /^nanofaas: interrupted/.test(l.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain(`nanofaas down --state-dir ${state}`);

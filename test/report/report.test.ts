@@ -15,7 +15,9 @@ const results = (...args: Parameters<typeof writeResults>) => {
   dirs.push(dir);
   return dir;
 };
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('report tables', () => {
   it('every figure equals its summary', () => {
