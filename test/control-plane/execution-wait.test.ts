@@ -236,10 +236,10 @@ describe('shutdown', () => {
       await until(() => own.cp.invoker.waits.size === 2, 5000, 'two waiters');
       const closed = timed(own.cp.close());
       const [r, q] = await Promise.all(polls);
-      expect(r.value.status).toBe(200);
-      expect(r.value.body).toMatchObject({ executionId: running, status: 'error', error: { error: 'SHUTTING_DOWN' } });
-      expect(q.value.status).toBe(200);
-      expect(q.value.body).toMatchObject({ executionId: queued, status: 'error', error: { error: 'SHUTTING_DOWN' } });
+      expect(r!.value.status).toBe(200);
+      expect(r!.value.body).toMatchObject({ executionId: running, status: 'error', error: { error: 'SHUTTING_DOWN' } });
+      expect(q!.value.status).toBe(200);
+      expect(q!.value.body).toMatchObject({ executionId: queued, status: 'error', error: { error: 'SHUTTING_DOWN' } });
       // The configured 300 ms grace, not the 10 s default.
       expect((await closed).ms).toBeLessThan(8000);
       expect(own.cp.invoker.waits.size).toBe(0);

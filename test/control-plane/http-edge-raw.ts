@@ -89,7 +89,7 @@ export function openRaw(port: number): RawConnection {
   const responses: RawResponse[] = [];
   const waiters: ((r: RawResponse | undefined) => void)[] = [];
   let delivered = 0;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let all = '';
   let error: string | undefined;
   let isClosed = false;

@@ -102,7 +102,7 @@ describe('Prometheus snapshots', () => {
     const snap = await snapshotWindow(`${promUrl}/prom`, window);
     expect(paths.length).toBe(9);
     expect(new Set(paths)).toEqual(new Set(['/prom/api/v1/query_range']));
-    expect(snap.series.latency.p95.length).toBe(2);
+    expect(snap.series.latency.p95!.length).toBe(2);
   });
 
   it('names Prometheus and the query when it refuses', async () => {

@@ -7,6 +7,10 @@ import { buildReport } from '../../src/report/model.js';
 import { writeReport } from '../../src/report/write.js';
 import { prometheusFixture, RUNS, writeResults } from './fixtures.js';
 
+// The parts of SVG shapes the page script measures; the DOM's own types are not in the Node build.
+type SvgRect = { getBBox(): { height: number } };
+type SvgPath = { getTotalLength(): number };
+
 let browser: Browser;
 const dirs: string[] = [];
 
@@ -59,9 +63,9 @@ describe('report.html in headless Chromium', () => {
       svgs.map((svg) => ({
         title: svg.querySelector('title')?.textContent ?? '',
         width: svg.getBoundingClientRect().width,
-        bars: [...svg.querySelectorAll('rect.bar')].filter((r) => (r as SVGRectElement).getBBox().height > 0).length,
+        bars: [...svg.querySelectorAll('rect.bar')].filter((r) => (r as unknown as SvgRect).getBBox().height > 0).length,
         paths: [...svg.querySelectorAll('path.series')].filter(
-          (p) => (p.getAttribute('d') ?? '').length > 10 && (p as SVGPathElement).getTotalLength() > 0,
+          (p) => (p.getAttribute('d') ?? '').length > 10 && (p as unknown as SvgPath).getTotalLength() > 0,
         ).length,
       })),
     );
