@@ -18,14 +18,6 @@ export interface ClusterAccess {
   helm: readonly string[];
 }
 
-/**
- * Set by the first step of a pipeline: `run` in a real run, `plan` in a dry run. Later steps'
- * idempotence checks read it so a dry run touches nothing (not even `multipass info`).
- */
-export interface RunMode {
-  dryRun: boolean;
-}
-
 /** Live URLs of a deployment; `close` ends whatever made them reachable (a port-forward). */
 export interface Connection {
   endpoints: Endpoints;
@@ -34,7 +26,6 @@ export interface Connection {
 
 export interface DeployConfig {
   access: ClusterAccess;
-  mode: RunMode;
   /** Chart directory on the access host. */
   chartDir: string;
   /** Values written locally, then copied to `remote` on the access host (same path for LocalHost). */

@@ -7,7 +7,6 @@ import { stopGrafanaStep } from '../grafana-step.js';
 import type { DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions } from '../target.js';
 import { loadCatalog } from '../../util/catalog.js';
 import { selectFunctions } from './select-functions.js';
-import type { RunMode } from './cluster.js';
 import { kubeconfigConfig } from './config.js';
 import { clusterDoctorChecks } from './doctor.js';
 import { NAMESPACE, RELEASE } from './env.js';
@@ -36,13 +35,19 @@ export function createTarget(env: TargetEnv): Target {
     upSteps(options: UpOptions): Step<UpContext>[] {
       const skipBuild = options.skipBuild || cfg.skipBuild;
       requireRegistry(cfg, skipBuild);
-      const mode: RunMode = { dryRun: false };
       const catalog = loadCatalog(env.rootDir);
       const functions = selectFunctions(catalog.functions, options);
-      return kubeconfigUpSteps(
-        { cfg, rootDir: env.rootDir, workDir, functions, catalog, skipBuild, run, env: env.env, suggest: env.suggest },
-        mode,
-      );
+      return kubeconfigUpSteps({
+        cfg,
+        rootDir: env.rootDir,
+        workDir,
+        functions,
+        catalog,
+        skipBuild,
+        run,
+        env: env.env,
+        suggest: env.suggest,
+      });
     },
 
     downSteps(options: DownOptions): Step<DownContext>[] {

@@ -9,7 +9,7 @@ import type { UpContext } from '../target.js';
 import type { Catalog, CatalogFunction } from '../../util/catalog.js';
 import { apiToken } from '../../config/env.js';
 import { apiTokenSource } from './api-token.js';
-import { deploySteps, type ClusterAccess, type Connection, type RunMode } from './cluster.js';
+import { deploySteps, type ClusterAccess, type Connection } from './cluster.js';
 import type { KubeconfigConfig } from './config.js';
 import { NAMESPACE, RELEASE } from './env.js';
 import { helmValues } from './helm-values.js';
@@ -76,7 +76,7 @@ export async function connectCluster(input: Pick<KubeconfigUpInput, 'cfg' | 'env
   };
 }
 
-export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step<UpContext>[] {
+export function kubeconfigUpSteps(input: KubeconfigUpInput): Step<UpContext>[] {
   const { cfg, run } = input;
   const access = clusterAccess(cfg, run);
   const local = access.host;
@@ -92,12 +92,8 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
     {
       title: `Check kubectl, helm and the cluster${cfg.context ? ` (context ${cfg.context})` : ''}`,
       hint: 'is KUBECONFIG set and the context reachable? try `kubectl config get-contexts`',
-      plan: () => {
-        mode.dryRun = true;
-        return checks.map((c) => formatArgv(c));
-      },
+      plan: () => checks.map((c) => formatArgv(c)),
       run: async (_ctx, io) => {
-        mode.dryRun = false;
         const exec = hostExec(local, io);
         for (const argv of checks) await exec(argv, { timeoutMs: 60_000 });
       },
@@ -129,7 +125,6 @@ export function kubeconfigUpSteps(input: KubeconfigUpInput, mode: RunMode): Step
         ]),
     ...deploySteps({
       access,
-      mode,
       chartDir: join(input.rootDir, 'helm', 'nanofaas'),
       valuesFile: { local: join(input.workDir, 'values.yaml'), remote: join(input.workDir, 'values.yaml') },
       values: () =>

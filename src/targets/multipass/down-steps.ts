@@ -4,7 +4,6 @@ import { formatArgv } from '../host/host.js';
 import { LocalHost } from '../host/local-host.js';
 import type { Runner } from '../host/run-local.js';
 import { hostExec } from '../host/step-exec.js';
-import type { RunMode } from '../kubeconfig/cluster.js';
 import { NAMESPACE, RELEASE } from '../kubeconfig/env.js';
 import { stopGrafanaStep } from '../grafana-step.js';
 import type { StateDir } from '../../state/state-dir.js';
@@ -30,19 +29,19 @@ export interface MultipassDownInput {
  * `down` is the explicit delete: it removes and purges the VM. KEEP_VM=true keeps the VM (and its
  * image cache) and only uninstalls the Helm release. Grafana, started by `loadtest`, is stopped.
  */
-export function multipassDownSteps(input: MultipassDownInput, mode: RunMode): Step<DownContext>[] {
+export function multipassDownSteps(input: MultipassDownInput): Step<DownContext>[] {
   const { cfg, run } = input;
   const local = new LocalHost(run);
   const vm = new MultipassHost(cfg.vmName, run);
   const uninstall = [...VM_HELM, 'uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found'];
   return [
-    checkMultipassStep<DownContext>(run, cfg.vmName, mode),
+    checkMultipassStep<DownContext>(run, cfg.vmName),
     stopGrafanaStep(input.state, input.rootDir, input.env),
     input.keepVm
       ? {
           title: `Uninstall nanofaas from VM ${cfg.vmName} (KEEP_VM=true keeps the VM)`,
-          skip: async () => {
-            if (mode.dryRun) return false;
+          skip: async (_ctx, { dryRun }) => {
+            if (dryRun) return false;
             const info = await vmInfo(run, cfg.vmName);
             return info.state === 'Running' ? false : `VM is ${info.state}`;
           },
@@ -55,8 +54,8 @@ export function multipassDownSteps(input: MultipassDownInput, mode: RunMode): St
         }
       : {
           title: `Delete and purge VM ${cfg.vmName}`,
-          skip: async () => {
-            if (mode.dryRun) return false;
+          skip: async (_ctx, { dryRun }) => {
+            if (dryRun) return false;
             const info = await vmInfo(run, cfg.vmName);
             return info.state === 'absent' ? 'no such VM' : false;
           },

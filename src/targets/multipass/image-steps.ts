@@ -19,7 +19,7 @@ import {
 
 /** The project and its images: sync into the VM, local registry, k3s mirror, build, push. */
 export function imageSteps(kit: UpKit): Step<UpContext>[] {
-  const { input, cfg, run, mode, vm, live, show, showScript, sudoBash } = kit;
+  const { input, cfg, run, vm, live, show, showScript, sudoBash } = kit;
   const registry = cfg.localRegistry;
   const builds = imageBuilds(input.rootDir, input.functions);
   const tags = builds.map((b) => inRegistry(registry, b.image));
@@ -27,8 +27,8 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
   return [
     {
       title: `Project synced into the VM (${VM_PROJECT_DIR})`,
-      skip: async () => {
-        if (mode.dryRun) return false;
+      skip: async (_ctx, { dryRun }) => {
+        if (dryRun) return false;
         live.archive = await archiveProject(run, input.rootDir, input.workDir);
         const marker = await vm.exec(['cat', VM_SYNC_MARKER], { timeoutMs: 30_000 });
         return marker.exitCode === 0 && marker.stdout.trim() === live.archive.sha256
@@ -57,8 +57,8 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
     },
     {
       title: `Local registry ${registry} (registry:2)`,
-      skip: async () => {
-        if (mode.dryRun) return false;
+      skip: async (_ctx, { dryRun }) => {
+        if (dryRun) return false;
         const health = await vm.exec(['curl', '-fsS', `http://${registry}/v2/`], { timeoutMs: 30_000 });
         return health.exitCode === 0 ? 'healthy (kept)' : false;
       },
@@ -97,8 +97,8 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
     },
     {
       title: `k3s registry mirror (${REGISTRIES_YAML})`,
-      skip: async () => {
-        if (mode.dryRun) return false;
+      skip: async (_ctx, { dryRun }) => {
+        if (dryRun) return false;
         const current = await vm.exec(['sudo', 'cat', REGISTRIES_YAML], { timeoutMs: 30_000 });
         return current.exitCode === 0 && current.stdout === desiredMirror ? 'unchanged (k3s not restarted)' : false;
       },

@@ -3,7 +3,6 @@ import { envRunner } from '../host/env-runner.js';
 import type { Runner } from '../host/run-local.js';
 import { loadCatalog } from '../../util/catalog.js';
 import { selectFunctions } from '../kubeconfig/select-functions.js';
-import type { RunMode } from '../kubeconfig/cluster.js';
 import { clusterDoctorChecks } from '../kubeconfig/doctor.js';
 import type {
   CheckResult,
@@ -50,31 +49,31 @@ export function createTarget(env: TargetEnv): Target {
     describe: () => `Multipass VM ${cfg.vmName} with k3s (${cfg.cpus} CPU, ${cfg.memory} memory, ${cfg.disk} disk)`,
 
     upSteps(options: UpOptions): Step<UpContext>[] {
-      const mode: RunMode = { dryRun: false };
       const catalog = loadCatalog(env.rootDir);
       const functions = selectFunctions(catalog.functions, options);
-      return multipassUpSteps(
-        {
-          cfg,
-          rootDir: env.rootDir,
-          workDir,
-          functions,
-          catalog,
-          skipBuild: options.skipBuild || cfg.skipBuild,
-          run,
-          apiToken: tokenFromEnv,
-          suggest: env.suggest,
-        },
-        mode,
-      );
+      return multipassUpSteps({
+        cfg,
+        rootDir: env.rootDir,
+        workDir,
+        functions,
+        catalog,
+        skipBuild: options.skipBuild || cfg.skipBuild,
+        run,
+        apiToken: tokenFromEnv,
+        suggest: env.suggest,
+      });
     },
 
     downSteps(options: DownOptions): Step<DownContext>[] {
-      const mode: RunMode = { dryRun: false };
-      return multipassDownSteps(
-        { cfg, rootDir: env.rootDir, workDir, keepVm: options.keepInfrastructure ?? cfg.keepVm, run, env: env.env, state: env.state },
-        mode,
-      );
+      return multipassDownSteps({
+        cfg,
+        rootDir: env.rootDir,
+        workDir,
+        keepVm: options.keepInfrastructure ?? cfg.keepVm,
+        run,
+        env: env.env,
+        state: env.state,
+      });
     },
 
     async statusOf(): Promise<TargetStatus> {

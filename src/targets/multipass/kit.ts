@@ -3,7 +3,6 @@ import { StepFailure } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import type { Runner } from '../host/run-local.js';
 import type { Catalog, CatalogFunction } from '../../util/catalog.js';
-import type { RunMode } from '../kubeconfig/cluster.js';
 import type { MultipassConfig } from './config.js';
 import { MultipassHost } from './multipass-host.js';
 import type { ProjectArchive } from './project-sync.js';
@@ -36,7 +35,6 @@ export interface UpKit {
   input: MultipassUpInput;
   cfg: MultipassConfig;
   run: Runner;
-  mode: RunMode;
   vm: MultipassHost;
   /** Learned while the pipeline runs: the VM's address, the project archive. */
   live: { ip?: string; archive?: ProjectArchive };
@@ -68,7 +66,7 @@ export function formatScript(argv: readonly string[], script: string): string {
   return `${formatArgv(argv)} '\n${body}\n${SCRIPT_INDENT}'`;
 }
 
-export function createKit(input: MultipassUpInput, mode: RunMode): UpKit {
+export function createKit(input: MultipassUpInput): UpKit {
   const { cfg, run } = input;
   const vm = new MultipassHost(cfg.vmName, run);
   const live: UpKit['live'] = {};
@@ -76,7 +74,6 @@ export function createKit(input: MultipassUpInput, mode: RunMode): UpKit {
     input,
     cfg,
     run,
-    mode,
     vm,
     live,
     kubeconfigPath: join(input.workDir, `kubeconfig-${cfg.vmName}.yaml`),

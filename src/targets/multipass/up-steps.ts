@@ -1,7 +1,7 @@
 import type { Step } from '../../pipeline/step.js';
 import { join } from 'node:path';
 import { apiTokenSource } from '../kubeconfig/api-token.js';
-import { deploySteps, type RunMode } from '../kubeconfig/cluster.js';
+import { deploySteps } from '../kubeconfig/cluster.js';
 import { NAMESPACE, NODE_PORTS } from '../kubeconfig/env.js';
 import { helmValues } from '../kubeconfig/helm-values.js';
 import { controlPlaneImage } from '../kubeconfig/images.js';
@@ -16,17 +16,16 @@ import { VM_PROJECT_DIR, VM_VALUES } from './vm-scripts.js';
 export { VM_HELM, VM_KUBECTL, type MultipassUpInput };
 
 /** The end-to-end setup, in order: check → VM → k3s → project + images → Helm → verify → banner. */
-export function multipassUpSteps(input: MultipassUpInput, mode: RunMode): Step<UpContext>[] {
-  const kit = createKit(input, mode);
+export function multipassUpSteps(input: MultipassUpInput): Step<UpContext>[] {
+  const kit = createKit(input);
   const { cfg, run, vm, live, kubeconfigPath, vmIp, refreshIp } = kit;
   const registry = cfg.localRegistry;
   return [
-    checkMultipassStep(run, cfg.vmName, mode),
+    checkMultipassStep(run, cfg.vmName),
     ...vmSteps(kit),
     ...imageSteps(kit),
     ...deploySteps({
       access: { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM },
-      mode,
       chartDir: `${VM_PROJECT_DIR}/helm/nanofaas`,
       valuesFile: { local: join(input.workDir, 'values-e2e.yaml'), remote: VM_VALUES },
       values: () =>

@@ -10,12 +10,12 @@ import { CHECK_DEPS, DEPENDENCIES, INSTALL_DEPS, INSTALL_K3S, K3S_KUBECONFIG, WA
 
 /** The VM and its Kubernetes: VM created/started, dependencies, k3s, node Ready + kubeconfig. */
 export function vmSteps(kit: UpKit): Step<UpContext>[] {
-  const { input, cfg, run, mode, vm, live, kubeconfigPath, show, showScript, bash, sudoBash, vmIp, refreshIp } = kit;
+  const { input, cfg, run, vm, live, kubeconfigPath, show, showScript, bash, sudoBash, vmIp, refreshIp } = kit;
   return [
     {
       title: `VM ${cfg.vmName} (${cfg.cpus} CPU, ${cfg.memory} memory, ${cfg.disk} disk)`,
-      skip: async () => {
-        if (mode.dryRun) return false;
+      skip: async (_ctx, { dryRun }) => {
+        if (dryRun) return false;
         const info = await refreshIp();
         return info.state === 'Running' ? `already running at ${info.ipv4[0] ?? '?'} (reused)` : false;
       },
@@ -46,8 +46,8 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
     },
     {
       title: 'Dependencies in the VM (Docker, JDK 21, Helm, Node)',
-      skip: async () => {
-        if (mode.dryRun) return false;
+      skip: async (_ctx, { dryRun }) => {
+        if (dryRun) return false;
         const missing = (await vm.exec(bash(CHECK_DEPS), { timeoutMs: 60_000 })).stdout.trim();
         return missing === '' ? 'all installed' : false;
       },
@@ -68,8 +68,8 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
     },
     {
       title: 'k3s (Traefik disabled)',
-      skip: async () => {
-        if (mode.dryRun) return false;
+      skip: async (_ctx, { dryRun }) => {
+        if (dryRun) return false;
         const installed = await vm.exec(['sh', '-c', 'command -v k3s && systemctl is-active --quiet k3s'], { timeoutMs: 30_000 });
         return installed.exitCode === 0 ? 'installed and active' : false;
       },
