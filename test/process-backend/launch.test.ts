@@ -188,7 +188,7 @@ describe('resolveLaunch', () => {
     expect(err).toBeInstanceOf(LaunchError);
     expect(err.message).toMatch(/"word-stats-node".*no "handler"/);
     expect((err as LaunchError).code).toBe('VALIDATION_ERROR');
-    expect((err as LaunchError).statusCode).toBe(400);
+    expect((err as LaunchError).status).toBe(400);
   });
 
   it('rejects an unknown placeholder instead of passing it through', () => {

@@ -12,11 +12,15 @@ import { checkFunctionCount, checkReplicaTotal, replicaBudget, type RegistryLimi
 import { resolveSpec, type SpecDefaults } from './resolve-spec.js';
 import type { FunctionStore } from './store.js';
 
-function backendError(err: unknown, action: string): ApiError {
-  const e = err as { statusCode?: number; code?: string; message?: string };
-  const message = `${action}: ${e.message ?? String(err)}`;
-  if (e.statusCode === 400 || e.code === 'VALIDATION_ERROR') return new ApiError('VALIDATION_ERROR', message);
-  return new ApiError('BACKEND_UNAVAILABLE', message);
+/**
+ * What a failed provision or scale means to the API caller. Backends throw ApiErrors
+ * (LaunchError, KubernetesBackendError, …): a spec the backend refused is the caller's to fix;
+ * anything else, typed or not, means the backend cannot serve the function now.
+ */
+function backendFailure(err: unknown, action: string): ApiError {
+  const message = `${action}: ${err instanceof Error ? err.message : String(err)}`;
+  const specRefused = err instanceof ApiError && err.code === 'VALIDATION_ERROR';
+  return new ApiError(specRefused ? 'VALIDATION_ERROR' : 'BACKEND_UNAVAILABLE', message);
 }
 
 const UNLIMITED: RegistryLimits = { maxFunctions: Number.MAX_SAFE_INTEGER, maxTotalReplicas: Number.MAX_SAFE_INTEGER };
@@ -127,7 +131,7 @@ export class FunctionRegistry {
       await this.backend.provision(spec);
     } catch (err) {
       this.specs.delete(spec.name);
-      throw backendError(err, `could not provision "${spec.name}"`);
+      throw backendFailure(err, `could not provision "${spec.name}"`);
     }
     try {
       await this.persist();
@@ -161,7 +165,7 @@ export class FunctionRegistry {
     try {
       await this.backend.scale(name, replicas);
     } catch (err) {
-      throw backendError(err, `could not scale "${name}"`);
+      throw backendFailure(err, `could not scale "${name}"`);
     } finally {
       this.pendingReplicas -= extra;
     }

@@ -11,6 +11,7 @@ export interface Endpoint {
  * The seam between the control plane and whatever runs function code (DESIGN.md §1):
  * `process` (local child processes), `kubernetes` (Deployment + Service), `pool` (spec.endpointUrl).
  * Every method is idempotent: provisioning a function that exists updates it in place.
+ * Methods fail with an ApiError (errors.ts) or a subclass of it, so callers read the code, never guess it.
  */
 export interface WorkloadBackend {
   readonly name: 'process' | 'kubernetes' | 'pool';

@@ -5,6 +5,7 @@
  */
 import type { FunctionSpec, FunctionStatus } from '../contracts/index.js';
 import type { BackendKind } from '../config.js';
+import { ApiError } from '../errors.js';
 import { isPoolSpec } from '../registry/resolve-spec.js';
 import type { BackendOptions, Endpoint, WorkloadBackend } from './backend.js';
 import { createKubernetesBackend } from './kubernetes/index.js';
@@ -20,7 +21,7 @@ export interface BackendSelection extends BackendOptions {
 /** Stands in for a default backend that could not be created: everything it is asked fails with 503. */
 function unavailableBackend(kind: BackendKind, reason: string): WorkloadBackend {
   const fail = async (): Promise<never> => {
-    throw Object.assign(new Error(`${kind} backend unavailable: ${reason}`), { statusCode: 503 });
+    throw new ApiError('BACKEND_UNAVAILABLE', `${kind} backend unavailable: ${reason}`);
   };
   return {
     name: kind,
@@ -90,12 +91,14 @@ export function createBackend(selection: BackendSelection): RoutedBackend {
     },
     async waitReady(name, timeoutMs) {
       const backend = owner.get(name);
-      if (!backend) throw new Error(`function "${name}" is not provisioned`);
+      if (!backend) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not provisioned`);
       await backend.waitReady(name, timeoutMs);
     },
     onChange(listener) {
       const offs = backends.map((b) => b.onChange(listener));
-      return () => offs.forEach((off) => off());
+      return () => {
+        for (const off of offs) off();
+      };
     },
     healthy() {
       return fallback.healthy();

@@ -4,6 +4,7 @@
  * any HTTP server that speaks the runtime contract.
  */
 import type { FunctionSpec, FunctionStatus } from '../contracts/index.js';
+import { ApiError } from '../errors.js';
 import type { Endpoint, WorkloadBackend } from './backend.js';
 
 export function createPoolBackend(): WorkloadBackend {
@@ -18,9 +19,7 @@ export function createPoolBackend(): WorkloadBackend {
     name: 'pool',
     async provision(spec: FunctionSpec) {
       if (!spec.endpointUrl) {
-        throw Object.assign(new Error(`function "${spec.name}" has no endpointUrl; the pool backend cannot serve it`), {
-          statusCode: 400,
-        });
+        throw new ApiError('VALIDATION_ERROR', `function "${spec.name}" has no endpointUrl; the pool backend cannot serve it`);
       }
       functions.set(spec.name, { endpoints: [{ url: spec.endpointUrl, ready: true }], replicas: spec.replicas });
       notify(spec.name);
@@ -41,7 +40,7 @@ export function createPoolBackend(): WorkloadBackend {
       return { state: 'READY', replicas: 1, readyReplicas: 1, message: `external endpoint ${fn.endpoints[0]?.url}` };
     },
     async waitReady(name: string) {
-      if (!functions.has(name)) throw new Error(`function "${name}" is not provisioned`);
+      if (!functions.has(name)) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not provisioned`);
     },
     onChange(listener) {
       listeners.add(listener);

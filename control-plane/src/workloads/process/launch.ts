@@ -16,7 +16,8 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ERROR_CODES, type ErrorCode, type FunctionSpec } from '../../contracts/index.js';
+import type { FunctionSpec } from '../../contracts/index.js';
+import { ApiError } from '../../errors.js';
 
 export interface Requirement {
   /** A program name looked up on PATH, or a path (absolute or relative to the repo root). */
@@ -79,17 +80,9 @@ export interface ResolvedLaunch {
   requires: Requirement[];
 }
 
-/** Why a function cannot be launched. Carries an API error code so the control plane can map it. */
-export class LaunchError extends Error {
-  readonly statusCode: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LaunchError';
-    this.statusCode = ERROR_CODES[code];
-  }
+/** Why a function cannot be launched: an API error, so its code (and status) reach the caller unguessed. */
+export class LaunchError extends ApiError {
+  override readonly name = 'LaunchError';
 }
 
 export function descriptorPath(rootDir: string, runtime: string): string {
