@@ -7,7 +7,7 @@ import type {
   FunctionView,
   InvokeResponse,
 } from '@nanofaas/control-plane/contracts';
-import { MAX_EXECUTION_WAIT_MS, MAX_FUNCTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
+import { HEADERS, MAX_EXECUTION_WAIT_MS, MAX_FUNCTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
 
 /** A failed API call: the API's own `{error, message}` when it answered, else a connection error. */
 export class ApiError extends Error {
@@ -125,7 +125,7 @@ export class ApiClient {
       // The server enforces the function's own deadline; ours only guards against a hung socket.
       (options.timeoutMs ?? 300_000) + 5_000,
     );
-    return { ...body, durationMs: performance.now() - t0, coldStart: headers['x-cold-start'] === 'true' };
+    return { ...body, durationMs: performance.now() - t0, coldStart: headers[HEADERS.coldStart] === 'true' };
   }
 
   enqueue(name: string, input: unknown, options: InvokeOptions = {}): Promise<EnqueueResponse> {
@@ -219,7 +219,7 @@ export class ApiClient {
       });
     }
     const text = await res.body.text();
-    let body: unknown = undefined;
+    let body: unknown;
     if (text !== '') {
       try {
         body = JSON.parse(text);
@@ -247,8 +247,8 @@ export class ApiClient {
 
 function invocationHeaders(options: InvokeOptions): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (options.timeoutMs !== undefined) headers['x-timeout-ms'] = String(options.timeoutMs);
-  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-  if (options.traceId) headers['x-trace-id'] = options.traceId;
+  if (options.timeoutMs !== undefined) headers[HEADERS.timeoutMs] = String(options.timeoutMs);
+  if (options.idempotencyKey) headers[HEADERS.idempotencyKey] = options.idempotencyKey;
+  if (options.traceId) headers[HEADERS.traceId] = options.traceId;
   return headers;
 }

@@ -10,6 +10,7 @@ import { EnqueueResponse, HEADERS, InvocationRequest, InvokeErrorResponse, Invok
 import { ApiError } from '../errors.js';
 import type { Execution } from '../invocation/executions.js';
 import type { InvocationOptions, Invoker } from '../invocation/invoker.js';
+import { syncAnswer } from './sync-answer.js';
 import { type Api, NameParams, errors, inline } from './types.js';
 
 const MAX_HEADER_VALUE = 256;
@@ -37,22 +38,9 @@ export function invocationOptions(headers: IncomingHttpHeaders, sync: boolean): 
 }
 
 /** The sync answer of an ended execution (also used for a repeated idempotency key). */
-export function sendOutcome(reply: FastifyReply, execution: Execution): void {
-  const outcome = execution.outcome!;
-  reply.header(HEADERS.executionId, execution.id);
-  if (outcome.status === 'success') {
-    void reply
-      .code(200)
-      .type('application/json; charset=utf-8')
-      .send(`{"executionId":"${execution.id}","status":"success","output":${outcome.outputJson}}`);
-    return;
-  }
-  if (outcome.headers) reply.headers(outcome.headers);
-  const error = outcome.error ?? { error: 'FUNCTION_ERROR', message: 'the invocation failed' };
-  void reply
-    .code(outcome.httpStatus)
-    .type('application/json; charset=utf-8')
-    .send(JSON.stringify({ executionId: execution.id, status: outcome.status, ...error }));
+function sendOutcome(reply: FastifyReply, execution: Execution): void {
+  const answer = syncAnswer(execution);
+  void reply.code(answer.status).headers(answer.headers).type('application/json; charset=utf-8').send(answer.body);
 }
 
 export function invocationRoutes(app: Api, invoker: Invoker): void {

@@ -16,6 +16,7 @@ import type { Execution } from '../invocation/executions.js';
 import type { Invoker } from '../invocation/invoker.js';
 import { bearerMatches } from './auth.js';
 import { invocationOptions } from './invocations.js';
+import { syncAnswer } from './sync-answer.js';
 import { inline } from './types.js';
 
 type JsonParser = (req: unknown, body: string, done: (err: Error | null, value?: unknown) => void) => void;
@@ -40,9 +41,8 @@ function isJsonContentType(value: string | undefined): boolean {
   return essence === 'application/json';
 }
 
-function sendJson(res: ServerResponse, status: number, body: string, extra?: Record<string, string>, executionId?: string): void {
+function sendJson(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   const headers: Record<string, string | number> = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) };
-  if (executionId !== undefined) headers['x-execution-id'] = executionId;
   if (extra) Object.assign(headers, extra);
   res.writeHead(status, headers);
   res.end(body);
@@ -54,19 +54,8 @@ function sendError(res: ServerResponse, err: unknown): void {
 }
 
 function sendOutcome(res: ServerResponse, execution: Execution): void {
-  const outcome = execution.outcome!;
-  if (outcome.status === 'success') {
-    sendJson(res, 200, `{"executionId":"${execution.id}","status":"success","output":${outcome.outputJson}}`, undefined, execution.id);
-    return;
-  }
-  const error = outcome.error ?? { error: 'FUNCTION_ERROR', message: 'the invocation failed' };
-  sendJson(
-    res,
-    outcome.httpStatus,
-    JSON.stringify({ executionId: execution.id, status: outcome.status, ...error }),
-    outcome.headers,
-    execution.id,
-  );
+  const answer = syncAnswer(execution);
+  sendJson(res, answer.status, answer.body, answer.headers);
 }
 
 /** Returns a request listener that handles the request (true) or declines it (false). */

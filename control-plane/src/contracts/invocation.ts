@@ -84,10 +84,13 @@ export const CompletionRequest = Type.Object(
 );
 export type CompletionRequest = Static<typeof CompletionRequest>;
 
-/** Headers with meaning on the invocation path. */
 /** Longest long-poll of GET /v1/executions/{id}?waitMs=N; clients loop for longer waits. */
 export const MAX_EXECUTION_WAIT_MS = 30_000;
 
+/**
+ * Headers with meaning on the invocation path, lower-case as node:http and undici present them.
+ * The control plane and the API client (src/api-client) both use these names, never their own spelling.
+ */
 export const HEADERS = {
   executionId: 'x-execution-id',
   traceId: 'x-trace-id',
@@ -97,4 +100,6 @@ export const HEADERS = {
   queueRejectReason: 'x-queue-reject-reason',
   coldStart: 'x-cold-start',
   initDurationMs: 'x-init-duration-ms',
+  /** Seconds to wait before retrying a 429 (QUEUE_FULL, LIMIT_EXCEEDED). */
+  retryAfter: 'retry-after',
 } as const;

@@ -4,7 +4,7 @@
  * limit. Dispatch is event-driven: a job is started when it arrives to a free slot, when a slot
  * frees, or when the backend reports a new ready endpoint. Nothing polls.
  */
-import type { FunctionSpec } from '../contracts/index.js';
+import { type FunctionSpec, HEADERS } from '../contracts/index.js';
 import type { AttemptHandle, AttemptResult, Dispatcher } from '../dispatch/dispatcher.js';
 import type { Endpoint } from '../workloads/backend.js';
 import type { FunctionMetrics } from '../metrics.js';
@@ -108,7 +108,7 @@ export class FunctionQueue {
             message: `waited longer than ${this.ctx.maxQueueWaitMs} ms in the queue`,
             details: { reason: 'timeout' },
           },
-          headers: { 'retry-after': String(this.ctx.retryAfterSeconds), 'x-queue-reject-reason': 'timeout' },
+          headers: { [HEADERS.retryAfter]: String(this.ctx.retryAfterSeconds), [HEADERS.queueRejectReason]: 'timeout' },
         },
         0,
       );

@@ -3,7 +3,7 @@
  * executions, applies idempotency keys, accepts runtime completions and drains on shutdown.
  * HTTP handlers call it; it knows nothing about Fastify.
  */
-import type { FunctionSpec, FunctionStatus, QueueRejectReason } from '../contracts/index.js';
+import { type FunctionSpec, type FunctionStatus, HEADERS, type QueueRejectReason } from '../contracts/index.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { ApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -186,8 +186,8 @@ export class Invoker {
       message,
       { reason },
       {
-        'retry-after': String(this.options.admission.retryAfterSeconds),
-        'x-queue-reject-reason': reason,
+        [HEADERS.retryAfter]: String(this.options.admission.retryAfterSeconds),
+        [HEADERS.queueRejectReason]: reason,
       },
     );
   }
@@ -201,7 +201,7 @@ export class Invoker {
         'LIMIT_EXCEEDED',
         `NANOFAAS_MAX_LIVE_EXECUTIONS=${maxLive} executions are queued or running on this control plane; retry when some have ended`,
         { limit: 'NANOFAAS_MAX_LIVE_EXECUTIONS', max: maxLive },
-        { 'retry-after': String(this.options.admission.retryAfterSeconds) },
+        { [HEADERS.retryAfter]: String(this.options.admission.retryAfterSeconds) },
       );
     }
     const reason = admissionReason(
