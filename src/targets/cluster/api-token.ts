@@ -5,7 +5,7 @@
  * (the caller in src/cli decides that).
  */
 import { formatArgv, type Host } from '../host/host.js';
-import { NAMESPACE, RELEASE } from './env.js';
+import { NAMESPACE, RELEASE } from './release.js';
 
 export const API_TOKEN_SECRET = `${RELEASE}-api-token`;
 const KEY = 'token';

@@ -1,10 +1,11 @@
+import type { CatalogFunction } from '../../util/catalog.js';
+import { which } from '../../util/process.js';
 import { formatArgv } from '../host/host.js';
 import type { CheckResult, DoctorCheck } from '../target.js';
-import type { CatalogFunction } from '../../util/catalog.js';
-import { CONTROL_PLANE_DEPLOYMENT, type ClusterAccess } from './cluster.js';
+import type { ClusterAccess } from './access.js';
+import { authHeader } from './api.js';
 import { API_TOKEN_SECRET, readTokenArgv } from './api-token.js';
-import { NAMESPACE, RELEASE } from './env.js';
-import { authHeader } from './smoke.js';
+import { CONTROL_PLANE_DEPLOYMENT, helmStatusArgv, NAMESPACE, RELEASE } from './release.js';
 
 export interface DoctorInput {
   access: ClusterAccess;
@@ -22,6 +23,21 @@ export interface DoctorInput {
    * failure replaces every check's result, so each says the one fix instead of a kubectl error.
    */
   precondition?: () => Promise<CheckResult | undefined>;
+}
+
+/**
+ * Without `tool` every check would fail with the same spawn error: one check says so, with the fix,
+ * in place of them all. Undefined when the tool is on PATH.
+ */
+export function missingToolChecks(tool: string, env: NodeJS.ProcessEnv, fix: string): DoctorCheck[] | undefined {
+  if (which(tool, env)) return undefined;
+  return [
+    {
+      id: `${tool}-installed`,
+      title: `${tool} installed`,
+      run: async () => ({ status: 'fail', detail: `${tool} is not on PATH`, fix }),
+    },
+  ];
 }
 
 /** The troubleshooting entries as checks, each with the command that fixes or explains it. */
@@ -49,7 +65,7 @@ export function clusterDoctorChecks(input: DoctorInput): DoctorCheck[] {
             detail: `namespace ${NAMESPACE} not found`,
             fix: `${suggest('up')} (helm --create-namespace creates it)`,
           };
-        const release = await exec([...access.helm, 'status', RELEASE, '--namespace', NAMESPACE]);
+        const release = await exec(helmStatusArgv(access));
         if (release.exitCode !== 0) {
           return {
             status: 'warn',

@@ -1,5 +1,5 @@
 import type { CatalogFunction } from '../../util/catalog.js';
-import { NODE_PORTS } from './env.js';
+import { NODE_PORTS } from './release.js';
 import { placeImage } from './images.js';
 
 export { splitImage } from './images.js';

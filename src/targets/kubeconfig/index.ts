@@ -1,20 +1,19 @@
-import type { Step } from '../../pipeline/step.js';
-import { formatArgv } from '../host/host.js';
-import { which } from '../../util/process.js';
-import { envRunner } from '../host/env-runner.js';
-import { hostExec } from '../host/step-exec.js';
-import { stopGrafanaStep } from '../grafana-step.js';
-import type { DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions } from '../target.js';
-import { loadCatalog } from '../../util/catalog.js';
-import { selectFunctions } from './select-functions.js';
-import { kubeconfigConfig } from './config.js';
-import { clusterDoctorChecks } from './doctor.js';
-import { NAMESPACE, RELEASE } from './env.js';
-import { probe } from './probe.js';
 import { apiToken } from '../../config/env.js';
-import { apiTokenSource } from './api-token.js';
-import { authHeader } from './smoke.js';
-import { clusterAccess, kubeconfigUpSteps, requireRegistry } from './up-steps.js';
+import type { Step } from '../../pipeline/step.js';
+import { loadCatalog } from '../../util/catalog.js';
+import { authHeader } from '../cluster/api.js';
+import { apiTokenSource } from '../cluster/api-token.js';
+import { clusterDoctorChecks, missingToolChecks } from '../cluster/doctor.js';
+import { probe } from '../cluster/probe.js';
+import { helmStatusArgv, NAMESPACE, RELEASE } from '../cluster/release.js';
+import { envRunner } from '../host/env-runner.js';
+import { formatArgv } from '../host/host.js';
+import { selectFromCatalog } from '../select-functions.js';
+import type { DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions } from '../target.js';
+import { clusterAccess } from './access.js';
+import { kubeconfigConfig } from './config.js';
+import { kubeconfigDownSteps } from './down-steps.js';
+import { kubeconfigUpSteps, requireRegistry } from './up-steps.js';
 
 /** `--target kubeconfig`: an existing cluster (KUBECONFIG, NANOFAAS_KUBE_CONTEXT); no VM, no k3s. */
 export function createTarget(env: TargetEnv): Target {
@@ -35,8 +34,7 @@ export function createTarget(env: TargetEnv): Target {
     upSteps(options: UpOptions): Step<UpContext>[] {
       const skipBuild = options.skipBuild || cfg.skipBuild;
       requireRegistry(cfg, skipBuild);
-      const catalog = loadCatalog(env.rootDir);
-      const functions = selectFunctions(catalog.functions, options);
+      const { catalog, functions } = selectFromCatalog(env.rootDir, options);
       return kubeconfigUpSteps({
         cfg,
         rootDir: env.rootDir,
@@ -51,32 +49,17 @@ export function createTarget(env: TargetEnv): Target {
     },
 
     downSteps(options: DownOptions): Step<DownContext>[] {
-      const uninstall = [...access.helm, 'uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found'];
-      const deleteNs = [...access.kubectl, 'delete', 'namespace', NAMESPACE, '--ignore-not-found'];
-      return [
-        stopGrafanaStep(env.state, env.rootDir, env.env),
-        {
-          title: `Uninstall Helm release ${RELEASE}`,
-          plan: () => [formatArgv(uninstall)],
-          run: async (ctx, io) => {
-            await hostExec(access.host, io)(uninstall, { timeoutMs: 300_000 });
-            ctx.stopped.push(`helm release ${RELEASE}`);
-          },
-        },
-        {
-          title: `Delete namespace ${NAMESPACE}`,
-          skip: () => (options.keepInfrastructure ? 'kept (KEEP_VM=true)' : false),
-          plan: () => [formatArgv(deleteNs)],
-          run: async (ctx, io) => {
-            await hostExec(access.host, io)(deleteNs, { timeoutMs: 300_000 });
-            ctx.stopped.push(`namespace ${NAMESPACE}`);
-          },
-        },
-      ];
+      return kubeconfigDownSteps({
+        access,
+        rootDir: env.rootDir,
+        env: env.env,
+        state: env.state,
+        keepNamespace: options.keepInfrastructure ?? false,
+      });
     },
 
     async statusOf(): Promise<TargetStatus> {
-      const release = await access.host.exec([...access.helm, 'status', RELEASE, '--namespace', NAMESPACE], { timeoutMs: 30_000 });
+      const release = await access.host.exec(helmStatusArgv(access), { timeoutMs: 30_000 });
       const status = /STATUS:\s*(\S+)/.exec(release.stdout)?.[1];
       const components: TargetStatus['components'] = [
         {
@@ -99,20 +82,12 @@ export function createTarget(env: TargetEnv): Target {
     apiToken: token,
 
     doctorChecks(): DoctorCheck[] {
-      // Without kubectl every check would fail with the same spawn error: say it once.
-      if (!which('kubectl', env.env)) {
-        return [
-          {
-            id: 'kubectl-installed',
-            title: 'kubectl installed',
-            run: async () => ({
-              status: 'fail',
-              detail: 'kubectl is not on PATH',
-              fix: `install kubectl (https://kubernetes.io/docs/tasks/tools/) and point KUBECONFIG or --context at the cluster, then ${env.suggest('doctor')}`,
-            }),
-          },
-        ];
-      }
+      const noKubectl = missingToolChecks(
+        'kubectl',
+        env.env,
+        `install kubectl (https://kubernetes.io/docs/tasks/tools/) and point KUBECONFIG or --context at the cluster, then ${env.suggest('doctor')}`,
+      );
+      if (noKubectl) return noKubectl;
       return clusterDoctorChecks({
         suggest: env.suggest,
         // A cluster that does not answer fails every check alike: each says how to reach it instead.

@@ -4,13 +4,13 @@ import { formatArgv } from '../host/host.js';
 import { LocalHost } from '../host/local-host.js';
 import type { Runner } from '../host/run-local.js';
 import { hostExec } from '../host/step-exec.js';
-import { NAMESPACE, RELEASE } from '../kubeconfig/env.js';
+import { helmUninstallArgv, RELEASE } from '../cluster/release.js';
 import { stopGrafanaStep } from '../grafana-step.js';
 import type { StateDir } from '../../state/state-dir.js';
 import type { DownContext } from '../target.js';
 import type { MultipassConfig } from './config.js';
 import { MultipassHost } from './multipass-host.js';
-import { VM_HELM } from './up-steps.js';
+import { vmAccess } from './kit.js';
 import { infoArgv, vmInfo } from './vm.js';
 import { checkMultipassStep } from './check-step.js';
 
@@ -33,7 +33,7 @@ export function multipassDownSteps(input: MultipassDownInput): Step<DownContext>
   const { cfg, run } = input;
   const local = new LocalHost(run);
   const vm = new MultipassHost(cfg.vmName, run);
-  const uninstall = [...VM_HELM, 'uninstall', RELEASE, '--namespace', NAMESPACE, '--ignore-not-found'];
+  const uninstall = helmUninstallArgv(vmAccess(vm));
   return [
     checkMultipassStep<DownContext>(run, cfg.vmName),
     stopGrafanaStep(input.state, input.rootDir, input.env),

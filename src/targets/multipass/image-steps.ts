@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Step } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import { hostExec } from '../host/step-exec.js';
-import { assertDockerfiles, dockerBuildArgv, imageBuilds, inRegistry } from '../kubeconfig/images.js';
+import { assertDockerfiles, dockerBuildArgv, imageBuilds, inRegistry } from '../cluster/images.js';
 import type { UpContext } from '../target.js';
 import { registryPort } from './config.js';
 import type { UpKit } from './kit.js';

@@ -1,9 +1,13 @@
+import { apiToken } from '../../config/env.js';
 import type { Step } from '../../pipeline/step.js';
-import { envRunner } from '../host/env-runner.js';
-import type { Runner } from '../host/run-local.js';
 import { loadCatalog } from '../../util/catalog.js';
-import { selectFunctions } from '../kubeconfig/select-functions.js';
-import { clusterDoctorChecks } from '../kubeconfig/doctor.js';
+import { apiTokenSource } from '../cluster/api-token.js';
+import { clusterDoctorChecks, missingToolChecks } from '../cluster/doctor.js';
+import { probe } from '../cluster/probe.js';
+import { envRunner } from '../host/env-runner.js';
+import { formatArgv } from '../host/host.js';
+import type { Runner } from '../host/run-local.js';
+import { selectFromCatalog } from '../select-functions.js';
 import type {
   CheckResult,
   ComponentStatus,
@@ -20,14 +24,10 @@ import type {
 import { multipassConfig } from './config.js';
 import { multipassDownSteps } from './down-steps.js';
 import { MultipassHost } from './multipass-host.js';
-import { VM_HELM, VM_KUBECTL, multipassUpSteps, vmEndpoints } from './up-steps.js';
+import { VM_KUBECTL, vmAccess } from './kit.js';
+import { multipassUpSteps, vmEndpoints } from './up-steps.js';
 import { vmInfo } from './vm.js';
 import { REGISTRIES_YAML } from './vm-scripts.js';
-import { probe } from '../kubeconfig/probe.js';
-import { formatArgv } from '../host/host.js';
-import { which } from '../../util/process.js';
-import { apiToken } from '../../config/env.js';
-import { apiTokenSource } from '../kubeconfig/api-token.js';
 
 /** `--target multipass`: a Multipass VM with k3s, a local registry and the Helm chart (the end-to-end flow). */
 export function createTarget(env: TargetEnv): Target {
@@ -49,8 +49,7 @@ export function createTarget(env: TargetEnv): Target {
     describe: () => `Multipass VM ${cfg.vmName} with k3s (${cfg.cpus} CPU, ${cfg.memory} memory, ${cfg.disk} disk)`,
 
     upSteps(options: UpOptions): Step<UpContext>[] {
-      const catalog = loadCatalog(env.rootDir);
-      const functions = selectFunctions(catalog.functions, options);
+      const { catalog, functions } = selectFromCatalog(env.rootDir, options);
       return multipassUpSteps({
         cfg,
         rootDir: env.rootDir,
@@ -99,20 +98,12 @@ export function createTarget(env: TargetEnv): Target {
 
     doctorChecks(): DoctorCheck[] {
       const show = (argv: string[]) => formatArgv(vm.commandFor(argv));
-      // Without multipass every VM check would fail with the same spawn error: say it once.
-      if (!which('multipass', env.env)) {
-        return [
-          {
-            id: 'multipass-installed',
-            title: 'multipass installed',
-            run: async () => ({
-              status: 'fail',
-              detail: 'multipass is not on PATH',
-              fix: `install it (snap install multipass, brew install multipass, or https://multipass.run), then ${env.suggest('up')}`,
-            }),
-          },
-        ];
-      }
+      const noMultipass = missingToolChecks(
+        'multipass',
+        env.env,
+        `install it (snap install multipass, brew install multipass, or https://multipass.run), then ${env.suggest('up')}`,
+      );
+      if (noMultipass) return noMultipass;
       let vmCheck: Promise<CheckResult> | undefined;
       const vmRunning = () => (vmCheck ??= vmRunningCheck(run, cfg.vmName, env.suggest));
       return [
@@ -130,7 +121,7 @@ export function createTarget(env: TargetEnv): Target {
               ? undefined
               : { status: 'fail', detail: `not checked: ${vmState.detail}`, ...(vmState.fix ? { fix: vmState.fix } : {}) };
           },
-          access: { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM },
+          access: vmAccess(vm),
           functions: loadCatalog(env.rootDir).functions,
           apiUrl: async () => (await liveEndpoints())?.apiUrl,
           apiToken: token,

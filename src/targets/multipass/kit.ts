@@ -2,33 +2,29 @@ import { join } from 'node:path';
 import { StepFailure } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import type { Runner } from '../host/run-local.js';
-import type { Catalog, CatalogFunction } from '../../util/catalog.js';
+import type { ClusterAccess } from '../cluster/access.js';
+import type { ClusterUpInput } from '../cluster/deploy-steps.js';
 import type { MultipassConfig } from './config.js';
 import { MultipassHost } from './multipass-host.js';
 import type { ProjectArchive } from './project-sync.js';
 import { infoArgv, vmInfo, type VmInfo } from './vm.js';
 import { K3S_KUBECONFIG } from './vm-scripts.js';
 
-export interface MultipassUpInput {
+/** `workDir` is <state>/multipass (kubeconfig, values, project tarball); `run` runs multipass itself, git, tar, ps. */
+export interface MultipassUpInput extends ClusterUpInput {
   cfg: MultipassConfig;
-  rootDir: string;
-  /** <state>/multipass: kubeconfig, values, project tarball. */
-  workDir: string;
-  functions: readonly CatalogFunction[];
-  /** The whole catalog: `up` removes its functions that are registered but not selected. */
-  catalog: Catalog;
-  skipBuild: boolean;
-  /** Local commands (multipass itself, git, tar, ps). */
-  run: Runner;
   /** NANOFAAS_API_TOKEN(_FILE), when the environment gives the token instead of the chart's Secret. */
   apiToken?: () => string | undefined;
-  /** TargetEnv.suggest: hints keep the user's --target/--state-dir. */
-  suggest: (command: string) => string;
 }
 
 /** kubectl/helm inside the VM: root, against k3s's own kubeconfig. */
 export const VM_KUBECTL = ['sudo', 'k3s', 'kubectl'] as const;
 export const VM_HELM = ['sudo', 'env', `KUBECONFIG=${K3S_KUBECONFIG}`, 'helm'] as const;
+
+/** The cluster inside the VM, as the shared cluster layer reaches it. */
+export function vmAccess(vm: MultipassHost): ClusterAccess {
+  return { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM };
+}
 
 /** What the multipass up steps share: config, the VM host, argv helpers, state learned on the way. */
 export interface UpKit {

@@ -1,15 +1,13 @@
-import type { Step } from '../../pipeline/step.js';
 import { join } from 'node:path';
-import { apiTokenSource } from '../kubeconfig/api-token.js';
-import { deploySteps } from '../kubeconfig/cluster.js';
-import { NAMESPACE, NODE_PORTS } from '../kubeconfig/env.js';
-import { helmValues } from '../kubeconfig/helm-values.js';
-import { controlPlaneImage } from '../kubeconfig/images.js';
-import type { UpContext } from '../target.js';
+import type { Step } from '../../pipeline/step.js';
+import { apiTokenSource } from '../cluster/api-token.js';
+import { deploySteps } from '../cluster/deploy-steps.js';
+import { NAMESPACE, NODE_PORTS } from '../cluster/release.js';
+import type { Endpoints, UpContext } from '../target.js';
 import { checkMultipassStep } from './check-step.js';
 import type { MultipassConfig } from './config.js';
 import { imageSteps } from './image-steps.js';
-import { VM_HELM, VM_KUBECTL, createKit, type MultipassUpInput } from './kit.js';
+import { VM_HELM, VM_KUBECTL, createKit, type MultipassUpInput, vmAccess } from './kit.js';
 import { vmSteps } from './vm-steps.js';
 import { VM_PROJECT_DIR, VM_VALUES } from './vm-scripts.js';
 
@@ -19,25 +17,16 @@ export { VM_HELM, VM_KUBECTL, type MultipassUpInput };
 export function multipassUpSteps(input: MultipassUpInput): Step<UpContext>[] {
   const kit = createKit(input);
   const { cfg, run, vm, live, kubeconfigPath, vmIp, refreshIp } = kit;
-  const registry = cfg.localRegistry;
   return [
     checkMultipassStep(run, cfg.vmName),
     ...vmSteps(kit),
     ...imageSteps(kit),
     ...deploySteps({
-      access: { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM },
+      input,
+      access: vmAccess(vm),
       chartDir: `${VM_PROJECT_DIR}/helm/nanofaas`,
       valuesFile: { local: join(input.workDir, 'values-e2e.yaml'), remote: VM_VALUES },
-      values: () =>
-        helmValues({
-          registry,
-          controlPlaneImage: controlPlaneImage(input.rootDir),
-          functions: input.functions,
-          admissionEnabled: true,
-          pullPolicy: 'Always',
-        }),
-      functions: input.functions,
-      catalog: input.catalog,
+      images: { registry: cfg.localRegistry, pullPolicy: 'Always' },
       connectPlan: [
         `API http://<vm-ip>:${NODE_PORTS.api}, Prometheus http://<vm-ip>:${NODE_PORTS.prometheus} (NANOFAAS_URL / PROM_URL override)`,
       ],
@@ -46,7 +35,6 @@ export function multipassUpSteps(input: MultipassUpInput): Step<UpContext>[] {
         return { endpoints: vmEndpoints(cfg, vmIp()), close: async () => {} };
       },
       apiToken: apiTokenSource(vm, VM_KUBECTL, input.apiToken ?? (() => undefined)),
-      suggest: input.suggest,
     }),
     {
       title: 'Endpoints',
@@ -64,7 +52,8 @@ export function multipassUpSteps(input: MultipassUpInput): Step<UpContext>[] {
   ];
 }
 
-export function vmEndpoints(cfg: Pick<MultipassConfig, 'nanofaasUrl' | 'promUrl'>, ip: string) {
+/** The NodePorts at the VM's address, unless NANOFAAS_URL / PROM_URL say otherwise. */
+export function vmEndpoints(cfg: Pick<MultipassConfig, 'nanofaasUrl' | 'promUrl'>, ip: string): Endpoints {
   return {
     apiUrl: cfg.nanofaasUrl ?? `http://${ip}:${NODE_PORTS.api}`,
     managementUrl: `http://${ip}:${NODE_PORTS.management}`,
