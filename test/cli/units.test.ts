@@ -7,7 +7,7 @@ import { StateDir } from '../../src/state/state-dir.js';
 import { resolveTargetName } from '../../src/targets/index.js';
 import { parseListening } from '../../src/targets/local/control-plane.js';
 import { specMatches } from '../../src/targets/local/deploy-functions.js';
-import { handlerArtifact } from '../../src/targets/local/index.js';
+import { handlerArtifact } from '../../src/targets/local/build.js';
 import { prometheusConfig } from '../../src/targets/local/prometheus.js';
 import { isOwnedBy } from '../../src/targets/local/owned-processes.js';
 import { expandEnv, nodeVersionOk } from '../../src/targets/local/toolchains.js';

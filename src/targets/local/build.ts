@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CatalogFunction } from '../../util/catalog.js';
 import { mtimes } from '../../util/mtime.js';
 
 const TS_SOURCE = (p: string) => (p.endsWith('.ts') && !p.endsWith('.d.ts')) || /tsconfig[^/]*\.json$/.test(p);
@@ -50,4 +51,23 @@ export function javaUpToDate(rootDir: string, jars: readonly string[]): { upToDa
   const sources = mtimes(dirs, (p) => p.endsWith('.java') || p.endsWith('pom.xml'), new Set(['target']));
   if (sources.newest > built.oldest) return { upToDate: false, reason: 'sources changed' };
   return { upToDate: true, reason: 'jars up to date' };
+}
+
+/** The artifact a catalog function needs on disk before the process backend can launch it. */
+export function handlerArtifact(fn: CatalogFunction): string | undefined {
+  if (fn.runtime === 'java') return fn.handler.split('#')[0];
+  if (fn.runtime === 'node') return fn.handler;
+  if (fn.runtime === 'python') return fn.handler.split(':')[0];
+  if (fn.runtime === 'exec') return fn.handler.split(/\s+/).find((part) => part.includes('/'));
+  return undefined;
+}
+
+/** When the artifact was last built (0: not built, or no artifact); a change means the function needs fresh processes. */
+export function artifactMtime(rootDir: string, fn: CatalogFunction): number {
+  const artifact = handlerArtifact(fn);
+  try {
+    return artifact ? statSync(join(rootDir, artifact)).mtimeMs : 0;
+  } catch {
+    return 0;
+  }
 }

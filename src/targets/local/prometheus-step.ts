@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import type { Step } from '../../pipeline/step.js';
+import { stopGroup } from '../../util/process.js';
+import type { UpContext } from '../target.js';
+import { isOwnedBy } from './owned-processes.js';
+import {
+  COMPONENT as PROMETHEUS,
+  configurePrometheus,
+  prometheusBinary,
+  prometheusConfig,
+  reloadPrometheus,
+  runningPrometheus,
+  startPrometheus,
+  writeRuntimeTargets,
+} from './prometheus.js';
+import type { LocalUp } from './up-state.js';
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Prometheus scraping the control plane and the runtimes; a running one this state dir started is
+ * kept and reloaded when its config changed. Without the binary, a note says how to get it.
+ */
+export function prometheusStep(up: LocalUp): Step<UpContext> {
+  const { state, env } = up.target;
+  return {
+    title: 'Start Prometheus',
+    async skip(ctx, { dryRun }) {
+      if (!up.options.prometheus) return '--no-prometheus';
+      if (!prometheusBinary(env)) {
+        ctx.notes.push(
+          `Prometheus is not installed, so there are no metric charts: apt-get install prometheus (or put \`prometheus\` on PATH), then rerun \`${up.target.suggest('up')}\``,
+        );
+        return 'prometheus not installed';
+      }
+      const running = await runningPrometheus(state);
+      if (!running?.url) return false;
+      if (dryRun) {
+        const current = readText(state.file('prometheus', 'prometheus.yml'));
+        const wanted = prometheusConfig(up.managementPort, state.file('prometheus', 'runtimes.json'));
+        return `already running (pid ${running.pid}, ${running.url}${current === wanted ? '' : '; its config would be rewritten and reloaded'})`;
+      }
+      writeRuntimeTargets(state);
+      const config = await configurePrometheus(state, up.managementPort);
+      if (config.changed) await reloadPrometheus(running.url);
+      ctx.endpoints = { ...ctx.endpoints!, prometheusUrl: running.url };
+      state.saveEndpoints('local', ctx.endpoints);
+      return `already running (pid ${running.pid}, ${running.url}${config.changed ? ', config reloaded' : ''})`;
+    },
+    plan: () => [`prometheus --config.file=${state.file('prometheus', 'prometheus.yml')} --web.listen-address=127.0.0.1:<9090 or free>`],
+    async run(ctx, io) {
+      const stale = state.process(PROMETHEUS);
+      if (stale && isOwnedBy(stale.pid, state.path)) await stopGroup(stale.pgid, 5_000);
+      const runtimes = writeRuntimeTargets(state);
+      const config = await configurePrometheus(state, up.managementPort);
+      io.target(`prometheus --config.file=${config.path}`);
+      const record = await startPrometheus(state, env, prometheusBinary(env)!, config.path, io.signal);
+      io.log(`pid ${record.pid}, ${record.url}, scraping the control plane and ${runtimes} runtimes`);
+      ctx.endpoints = { ...ctx.endpoints!, prometheusUrl: record.url! };
+      state.saveEndpoints('local', ctx.endpoints);
+    },
+  };
+}
