@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatStepError } from '../../src/pipeline/step.js';
 import { registriesYaml } from '../../src/targets/multipass/vm-scripts.js';
+import { installDependencies } from '../../src/targets/multipass/provision/dependencies.js';
+import { installK3s } from '../../src/targets/multipass/provision/k3s.js';
+import { writeRegistryMirror } from '../../src/targets/multipass/provision/registry-mirror.js';
+import { type HostScript, scriptArgv } from '../../src/targets/multipass/provision/script.js';
 import { archiveProject } from '../../src/targets/multipass/project-sync.js';
 import { runLocal } from '../../src/targets/host/run-local.js';
 import { World, catalogNames, down, fakeApi, load, up } from './harness.js';
@@ -16,6 +20,8 @@ let api: Awaited<ReturnType<typeof fakeApi>>;
 let world: World;
 const worlds: World[] = [];
 const names = catalogNames();
+/** The recorded argv of a script run in the VM: exactly the text the plan shows. */
+const inVm = (script: HostScript) => ['exec', 'nanofaas-e2e', '--', ...scriptArgv(script)];
 
 beforeAll(async () => {
   // Requires the token the fake VM's Secret holds: every smoke call must carry it.
@@ -74,12 +80,11 @@ describe('multipass target: up against a fake multipass', () => {
       '900',
     ]);
     expect(lines.some((l) => l.startsWith('start'))).toBe(false);
-    expect(lines).toContainEqual(expect.stringMatching(/^exec nanofaas-e2e -- sudo env MISSING=docker java helm node bash -c /));
-    expect(lines).toContainEqual(expect.stringMatching(/^exec nanofaas-e2e -- sudo env INSTALL_K3S_EXEC=--disable traefik bash -c /));
+    expect(calls).toContainEqual(inVm(installDependencies()));
+    expect(calls).toContainEqual(inVm(installK3s()));
     expect(lines).toContainEqual(expect.stringMatching(/^transfer .*project\.tar nanofaas-e2e:\/home\/ubuntu\/nanofaas-src\.tar$/));
     expect(lines).toContain('exec nanofaas-e2e -- sudo docker run -d --restart=always --name nanofaas-registry -p 5000:5000 registry:2');
-    expect(lines).toContain('exec nanofaas-e2e -- sudo tee /etc/rancher/k3s/registries.yaml');
-    expect(lines).toContain('exec nanofaas-e2e -- sudo systemctl restart k3s');
+    expect(calls).toContainEqual(inVm(writeRegistryMirror('localhost:5000')));
     // control plane + one image per catalog function, each built then pushed to the local registry
     const builds = lines.filter((l) => l.includes(' docker build '));
     const pushes = lines.filter((l) => l.includes(' docker push '));
@@ -93,8 +98,8 @@ describe('multipass target: up against a fake multipass', () => {
     );
     // order: VM before deps before k3s before build before push before helm
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-    expect(at(/^launch/)).toBeLessThan(at(/MISSING=/));
-    expect(at(/MISSING=/)).toBeLessThan(at(/INSTALL_K3S_EXEC/));
+    expect(at(/^launch/)).toBeLessThan(at(/apt-get update/));
+    expect(at(/apt-get update/)).toBeLessThan(at(/INSTALL_K3S_EXEC/));
     expect(at(/docker build/)).toBeLessThan(at(/docker push/));
     expect(at(/docker push/)).toBeLessThan(at(/helm upgrade/));
     expect(at(/helm upgrade/)).toBeLessThan(at(/rollout status deployment\/nanofaas-control-plane/));
@@ -125,7 +130,7 @@ describe('multipass target: up against a fake multipass', () => {
     const lines = w.lines();
     expect(lines.filter((l) => /^(launch|start) /.test(l))).toEqual([]);
     expect(lines.filter((l) => l.includes('systemctl restart k3s') || l.includes('tee /etc/rancher/k3s/registries.yaml'))).toEqual([]);
-    expect(lines.filter((l) => l.includes('MISSING=') || l.includes('INSTALL_K3S_EXEC'))).toEqual([]);
+    expect(lines.filter((l) => l.includes('apt-get') || l.includes('INSTALL_K3S_EXEC'))).toEqual([]);
     const skipReason = (prefix: string) => {
       const step = result.steps.find((s) => s.title.startsWith(prefix));
       return step?.status === 'skipped' ? step.detail : `${step?.status}`;
@@ -162,7 +167,7 @@ describe('multipass target: up against a fake multipass', () => {
     const w = newWorld().scenario({ ...READY, registriesYaml: 'mirrors: {}\n' });
     const { result } = await up(load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url })));
     expect(result.ok).toBe(true);
-    expect(w.lines()).toContain('exec nanofaas-e2e -- sudo systemctl restart k3s');
+    expect(w.calls()).toContainEqual(inVm(writeRegistryMirror('localhost:5000')));
   });
 
   it('SKIP_BUILD=true: no docker build, no push, the steps say why', async () => {
@@ -191,12 +196,14 @@ describe('multipass target: up against a fake multipass', () => {
     expect(result.ok).toBe(false);
     const error = result.error!;
     expect(error.step).toMatch(/^Build \d+ images in the VM$/);
-    expect(error.command).toMatch(/^multipass exec nanofaas-e2e -- sudo docker build -t localhost:5000\/nanofaas\/control-plane:0\.1\.0 /);
+    expect(error.command).toMatch(
+      /^multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; docker build -t localhost:5000\/nanofaas\/control-plane:0\.1\.0 /,
+    );
     expect(error.message).toBe('docker exited with code 1');
     expect(error.logTail.join('\n')).toContain('failed to solve');
     expect(error.hint).toContain('control-plane/Dockerfile');
     const text = formatStepError(error).join('\n');
-    expect(text).toContain('while running: multipass exec nanofaas-e2e -- sudo docker build');
+    expect(text).toContain("while running: multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; docker build");
     expect(text).toContain('hint:');
     expect(w.lines().some((l) => l.includes('helm upgrade'))).toBe(false);
     expect(result.steps.find((s) => s.title.startsWith('Push'))?.status).toBe('not-run');
@@ -240,12 +247,12 @@ describe('multipass target: up against a fake multipass', () => {
       '$ multipass version',
       '$ multipass launch 24.04 --name nanofaas-e2e --cpus 4 --memory 8G --disk 30G --timeout 900  (if absent)',
       '$ multipass start nanofaas-e2e  (if stopped)',
-      "multipass exec nanofaas-e2e -- sudo env 'INSTALL_K3S_EXEC=--disable traefik' bash -c",
+      "multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; curl -sfL https://get.k3s.io | INSTALL_K3S_EXEC=$'\\''--disable traefik'\\'' sh -'",
       'multipass transfer ',
       'multipass exec nanofaas-e2e -- sudo docker run -d --restart=always --name nanofaas-registry -p 5000:5000 registry:2',
-      'multipass exec nanofaas-e2e -- sudo tee /etc/rancher/k3s/registries.yaml',
-      'multipass exec nanofaas-e2e -- sudo docker build -t localhost:5000/nanofaas/word-stats-exec:0.1.0',
-      'multipass exec nanofaas-e2e -- sudo docker push localhost:5000/nanofaas/json-transform-node:0.1.0',
+      'printf %s "$desired" > /etc/rancher/k3s/registries.yaml\n        systemctl restart k3s\n',
+      "multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; docker build -t localhost:5000/nanofaas/word-stats-exec:0.1.0",
+      "multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; docker push localhost:5000/nanofaas/json-transform-node:0.1.0'",
       'helm upgrade --install nanofaas /home/ubuntu/nanofaas/helm/nanofaas --namespace nanofaas --create-namespace',
       'rollout status deployment/nanofaas-control-plane --timeout=180s',
       'POST <api>/v1/functions/word-stats-java:invoke',
@@ -263,7 +270,7 @@ describe('multipass target: up against a fake multipass', () => {
     const plan = written.join('\n');
     expect(plan).toContain('multipass launch 24.04 --name my-vm --cpus 2 --memory 4G --disk 20G');
     expect(plan).toContain('-p 5050:5000 registry:2');
-    expect(plan).toContain('sudo docker push localhost:5050/nanofaas/control-plane:0.1.0');
+    expect(plan).toContain("sudo bash -c 'set -euo pipefail; docker push localhost:5050/nanofaas/control-plane:0.1.0'");
     expect(() => load('multipass', w, w.env({ CPUS: 'four' }))).toThrow(/CPUS must be an integer 1-64, got "four"/);
     expect(() => load('multipass', w, w.env({ KEEP_VM: 'maybe' }))).toThrow(
       /KEEP_VM must be true or false \(also 1\/0, yes\/no\), got "maybe"/,

@@ -12,7 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { helmValues } from '../../src/targets/cluster/helm-values.js';
 import { placeImage } from '../../src/targets/cluster/images.js';
-import { CHECK_DEPS, INSTALL_DEPS, INSTALL_K3S, WAIT_NODE_READY } from '../../src/targets/multipass/vm-scripts.js';
+import { checkDependencies, installDependencies } from '../../src/targets/multipass/provision/dependencies.js';
+import { pushImage } from '../../src/targets/multipass/provision/images.js';
+import { installK3s, waitNodeReady, waitNodeReadyLines } from '../../src/targets/multipass/provision/k3s.js';
+import { writeRegistryMirror } from '../../src/targets/multipass/provision/registry-mirror.js';
 import { loadCatalog } from '../../src/util/catalog.js';
 import { ROOT_DIR } from '../../src/util/paths.js';
 import { World, load, up } from './harness.js';
@@ -117,24 +120,31 @@ describe('multipass dry run shows the real in-VM scripts', () => {
     expect(result.ok).toBe(true);
     expect(w.calls()).toEqual([]);
     const plan = written.join('\n');
-    expect(plan).not.toMatch(/<install the missing ones>|<check:|<wait for node Ready>/);
+    expect(plan).not.toMatch(/<install the missing ones>|<check:|<wait for node Ready>|<what the check printed>/);
     // The plan speaks of the product (it used to print "seed word-stats payload").
     expect(plan).not.toMatch(/\b(seed|original)\b/i);
 
     // Each `$ ` command up to the next command or step title, without the trailing "(…)" note.
     const commands = plan
-      .split(/\n(?=    \$ |• )/)
+      .split(/\n(?= {4}\$ |• )/)
       .filter((c) => c.startsWith('    $ '))
       .map((c) => c.slice('    $ '.length).replace(/'\s+\([^)]*\)$/, "'"));
-    const scripted = commands.filter((c) => / bash -c '\n/.test(c)).map(wordsOf);
+    const scripted = commands.filter((c) => / bash -c '/.test(c)).map(wordsOf);
     const byScript = (script: string) => scripted.filter((argv) => lines(argv.at(-1)!).join('\n') === lines(script).join('\n'));
-    expect(byScript(CHECK_DEPS)).toHaveLength(1);
-    expect(byScript(INSTALL_DEPS)).toHaveLength(1);
-    expect(byScript(INSTALL_K3S)).toHaveLength(1);
-    // Once for k3s's first start, once after the registry mirror changes.
-    expect(byScript(WAIT_NODE_READY)).toHaveLength(2);
-    expect(byScript(INSTALL_DEPS)[0]!.slice(0, 6)).toEqual(['multipass', 'exec', 'nanofaas-e2e', '--', 'sudo', 'env']);
-    expect(byScript(INSTALL_K3S)[0]).toContain('INSTALL_K3S_EXEC=--disable traefik');
+    expect(byScript(checkDependencies().text)).toHaveLength(1);
+    expect(byScript(installDependencies().text)).toHaveLength(1);
+    expect(byScript(installK3s().text)).toHaveLength(1);
+    expect(byScript(waitNodeReady().text)).toHaveLength(1);
+    // The mirror step restarts k3s only when the file changed, then waits for Ready the same way.
+    expect(byScript(writeRegistryMirror('localhost:5000').text)).toHaveLength(1);
+    expect(writeRegistryMirror('localhost:5000').text).toContain(waitNodeReadyLines().join('\n'));
+    expect(byScript(pushImage('localhost:5000/nanofaas/word-stats-node:0.1.0').text)).toHaveLength(1);
+    expect(byScript(installDependencies().text)[0]!.slice(0, 6)).toEqual(['multipass', 'exec', 'nanofaas-e2e', '--', 'sudo', 'bash']);
+    expect(byScript(installK3s().text)[0]!.at(-1)).toContain(`INSTALL_K3S_EXEC=$'--disable traefik' sh -`);
+    // Five provisioning scripts, then a build and a push per image: the control plane and each node function.
+    const images = 1 + loadCatalog(ROOT_DIR).functions.filter((f) => f.runtime === 'node').length;
+    expect(scripted).toHaveLength(5 + 2 * images);
+    expect(scripted.filter((argv) => / docker build -t /.test(argv.at(-1)!))).toHaveLength(images);
     for (const argv of scripted) {
       const check = spawnSync('bash', ['-n', '-c', argv.at(-1)!], { encoding: 'utf8' });
       expect(check.status, `${argv.at(-1)}\n${check.stderr}`).toBe(0);

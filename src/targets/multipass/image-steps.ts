@@ -2,24 +2,19 @@ import { join } from 'node:path';
 import type { Step } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import { hostExec } from '../host/step-exec.js';
-import { assertDockerfiles, dockerBuildArgv, imageBuilds, inRegistry } from '../cluster/images.js';
+import { assertDockerfiles, imageBuilds, inRegistry } from '../cluster/images.js';
 import type { UpContext } from '../target.js';
 import { registryPort } from './config.js';
 import type { UpKit } from './kit.js';
 import { archiveProject } from './project-sync.js';
-import {
-  REGISTRIES_YAML,
-  REGISTRY_CONTAINER,
-  VM_PROJECT_DIR,
-  VM_SYNC_MARKER,
-  VM_TARBALL,
-  WAIT_NODE_READY,
-  registriesYaml,
-} from './vm-scripts.js';
+import { buildImage, pushImage } from './provision/images.js';
+import { writeRegistryMirror } from './provision/registry-mirror.js';
+import { runScript, showScript } from './provision/script.js';
+import { REGISTRIES_YAML, REGISTRY_CONTAINER, VM_PROJECT_DIR, VM_SYNC_MARKER, VM_TARBALL, registriesYaml } from './vm-scripts.js';
 
 /** The project and its images: sync into the VM, local registry, k3s mirror, build, push. */
 export function imageSteps(kit: UpKit): Step<UpContext>[] {
-  const { input, cfg, run, vm, live, show, showScript, sudoBash } = kit;
+  const { input, cfg, run, vm, live, show } = kit;
   const registry = cfg.localRegistry;
   const builds = imageBuilds(input.rootDir, input.functions);
   const tags = builds.map((b) => inRegistry(registry, b.image));
@@ -104,32 +99,20 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
       },
       plan: () => [
         show(['sudo', 'cat', REGISTRIES_YAML]),
-        `${show(['sudo', 'mkdir', '-p', '/etc/rancher/k3s'])}  (this and the rest only when the content differs)`,
-        `${show(['sudo', 'tee', REGISTRIES_YAML])}  with:\n${desiredMirror
-          .trimEnd()
-          .split('\n')
-          .map((l) => `        ${l}`)
-          .join('\n')}`,
-        show(['sudo', 'systemctl', 'restart', 'k3s']),
-        showScript(sudoBash(WAIT_NODE_READY)),
+        `${showScript(vm, writeRegistryMirror(registry))}   (rewrites the file and restarts k3s only when its content differs)`,
       ],
       run: async (_ctx, io) => {
-        const exec = hostExec(vm, io);
-        await exec(['sudo', 'mkdir', '-p', '/etc/rancher/k3s']);
-        await exec(['sudo', 'tee', REGISTRIES_YAML], { input: desiredMirror });
-        await exec(['sudo', 'systemctl', 'restart', 'k3s'], { timeoutMs: 120_000 });
-        await exec(sudoBash(WAIT_NODE_READY), { timeoutMs: 330_000 });
+        await runScript(vm, io, writeRegistryMirror(registry), { timeoutMs: 450_000 });
       },
     },
     {
       title: `Build ${builds.length} images in the VM`,
       skip: () => (input.skipBuild ? 'SKIP_BUILD=true' : false),
-      plan: () => builds.map((b, i) => show(dockerBuildArgv(b, tags[i]!, VM_PROJECT_DIR, ['sudo', 'docker']))),
+      plan: () => builds.map((b, i) => showScript(vm, buildImage(b, tags[i]!))),
       run: async (_ctx, io) => {
         assertDockerfiles(input.rootDir, builds);
-        const exec = hostExec(vm, io);
         for (const [i, b] of builds.entries()) {
-          await exec(dockerBuildArgv(b, tags[i]!, VM_PROJECT_DIR, ['sudo', 'docker']), {
+          await runScript(vm, io, buildImage(b, tags[i]!), {
             hint: `the Dockerfile is ${b.dockerfile}; rebuild by hand with \`multipass shell ${cfg.vmName}\``,
           });
         }
@@ -138,11 +121,10 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
     {
       title: `Push images to ${registry}`,
       skip: () => (input.skipBuild ? 'SKIP_BUILD=true (images already in the registry)' : false),
-      plan: () => tags.map((tag) => show(['sudo', 'docker', 'push', tag])),
+      plan: () => tags.map((tag) => showScript(vm, pushImage(tag))),
       run: async (_ctx, io) => {
-        const exec = hostExec(vm, io);
         for (const tag of tags)
-          await exec(['sudo', 'docker', 'push', tag], {
+          await runScript(vm, io, pushImage(tag), {
             hint: `is the registry up? ${show(['curl', '-s', `http://${registry}/v2/_catalog`])}`,
           });
       },

@@ -6,11 +6,15 @@ import { hostExec } from '../host/step-exec.js';
 import type { UpContext } from '../target.js';
 import type { UpKit } from './kit.js';
 import { infoArgv, launchArgv, vmInfo } from './vm.js';
-import { CHECK_DEPS, DEPENDENCIES, INSTALL_DEPS, INSTALL_K3S, K3S_KUBECONFIG, WAIT_NODE_READY } from './vm-scripts.js';
+import { K3S_KUBECONFIG } from './vm-scripts.js';
+import { checkDependencies, installDependencies } from './provision/dependencies.js';
+import { installK3s, k3sActive, waitNodeReady } from './provision/k3s.js';
+import { probeScript, runScript, showScript } from './provision/script.js';
 
 /** The VM and its Kubernetes: VM created/started, dependencies, k3s, node Ready + kubeconfig. */
 export function vmSteps(kit: UpKit): Step<UpContext>[] {
-  const { input, cfg, run, vm, live, kubeconfigPath, show, showScript, bash, sudoBash, vmIp, refreshIp } = kit;
+  const { input, cfg, run, vm, live, kubeconfigPath, show, vmIp, refreshIp } = kit;
+  const k3sLogs = `multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50`;
   return [
     {
       title: `VM ${cfg.vmName} (${cfg.cpus} CPU, ${cfg.memory} memory, ${cfg.disk} disk)`,
@@ -48,49 +52,39 @@ export function vmSteps(kit: UpKit): Step<UpContext>[] {
       title: 'Dependencies in the VM (Docker, JDK 21, Helm, Node)',
       skip: async (_ctx, { dryRun }) => {
         if (dryRun) return false;
-        const missing = (await vm.exec(bash(CHECK_DEPS), { timeoutMs: 60_000 })).stdout.trim();
+        const missing = (await probeScript(vm, checkDependencies(), 60_000)).stdout.trim();
         return missing === '' ? 'all installed' : false;
       },
       plan: () => [
-        `${showScript(bash(CHECK_DEPS))}   (prints the missing ones)`,
-        `${showScript(sudoBash(INSTALL_DEPS, { MISSING: '<what the check printed>' }))}   (only when the check printed any)`,
+        `${showScript(vm, checkDependencies())}   (prints the missing ones; the step is skipped when none)`,
+        `${showScript(vm, installDependencies())}   (installs each one still missing)`,
       ],
       run: async (_ctx, io) => {
-        const exec = hostExec(vm, io);
-        const missing = (await exec(bash(CHECK_DEPS), { timeoutMs: 60_000 })).stdout.trim().split(/\s+/).filter(Boolean);
-        const unknown = missing.filter((d) => !(DEPENDENCIES as readonly string[]).includes(d));
-        if (unknown.length) throw new StepFailure(`dependency check printed unexpected names: ${unknown.join(' ')}`);
-        io.log(`installing: ${missing.join(', ')}`);
-        await exec(sudoBash(INSTALL_DEPS, { MISSING: missing.join(' ') }), {
-          hint: 'the VM needs internet access for apt and the installers',
-        });
+        await runScript(vm, io, installDependencies(), { hint: 'the VM needs internet access for apt and the installers' });
       },
     },
     {
       title: 'k3s (Traefik disabled)',
       skip: async (_ctx, { dryRun }) => {
         if (dryRun) return false;
-        const installed = await vm.exec(['sh', '-c', 'command -v k3s && systemctl is-active --quiet k3s'], { timeoutMs: 30_000 });
+        const installed = await probeScript(vm, k3sActive(), 30_000);
         return installed.exitCode === 0 ? 'installed and active' : false;
       },
-      plan: () => [showScript(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }))],
+      plan: () => [showScript(vm, installK3s())],
       run: async (_ctx, io) => {
-        await hostExec(vm, io)(sudoBash(INSTALL_K3S, { INSTALL_K3S_EXEC: '--disable traefik' }), {
-          hint: `see \`multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50\``,
-        });
+        await runScript(vm, io, installK3s(), { hint: `see \`${k3sLogs}\`` });
       },
     },
     {
       title: 'k3s node Ready; kubeconfig exported',
-      hint: `k3s may still be starting or failing: multipass exec ${cfg.vmName} -- sudo journalctl -u k3s --no-pager -n 50`,
+      hint: `k3s may still be starting or failing: ${k3sLogs}`,
       plan: () => [
-        showScript(sudoBash(WAIT_NODE_READY)),
+        showScript(vm, waitNodeReady()),
         `${show(['sudo', 'cat', K3S_KUBECONFIG])}  → ${kubeconfigPath} (server: https://<vm-ip>:6443)`,
       ],
       run: async (_ctx, io) => {
-        const exec = hostExec(vm, io);
-        await exec(sudoBash(WAIT_NODE_READY), { timeoutMs: 330_000 });
-        const raw = (await exec(['sudo', 'cat', K3S_KUBECONFIG], { quiet: true, timeoutMs: 30_000 })).stdout;
+        await runScript(vm, io, waitNodeReady(), { timeoutMs: 330_000 });
+        const raw = (await hostExec(vm, io)(['sudo', 'cat', K3S_KUBECONFIG], { quiet: true, timeoutMs: 30_000 })).stdout;
         mkdirSync(input.workDir, { recursive: true });
         writeFileSync(kubeconfigPath, raw.replace(/server: https:\/\/(127\.0\.0\.1|localhost):6443/g, `server: https://${vmIp()}:6443`), {
           mode: 0o600,
