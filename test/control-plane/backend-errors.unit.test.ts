@@ -8,7 +8,6 @@ import type { FunctionSpec } from '../../control-plane/src/contracts/index.js';
 import type { Dispatcher } from '../../control-plane/src/dispatch/dispatcher.js';
 import { ApiError } from '../../control-plane/src/errors.js';
 import { Invoker } from '../../control-plane/src/invocation/invoker.js';
-import { Metrics } from '../../control-plane/src/metrics.js';
 import { FunctionRegistry } from '../../control-plane/src/registry/function-registry.js';
 import type { FunctionStore } from '../../control-plane/src/registry/store.js';
 import type { WorkloadBackend } from '../../control-plane/src/workloads/backend.js';
@@ -16,6 +15,7 @@ import { createBackend, type RoutedBackend } from '../../control-plane/src/workl
 import { KubernetesBackendError } from '../../control-plane/src/workloads/kubernetes/errors.js';
 import { createPoolBackend } from '../../control-plane/src/workloads/pool.js';
 import { LaunchError } from '../../control-plane/src/workloads/process/launch.js';
+import { invokerOptions } from './invoker-options.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const defaults = { timeoutMs: 5000, concurrency: 1, queueSize: 10, maxRetries: 0 };
@@ -38,17 +38,8 @@ afterEach(async () => {
 });
 
 function registryOver(backend: RoutedBackend): { registry: FunctionRegistry; store: MemoryStore } {
-  invoker = new Invoker({
-    dispatcher: {} as Dispatcher,
-    metrics: new Metrics(),
-    endpoints: () => [],
-    replicas: () => 0,
-    admission: { enabled: false, maxEstimatedWaitMs: 1000, maxQueueWaitMs: 1000, retryAfterSeconds: 1 },
-    retry: { baseDelayMs: 1, maxDelayMs: 1 },
-    executionTtlMs: 60_000,
-    executionMaxRecords: 10,
-    idempotencyTtlMs: 60_000,
-  });
+  // Nothing is invoked here: the registry only opens and closes queues on it.
+  invoker = new Invoker(invokerOptions({} as Dispatcher));
   const store = new MemoryStore();
   return { registry: new FunctionRegistry(store, backend, invoker, defaults, silent), store };
 }

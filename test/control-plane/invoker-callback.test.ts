@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AttemptRequest, AttemptResult, Dispatcher } from '../../control-plane/src/dispatch/dispatcher.js';
 import type { Execution } from '../../control-plane/src/invocation/executions.js';
 import { Invoker } from '../../control-plane/src/invocation/invoker.js';
-import { Metrics } from '../../control-plane/src/metrics.js';
 import { resolveSpec } from '../../control-plane/src/registry/resolve-spec.js';
+import { invokerOptions } from './invoker-options.js';
 
 interface Sent {
   request: AttemptRequest;
@@ -36,17 +36,7 @@ function setup(maxRetries: number): { invoker: Invoker; sent: Sent[]; sentCount(
       return { abort: () => done({ kind: 'connection', message: 'aborted' }) };
     },
   } as unknown as Dispatcher;
-  invoker = new Invoker({
-    dispatcher,
-    metrics: new Metrics(),
-    endpoints: () => [{ url: 'http://127.0.0.1:1', ready: true }] as never,
-    replicas: () => 1,
-    admission: { enabled: true, maxEstimatedWaitMs: 2000, maxQueueWaitMs: 5000, retryAfterSeconds: 1 },
-    retry: { baseDelayMs: 1, maxDelayMs: 1 },
-    executionTtlMs: 60_000,
-    executionMaxRecords: 100,
-    idempotencyTtlMs: 60_000,
-  });
+  invoker = new Invoker(invokerOptions(dispatcher));
   invoker.upsertFunction(
     resolveSpec(
       { name: 'f', endpointUrl: 'http://127.0.0.1:1', maxRetries },

@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptHandle, AttemptRequest, AttemptResult, Dispatcher } from '../../control-plane/src/dispatch/dispatcher.js';
 import type { Execution } from '../../control-plane/src/invocation/executions.js';
 import { Invoker } from '../../control-plane/src/invocation/invoker.js';
-import { Metrics } from '../../control-plane/src/metrics.js';
 import { resolveSpec } from '../../control-plane/src/registry/resolve-spec.js';
+import { invokerOptions } from './invoker-options.js';
 
 interface Sent {
   request: AttemptRequest;
@@ -49,17 +49,12 @@ function setup(o: { maxRetries?: number; concurrency?: number; maxQueueWaitMs?: 
     },
   } as unknown as Dispatcher;
   const maxRetries = o.maxRetries ?? 0;
-  invoker = new Invoker({
-    dispatcher,
-    metrics: new Metrics(),
-    endpoints: () => [{ url: 'http://127.0.0.1:1', ready: true }],
-    replicas: () => 1,
-    admission: { enabled: false, maxEstimatedWaitMs: 2000, maxQueueWaitMs: o.maxQueueWaitMs ?? 60_000, retryAfterSeconds: 7 },
-    retry: { baseDelayMs: 100, maxDelayMs: 150 },
-    executionTtlMs: 60_000,
-    executionMaxRecords: 100,
-    idempotencyTtlMs: 60_000,
-  });
+  invoker = new Invoker(
+    invokerOptions(dispatcher, {
+      admission: { enabled: false, maxEstimatedWaitMs: 2000, maxQueueWaitMs: o.maxQueueWaitMs ?? 60_000, retryAfterSeconds: 7 },
+      retry: { baseDelayMs: 100, maxDelayMs: 150 },
+    }),
+  );
   invoker.upsertFunction(
     resolveSpec(
       { name: 'f', endpointUrl: 'http://127.0.0.1:1', maxRetries, concurrency: o.concurrency ?? 1 },
