@@ -2,9 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import type { Step } from '../../pipeline/step.js';
-import type { Catalog, CatalogFunction } from '../../util/catalog.js';
 import { formatArgv } from '../host/host.js';
-import type { Runner } from '../host/run-local.js';
 import { hostExec } from '../host/step-exec.js';
 import type { UpContext } from '../target.js';
 import type { ClusterAccess, Connection } from './access.js';
@@ -12,21 +10,7 @@ import { helmValues, type ValuesInput } from './helm-values.js';
 import { controlPlaneImage } from './images.js';
 import { helmUpgradeArgv, NAMESPACE, podsReadyArgv, rolloutArgv } from './release.js';
 import { smokeStep } from './smoke-step.js';
-
-/** What every cluster target's `up` starts from; each target's own input adds its configuration. */
-export interface ClusterUpInput {
-  rootDir: string;
-  /** <state>/<target>: the values file and whatever else the target keeps between runs. */
-  workDir: string;
-  functions: readonly CatalogFunction[];
-  /** The whole catalog: `up` removes its functions that are registered but not selected. */
-  catalog: Catalog;
-  skipBuild: boolean;
-  /** Local commands, in the CLI's environment. */
-  run: Runner;
-  /** TargetEnv.suggest: hints keep the user's --target/--state-dir. */
-  suggest: (command: string) => string;
-}
+import type { ClusterUpInput } from './up-input.js';
 
 export interface DeployConfig {
   input: ClusterUpInput;

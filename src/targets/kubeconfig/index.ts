@@ -6,9 +6,9 @@ import { apiTokenSource } from '../cluster/api-token.js';
 import { clusterDoctorChecks, missingToolChecks } from '../cluster/doctor.js';
 import { probe } from '../cluster/probe.js';
 import { helmStatusArgv, NAMESPACE, RELEASE } from '../cluster/release.js';
+import { clusterUpInput } from '../cluster/up-input.js';
 import { envRunner } from '../host/env-runner.js';
 import { formatArgv } from '../host/host.js';
-import { selectFromCatalog } from '../select-functions.js';
 import type { DoctorCheck, DownContext, DownOptions, Endpoints, Target, TargetEnv, TargetStatus, UpContext, UpOptions } from '../target.js';
 import { clusterAccess } from './access.js';
 import { kubeconfigConfig } from './config.js';
@@ -34,18 +34,7 @@ export function createTarget(env: TargetEnv): Target {
     upSteps(options: UpOptions): Step<UpContext>[] {
       const skipBuild = options.skipBuild || cfg.skipBuild;
       requireRegistry(cfg, skipBuild);
-      const { catalog, functions } = selectFromCatalog(env.rootDir, options);
-      return kubeconfigUpSteps({
-        cfg,
-        rootDir: env.rootDir,
-        workDir,
-        functions,
-        catalog,
-        skipBuild,
-        run,
-        env: env.env,
-        suggest: env.suggest,
-      });
+      return kubeconfigUpSteps({ ...clusterUpInput(env, options, { workDir, skipBuild, run }), cfg, env: env.env });
     },
 
     downSteps(options: DownOptions): Step<DownContext>[] {

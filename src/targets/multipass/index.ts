@@ -4,10 +4,10 @@ import { loadCatalog } from '../../util/catalog.js';
 import { apiTokenSource } from '../cluster/api-token.js';
 import { clusterDoctorChecks, missingToolChecks } from '../cluster/doctor.js';
 import { probe } from '../cluster/probe.js';
+import { clusterUpInput } from '../cluster/up-input.js';
 import { envRunner } from '../host/env-runner.js';
 import { formatArgv } from '../host/host.js';
 import type { Runner } from '../host/run-local.js';
-import { selectFromCatalog } from '../select-functions.js';
 import type {
   CheckResult,
   ComponentStatus,
@@ -49,17 +49,10 @@ export function createTarget(env: TargetEnv): Target {
     describe: () => `Multipass VM ${cfg.vmName} with k3s (${cfg.cpus} CPU, ${cfg.memory} memory, ${cfg.disk} disk)`,
 
     upSteps(options: UpOptions): Step<UpContext>[] {
-      const { catalog, functions } = selectFromCatalog(env.rootDir, options);
       return multipassUpSteps({
+        ...clusterUpInput(env, options, { workDir, skipBuild: options.skipBuild || cfg.skipBuild, run }),
         cfg,
-        rootDir: env.rootDir,
-        workDir,
-        functions,
-        catalog,
-        skipBuild: options.skipBuild || cfg.skipBuild,
-        run,
         apiToken: tokenFromEnv,
-        suggest: env.suggest,
       });
     },
 

@@ -3,7 +3,7 @@ import { StepFailure } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import type { Runner } from '../host/run-local.js';
 import type { ClusterAccess } from '../cluster/access.js';
-import type { ClusterUpInput } from '../cluster/deploy-steps.js';
+import type { ClusterUpInput } from '../cluster/up-input.js';
 import type { MultipassConfig } from './config.js';
 import { MultipassHost } from './multipass-host.js';
 import type { ProjectArchive } from './project-sync.js';
