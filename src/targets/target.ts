@@ -74,7 +74,7 @@ export interface TargetStatus {
 
 export type CheckResult = { status: 'ok' | 'warn' | 'fail'; detail: string; fix?: string };
 
-/** One `doctor` check: a seed troubleshooting entry that applies to the target. */
+/** One `doctor` check: a troubleshooting entry that applies to the target, with its fix. */
 export interface DoctorCheck {
   id: string;
   title: string;
