@@ -5,42 +5,58 @@
  * bench:cp markers. Everything runs on 127.0.0.1; each process is stopped at the end.
  * Env: BENCH_SECONDS (measured seconds per cell, default 5), BENCH_WARMUP_SECONDS (default 1).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool, type Dispatcher } from 'undici';
+import { $, type ProcessPromise } from 'zx';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const seconds = Number(process.env.BENCH_SECONDS ?? '5');
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? '1');
 const payload = JSON.stringify({ input: { text: 'hello world test' } });
-const children: ChildProcess[] = [];
+const children: ProcessPromise[] = [];
 
-function start(
-  cmd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a server process and resolves with the JSON line in which it says it is listening. */
+function start(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ line: Record<string, unknown> }> {
+  // stderr stays on the terminal; stdout is read for the listening line (and drained after it).
+  const child = $({
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    nothrow: true,
+    quiet: true,
+  })`${cmd} ${args}`;
   children.push(child);
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start in 20 s`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (text) => {
+    void child.then((out) => reject(new Error(`${args.join(' ')} exited with ${out.exitCode ?? out.signal}`)));
+    createInterface({ input: child.stdout }).on('line', (text) => {
       try {
         const line = JSON.parse(text) as Record<string, unknown>;
         if (line.msg === 'listening') {
           clearTimeout(timer);
-          resolvePromise({ child, line });
+          resolvePromise({ line });
         }
       } catch {
         // not our line
       }
     });
   });
+}
+
+/** SIGTERM to each server and its children (zx signals the whole process tree). */
+async function stopAll(): Promise<void> {
+  const stop = async (child: ProcessPromise) => {
+    try {
+      await child.kill('SIGTERM');
+    } catch {
+      // It had already exited.
+    }
+  };
+  await Promise.all(children.splice(0).map(stop));
 }
 
 interface Cell {
@@ -165,13 +181,13 @@ async function main(): Promise<void> {
     writeFileSync(file, next);
     console.log(`\nwritten to ${file}`);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    await stopAll();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   console.error(err);
-  for (const child of children) child.kill('SIGTERM');
+  await stopAll();
   process.exit(1);
 });

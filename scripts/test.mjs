@@ -1,29 +1,28 @@
 #!/usr/bin/env node
 // The project's one test command (README, .ci/run): build everything, run the vitest suites,
 // and end with the plain `N passed, N failed` line CI counts.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { $ } from 'zx';
 
-const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
+// Output goes straight to the terminal; a failing command is an exit code to report, not an exception.
+const sh = $({ stdio: 'inherit', nothrow: true });
+const status = async (command) => (await command).exitCode ?? 1;
 
 const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts;
 const builds = ['build', ...(scripts['build:java'] ? ['build:java'] : [])];
-if (builds.some((script) => run('npm', ['run', '--silent', script]) !== 0)) {
-  console.error('build failed: fix the compiler errors above, then run `npm test` again');
-  console.log('0 passed, 1 failed');
-  process.exit(1);
+for (const script of builds) {
+  if ((await status(sh`npm run --silent ${script}`)) !== 0) {
+    console.error('build failed: fix the compiler errors above, then run `npm test` again');
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
 }
 
 const results = '.vitest-results.json';
 rmSync(results, { force: true });
-const status = run('npx', [
-  'vitest',
-  'run',
-  '--reporter=default',
-  '--reporter=json',
-  `--outputFile.json=${results}`,
-  ...process.argv.slice(2),
-]);
+const vitest = await status(
+  sh`npx vitest run --reporter=default --reporter=json ${`--outputFile.json=${results}`} ${process.argv.slice(2)}`,
+);
 
 let passed = 0;
 let failed = 0;
@@ -37,4 +36,4 @@ if (existsSync(results)) {
   failed = 1;
 }
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(status !== 0 || failed > 0 ? 1 : 0);
+process.exit(vitest !== 0 || failed > 0 ? 1 : 0);
