@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { execaSync } from 'execa';
 import { envValue } from '../config/env.js';
 import type { GrafanaRecord } from '../state/state-dir.js';
 import { displayCommand } from '../util/process.js';
@@ -35,8 +35,8 @@ const COMPOSE_CANDIDATES: readonly ComposeCommand[] = [
  */
 export function findCompose(env: NodeJS.ProcessEnv): ComposeCommand | undefined {
   return COMPOSE_CANDIDATES.find(({ command, args }) => {
-    const probe = spawnSync(command, [...args, 'version'], { encoding: 'utf8', timeout: 10_000, env });
-    return !probe.error && probe.status === 0;
+    const probe = execaSync(command, [...args, 'version'], { timeout: 10_000, env, extendEnv: false, stdin: 'ignore', reject: false });
+    return probe.exitCode === 0;
   });
 }
 
@@ -51,8 +51,14 @@ export function grafanaReadiness(rootDir: string, env: NodeJS.ProcessEnv): Grafa
   if (envValue(env, 'SKIP_GRAFANA')) return { ready: false, reason: 'SKIP_GRAFANA is set' };
   const composeFile = join(rootDir, 'grafana', 'docker-compose.yml');
   if (!existsSync(composeFile)) return { ready: false, reason: `${composeFile} is missing` };
-  const docker = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 10_000, env });
-  if (docker.error || docker.status !== 0) {
+  const docker = execaSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
+    timeout: 10_000,
+    env,
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+  });
+  if (docker.exitCode !== 0) {
     return { ready: false, reason: 'Docker is not usable here; set SKIP_GRAFANA=true to silence this' };
   }
   const compose = findCompose(env);
@@ -92,10 +98,16 @@ export function composeUp(
 ): GrafanaOutcome {
   const composeEnv: Record<string, string> = prometheusUrl ? { PROM_URL: prometheusUrl } : {};
   const [command, args] = composeArgv(compose, composeFile, 'up', '-d');
-  const up = spawnSync(command, args, { encoding: 'utf8', timeout: 120_000, env: { ...env, ...composeEnv } });
-  if (up.error || up.status !== 0) {
-    const tail = `${up.stderr ?? ''}`.trim().split('\n').slice(-1)[0] ?? '';
-    const why = tail || up.error?.message || `exit ${up.status}`;
+  const up = execaSync(command, args, {
+    timeout: 120_000,
+    env: { ...env, ...composeEnv },
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+  });
+  if (up.exitCode !== 0) {
+    const tail = up.stderr.trim().split('\n').slice(-1)[0] ?? '';
+    const why = tail || (up.exitCode === undefined ? up.originalMessage : `exit ${up.exitCode}`);
     return { started: false, message: `Grafana: ${displayCommand(compose.command, [...compose.args, 'up'])} failed (${why})` };
   }
   state?.saveGrafana({ composeFile, env: composeEnv, url: GRAFANA_URL, startedAt: new Date().toISOString() });

@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
+import { execa } from 'execa';
 import type { LoadMode } from './engine.js';
 import type { Thresholds } from './profile.js';
 import { logPath, summaryPath, writeSummary } from './results.js';
 import { Summary, type RunInfo } from './summary.js';
+import { eachLine } from '../util/process.js';
 
 export interface K6RunSpec {
   /** Repository root: the scripts live in <root>/k6/scripts/<function>.js. */
@@ -71,37 +72,32 @@ export async function runK6(
   mkdirSync(spec.resultsDir, { recursive: true });
   const log = createWriteStream(logPath(spec.resultsDir, spec.function));
   const start = new Date();
-  let interrupted = false;
-  const exitCode = await new Promise<number>((resolve, reject) => {
-    // Its own process group: a terminal's Ctrl-C reaches only us, and k6 gets exactly one SIGINT
-    // from the abort below (a second one would make k6 quit without its summary).
-    const child = spawn(command, args, { env: { ...(spec.env ?? process.env) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const onAbort = (): void => {
-      interrupted = true;
-      child.kill('SIGINT');
-    };
-    if (spec.signal?.aborted) onAbort();
-    else spec.signal?.addEventListener('abort', onAbort, { once: true });
-    let pending = '';
-    const forward = (chunk: Buffer): void => {
-      log.write(chunk);
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) onLine?.(line);
-    };
-    child.stdout.on('data', forward);
-    child.stderr.on('data', forward);
-    child.on('error', (error) => {
-      spec.signal?.removeEventListener('abort', onAbort);
-      log.end();
-      reject(new K6Error(`cannot start ${command}: ${error.message}`));
-    });
-    child.on('close', (code) => {
-      spec.signal?.removeEventListener('abort', onAbort);
-      resolve(code ?? (interrupted ? K6_EXTERNAL_ABORT : 1));
-    });
+  const tee = eachLine((line, raw) => {
+    log.write(raw);
+    onLine?.(line);
   });
+  const result = await execa(command, args, {
+    env: { ...(spec.env ?? process.env) },
+    extendEnv: false,
+    stdin: 'ignore',
+    stdout: tee,
+    stderr: tee,
+    buffer: false,
+    // Its own process group: a terminal's Ctrl-C reaches only us, and k6 gets exactly one SIGINT
+    // from the cancel signal (a second one would make k6 quit without its summary). Writing that
+    // summary takes as long as it takes: no forced kill.
+    detached: true,
+    ...(spec.signal ? { cancelSignal: spec.signal } : {}),
+    killSignal: 'SIGINT',
+    forceKillAfterDelay: false,
+    reject: false,
+  });
+  const interrupted = result.isCanceled;
+  if (result.exitCode === undefined && result.signal === undefined) {
+    log.end();
+    throw new K6Error(`cannot start ${command}: ${result.originalMessage}`);
+  }
+  const exitCode = result.exitCode ?? (interrupted ? K6_EXTERNAL_ABORT : 1);
   await new Promise<void>((resolve) => log.end(resolve));
   const end = new Date();
   const path = summaryPath(spec.resultsDir, spec.function);

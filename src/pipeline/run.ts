@@ -1,5 +1,5 @@
 import { Listr, type ListrTask } from 'listr2';
-import { displayCommand, runProgram } from '../util/process.js';
+import { displayCommand, runCommand } from '../util/process.js';
 import { formatDuration } from '../util/format.js';
 import type { RendererName } from './renderer.js';
 import {
@@ -224,7 +224,8 @@ function createIO(signal: AbortSignal, onLog: (line: string) => void): Recording
       lastTarget = shown;
       if (signal.aborted) throw new StepFailure('interrupted', { command: shown });
       log(`$ ${shown}`);
-      const result = await runProgram(command, args, { ...opts, onLine: log, signal });
+      const { hint: _hint, allowFailure: _allowFailure, ...run } = opts;
+      const result = await runCommand(command, args, { ...run, onLine: log, signal });
       if (result.exitCode !== 0 && !opts.allowFailure) {
         const why = result.timedOut ? `timed out after ${formatDuration(opts.timeoutMs ?? 0)}` : `exited with code ${result.exitCode}`;
         throw new StepFailure(`${command} ${why}`, { command: shown, ...(opts.hint ? { hint: opts.hint } : {}) });

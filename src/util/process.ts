@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { execa } from 'execa';
+import { superviseGroup } from './process-group.js';
 
 /** Quote an argv for display only (it is never given to a shell). */
 export function displayCommand(command: string, args: readonly string[] = []): string {
@@ -16,130 +17,82 @@ export interface RunResult {
 
 export interface RunOptions {
   cwd?: string;
+  /** The program's whole environment (default: this process's); with `extendEnv`, added to this process's. */
   env?: NodeJS.ProcessEnv;
+  extendEnv?: boolean;
   timeoutMs?: number;
   input?: string;
-  /** Each output line as it arrives (stdout and stderr interleaved). */
+  /** Each output line as it arrives (stdout and stderr interleaved), without its line ending. */
   onLine?: (line: string) => void;
-  /** Stop the program's whole group (SIGTERM) when this aborts, e.g. on Ctrl-C. */
+  /** Stop the program (and what it started in its group) when this aborts, e.g. on Ctrl-C. */
   signal?: AbortSignal;
 }
 
-/** Run a program to completion, capturing its output. argv only — never a shell. */
-export function runProgram(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const split = (append: (s: string) => void) => {
-      let partial = '';
-      return (chunk: Buffer) => {
-        const text = chunk.toString('utf8');
-        append(text);
-        if (!options.onLine) return;
-        const parts = (partial + text).split('\n');
-        partial = parts.pop() ?? '';
-        for (const line of parts) options.onLine(line);
-      };
-    };
-    child.stdout?.on(
-      'data',
-      split((s) => (stdout += s)),
-    );
-    child.stderr?.on(
-      'data',
-      split((s) => (stderr += s)),
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
-    // Kill the whole group on timeout: build tools (npm, mvn) leave grandchildren otherwise.
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
-          timedOut = true;
-          killGroup(child.pid, 'SIGKILL');
-        }, options.timeoutMs)
-      : undefined;
-    // Detached, the program does not get the terminal's Ctrl-C itself: pass it on.
-    const onAbort = () => killGroup(child.pid, 'SIGTERM');
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('exit', () => options.signal?.removeEventListener('abort', onAbort));
-    child.on('error', (error) => {
-      if (timer) clearTimeout(timer);
-      resolve({ exitCode: 127, stdout, stderr: stderr + String(error.message), timedOut });
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr, timedOut });
-    });
+/**
+ * An execa transform for stdout/stderr: hands each line to `onLine` as it ends (and the last one
+ * when the stream ends, terminated or not), and passes it on unchanged. `raw` keeps the line ending.
+ */
+export function eachLine(onLine: (line: string, raw: string) => void) {
+  return {
+    *transform(chunk: unknown) {
+      const raw = String(chunk);
+      onLine(raw.replace(/\r?\n$/, ''), raw);
+      yield raw;
+    },
+    preserveNewlines: true,
+  };
+}
+
+/**
+ * A stdout/stderr option that makes a detached program write to an open file itself, with no pipe
+ * through this CLI, so its log keeps working after the CLI exits. execa hands a descriptor number
+ * to the program as is; its types only spell out the low numbers.
+ */
+export function writeToFd(fd: number): 3 {
+  return fd as 3;
+}
+
+/** How long a program told to stop (timeout, Ctrl-C) has to exit before it is killed. */
+export const FORCE_KILL_AFTER_MS = 3_000;
+
+/** Exit code for a program that could not be started at all (not found, not executable), as a shell reports it. */
+const NOT_STARTED = 127;
+/** Exit code for a program ended by a signal. */
+const SIGNALLED = 128;
+
+/**
+ * Run a program to completion with execa, capturing its output. argv only — never a shell. A
+ * non-zero exit, a timeout or a program that cannot start is a result, not an exception.
+ */
+export async function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const { onLine, timeoutMs, signal } = options;
+  const tap = onLine ? eachLine(onLine) : 'pipe';
+  const started = Date.now();
+  const subprocess = execa(command, args, {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: options.env ?? process.env,
+    extendEnv: options.extendEnv ?? false,
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    stdout: tap,
+    stderr: tap,
+    // Its own process group: see process-group.ts.
+    detached: true,
+    ...(timeoutMs ? { timeout: timeoutMs } : {}),
+    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
+    ...(signal ? { cancelSignal: signal } : {}),
+    stripFinalNewline: false,
+    reject: false,
   });
+  superviseGroup(subprocess, () => signal?.aborted === true || (timeoutMs !== undefined && Date.now() - started >= timeoutMs));
+  const result = await subprocess;
+  const stdout = String(result.stdout ?? '');
+  const stderr = String(result.stderr ?? '');
+  if (result.exitCode !== undefined) return { exitCode: result.exitCode, stdout, stderr, timedOut: result.timedOut };
+  if (result.signal !== undefined) return { exitCode: SIGNALLED, stdout, stderr, timedOut: result.timedOut };
+  return { exitCode: NOT_STARTED, stdout, stderr: stderr + result.originalMessage, timedOut: result.timedOut };
 }
 
-/** Signal a process group (negative pid); falls back to the single process. Returns false if gone. */
-export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGTERM'): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    try {
-      process.kill(pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A zombie still answers kill(0); it is dead for our purposes.
-  return !isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
-  if (process.platform !== 'linux') return false;
-  try {
-    // /proc/<pid>/stat: "pid (comm) S …" — comm may contain spaces, so read after the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Wait until the process is gone, up to timeoutMs. Shutdown path only, not a hot path. */
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 10;
-  while (isAlive(pid)) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 200);
-  }
-  return true;
-}
-
-/** SIGTERM the group, wait for a grace period, then SIGKILL. Resolves true if it had been running. */
-export async function stopGroup(pid: number, graceMs = 10_000): Promise<boolean> {
-  if (!isAlive(pid)) return false;
-  killGroup(pid, 'SIGTERM');
-  if (!(await waitForExit(pid, graceMs))) {
-    killGroup(pid, 'SIGKILL');
-    await waitForExit(pid, 2_000);
-  }
-  return true;
-}
+export { isAlive, killGroup, stopGroup, waitForExit } from './process-group.js';
 
 /** Resolve a program on PATH (or an absolute/relative path), like `which`. */
 export function which(bin: string, env: NodeJS.ProcessEnv = process.env): string | undefined {

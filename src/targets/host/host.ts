@@ -15,6 +15,8 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Each output line as it arrives (stdout and stderr interleaved) — feeds the step log. */
   onLine?: (line: string) => void;
+  /** Stops the command when aborted (the pipeline's Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {

@@ -1,4 +1,4 @@
-import { runProgram } from '../../util/process.js';
+import { runCommand } from '../../util/process.js';
 import { DEFAULT_EXEC_TIMEOUT_MS, DEFAULT_HEARTBEAT_MS, type ExecOptions, type ExecResult } from './host.js';
 
 /** Runs a local argv (never a shell), enforcing the timeout and emitting heartbeats. */
@@ -14,11 +14,13 @@ export const runLocal: Runner = async (argv, opts = {}) => {
     ? setInterval(() => heartbeat(Date.now() - started), opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS)
     : undefined;
   try {
-    return await runProgram(file, args, {
+    return await runCommand(file, args, {
       timeoutMs: opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
-      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+      // opts.env is added to this process's environment, so PATH and KUBECONFIG still reach kubectl/helm.
+      ...(opts.env ? { env: opts.env, extendEnv: true } : {}),
       ...(opts.input === undefined ? {} : { input: opts.input }),
       ...(opts.onLine ? { onLine: opts.onLine } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } finally {
     if (timer) clearInterval(timer);

@@ -15,8 +15,8 @@ export type HostExec = (argv: readonly string[], opts?: StepExecOptions) => Prom
 
 /**
  * Binds a Host to a pipeline step: every command is logged, streams its output into the step log
- * (so a failure shows the tail), prints a heartbeat every 30 s, and fails as a StepFailure naming
- * the exact command and a hint.
+ * (so a failure shows the tail), prints a heartbeat every 30 s, is stopped on Ctrl-C (io.signal),
+ * and fails as a StepFailure naming the exact command and a hint.
  */
 export function hostExec(host: Host, io: StepIO): HostExec {
   return async (argv, opts = {}) => {
@@ -28,9 +28,8 @@ export function hostExec(host: Host, io: StepIO): HostExec {
       ...execOpts,
       ...(quiet ? {} : { onLine: (line: string) => io.log(line) }),
       heartbeat: (ms) => io.log(`… still running after ${formatDuration(ms)}: ${shown}`),
+      signal: io.signal,
     });
-    // Lines are streamed as they end; a last line without a newline is only known now.
-    if (!quiet) for (const text of [result.stdout, result.stderr]) logUnterminated(text, io);
     if ((result.exitCode !== 0 || result.timedOut) && !allowFailure) {
       const why = result.timedOut
         ? `timed out after ${formatDuration(execOpts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS)}`
@@ -39,9 +38,4 @@ export function hostExec(host: Host, io: StepIO): HostExec {
     }
     return result;
   };
-}
-
-function logUnterminated(text: string, io: StepIO): void {
-  if (text === '' || text.endsWith('\n')) return;
-  io.log(text.slice(text.lastIndexOf('\n') + 1));
 }

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { killGroup } from '../../util/process.js';
+import { execa } from 'execa';
+import { killGroup } from '../../util/process-group.js';
+import { eachLine } from '../../util/process.js';
 
 export interface PortForward {
   /** Local ports in the order the remote ports were given. */
@@ -24,37 +25,48 @@ export function portForward(
   const [file, ...pre] = kubectl;
   const args = [...pre, '-n', namespace, 'port-forward', '--address', '127.0.0.1', resource, ...remotePorts.map((p) => `:${p}`)];
   return new Promise((resolve, reject) => {
-    const child = spawn(file!, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const found = new Map<number, number>();
     let stderr = '';
-    const close = () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        killGroup(child.pid, 'SIGTERM');
-      });
-    const timer = setTimeout(() => {
-      void close();
-      reject(new Error(`kubectl port-forward ${resource} did not start within ${timeoutMs} ms: ${stderr.trim()}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
+    let settled = false;
+    const settle = (done: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done();
+    };
+    const close = async () => {
+      if (subprocess.exitCode === null && subprocess.signalCode === null) killGroup(subprocess.pid, 'SIGTERM');
+      await subprocess;
+    };
+    // It runs for as long as the forward is used: its lines are read as they come, nothing is kept.
+    const subprocess = execa(file!, args, {
+      env,
+      extendEnv: false,
+      stdin: 'ignore',
+      stdout: eachLine((line) => {
         const m = FORWARDING.exec(line);
         if (m) found.set(Number(m[2]), Number(m[1]));
-      }
-      if (remotePorts.every((p) => found.has(p))) {
-        clearTimeout(timer);
-        resolve({ localPorts: remotePorts.map((p) => found.get(p)!), close });
-      }
+        if (remotePorts.every((p) => found.has(p))) settle(() => resolve({ localPorts: remotePorts.map((p) => found.get(p)!), close }));
+      }),
+      stderr: eachLine((_line, raw) => {
+        if (!settled) stderr += raw;
+      }),
+      buffer: false,
+      // Its own process group: the terminal's Ctrl-C reaches the CLI, which closes the forward when done.
+      detached: true,
+      reject: false,
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new Error(`kubectl port-forward could not start: ${error.message}`));
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`kubectl port-forward ${resource} exited with ${code}: ${stderr.trim()}`));
+    const timer = setTimeout(() => {
+      settle(() => reject(new Error(`kubectl port-forward ${resource} did not start within ${timeoutMs} ms: ${stderr.trim()}`)));
+      void close();
+    }, timeoutMs);
+    void subprocess.then((result) => {
+      if (result.exitCode === undefined && result.signal === undefined) {
+        settle(() => reject(new Error(`kubectl port-forward could not start: ${result.originalMessage}`)));
+      } else {
+        const how = result.exitCode ?? result.signal;
+        settle(() => reject(new Error(`kubectl port-forward ${resource} exited with ${how}: ${stderr.trim()}`)));
+      }
     });
   });
 }

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@nanofaas/control-plane/config';
+import { execa } from 'execa';
 import { request } from 'undici';
 import { UsageError } from '../../cli/errors.js';
 import { envValue } from '../../config/env.js';
@@ -10,7 +10,7 @@ import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
 import { tailFile, waitForLine } from '../../util/log-tail.js';
 import { preferPort } from '../../util/ports.js';
 import { isOwnedBy, OWNER_ENV } from './owned-processes.js';
-import { displayCommand, isAlive, stopGroup } from '../../util/process.js';
+import { displayCommand, isAlive, stopGroup, writeToFd } from '../../util/process.js';
 
 export const COMPONENT = 'control-plane';
 const DEFAULT_API_PORT = 8080;
@@ -136,12 +136,28 @@ export async function startControlPlane(
   // The log is appended to across runs: everything this run reports is read from here on.
   const offset = statSync(log).size;
   const env = controlPlaneEnv(options.env, options.state, ports);
-  const child = spawn(node, [entry], { cwd: options.rootDir, env, detached: true, stdio: ['ignore', fd, fd] });
+  // Detached (a process group of its own, writing straight to the log) and not waited for: it
+  // outlives this CLI; `down` stops it by the group id recorded below.
+  const child = execa(node, [entry], {
+    cwd: options.rootDir,
+    env,
+    extendEnv: false,
+    detached: true,
+    stdin: 'ignore',
+    stdout: writeToFd(fd),
+    stderr: writeToFd(fd),
+    reject: false,
+  });
   closeSync(fd);
   const command = displayCommand(node, [entry]);
   let exited: ((reason: Error) => void) | undefined;
-  child.once('exit', (code, signal) => exited?.(new Error(`control plane exited during startup (${signal ?? `code ${code}`})`)));
-  child.once('error', (error) => exited?.(error));
+  void child.then((result) =>
+    exited?.(
+      result.exitCode === undefined && result.signal === undefined
+        ? new Error(result.originalMessage)
+        : new Error(`control plane exited during startup (${result.signal ?? `code ${result.exitCode}`})`),
+    ),
+  );
   child.unref();
   const starting: ProcessRecord | undefined = child.pid
     ? { pid: child.pid, pgid: child.pid, command: [node, entry], log, startedAt: new Date().toISOString() }

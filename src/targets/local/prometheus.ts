@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { envValue } from '../../config/env.js';
 import { StepFailure } from '../../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
 import { tailFile } from '../../util/log-tail.js';
-import { freePort, portFree } from '../../util/ports.js';
-import { displayCommand, isAlive, stopGroup, which } from '../../util/process.js';
+import { freePort } from '../../util/ports.js';
+import { displayCommand, isAlive, stopGroup, which, writeToFd } from '../../util/process.js';
 import { httpStatus } from './control-plane.js';
 import { findOwnedProcesses, isOwnedBy, OWNER_ENV } from './owned-processes.js';
 
@@ -91,7 +91,7 @@ export async function startPrometheus(
 ): Promise<ProcessRecord> {
   // NANOFAAS_PROMETHEUS_PORT picks the preferred port (0 = any free one); 9090 by default; a busy one falls back to a free port.
   const wanted = envValue(env, 'NANOFAAS_PROMETHEUS_PORT') ?? DEFAULT_PORT;
-  const port = wanted !== 0 && (await portFree(wanted)) ? wanted : await freePort();
+  const port = await freePort(wanted);
   const args = [
     `--config.file=${configPath}`,
     `--storage.tsdb.path=${state.dir('prometheus', 'data')}`,
@@ -104,12 +104,20 @@ export async function startPrometheus(
   const fd = openSync(log, 'a');
   // The log is appended to across runs: a failure shows only what this run wrote.
   const offset = statSync(log).size;
-  const child = spawn(binary, args, { env: { ...env, [OWNER_ENV]: state.path }, detached: true, stdio: ['ignore', fd, fd] });
+  // Detached and not waited for, like the control plane: it outlives this CLI until `down`.
+  const child = execa(binary, args, {
+    env: { ...env, [OWNER_ENV]: state.path },
+    extendEnv: false,
+    detached: true,
+    stdin: 'ignore',
+    stdout: writeToFd(fd),
+    stderr: writeToFd(fd),
+    reject: false,
+  });
   closeSync(fd);
   child.unref();
   let exitedEarly = false;
-  child.once('exit', () => (exitedEarly = true));
-  child.once('error', () => (exitedEarly = true));
+  void child.then(() => (exitedEarly = true));
   const url = `http://127.0.0.1:${port}`;
   const record: ProcessRecord = {
     pid: child.pid!,

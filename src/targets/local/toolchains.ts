@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runProgram, which } from '../../util/process.js';
+import { runCommand, which } from '../../util/process.js';
 
 /** What runtimes/<rt>/launch.json says a runtime needs. */
 interface LaunchDescriptor {
@@ -36,7 +36,7 @@ const EXTRA: Record<
     async probe(bins) {
       const python = Object.values(bins).find((b) => /python/.test(b));
       if (!python) return undefined;
-      const r = await runProgram(python, ['-c', 'import fastapi, uvicorn'], { timeoutMs: 15_000 });
+      const r = await runCommand(python, ['-c', 'import fastapi, uvicorn'], { timeoutMs: 15_000 });
       return r.exitCode === 0 ? undefined : `${python} cannot import fastapi + uvicorn`;
     },
   },

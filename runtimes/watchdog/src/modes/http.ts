@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { InvocationResult, Logger } from '@nanofaas/runtime-node/kit';
+import getPort from 'get-port';
 import { killTree, spawnCommand } from '../process-group.js';
 import { resultFromOutput } from '../results.js';
 import { Tail } from '../tail.js';
@@ -31,7 +32,7 @@ export async function httpExecutor(options: HttpModeOptions): Promise<Executor> 
   const stderr = new Tail();
 
   const start = async () => {
-    port = await freePort();
+    port = await getPort({ host: '127.0.0.1' });
     const proc = spawnCommand(options.argv, { ...options.env, PORT: String(port), HOST: '127.0.0.1' }, ['ignore', 'inherit', 'pipe']);
     child = proc;
     proc.stderr!.on('data', (chunk: Buffer) => {
@@ -128,17 +129,6 @@ function messageOf(text: string): string {
   } catch {
     return text.slice(0, 500);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Startup only (not the request path): retry a TCP connect until the command listens. */
