@@ -4,7 +4,7 @@
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));
-const test = createTest(profile, { name: 'json-transform-exec', workload: 'json-transform', runtime: 'exec' });
+const test = createTest(profile, {"name":"json-transform-exec","workload":"json-transform","runtime":"exec"});
 
 export const options = test.options;
 export default test.iteration;

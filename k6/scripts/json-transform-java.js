@@ -4,7 +4,7 @@
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));
-const test = createTest(profile, { name: 'json-transform-java', workload: 'json-transform', runtime: 'java' });
+const test = createTest(profile, {"name":"json-transform-java","workload":"json-transform","runtime":"java"});
 
 export const options = test.options;
 export default test.iteration;

@@ -4,7 +4,7 @@
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));
-const test = createTest(profile, { name: 'json-transform-node', workload: 'json-transform', runtime: 'node' });
+const test = createTest(profile, {"name":"json-transform-node","workload":"json-transform","runtime":"node"});
 
 export const options = test.options;
 export default test.iteration;

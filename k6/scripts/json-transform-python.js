@@ -4,7 +4,7 @@
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));
-const test = createTest(profile, { name: 'json-transform-python', workload: 'json-transform', runtime: 'python' });
+const test = createTest(profile, {"name":"json-transform-python","workload":"json-transform","runtime":"python"});
 
 export const options = test.options;
 export default test.iteration;

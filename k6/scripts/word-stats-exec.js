@@ -4,7 +4,7 @@
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));
-const test = createTest(profile, { name: 'word-stats-exec', workload: 'word-stats', runtime: 'exec' });
+const test = createTest(profile, {"name":"word-stats-exec","workload":"word-stats","runtime":"exec"});
 
 export const options = test.options;
 export default test.iteration;

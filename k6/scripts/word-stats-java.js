@@ -4,7 +4,7 @@
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));
-const test = createTest(profile, { name: 'word-stats-java', workload: 'word-stats', runtime: 'java' });
+const test = createTest(profile, {"name":"word-stats-java","workload":"word-stats","runtime":"java"});
 
 export const options = test.options;
 export default test.iteration;

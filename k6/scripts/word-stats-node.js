@@ -4,7 +4,7 @@
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));
-const test = createTest(profile, { name: 'word-stats-node', workload: 'word-stats', runtime: 'node' });
+const test = createTest(profile, {"name":"word-stats-node","workload":"word-stats","runtime":"node"});
 
 export const options = test.options;
 export default test.iteration;
