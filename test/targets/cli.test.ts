@@ -53,8 +53,8 @@ describe('nanofaas CLI with --target multipass (fake multipass)', () => {
     worlds.push(w);
     const { code, stderr } = cli(w, ['up', '--target', 'multipass']);
     expect(code).toBe(1);
-    expect(stderr).toContain('k3s node Ready; kubeconfig exported failed: bash exited with code 1');
-    expect(stderr).toContain("while running: multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; timeout 120");
+    expect(stderr).toContain('k3s node Ready; kubeconfig exported failed: the k3s node wait exited with code 1');
+    expect(stderr).toContain("while running: multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; deadline=$((SECONDS + 120));");
     expect(stderr).toContain('│ error: timed out waiting for the condition on nodes/nanofaas-e2e');
     expect(stderr).toContain('hint: k3s may still be starting or failing: multipass exec nanofaas-e2e -- sudo journalctl -u k3s');
     expect(w.lines().some((l) => l.startsWith('transfer'))).toBe(false);

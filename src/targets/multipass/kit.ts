@@ -37,29 +37,8 @@ export interface UpKit {
   kubeconfigPath: string;
   /** Display form of an in-VM command (what `--dry-run` prints). */
   show(argv: readonly string[], env?: Record<string, string>): string;
-  /** Display form of an in-VM `bash -c <script>` command: the real script, one line per line, quoted as bash reads it. */
-  showScript(argv: readonly string[]): string;
-  bash(script: string): string[];
-  /** `sudo [env K=V…] bash -c <fixed script>`: values travel as env, never inside the script. */
-  sudoBash(script: string, env?: Record<string, string>): string[];
   vmIp(): string;
   refreshIp(): Promise<VmInfo>;
-}
-
-/** Plan lines are printed after `    $ `; script lines are indented under the command. */
-const SCRIPT_INDENT = '      ';
-
-/**
- * `argv… '<script>'` with the script kept multi-line (a one-line rendering of `for … do` or `case`
- * is not valid bash). What is printed can be pasted into a shell: single quotes are escaped as '\''.
- */
-export function formatScript(argv: readonly string[], script: string): string {
-  const body = script
-    .trim()
-    .split('\n')
-    .map((line) => `${SCRIPT_INDENT}  ${line.replaceAll("'", `'\\''`)}`.trimEnd())
-    .join('\n');
-  return `${formatArgv(argv)} '\n${body}\n${SCRIPT_INDENT}'`;
 }
 
 export function createKit(input: MultipassUpInput): UpKit {
@@ -74,12 +53,6 @@ export function createKit(input: MultipassUpInput): UpKit {
     live,
     kubeconfigPath: join(input.workDir, `kubeconfig-${cfg.vmName}.yaml`),
     show: (argv, env) => formatArgv(vm.commandFor(argv, env ? { env } : {})),
-    showScript: (argv) => formatScript(vm.commandFor(argv.slice(0, -1)), argv.at(-1) ?? ''),
-    bash: (script) => ['bash', '-c', script],
-    sudoBash: (script, env = {}) => {
-      const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-      return ['sudo', ...(vars.length ? ['env', ...vars] : []), 'bash', '-c', script];
-    },
     vmIp: () => {
       if (!live.ip) throw new StepFailure(`the IP of VM ${cfg.vmName} is not known`, { command: formatArgv(infoArgv(cfg.vmName)) });
       return live.ip;

@@ -31,5 +31,5 @@ export function waitNodeReadyLines(): string[] {
 }
 
 export function waitNodeReady(): HostScript {
-  return script('waiting for the k3s node', true, waitNodeReadyLines());
+  return script('the k3s node wait', true, waitNodeReadyLines());
 }
