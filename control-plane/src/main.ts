@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createControlPlane } from './control-plane.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (err) {

@@ -377,7 +377,10 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
 
   function openWatch(r: Resource, query: Record<string, string>, res: ServerResponse): void {
     watchCount++;
-    if (watchMode === 'fail') return status(res, 500, 'InternalError', 'fake: watch is switched off');
+    if (watchMode === 'fail') {
+      status(res, 500, 'InternalError', 'fake: watch is switched off');
+      return;
+    }
     const selector = parseSelector(query.labelSelector);
     const from = Number(query.resourceVersion || 0);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });

@@ -121,8 +121,14 @@ describe('pipeline', () => {
     const steps: Step<Ctx>[] = [
       {
         title: 'declared plan',
-        skip: (_ctx, mode) => (modes.push(`skip:${mode.dryRun}`), false),
-        plan: (_ctx, mode) => (modes.push(`plan:${mode.dryRun}`), ['multipass launch --name vm']),
+        skip: (_ctx, mode) => {
+          modes.push(`skip:${mode.dryRun}`);
+          return false;
+        },
+        plan: (_ctx, mode) => {
+          modes.push(`plan:${mode.dryRun}`);
+          return ['multipass launch --name vm'];
+        },
         run: (ctx) => void ctx.ran.push('declared'),
       },
       {
@@ -147,7 +153,16 @@ describe('pipeline', () => {
 
   it('a real run tells skip it is not a dry run', async () => {
     const modes: boolean[] = [];
-    const steps: Step<Ctx>[] = [{ title: 'a', skip: (_ctx, mode) => (modes.push(mode.dryRun), false), run: () => {} }];
+    const steps: Step<Ctx>[] = [
+      {
+        title: 'a',
+        skip: (_ctx, mode) => {
+          modes.push(mode.dryRun);
+          return false;
+        },
+        run: () => {},
+      },
+    ];
     await runPipeline(steps, { ran: [], done: false }, silent);
     expect(modes).toEqual([false]);
   });
@@ -247,7 +262,14 @@ describe('interrupt (ctx.signal)', () => {
     const controller = new AbortController();
     const ctx: Ctx = { ran: [], done: false };
     const steps: Step<Ctx>[] = [
-      { title: 'check', skip: () => (controller.abort(), false), run: (c) => void c.ran.push('check') },
+      {
+        title: 'check',
+        skip: () => {
+          controller.abort();
+          return false;
+        },
+        run: (c) => void c.ran.push('check'),
+      },
       { title: 'after', run: (c) => void c.ran.push('after') },
     ];
     const result = await runPipeline(steps, ctx, { ...silent, signal: controller.signal });

@@ -260,7 +260,7 @@ describe('process backend with a fixture runtime', () => {
   });
 
   it('gives up on a runtime whose /health never answers 200 and kills it', async () => {
-    const { backend, stateDir } = await newBackend({ startupTimeoutMs: 400 });
+    const { backend } = await newBackend({ startupTimeoutMs: 400 });
     const pidFile = path.join(await sharedTempDir('nf-pids-'), 'pids');
     stateDirs.push(path.dirname(pidFile));
     await backend.provision(fixtureSpec('sick', { env: { FIXTURE_NEVER_HEALTHY: '1', FIXTURE_PID_FILE: pidFile } }));

@@ -106,7 +106,12 @@ describe('local target: Prometheus', () => {
       const code = await run(['--state-dir', stateDir, '--json', 'doctor'], {
         env: { PATH: process.env.PATH, NANOFAAS_TARGET: 'local' },
         rootDir: ROOT_DIR,
-        stdout: { write: (s: string) => ((stdout += s), true) } as never,
+        stdout: {
+          write: (s: string) => {
+            stdout += s;
+            return true;
+          },
+        } as never,
         stderr: { write: () => true } as never,
       });
       expect(code).toBe(1); // the API is not reachable: that is a failure

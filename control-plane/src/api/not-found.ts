@@ -31,14 +31,17 @@ export function trackRoutesForMethodCheck(app: Api): void {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const pattern = routePattern(route.url);
     const existing = routes.find((r) => r.pattern.source === pattern.source);
-    if (existing) methods.forEach((m) => existing.methods.add(m));
-    else routes.push({ pattern, methods: new Set(methods) });
+    if (existing) {
+      for (const m of methods) existing.methods.add(m);
+    } else routes.push({ pattern, methods: new Set(methods) });
   });
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0]!;
     const allowed = new Set<string>();
-    for (const route of routes) if (route.pattern.test(path)) route.methods.forEach((m) => allowed.add(m));
+    for (const route of routes) {
+      if (route.pattern.test(path)) for (const m of route.methods) allowed.add(m);
+    }
     if (allowed.size > 0 && !allowed.has(request.method)) {
       return reply
         .code(405)

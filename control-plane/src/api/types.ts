@@ -36,9 +36,9 @@ export const ExecutionIdParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$', description: 'Execution id' }),
 });
 
-export const Error = inline(ErrorBody);
+export const ErrorResponse = inline(ErrorBody);
 
 /** Error responses documented for a route, by status. */
-export function errors(...statuses: number[]): Record<number, typeof Error> {
-  return Object.fromEntries(statuses.map((s) => [s, Error]));
+export function errors(...statuses: number[]): Record<number, typeof ErrorResponse> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorResponse]));
 }

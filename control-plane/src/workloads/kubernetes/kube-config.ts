@@ -56,7 +56,10 @@ export function readInClusterNamespace(pathPrefix = ''): string | undefined {
 }
 
 function withEnv(env: NodeJS.ProcessEnv, fn: () => void): void {
-  if (env === process.env) return fn();
+  if (env === process.env) {
+    fn();
+    return;
+  }
   const keys = ['KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT', 'KUBECONFIG', 'HOME'];
   const saved = keys.map((k) => [k, process.env[k]] as const);
   try {
