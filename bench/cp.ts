@@ -169,7 +169,7 @@ async function main(): Promise<void> {
       '',
       `Command: \`npm run bench:cp\` (BENCH_SECONDS=${seconds}, warm-up ${warmupSeconds} s per cell, closed loop, ` +
         `payload \`${payload}\`), run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}.`,
-      'Floors (issue 2): control plane ≥ 0.8 × bare hop and ≥ 0.3 × direct at c=32; added p50 ≤ 0.3 ms at c=1; no errors.',
+      'Floors: control plane ≥ 0.8 × bare hop and ≥ 0.3 × direct at c=32; added p50 ≤ 0.3 ms at c=1; no errors.',
       '',
       table,
       '<!-- bench:cp:end -->',

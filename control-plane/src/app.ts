@@ -1,7 +1,7 @@
 /**
  * The API app factory: Fastify 5 with the TypeBox type provider, one JSON body parser that also
  * keeps the raw text (invocations forward it untouched), the error mapping, optional bearer auth,
- * the OpenAPI document and the routes of DESIGN.md §3, served by the HTTP edge (http/edge.ts).
+ * the OpenAPI document and the routes of docs/design.md §2.1, served by the HTTP edge (http/edge.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
@@ -82,7 +82,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'nanofaas control plane', version: options.version, description: 'nanofaas v1 API (DESIGN.md §3)' },
+      info: { title: 'nanofaas control plane', version: options.version, description: 'nanofaas v1 API (docs/design.md §2.1)' },
       components: options.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
       security: options.apiToken ? [{ bearer: [] }] : [],
     },

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of DESIGN.md §7, with the names from contracts/metrics.ts. Per-function
+ * Prometheus metrics of docs/design.md §6.1, with the names from contracts/metrics.ts. Per-function
  * label children are resolved once and cached so the hot path does no label hashing; gauges are
  * filled at scrape time from live state rather than updated on every request.
  */

@@ -57,7 +57,7 @@ export function normalizeBaseUrl(url: string): string {
   return base;
 }
 
-/** The control plane's HTTP API (DESIGN.md §3) on one keep-alive connection pool. */
+/** The control plane's HTTP API (docs/design.md §2.1) on one keep-alive connection pool. */
 export class ApiClient {
   readonly baseUrl: string;
   /** The bearer token this client sends (NANOFAAS_API_TOKEN, or the one a target read), for tools that call the API themselves. */

@@ -1,4 +1,4 @@
-/** Exit codes of every command (DESIGN.md §8). */
+/** Exit codes of every command (docs/design.md §7.3). */
 /** `interrupted` is 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, thresholds: 99, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { METRICS } from '@nanofaas/control-plane/contracts';
 import { PROMETHEUS_FILE, type TestWindow } from './results.js';
 
-/** The control-plane histograms a test window is snapshotted from (DESIGN.md §7). */
+/** The control-plane histograms a test window is snapshotted from (docs/design.md §6.1). */
 export const SNAPSHOT_METRICS = {
   latency: METRICS.latency,
   queueWait: METRICS.queueWait,

@@ -107,7 +107,7 @@ export const SMOKE_PAYLOADS: Record<string, { input: unknown; check: (output: un
   },
 };
 
-/** Structural equality of parsed JSON (key order ignored, as DESIGN.md §6 compares). */
+/** Structural equality of parsed JSON (key order ignored, as docs/design.md §5.7 compares). */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;

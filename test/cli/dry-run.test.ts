@@ -1,5 +1,5 @@
 /**
- * Issue 9 §1: a dry run changes nothing. Against a real running local platform (control plane,
+ * A dry run changes nothing. Against a real running local platform (control plane,
  * runtimes, Prometheus), `up --dry-run` and `down --dry-run` leave every file of the state
  * directory byte-for-byte as it was, and the platform still answers afterwards. (`down --dry-run`
  * used to delete endpoints.json; the `up` skips rewrote endpoints.json and the Prometheus config.)

@@ -1,5 +1,5 @@
 /**
- * Issue 8 §3 for the CLI: every environment variable it reads is validated once, before any
+ * Every environment variable it reads is validated once, before any
  * command does anything. `bin/nanofaas` runs as a real process; a malformed value exits 2 with one
  * line naming the variable and the accepted form, and nothing was started (no process owned by
  * the state directory, no log, no pid file).

@@ -1,5 +1,5 @@
 /**
- * Issue 9 §2: Ctrl-C in a terminal. Real pseudo-terminals (util-linux `script`): the \x03 typed
+ * Ctrl-C in a terminal. Real pseudo-terminals (util-linux `script`): the \x03 typed
  * into them reaches the CLI as the terminal's SIGINT, as it does for a user.
  * - An interrupted `up` restores the cursor, prints one line and exits 130.
  * - The control plane is recorded the moment it is spawned (before its "listening" line), so

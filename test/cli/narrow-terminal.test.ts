@@ -1,5 +1,5 @@
 /**
- * Issue 9 §13: under `script` a terminal reports 0 columns, and the spinner renderer then wrapped
+ * Under `script` a terminal reports 0 columns, and the spinner renderer then wrapped
  * every line into one character per line. Below 40 columns the plain renderer is used: whole
  * lines, no cursor games. A real pseudo-terminal, `stty cols 0` inside it.
  */

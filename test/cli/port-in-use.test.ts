@@ -1,5 +1,5 @@
 /**
- * Issue 9 §11: the control plane's log is appended to across runs. When it cannot start because
+ * The control plane's log is appended to across runs. When it cannot start because
  * its port is taken, the error shows this run's lines (the EADDRINUSE) and none from earlier runs.
  */
 import { once } from 'node:events';

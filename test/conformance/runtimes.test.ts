@@ -1,6 +1,6 @@
 /**
  * Every runtime × demo function of functions/catalog.json, started as a real process through the
- * same launch descriptor the process backend uses, against the §5 contract and the shared vectors.
+ * same launch descriptor the process backend uses, against the contract of docs/design.md §5 and the shared vectors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -1,4 +1,4 @@
-/** API contract (DESIGN.md §3): every route, its documented statuses and error codes, the OpenAPI document. */
+/** API contract (docs/design.md §2): every route, its documented statuses and error codes, the OpenAPI document. */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../control-plane/src/contracts/metrics.js';

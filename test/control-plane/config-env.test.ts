@@ -1,5 +1,5 @@
 /**
- * Issue 8 §3 for the control plane: control-plane/src/config.ts is the one place its environment
+ * Control-plane/src/config.ts is the one place its environment
  * is parsed. The newer variables (token file, insecure bind, process backend knobs, caps, HTTP
  * edge) are refused when malformed, and the real program exits 2 with one line before listening.
  */

@@ -1,5 +1,5 @@
 /**
- * Hostile and malformed input (issue 8: "a hostile-input set of at least 1,000 requests"): a
+ * Hostile and malformed input (a set of at least 1,000 hostile requests): a
  * hand-made set (bad JSON, wrong content types, huge bodies, invalid names, path traversal,
  * unicode, wrong methods, out-of-range fields, prototype pollution keys), a generated set from a
  * fixed seed (JSON mutations, header values, paths, methods) and broken HTTP straight on the

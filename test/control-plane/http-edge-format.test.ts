@@ -1,5 +1,5 @@
 /**
- * Issue 8 §4.5: every answer of both ports, node:http's and Fastify's own included, is
+ * Every answer of both ports, node:http's and Fastify's own included, is
  * `{error, message}` with a stable upper-case code: malformed HTTP, oversize headers, a missing
  * Host, an unknown Expect, and requests arriving on open connections during shutdown. (408 is in
  * http-edge-timeouts.test.ts, 413 in http-edge-oversize.test.ts.)

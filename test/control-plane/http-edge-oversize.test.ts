@@ -1,5 +1,5 @@
 /**
- * Issue 8 §2: every client that sends more than the body limit reads `413 PAYLOAD_TOO_LARGE`,
+ * Every client that sends more than the body limit reads `413 PAYLOAD_TOO_LARGE`,
  * on both ports, with Content-Length, chunked and `Expect: 100-continue`, and is never reset
  * while it is still writing (the EPIPE that made hostile-input.test.ts flaky). 50 rounds per
  * client and mode with bodies 4 × the limit, plus 8 MB bodies.

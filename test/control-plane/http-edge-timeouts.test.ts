@@ -1,5 +1,5 @@
 /**
- * Issue 8 §4.3: stalled requests time out with 408 REQUEST_TIMEOUT in the JSON format and are
+ * Stalled requests time out with 408 REQUEST_TIMEOUT in the JSON format and are
  * closed, healthy calls go on meanwhile, a request that was fully received is never cut by the
  * request timeout however long its function runs, and the number of connections is capped.
  * Every wait is on an event (an answer, a socket 'close', a request reaching the runtime).

@@ -1,5 +1,5 @@
 /**
- * Queue, admission, retry, timeout and idempotency behaviour (DESIGN.md §4), through the real
+ * Queue, admission, retry, timeout and idempotency behaviour (docs/design.md §3), through the real
  * control plane against the steerable fixture runtime.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

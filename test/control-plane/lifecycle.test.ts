@@ -106,7 +106,7 @@ describe('management port', () => {
     expect((await fetch(`${cp.managementUrl}/nope`)).status).toBe(404);
   });
 
-  it('exposes every §7 metric with the function label; sync and async both count in enqueue', async () => {
+  it('exposes every metric of docs/design.md §6.1 with the function label; sync and async both count in enqueue', async () => {
     await call(cp.apiUrl, 'POST', '/v1/functions', {
       name: 'metered',
       endpointUrl: fixture.url,

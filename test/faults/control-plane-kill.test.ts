@@ -1,6 +1,6 @@
 /**
  * Fault: the control plane is SIGKILLed while an exec function has commands running and more
- * queued. Nothing can stop its runtimes for it, so they must go by themselves (issue 8 §4.1: a
+ * queued. Nothing can stop its runtimes for it, so they must go by themselves (docs/design.md §4.4: a
  * runtime exits on EOF of the stdin pipe the control plane held, taking its commands with it).
  * A control plane restarted on the same state directory must then leave nothing behind either.
  */

@@ -1,7 +1,7 @@
 /**
  * Fault: SIGTERM to a control plane with an exec command running and more work queued. A graceful
  * stop answers every caller with SHUTTING_DOWN (queued at once, running after the grace period),
- * exits 0, and stops every process it started, the runtime's commands included (issue 8 §4.1).
+ * exits 0, and stops every process it started, the runtime's commands included (docs/design.md §4.4).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../control-plane/helpers.js';

@@ -6,7 +6,7 @@
  * The runtime's own TIMEOUT_MS is set below the control plane's `timeoutMs`, so the runtime
  * times out first and answers 504 TIMEOUT itself, as it does whenever its timer wins the race
  * against the control plane's (equal timeouts under load): the caller must still get 504 TIMEOUT
- * (DESIGN §3 "timeout: 504"), not a function error.
+ * (docs/design.md §3.9 "timeout: 504"), not a function error.
  *
  * Latency is checked only loosely (no healthy call waits as long as the hung function's timeout):
  * exact figures belong in a benchmark, not in a test on a shared 2-core machine.

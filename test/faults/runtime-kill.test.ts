@@ -2,7 +2,7 @@
  * Fault: the runtime process of a function is SIGKILLed while sync and async traffic flows.
  * The control plane must bring a new replica up, end every accepted async execution with a
  * recorded outcome, answer every sync caller in format, and never run a sync call's handler twice
- * (issue 8 §4.6: a sync call is retried only when it provably never reached the runtime).
+ * (docs/design.md §3.6: a sync call is retried only when it provably never reached the runtime).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -48,7 +48,7 @@ const releaseHeld = () => {
   for (const answer of held.splice(0)) answer();
 };
 
-/** The fake function runtime (§5 shape): input.mode chooses success, failure, or holding the call. */
+/** The fake function runtime (docs/design.md §5 shape): input.mode chooses success, failure, or holding the call. */
 function startRuntime(): Promise<string> {
   runtime = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/health') return void res.writeHead(200).end('{}');

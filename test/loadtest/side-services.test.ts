@@ -66,7 +66,7 @@ afterAll(async () => {
 describe('Prometheus snapshots', () => {
   const window = { function: 'word-stats-node', runtime: 'node', start: '2026-01-01T10:00:00.000Z', end: '2026-01-01T10:01:50.000Z' };
 
-  it('builds histogram_quantile queries over the §7 histograms', () => {
+  it('builds histogram_quantile queries over the histograms of docs/design.md §6.1', () => {
     expect(quantileQuery('function_latency_seconds', 0.95, 'word-stats-node', 30)).toBe(
       'histogram_quantile(0.95, sum by (le) (rate(function_latency_seconds_bucket{function="word-stats-node"}[30s])))',
     );

@@ -1,5 +1,5 @@
 /**
- * Function code cannot read the control plane's secrets (issue 8 §4.2): an explicit, minimal
+ * Function code cannot read the control plane's secrets (docs/design.md §4.4): an explicit, minimal
  * environment; ${env:…} expanded from the spec only; and, with a control plane running as root,
  * function processes running as an unprivileged user who cannot read /proc/<control plane>/environ.
  */

@@ -1,5 +1,5 @@
 /**
- * Every process a runtime starts dies with it (issue 8 §4.1), with the real watchdog running
+ * Every process a runtime starts dies with it (docs/design.md §4.4), with the real watchdog running
  * `sleep <token>` commands: a runtime SIGKILL, a function DELETE, a control-plane SIGTERM with work
  * queued, a control-plane SIGKILL (the runtimes go by themselves) followed by a restart on the same
  * state directory, and an HTTP-mode command that never listens, restarted again and again. Each

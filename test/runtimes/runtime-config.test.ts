@@ -1,5 +1,5 @@
 /**
- * Issue 8 §3: every runtime validates its whole environment before anything starts. A malformed
+ * Every runtime validates its whole environment before anything starts. A malformed
  * value exits 2 with exactly one line on stderr naming the variable and the accepted form, and
  * nothing on stdout (no "listening" line: nothing started). Real processes: node, the watchdog,
  * /usr/bin/python3, java -jar.

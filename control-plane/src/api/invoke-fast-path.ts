@@ -1,6 +1,6 @@
 /**
  * The sync-invoke hot path, served straight from node:http. Fastify costs about 20% of a
- * forwarding hop's throughput, which alone would use up the budget in issue 2 (≥ 0.8 × a bare
+ * forwarding hop's throughput, which alone would use up the floor in BENCHMARKS.md (≥ 0.8 × a bare
  * hop), so `POST /v1/functions/{name}:invoke` requests that are plainly well-formed (valid name,
  * JSON content type, a Content-Length, right token, no query string) are handled here. The HTTP
  * edge (http/edge.ts) runs first: oversize bodies and requests during shutdown never get here.

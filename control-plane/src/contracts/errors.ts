@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 /**
  * Every error the HTTP API can answer, with its status. One table so the server, the CLI
- * and the docs agree; codes are stable and upper-case (DESIGN.md §3).
+ * and the docs agree; codes are stable and upper-case (docs/design.md §2.2).
  */
 export const ERROR_CODES = {
   VALIDATION_ERROR: 400,

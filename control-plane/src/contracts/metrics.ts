@@ -1,5 +1,5 @@
 /**
- * Control-plane metric names (DESIGN.md §7). The Grafana dashboard, the Prometheus snapshots of
+ * Control-plane metric names (docs/design.md §6.1). The Grafana dashboard, the Prometheus snapshots of
  * `loadtest` and the report import these rather than spelling them again.
  */
 export const METRICS = {

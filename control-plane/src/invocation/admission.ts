@@ -1,5 +1,5 @@
 /**
- * Sync admission control (DESIGN.md §4). The estimated wait comes from the function's own
+ * Sync admission control (docs/design.md §3.2). The estimated wait comes from the function's own
  * measured service time; with no measurement yet the call is admitted — the original rejected
  * everything in that state, which is why its scripts had to switch admission off.
  */

@@ -1,4 +1,4 @@
-/** Turning a runtime's answer into an execution outcome (DESIGN.md §3 status mapping). */
+/** Turning a runtime's answer into an execution outcome (docs/design.md §3.9 status mapping). */
 import type { AttemptResult } from '../dispatch/dispatcher.js';
 import type { ExecutionErrorInfo, Outcome } from './executions.js';
 import type { FailureKind } from './retry.js';

@@ -8,7 +8,7 @@ export interface Endpoint {
 }
 
 /**
- * The seam between the control plane and whatever runs function code (DESIGN.md §1):
+ * The seam between the control plane and whatever runs function code (docs/design.md §4.2):
  * `process` (local child processes), `kubernetes` (Deployment + Service), `pool` (spec.endpointUrl).
  * Every method is idempotent: provisioning a function that exists updates it in place.
  * Methods fail with an ApiError (errors.ts) or a subclass of it, so callers read the code, never guess it.

@@ -1,4 +1,4 @@
-"""json-transform (DESIGN.md §6, functions/testdata/README.md) for the Python runtime."""
+"""json-transform (docs/design.md §5.7, functions/testdata/README.md) for the Python runtime."""
 import json
 import math
 import re

@@ -1,4 +1,4 @@
-"""word-stats (DESIGN.md §6, functions/testdata/README.md) for the Python runtime."""
+"""word-stats (docs/design.md §5.7, functions/testdata/README.md) for the Python runtime."""
 import re
 from collections import Counter
 

@@ -83,7 +83,7 @@ export function hostFromEnv(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
-/** Settings every runtime server reads (DESIGN.md §5). */
+/** Settings every runtime server reads (docs/design.md §5.1). */
 export interface ServerConfig {
   functionName: string;
   port: number;

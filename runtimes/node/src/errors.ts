@@ -1,5 +1,5 @@
 /**
- * The error codes a runtime answers with (DESIGN.md §5). A subset of the control plane's
+ * The error codes a runtime answers with (docs/design.md §5.3). A subset of the control plane's
  * ERROR_CODES, spelled again here so runtimes stay free of control-plane dependencies.
  */
 export const RUNTIME_ERRORS = {

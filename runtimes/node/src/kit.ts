@@ -1,4 +1,4 @@
-// Building blocks for other runtimes written in TypeScript (the watchdog): the §5 server and its parts.
+// Building blocks for other runtimes written in TypeScript (the watchdog): the server of docs/design.md §5 and its parts.
 export { createRuntimeServer, errorMessage, type Invocation, type InvocationResult, type Invoke, type RuntimeServer } from './server.js';
 export {
   ConfigError,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Node runtime entry: HANDLER module → §5 HTTP server on PORT.
+// Node runtime entry: HANDLER module → HTTP server (docs/design.md §5) on PORT.
 import { performance } from 'node:perf_hooks';
 import { handlerFromEnv, processConfigFromEnv, serverConfigFromEnv, type ProcessConfig, type ServerConfig } from './config.js';
 import { handlerInvoker } from './handler-invoker.js';

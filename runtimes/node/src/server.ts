@@ -1,5 +1,5 @@
 /**
- * The §5 HTTP surface shared by the node runtime and the watchdog: POST /invoke, GET /health,
+ * The HTTP surface of the runtime contract (docs/design.md §5), shared by the node runtime and the watchdog: POST /invoke, GET /health,
  * GET /metrics, cold-start headers, the deadline, the background callback and graceful shutdown.
  * What actually runs the function is the `invoke` function passed in.
  */

@@ -1,4 +1,4 @@
-"""nanofaas Python runtime: serves one handler over the runtime contract (DESIGN.md §5).
+"""nanofaas Python runtime: serves one handler over the runtime contract (docs/design.md §5).
 
 Handler authors only need :class:`InvalidInputError` and, optionally, :class:`Context`.
 """

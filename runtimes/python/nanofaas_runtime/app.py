@@ -1,4 +1,4 @@
-"""The FastAPI app serving the runtime contract (DESIGN.md §5) for one loaded handler.
+"""The FastAPI app serving the runtime contract (docs/design.md §5.2) for one loaded handler.
 
 Hot path choices, measured on Debian's FastAPI 0.92 + uvicorn/h11: /invoke is a plain Starlette
 route on the FastAPI app (no pydantic model or dependency solving per request), the body is read

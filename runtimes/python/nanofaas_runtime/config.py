@@ -1,4 +1,4 @@
-"""The runtime's environment (DESIGN.md §5), validated once at startup.
+"""The runtime's environment (docs/design.md §5.1), validated once at startup.
 
 Every variable the runtime reads is parsed here, before anything starts. A malformed value raises
 ConfigError with one line naming the variable and the accepted form; ``__main__`` prints it and

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Watchdog entry: runs WATCHDOG_CMD as a function behind the §5 HTTP contract.
+// Watchdog entry: runs WATCHDOG_CMD as a function behind the HTTP contract of docs/design.md §5.
 import { performance } from 'node:perf_hooks';
 import {
   createLogger,

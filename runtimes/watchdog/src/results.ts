@@ -10,7 +10,7 @@ export interface ExitInfo {
   stderrTail: string;
 }
 
-/** §5 mapping of a finished command: 0 → its JSON output, 65 → INVALID_INPUT, else FUNCTION_ERROR. */
+/** The runtime contract's mapping (docs/design.md §5.6) of a finished command: 0 → its JSON output, 65 → INVALID_INPUT, else FUNCTION_ERROR. */
 export function resultFromExit({ code, signal, stdout, stderrTail }: ExitInfo): InvocationResult {
   if (code === 0) return resultFromOutput(stdout, 'stdout');
   if (code === EXIT_INVALID_INPUT) {

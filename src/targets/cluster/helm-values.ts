@@ -10,7 +10,7 @@ export interface ValuesInput {
   /** e.g. nanofaas/control-plane:0.1.0 */
   controlPlaneImage: string;
   functions: readonly CatalogFunction[];
-  /** Our admission admits when it has no history (DESIGN §4), so it stays on. */
+  /** Our admission admits when it has no history (docs/design.md §3.2), so it stays on. */
   admissionEnabled: boolean;
   pullPolicy: 'IfNotPresent' | 'Always';
 }

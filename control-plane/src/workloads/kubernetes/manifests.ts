@@ -2,7 +2,7 @@ import type { V1Deployment, V1EnvVar, V1Service } from '@kubernetes/client-node'
 import type { FunctionSpec } from '../../contracts/index.js';
 import { KubernetesBackendError } from './errors.js';
 
-/** Port every runtime listens on (DESIGN.md §5); the Service exposes the same number. */
+/** Port every runtime listens on (docs/design.md §5.1); the Service exposes the same number. */
 export const RUNTIME_PORT = 8080;
 export const MANAGED_BY = 'nanofaas';
 /** Selects exactly the Deployments this backend owns (watch/list label selector). */

@@ -1,6 +1,6 @@
 /**
  * The process workload backend: runs each function's runtime as local child processes on free
- * 127.0.0.1 ports (DESIGN.md §1). Per function it keeps `replicas` supervisors (replica.ts); all
+ * 127.0.0.1 ports (docs/design.md §4.4). Per function it keeps `replicas` supervisors (replica.ts); all
  * state the dispatcher reads (endpoints) is in memory and rebuilt only when something changes.
  */
 import type { FunctionSpec, FunctionStatus } from '../../contracts/index.js';

@@ -1,6 +1,6 @@
 import { defineFunction, InvalidInputError, jsonText, type JsonText } from '@nanofaas/runtime-node';
 
-/** json-transform (DESIGN.md §6; exact rules in functions/testdata/README.md). */
+/** json-transform (docs/design.md §5.7; exact rules in functions/testdata/README.md). */
 export type Operation = 'count' | 'sum' | 'avg' | 'min' | 'max';
 
 export interface JsonTransformInput {
@@ -57,7 +57,7 @@ function aggregate(group: Group, operation: Operation, valueField: string | unde
   return JSON.stringify(value);
 }
 
-/** §6 key rules: missing/null → "null", strings as they are, numbers as String(n), else compact JSON. */
+/** Key rules (docs/design.md §5.7): missing/null → "null", strings as they are, numbers as String(n), else compact JSON. */
 function groupKey(value: unknown): string {
   if (value === undefined || value === null) return 'null';
   if (typeof value === 'string') return value;

@@ -1,6 +1,6 @@
 import { defineFunction, InvalidInputError } from '@nanofaas/runtime-node';
 
-/** word-stats (DESIGN.md §6; exact rules in functions/testdata/README.md). */
+/** word-stats (docs/design.md §5.7; exact rules in functions/testdata/README.md). */
 export interface WordStatsInput {
   text: string;
   topN?: number | null;

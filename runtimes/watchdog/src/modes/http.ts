@@ -18,7 +18,7 @@ export interface HttpModeOptions {
 
 /**
  * HTTP: the command is itself an HTTP server. It gets PORT (a free loopback port) and must answer
- * POST /invoke with the §5 contract; the watchdog forwards the request envelope and maps the answer
+ * POST /invoke with the contract of docs/design.md §5; the watchdog forwards the request envelope and maps the answer
  * (200 → output, 400 → INVALID_INPUT, else FUNCTION_ERROR). It is restarted if it dies.
  */
 export async function httpExecutor(options: HttpModeOptions): Promise<Executor> {

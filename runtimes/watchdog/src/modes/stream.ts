@@ -19,7 +19,7 @@ type Pending = (result: InvocationResult) => void;
 /**
  * STREAM: one long-lived process. Each invocation writes its input as one JSON line to stdin and
  * takes the next stdout line as its output, so answers pair with requests strictly in order. A
- * line shaped exactly like a §5 error body — {"error":"INVALID_INPUT"|"FUNCTION_ERROR","message":…}
+ * line shaped exactly like a runtime error body (docs/design.md §5.3) — {"error":"INVALID_INPUT"|"FUNCTION_ERROR","message":…}
  * — is reported as that error. If the process dies, the invocations waiting on it fail and it is
  * restarted; a timeout kills it (its line order can no longer be trusted) and so fails the others
  * in flight too.

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * json-transform (DESIGN.md §6, functions/testdata/README.md): group records by a field and
+ * json-transform (docs/design.md §5.7, functions/testdata/README.md): group records by a field and
  * count/sum/avg/min/max a numeric field, keys in first-seen order, written as JavaScript would.
  */
 public final class JsonTransform implements Handler {

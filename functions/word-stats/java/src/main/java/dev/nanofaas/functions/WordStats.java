@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * word-stats (DESIGN.md §6, functions/testdata/README.md): words are maximal runs of Unicode
+ * word-stats (docs/design.md §5.7, functions/testdata/README.md): words are maximal runs of Unicode
  * letters and numbers, only ASCII is lower-cased, lengths are in code points.
  */
 public final class WordStats implements Handler {

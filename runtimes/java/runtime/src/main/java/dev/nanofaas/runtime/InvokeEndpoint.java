@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * POST /invoke (DESIGN.md §5). The handler runs on the request's own thread; a scheduled timer
+ * POST /invoke (docs/design.md §5.2). The handler runs on the request's own thread; a scheduled timer
  * answers 504 TIMEOUT at TIMEOUT_MS and interrupts the handler, so a slow handler never holds
  * the caller past its deadline and the common path pays no thread hand-off.
  */

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The runtime's environment (DESIGN.md §5), validated once at startup, before anything starts.
+ * The runtime's environment (docs/design.md §5.1), validated once at startup, before anything starts.
  * A malformed value throws IllegalArgumentException with one line naming the variable and the
  * accepted form; Main prints it and exits 2.
  *
