@@ -299,7 +299,7 @@ describe('admission control', () => {
     if (admission) removeDir(admission.stateDir);
   });
 
-  it('admits queued calls when there is no history yet (the original rejected them)', async () => {
+  it('admits queued calls when there is no history yet (a new function has no service time to estimate from)', async () => {
     await register('fresh', { concurrency: 1 }, admission.apiUrl);
     const first = invoke('fresh', { gate: 'fresh' }, {}, admission.apiUrl);
     await fixture.received(onGate('fresh'));

@@ -6,13 +6,13 @@ const dashboard = loadDashboard();
 const known = new Set<string>(Object.values(METRICS));
 
 describe('grafana dashboard nanofaas-functions', () => {
-  it('has the seed identity: uid, 5 s refresh, last 15 minutes', () => {
+  it('has its fixed identity: uid, 5 s refresh, last 15 minutes', () => {
     expect(dashboard.uid).toBe('nanofaas-functions');
     expect(dashboard.refresh).toBe('5s');
     expect(dashboard.time).toEqual({ from: 'now-15m', to: 'now' });
   });
 
-  it('has the seven panels of the seed, in order, each with at least one query', () => {
+  it('has its seven panels, in order, each with at least one query', () => {
     expect(dashboard.panels.map((p) => p.title)).toEqual([
       'Request rate',
       'Error & timeout rate',
@@ -33,7 +33,7 @@ describe('grafana dashboard nanofaas-functions', () => {
     expect(used.filter((name) => !known.has(name))).toEqual([]);
   });
 
-  it('covers the seed panels: enqueue vs success, errors/timeouts/rejections, p50/p95/p99 of both latency histograms', () => {
+  it('covers the core signals: enqueue vs success, errors/timeouts/rejections, p50/p95/p99 of both latency histograms', () => {
     const exprs = (title: string) => dashboard.panels.find((p) => p.title === title)?.targets.map((t) => t.expr) ?? [];
     expect(exprs('Request rate').flatMap(metricNames)).toEqual([METRICS.enqueue, METRICS.success]);
     expect(exprs('Error & timeout rate').flatMap(metricNames)).toEqual([METRICS.error, METRICS.timeout, METRICS.queueRejected]);

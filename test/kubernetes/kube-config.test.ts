@@ -1,5 +1,5 @@
-// In-cluster config: the ServiceAccount token and CA are what authenticate the control plane (the
-// original's 401s). A temp dir stands in for /var/run/secrets/...; the FAKE API server serves
+// In-cluster config: the ServiceAccount token and CA are what authenticate the control plane (without
+// them every API call answers 401). A temp dir stands in for /var/run/secrets/...; the FAKE API server serves
 // HTTPS with a throwaway self-signed cert (fixtures/, valid until 2126, for 127.0.0.1 only).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';

@@ -85,7 +85,7 @@ describe('k6 scripts and the built-in engine read the same profile', () => {
     }
   });
 
-  it('payloads follow the seed: 5 texts with topN 5; 20 {dept, salary, age} rows with a random operation', () => {
+  it('payloads follow the default profile: 5 texts with topN 5; 20 {dept, salary, age} rows with a random operation', () => {
     const words = workloadPayload(profile, 'word-stats');
     const seen = new Set<string>();
     const rng = sequence(7);

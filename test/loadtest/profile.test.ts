@@ -16,7 +16,7 @@ import { maxVus, vusAt } from '../../src/loadtest/ramp.js';
 const profilePath = join(import.meta.dirname, '..', '..', 'k6', 'profile.json');
 
 describe('load profile', () => {
-  it('k6/profile.json holds the seed profile', () => {
+  it('k6/profile.json holds the default load profile', () => {
     const profile = loadProfile(profilePath);
     expect(profile.stages).toEqual([
       { duration: '10s', target: 5 },
@@ -84,10 +84,10 @@ describe('load profile', () => {
 });
 
 describe('ramp math (k6 ramping-vus)', () => {
-  const seed = loadProfile(profilePath).stages;
+  const stages = loadProfile(profilePath).stages;
 
-  it('follows the seed profile at known instants', () => {
-    const at = (s: number) => vusAt(seed, s * 1000);
+  it('follows the default load profile at known instants', () => {
+    const at = (s: number) => vusAt(stages, s * 1000);
     expect(at(0)).toBe(0);
     expect(at(1.99)).toBe(0);
     expect(at(2)).toBe(1); // 0→5 over 10 s: one VU every 2 s
@@ -106,7 +106,7 @@ describe('ramp math (k6 ramping-vus)', () => {
     expect(at(109.9)).toBe(1);
     expect(at(110)).toBe(0);
     expect(at(500)).toBe(0);
-    expect(maxVus(seed)).toBe(20);
+    expect(maxVus(stages)).toBe(20);
   });
 
   it('is monotonic within a stage and never leaves the stage bounds', () => {

@@ -164,7 +164,7 @@ describe('helm values', () => {
     }[];
   };
 
-  it('carries the seed e2e settings: NodePorts 30080/30081/30090, admission env, images from the local registry', () => {
+  it('carries the e2e settings: fixed NodePorts 30080/30081/30090, admission env, images from the local registry', () => {
     expect(values.controlPlane.service.nodePorts).toEqual({ api: 30080, management: 30081 });
     expect(values.prometheus.service.nodePort).toBe(30090);
     expect(values.image).toEqual({ registry: 'localhost:5000', tag: '0.1.0', pullPolicy: 'Always' });

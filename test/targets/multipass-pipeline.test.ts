@@ -104,7 +104,7 @@ describe('multipass target: up against a fake multipass', () => {
     expect(at(/docker push/)).toBeLessThan(at(/helm upgrade/));
     expect(at(/helm upgrade/)).toBeLessThan(at(/rollout status deployment\/nanofaas-control-plane/));
 
-    // kubeconfig exported with the VM address; values generated with the seed's NodePorts and STDIO for exec
+    // kubeconfig exported with the VM address; values generated with the fixed NodePorts and STDIO for exec
     const kubeconfig = readFileSync(w.state.file('multipass', 'kubeconfig-nanofaas-e2e.yaml'), 'utf8');
     expect(kubeconfig).toContain('server: https://127.0.0.1:6443');
     const values = readFileSync(w.state.file('multipass', 'values-e2e.yaml'), 'utf8');

@@ -1,7 +1,7 @@
 /**
  * Sync admission control (docs/design.md §3.2). The estimated wait comes from the function's own
- * measured service time; with no measurement yet the call is admitted — the original rejected
- * everything in that state, which is why its scripts had to switch admission off.
+ * measured service time; with no measurement yet the call is admitted: rejecting in that state
+ * would refuse a freshly registered function's queued calls, and admission could not stay on.
  */
 import type { QueueRejectReason } from '../contracts/index.js';
 

@@ -1,7 +1,8 @@
 /**
- * Execution records. A record is kept for a TTL counted from when it *finished* (the original
- * counted from creation), and the number of records is capped: past the cap the oldest finished
- * ones go first. Outputs are kept as the runtime's JSON text and parsed only when someone reads them.
+ * Execution records. A record is kept for a TTL counted from when it *finished*, so a call that
+ * ran long still has its result readable for the whole TTL, and the number of records is capped:
+ * past the cap the oldest finished ones go first. Outputs are kept as the runtime's JSON text and
+ * parsed only when someone reads them.
  */
 import { randomUUID } from 'node:crypto';
 import type { ExecutionState, ExecutionStatus } from '../contracts/index.js';

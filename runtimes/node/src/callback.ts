@@ -24,8 +24,8 @@ class Retryable extends Error {}
 
 /**
  * Posts completions in the background: the invocation response has already been written when this
- * runs, so a slow or failing control plane never delays a caller (the original Java runtime slept
- * through its retries on the response path). Global fetch reuses keep-alive connections.
+ * runs, so a slow or failing control plane never delays a caller (retries that sleep on the response
+ * path would add their sleeps to every call). Global fetch reuses keep-alive connections.
  * A callback that did not end in a 2xx is logged with its status: the control plane then only has
  * the dispatcher's own answer, and a 401 means this replica's credential is wrong.
  */

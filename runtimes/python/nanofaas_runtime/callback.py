@@ -1,7 +1,7 @@
 """Completion callbacks to {CALLBACK_URL}/{id}:complete, posted from background threads.
 
-The invocation's response never waits for them (the original runtime's synchronous callback made
-every call slow). Each worker thread keeps one keep-alive connection; one attempt per completion,
+The invocation's response never waits for them (a synchronous callback would add the control
+plane's latency, and any retry, to every call). Each worker thread keeps one keep-alive connection; one attempt per completion,
 because the dispatcher already has the result from the HTTP response.
 """
 import http.client

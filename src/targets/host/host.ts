@@ -4,7 +4,7 @@
  * would be one more implementation, with the steps unchanged.
  */
 export interface ExecOptions {
-  /** Kill the command after this long; default 900 s (the seed's in-VM limit). */
+  /** Kill the command after this long; default 900 s: room for a cold image build or k3s install in a VM. */
   timeoutMs?: number;
   /** Called every `heartbeatIntervalMs` (default 30 s) while the command runs, with the elapsed time. */
   heartbeat?: (elapsedMs: number) => void;

@@ -14,8 +14,8 @@ export interface LoadedKubeConfig {
 
 /**
  * In a pod (KUBERNETES_SERVICE_HOST set): the mounted ServiceAccount token and CA, read by the
- * client on every request so a rotated token is picked up — the original control plane's 401s
- * came from not using them. Elsewhere: KUBECONFIG or ~/.kube/config.
+ * client on every request so a rotated token is picked up (without them every API call answers
+ * 401). Elsewhere: KUBECONFIG or ~/.kube/config.
  * `pathPrefix` is prepended to the ServiceAccount paths so tests can point at a temp dir.
  */
 export function loadKubeConfig(opts: { env?: NodeJS.ProcessEnv; pathPrefix?: string } = {}): LoadedKubeConfig {

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Posts completions to {@code {CALLBACK_URL}/{executionId}:complete} with sendAsync, so the
- * invocation's response never waits for the control plane (the original runtime's synchronous
- * callback with sleeps made every call take ≥ 600 ms). One attempt per completion: the dispatcher
+ * invocation's response never waits for the control plane (a synchronous callback with retry
+ * sleeps would put those sleeps, ≥ 600 ms, on every call). One attempt per completion: the dispatcher
  * already has the result from the HTTP response, the callback only helps it finish faster.
  */
 final class CallbackClient {
