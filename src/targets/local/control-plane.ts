@@ -1,7 +1,6 @@
-import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@nanofaas/control-plane/config';
-import { execa } from 'execa';
 import { request } from 'undici';
 import { UsageError } from '../../cli/errors.js';
 import { envValue } from '../../config/env.js';
@@ -9,8 +8,9 @@ import { StepFailure } from '../../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
 import { tailFile, waitForLine } from '../../util/log-tail.js';
 import { preferPort } from '../../util/ports.js';
+import { displayCommand, isAlive } from '../../util/process.js';
+import { abandonStart, startDetached, stopRecorded } from './detached-process.js';
 import { isOwnedBy, OWNER_ENV } from './owned-processes.js';
-import { displayCommand, isAlive, stopGroup, writeToFd } from '../../util/process.js';
 
 export const COMPONENT = 'control-plane';
 const DEFAULT_API_PORT = 8080;
@@ -131,24 +131,8 @@ export async function startControlPlane(
     throw new StepFailure(`control plane is not built (${entry} missing)`, { hint: 'run `npm run build` (or drop --skip-build)' });
   }
   if (options.signal?.aborted) throw new StepFailure('interrupted before the control plane was started');
-  const log = options.state.logFile(COMPONENT);
-  const fd = openSync(log, 'a');
-  // The log is appended to across runs: everything this run reports is read from here on.
-  const offset = statSync(log).size;
   const env = controlPlaneEnv(options.env, options.state, ports);
-  // Detached (a process group of its own, writing straight to the log) and not waited for: it
-  // outlives this CLI; `down` stops it by the group id recorded below.
-  const child = execa(node, [entry], {
-    cwd: options.rootDir,
-    env,
-    extendEnv: false,
-    detached: true,
-    stdin: 'ignore',
-    stdout: writeToFd(fd),
-    stderr: writeToFd(fd),
-    reject: false,
-  });
-  closeSync(fd);
+  const { child, log, offset, startedAt } = startDetached(options.state, COMPONENT, node, [entry], { env, cwd: options.rootDir });
   const command = displayCommand(node, [entry]);
   let exited: ((reason: Error) => void) | undefined;
   void child.then((result) =>
@@ -158,9 +142,8 @@ export async function startControlPlane(
         : new Error(`control plane exited during startup (${result.signal ?? `code ${result.exitCode}`})`),
     ),
   );
-  child.unref();
   const starting: ProcessRecord | undefined = child.pid
-    ? { pid: child.pid, pgid: child.pid, command: [node, entry], log, startedAt: new Date().toISOString() }
+    ? { pid: child.pid, pgid: child.pid, command: [node, entry], log, startedAt }
     : undefined;
   if (starting) options.state.saveProcess(COMPONENT, starting);
   const onAbort = () => exited?.(new Error('interrupted while the control plane was starting'));
@@ -181,10 +164,7 @@ export async function startControlPlane(
     options.state.saveProcess(COMPONENT, record);
     return { record, listening };
   } catch (error) {
-    if (child.pid) {
-      await stopGroup(child.pid, 3_000);
-      if (options.state.process(COMPONENT)?.pid === child.pid) options.state.forgetProcess(COMPONENT);
-    }
+    await abandonStart(options.state, COMPONENT, child.pid, 3_000);
     throw new StepFailure((error as Error).message, {
       command,
       output: tailFile(log, 15, offset),
@@ -196,10 +176,6 @@ export async function startControlPlane(
 }
 
 export async function stopControlPlane(state: StateDir): Promise<boolean> {
-  const record = state.process(COMPONENT);
-  if (!record) return false;
-  // SIGTERM lets the control plane drain and stop its runtimes. A recycled pid is not ours to kill.
-  const wasRunning = isOwnedBy(record.pid, state.path) && (await stopGroup(record.pgid, 15_000));
-  state.forgetProcess(COMPONENT);
-  return wasRunning;
+  // SIGTERM lets the control plane drain and stop its runtimes.
+  return stopRecorded(state, COMPONENT, 15_000);
 }

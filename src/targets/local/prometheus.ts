@@ -1,12 +1,12 @@
-import { closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { execa } from 'execa';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { envValue } from '../../config/env.js';
 import { StepFailure } from '../../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
 import { tailFile } from '../../util/log-tail.js';
 import { freePort } from '../../util/ports.js';
-import { displayCommand, isAlive, stopGroup, which, writeToFd } from '../../util/process.js';
+import { displayCommand, isAlive, which } from '../../util/process.js';
 import { httpStatus } from './control-plane.js';
+import { abandonStart, startDetached, stopRecorded } from './detached-process.js';
 import { findOwnedProcesses, isOwnedBy, OWNER_ENV } from './owned-processes.js';
 
 export const COMPONENT = 'prometheus';
@@ -100,22 +100,10 @@ export async function startPrometheus(
     '--web.enable-lifecycle',
   ];
   if (signal?.aborted) throw new StepFailure('interrupted before Prometheus was started');
-  const log = state.logFile(COMPONENT);
-  const fd = openSync(log, 'a');
-  // The log is appended to across runs: a failure shows only what this run wrote.
-  const offset = statSync(log).size;
-  // Detached and not waited for, like the control plane: it outlives this CLI until `down`.
-  const child = execa(binary, args, {
+  // Not waited for: it outlives this CLI until `down`.
+  const { child, log, offset, startedAt } = startDetached(state, COMPONENT, binary, args, {
     env: { ...env, [OWNER_ENV]: state.path },
-    extendEnv: false,
-    detached: true,
-    stdin: 'ignore',
-    stdout: writeToFd(fd),
-    stderr: writeToFd(fd),
-    reject: false,
   });
-  closeSync(fd);
-  child.unref();
   let exitedEarly = false;
   void child.then(() => (exitedEarly = true));
   const url = `http://127.0.0.1:${port}`;
@@ -124,7 +112,7 @@ export async function startPrometheus(
     pgid: child.pid!,
     command: [binary, ...args],
     log,
-    startedAt: new Date().toISOString(),
+    startedAt,
     ports: { http: port },
     url,
   };
@@ -134,10 +122,7 @@ export async function startPrometheus(
   let delay = 50;
   while ((await httpStatus(`${url}/-/ready`, 1_000)) !== 200) {
     if (exitedEarly || signal?.aborted || Date.now() > deadline) {
-      if (child.pid) {
-        await stopGroup(child.pid, 2_000);
-        if (state.process(COMPONENT)?.pid === child.pid) state.forgetProcess(COMPONENT);
-      }
+      await abandonStart(state, COMPONENT, child.pid, 2_000);
       throw new StepFailure(
         signal?.aborted
           ? 'interrupted while Prometheus was starting'
@@ -158,9 +143,5 @@ export async function startPrometheus(
 }
 
 export async function stopPrometheus(state: StateDir): Promise<boolean> {
-  const record = state.process(COMPONENT);
-  if (!record) return false;
-  const was = isOwnedBy(record.pid, state.path) && (await stopGroup(record.pgid, 10_000));
-  state.forgetProcess(COMPONENT);
-  return was;
+  return stopRecorded(state, COMPONENT, 10_000);
 }

@@ -19,6 +19,20 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
   const builds = imageBuilds(input.rootDir, input.functions);
   const tags = builds.map((b) => inRegistry(registry, b.image));
   const desiredMirror = registriesYaml(registry);
+  const registryHealth = ['curl', '-fsS', `http://${registry}/v2/`];
+  const removeRegistry = ['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER];
+  const startRegistry = [
+    'sudo',
+    'docker',
+    'run',
+    '-d',
+    '--restart=always',
+    '--name',
+    REGISTRY_CONTAINER,
+    '-p',
+    `${registryPort(registry)}:5000`,
+    'registry:2',
+  ];
   return [
     {
       title: `Project synced into the VM (${VM_PROJECT_DIR})`,
@@ -54,40 +68,14 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
       title: `Local registry ${registry} (registry:2)`,
       skip: async (_ctx, { dryRun }) => {
         if (dryRun) return false;
-        const health = await vm.exec(['curl', '-fsS', `http://${registry}/v2/`], { timeoutMs: 30_000 });
+        const health = await vm.exec(registryHealth, { timeoutMs: 30_000 });
         return health.exitCode === 0 ? 'healthy (kept)' : false;
       },
-      plan: () => [
-        show(['curl', '-fsS', `http://${registry}/v2/`]),
-        show(['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER]),
-        show([
-          'sudo',
-          'docker',
-          'run',
-          '-d',
-          '--restart=always',
-          '--name',
-          REGISTRY_CONTAINER,
-          '-p',
-          `${registryPort(registry)}:5000`,
-          'registry:2',
-        ]),
-      ],
+      plan: () => [show(registryHealth), show(removeRegistry), show(startRegistry)],
       run: async (_ctx, io) => {
         const exec = hostExec(vm, io);
-        await exec(['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER], { allowFailure: true });
-        await exec([
-          'sudo',
-          'docker',
-          'run',
-          '-d',
-          '--restart=always',
-          '--name',
-          REGISTRY_CONTAINER,
-          '-p',
-          `${registryPort(registry)}:5000`,
-          'registry:2',
-        ]);
+        await exec(removeRegistry, { allowFailure: true });
+        await exec(startRegistry);
       },
     },
     {
