@@ -3,34 +3,17 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/program.js';
 import { parseData } from '../../src/cli/invoke.js';
 import { ROOT_DIR } from '../../src/util/paths.js';
+import { runInProcess } from './run-in-process.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'nanofaas-cli-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
-/** Run the CLI in-process with captured, non-TTY streams. */
+/** The CLI in-process, with its own state directory and a bare environment. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['--state-dir', stateDir, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    rootDir: ROOT_DIR,
-    stdout: {
-      write: (s: string) => {
-        stdout += s;
-        return true;
-      },
-    } as never,
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        return true;
-      },
-    } as never,
-  });
-  return { code, stdout, stderr, errLines: stderr.split('\n').filter(Boolean) };
+  const r = await runInProcess(['--state-dir', stateDir, ...args], { env: { PATH: process.env.PATH, ...env } });
+  return { ...r, errLines: r.stderr.split('\n').filter(Boolean) };
 }
 
 describe('usage errors: one clear line, exit 2', () => {

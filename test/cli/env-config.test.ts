@@ -4,7 +4,6 @@
  * line naming the variable and the accepted form, and nothing was started (no process owned by
  * the state directory, no log, no pid file).
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -13,30 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findOwnedProcesses } from '../../src/targets/local/owned-processes.js';
-import { ROOT_DIR } from '../../src/util/paths.js';
+import { cliEnv, nanofaas } from './cli-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nanofaas-env-'));
 const stateDirs: string[] = [];
+/** A clean environment: only what the case sets, so nothing from the test runner's leaks in. */
+const cli = (args: string[], env: Record<string, string>) => nanofaas(args, cliEnv({ CI: 'true', ...env }));
 afterAll(async () => {
   // Were validation missing, `up` would have started a control plane: stop whatever it did start.
-  for (const state of stateDirs) if (findOwnedProcesses(state).length > 0) await nanofaas(['down'], { NANOFAAS_STATE_DIR: state });
+  for (const state of stateDirs) if (findOwnedProcesses(state).length > 0) await cli(['down'], { NANOFAAS_STATE_DIR: state });
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function nanofaas(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT_DIR, 'bin/nanofaas'), ...args], {
-    cwd: ROOT_DIR,
-    // A clean environment: only what the case sets, so nothing from the test runner's leaks in.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? dir, CI: 'true', SKIP_GRAFANA: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
 
 function freshState(): string {
   const state = mkdtempSync(join(dir, 'state-'));
@@ -119,7 +105,7 @@ const cases: Array<{ name: string; args: string[]; env: Record<string, string>; 
 describe('bin/nanofaas with a malformed environment variable', () => {
   it.each(cases)('$name: exit 2, one line, nothing started', async ({ args, env, line }) => {
     const state = freshState();
-    const r = await nanofaas(args, { NANOFAAS_STATE_DIR: state, ...env });
+    const r = await cli(args, { NANOFAAS_STATE_DIR: state, ...env });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: `nanofaas: ${line}\n` });
     expect(r.stdout).toBe('');
     expect(readdirSync(state)).toEqual([]);
@@ -128,7 +114,7 @@ describe('bin/nanofaas with a malformed environment variable', () => {
 
   it('--json: the same error as the one JSON document on stdout', async () => {
     const state = freshState();
-    const r = await nanofaas(['--json', 'up'], { NANOFAAS_STATE_DIR: state, NANOFAAS_PROMETHEUS_PORT: '-1' });
+    const r = await cli(['--json', 'up'], { NANOFAAS_STATE_DIR: state, NANOFAAS_PROMETHEUS_PORT: '-1' });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
@@ -139,17 +125,17 @@ describe('bin/nanofaas with a malformed environment variable', () => {
   });
 
   it('never echoes a malformed NANOFAAS_API_TOKEN', async () => {
-    const r = await nanofaas(['status'], { NANOFAAS_STATE_DIR: freshState(), NANOFAAS_API_TOKEN: 'top secret' });
+    const r = await cli(['status'], { NANOFAAS_STATE_DIR: freshState(), NANOFAAS_API_TOKEN: 'top secret' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('NANOFAAS_API_TOKEN must be');
     expect(r.stderr).not.toContain('top secret');
   });
 
   it('another target does not read the local ports, and --help reads nothing', async () => {
-    const help = await nanofaas(['up', '--help'], { NANOFAAS_PORT: 'abc' });
+    const help = await cli(['up', '--help'], { NANOFAAS_PORT: 'abc' });
     expect(help.code).toBe(0);
     const state = freshState();
-    const other = await nanofaas(['--target', 'kubeconfig', 'down', '--dry-run'], { NANOFAAS_STATE_DIR: state, NANOFAAS_PORT: 'abc' });
+    const other = await cli(['--target', 'kubeconfig', 'down', '--dry-run'], { NANOFAAS_STATE_DIR: state, NANOFAAS_PORT: 'abc' });
     expect(other.code, other.stderr).toBe(0);
   });
 });
@@ -165,7 +151,7 @@ describe('NANOFAAS_API_TOKEN_FILE', () => {
     await once(server, 'listening');
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const r = await nanofaas(['functions', 'list'], {
+      const r = await cli(['functions', 'list'], {
         NANOFAAS_STATE_DIR: freshState(),
         NANOFAAS_URL: url,
         NANOFAAS_API_TOKEN_FILE: tokenFile,

@@ -6,31 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/program.js';
-import { ROOT_DIR } from '../../src/util/paths.js';
+import { runInProcess } from './run-in-process.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'nanofaas-help-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 async function help(words: string[]): Promise<string> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['--state-dir', stateDir, ...words, '--help'], {
-    env: { PATH: process.env.PATH },
-    rootDir: ROOT_DIR,
-    stdout: {
-      write: (s: string) => {
-        stdout += s;
-        return true;
-      },
-    } as never,
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        return true;
-      },
-    } as never,
-  });
+  const { code, stdout, stderr } = await runInProcess(['--state-dir', stateDir, ...words, '--help'], { env: { PATH: process.env.PATH } });
   expect(code, `${words.join(' ')} --help: ${stderr}`).toBe(0);
   return stdout;
 }

@@ -1,16 +1,13 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { durationLine } from '../../src/cli/loadtest.js';
-import { run } from '../../src/cli/program.js';
 import { loadProfile } from '../../src/loadtest/profile.js';
 import { sameJson, type Vector } from '../../src/loadtest/parity.js';
+import { type Finished, nanofaas } from '../cli/cli-process.js';
+import { type InProcessRun, runInProcess } from '../cli/run-in-process.js';
+import { loadtestEnv, type StandIn, startStandIn } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const vectors = JSON.parse(readFileSync(join(root, 'functions', 'testdata', 'word-stats.json'), 'utf8')) as Vector[];
@@ -21,100 +18,46 @@ const work = mkdtempSync(join(tmpdir(), 'loadtest-cmd-'));
  * from the vector file itself, and load inputs with a word count. `word-stats-node` can be told
  * to stray on one vector, to exercise the parity diff.
  */
-let server: Server;
+let standIn: StandIn;
 let baseUrl: string;
+let invoked: Record<string, number>;
 let strayNode = false;
-const invoked: Record<string, number> = {};
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const send = (status: number, payload: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(payload));
-      };
-      if (req.method === 'GET' && req.url === '/v1/functions') {
-        return send(
-          200,
-          ['word-stats-python', 'word-stats-node', 'something-else'].map((name) => ({
-            name,
-            timeoutMs: 30000,
-            concurrency: 4,
-            queueSize: 100,
-            maxRetries: 3,
-            runtimeMode: 'HTTP',
-            executionMode: 'LOCAL',
-            replicas: 1,
-          })),
-        );
-      }
-      const m = /^\/v1\/functions\/([^/:]+):invoke$/.exec(req.url ?? '');
-      if (req.method === 'POST' && m) {
-        const fn = m[1] ?? '';
-        invoked[fn] = (invoked[fn] ?? 0) + 1;
-        const input = (JSON.parse(body) as { input: unknown }).input;
-        const vector = vectors.find((v) => sameJson(v.input, input));
-        if (vector?.error) return send(400, { executionId: 'x', status: 'error', error: vector.error, message: 'rejected' });
-        if (vector) {
-          const output =
-            strayNode && fn === 'word-stats-node' && vector.name === vectors[0]?.name
-              ? { ...(vector.output as object), wordCount: 99 }
-              : vector.output;
-          return send(200, { executionId: 'x', status: 'success', output });
-        }
-        const text = (input as { text: string }).text;
-        return send(200, { executionId: 'x', status: 'success', output: { wordCount: text.split(' ').length } });
-      }
-      send(404, { error: 'NOT_FOUND', message: req.url });
-    });
+  standIn = await startStandIn(['word-stats-python', 'word-stats-node', 'something-else'], (fn, input) => {
+    const vector = vectors.find((v) => sameJson(v.input, input));
+    if (vector?.error) return { status: 400, body: { executionId: 'x', status: 'error', error: vector.error, message: 'rejected' } };
+    if (!vector) return undefined;
+    const output =
+      strayNode && fn === 'word-stats-node' && vector.name === vectors[0]?.name
+        ? { ...(vector.output as object), wordCount: 99 }
+        : vector.output;
+    return { status: 200, body: { executionId: 'x', status: 'success', output } };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ baseUrl, invoked } = standIn);
 });
 
 afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  await standIn.close();
   rmSync(work, { recursive: true, force: true });
 });
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await run(args, {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NANOFAAS_URL: baseUrl,
-      NANOFAAS_STATE_DIR: join(work, 'state'),
-      SKIP_GRAFANA: 'true',
-      NO_COLOR: '1',
-      CI: 'true',
-      ...env,
-    },
-    rootDir: root,
-    stdout,
-    stderr,
-  });
-  return { code, stdout: out, stderr: err };
+async function cli(args: string[], env: Record<string, string> = {}): Promise<InProcessRun> {
+  return runInProcess(args, { env: { ...loadtestEnv(baseUrl, join(work, 'state')), ...env } });
 }
 
-/** The built CLI as a child process (the step list goes to its own stdout). */
-async function cliProcess(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'nanofaas'), ...args], {
-    env: { NANOFAAS_URL: baseUrl, NANOFAAS_STATE_DIR: join(work, 'state'), NO_COLOR: '1', CI: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  return { code, stdout, stderr };
+/** The built CLI as a child process (the step list goes to its own stdout), with the Grafana step on. */
+async function cliProcess(args: string[], env: Record<string, string>): Promise<Finished> {
+  return nanofaas(args, { NANOFAAS_URL: baseUrl, NANOFAAS_STATE_DIR: join(work, 'state'), NO_COLOR: '1', CI: 'true', ...env });
+}
+
+/** `nanofaas loadtest` with the builtin engine and no parity check: what most cases here run. */
+function quickLoad(o: { stages: string; results: string; runtimes?: string; coolDown?: string; thinkTime?: string }): string[] {
+  const args = ['loadtest', '--engine', 'builtin', '--skip-parity', '--stages', o.stages, '--results-dir', o.results];
+  args.push('--cool-down', o.coolDown ?? '0');
+  if (o.runtimes) args.push('--runtimes', o.runtimes);
+  if (o.thinkTime) args.push('--think-time', o.thinkTime);
+  return args;
 }
 
 describe('nanofaas loadtest (against a local stand-in control plane)', () => {
@@ -169,20 +112,9 @@ describe('nanofaas loadtest (against a local stand-in control plane)', () => {
     const path = join(work, 'strict-profile.json');
     writeFileSync(path, JSON.stringify(profile));
     const r = await cli([
-      'loadtest',
+      ...quickLoad({ runtimes: 'python', stages: '200ms:1,300ms:1', results: join(work, 'strict') }),
       '--profile',
       path,
-      '--engine',
-      'builtin',
-      '--runtimes',
-      'python',
-      '--skip-parity',
-      '--stages',
-      '200ms:1,300ms:1',
-      '--cool-down',
-      '0',
-      '--results-dir',
-      join(work, 'strict'),
     ]);
     expect(r.code).toBe(99);
     expect(r.stderr).toContain('thresholds failed for word-stats-python (exit 99)');
@@ -239,20 +171,7 @@ describe('loadtest says what it will do, and only what it can', () => {
       '--stages 5s:0 cannot send a request: every stage targets 0 VUs; give one stage at least 1 VU, e.g. --stages 10s:1',
     );
     // The fix it suggests is accepted.
-    const fixed = await cli([
-      'loadtest',
-      '--engine',
-      'builtin',
-      '--skip-parity',
-      '--runtimes',
-      'node',
-      '--stages',
-      '200ms:1,300ms:1',
-      '--cool-down',
-      '0',
-      '--results-dir',
-      join(work, 'sendable'),
-    ]);
+    const fixed = await cli(quickLoad({ runtimes: 'node', stages: '200ms:1,300ms:1', results: join(work, 'sendable') }));
     expect(fixed.code).toBe(0);
   });
 
@@ -279,18 +198,7 @@ describe('loadtest says what it will do, and only what it can', () => {
   });
 
   it('says how long the load will take before it starts', async () => {
-    const r = await cli([
-      'loadtest',
-      '--engine',
-      'builtin',
-      '--skip-parity',
-      '--stages',
-      '300ms:1,600ms:1',
-      '--cool-down',
-      '0.5',
-      '--results-dir',
-      join(work, 'duration'),
-    ]);
+    const r = await cli(quickLoad({ stages: '300ms:1,600ms:1', coolDown: '0.5', results: join(work, 'duration') }));
     expect(r.code).toBe(0);
     const lines = r.stderr.split('\n');
     const at = lines.indexOf('load: about 2.3 s for 2 functions (0.9 s each, 0.5 s cool-down between)');
@@ -304,20 +212,7 @@ describe('loadtest says what it will do, and only what it can', () => {
   it('the last progress line of each function (non-TTY) shows the summary’s req/s', async () => {
     const results = join(work, 'progress');
     // Uneven load (4 VUs, then 1): the last second's rate is far from the run's average.
-    const r = await cli([
-      'loadtest',
-      '--engine',
-      'builtin',
-      '--skip-parity',
-      '--stages',
-      '500ms:4,500ms:4,1s:1',
-      '--think-time',
-      '0.01',
-      '--cool-down',
-      '0',
-      '--results-dir',
-      results,
-    ]);
+    const r = await cli(quickLoad({ stages: '500ms:4,500ms:4,1s:1', thinkTime: '0.01', results }));
     expect(r.code).toBe(0);
     for (const fn of ['word-stats-python', 'word-stats-node']) {
       const progress = r.stderr.split('\n').filter((l) => l.startsWith(`${fn}: `));
@@ -347,20 +242,7 @@ describe('loadtest says what it will do, and only what it can', () => {
       '#!/bin/sh\nif [ "$1" = info ]; then echo 27.5.1; exit 0; fi\necho "docker: unknown command: docker $1" >&2\nexit 1\n',
     );
     chmodSync(join(bin, 'docker'), 0o755);
-    const args = [
-      'loadtest',
-      '--engine',
-      'builtin',
-      '--skip-parity',
-      '--runtimes',
-      'node',
-      '--stages',
-      '100ms:1,200ms:1',
-      '--cool-down',
-      '0',
-      '--results-dir',
-      join(work, 'grafana'),
-    ];
+    const args = quickLoad({ runtimes: 'node', stages: '100ms:1,200ms:1', results: join(work, 'grafana') });
     const r = await cliProcess(args, { PATH: bin });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
@@ -388,20 +270,7 @@ describe('loadtest says what it will do, and only what it can', () => {
 describe('nanofaas report (command)', () => {
   it('names a corrupt result file in one line and exits 1', async () => {
     const dir = join(work, 'corrupt');
-    const r0 = await cli([
-      'loadtest',
-      '--engine',
-      'builtin',
-      '--skip-parity',
-      '--runtimes',
-      'node',
-      '--stages',
-      '100ms:1,300ms:1',
-      '--cool-down',
-      '0',
-      '--results-dir',
-      dir,
-    ]);
+    const r0 = await cli(quickLoad({ runtimes: 'node', stages: '100ms:1,300ms:1', results: dir }));
     expect(r0.code).toBe(0);
     const ok = await cli(['report', '--results-dir', dir, '--baseline', dir, '--format', 'md']);
     expect(ok.code).toBe(0);

@@ -1,17 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/program.js';
 import { runLoad, type Progress } from '../../src/loadtest/engine.js';
 import { parseProfile } from '../../src/loadtest/profile.js';
 import { judge } from '../../src/loadtest/verdict.js';
 import baseProfile from '../../k6/profile.json' with { type: 'json' };
+import { runInProcess } from '../cli/run-in-process.js';
+import { loadtestEnv, type StandIn, startStandIn } from './helpers.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'loadtest-interrupt-'));
@@ -20,60 +18,20 @@ const LONG = ['--stages', '1s:2,10m:2', '--think-time', '0.02', '--cool-down', '
 const PROGRESS = /^word-stats-python: \d+\/\d+s · /m;
 
 /** A stand-in control plane on 127.0.0.1 with two word-stats functions. */
-let server: Server;
+let standIn: StandIn;
 let baseUrl: string;
-const invoked: Record<string, number> = {};
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const send = (status: number, payload: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(payload));
-      };
-      if (req.method === 'GET' && req.url === '/v1/functions') {
-        return send(
-          200,
-          ['word-stats-python', 'word-stats-node'].map((name) => ({
-            name,
-            timeoutMs: 30000,
-            concurrency: 4,
-            queueSize: 100,
-            maxRetries: 3,
-            runtimeMode: 'HTTP',
-            executionMode: 'LOCAL',
-            replicas: 1,
-          })),
-        );
-      }
-      const m = /^\/v1\/functions\/([^/:]+):invoke$/.exec(req.url ?? '');
-      if (req.method === 'POST' && m) {
-        invoked[m[1] ?? ''] = (invoked[m[1] ?? ''] ?? 0) + 1;
-        const text = (JSON.parse(body) as { input: { text: string } }).input.text;
-        return send(200, { executionId: 'x', status: 'success', output: { wordCount: text.split(' ').length } });
-      }
-      send(404, { error: 'NOT_FOUND', message: req.url });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  standIn = await startStandIn(['word-stats-python', 'word-stats-node']);
+  baseUrl = standIn.baseUrl;
 });
 
 afterAll(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
+  await standIn.close();
   rmSync(work, { recursive: true, force: true });
 });
 
-const env = (state: string) => ({
-  PATH: process.env.PATH ?? '',
-  NANOFAAS_URL: baseUrl,
-  NANOFAAS_STATE_DIR: join(work, state),
-  SKIP_GRAFANA: 'true',
-  NO_COLOR: '1',
-  CI: 'true',
-});
+const env = (state: string) => loadtestEnv(baseUrl, join(work, state));
 const summaryOf = (dir: string, fn: string) => JSON.parse(readFileSync(join(dir, `${fn}.json`), 'utf8'));
 
 describe('an interrupted load run is never a pass', () => {
@@ -109,21 +67,12 @@ describe('an interrupted load run is never a pass', () => {
   it('Ctrl-C during the first function: exit 130, that run recorded as interrupted, no cool-down, no next function; report says INTERRUPTED', async () => {
     const dir = join(work, 'in-process');
     const abort = new AbortController();
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (c: Buffer) => (out += c.toString()));
-    stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-      if (PROGRESS.test(err)) abort.abort();
-    });
-    const code = await run(['loadtest', ...LONG, '--results-dir', dir], {
+    const { code, stderr: err } = await runInProcess(['loadtest', ...LONG, '--results-dir', dir], {
       env: env('state-a'),
-      rootDir: root,
-      stdout,
-      stderr,
       signal: abort.signal,
+      onStderr: (stderr) => {
+        if (PROGRESS.test(stderr)) abort.abort();
+      },
     });
     expect(code).toBe(130);
     expect(err).toContain(
@@ -132,13 +81,11 @@ describe('an interrupted load run is never a pass', () => {
     expect(err).not.toContain('thresholds');
     expect(summaryOf(dir, 'word-stats-python').nanofaas).toMatchObject({ function: 'word-stats-python', interrupted: true });
     expect(existsSync(join(dir, 'word-stats-node.json'))).toBe(false);
-    expect(invoked['word-stats-node']).toBeUndefined();
+    expect(standIn.invoked['word-stats-node']).toBeUndefined();
 
-    const reportArgs = ['report', '--results-dir', dir];
-    let reportOut = '';
-    const reportStdout = new PassThrough();
-    reportStdout.on('data', (c: Buffer) => (reportOut += c.toString()));
-    expect(await run(reportArgs, { env: env('state-a'), rootDir: root, stdout: reportStdout, stderr: new PassThrough() })).toBe(0);
+    const report = await runInProcess(['report', '--results-dir', dir], { env: env('state-a') });
+    expect(report.code).toBe(0);
+    const reportOut = report.stdout;
     expect(reportOut).toMatch(/^word-stats-python\s+python\s+\d+.*INTERRUPTED$/m);
     expect(reportOut).not.toContain('PASS');
     expect(reportOut).toContain('Thresholds: INTERRUPTED (partial run, not judged): word-stats-python');

@@ -86,9 +86,9 @@ describe('report tables', () => {
     expect(report.thresholdsPassed).toBe(false);
   });
 
-  it('a function that sent no requests is not the fastest', () => {
-    const loaded = loadResults(results(RUNS));
-    const empty = summaryOf({
+  /** word-stats-node's run, loaded as a run that sent no request at all. */
+  function idleRun() {
+    const summary = summaryOf({
       fn: 'word-stats-node',
       runtime: 'node',
       count: 0,
@@ -100,8 +100,13 @@ describe('report tables', () => {
       p99: 0,
       rps: 0,
     });
-    empty.metrics.http_req_failed.value = 0;
-    loaded.runs.push({ function: 'word-stats-node', runtime: 'node', file: 'word-stats-node.json', summary: empty });
+    summary.metrics.http_req_failed.value = 0;
+    return { function: 'word-stats-node', runtime: 'node', file: 'word-stats-node.json', summary };
+  }
+
+  it('a function that sent no requests is not the fastest', () => {
+    const loaded = loadResults(results(RUNS));
+    loaded.runs.push(idleRun());
     const report = buildReport(loaded);
     expect(report.highlights).toEqual({
       fastest: 'json-transform-python',
@@ -114,20 +119,7 @@ describe('report tables', () => {
   it('names nobody when no run sent a request: the highlight lines are left out everywhere', () => {
     const dir = results(RUNS.slice(0, 1));
     const loaded = loadResults(dir);
-    const empty = summaryOf({
-      fn: 'word-stats-node',
-      runtime: 'node',
-      count: 0,
-      failed: 0,
-      avg: 0,
-      med: 0,
-      p90: 0,
-      p95: 0,
-      p99: 0,
-      rps: 0,
-    });
-    empty.metrics.http_req_failed.value = 0;
-    loaded.runs = [{ function: 'word-stats-node', runtime: 'node', file: 'word-stats-node.json', summary: empty }];
+    loaded.runs = [idleRun()];
     const report = buildReport(loaded);
     expect(highlightLines(report)).toEqual([]);
     const md = renderMarkdown(report);

@@ -10,7 +10,6 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/program.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { localDoctorChecks, prometheusSituation } from '../../src/targets/local/doctor.js';
 import { prometheusBinary } from '../../src/targets/local/prometheus.js';
@@ -19,6 +18,7 @@ import { createTarget as createMultipass } from '../../src/targets/multipass/ind
 import type { CheckResult, DoctorCheck } from '../../src/targets/target.js';
 import { ROOT_DIR } from '../../src/util/paths.js';
 import { World } from './harness.js';
+import { runInProcess } from '../cli/run-in-process.js';
 
 const dirs: string[] = [];
 const worlds: World[] = [];
@@ -102,17 +102,8 @@ describe('local target: Prometheus', () => {
     '`nanofaas doctor` (in-process, nothing running): neither Prometheus check tells an installed Prometheus to be installed',
     async () => {
       const stateDir = tempDir();
-      let stdout = '';
-      const code = await run(['--state-dir', stateDir, '--json', 'doctor'], {
+      const { code, stdout } = await runInProcess(['--state-dir', stateDir, '--json', 'doctor'], {
         env: { PATH: process.env.PATH, NANOFAAS_TARGET: 'local' },
-        rootDir: ROOT_DIR,
-        stdout: {
-          write: (s: string) => {
-            stdout += s;
-            return true;
-          },
-        } as never,
-        stderr: { write: () => true } as never,
       });
       expect(code).toBe(1); // the API is not reachable: that is a failure
       const doc = JSON.parse(stdout) as { checks: { id: string; title: string; detail: string; fix?: string }[] };
