@@ -68,6 +68,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
         steps: result.steps.map((s) => ({ ...s, durationMs: Math.round(s.durationMs) })),
         durationMs: Math.round(result.durationMs),
         notes: up.notes,
+        ...(result.interrupted ? { interrupted: true } : {}),
         ...(result.error ? { error: result.error.toJSON() } : {}),
       });
       if (!result.ok) {
