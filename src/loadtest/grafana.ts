@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { execaSync } from 'execa';
 import { envValue } from '../config/env.js';
 import type { GrafanaRecord } from '../state/state-dir.js';
-import { displayCommand } from '../util/process.js';
+import { displayCommand, runCommand } from '../util/process.js';
 
 export interface GrafanaOutcome {
   started: boolean;
@@ -33,11 +32,12 @@ const COMPOSE_CANDIDATES: readonly ComposeCommand[] = [
  * The first Compose that answers `version`, or undefined. Docker without its compose plugin is
  * common (a distribution's docker.io package), so `docker compose` alone is not enough to try.
  */
-export function findCompose(env: NodeJS.ProcessEnv): ComposeCommand | undefined {
-  return COMPOSE_CANDIDATES.find(({ command, args }) => {
-    const probe = execaSync(command, [...args, 'version'], { timeout: 10_000, env, extendEnv: false, stdin: 'ignore', reject: false });
-    return probe.exitCode === 0;
-  });
+export async function findCompose(env: NodeJS.ProcessEnv): Promise<ComposeCommand | undefined> {
+  for (const candidate of COMPOSE_CANDIDATES) {
+    const probe = await runCommand(candidate.command, [...candidate.args, 'version'], { timeoutMs: 10_000, env });
+    if (probe.exitCode === 0) return candidate;
+  }
+  return undefined;
 }
 
 export function composeArgv(compose: ComposeCommand, composeFile: string, ...rest: string[]): [string, string[]] {
@@ -47,21 +47,15 @@ export function composeArgv(compose: ComposeCommand, composeFile: string, ...res
 export type GrafanaReadiness = { ready: true; compose: ComposeCommand; composeFile: string } | { ready: false; reason: string };
 
 /** Whether the Grafana stack can be started here, and with which Compose; read-only. */
-export function grafanaReadiness(rootDir: string, env: NodeJS.ProcessEnv): GrafanaReadiness {
+export async function grafanaReadiness(rootDir: string, env: NodeJS.ProcessEnv): Promise<GrafanaReadiness> {
   if (envValue(env, 'SKIP_GRAFANA')) return { ready: false, reason: 'SKIP_GRAFANA is set' };
   const composeFile = join(rootDir, 'grafana', 'docker-compose.yml');
   if (!existsSync(composeFile)) return { ready: false, reason: `${composeFile} is missing` };
-  const docker = execaSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
-    timeout: 10_000,
-    env,
-    extendEnv: false,
-    stdin: 'ignore',
-    reject: false,
-  });
+  const docker = await runCommand('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000, env });
   if (docker.exitCode !== 0) {
     return { ready: false, reason: 'Docker is not usable here; set SKIP_GRAFANA=true to silence this' };
   }
-  const compose = findCompose(env);
+  const compose = await findCompose(env);
   if (compose === undefined) {
     return {
       ready: false,
@@ -78,36 +72,30 @@ export function grafanaReadiness(rootDir: string, env: NodeJS.ProcessEnv): Grafa
  * (compose file + PROM_URL, which the compose file needs again on `down`), so `nanofaas down`
  * stops exactly what this started.
  */
-export function startGrafana(
+export async function startGrafana(
   rootDir: string,
   env: NodeJS.ProcessEnv,
   prometheusUrl: string | undefined,
   state?: GrafanaRecorder,
-): GrafanaOutcome {
-  const readiness = grafanaReadiness(rootDir, env);
+): Promise<GrafanaOutcome> {
+  const readiness = await grafanaReadiness(rootDir, env);
   if (!readiness.ready) return { started: false, message: `Grafana: not started (${readiness.reason})` };
   return composeUp(readiness.compose, readiness.composeFile, env, prometheusUrl, state);
 }
 
-export function composeUp(
+export async function composeUp(
   compose: ComposeCommand,
   composeFile: string,
   env: NodeJS.ProcessEnv,
   prometheusUrl: string | undefined,
   state?: GrafanaRecorder,
-): GrafanaOutcome {
+): Promise<GrafanaOutcome> {
   const composeEnv: Record<string, string> = prometheusUrl ? { PROM_URL: prometheusUrl } : {};
   const [command, args] = composeArgv(compose, composeFile, 'up', '-d');
-  const up = execaSync(command, args, {
-    timeout: 120_000,
-    env: { ...env, ...composeEnv },
-    extendEnv: false,
-    stdin: 'ignore',
-    reject: false,
-  });
+  const up = await runCommand(command, args, { timeoutMs: 120_000, env: { ...env, ...composeEnv } });
   if (up.exitCode !== 0) {
     const tail = up.stderr.trim().split('\n').slice(-1)[0] ?? '';
-    const why = tail || (up.exitCode === undefined ? up.originalMessage : `exit ${up.exitCode}`);
+    const why = tail || (up.timedOut ? 'timed out after 120 s' : `exit ${up.exitCode}`);
     return { started: false, message: `Grafana: ${displayCommand(compose.command, [...compose.args, 'up'])} failed (${why})` };
   }
   state?.saveGrafana({ composeFile, env: composeEnv, url: GRAFANA_URL, startedAt: new Date().toISOString() });

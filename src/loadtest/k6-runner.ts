@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { execa } from 'execa';
+import { loadExeca } from '../util/execa.js';
 import type { LoadMode } from './engine.js';
 import type { Thresholds } from './profile.js';
 import { logPath, summaryPath, writeSummary } from './results.js';
@@ -76,6 +76,7 @@ export async function runK6(
     log.write(raw);
     onLine?.(line);
   });
+  const { execa } = await loadExeca();
   const result = await execa(command, args, {
     env: { ...(spec.env ?? process.env) },
     extendEnv: false,

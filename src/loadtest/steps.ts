@@ -129,16 +129,16 @@ export function preflightSteps(): Step<LoadtestContext>[] {
     {
       title: 'Grafana dashboard',
       // Only a stack that really started is ✔: no Docker or no Compose is a skip with its reason.
-      skip: (ctx) => {
-        ctx.grafanaReadiness = grafanaReadiness(ctx.rootDir, ctx.env);
+      skip: async (ctx) => {
+        ctx.grafanaReadiness = await grafanaReadiness(ctx.rootDir, ctx.env);
         return ctx.grafanaReadiness.ready ? false : ctx.grafanaReadiness.reason;
       },
       hint: 'fix Docker Compose (see the message), or set SKIP_GRAFANA=true to load-test without the dashboard',
-      run: (ctx, io) => {
+      run: async (ctx, io) => {
         const readiness = ctx.grafanaReadiness;
         if (!readiness?.ready) throw new StepFailure('Grafana: not checked before starting');
         io.target(displayCommand(...composeArgv(readiness.compose, readiness.composeFile, 'up', '-d')));
-        ctx.grafana = composeUp(readiness.compose, readiness.composeFile, ctx.env, ctx.prometheusUrl, ctx.state);
+        ctx.grafana = await composeUp(readiness.compose, readiness.composeFile, ctx.env, ctx.prometheusUrl, ctx.state);
         if (!ctx.grafana.started) throw new StepFailure(ctx.grafana.message);
         io.log(ctx.grafana.message);
         ctx.notes.push(ctx.grafana.message);

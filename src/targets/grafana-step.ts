@@ -16,14 +16,14 @@ export function stopGrafanaStep(state: StateDir, rootDir: string, env: NodeJS.Pr
   return {
     title: 'Stop Grafana',
     skip: () => (state.grafana() ? false : 'not started by nanofaas'),
-    plan: () => {
+    plan: async () => {
       const composeFile = state.grafana()?.composeFile ?? '';
-      const compose = findCompose(env) ?? { command: 'docker', args: ['compose'] };
+      const compose = (await findCompose(env)) ?? { command: 'docker', args: ['compose'] };
       return [displayCommand(...composeArgv(compose, composeFile, 'down'))];
     },
     async run(ctx, io) {
       const grafana = state.grafana()!;
-      const compose = findCompose(env);
+      const compose = await findCompose(env);
       if (compose === undefined) {
         throw new StepFailure(
           'neither `docker compose version` nor `docker-compose version` works, so the Grafana stack cannot be stopped',

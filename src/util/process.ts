@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
+import { loadExeca } from './execa.js';
 import { superviseGroup } from './process-group.js';
 
 /** Quote an argv for display only (it is never given to a shell). */
@@ -67,6 +67,7 @@ const SIGNALLED = 128;
 export async function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const { onLine, timeoutMs, signal } = options;
   const tap = onLine ? eachLine(onLine) : 'pipe';
+  const { execa } = await loadExeca();
   const started = Date.now();
   const subprocess = execa(command, args, {
     ...(options.cwd ? { cwd: options.cwd } : {}),

@@ -50,9 +50,9 @@ const calls = (log: string) =>
     .filter((l) => l !== '');
 
 describe('Grafana needs Docker Compose (FAKE docker on PATH)', () => {
-  it('Docker without its compose plugin and no docker-compose: not started, the reason says which commands failed', () => {
+  it('Docker without its compose plugin and no docker-compose: not started, the reason says which commands failed', async () => {
     const { env, log } = fakeBin('no-compose', { docker: FAKE_DOCKER_WITHOUT_COMPOSE('${log}') });
-    const readiness = grafanaReadiness(root, env);
+    const readiness = await grafanaReadiness(root, env);
     expect(readiness).toEqual({
       ready: false,
       reason:
@@ -60,7 +60,7 @@ describe('Grafana needs Docker Compose (FAKE docker on PATH)', () => {
     });
     writeFileSync(log, '');
     const state = new StateDir(join(work, 'state-no-compose'));
-    expect(startGrafana(root, env, undefined, state)).toEqual({
+    expect(await startGrafana(root, env, undefined, state)).toEqual({
       started: false,
       message: `Grafana: not started (${readiness.ready ? '' : readiness.reason})`,
     });
@@ -74,7 +74,7 @@ describe('Grafana needs Docker Compose (FAKE docker on PATH)', () => {
       'docker-compose': FAKE_DOCKER_COMPOSE('${log}'),
     });
     const state = new StateDir(join(work, 'state-standalone'));
-    expect(startGrafana(root, env, 'http://127.0.0.1:9090', state).started).toBe(true);
+    expect((await startGrafana(root, env, 'http://127.0.0.1:9090', state)).started).toBe(true);
     expect(calls(log).at(-1)).toBe(`docker-compose -f ${composeFile} up -d`);
     expect(state.grafana()?.composeFile).toBe(composeFile);
 

@@ -113,7 +113,7 @@ describe('Prometheus snapshots', () => {
 });
 
 describe('Grafana start', () => {
-  it('runs docker compose with PROM_URL when Docker answers (FAKE docker on PATH)', () => {
+  it('runs docker compose with PROM_URL when Docker answers (FAKE docker on PATH)', async () => {
     const root = join(work, 'repo');
     const bin = join(work, 'bin');
     mkdirSync(join(root, 'grafana'), { recursive: true });
@@ -128,7 +128,7 @@ describe('Grafana start', () => {
     const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
     const state = new StateDir(join(work, 'state'));
     const before = Date.now();
-    const outcome = startGrafana(root, env, 'http://10.0.0.5:30090', state);
+    const outcome = await startGrafana(root, env, 'http://10.0.0.5:30090', state);
     expect(outcome).toEqual({ started: true, message: 'Grafana: http://localhost:3000/d/nanofaas-functions (admin/admin)' });
     const calls = readFileSync(log, 'utf8')
       .trim()
@@ -155,15 +155,15 @@ describe('Grafana start', () => {
 
     // Not started → nothing recorded (down must not try to stop a stack nobody started).
     const untouched = new StateDir(join(work, 'state-untouched'));
-    expect(startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined, untouched).message).toBe(
+    expect((await startGrafana(root, { ...env, SKIP_GRAFANA: 'true' }, undefined, untouched)).message).toBe(
       'Grafana: not started (SKIP_GRAFANA is set)',
     );
-    expect(startGrafana(root, { PATH: work }, undefined, untouched).message).toMatch(/Docker is not usable here/);
+    expect((await startGrafana(root, { PATH: work }, undefined, untouched)).message).toMatch(/Docker is not usable here/);
     writeFileSync(
       join(bin, 'docker'),
       `#!/usr/bin/env node\nif (process.argv[2] === 'compose' && process.argv[3] !== 'version') { process.stderr.write('no such service\\n'); process.exit(1); }\n`,
     );
-    expect(startGrafana(root, env, undefined, untouched).message).toBe('Grafana: docker compose up failed (no such service)');
+    expect((await startGrafana(root, env, undefined, untouched)).message).toBe('Grafana: docker compose up failed (no such service)');
     expect(untouched.grafana()).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { loadExeca } from '../../util/execa.js';
 import { killGroup } from '../../util/process-group.js';
 import { eachLine } from '../../util/process.js';
 
@@ -14,7 +14,7 @@ const FORWARDING = /Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/;
  * `kubectl port-forward <resource> :<remote>…` on loopback with kubectl choosing free local ports;
  * resolves once kubectl has printed one "Forwarding from" line per port (an event, not a poll).
  */
-export function portForward(
+export async function portForward(
   kubectl: readonly string[],
   namespace: string,
   resource: string,
@@ -24,6 +24,7 @@ export function portForward(
 ): Promise<PortForward> {
   const [file, ...pre] = kubectl;
   const args = [...pre, '-n', namespace, 'port-forward', '--address', '127.0.0.1', resource, ...remotePorts.map((p) => `:${p}`)];
+  const { execa } = await loadExeca();
   return new Promise((resolve, reject) => {
     const found = new Map<number, number>();
     let stderr = '';

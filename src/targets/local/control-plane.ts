@@ -132,7 +132,7 @@ export async function startControlPlane(
   }
   if (options.signal?.aborted) throw new StepFailure('interrupted before the control plane was started');
   const env = controlPlaneEnv(options.env, options.state, ports);
-  const { child, log, offset, startedAt } = startDetached(options.state, COMPONENT, node, [entry], { env, cwd: options.rootDir });
+  const { child, log, offset, startedAt } = await startDetached(options.state, COMPONENT, node, [entry], { env, cwd: options.rootDir });
   const command = displayCommand(node, [entry]);
   let exited: ((reason: Error) => void) | undefined;
   void child.then((result) =>

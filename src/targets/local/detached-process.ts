@@ -1,5 +1,6 @@
 import { closeSync, openSync, statSync } from 'node:fs';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
+import { loadExeca } from '../../util/execa.js';
 import type { StateDir } from '../../state/state-dir.js';
 import { stopGroup, writeToFd } from '../../util/process.js';
 import { isOwnedBy } from './owned-processes.js';
@@ -18,13 +19,14 @@ export interface DetachedStart {
  * Start a component detached (a process group of its own, writing straight to its log file) and
  * not waited for: it outlives this CLI, and `down` stops it by the group id the caller records.
  */
-export function startDetached(
+export async function startDetached(
   state: StateDir,
   component: string,
   command: string,
   args: readonly string[],
   options: { env: NodeJS.ProcessEnv; cwd?: string },
-): DetachedStart {
+): Promise<DetachedStart> {
+  const { execa } = await loadExeca();
   const log = state.logFile(component);
   const fd = openSync(log, 'a');
   // The log is appended to across runs: everything this run reports is read from here on.

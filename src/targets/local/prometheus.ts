@@ -101,7 +101,7 @@ export async function startPrometheus(
   ];
   if (signal?.aborted) throw new StepFailure('interrupted before Prometheus was started');
   // Not waited for: it outlives this CLI until `down`.
-  const { child, log, offset, startedAt } = startDetached(state, COMPONENT, binary, args, {
+  const { child, log, offset, startedAt } = await startDetached(state, COMPONENT, binary, args, {
     env: { ...env, [OWNER_ENV]: state.path },
   });
   let exitedEarly = false;
