@@ -1,8 +1,8 @@
-"""JSON in and out: orjson when it is importable (the image), the standard library otherwise."""
+"""JSON in and out: orjson when it is importable, the standard library otherwise."""
 import json
 from typing import Any
 
-try:  # optional speed-up; Debian's python3 has no orjson
+try:  # optional speed-up; Debian bookworm (and so the image) has no orjson
     import orjson as _orjson
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None

@@ -1,0 +1,84 @@
+// What the image scripts share: the docker CLI, content hashes and the labels that carry them.
+import { createHash } from 'node:crypto';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { $ } from 'zx';
+
+/** The label that holds an image's input hash: equal hash → the build is skipped. */
+export const HASH_LABEL = 'dev.nanofaas.inputs';
+
+$.verbose = false;
+$.quiet = true;
+
+/** The value of HASH_LABEL on a local image, or undefined when the image does not exist. */
+export async function imageHash(tag) {
+  const out = await $`docker image inspect --format ${`{{ index .Config.Labels "${HASH_LABEL}" }}`} ${tag}`.nothrow();
+  if (out.exitCode !== 0) return undefined;
+  return out.stdout.trim();
+}
+
+/** The image id of a local image (undefined when missing): a rebuilt base changes its dependents' hashes. */
+export async function imageId(tag) {
+  const out = await $`docker image inspect --format {{.Id}} ${tag}`.nothrow();
+  return out.exitCode === 0 ? out.stdout.trim() : undefined;
+}
+
+export async function imageSize(tag) {
+  const out = await $`docker image inspect --format {{.Size}} ${tag}`;
+  return Number(out.stdout.trim());
+}
+
+/** Fails with one line saying how to start the engine when it does not answer. */
+export async function assertEngine() {
+  const out = await $`docker info --format {{.ServerVersion}}`.nothrow();
+  if (out.exitCode !== 0) {
+    console.error('error: the Docker engine does not answer; start it (e.g. `dockerd > /tmp/dockerd.log 2>&1 &`) and run this again');
+    process.exit(1);
+  }
+}
+
+export function sha256(...parts) {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(typeof p === 'string' ? p : JSON.stringify(p)).update('\0');
+  return h.digest('hex');
+}
+
+export async function fileSha256(path) {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk);
+  return h.digest('hex');
+}
+
+/** Directories a build never needs, whatever COPY names (the same list as .dockerignore). */
+const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'target', '__pycache__', '.git']);
+
+/**
+ * Hash of a file or a directory tree under `root`: relative paths, modes and contents, in a stable
+ * order. Generated directories are skipped, as .dockerignore keeps them out of the build context.
+ */
+export function treeHash(root, rel) {
+  const h = createHash('sha256');
+  const walk = (r) => {
+    const abs = join(root, r);
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (!st) {
+      h.update(`missing ${r}\0`);
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(abs).sort()) {
+        if (!SKIPPED_DIRS.has(name) && !name.endsWith('.tsbuildinfo')) walk(join(r, name));
+      }
+      return;
+    }
+    h.update(`${r} ${st.mode & 0o111 ? 'x' : '-'}\0`)
+      .update(readFileSync(abs))
+      .update('\0');
+  };
+  walk(rel);
+  return h.digest('hex');
+}
+
+export function formatMb(bytes) {
+  return `${(bytes / 1e6).toFixed(0)} MB`;
+}
