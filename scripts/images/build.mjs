@@ -58,26 +58,10 @@ async function inputHash(build) {
   return sha256(text, build.buildArgs, bases, copied, treeHash(root, '.dockerignore'));
 }
 
-/** Java images copy jars that `npm run build:java` makes on the host. */
-function missingJars(builds) {
-  const jars = builds
-    .filter((b) => b.dockerfile === 'runtimes/java/Dockerfile')
-    .flatMap((b) => [
-      'runtimes/java/runtime/target/nanofaas-runtime.jar',
-      `functions/${b.buildArgs.FUNCTION}/java/target/${b.buildArgs.FUNCTION}.jar`,
-    ]);
-  return [...new Set(jars)].filter((j) => !existsSync(join(root, j)));
-}
-
 async function main() {
   const { values: opts } = parseArgs({ options: { only: { type: 'string' }, force: { type: 'boolean', default: false } } });
   await assertEngine();
   const builds = imageBuilds(root, loadCatalog(root).functions).filter((b) => !opts.only || b.image.includes(opts.only));
-  const jars = missingJars(builds);
-  if (jars.length > 0) {
-    console.error(`error: the Java images need ${jars.join(', ')}; run \`npm run build:java\` first`);
-    process.exit(1);
-  }
   const rows = [];
   const t0 = performance.now();
   for (const build of builds) {
