@@ -45,6 +45,12 @@ Dir::Cache::srcpkgcache "";
 APT::Install-Recommends "false";
 `;
 
+// The suites the real image lists (debootstrap writes only the release itself).
+const SOURCES = `deb ${MIRROR} ${SUITE} main
+deb ${MIRROR} ${SUITE}-updates main
+deb ${MIRROR.replace(/\/debian$/, '/debian-security')} ${SUITE}-security main
+`;
+
 const CLEANED_DIRS = [
   'var/cache/apt/archives',
   'var/cache/apt',
@@ -57,7 +63,7 @@ const CLEANED_DIRS = [
   'tmp',
 ];
 // The cached root filesystem is named by everything that shapes it.
-const ROOTFS_KEY = sha256(SUITE, MIRROR, SLIM_DPKG, APT_CLEAN, CLEANED_DIRS).slice(0, 12);
+const ROOTFS_KEY = sha256(SUITE, MIRROR, SOURCES, SLIM_DPKG, APT_CLEAN, CLEANED_DIRS).slice(0, 12);
 
 // A machine whose HTTPS goes through an intercepting proxy trusts its CA through NODE_EXTRA_CA_CERTS;
 // the Node stand-in trusts the same certificates, or npm in a build could not reach the registry.
@@ -106,6 +112,7 @@ async function rootfsTarball() {
     await $`debootstrap --variant=minbase ${SUITE} ${work} ${MIRROR}`;
     writeFileSync(join(work, 'etc/dpkg/dpkg.cfg.d/docker-slim'), SLIM_DPKG);
     writeFileSync(join(work, 'etc/apt/apt.conf.d/docker-clean'), APT_CLEAN);
+    writeFileSync(join(work, 'etc/apt/sources.list'), SOURCES);
     for (const dir of CLEANED_DIRS) {
       for (const entry of readdirSync(join(work, dir), { withFileTypes: true })) {
         if (entry.isDirectory() && ['archives', 'partial', 'lists'].includes(entry.name)) continue;
