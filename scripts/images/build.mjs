@@ -8,21 +8,14 @@
 //   npm run images:build [-- --only <name-part>] [--force]
 //
 // Here, where no base image can be pulled, run `npm run images:stand-ins` first (docs/images.md).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
-import { assertEngine, formatMb, HASH_LABEL, imageHash, imageId, imageSize, sha256, treeHash } from './docker.mjs';
+import { assertEngine, formatMb, HASH_LABEL, imageHash, imageId, imageSize, loadBuiltModules, ROOT, sha256, treeHash } from './docker.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
-const dist = join(root, 'dist');
-if (!existsSync(join(dist, 'targets/cluster/images.js'))) {
-  console.error('error: the CLI is not built; run `npx tsc -b` (or `npm run images:build`, which builds it first)');
-  process.exit(1);
-}
-const { imageBuilds, dockerBuildArgv } = await import(join(dist, 'targets/cluster/images.js'));
-const { loadCatalog } = await import(join(dist, 'util/catalog.js'));
+const root = ROOT;
+const { imageBuilds, dockerBuildArgv, loadCatalog } = await loadBuiltModules();
 
 /** ARG values in effect for a Dockerfile: defaults (which may use earlier ARGs), then the build args. */
 function argValues(text, buildArgs) {

@@ -1,26 +1,11 @@
 #!/usr/bin/env node
-// `npm run images:check`: runs every image `npm run images:build` made the way a cluster or the
-// docker target runs it (read-only root filesystem, a tmpfs /tmp, an arbitrary non-root uid, host
-// networking on a free 127.0.0.1 port), and checks that it answers its health probe, that a runtime
-// image answers every shared vector of its workload that has an expected output, and that SIGTERM stops it in time.
-//
-//   npm run images:check [-- --only <name-part>]
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import getPort from 'get-port';
 import { $ } from 'zx';
-import { assertEngine } from './docker.mjs';
+import { assertEngine, loadBuiltModules, ROOT } from './docker.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
-const dist = join(root, 'dist');
-if (!existsSync(join(dist, 'targets/cluster/images.js'))) {
-  console.error('error: the CLI is not built; run `npx tsc -b` first');
-  process.exit(1);
-}
-const { imageBuilds } = await import(join(dist, 'targets/cluster/images.js'));
-const { loadCatalog, loadVectors, jsonEqual } = await import(join(dist, 'util/catalog.js'));
+const root = ROOT;
+const { imageBuilds, loadCatalog, loadVectors, jsonEqual } = await loadBuiltModules();
 
 // Not the uid any image declares: the images must not depend on who they run as.
 const UID = '10001:10001';

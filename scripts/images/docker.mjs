@@ -1,11 +1,30 @@
 // What the image scripts share: the docker CLI, content hashes and the labels that carry them.
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
 
 /** The label that holds an image's input hash: equal hash → the build is skipped. */
 export const HASH_LABEL = 'dev.nanofaas.inputs';
+
+/** The repository root these scripts work on. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
+/**
+ * The CLI's own image list and catalog helpers (src/targets/cluster/images.ts, src/util/catalog.ts),
+ * from its build, so the scripts build and check exactly what the cluster targets deploy.
+ */
+export async function loadBuiltModules() {
+  const dist = join(ROOT, 'dist');
+  if (!existsSync(join(dist, 'targets/cluster/images.js'))) {
+    console.error('error: the CLI is not built; run `npx tsc -b` first');
+    process.exit(1);
+  }
+  const images = await import(join(dist, 'targets/cluster/images.js'));
+  const catalog = await import(join(dist, 'util/catalog.js'));
+  return { ...images, ...catalog };
+}
 
 $.verbose = false;
 $.quiet = true;
