@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The project's one test command (README, .ci/run): build everything, run the vitest suites,
-// and end with the plain `N passed, N failed` line CI counts.
+// The project's one test command (README, .ci/run): build everything (the TypeScript, the Java jars
+// and the container images, each incremental), run the vitest suites, and end with the plain
+// `N passed, N failed` line CI counts. The images need a running Docker engine (docs/images.md).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { $ } from 'zx';
 
@@ -9,10 +10,10 @@ const sh = $({ stdio: 'inherit', nothrow: true });
 const status = async (command) => (await command).exitCode ?? 1;
 
 const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts;
-const builds = ['build', ...(scripts['build:java'] ? ['build:java'] : [])];
+const builds = ['build', 'build:java', 'images:build'].filter((script) => scripts[script]);
 for (const script of builds) {
   if ((await status(sh`npm run --silent ${script}`)) !== 0) {
-    console.error('build failed: fix the compiler errors above, then run `npm test` again');
+    console.error(`npm run ${script} failed: fix what the output above names, then run \`npm test\` again`);
     console.log('0 passed, 1 failed');
     process.exit(1);
   }
