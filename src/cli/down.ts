@@ -11,13 +11,18 @@ export function registerDown(program: Command, ctx: CliContext): void {
     .command('down')
     .description('stop everything `up` started (safe to run twice)')
     .option('--dry-run', 'print what would be stopped', false)
-    .action(async (flags: { dryRun: boolean }) => {
+    .option('--remove-registry', 'docker target: also stop the local registry `up` started (kept otherwise)', false)
+    .action(async (flags: { dryRun: boolean; removeRegistry: boolean }) => {
       ctx.announceTarget();
       const target = await ctx.target();
       const down: DownContext = { stopped: [], notes: [] };
       // Parsed like the targets parse it: KEEP_VM=1/yes keeps the VM too, and a typo is a usage error, not a delete.
       const keep = envValue(ctx.env, 'KEEP_VM');
-      const result = await ctx.pipeline(target.downSteps({ keepInfrastructure: keep }), down, { dryRun: flags.dryRun });
+      const result = await ctx.pipeline(
+        target.downSteps({ keepInfrastructure: keep, ...(flags.removeRegistry ? { removeRegistry: true } : {}) }),
+        down,
+        { dryRun: flags.dryRun },
+      );
       const { out } = ctx;
       out.document({
         ok: result.ok,

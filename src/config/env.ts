@@ -120,9 +120,9 @@ export const CLI_ENV = {
   SKIP_BUILD: bool('use existing build artifacts (`up --skip-build`)'),
   SKIP_GRAFANA: bool('do not start the Grafana stack'),
   KEEP_VM: bool('`down` keeps the VM or cluster, stops only nanofaas'),
-  NANOFAAS_PORT: port('API port (8080, or a free one when taken; 0 = any)', ['local']),
-  NANOFAAS_MANAGEMENT_PORT: port('metrics and health port (8081, or a free one; 0 = any)', ['local']),
-  NANOFAAS_PROMETHEUS_PORT: port('Prometheus port (9090, or a free one; 0 = any)', ['local']),
+  NANOFAAS_PORT: port('API port (8080, or a free one when taken; 0 = any)', ['local', 'docker']),
+  NANOFAAS_MANAGEMENT_PORT: port('metrics and health port (8081, or a free one; 0 = any)', ['local', 'docker']),
+  NANOFAAS_PROMETHEUS_PORT: port('Prometheus port (9090, or a free one; 0 = any)', ['local', 'docker']),
   NANOFAAS_PYTHON: variable<string | undefined>({
     form: 'a program name or path without spaces, e.g. /usr/bin/python3',
     targets: ['local'],
@@ -167,10 +167,10 @@ export const CLI_ENV = {
   }),
   LOCAL_REGISTRY: variable<string>({
     form: 'host:port, e.g. localhost:5000',
-    targets: ['multipass'],
+    targets: ['multipass', 'docker'],
     parse: matching(/^[a-z0-9.-]+:\d{1,5}$/i),
     fallback: 'localhost:5000',
-    meaning: 'in-VM registry k3s pulls from',
+    meaning: 'local registry the images are pushed to (in the VM for multipass)',
   }),
   VM_IMAGE: variable<string>({
     form: 'a Multipass image name, e.g. 24.04',

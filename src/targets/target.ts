@@ -1,7 +1,7 @@
 import type { Step } from '../pipeline/step.js';
 import type { StateDir } from '../state/state-dir.js';
 
-export const TARGET_NAMES = ['local', 'multipass', 'kubeconfig'] as const;
+export const TARGET_NAMES = ['local', 'multipass', 'kubeconfig', 'docker'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** Where a running nanofaas answers. Written to `<state>/endpoints.json` by `up`. */
@@ -29,6 +29,8 @@ export interface UpOptions {
 export interface DownOptions {
   /** KEEP_VM and friends: leave the expensive part running, stop only nanofaas. */
   keepInfrastructure?: boolean;
+  /** `down --remove-registry`: also stop the local registry `up` started (the docker target keeps it otherwise). */
+  removeRegistry?: boolean;
 }
 
 /** One function `up` handled, for the banner and the --json document. */

@@ -19,7 +19,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
 describe('usage errors: one clear line, exit 2', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown flag', ['up', '--bogus'], /unknown option '--bogus'.*nanofaas up --help/],
-    ['bad --target value', ['--target', 'mars', 'status'], /argument 'mars' is invalid.*local, multipass, kubeconfig/],
+    ['bad --target value', ['--target', 'mars', 'status'], /argument 'mars' is invalid.*local, multipass, kubeconfig, docker/],
     ['unknown command', ['upp'], /unknown command 'upp'/],
     ['missing argument', ['invoke'], /missing required argument 'function'/],
     ['bad integer', ['up', '--port', 'eighty'], /--port must be an integer between 0 and 65535, got 'eighty'/],
@@ -49,7 +49,7 @@ describe('usage errors: one clear line, exit 2', () => {
   it('an unknown NANOFAAS_TARGET is a usage error', async () => {
     const r = await cli(['status'], { NANOFAAS_TARGET: 'venus' });
     expect(r.code).toBe(2);
-    expect(r.errLines).toEqual([`nanofaas: NANOFAAS_TARGET must be one of local, multipass, kubeconfig, got "venus"`]);
+    expect(r.errLines).toEqual([`nanofaas: NANOFAAS_TARGET must be one of local, multipass, kubeconfig, docker, got "venus"`]);
   });
 
   it('with --json the error is the one JSON document on stdout', async () => {

@@ -86,7 +86,7 @@ const cases: Array<{ name: string; args: string[]; env: Record<string, string>; 
     name: 'NANOFAAS_TARGET=venus',
     args: ['status'],
     env: { NANOFAAS_TARGET: 'venus' },
-    line: 'NANOFAAS_TARGET must be one of local, multipass, kubeconfig, got "venus"',
+    line: 'NANOFAAS_TARGET must be one of local, multipass, kubeconfig, docker, got "venus"',
   },
   {
     name: 'PROM_URL=nope',

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Step } from '../../pipeline/step.js';
+import type { StateDir } from '../../state/state-dir.js';
 import { stopGroup } from '../../util/process.js';
-import type { UpContext } from '../target.js';
+import type { TargetName, UpContext } from '../target.js';
 import { isOwnedBy } from './owned-processes.js';
 import {
   COMPONENT as PROMETHEUS,
@@ -26,9 +27,15 @@ function readText(path: string): string | undefined {
 /**
  * Prometheus scraping the control plane and the runtimes; a running one this state dir started is
  * kept and reloaded when its config changed. Without the binary, a note says how to get it.
+ * Another target on this machine reuses it with its own name (recorded in the endpoints file)
+ * and `runtimeTargets`, which writes the runtimes' scrape targets and counts them.
  */
-export function prometheusStep(up: LocalUp): Step<UpContext> {
+export function prometheusStep(
+  up: LocalUp,
+  options: { target?: TargetName; runtimeTargets?: (state: StateDir) => number | Promise<number> } = {},
+): Step<UpContext> {
   const { state, env } = up.target;
+  const { target = 'local', runtimeTargets = writeRuntimeTargets } = options;
   return {
     title: 'Start Prometheus',
     async skip(ctx, { dryRun }) {
@@ -46,24 +53,24 @@ export function prometheusStep(up: LocalUp): Step<UpContext> {
         const wanted = prometheusConfig(up.managementPort, state.file('prometheus', 'runtimes.json'));
         return `already running (pid ${running.pid}, ${running.url}${current === wanted ? '' : '; its config would be rewritten and reloaded'})`;
       }
-      writeRuntimeTargets(state);
+      await runtimeTargets(state);
       const config = await configurePrometheus(state, up.managementPort);
       if (config.changed) await reloadPrometheus(running.url);
       ctx.endpoints = { ...ctx.endpoints!, prometheusUrl: running.url };
-      state.saveEndpoints('local', ctx.endpoints);
+      state.saveEndpoints(target, ctx.endpoints);
       return `already running (pid ${running.pid}, ${running.url}${config.changed ? ', config reloaded' : ''})`;
     },
     plan: () => [`prometheus --config.file=${state.file('prometheus', 'prometheus.yml')} --web.listen-address=127.0.0.1:<9090 or free>`],
     async run(ctx, io) {
       const stale = state.process(PROMETHEUS);
       if (stale && isOwnedBy(stale.pid, state.path)) await stopGroup(stale.pgid, 5_000);
-      const runtimes = writeRuntimeTargets(state);
+      const runtimes = await runtimeTargets(state);
       const config = await configurePrometheus(state, up.managementPort);
       io.target(`prometheus --config.file=${config.path}`);
       const record = await startPrometheus(state, env, prometheusBinary(env)!, config.path, io.signal);
       io.log(`pid ${record.pid}, ${record.url}, scraping the control plane and ${runtimes} runtimes`);
       ctx.endpoints = { ...ctx.endpoints!, prometheusUrl: record.url! };
-      state.saveEndpoints('local', ctx.endpoints);
+      state.saveEndpoints(target, ctx.endpoints);
     },
   };
 }
