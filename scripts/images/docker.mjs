@@ -1,6 +1,6 @@
 // What the image scripts share: the docker CLI, content hashes and the labels that carry them.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
@@ -65,36 +65,6 @@ export function sha256(...parts) {
 export async function fileSha256(path) {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk);
-  return h.digest('hex');
-}
-
-/** Directories a build never needs, whatever COPY names (the same list as .dockerignore). */
-const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'target', '__pycache__', '.git']);
-
-/**
- * Hash of a file or a directory tree under `root`: relative paths, modes and contents, in a stable
- * order. Generated directories are skipped, as .dockerignore keeps them out of the build context.
- */
-export function treeHash(root, rel) {
-  const h = createHash('sha256');
-  const walk = (r) => {
-    const abs = join(root, r);
-    const st = statSync(abs, { throwIfNoEntry: false });
-    if (!st) {
-      h.update(`missing ${r}\0`);
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const name of readdirSync(abs).sort()) {
-        if (!SKIPPED_DIRS.has(name) && !name.endsWith('.tsbuildinfo')) walk(join(r, name));
-      }
-      return;
-    }
-    h.update(`${r} ${st.mode & 0o111 ? 'x' : '-'}\0`)
-      .update(readFileSync(abs))
-      .update('\0');
-  };
-  walk(rel);
   return h.digest('hex');
 }
 
