@@ -9,7 +9,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { operatorSettingsFromEnv } from './workloads/process/launch.js';
 
-export type BackendKind = 'process' | 'kubernetes' | 'pool';
+export type BackendKind = 'process' | 'kubernetes' | 'pool' | 'docker';
+
+/** Every NANOFAAS_WORKLOAD_BACKEND value, in the order messages list them. */
+export const BACKEND_KINDS: readonly BackendKind[] = ['process', 'kubernetes', 'pool', 'docker'];
 
 export interface Config {
   host: string;
@@ -72,6 +75,21 @@ export interface Config {
     /** NANOFAAS_PYTHON, NANOFAAS_JAVA (those set): interpreters launch descriptors read as ${operator:NAME}. */
     operatorSettings: Record<string, string>;
   };
+  /** The docker backend's settings; `owner` is set only when NANOFAAS_WORKLOAD_BACKEND=docker. */
+  docker: DockerConfig;
+}
+
+export interface DockerConfig {
+  /** NANOFAAS_DOCKER_SOCKET, else DOCKER_HOST=unix://…, else /var/run/docker.sock. */
+  socketPath: string;
+  /** NANOFAAS_DOCKER_OWNER: the dev.nanofaas.owner label of every container this control plane creates. */
+  owner: string | undefined;
+  /** NANOFAAS_DOCKER_USER: uid[:gid] function containers run as (never root). */
+  user: string;
+  /** NANOFAAS_DOCKER_STARTUP_TIMEOUT_MS: how long a container may take to answer /health. */
+  startupTimeoutMs: number;
+  /** NANOFAAS_DOCKER_STOP_GRACE_MS: SIGTERM → SIGKILL grace period of a container. */
+  stopGraceMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -147,6 +165,51 @@ function functionUser(env: Env): string | undefined {
   return raw;
 }
 
+const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
+/**
+ * The Engine's unix socket. With the docker backend, a DOCKER_HOST that is not unix:// (tcp, ssh)
+ * is refused rather than ignored; other backends never use it.
+ */
+function dockerSocket(env: Env, backend: BackendKind): string {
+  const explicit = env.NANOFAAS_DOCKER_SOCKET?.trim();
+  if (explicit) return resolve(explicit);
+  const dockerHost = env.DOCKER_HOST?.trim();
+  if (!dockerHost) return DEFAULT_DOCKER_SOCKET;
+  if (!dockerHost.startsWith('unix://') || dockerHost.length === 'unix://'.length) {
+    if (backend !== 'docker') return DEFAULT_DOCKER_SOCKET;
+    throw new ConfigError(
+      `DOCKER_HOST=${dockerHost} is not a unix socket: the docker backend talks to the Engine over unix:// only; set NANOFAAS_DOCKER_SOCKET to the socket's path`,
+    );
+  }
+  return resolve(dockerHost.slice('unix://'.length));
+}
+
+function dockerConfig(env: Env, backend: BackendKind): DockerConfig {
+  const owner = env.NANOFAAS_DOCKER_OWNER?.trim() || undefined;
+  if (owner !== undefined && !/^[a-z0-9-]{1,40}$/.test(owner)) {
+    throw new ConfigError(`NANOFAAS_DOCKER_OWNER must be 1-40 characters of a-z, 0-9 and "-", got "${owner}"`);
+  }
+  if (backend === 'docker' && owner === undefined) {
+    throw new ConfigError(
+      'NANOFAAS_WORKLOAD_BACKEND=docker needs NANOFAAS_DOCKER_OWNER (1-40 characters of a-z, 0-9 and "-"): every function container is labelled with it, and only containers with this label are ever removed',
+    );
+  }
+  const user = env.NANOFAAS_DOCKER_USER?.trim() || '10001:10001';
+  const ids = /^(\d+)(?::(\d+))?$/.exec(user);
+  if (!ids) throw new ConfigError(`NANOFAAS_DOCKER_USER must be uid[:gid] (numbers), got "${user}"`);
+  if (Number(ids[1]) === 0 || ids[2] === '0') {
+    throw new ConfigError(`NANOFAAS_DOCKER_USER must not be root (uid or gid 0), got "${user}"`);
+  }
+  return {
+    socketPath: dockerSocket(env, backend),
+    owner,
+    user,
+    startupTimeoutMs: int(env, 'NANOFAAS_DOCKER_STARTUP_TIMEOUT_MS', 60_000, 1, 3_600_000),
+    stopGraceMs: int(env, 'NANOFAAS_DOCKER_STOP_GRACE_MS', 5_000, 0, 600_000),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'NANOFAAS_PORT', 8080, 0, 65535);
   const host = env.NANOFAAS_HOST?.trim() || '127.0.0.1';
@@ -158,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
       `NANOFAAS_HOST=${host} is reachable from other machines: set NANOFAAS_API_TOKEN_FILE (or NANOFAAS_API_TOKEN), or NANOFAAS_INSECURE=true to run without auth`,
     );
   }
+  const backend = oneOf(env, 'NANOFAAS_WORKLOAD_BACKEND', BACKEND_KINDS, 'process');
   return {
     host,
     port,
@@ -167,7 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'NANOFAAS_BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     stateDir: resolve(env.NANOFAAS_STATE_DIR?.trim() || '.nanofaas/control-plane'),
     rootDir: resolve(env.NANOFAAS_ROOT_DIR?.trim() || repoRoot),
-    backend: oneOf(env, 'NANOFAAS_WORKLOAD_BACKEND', ['process', 'kubernetes', 'pool'] as const, 'process'),
+    backend,
     kubernetesNamespace: env.NANOFAAS_NAMESPACE?.trim() || 'nanofaas',
     publicUrl: env.NANOFAAS_PUBLIC_URL?.trim() || undefined,
     defaults: {
@@ -208,5 +272,6 @@ export function loadConfig(env: Env = process.env): Config {
       functionUser: functionUser(env),
       operatorSettings: operatorSettingsFromEnv(env),
     },
+    docker: dockerConfig(env, backend),
   };
 }

@@ -77,6 +77,7 @@ export async function createControlPlane(
       ...(callbackBaseUrl ? { callbackBaseUrl: `${callbackBaseUrl}/v1/internal/executions` } : {}),
       callbackToken: callbackCredentials(config.apiToken).token,
       process: config.process,
+      docker: config.docker,
     });
   const invoker = new Invoker({
     dispatcher,

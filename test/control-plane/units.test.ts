@@ -35,7 +35,7 @@ describe('config', () => {
     expect(() => loadConfig({ NANOFAAS_PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ NANOFAAS_PORT: '70000' })).toThrow(/NANOFAAS_PORT/);
     expect(() => loadConfig({ SYNC_QUEUE_ADMISSION_ENABLED: 'maybe' })).toThrow(/SYNC_QUEUE_ADMISSION_ENABLED/);
-    expect(() => loadConfig({ NANOFAAS_WORKLOAD_BACKEND: 'docker' })).toThrow(/process, kubernetes, pool/);
+    expect(() => loadConfig({ NANOFAAS_WORKLOAD_BACKEND: 'nomad' })).toThrow(/process, kubernetes, pool, docker/);
   });
 });
 

@@ -9,12 +9,13 @@ export interface Endpoint {
 
 /**
  * The seam between the control plane and whatever runs function code (docs/design.md §4.2):
- * `process` (local child processes), `kubernetes` (Deployment + Service), `pool` (spec.endpointUrl).
+ * `process` (local child processes), `kubernetes` (Deployment + Service), `pool` (spec.endpointUrl),
+ * `docker` (containers on the local Docker Engine).
  * Every method is idempotent: provisioning a function that exists updates it in place.
  * Methods fail with an ApiError (errors.ts) or a subclass of it, so callers read the code, never guess it.
  */
 export interface WorkloadBackend {
-  readonly name: 'process' | 'kubernetes' | 'pool';
+  readonly name: 'process' | 'kubernetes' | 'pool' | 'docker';
   /** Create or update the workload; resolves once it is accepted (not necessarily ready). */
   provision(spec: FunctionSpec): Promise<void>;
   /** Remove the workload; resolves when nothing of it is left running. Unknown name: no-op. */
@@ -70,5 +71,13 @@ export interface BackendOptions {
     functionUser: string | undefined;
     /** NANOFAAS_PYTHON / NANOFAAS_JAVA (those set): ${operator:NAME} in launch descriptors. */
     operatorSettings?: Record<string, string>;
+  };
+  /** Docker backend settings from the configuration (config.ts `docker`); required by that backend only. */
+  docker?: {
+    socketPath: string;
+    owner: string | undefined;
+    user: string;
+    startupTimeoutMs: number;
+    stopGraceMs: number;
   };
 }

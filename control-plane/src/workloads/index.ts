@@ -8,6 +8,7 @@ import type { BackendKind } from '../config.js';
 import { ApiError } from '../errors.js';
 import { isPoolSpec } from '../registry/resolve-spec.js';
 import type { BackendOptions, Endpoint, WorkloadBackend } from './backend.js';
+import { createDockerBackend } from './docker/index.js';
 import { createKubernetesBackend } from './kubernetes/index.js';
 import { createPoolBackend } from './pool.js';
 import { FunctionUserError } from './process/function-user.js';
@@ -42,6 +43,7 @@ function createDefault(selection: BackendSelection): WorkloadBackend {
   try {
     if (kind === 'pool') return createPoolBackend();
     if (kind === 'kubernetes') return createKubernetesBackend({ ...options, namespace });
+    if (kind === 'docker') return createDockerBackend(options);
     return createProcessBackend(options);
   } catch (err) {
     // A configuration the operator must fix (functions would run as the wrong user): refuse to start.
