@@ -1,5 +1,4 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { envValue } from '../../config/env.js';
 import { registryHealthy } from '../../images/registry.js';
 import { isAlive } from '../../util/process.js';
 import { prometheusSituation } from '../local/doctor.js';
@@ -7,12 +6,13 @@ import { COMPONENT as PROMETHEUS, prometheusBinary, runningPrometheus } from '..
 import type { DoctorCheck, TargetEnv } from '../target.js';
 import { inspectContainer } from './control-plane.js';
 import { dockerCli, engineVersion, socketPath, START_ENGINE_HINT } from './engine.js';
+import { registryOf } from './up-state.js';
 import { controlPlaneName, ownerId } from './owner.js';
 
 /** Docker-target checks: the engine answers, its socket can be handed to the control plane, the registry, Prometheus. */
 export function dockerDoctorChecks({ state, env, suggest }: TargetEnv): DoctorCheck[] {
   const socket = socketPath(env);
-  const registry = () => envValue(env, 'LOCAL_REGISTRY');
+  const registry = () => registryOf({ env, state });
   return [
     {
       id: 'docker-engine',

@@ -1,7 +1,7 @@
 import { ensureRegistry, registryPlan } from '../../images/registry.js';
 import type { Step } from '../../pipeline/step.js';
 import type { UpContext } from '../target.js';
-import type { DockerUp } from './up-state.js';
+import { type DockerUp, REGISTRY_RECORD } from './up-state.js';
 
 /** The local registry at LOCAL_REGISTRY: reused when it answers, else started (and recorded in the state dir). */
 export function registryStep(up: DockerUp): Step<UpContext> {
@@ -13,6 +13,7 @@ export function registryStep(up: DockerUp): Step<UpContext> {
     async run(_ctx, io) {
       io.target(`http://${up.registry}/v2/`);
       const registry = await ensureRegistry({ ...options(), signal: io.signal });
+      state.writeJson({ address: registry.address }, REGISTRY_RECORD);
       io.log(
         registry.how === 'reused'
           ? `answers at ${registry.url}`

@@ -5,8 +5,8 @@ import { isAlive } from '../../util/process.js';
 import type { ComponentStatus, Endpoints, TargetEnv, TargetStatus } from '../target.js';
 import { ownedContainers } from './containers.js';
 import { docker } from './engine.js';
+import { registryOf } from './up-state.js';
 import { controlPlaneName, MANAGEMENT_PORT_LABEL, ownerId } from './owner.js';
-import { envValue } from '../../config/env.js';
 
 /** The recorded endpoints, while the control plane's container that they belong to runs. */
 export async function dockerEndpoints(target: TargetEnv): Promise<Endpoints | undefined> {
@@ -46,7 +46,7 @@ export async function dockerStatus(target: TargetEnv): Promise<TargetStatus> {
       detail: fn.status,
     });
   }
-  const registry = envValue(env, 'LOCAL_REGISTRY');
+  const registry = registryOf(target);
   const answers = await registryHealthy(registry, 1_500);
   components.push({
     name: 'registry',

@@ -7,6 +7,15 @@ import type { TargetEnv, UpOptions } from '../target.js';
 import { socketPath } from './engine.js';
 import { ownerId } from './owner.js';
 
+/** Where `up` records the registry it used, so `status` and `doctor` check that one. */
+export const REGISTRY_RECORD = 'docker-registry.json';
+
+/** LOCAL_REGISTRY when set, else the one the last `up` used, else the default. */
+export function registryOf({ env, state }: Pick<TargetEnv, 'env' | 'state'>): string {
+  if (env.LOCAL_REGISTRY?.trim()) return envValue(env, 'LOCAL_REGISTRY');
+  return state.readJson<{ address?: string }>(REGISTRY_RECORD)?.address ?? envValue(env, 'LOCAL_REGISTRY');
+}
+
 /**
  * What the steps of one docker `up` learn and hand on: the local target's selection and
  * management port, plus the owner id, the engine's socket and group, the registry and the
@@ -29,7 +38,7 @@ export class DockerUp extends LocalUp {
     super(target, options);
     this.owner = ownerId(target.state.path);
     this.socket = socketPath(target.env);
-    this.registry = envValue(target.env, 'LOCAL_REGISTRY');
+    this.registry = registryOf(target);
     this.host = new LocalHost(envRunner(target.env));
   }
 }
