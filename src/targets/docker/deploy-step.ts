@@ -1,6 +1,8 @@
+import type { FunctionSpecInput } from '@nanofaas/control-plane/contracts';
 import { ApiClient } from '../../api-client/client.js';
 import { apiToken } from '../../config/env.js';
 import { StepFailure, type Step } from '../../pipeline/step.js';
+import { type CatalogFunction, specFor } from '../../util/catalog.js';
 import { placeImage } from '../cluster/images.js';
 import { deployFunctions, removeUndeployedCatalogFunctions } from '../local/deploy-functions.js';
 import type { UpContext } from '../target.js';
@@ -18,6 +20,11 @@ const DEPLOYED = 'deployed-images.json';
 export function deployStep(up: DockerUp): Step<UpContext> {
   const { rootDir, state, env } = up.target;
   const ref = (image: string) => up.refs.get(image) ?? placeImage(up.registry, image).ref;
+  // The catalog's handler is a path in this tree; each image carries its own HANDLER, as in a cluster.
+  const containerSpec = (fn: CatalogFunction): FunctionSpecInput => {
+    const { handler: _handler, ...spec } = specFor(fn);
+    return { ...spec, image: ref(fn.image) };
+  };
   return {
     title: 'Register and smoke-test the demo functions',
     plan: () => [
@@ -41,8 +48,7 @@ export function deployStep(up: DockerUp): Step<UpContext> {
           io.log('no functions selected');
           return;
         }
-        const placed = runnable.map((f) => ({ ...f, image: ref(f.image) }));
-        await deployFunctions(api, rootDir, catalog, placed, ctx.functions, io, 120_000, rebuilt, up.target.suggest);
+        await deployFunctions(api, rootDir, catalog, runnable, ctx.functions, io, 120_000, rebuilt, up.target.suggest, containerSpec);
         state.writeJson({ ...deployed, ...current }, DEPLOYED);
       } catch (error) {
         if (!(error instanceof StepFailure)) throw error;

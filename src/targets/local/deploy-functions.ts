@@ -141,6 +141,8 @@ export async function deployFunctions(
   readyTimeoutMs = 90_000,
   replace: ReadonlySet<string> = new Set(),
   suggest: (command: string) => string = (command) => `nanofaas ${command}`,
+  /** What is registered for a function (a target whose images carry their handler leaves it out). */
+  specOf: (fn: CatalogFunction) => FunctionSpecInput = specFor,
 ): Promise<void> {
   io.target(`${api.baseUrl}/v1/functions`);
   const failures: string[] = [];
@@ -149,7 +151,7 @@ export async function deployFunctions(
       const outcome = outcomes.find((o) => o.name === fn.name) ?? { name: fn.name, runtime: fn.runtime };
       if (!outcomes.includes(outcome)) outcomes.push(outcome);
       try {
-        outcome.registration = await registerFunction(api, specFor(fn), { replace: replace.has(fn.name) });
+        outcome.registration = await registerFunction(api, specOf(fn), { replace: replace.has(fn.name) });
         await waitReady(api, fn.name, readyTimeoutMs);
         outcome.smoke = await smokeTest(api, rootDir, catalog, fn);
         io.log(
