@@ -25,7 +25,7 @@ describe('kubeconfig target', () => {
       '$ kubectl --context staging version --client',
       '$ helm --kube-context staging version --short',
       '$ kubectl --context staging cluster-info',
-      `docker build -t registry.example.com:5000/team/nanofaas/control-plane:0.1.0 -f ${w.repo}/control-plane/Dockerfile`,
+      `docker build --network host --label 'dev.nanofaas.inputs=<inputs hash>' -t registry.example.com:5000/team/nanofaas/control-plane:0.1.0 -f ${w.repo}/control-plane/Dockerfile`,
       '$ docker push registry.example.com:5000/team/nanofaas/word-stats-python:0.1.0',
       `$ helm --kube-context staging upgrade --install nanofaas ${w.repo}/helm/nanofaas --namespace nanofaas --create-namespace -f ${w.state.file('kubeconfig', 'values.yaml')} --wait --timeout 5m`,
       '$ kubectl --context staging -n nanofaas rollout status deployment/nanofaas-control-plane --timeout=180s',

@@ -14,6 +14,9 @@ import { writeRegistryMirror } from '../../src/targets/multipass/provision/regis
 import { type HostScript, scriptArgv } from '../../src/targets/multipass/provision/script.js';
 import { archiveProject } from '../../src/targets/multipass/project-sync.js';
 import { runLocal } from '../../src/targets/host/run-local.js';
+import { inputHash } from '../../src/images/input-hash.js';
+import { imageBuilds } from '../../src/targets/cluster/images.js';
+import { loadCatalog } from '../../src/util/catalog.js';
 import { World, catalogNames, down, fakeApi, load, up } from './harness.js';
 
 let api: Awaited<ReturnType<typeof fakeApi>>;
@@ -155,6 +158,24 @@ describe('multipass target: up against a fake multipass', () => {
     expect(w.lines().filter((l) => l.startsWith('transfer') && l.includes('project.tar'))).toEqual([]);
   });
 
+  it('images whose hash label in the VM equals the hash of their inputs are not rebuilt; they are still pushed', async () => {
+    const w = newWorld();
+    const builds = imageBuilds(w.repo, loadCatalog(w.repo).functions);
+    // The VM's docker: every base has one id, every image carries the hash its inputs have now.
+    const answers = [{ match: 'docker image inspect --format {{.Id}} ', stdout: 'sha256:base\n' }];
+    for (const b of builds) {
+      const hash = await inputHash(w.repo, b, async () => 'sha256:base');
+      answers.push({ match: `{{end}} localhost:5000/${b.image}`, stdout: `${hash}\n` });
+    }
+    w.scenario({ ...READY, answers });
+    const { result } = await up(load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url })));
+    expect(result.ok).toBe(true);
+    const lines = w.lines();
+    expect(lines.filter((l) => l.includes(' docker build '))).toEqual([]);
+    expect(lines.filter((l) => l.includes(' docker image inspect --format {{with .Config.Labels}}'))).toHaveLength(builds.length);
+    expect(lines.filter((l) => l.includes(' docker push '))).toHaveLength(builds.length);
+  });
+
   it('stopped VM: started, not launched', async () => {
     const w = newWorld().scenario({ ...READY, state: 'Stopped' });
     const { result } = await up(load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url })));
@@ -197,13 +218,13 @@ describe('multipass target: up against a fake multipass', () => {
     const error = result.error!;
     expect(error.step).toMatch(/^Build \d+ images in the VM$/);
     expect(error.command).toMatch(
-      /^multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; docker build -t localhost:5000\/nanofaas\/control-plane:0\.1\.0 /,
+      /^multipass exec nanofaas-e2e -- sudo docker build --network host --label dev\.nanofaas\.inputs=[0-9a-f]{64} -t localhost:5000\/nanofaas\/control-plane:0\.1\.0 /,
     );
     expect(error.message).toBe('docker exited with code 1');
     expect(error.logTail.join('\n')).toContain('failed to solve');
     expect(error.hint).toContain('control-plane/Dockerfile');
     const text = formatStepError(error).join('\n');
-    expect(text).toContain("while running: multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; docker build");
+    expect(text).toContain('while running: multipass exec nanofaas-e2e -- sudo docker build --network host');
     expect(text).toContain('hint:');
     expect(w.lines().some((l) => l.includes('helm upgrade'))).toBe(false);
     expect(result.steps.find((s) => s.title.startsWith('Push'))?.status).toBe('not-run');
@@ -251,8 +272,9 @@ describe('multipass target: up against a fake multipass', () => {
       'multipass transfer ',
       'multipass exec nanofaas-e2e -- sudo docker run -d --restart=always --name nanofaas-registry -p 5000:5000 registry:2',
       'printf %s "$desired" > /etc/rancher/k3s/registries.yaml\n        systemctl restart k3s\n',
-      "multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; docker build -t localhost:5000/nanofaas/word-stats-exec:0.1.0",
-      "multipass exec nanofaas-e2e -- sudo bash -c 'set -euo pipefail; docker push localhost:5000/nanofaas/json-transform-node:0.1.0'",
+      `multipass exec nanofaas-e2e -- sudo docker image inspect --format '{{with .Config.Labels}}{{index . "dev.nanofaas.inputs"}}{{end}}' localhost:5000/nanofaas/word-stats-exec:0.1.0`,
+      "multipass exec nanofaas-e2e -- sudo docker build --network host --label 'dev.nanofaas.inputs=<inputs hash>' -t localhost:5000/nanofaas/word-stats-exec:0.1.0 -f /home/ubuntu/nanofaas/runtimes/watchdog/Dockerfile --build-arg FUNCTION=word-stats /home/ubuntu/nanofaas",
+      'multipass exec nanofaas-e2e -- sudo docker push localhost:5000/nanofaas/json-transform-node:0.1.0',
       'helm upgrade --install nanofaas /home/ubuntu/nanofaas/helm/nanofaas --namespace nanofaas --create-namespace',
       'rollout status deployment/nanofaas-control-plane --timeout=180s',
       'POST <api>/v1/functions/word-stats-java:invoke',
@@ -270,7 +292,7 @@ describe('multipass target: up against a fake multipass', () => {
     const plan = written.join('\n');
     expect(plan).toContain('multipass launch 24.04 --name my-vm --cpus 2 --memory 4G --disk 20G');
     expect(plan).toContain('-p 5050:5000 registry:2');
-    expect(plan).toContain("sudo bash -c 'set -euo pipefail; docker push localhost:5050/nanofaas/control-plane:0.1.0'");
+    expect(plan).toContain('multipass exec my-vm -- sudo docker push localhost:5050/nanofaas/control-plane:0.1.0');
     expect(() => load('multipass', w, w.env({ CPUS: 'four' }))).toThrow(/CPUS must be an integer 1-64, got "four"/);
     expect(() => load('multipass', w, w.env({ KEEP_VM: 'maybe' }))).toThrow(
       /KEEP_VM must be true or false \(also 1\/0, yes\/no\), got "maybe"/,

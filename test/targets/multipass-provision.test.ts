@@ -10,13 +10,17 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildImages } from '../../src/images/build.js';
+import { inputHash } from '../../src/images/input-hash.js';
+import { pushImages } from '../../src/images/push.js';
 import { dockerBuildArgv, type ImageBuild } from '../../src/targets/cluster/images.js';
+import { LocalHost } from '../../src/targets/host/local-host.js';
 import { checkDependencies, installDependencies } from '../../src/targets/multipass/provision/dependencies.js';
-import { buildImage, pushImage } from '../../src/targets/multipass/provision/images.js';
 import { installK3s } from '../../src/targets/multipass/provision/k3s.js';
 import { writeRegistryMirror } from '../../src/targets/multipass/provision/registry-mirror.js';
 import type { HostScript } from '../../src/targets/multipass/provision/script.js';
 import { VM_PROJECT_DIR, registriesYaml } from '../../src/targets/multipass/vm-scripts.js';
+import { ROOT_DIR } from '../../src/util/paths.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -160,7 +164,7 @@ describe('registries.yaml', () => {
 });
 
 describe('image build and push', () => {
-  it('docker receives exactly the argv of the build, values with spaces, quotes and $ included', () => {
+  it('docker receives exactly the argv of the build and the push, values with spaces, quotes, $ and newlines included', async () => {
     const m = machine();
     m.stub('docker');
     const build: ImageBuild = {
@@ -169,11 +173,26 @@ describe('image build and push', () => {
       context: '.',
       buildArgs: { FUNCTION: `it's "quoted" $HOME \`x\`\nline` },
     };
-    expect(m.run(buildImage(build, 'localhost:5000/nanofaas/x:1')).status).toBe(0);
-    expect(m.run(pushImage('localhost:5000/nanofaas/x:1')).status).toBe(0);
-    expect(m.calls()).toEqual([
-      dockerBuildArgv(build, 'localhost:5000/nanofaas/x:1', VM_PROJECT_DIR).flatMap((a) => a.split('\n')),
-      ['docker', 'push', 'localhost:5000/nanofaas/x:1'],
+    const tag = 'localhost:5000/nanofaas/x:1';
+    // As in the VM: the tree's copy is elsewhere (repoDir), and docker is a prefix of argv.
+    const on = { host: new LocalHost(), docker: [join(m.bin, 'docker')] };
+    const [built] = await buildImages([build], { ...on, rootDir: ROOT_DIR, repoDir: VM_PROJECT_DIR, tag: () => tag });
+    await pushImages([{ source: tag, ref: tag }], on);
+    // The stub answers every `image inspect` with nothing: no base ids, no label.
+    const hash = await inputHash(ROOT_DIR, build, async () => undefined);
+    expect(built).toMatchObject({ tag, hash, result: 'built' });
+    const calls = m.calls().filter((c) => c[1] !== 'image');
+    expect(calls).toEqual([
+      [
+        'docker',
+        'build',
+        '--network',
+        'host',
+        '--label',
+        `dev.nanofaas.inputs=${hash}`,
+        ...dockerBuildArgv(build, tag, VM_PROJECT_DIR, []).slice(1),
+      ].flatMap((a) => a.split('\n')),
+      ['docker', 'push', tag],
     ]);
   });
 });

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { helmValues } from '../../src/targets/cluster/helm-values.js';
-import { placeImage } from '../../src/targets/cluster/images.js';
+import { dockerBuildArgv, imageBuilds, placeImage } from '../../src/targets/cluster/images.js';
 import { checkDependencies, installDependencies } from '../../src/targets/multipass/provision/dependencies.js';
-import { pushImage } from '../../src/targets/multipass/provision/images.js';
 import { installK3s, waitNodeReady, waitNodeReadyLines } from '../../src/targets/multipass/provision/k3s.js';
 import { writeRegistryMirror } from '../../src/targets/multipass/provision/registry-mirror.js';
+import { VM_PROJECT_DIR } from '../../src/targets/multipass/vm-scripts.js';
 import { loadCatalog } from '../../src/util/catalog.js';
 import { ROOT_DIR } from '../../src/util/paths.js';
 import { World, load, up } from './harness.js';
@@ -80,7 +80,9 @@ describe('kubeconfig dry run', () => {
     });
     expect(result.ok).toBe(true);
     const plan = written.join('\n');
-    expect(plan).toContain('$ docker build -t registry.example.com/nanofaas/control-plane:0.1.0 ');
+    expect(plan).toContain(
+      "$ docker build --network host --label 'dev.nanofaas.inputs=<inputs hash>' -t registry.example.com/nanofaas/control-plane:0.1.0 ",
+    );
     expect(plan).toContain('$ docker push registry.example.com/nanofaas/word-stats-node:0.1.0');
     expect(plan).not.toContain('nanofaas/nanofaas/');
     expect(w.calls()).toEqual([]);
@@ -128,7 +130,9 @@ describe('multipass dry run shows the real in-VM scripts', () => {
     const commands = plan
       .split(/\n(?= {4}\$ |• )/)
       .filter((c) => c.startsWith('    $ '))
-      .map((c) => c.slice('    $ '.length).replace(/'\s+\([^)]*\)$/, "'"));
+      .map((c) => c.slice('    $ '.length).replace(/'\s+\([^)]*\)$/, "'"))
+      // A plain command's note after three spaces: "(unless … already carries the inputs hash)".
+      .map((c) => (/ bash -c '/.test(c) ? c : c.replace(/ {3}\([^)]*\)$/, '')));
     const scripted = commands.filter((c) => / bash -c '/.test(c)).map(wordsOf);
     const byScript = (script: string) => scripted.filter((argv) => lines(argv.at(-1)!).join('\n') === lines(script).join('\n'));
     expect(byScript(checkDependencies().text)).toHaveLength(1);
@@ -138,13 +142,26 @@ describe('multipass dry run shows the real in-VM scripts', () => {
     // The mirror step restarts k3s only when the file changed, then waits for Ready the same way.
     expect(byScript(writeRegistryMirror('localhost:5000').text)).toHaveLength(1);
     expect(writeRegistryMirror('localhost:5000').text).toContain(waitNodeReadyLines().join('\n'));
-    expect(byScript(pushImage('localhost:5000/nanofaas/word-stats-node:0.1.0').text)).toHaveLength(1);
     expect(byScript(installDependencies().text)[0]!.slice(0, 6)).toEqual(['multipass', 'exec', 'nanofaas-e2e', '--', 'sudo', 'bash']);
     expect(byScript(installK3s().text)[0]!.at(-1)).toContain(`INSTALL_K3S_EXEC=$'--disable traefik' sh -`);
-    // Five provisioning scripts, then a build and a push per image: the control plane and each node function.
-    const images = 1 + loadCatalog(ROOT_DIR).functions.filter((f) => f.runtime === 'node').length;
-    expect(scripted).toHaveLength(5 + 2 * images);
-    expect(scripted.filter((argv) => / docker build -t /.test(argv.at(-1)!))).toHaveLength(images);
+    // Five provisioning scripts; the images are built and pushed by docker itself, argv only, no shell.
+    expect(scripted).toHaveLength(5);
+    const builds = imageBuilds(
+      w.repo,
+      loadCatalog(w.repo).functions.filter((f) => f.runtime === 'node'),
+    );
+    const docker = commands.filter((c) => c.startsWith('multipass exec nanofaas-e2e -- sudo docker ')).map(wordsOf);
+    for (const b of builds) {
+      const tag = `localhost:5000/${b.image}`;
+      expect(docker).toContainEqual([
+        ...['multipass', 'exec', 'nanofaas-e2e', '--', 'sudo', 'docker', 'build', '--network', 'host'],
+        ...['--label', 'dev.nanofaas.inputs=<inputs hash>', ...dockerBuildArgv(b, tag, VM_PROJECT_DIR, []).slice(1)],
+      ]);
+      expect(docker).toContainEqual(['multipass', 'exec', 'nanofaas-e2e', '--', 'sudo', 'docker', 'push', tag]);
+    }
+    expect(docker.filter((argv) => argv[6] === 'build')).toHaveLength(builds.length);
+    // The control plane and each node function.
+    expect(builds).toHaveLength(3);
     for (const argv of scripted) {
       const check = spawnSync('bash', ['-n', '-c', argv.at(-1)!], { encoding: 'utf8' });
       expect(check.status, `${argv.at(-1)}\n${check.stderr}`).toBe(0);

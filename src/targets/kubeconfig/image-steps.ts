@@ -1,8 +1,8 @@
 import type { Step } from '../../pipeline/step.js';
-import { type ImageBuild, assertDockerfiles, dockerBuildArgv, imageBuilds, inRegistry, placeImage } from '../cluster/images.js';
-import { formatArgv } from '../host/host.js';
+import { buildImages, buildPlan } from '../../images/build.js';
+import { pushImages, pushPlan } from '../../images/push.js';
+import { type ImageBuild, imageBuilds, inRegistry, placeImage } from '../cluster/images.js';
 import { LocalHost } from '../host/local-host.js';
-import { hostExec } from '../host/step-exec.js';
 import type { UpContext } from '../target.js';
 import type { KubeconfigUpInput } from './up-steps.js';
 
@@ -11,28 +11,24 @@ export function imageSteps(input: KubeconfigUpInput): Step<UpContext>[] {
   const registry = input.cfg.registry;
   const builds = imageBuilds(input.rootDir, input.functions);
   if (input.skipBuild) return [prebuiltImagesStep(builds, registry)];
-  const local = new LocalHost(input.run);
-  const tags = registry ? builds.map((b) => inRegistry(registry, b.image)) : [];
+  const local = { host: new LocalHost(input.run) };
+  // The tags are the registry references, so a push needs no `docker tag`.
+  const tag = (b: ImageBuild) => inRegistry(registry!, b.image);
+  const pushes = builds.map((b) => ({ source: tag(b), ref: tag(b) }));
+  const buildOptions = { ...local, rootDir: input.rootDir, tag, hint: (b: ImageBuild) => `Dockerfile: ${b.dockerfile}` };
   return [
     {
       title: `Build ${builds.length} images for ${registry}`,
-      plan: () => builds.map((b, i) => formatArgv(dockerBuildArgv(b, tags[i]!, input.rootDir))),
+      plan: () => buildPlan(builds, buildOptions),
       run: async (_ctx, io) => {
-        assertDockerfiles(input.rootDir, builds);
-        const exec = hostExec(local, io);
-        for (const [i, b] of builds.entries())
-          await exec(dockerBuildArgv(b, tags[i]!, input.rootDir), { hint: `Dockerfile: ${b.dockerfile}` });
+        await buildImages(builds, { ...buildOptions, io });
       },
     },
     {
       title: `Push images to ${registry}`,
-      plan: () => tags.map((t) => formatArgv(['docker', 'push', t])),
+      plan: () => pushPlan(pushes, local),
       run: async (_ctx, io) => {
-        const exec = hostExec(local, io);
-        for (const t of tags)
-          await exec(['docker', 'push', t], {
-            hint: `docker login ${registry?.split('/')[0]} first if the registry needs credentials`,
-          });
+        await pushImages(pushes, { ...local, io, hint: `docker login ${registry?.split('/')[0]} first if the registry needs credentials` });
       },
     },
   ];

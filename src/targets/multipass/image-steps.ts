@@ -2,22 +2,38 @@ import { join } from 'node:path';
 import type { Step } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import { hostExec } from '../host/step-exec.js';
-import { assertDockerfiles, imageBuilds, inRegistry } from '../cluster/images.js';
+import { buildImages, buildPlan } from '../../images/build.js';
+import { pushImages, pushPlan } from '../../images/push.js';
+import { type ImageBuild, imageBuilds, inRegistry } from '../cluster/images.js';
 import type { UpContext } from '../target.js';
 import { registryPort } from './config.js';
 import type { UpKit } from './kit.js';
 import { archiveProject } from './project-sync.js';
-import { buildImage, pushImage } from './provision/images.js';
 import { writeRegistryMirror } from './provision/registry-mirror.js';
 import { runScript, showScript } from './provision/script.js';
 import { REGISTRIES_YAML, REGISTRY_CONTAINER, VM_PROJECT_DIR, VM_SYNC_MARKER, VM_TARBALL, registriesYaml } from './vm-scripts.js';
+
+/** docker in the VM runs as root, as for the registry container: no shell in between, argv only. */
+const VM_DOCKER = ['sudo', 'docker'] as const;
 
 /** The project and its images: sync into the VM, local registry, k3s mirror, build, push. */
 export function imageSteps(kit: UpKit): Step<UpContext>[] {
   const { input, cfg, run, vm, live, show } = kit;
   const registry = cfg.localRegistry;
   const builds = imageBuilds(input.rootDir, input.functions);
-  const tags = builds.map((b) => inRegistry(registry, b.image));
+  // Built under their registry references, so a push needs no `docker tag`.
+  const tag = (b: ImageBuild) => inRegistry(registry, b.image);
+  const pushes = builds.map((b) => ({ source: tag(b), ref: tag(b) }));
+  // The same build and push code as on this machine, through the VM: the hash comes from the local
+  // tree (the VM's copy is that tree), the base image ids and the labels from the VM's docker.
+  const inVm = { host: vm, docker: VM_DOCKER };
+  const buildOptions = {
+    ...inVm,
+    rootDir: input.rootDir,
+    repoDir: VM_PROJECT_DIR,
+    tag,
+    hint: (b: ImageBuild) => `the Dockerfile is ${b.dockerfile}; rebuild by hand with \`multipass shell ${cfg.vmName}\``,
+  };
   const desiredMirror = registriesYaml(registry);
   const registryHealth = ['curl', '-fsS', `http://${registry}/v2/`];
   const removeRegistry = ['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER];
@@ -96,25 +112,17 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
     {
       title: `Build ${builds.length} images in the VM`,
       skip: () => (input.skipBuild ? 'SKIP_BUILD=true' : false),
-      plan: () => builds.map((b, i) => showScript(vm, buildImage(b, tags[i]!))),
+      plan: () => buildPlan(builds, buildOptions),
       run: async (_ctx, io) => {
-        assertDockerfiles(input.rootDir, builds);
-        for (const [i, b] of builds.entries()) {
-          await runScript(vm, io, buildImage(b, tags[i]!), {
-            hint: `the Dockerfile is ${b.dockerfile}; rebuild by hand with \`multipass shell ${cfg.vmName}\``,
-          });
-        }
+        await buildImages(builds, { ...buildOptions, io });
       },
     },
     {
       title: `Push images to ${registry}`,
       skip: () => (input.skipBuild ? 'SKIP_BUILD=true (images already in the registry)' : false),
-      plan: () => tags.map((tag) => showScript(vm, pushImage(tag))),
+      plan: () => pushPlan(pushes, inVm),
       run: async (_ctx, io) => {
-        for (const tag of tags)
-          await runScript(vm, io, pushImage(tag), {
-            hint: `is the registry up? ${show(['curl', '-s', `http://${registry}/v2/_catalog`])}`,
-          });
+        await pushImages(pushes, { ...inVm, io, hint: `is the registry up? ${show(['curl', '-s', `http://${registry}/v2/_catalog`])}` });
       },
     },
   ];
