@@ -119,7 +119,8 @@ export class FunctionRegistry {
     const spec = resolveSpec(input, this.defaults);
     const target = this.backend.backendFor(spec);
     if (!(await target.healthy().catch(() => false))) {
-      throw new ApiError('BACKEND_UNAVAILABLE', `the ${target.name} backend is not available`);
+      const why = target.unavailableReason?.();
+      throw new ApiError('BACKEND_UNAVAILABLE', `the ${target.name} backend is not available${why ? `: ${why}` : ''}`);
     }
     // Checked and claimed in one synchronous step after the last await, so two concurrent
     // registrations can neither take the same name nor both fit under a cap.

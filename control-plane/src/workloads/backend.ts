@@ -32,6 +32,8 @@ export interface WorkloadBackend {
   onChange(listener: (name: string) => void): () => void;
   /** Is the backend itself usable (e.g. API server reachable)? false → 503 BACKEND_UNAVAILABLE. */
   healthy(): Promise<boolean>;
+  /** Optional: why the last healthy() answered false, in one line (e.g. the Engine socket's error). */
+  unavailableReason?(): string | undefined;
   /** Stop everything this backend started (control-plane shutdown). */
   close(): Promise<void>;
   /**

@@ -59,6 +59,8 @@ export function createDockerBackend(options: BackendOptions & Partial<DockerBack
   const listeners = new Set<(name: string) => void>();
   const queues = new Map<string, Promise<unknown>>();
   let closed = false;
+  /** The last failed ping's message, for unavailableReason(). */
+  let unavailable: string | undefined;
 
   const watcher = startEventsWatcher({
     engine,
@@ -311,11 +313,17 @@ export function createDockerBackend(options: BackendOptions & Partial<DockerBack
 
     async healthy() {
       if (closed) return false;
-      return engine.ping(tuning.pingTimeoutMs).then(
-        () => true,
-        () => false,
-      );
+      try {
+        await engine.ping(tuning.pingTimeoutMs);
+        unavailable = undefined;
+        return true;
+      } catch (err) {
+        unavailable = (err as Error).message;
+        return false;
+      }
     },
+
+    unavailableReason: () => (closed ? 'the docker backend is shutting down' : unavailable),
 
     async close() {
       if (closed) return;
