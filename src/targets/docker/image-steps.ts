@@ -1,9 +1,41 @@
-import { buildImages, buildPlan } from '../../images/build.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildImages, buildPlan, HASH_LABEL } from '../../images/build.js';
+import { probeDocker } from '../../images/docker-on.js';
+import { inputHash } from '../../images/input-hash.js';
 import { pushImages, pushPlan, toRegistry } from '../../images/push.js';
 import type { Step } from '../../pipeline/step.js';
-import { assertDockerfiles, imageBuilds } from '../cluster/images.js';
+import { assertDockerfiles, type ImageBuild, imageBuilds } from '../cluster/images.js';
 import type { UpContext } from '../target.js';
 import type { DockerUp } from './up-state.js';
+
+/**
+ * Each image's input hash when every image already carries it in its label (nothing to build),
+ * else undefined. The same hash and label `buildImages` uses, checked without building anything.
+ */
+async function currentHashes(up: DockerUp, builds: readonly ImageBuild[]): Promise<Map<string, string> | undefined> {
+  const on = { host: up.host, docker: ['docker'] as const };
+  const ids = new Map<string, Promise<string | undefined>>();
+  const baseId = (ref: string) => {
+    if (!ids.has(ref))
+      ids.set(
+        ref,
+        probeDocker(on, ['image', 'inspect', '--format', '{{.Id}}', ref]).then((r) =>
+          r.exitCode === 0 ? r.stdout.trim() || undefined : undefined,
+        ),
+      );
+    return ids.get(ref)!;
+  };
+  const hashes = new Map<string, string>();
+  for (const build of builds) {
+    if (!existsSync(join(up.target.rootDir, build.dockerfile))) return undefined;
+    const hash = await inputHash(up.target.rootDir, build, baseId);
+    const label = await probeDocker(on, ['image', 'inspect', '--format', `{{index .Config.Labels "${HASH_LABEL}"}}`, build.image]);
+    if (label.exitCode !== 0 || label.stdout.trim() !== hash) return undefined;
+    hashes.set(build.image, hash);
+  }
+  return hashes;
+}
 
 /**
  * Build the control plane's and the selected functions' images (each only when its input hash
@@ -25,9 +57,15 @@ export function imageSteps(up: DockerUp): Step<UpContext>[] {
   return [
     {
       title: 'Build the images (each when its inputs changed)',
-      skip: (_ctx, mode) => {
+      async skip(_ctx, mode) {
         placeRefs();
-        return up.options.skipBuild && !mode.dryRun ? 'SKIP_BUILD: the images in the registry are used' : false;
+        // A dry run asks the engine nothing.
+        if (mode.dryRun) return false;
+        if (up.options.skipBuild) return 'SKIP_BUILD: the images in the registry are used';
+        const hashes = await currentHashes(up, builds());
+        if (!hashes) return false;
+        for (const [image, hash] of hashes) up.imageHashes.set(image, hash);
+        return `all ${hashes.size} images up to date`;
       },
       plan: () => (up.options.skipBuild ? ['nothing: --skip-build'] : buildPlan(builds(), { ...on, rootDir })),
       async run(_ctx, io) {
@@ -37,8 +75,7 @@ export function imageSteps(up: DockerUp): Step<UpContext>[] {
           ...on,
           io,
           rootDir,
-          hint: (b) => `the output above says why (Dockerfile ${b.dockerfile}); no base image can be pulled here: see docs/images.md`,
-          onImage: (r) => io.log(`${r.image}: ${r.result}${r.result === 'built' ? ` in ${r.seconds.toFixed(1)} s` : ''}`),
+          hint: (b) => `the output above says why (Dockerfile ${b.dockerfile}); docs/images.md says what each image is built from`,
         });
         for (const r of results) up.imageHashes.set(r.image, r.hash);
         const built = results.filter((r) => r.result === 'built').length;
