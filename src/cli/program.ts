@@ -195,6 +195,10 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
       const { checkControlPlaneEnv } = await import('../targets/local/control-plane.js');
       checkControlPlaneEnv(deps.env, ctx.state);
     }
+    if (target === 'docker' && action.name() === 'up') {
+      const { checkContainerEnv } = await import('../targets/docker/control-plane.js');
+      checkContainerEnv(deps.env, ctx.state);
+    }
   });
 
   for (const register of [

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { createTarget } from '../../src/targets/docker/index.js';
-import { controlPlaneRunArgs, forwardedEnv } from '../../src/targets/docker/control-plane.js';
+import { checkContainerEnv, controlPlaneRunArgs, forwardedEnv } from '../../src/targets/docker/control-plane.js';
+import { UsageError } from '../../src/cli/errors.js';
+import { StateDir } from '../../src/state/state-dir.js';
 import { ownerId } from '../../src/targets/docker/owner.js';
 import { which } from '../../src/util/process.js';
 import type { DownContext, Target, UpContext } from '../../src/targets/target.js';
@@ -153,5 +155,13 @@ describe('docker target dry runs', () => {
     expect(ownerId('/tmp/a')).toBe(ownerId('/tmp/a'));
     expect(ownerId('/tmp/a')).not.toBe(ownerId('/tmp/b'));
     expect(ownerId('/tmp/a')).toMatch(/^[a-z0-9-]{1,40}$/);
+  });
+
+  it("a setting the control plane would refuse is a usage error before anything runs, in the control plane's own words", () => {
+    const state = new StateDir('/tmp/nanofaas-docker-plan-state');
+    expect(() => checkContainerEnv({ NANOFAAS_MAX_FUNCTIONS: 'abc' }, state)).toThrow(UsageError);
+    expect(() => checkContainerEnv({ NANOFAAS_MAX_FUNCTIONS: 'abc' }, state)).toThrow(/^NANOFAAS_MAX_FUNCTIONS must be/);
+    // The host-only settings of the local target are not the container's business.
+    expect(() => checkContainerEnv({ NANOFAAS_PYTHON: '/no/such/python', NANOFAAS_MAX_FUNCTIONS: '5' }, state)).not.toThrow();
   });
 });

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, loadConfig } from '@nanofaas/control-plane/config';
+import { UsageError } from '../../cli/errors.js';
 import { apiToken } from '../../config/env.js';
+import type { StateDir } from '../../state/state-dir.js';
 import { StepFailure } from '../../pipeline/step.js';
 import { runCommand } from '../../util/process.js';
 import { httpStatus } from '../local/control-plane.js';
 import { DOCKER, docker, dockerLine } from './engine.js';
-import { API_PORT_LABEL, COMPONENT_LABEL, CONFIG_LABEL, controlPlaneName, MANAGEMENT_PORT_LABEL, OWNER_LABEL } from './owner.js';
+import { API_PORT_LABEL, COMPONENT_LABEL, CONFIG_LABEL, controlPlaneName, MANAGEMENT_PORT_LABEL, OWNER_LABEL, ownerId } from './owner.js';
 
 /** Where the engine socket is mounted in the control plane's container (the docker backend's default). */
 const SOCKET_IN_CONTAINER = '/var/run/docker.sock';
@@ -53,6 +56,24 @@ export function forwardedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const token = apiToken(env);
   if (token) out.NANOFAAS_API_TOKEN = token;
   return out;
+}
+
+/**
+ * The control plane's own parser on the environment its container will get, so a malformed
+ * setting is a usage error before `up` builds or starts anything (as on the local target).
+ */
+export function checkContainerEnv(env: NodeJS.ProcessEnv, state: StateDir): void {
+  try {
+    loadConfig({
+      ...forwardedEnv(env),
+      NANOFAAS_WORKLOAD_BACKEND: 'docker',
+      NANOFAAS_DOCKER_OWNER: ownerId(state.path),
+      NANOFAAS_STATE_DIR: '/tmp/nanofaas',
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 export interface ControlPlaneRun {
