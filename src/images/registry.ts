@@ -15,13 +15,13 @@
  * asked to remove it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { StepFailure } from '../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../state/state-dir.js';
 import type { Host } from '../targets/host/host.js';
 import { LocalHost } from '../targets/host/local-host.js';
 import { abandonStart, startDetached } from '../targets/local/detached-process.js';
 import { tailFile } from '../util/log-tail.js';
-import { freePort } from '../util/ports.js';
 import { displayCommand, isAlive, stopGroup, which } from '../util/process.js';
 import { probeDocker, runDocker, showDocker } from './docker-on.js';
 
@@ -121,7 +121,7 @@ http:
 }
 
 function registryBinary(env: NodeJS.ProcessEnv): string | undefined {
-  return which('docker-registry', env) ?? which('/usr/bin/docker-registry', env);
+  return which('docker-registry', env);
 }
 
 const configPath = (state: StateDir) => state.file(REGISTRY_COMPONENT, 'config.yml');
@@ -173,6 +173,15 @@ export function registryPlan(opts: RegistryOptions): string[] {
   return [`GET ${url}/v2/   (a registry that answers is reused)`, `${start}   (otherwise)`];
 }
 
+/** Whether 127.0.0.1:<port> is free now (get-port would not say: it holds back ports it handed out). */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
 /** Waits until /v2/ answers 200; false when `gone()` says the registry exited, or on timeout/abort. */
 async function waitReady(url: string, gone: () => boolean, signal?: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + READY_WITHIN_MS;
@@ -213,7 +222,7 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryInf
   }
   // What this state directory started earlier and no longer answers: replaced.
   await stopRegistry(opts);
-  if ((await freePort(port)) !== port) {
+  if (!(await canListen(port))) {
     throw new StepFailure(`port ${port} on 127.0.0.1 is taken by something that is not a registry`, {
       hint: `free it, or choose another port: LOCAL_REGISTRY=localhost:<port>`,
     });
