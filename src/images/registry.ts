@@ -43,6 +43,8 @@ export interface RegistryOptions {
   host?: Host;
   /** The docker argv prefix on that host; default ['docker']. */
   docker?: readonly string[];
+  /** The image of the fallback without docker-registry; default registry:2 (any image whose entrypoint serves /etc/docker/registry/config.yml). */
+  fallbackImage?: string;
   /** Stops waiting for a starting registry (which is then stopped and forgotten). */
   signal?: AbortSignal;
 }
@@ -144,7 +146,7 @@ function containerRecord(state: StateDir): ContainerRecord | undefined {
   return state.readJson<ContainerRecord>(REGISTRY_COMPONENT, 'container.json');
 }
 
-function containerRunArgs(state: StateDir, port: number): string[] {
+function containerRunArgs(state: StateDir, port: number, image = REGISTRY_IMAGE): string[] {
   return [
     'run',
     '-d',
@@ -158,7 +160,7 @@ function containerRunArgs(state: StateDir, port: number): string[] {
     `${state.file(REGISTRY_COMPONENT, 'container-config.yml')}:/etc/docker/registry/config.yml:ro`,
     '-v',
     `${state.file(REGISTRY_COMPONENT, 'data')}:/var/lib/registry`,
-    REGISTRY_IMAGE,
+    image,
   ];
 }
 
@@ -169,7 +171,7 @@ export function registryPlan(opts: RegistryOptions): string[] {
   const binary = registryBinary(env);
   const start = binary
     ? `${displayCommand(binary, ['serve', configPath(opts.state)])}   (127.0.0.1:${port}, storage ${opts.state.file(REGISTRY_COMPONENT, 'data')})`
-    : `${showDocker({ host: opts.host ?? new LocalHost(), ...(opts.docker ? { docker: opts.docker } : {}) }, containerRunArgs(opts.state, port))}   (docker-registry is not installed)`;
+    : `${showDocker({ host: opts.host ?? new LocalHost(), ...(opts.docker ? { docker: opts.docker } : {}) }, containerRunArgs(opts.state, port, opts.fallbackImage))}   (docker-registry is not installed)`;
   return [`GET ${url}/v2/   (a registry that answers is reused)`, `${start}   (otherwise)`];
 }
 
@@ -275,9 +277,8 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryInf
   const name = containerName(port);
   // A container of that name is a registry this fallback started for an earlier state directory.
   await probeDocker(on, ['rm', '-f', name]);
-  await runDocker(on, containerRunArgs(state, port), {
-    hint: `the fallback needs the ${REGISTRY_IMAGE} image (docker pull ${REGISTRY_IMAGE})`,
-  });
+  const image = opts.fallbackImage ?? REGISTRY_IMAGE;
+  await runDocker(on, containerRunArgs(state, port, image), { hint: `the fallback needs the ${image} image (docker pull ${image})` });
   state.writeJson(
     { name, address, url, startedAt: new Date().toISOString() } satisfies ContainerRecord,
     REGISTRY_COMPONENT,
@@ -289,8 +290,8 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryInf
     throw new StepFailure(
       opts.signal?.aborted
         ? 'interrupted while the registry was starting'
-        : `the ${REGISTRY_IMAGE} container did not answer within ${READY_WITHIN_MS / 1000} s`,
-      { command: showDocker(on, containerRunArgs(state, port)), output: `${logs.stdout}${logs.stderr}`.split('\n').filter(Boolean) },
+        : `the ${image} container did not answer within ${READY_WITHIN_MS / 1000} s`,
+      { command: showDocker(on, containerRunArgs(state, port, image)), output: `${logs.stdout}${logs.stderr}`.split('\n').filter(Boolean) },
     );
   }
   return { address, url, how: 'container', container: name, ownedByThisStateDir: true, ms: elapsed() };

@@ -3,7 +3,7 @@
  * under a temp state directory, reused while it answers, used by the real docker engine (push, then
  * pull back by reference), and stopped by stopRegistry without leaving a process.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,45 @@ describe('ensureRegistry with Debian docker-registry', () => {
       expect(await stopRegistry({ state: other })).toBe(true);
     }
   }, 60_000);
+
+  it('without docker-registry on PATH: a registry image run by docker, host network, 127.0.0.1 only; stop removes the container', async () => {
+    // Stands in for registry:2 (which cannot be pulled here): Debian's binary, the same entrypoint contract.
+    const standInContext = mkdtempSync(join(dir, 'stand-in-'));
+    copyFileSync('/usr/bin/docker-registry', join(standInContext, 'registry'));
+    writeFileSync(
+      join(standInContext, 'Dockerfile'),
+      'FROM debian:bookworm-slim\nCOPY registry /bin/registry\nENTRYPOINT ["/bin/registry", "serve", "/etc/docker/registry/config.yml"]\n',
+    );
+    const fallbackImage = `nanofaas-test/registry-stand-in-${process.pid}:1`;
+    tags.add(fallbackImage);
+    await buildImages([{ image: fallbackImage, dockerfile: 'Dockerfile', context: '.', buildArgs: {} }], {
+      host: new LocalHost(),
+      rootDir: standInContext,
+    });
+    const fallback = new StateDir(join(dir, 'fallback'));
+    const at = `localhost:${await freePort()}`;
+    const env = { PATH: mkdtempSync(join(dir, 'no-registry-binary-')) };
+    try {
+      const started = await ensureRegistry({ state: fallback, address: at, env, fallbackImage });
+      expect(started).toMatchObject({ how: 'container', container: `nanofaas-registry-${at.split(':')[1]}`, ownedByThisStateDir: true });
+      const inspect = await docker('inspect', '--format', '{{.HostConfig.NetworkMode}} {{.State.Running}}', started.container!);
+      expect(inspect.stdout.trim()).toBe('host true');
+      expect(readFileSync(fallback.file('registry', 'container-config.yml'), 'utf8')).toContain(`addr: 127.0.0.1:${at.split(':')[1]}`);
+      expect(await ensureRegistry({ state: fallback, address: at, env, fallbackImage })).toMatchObject({
+        how: 'reused',
+        container: started.container,
+        ownedByThisStateDir: true,
+      });
+      const [pushed] = await pushImages(toRegistry(at, [image]), { host: new LocalHost() });
+      tags.add(pushed!.ref);
+      expect(pushed!.digest).toMatch(/^sha256:/);
+      expect(await stopRegistry({ state: fallback })).toBe(true);
+      expect((await docker('inspect', started.container!)).exitCode).not.toBe(0);
+      expect(await registryHealthy(at)).toBe(false);
+    } finally {
+      await stopRegistry({ state: fallback });
+    }
+  }, 120_000);
 
   it('neither docker-registry nor a docker engine: one line saying how to get one; the plan says what would start', async () => {
     const empty = mkdtempSync(join(dir, 'empty-path-'));
