@@ -36,7 +36,8 @@ function engineMessage(err: unknown): string {
   const e = err as EngineFailure | null;
   const fromJson = e?.json && typeof e.json === 'object' ? e.json.message : undefined;
   if (typeof fromJson === 'string' && fromJson) return fromJson.trim();
-  return err instanceof Error ? err.message : String(err);
+  // dockerode's own prefix ("(HTTP code 404) unexpected - ") repeats the status: keep the Engine's words.
+  return (err instanceof Error ? err.message : String(err)).replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
 /** `what` says what was asked, e.g. `create container nanofaas-x-fn-echo-0`. */

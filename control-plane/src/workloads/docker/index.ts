@@ -8,7 +8,7 @@
 import type { FunctionSpec, FunctionStatus } from '../../contracts/index.js';
 import type { BackendOptions, Endpoint, WorkloadBackend } from '../backend.js';
 import { containerName, containerSpec, ownerLabels, type ContainerContext } from './container-spec.js';
-import { connectEngine, ImageMissingError, type Engine } from './engine.js';
+import { connectEngine, type Engine } from './engine.js';
 import { DockerBackendError } from './errors.js';
 import { startEventsWatcher } from './events.js';
 import { startDockerReplica, type DockerReplica, type RestartPolicy } from './replica.js';
@@ -134,15 +134,8 @@ export function createDockerBackend(options: BackendOptions & Partial<DockerBack
     w.image ??= (async () => {
       if (await engine.hasImage(ref)) return;
       logger.info({ function: w.spec.name, image: ref }, 'docker backend: pulling image');
-      try {
-        await engine.pull(ref);
-      } catch (err) {
-        throw new DockerBackendError(
-          'BACKEND_UNAVAILABLE',
-          `image ${ref} is not on the Engine and could not be pulled: ${(err as Error).message}`,
-          0,
-        );
-      }
+      // Its error names the Engine, the image and what the registry said (e.g. manifest unknown).
+      await engine.pull(ref);
     })().catch((err: unknown) => {
       w.image = undefined;
       throw err;
@@ -168,12 +161,11 @@ export function createDockerBackend(options: BackendOptions & Partial<DockerBack
         engine,
         containerName: containerName(owner, spec.name, index),
         createFor: (port) => containerSpec(spec, context(index, port)),
-        ensureImage: () =>
-          ensureImage(w).catch((err: unknown) => {
-            // The image is there after all, or was removed meanwhile: create() says which.
-            if (err instanceof ImageMissingError) return;
-            throw err;
-          }),
+        ensureImage: () => ensureImage(w),
+        // Removed from the Engine since it was found: look (and pull) again on the next start.
+        imageGone: () => {
+          w.image = undefined;
+        },
         watchExit: (id, onExit) => watcher.watch(id, onExit),
         startupTimeoutMs: tuning.startupTimeoutMs,
         stopGraceMs: tuning.stopGraceMs,

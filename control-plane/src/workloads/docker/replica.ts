@@ -9,7 +9,7 @@ import type { BackendLogger } from '../backend.js';
 import { freePort } from '../process/free-port.js';
 import { abortableDelay, waitForHealth } from '../process/health-probe.js';
 import type { RestartPolicy } from '../process/replica.js';
-import type { Engine } from './engine.js';
+import { type Engine, ImageMissingError } from './engine.js';
 import type { ContainerExit } from './events.js';
 
 export type { RestartPolicy } from '../process/replica.js';
@@ -24,6 +24,8 @@ export interface DockerReplicaOptions {
   createFor(port: number): ContainerCreateOptions;
   /** Resolves when the image is on the Engine (pulling it if need be). */
   ensureImage(): Promise<void>;
+  /** The Engine said the image is missing after all (removed meanwhile). */
+  imageGone(): void;
   /** Subscribe to the death of a container (events.ts); returns an unsubscribe. */
   watchExit(id: string, onExit: (exit: ContainerExit) => void): () => void;
   startupTimeoutMs: number;
@@ -98,13 +100,19 @@ export function startDockerReplica(options: DockerReplicaOptions): DockerReplica
     try {
       await options.ensureImage();
     } catch (err) {
-      return { kind: 'failed', reason: (err as Error).message, logTail: [] };
+      return { kind: 'failed', reason: `could not get its image: ${(err as Error).message}`, logTail: [] };
     }
     const port = await freePort();
     if (stopController.signal.aborted) return { kind: 'stopped' };
     // The previous run's container (kept for its logs) or one a crashed control plane left.
     await engine.remove(name);
-    const id = await engine.create(options.createFor(port));
+    let id: string;
+    try {
+      id = await engine.create(options.createFor(port));
+    } catch (err) {
+      if (err instanceof ImageMissingError) options.imageGone();
+      throw err;
+    }
     containerId = id;
     const exited = new Promise<ContainerExit>((resolve) => {
       reportExit = resolve;
