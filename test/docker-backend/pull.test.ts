@@ -59,7 +59,7 @@ describe('docker backend: images', () => {
     await expect(docker('image', 'inspect', ref)).rejects.toThrow();
     cp = await startDockerControlPlane(owner);
     expect((await call(cp.apiUrl, 'POST', '/v1/functions', { name: 'pulled', image: ref })).status).toBe(201);
-    const view = await call(cp.apiUrl, 'GET', '/v1/functions/pulled?waitMs=60000');
+    const view = await call(cp.apiUrl, 'GET', '/v1/functions/pulled?waitMs=30000');
     expect(view.body.status).toMatchObject({ state: 'READY', readyReplicas: 1 });
     expect(await docker('image', 'inspect', '--format', '{{.Id}}', ref)).toBe(
       await docker('image', 'inspect', '--format', '{{.Id}}', NODE_IMAGE),

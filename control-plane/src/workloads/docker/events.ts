@@ -87,9 +87,12 @@ export function startEventsWatcher(options: EventsWatcherOptions): EventsWatcher
         await new Promise<void>((resolve) => {
           const lines = createInterface({ input: stream as NodeJS.ReadableStream & AsyncIterable<string> });
           lines.on('line', handle);
+          // readline re-emits the stream's error (ECONNRESET when the socket is cut): unhandled, it
+          // would take the control plane down.
+          lines.on('error', () => resolve());
           lines.once('close', resolve);
           stream.once('close', () => resolve());
-          stream.once('error', () => resolve());
+          stream.on('error', () => resolve());
         });
         current = undefined;
         if (stopping.signal.aborted) return;

@@ -235,7 +235,11 @@ export function startDockerReplica(options: DockerReplicaOptions): DockerReplica
       await supervising;
       if (containerId) {
         await engine.stop(containerId, options.stopGraceMs).catch(() => undefined);
-        await engine.remove(containerId);
+        // An Engine that is gone now cannot be helped here: the next control plane of this owner
+        // sweeps what is left.
+        await engine.remove(containerId).catch((err: unknown) => {
+          logger.warn({ err: String(err), function: functionName, replica: index }, 'docker backend: could not remove a container');
+        });
       }
     },
   };
