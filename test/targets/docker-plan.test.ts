@@ -4,7 +4,7 @@
  * logs every call, and the log stays empty. A second FAKE docker whose engine does not answer
  * shows the preflight's one-line failure.
  */
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/pipeline/run.js';
@@ -107,6 +107,8 @@ describe('docker target dry runs', () => {
     const { world, target } = dockerWorld();
     // FAKE docker: records the call and answers like a CLI whose daemon is down.
     const fake = join(world.bin, 'docker');
+    // The world links `docker` to the shared recording fixture: replace the link, never write through it.
+    rmSync(fake);
     writeFileSync(
       fake,
       `#!/bin/sh\necho "$0 $*" >> ${JSON.stringify(world.log)}.down\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n`,
