@@ -4,11 +4,12 @@
  * up that changes nothing → a short load test on two functions → report → down, after which no
  * container carries this deployment's owner label and no process it recorded is alive.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FUNCTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
 import { ownerId } from '../../src/targets/docker/owner.js';
 import { loadCatalog } from '../../src/util/catalog.js';
 import { ROOT_DIR } from '../../src/util/paths.js';
@@ -24,6 +25,25 @@ const recordedPids = (stateDir: string) =>
   existsSync(join(stateDir, 'pids'))
     ? readdirSync(join(stateDir, 'pids')).map((f) => (JSON.parse(readFileSync(join(stateDir, 'pids', f), 'utf8')) as { pid: number }).pid)
     : [];
+
+/** Resolves with the first line of `docker <args>` matching `pattern`, then stops that command. */
+function lineFrom(args: string[], pattern: RegExp): Promise<string> {
+  const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split('\n').find((l) => pattern.test(l));
+      if (line !== undefined) {
+        child.kill();
+        resolve(line);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`docker ${args.join(' ')} exited (${code}) before a line matched ${pattern}`)));
+  });
+}
 
 async function up(e: E2EEnv): Promise<UpDoc> {
   const { code, doc, stderr } = await nanofaasJson<UpDoc>(['up'], { env: e.env, timeoutMs: 900_000 });
@@ -126,6 +146,33 @@ describe('docker target end to end', () => {
     expect(report.doc.functions.map((f) => f.function).sort()).toEqual([...fns].sort());
   }, 200_000);
 
+  it('a control plane that crashes is restarted by the engine and provisions its functions again from its volume', async () => {
+    const name = `nanofaas-${owner}-control-plane`;
+    const pid = Number(docker('inspect', '--format', '{{.State.Pid}}', name));
+    expect(pid).toBeGreaterThan(0);
+    // The engine's record of the restart, then the control plane's own "listening" line: the events this waits for.
+    const since = (Date.now() / 1000).toFixed(3);
+    const restarted = lineFrom(['events', '--filter', `container=${name}`, '--filter', 'event=start', '--format', '{{.Status}}'], /start/);
+    process.kill(pid, 'SIGKILL');
+    await restarted;
+    await lineFrom(['logs', '--follow', '--since', since, name], /"msg":"listening"/);
+    expect(Number(docker('inspect', '--format', '{{.RestartCount}}', name))).toBe(1);
+    // Every function it had is back (the registry was on the volume) and is provisioned again.
+    const api = first.endpoints!.apiUrl;
+    const list = (await (await fetch(`${api}/v1/functions`)).json()) as { name: string }[];
+    expect(list.map((f) => f.name).sort()).toEqual(catalog.functions.map((f) => f.name).sort());
+    const settled = await fetch(`${api}/v1/functions/word-stats-node?waitMs=${MAX_FUNCTION_WAIT_MS}`);
+    const view = (await settled.json()) as { status?: { state: string } };
+    expect(settled.status, JSON.stringify(view)).toBe(200);
+    expect(view.status?.state).toBe('READY');
+    const invoked = await nanofaasJson<{ output?: { wordCount?: number } }>(
+      ['invoke', 'word-stats-node', '--data', '{"text":"one two two","topN":1}'],
+      { env: e.env, timeoutMs: 60_000 },
+    );
+    expect(invoked.code, invoked.stderr).toBe(0);
+    expect(invoked.doc.output?.wordCount).toBe(3);
+  }, 180_000);
+
   it('down removes every container of this owner and leaves no recorded process alive', async () => {
     expect(pids.length).toBeGreaterThan(0);
     expect(alive(pids)).toEqual(pids);
@@ -136,6 +183,7 @@ describe('docker target end to end', () => {
     expect(code).toBe(0);
     expect(doc.stopped).toContain('control-plane');
     expect(ownedContainers(owner)).toEqual([]);
+    expect(docker('volume', 'ls', '-q', '--filter', `label=dev.nanofaas.owner=${owner}`)).toBe('');
     expect(alive(pids)).toEqual([]);
     expect(recordedPids(e.stateDir)).toEqual([]);
     // Safe to repeat.

@@ -53,9 +53,10 @@ describe('docker target dry runs', () => {
     expect(lines).toContain(
       `docker run -d --name nanofaas-${owner}-control-plane --label dev.nanofaas.owner=${owner} --label dev.nanofaas.component=control-plane ` +
         '--label dev.nanofaas.api-port=18080 --label dev.nanofaas.management-port=18081 --network host --read-only --tmpfs /tmp ' +
-        `--user 10001:10001 --group-add ${gid} -v ${socket}:/var/run/docker.sock --restart unless-stopped ` +
+        `--user 10001:10001 --group-add ${gid} -v ${socket}:/var/run/docker.sock ` +
+        `--mount type=volume,source=nanofaas-${owner}-state,target=/var/lib/nanofaas,volume-label=dev.nanofaas.owner=${owner} --restart unless-stopped ` +
         `-e NANOFAAS_HOST=127.0.0.1 -e NANOFAAS_PORT=18080 -e NANOFAAS_MANAGEMENT_PORT=18081 -e NANOFAAS_WORKLOAD_BACKEND=docker -e NANOFAAS_DOCKER_OWNER=${owner} ` +
-        "-e NANOFAAS_STATE_DIR=/tmp/nanofaas --label 'dev.nanofaas.config=<hash of these settings>' localhost:5999/nanofaas/control-plane:0.1.0",
+        "-e NANOFAAS_STATE_DIR=/var/lib/nanofaas --label 'dev.nanofaas.config=<hash of these settings>' localhost:5999/nanofaas/control-plane:0.1.0",
     );
     expect(lines).toContain(`docker rm -f nanofaas-${owner}-control-plane   (when one runs with another image or settings)`);
     expect(lines).toContain("docker info --format '{{.ServerVersion}}'");
@@ -89,6 +90,10 @@ describe('docker target dry runs', () => {
     expect(byTitle['Remove the function containers']?.detail).toEqual([
       `docker ps -aq --filter label=dev.nanofaas.owner=${owner}`,
       'docker rm -f <each id it lists>',
+    ]);
+    expect(byTitle["Remove the control plane's state volume"]?.detail).toEqual([
+      `docker volume ls -q --filter label=dev.nanofaas.owner=${owner}`,
+      'docker volume rm <each one it lists>',
     ]);
     // The registry stays unless asked; the control plane goes before the functions.
     expect(byTitle['Stop the local registry']?.status).toBe('skipped');

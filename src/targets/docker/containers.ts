@@ -31,6 +31,13 @@ export async function ownedContainers(env: NodeJS.ProcessEnv, owner: string): Pr
     });
 }
 
+/** Names of the volumes carrying this owner label (the control plane's state). */
+export async function ownedVolumes(env: NodeJS.ProcessEnv, owner: string): Promise<string[]> {
+  const r = await docker(env, ['volume', 'ls', '-q', '--filter', ownerFilter(owner)]);
+  if (r.exitCode !== 0) throw new Error((r.stderr || r.stdout).trim() || `docker volume ls exited with ${r.exitCode}`);
+  return r.stdout.split('\n').filter((l) => l.trim());
+}
+
 /** FUNCTION_NAME and PORT of each running function container: where its runtime serves /metrics. */
 export async function functionEndpoints(env: NodeJS.ProcessEnv, owner: string): Promise<{ function: string; port: number }[]> {
   const running = (await ownedContainers(env, owner)).filter((c) => c.component === 'function' && c.state === 'running');

@@ -8,7 +8,17 @@ import { StepFailure } from '../../pipeline/step.js';
 import { runCommand } from '../../util/process.js';
 import { httpStatus } from '../local/control-plane.js';
 import { DOCKER, docker, dockerLine } from './engine.js';
-import { API_PORT_LABEL, COMPONENT_LABEL, CONFIG_LABEL, controlPlaneName, MANAGEMENT_PORT_LABEL, OWNER_LABEL, ownerId } from './owner.js';
+import {
+  API_PORT_LABEL,
+  COMPONENT_LABEL,
+  CONFIG_LABEL,
+  controlPlaneName,
+  MANAGEMENT_PORT_LABEL,
+  OWNER_LABEL,
+  ownerId,
+  STATE_IN_CONTAINER,
+  stateVolumeName,
+} from './owner.js';
 
 /** Where the engine socket is mounted in the control plane's container (the docker backend's default). */
 const SOCKET_IN_CONTAINER = '/var/run/docker.sock';
@@ -68,7 +78,7 @@ export function checkContainerEnv(env: NodeJS.ProcessEnv, state: StateDir): void
       ...forwardedEnv(env),
       NANOFAAS_WORKLOAD_BACKEND: 'docker',
       NANOFAAS_DOCKER_OWNER: ownerId(state.path),
-      NANOFAAS_STATE_DIR: '/tmp/nanofaas',
+      NANOFAAS_STATE_DIR: STATE_IN_CONTAINER,
     });
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
@@ -94,8 +104,8 @@ export function controlPlaneRunArgs(run: ControlPlaneRun): string[] {
     NANOFAAS_MANAGEMENT_PORT: String(run.ports.management),
     NANOFAAS_WORKLOAD_BACKEND: 'docker',
     NANOFAAS_DOCKER_OWNER: run.owner,
-    // The root filesystem is read-only: what the control plane keeps goes to the tmpfs.
-    NANOFAAS_STATE_DIR: '/tmp/nanofaas',
+    // The root filesystem is read-only: the registry goes to the owner's volume, which outlives a restart.
+    NANOFAAS_STATE_DIR: STATE_IN_CONTAINER,
   };
   return [
     'run',
@@ -121,6 +131,8 @@ export function controlPlaneRunArgs(run: ControlPlaneRun): string[] {
     String(run.socketGid),
     '-v',
     `${run.socket}:${SOCKET_IN_CONTAINER}`,
+    '--mount',
+    `type=volume,source=${stateVolumeName(run.owner)},target=${STATE_IN_CONTAINER},volume-label=${OWNER_LABEL}=${run.owner}`,
     '--restart',
     'unless-stopped',
     ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),

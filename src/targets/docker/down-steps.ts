@@ -5,7 +5,7 @@ import { envRunner } from '../host/env-runner.js';
 import { LocalHost } from '../host/local-host.js';
 import { COMPONENT as PROMETHEUS, stopPrometheus } from '../local/prometheus.js';
 import type { DownContext, DownOptions, TargetEnv } from '../target.js';
-import { ownedContainers } from './containers.js';
+import { ownedContainers, ownedVolumes } from './containers.js';
 import { inspectContainer } from './control-plane.js';
 import { dockerLine } from './engine.js';
 import { controlPlaneName, ownerFilter, ownerId } from './owner.js';
@@ -66,6 +66,23 @@ export function dockerDownSteps(target: TargetEnv, options: DownOptions): Step<D
         await io.exec('docker', ['rm', '-f', ...left.map((c) => c.id)], { env, timeoutMs: 120_000 });
         for (const c of left) io.log(`removed ${c.name} (${c.state})`);
         ctx.stopped.push(`${left.length} function container${left.length === 1 ? '' : 's'}`);
+      },
+    },
+    {
+      title: "Remove the control plane's state volume",
+      async skip(_ctx, { dryRun }) {
+        if (dryRun) return false;
+        return (await ownedVolumes(env, owner)).length === 0 ? 'none' : false;
+      },
+      plan: () => [
+        dockerLine(['volume', 'ls', '-q', '--filter', ownerFilter(owner)]),
+        `${dockerLine(['volume', 'rm'])} <each one it lists>`,
+      ],
+      async run(ctx, io) {
+        const volumes = await ownedVolumes(env, owner);
+        if (volumes.length === 0) return;
+        await io.exec('docker', ['volume', 'rm', ...volumes], { env, timeoutMs: 60_000 });
+        ctx.stopped.push(`volume ${volumes.join(', ')}`);
       },
     },
     {

@@ -20,6 +20,17 @@ export function controlPlaneName(owner: string): string {
   return `nanofaas-${owner}-control-plane`;
 }
 
+/**
+ * The control plane's state (its function registry) lives in this named volume, so a control
+ * plane the engine restarts after a crash finds its functions again and provisions them.
+ */
+export function stateVolumeName(owner: string): string {
+  return `nanofaas-${owner}-state`;
+}
+
+/** Where the image keeps the control plane's state (control-plane/Dockerfile's NANOFAAS_STATE_DIR). */
+export const STATE_IN_CONTAINER = '/var/lib/nanofaas';
+
 /** `--filter` value selecting every container of this owner (control plane and functions). */
 export function ownerFilter(owner: string): string {
   return `label=${OWNER_LABEL}=${owner}`;
