@@ -57,7 +57,8 @@ describe('function container killed under load', () => {
       concurrency: CONCURRENCY,
       queueSize: 2_000,
       timeoutMs: 15_000,
-      maxRetries: 3,
+      // Room for the outage on a loaded machine: 100 ms doubling to 2 s caps, 13 s of back-off in all.
+      maxRetries: 10,
     });
     await waitReady(base, 'victim', 30_000);
     const name = `nanofaas-${owner}-fn-victim-0`;
