@@ -1,8 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { registryHealthy } from '../../images/registry.js';
-import { isAlive } from '../../util/process.js';
-import { prometheusSituation } from '../local/doctor.js';
-import { COMPONENT as PROMETHEUS, prometheusBinary, runningPrometheus } from '../local/prometheus.js';
+import { prometheusCheck } from '../local/doctor.js';
 import type { DoctorCheck, TargetEnv } from '../target.js';
 import { inspectContainer } from './control-plane.js';
 import { dockerCli, engineVersion, socketPath, START_ENGINE_HINT } from './engine.js';
@@ -10,7 +8,8 @@ import { registryOf } from './up-state.js';
 import { controlPlaneName, ownerId } from './owner.js';
 
 /** Docker-target checks: the engine answers, its socket can be handed to the control plane, the registry, Prometheus. */
-export function dockerDoctorChecks({ state, env, suggest }: TargetEnv): DoctorCheck[] {
+export function dockerDoctorChecks(target: TargetEnv): DoctorCheck[] {
+  const { state, env, suggest } = target;
   const socket = socketPath(env);
   const registry = () => registryOf({ env, state });
   return [
@@ -89,19 +88,6 @@ export function dockerDoctorChecks({ state, env, suggest }: TargetEnv): DoctorCh
         };
       },
     },
-    {
-      id: 'prometheus-local',
-      title: 'Prometheus on this machine',
-      async run() {
-        const record = state.process(PROMETHEUS);
-        return prometheusSituation({
-          binary: prometheusBinary(env),
-          running: await runningPrometheus(state),
-          exited: record !== undefined && !isAlive(record.pid),
-          log: state.logPath(PROMETHEUS),
-          suggest,
-        });
-      },
-    },
+    prometheusCheck(target),
   ];
 }

@@ -3,7 +3,7 @@ import type { Step } from '../../pipeline/step.js';
 import { stopGrafanaStep } from '../grafana-step.js';
 import { envRunner } from '../host/env-runner.js';
 import { LocalHost } from '../host/local-host.js';
-import { COMPONENT as PROMETHEUS, stopPrometheus } from '../local/prometheus.js';
+import { stopPrometheusStep } from '../local/prometheus.js';
 import type { DownContext, DownOptions, TargetEnv } from '../target.js';
 import { ownedContainers, ownedVolumes } from './containers.js';
 import { inspectContainer } from './control-plane.js';
@@ -25,14 +25,7 @@ export function dockerDownSteps(target: TargetEnv, options: DownOptions): Step<D
   const name = controlPlaneName(owner);
   const host = new LocalHost(envRunner(env));
   return [
-    {
-      title: 'Stop Prometheus',
-      skip: () => (state.process(PROMETHEUS) ? false : 'not running'),
-      plan: () => [`kill -TERM -${state.process(PROMETHEUS)?.pgid}`],
-      async run(ctx) {
-        if (await stopPrometheus(state)) ctx.stopped.push('prometheus');
-      },
-    },
+    stopPrometheusStep(state),
     {
       title: 'Stop the control plane container',
       async skip(_ctx, { dryRun }) {

@@ -1,7 +1,6 @@
 import { registryHealthy } from '../../images/registry.js';
 import { httpStatus } from '../local/control-plane.js';
-import { COMPONENT as PROMETHEUS, prometheusBinary } from '../local/prometheus.js';
-import { isAlive } from '../../util/process.js';
+import { prometheusComponent } from '../local/prometheus.js';
 import type { ComponentStatus, Endpoints, TargetEnv, TargetStatus } from '../target.js';
 import { ownedContainers } from './containers.js';
 import { docker } from './engine.js';
@@ -54,17 +53,7 @@ export async function dockerStatus(target: TargetEnv): Promise<TargetStatus> {
     detail: `${registry}${answers ? '' : ' does not answer'}`,
     url: `http://${registry}`,
   });
-  const prom = state.process(PROMETHEUS);
-  if (!prom) components.push({ name: 'prometheus', state: 'stopped', detail: prometheusBinary(env) ? 'not started' : 'not installed' });
-  else {
-    const ready = isAlive(prom.pid) ? await httpStatus(`${prom.url}/-/ready`) : 0;
-    components.push({
-      name: 'prometheus',
-      state: ready === 200 ? 'running' : 'unhealthy',
-      pid: prom.pid,
-      ...(prom.url ? { url: prom.url } : {}),
-    });
-  }
+  components.push(await prometheusComponent(state, env));
   const endpoints = cp?.state === 'running' ? await dockerEndpoints(target) : undefined;
   return { components, ...(endpoints ? { endpoints } : {}) };
 }

@@ -34,7 +34,8 @@ export function prometheusSituation(input: {
 }
 
 /** Local-machine checks: the toolchains each runtime needs, the build, Prometheus, and stale state. */
-export function localDoctorChecks({ rootDir, state, env, suggest }: TargetEnv): DoctorCheck[] {
+export function localDoctorChecks(target: TargetEnv): DoctorCheck[] {
+  const { rootDir, state, env, suggest } = target;
   const runtimes = [...new Set(loadCatalog(rootDir).functions.map((f) => f.runtime))];
   return [
     {
@@ -99,19 +100,24 @@ export function localDoctorChecks({ rootDir, state, env, suggest }: TargetEnv): 
             };
       },
     },
-    {
-      id: 'prometheus-local',
-      title: 'Prometheus on this machine',
-      async run() {
-        const record = state.process(PROMETHEUS);
-        return prometheusSituation({
-          binary: prometheusBinary(env),
-          running: await runningPrometheus(state),
-          exited: record !== undefined && !isAlive(record.pid),
-          log: state.logPath(PROMETHEUS),
-          suggest,
-        });
-      },
-    },
+    prometheusCheck(target),
   ];
+}
+
+/** The Prometheus check of the targets that run it on this machine (local, docker). */
+export function prometheusCheck({ state, env, suggest }: TargetEnv): DoctorCheck {
+  return {
+    id: 'prometheus-local',
+    title: 'Prometheus on this machine',
+    async run() {
+      const record = state.process(PROMETHEUS);
+      return prometheusSituation({
+        binary: prometheusBinary(env),
+        running: await runningPrometheus(state),
+        exited: record !== undefined && !isAlive(record.pid),
+        log: state.logPath(PROMETHEUS),
+        suggest,
+      });
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { stopGrafanaStep } from '../grafana-step.js';
 import type { DownContext, TargetEnv } from '../target.js';
 import { COMPONENT as CONTROL_PLANE, stopControlPlane } from './control-plane.js';
 import { findOwnedProcesses } from './owned-processes.js';
-import { COMPONENT as PROMETHEUS, stopPrometheus } from './prometheus.js';
+import { COMPONENT as PROMETHEUS, stopPrometheusStep } from './prometheus.js';
 
 /**
  * `down`: what `up` recorded (Prometheus, the control plane, which stops its runtimes), then every
@@ -22,14 +22,7 @@ export function localDownSteps(target: TargetEnv): Step<DownContext>[] {
     return findOwnedProcesses(state.path).filter((p) => !groups.has(p.pgid) && !parents.has(p.ppid));
   };
   return [
-    {
-      title: 'Stop Prometheus',
-      skip: () => (state.process(PROMETHEUS) ? false : 'not running'),
-      plan: () => [`kill -TERM -${state.process(PROMETHEUS)?.pgid}`],
-      async run(ctx) {
-        if (await stopPrometheus(state)) ctx.stopped.push('prometheus');
-      },
-    },
+    stopPrometheusStep(state),
     {
       title: 'Stop the control plane and its runtimes',
       skip: () => (state.process(CONTROL_PLANE) ? false : 'not running'),

@@ -1,10 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { envValue } from '../../config/env.js';
-import { StepFailure } from '../../pipeline/step.js';
+import { type Step, StepFailure } from '../../pipeline/step.js';
 import type { ProcessRecord, StateDir } from '../../state/state-dir.js';
 import { tailFile } from '../../util/log-tail.js';
 import { freePort } from '../../util/ports.js';
 import { displayCommand, isAlive, which } from '../../util/process.js';
+import type { ComponentStatus, DownContext } from '../target.js';
 import { httpStatus } from './control-plane.js';
 import { abandonStart, startDetached, stopRecorded } from './detached-process.js';
 import { findOwnedProcesses, isOwnedBy, OWNER_ENV } from './owned-processes.js';
@@ -144,4 +145,24 @@ export async function startPrometheus(
 
 export async function stopPrometheus(state: StateDir): Promise<boolean> {
   return stopRecorded(state, COMPONENT, 10_000);
+}
+
+/** The `status` line of the Prometheus this state dir started (local and docker targets). */
+export async function prometheusComponent(state: StateDir, env: NodeJS.ProcessEnv): Promise<ComponentStatus> {
+  const prom = state.process(COMPONENT);
+  if (!prom) return { name: 'prometheus', state: 'stopped', detail: prometheusBinary(env) ? 'not started' : 'not installed' };
+  const ready = isAlive(prom.pid) ? await httpStatus(`${prom.url}/-/ready`) : 0;
+  return { name: 'prometheus', state: ready === 200 ? 'running' : 'unhealthy', pid: prom.pid, ...(prom.url ? { url: prom.url } : {}) };
+}
+
+/** `down`'s first step on the targets that run Prometheus on this machine. */
+export function stopPrometheusStep(state: StateDir): Step<DownContext> {
+  return {
+    title: 'Stop Prometheus',
+    skip: () => (state.process(COMPONENT) ? false : 'not running'),
+    plan: () => [`kill -TERM -${state.process(COMPONENT)?.pgid}`],
+    async run(ctx) {
+      if (await stopPrometheus(state)) ctx.stopped.push('prometheus');
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { isAlive } from '../../util/process.js';
 import type { Endpoints, TargetEnv, TargetStatus } from '../target.js';
 import { COMPONENT as CONTROL_PLANE, httpStatus } from './control-plane.js';
 import { findOwnedProcesses } from './owned-processes.js';
-import { COMPONENT as PROMETHEUS, prometheusBinary } from './prometheus.js';
+import { prometheusComponent } from './prometheus.js';
 
 /** The recorded endpoints, while the control plane that wrote them is alive. */
 export function localEndpoints(target: TargetEnv): Endpoints | undefined {
@@ -51,17 +51,7 @@ export async function localStatus(target: TargetEnv): Promise<TargetStatus> {
     state: runtimes.length > 0 ? 'running' : 'stopped',
     detail: `${runtimes.length} process${runtimes.length === 1 ? '' : 'es'}`,
   });
-  const prom = state.process(PROMETHEUS);
-  if (!prom) components.push({ name: 'prometheus', state: 'stopped', detail: prometheusBinary(env) ? 'not started' : 'not installed' });
-  else {
-    const ready = isAlive(prom.pid) ? await httpStatus(`${prom.url}/-/ready`) : 0;
-    components.push({
-      name: 'prometheus',
-      state: ready === 200 ? 'running' : 'unhealthy',
-      pid: prom.pid,
-      ...(prom.url ? { url: prom.url } : {}),
-    });
-  }
+  components.push(await prometheusComponent(state, env));
   const e = localEndpoints(target);
   return { components, ...(e ? { endpoints: e } : {}) };
 }
