@@ -6,6 +6,8 @@ import { clearResults, loadSteps, preflightSteps, type EngineName, type Loadtest
 import { estimateRunMs, formatSpan, unsendablePlan } from '../loadtest/plan.js';
 import { totalDurationMs } from '../loadtest/profile.js';
 import { formatDisagreements } from '../loadtest/parity.js';
+import { writeRunFile } from '../loadtest/run-info.js';
+import { describeRun, startProbes } from '../loadtest/run-info-collect.js';
 import { chooseRenderer } from '../pipeline/renderer.js';
 import { formatStepError, type StepIO } from '../pipeline/step.js';
 import { defaultResultsDir } from '../report/generate.js';
@@ -173,11 +175,16 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
           `engine: ${engine} · mode: ${flags.mode} · stages: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')} · results: ${resultsDir}`,
         ),
       );
+      const probes = startProbes(ctx.rootDir, ctx.env, engine);
       let result = await ctx.pipeline(preflightSteps(), run);
       if (result.ok && !ctx.signal.aborted) {
         clearResults(resultsDir);
         out.status(`load: ${durationLine(profile, run.selected.length)}`);
+        const start = new Date();
         result = await ctx.pipeline(loadSteps(run), run);
+        const end = new Date();
+        const target = { name: ctx.options.target, apiUrl: api.baseUrl };
+        writeRunFile(resultsDir, await describeRun({ ...run, target, start, end, interrupted: ctx.signal.aborted }, probes));
       }
       if (ctx.signal.aborted) {
         documentInterrupt(ctx, run, resultsDir);

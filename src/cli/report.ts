@@ -1,12 +1,17 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ProfileError } from '../loadtest/profile.js';
 import { defaultResultsDir, generateReport, type Generated } from '../report/generate.js';
 import { ReportError } from '../report/load.js';
-import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows, verdictLine } from '../report/tables.js';
+import type { Report, Tone } from '../report/model.js';
+import { parsePct, regressionLine } from '../report/regression.js';
+import { runLines } from '../report/run-section.js';
+import { settingsLines } from '../report/settings.js';
+import { type Cell, FUNCTION_HEADER, functionCells, highlightLines, RUNTIME_HEADER, runtimeCells, verdictLine } from '../report/tables.js';
+import { table } from '../util/format.js';
 import { parseFormats, type ReportFormat } from '../report/write.js';
 import type { CliContext } from './context.js';
-import { CliError, UsageError } from './errors.js';
+import { CliError, EXIT, UsageError } from './errors.js';
 import { withExamples } from './examples.js';
 
 interface ReportFlags {
@@ -14,12 +19,19 @@ interface ReportFlags {
   baseline?: string;
   format: string;
   out?: string;
+  failOnRegression?: number;
 }
 
 /** Build and write the report; a bad or missing result file becomes one line and exit 1. */
 export function produceReport(
   ctx: CliContext,
-  options: { resultsDir: string; baselineDir?: string; formats: readonly ReportFormat[]; outDir?: string },
+  options: {
+    resultsDir: string;
+    baselineDir?: string;
+    formats: readonly ReportFormat[];
+    outDir?: string;
+    failOnRegressionPct?: number | undefined;
+  },
 ): Generated {
   try {
     return generateReport({
@@ -33,40 +45,93 @@ export function produceReport(
   }
 }
 
-/** The terminal form: per-function table, highlights, per-runtime table, files written. */
+/** The terminal form: how the run was made, per-function table, highlights, per-runtime table, files written. */
 export function printReport(ctx: CliContext, generated: Generated): void {
   const { out } = ctx;
   const { report } = generated;
-  const colour = (row: string[]) =>
+  const { c } = out;
+  const tone: Record<Tone, (text: string) => string> = { better: c.green, worse: c.red, same: c.dim };
+  const verdict = (cell: string) =>
+    cell.startsWith('FAIL') || cell === 'INTERRUPTED' ? c.red(cell) : cell === 'PASS' ? c.green(cell) : cell;
+  const colour = (row: Cell[]) =>
     row.map((cell, i) =>
-      i === row.length - 1
-        ? cell.startsWith('FAIL') || cell === 'INTERRUPTED'
-          ? out.c.red(cell)
-          : cell === 'PASS'
-            ? out.c.green(cell)
-            : cell
-        : cell,
+      i === row.length - 1 && !cell.delta
+        ? verdict(cell.text)
+        : cell.delta
+          ? `${cell.text} ${tone[cell.delta.tone](cell.delta.text)}`
+          : cell.text,
     );
-  out.table([FUNCTION_HEADER, ...functionRows(report).map(colour)]);
+  for (const line of table(
+    runLines(report.run).map(([label, value]) => [`${label}:`, value]),
+    1,
+  ))
+    out.data(line);
+  out.data('');
+  for (const line of settingsLines(report.settings)) {
+    out.status(line.level === 'warning' ? `${c.yellow('warning:')} ${line.text}` : c.dim(`note: ${line.text}`));
+  }
+  out.table([FUNCTION_HEADER, ...functionCells(report).map(colour)]);
   out.data('');
   const highlights = highlightLines(report);
   for (const line of highlights) out.data(line);
   if (highlights.length > 0) out.data('');
-  out.table([RUNTIME_HEADER, ...runtimeRows(report)]);
+  out.table([
+    RUNTIME_HEADER,
+    ...runtimeCells(report).map((row) =>
+      row.map((cell) => (cell.delta ? `${cell.text} ${tone[cell.delta.tone](cell.delta.text)}` : cell.text)),
+    ),
+  ]);
   out.data('');
-  out.data(report.thresholdsPassed ? out.c.green(verdictLine(report)) : out.c.red(verdictLine(report)));
-  for (const path of generated.paths) out.status(out.c.dim(`wrote ${path}`));
+  out.data(report.thresholdsPassed ? c.green(verdictLine(report)) : c.red(verdictLine(report)));
+  for (const path of generated.paths) out.status(c.dim(`wrote ${path}`));
 }
+
+/** --fail-on-regression: one line per regressed function and metric, then exit 99. */
+function judgeRegressions(ctx: CliContext, report: Report): void {
+  const check = report.regressionCheck;
+  if (check === undefined) return;
+  const { out } = ctx;
+  if (check.regressions.length === 0) {
+    out.status(out.c.green(`no function's p95 or req/s is more than ${check.maxPct}% worse than the baseline`));
+    return;
+  }
+  for (const r of check.regressions) out.error(`${out.c.red('regression:')} ${regressionLine(r)}`);
+  out.error(
+    out.c.red(
+      `${check.regressions.length} regression(s) beyond ${check.maxPct}% against the baseline ${report.baselineDir ?? ''} (exit ${EXIT.thresholds})`,
+    ),
+  );
+  ctx.exitCode = EXIT.thresholds;
+}
+
+const regressionPct = (value: string): number => {
+  try {
+    return parsePct(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
 
 export function registerReport(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('report')
     .description('summarise load-test results: terminal table plus report.md, report.json and a self-contained report.html')
     .option('--results-dir <dir>', 'where loadtest wrote its summaries (default k6/results)')
-    .option('--baseline <dir>', 'an earlier results directory: every figure shows its change (Δ and %)')
+    .option(
+      '--baseline <dir>',
+      'an earlier results directory: every figure shows its change (Δ and %), and differing settings are warned about',
+    )
     .option('--format <list>', 'files to write: md, html, json (comma-separated)', 'md,html,json')
     .option('--out <dir>', 'where to write the report files (default: the results directory)')
+    .option(
+      '--fail-on-regression <pct>',
+      `with --baseline: exit ${EXIT.thresholds} when a function's p95 or req/s is more than pct percent worse`,
+      regressionPct,
+    )
     .action((flags: ReportFlags) => {
+      if (flags.failOnRegression !== undefined && !flags.baseline) {
+        throw new UsageError('--fail-on-regression needs --baseline <dir>: the earlier results to compare with');
+      }
       ctx.announceTarget();
       let formats: ReportFormat[];
       try {
@@ -79,13 +144,17 @@ export function registerReport(program: Command, ctx: CliContext): void {
         ...(flags.baseline ? { baselineDir: resolve(flags.baseline) } : {}),
         ...(flags.out ? { outDir: resolve(flags.out) } : {}),
         formats,
+        failOnRegressionPct: flags.failOnRegression,
       });
-      ctx.out.document({ ok: true, target: ctx.options.target, ...generated.report, files: generated.paths });
+      const regressed = (generated.report.regressionCheck?.regressions.length ?? 0) > 0;
+      ctx.out.document({ ok: !regressed, target: ctx.options.target, ...generated.report, files: generated.paths });
       printReport(ctx, generated);
+      judgeRegressions(ctx, generated.report);
     });
   withExamples(cmd, [
     ['nanofaas report', 'report on k6/results/'],
     ['nanofaas report --baseline k6/baseline', 'show every change against an earlier run'],
+    ['nanofaas report --baseline k6/baseline --fail-on-regression 10', `exit ${EXIT.thresholds} when a p95 or req/s is over 10% worse`],
     ['nanofaas report --format html --out /tmp/report', 'only the HTML page, elsewhere'],
     ['nanofaas report --json | jq .runtimes', 'machine-readable'],
   ]);

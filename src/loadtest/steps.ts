@@ -1,6 +1,7 @@
 import { readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { FunctionSpec } from '@nanofaas/control-plane/contracts';
 import { ApiError, type ApiClient } from '../api-client/client.js';
 import { StepFailure, type Step, type StepIO } from '../pipeline/step.js';
 import { loadCatalog } from '../util/catalog.js';
@@ -46,6 +47,8 @@ export interface LoadtestContext {
   filters: Filters;
   skipParity: boolean;
   selected: CatalogEntry[];
+  /** The control plane's specs, as the first step found them (run.json records each one's image). */
+  registered?: FunctionSpec[];
   disagreements: Disagreement[];
   grafana?: GrafanaOutcome;
   /** What the Grafana step found it can use (set by its skip check). */
@@ -96,6 +99,7 @@ export function preflightSteps(): Step<LoadtestContext>[] {
           }
           throw error;
         }
+        ctx.registered = registered;
         io.log(`${ctx.selected.length} function(s): ${ctx.selected.map((f) => f.name).join(', ')}`);
       },
     },

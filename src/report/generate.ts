@@ -4,6 +4,7 @@ import { loadProfile, type LoadProfile } from '../loadtest/profile.js';
 import type { PrometheusFile } from '../loadtest/prometheus.js';
 import { loadResults } from './load.js';
 import { buildReport, type Report } from './model.js';
+import { findRegressions } from './regression.js';
 import { writeReport, type ReportFormat } from './write.js';
 
 export interface GenerateOptions {
@@ -15,6 +16,8 @@ export interface GenerateOptions {
   profilePath?: string | undefined;
   /** A `nanofaas …` command line for a hint, keeping the user's global flags. */
   suggest?: (command: string) => string;
+  /** With a baseline: the p95/req/s change (percent, worse) beyond which a function has regressed. */
+  failOnRegressionPct?: number | undefined;
 }
 
 export interface Generated {
@@ -33,6 +36,9 @@ export function generateReport(options: GenerateOptions): Generated {
     ...(baseline ? { baseline } : {}),
     fallbackThresholds: (runtime) => profile?.thresholds[runtime],
   });
+  if (baseline && options.failOnRegressionPct !== undefined) {
+    report.regressionCheck = { maxPct: options.failOnRegressionPct, regressions: findRegressions(report, options.failOnRegressionPct) };
+  }
   const paths = writeReport(report, results.prometheus, options.outDir ?? options.resultsDir, options.formats);
   return { report, prometheus: results.prometheus, paths };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { PrometheusFile } from '../loadtest/prometheus.js';
 import { PROMETHEUS_FILE, WINDOWS_FILE, type TestWindow } from '../loadtest/results.js';
+import { readRunFile, RUN_FILE, RunFileError, type RunFile } from '../loadtest/run-info.js';
 import { Summary } from '../loadtest/summary.js';
 
 /** A result file the report cannot use; the message names the file. */
@@ -22,10 +23,12 @@ export interface Results {
   runs: RunRecord[];
   windows: TestWindow[];
   prometheus: PrometheusFile | undefined;
+  /** How the run was made (run.json); undefined for results written before loadtest recorded it. */
+  run: RunFile | undefined;
 }
 
 /** Files in a results directory that are not per-function summaries. */
-const NOT_SUMMARIES = new Set([PROMETHEUS_FILE, 'report.json']);
+const NOT_SUMMARIES = new Set([PROMETHEUS_FILE, RUN_FILE, 'report.json']);
 
 function readJson(path: string): unknown {
   let text: string;
@@ -96,5 +99,12 @@ export function loadResults(dir: string, suggest: (command: string) => string = 
   if (prometheus !== undefined && !Array.isArray(prometheus.windows)) {
     throw new ReportError(`${promPath}: corrupt result file, expected {prometheusUrl, windows: [...]}`);
   }
-  return { dir, runs, windows, prometheus };
+  let run: RunFile | undefined;
+  try {
+    run = readRunFile(dir);
+  } catch (error) {
+    if (error instanceof RunFileError) throw new ReportError(error.message);
+    throw error;
+  }
+  return { dir, runs, windows, prometheus, run };
 }

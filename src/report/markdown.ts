@@ -1,8 +1,19 @@
 import type { Report } from './model.js';
+import { regressionLine } from './regression.js';
+import { runLines } from './run-section.js';
+import { settingsLines } from './settings.js';
 import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows, verdictLine } from './tables.js';
 
+const escapeCell = (text: string) => text.replace(/\|/g, '\\|');
+
+function regressionMarkdown(report: Report): string[] {
+  const check = report.regressionCheck;
+  if (check === undefined) return [];
+  if (check.regressions.length === 0) return [`Regressions beyond ${check.maxPct}% (p95, req/s): none`, ''];
+  return [`Regressions beyond ${check.maxPct}% (p95, req/s):`, '', ...check.regressions.map((r) => `- ${regressionLine(r)}`), ''];
+}
+
 function mdTable(header: string[], rows: string[][]): string[] {
-  const escapeCell = (text: string) => text.replace(/\|/g, '\\|');
   return [
     `| ${header.join(' | ')} |`,
     `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
@@ -17,6 +28,17 @@ export function renderMarkdown(report: Report): string {
     `Results: \`${report.resultsDir}\`${report.baselineDir ? ` — compared with baseline \`${report.baselineDir}\` (Δ = this run − baseline)` : ''}  `,
     `Generated: ${report.generatedAt}`,
     '',
+    '## Run',
+    '',
+    '| Setting | Value |',
+    '|---|---|',
+    ...runLines(report.run).map(([label, value]) => `| ${escapeCell(label)} | ${escapeCell(value)} |`),
+    '',
+    ...settingsLines(report.settings).flatMap((l, i, all) => [
+      `> **${l.level}:** ${l.text}${i < all.length - 1 ? '  ' : ''}`,
+      ...(i === all.length - 1 ? [''] : []),
+    ]),
+    ...regressionMarkdown(report),
     '## Per function',
     '',
     ...mdTable(FUNCTION_HEADER, functionRows(report)),

@@ -1,7 +1,9 @@
 import type { Thresholds } from '../loadtest/profile.js';
+import type { RunFile } from '../loadtest/run-info.js';
 import { failedRate } from '../loadtest/summary.js';
 import { judge, type Verdict } from '../loadtest/verdict.js';
 import type { Results, RunRecord } from './load.js';
+import { compareSettings } from './settings.js';
 
 /** The figures of one function, all straight from its summary (milliseconds, percent, per second). */
 export interface Figures {
@@ -16,6 +18,35 @@ export interface Figures {
 }
 export type FigureKey = keyof Figures;
 export const FIGURE_KEYS: readonly FigureKey[] = ['reqs', 'failPct', 'avg', 'med', 'p90', 'p95', 'p99', 'rps'];
+
+/**
+ * Which way a figure improves: latency and failures lower, throughput higher. The request count
+ * follows the stages as much as the platform, so it is never called better or worse.
+ */
+export type Direction = 'lower' | 'higher' | 'neither';
+export const DIRECTION: Record<FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFailPct', Direction> = {
+  reqs: 'neither',
+  failPct: 'lower',
+  avg: 'lower',
+  med: 'lower',
+  p90: 'lower',
+  p95: 'lower',
+  p99: 'lower',
+  rps: 'higher',
+  meanAvgMs: 'lower',
+  meanRps: 'higher',
+  meanFailPct: 'lower',
+};
+
+/** How a change reads: better, worse, or neither (no direction, or too small to show). */
+export type Tone = 'better' | 'worse' | 'same';
+
+export function toneOf(key: keyof typeof DIRECTION, c: Change): Tone {
+  const direction = DIRECTION[key];
+  // A change that prints as ±0.0% is no change to the reader either.
+  if (direction === 'neither' || c.delta === 0 || (c.pct !== null && Math.abs(c.pct) < 0.05)) return 'same';
+  return c.delta < 0 === (direction === 'lower') ? 'better' : 'worse';
+}
 
 export interface Change {
   baseline: number;
@@ -44,10 +75,48 @@ export interface RuntimeRow {
   changes?: Partial<Record<'meanAvgMs' | 'meanRps' | 'meanFailPct', Change>>;
 }
 
+/** One setting in which the baseline run was made differently. */
+export interface SettingDifference {
+  setting: string;
+  current: string;
+  baseline: string;
+  /** True when the difference explains rather than invalidates (e.g. another commit). */
+  informational: boolean;
+  /** The one line the terminal and the pages print. */
+  line: string;
+}
+
+export interface SettingsComparison {
+  differences: SettingDifference[];
+  /** Why the settings could not be compared (a run without run.json). */
+  unknown?: string;
+}
+
+/** A function whose p95 or req/s is worse than the baseline's by more than the allowed percentage. */
+export interface Regression {
+  function: string;
+  metric: 'p95' | 'rps';
+  current: number;
+  baseline: number;
+  /** Change in percent of the baseline (positive = higher). */
+  pct: number;
+}
+
+export interface RegressionCheck {
+  maxPct: number;
+  regressions: Regression[];
+}
+
 export interface Report {
   generatedAt: string;
   resultsDir: string;
   baselineDir?: string;
+  /** How the run was made (its run.json), null when the results directory has none. */
+  run: RunFile | null;
+  /** With a baseline: how its settings differ from this run's. */
+  settings?: SettingsComparison;
+  /** With --fail-on-regression. */
+  regressionCheck?: RegressionCheck;
   functions: FunctionRow[];
   /** Function names; '' when no complete run sent a request (the printed forms then omit the line). */
   highlights: { fastest: string; slowest: string; highestThroughput: string };
@@ -161,6 +230,8 @@ export function buildReport(
     generatedAt: (options.now ?? new Date()).toISOString(),
     resultsDir: results.dir,
     ...(options.baseline ? { baselineDir: options.baseline.dir } : {}),
+    run: results.run ?? null,
+    ...(options.baseline ? { settings: compareSettings(results.run, options.baseline.run) } : {}),
     functions,
     highlights: {
       fastest: byAvg[0]?.function ?? '',

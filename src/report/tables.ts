@@ -1,4 +1,4 @@
-import type { Change, FigureKey, FunctionRow, Report, RuntimeRow } from './model.js';
+import { toneOf, type Change, type FigureKey, type FunctionRow, type Report, type RuntimeRow, type Tone } from './model.js';
 
 /** Cell text shared by the terminal table, Markdown and HTML: same rounding everywhere. */
 export function formatFigure(key: FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFailPct', value: number | null): string {
@@ -25,10 +25,17 @@ export function formatChange(key: FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFai
   return `Δ ${sign}${magnitude} (${pct})`;
 }
 
-function cell(row: FunctionRow, key: FigureKey): string {
-  const text = formatFigure(key, row.figures[key]);
-  const change = row.changes?.[key];
-  return change ? `${text} ${formatChange(key, change)}` : text;
+/** A table cell: its figure and, against a baseline, the change with how it reads. */
+export interface Cell {
+  text: string;
+  delta?: { text: string; tone: Tone };
+}
+
+export const cellText = (c: Cell): string => (c.delta ? `${c.text} ${c.delta.text}` : c.text);
+
+function figureCell(key: FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFailPct', value: number | null, change: Change | undefined): Cell {
+  const text = formatFigure(key, value);
+  return change ? { text, delta: { text: formatChange(key, change), tone: toneOf(key, change) } } : { text };
 }
 
 export const FUNCTION_HEADER = [
@@ -55,27 +62,33 @@ export function verdictText(row: FunctionRow): string {
     .join(' ')}`;
 }
 
-export function functionRows(report: Report): string[][] {
+export function functionCells(report: Report): Cell[][] {
   return report.functions.map((row) => [
-    row.function,
-    row.runtime,
-    ...(['reqs', 'failPct', 'avg', 'med', 'p90', 'p95', 'p99', 'rps'] as const).map((key) => cell(row, key)),
-    verdictText(row),
+    { text: row.function },
+    { text: row.runtime },
+    ...(['reqs', 'failPct', 'avg', 'med', 'p90', 'p95', 'p99', 'rps'] as const).map((key) =>
+      figureCell(key, row.figures[key], row.changes?.[key]),
+    ),
+    { text: verdictText(row) },
   ]);
+}
+
+export function functionRows(report: Report): string[][] {
+  return functionCells(report).map((row) => row.map(cellText));
 }
 
 export const RUNTIME_HEADER = ['Runtime', 'Functions', 'Mean avg ms', 'Mean req/s', 'Mean fail%'];
 
-export function runtimeRows(report: Report): string[][] {
+export function runtimeCells(report: Report): Cell[][] {
   return report.runtimes.map((row: RuntimeRow) => [
-    row.runtime,
-    String(row.functions),
-    ...(['meanAvgMs', 'meanRps', 'meanFailPct'] as const).map((key) => {
-      const text = formatFigure(key, row[key]);
-      const change = row.changes?.[key];
-      return change ? `${text} ${formatChange(key, change)}` : text;
-    }),
+    { text: row.runtime },
+    { text: String(row.functions) },
+    ...(['meanAvgMs', 'meanRps', 'meanFailPct'] as const).map((key) => figureCell(key, row[key], row.changes?.[key])),
   ]);
+}
+
+export function runtimeRows(report: Report): string[][] {
+  return runtimeCells(report).map((row) => row.map(cellText));
 }
 
 export function highlightLines(report: Report): string[] {

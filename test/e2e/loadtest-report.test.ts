@@ -155,6 +155,7 @@ describe('loadtest and report end to end (local target, built-in engine)', () =>
     const expectedFiles = [
       ...deployed.flatMap((n) => [`${n}.json`, `${n}.log`]),
       'test-windows.jsonl',
+      'run.json',
       'report.md',
       'report.json',
       'report.html',

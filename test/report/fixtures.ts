@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunFile } from '../../src/loadtest/run-info.js';
 import type { Summary } from '../../src/loadtest/summary.js';
 
 export interface FixtureRun {
@@ -83,7 +84,7 @@ export const RUNS: FixtureRun[] = [
 ];
 
 /** A results directory like `loadtest` leaves: summaries, logs, test windows. */
-export function writeResults(runs: FixtureRun[], options: { withInfo?: boolean; prometheus?: unknown } = {}): string {
+export function writeResults(runs: FixtureRun[], options: { withInfo?: boolean; prometheus?: unknown; run?: RunFile } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'report-results-'));
   mkdirSync(dir, { recursive: true });
   for (const run of runs) {
@@ -99,7 +100,36 @@ export function writeResults(runs: FixtureRun[], options: { withInfo?: boolean; 
       .join('\n') + '\n',
   );
   if (options.prometheus !== undefined) writeFileSync(join(dir, 'prometheus.json'), JSON.stringify(options.prometheus));
+  if (options.run !== undefined) writeFileSync(join(dir, 'run.json'), JSON.stringify(options.run));
   return dir;
+}
+
+/** A run.json as loadtest writes it for RUNS (the builtin engine on a 2-CPU machine). */
+export function runFixture(overrides: Partial<RunFile> = {}): RunFile {
+  return {
+    schemaVersion: 1,
+    engine: 'builtin',
+    mode: 'sync',
+    stages: [
+      { duration: '10s', target: 5 },
+      { duration: '30s', target: 10 },
+    ],
+    thinkTimeSeconds: 0.1,
+    coolDownSeconds: 10,
+    thresholds: {
+      exec: { p95Ms: 5000, p99Ms: 10000, failedRate: 0.2 },
+      java: { p95Ms: 3000, p99Ms: 5000, failedRate: 0.15 },
+      python: { p95Ms: 3000, p99Ms: 5000, failedRate: 0.15 },
+    },
+    target: { name: 'local', apiUrl: 'http://127.0.0.1:8080' },
+    functions: RUNS.map((r) => ({ name: r.fn, runtime: r.runtime, workload: r.fn.replace(/-[a-z]+$/, '') })),
+    nanofaas: { version: '0.1.0', commit: '0123456789abcdef0123456789abcdef01234567' },
+    versions: { node: 'v20.19.0' },
+    host: { cpus: 2, cpuModel: 'Test CPU @ 2.00GHz', platform: 'linux', arch: 'x64' },
+    start: '2026-01-01T10:00:00.000Z',
+    end: '2026-01-01T10:07:40.000Z',
+    ...overrides,
+  };
 }
 
 /** A prometheus.json like loadtest's snapshot step writes. */
