@@ -1,18 +1,18 @@
 /**
  * Supervises one replica container: pick a free port, create and start the container, wait for
  * /health, learn of its death from the Engine's event stream, and start a fresh one (new port,
- * same name) with exponential back-off, counting restarts. The dead container stays until its
- * replacement is created, so `docker logs <name>` shows why it died in the meantime.
+ * same name) with exponential back-off (../supervise.ts), counting restarts. The dead container
+ * stays until its replacement is created, so `docker logs <name>` shows why it died meanwhile.
  */
 import type { ContainerCreateOptions } from 'dockerode';
 import type { BackendLogger } from '../backend.js';
 import { freePort } from '../process/free-port.js';
-import { abortableDelay, waitForHealth } from '../process/health-probe.js';
-import type { RestartPolicy } from '../process/replica.js';
+import { waitForHealth } from '../process/health-probe.js';
+import { type RunOutcome, type RestartPolicy, type StartFailure, supervise } from '../supervise.js';
 import { type Engine, ImageMissingError } from './engine.js';
 import type { ContainerExit } from './events.js';
 
-export type { RestartPolicy } from '../process/replica.js';
+export type { RestartPolicy, StartFailure } from '../supervise.js';
 
 export interface DockerReplicaOptions {
   functionName: string;
@@ -36,12 +36,6 @@ export interface DockerReplicaOptions {
   onChange(): void;
 }
 
-/** A start attempt that did not reach /health 200. */
-export interface StartFailure {
-  reason: string;
-  logTail: string[];
-}
-
 export interface DockerReplica {
   readonly index: number;
   readonly url: string | undefined;
@@ -58,10 +52,10 @@ export interface DockerReplica {
   stop(): Promise<void>;
 }
 
-type RunOutcome =
-  | { kind: 'stopped' }
-  | { kind: 'crashed'; readyForMs: number; exit: string }
-  | { kind: 'failed'; reason: string; logTail: string[] };
+/** What a failed start adds: the container's last log lines. */
+interface FailedStart {
+  logTail: string[];
+}
 
 const LOG_TAIL_LINES = 20;
 
@@ -96,7 +90,7 @@ export function startDockerReplica(options: DockerReplicaOptions): DockerReplica
     return engine.logTail(id, LOG_TAIL_LINES).catch(() => []);
   }
 
-  async function runOnce(): Promise<RunOutcome> {
+  async function runOnce(): Promise<RunOutcome<FailedStart>> {
     try {
       await options.ensureImage();
     } catch (err) {
@@ -157,46 +151,28 @@ export function startDockerReplica(options: DockerReplicaOptions): DockerReplica
     }
   }
 
-  async function supervise(): Promise<void> {
-    let delay = options.restart.initialDelayMs;
-    let runs = 0;
-    while (!stopController.signal.aborted) {
-      if (runs++ > 0) {
-        restarts++;
-        options.onChange();
-      }
-      let outcome: RunOutcome;
-      try {
-        outcome = await runOnce();
-      } catch (err) {
-        outcome = { kind: 'failed', reason: (err as Error).message, logTail: [] };
-      }
-      if (outcome.kind === 'stopped' || stopController.signal.aborted) return;
-      if (outcome.kind === 'crashed') {
-        if (outcome.readyForMs >= options.restart.stableMs) delay = options.restart.initialDelayMs;
-        logger.warn(
-          { function: functionName, replica: index, exit: outcome.exit, restartInMs: delay },
-          'docker backend: replica died; restarting',
-        );
-      } else {
-        const said = outcome.logTail.at(-1);
-        lastFailure = { reason: `replica ${index} ${outcome.reason}${said ? `: ${said}` : ''}`, logTail: outcome.logTail };
-        logger.warn(
-          { function: functionName, replica: index, reason: outcome.reason, restartInMs: delay },
-          'docker backend: replica failed to start',
-        );
-        options.onChange();
-      }
-      try {
-        await abortableDelay(delay, stopController.signal);
-      } catch {
-        return;
-      }
-      delay = Math.min(delay * 2, options.restart.maxDelayMs);
-    }
-  }
-
-  const supervising = supervise();
+  const supervising = supervise<FailedStart>({
+    signal: stopController.signal,
+    restart: options.restart,
+    run: runOnce,
+    restarting() {
+      restarts++;
+      options.onChange();
+    },
+    crashed(exit, restartInMs) {
+      logger.warn({ function: functionName, replica: index, exit, restartInMs }, 'docker backend: replica died; restarting');
+    },
+    failed(outcome, restartInMs) {
+      const logTail = outcome.logTail ?? [];
+      const said = logTail.at(-1);
+      lastFailure = { reason: `replica ${index} ${outcome.reason}${said ? `: ${said}` : ''}`, logTail };
+      logger.warn(
+        { function: functionName, replica: index, reason: outcome.reason, restartInMs },
+        'docker backend: replica failed to start',
+      );
+      options.onChange();
+    },
+  });
 
   return {
     index,

@@ -1,6 +1,6 @@
 /**
  * Supervises one replica of a function: spawn on a free port, wait for /health, watch for exit,
- * restart with exponential back-off (reset once a run stayed up for `stableMs`), stop on request.
+ * restart with exponential back-off (../supervise.ts), stop on request.
  *
  * Each run leads its own process group (detached) and whatever it starts shares that group. When
  * the leader exits, for whatever reason (crash, kill, stop, startup failure), the whole group gets
@@ -10,18 +10,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import type { BackendLogger } from '../backend.js';
+import { type RunOutcome, type RestartPolicy, type StartFailure, supervise } from '../supervise.js';
 import { freePort } from './free-port.js';
-import { abortableDelay, waitForHealth } from './health-probe.js';
+import { waitForHealth } from './health-probe.js';
 import type { ResolvedLaunch } from './launch.js';
 import { lastWords, logSize, openLogForAppend, readLogTail } from './log-file.js';
 import { childExited, signalGroup, terminateGroup } from './process-group.js';
 
-export interface RestartPolicy {
-  initialDelayMs: number;
-  maxDelayMs: number;
-  /** A run that stayed ready this long resets the back-off to initialDelayMs. */
-  stableMs: number;
-}
+export type { RestartPolicy, StartFailure } from '../supervise.js';
 
 export interface ReplicaOptions {
   functionName: string;
@@ -54,18 +50,10 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
-/** A start attempt that did not reach /health 200. */
-export interface StartFailure {
-  /** One line: what happened, with the runtime's last words when it said anything. */
-  reason: string;
-  /** That attempt's own output (the last lines), without earlier runs'. */
-  logTail: string[];
+/** What a failed start adds: where its output begins in the log, when it got that far. */
+interface FailedStart {
+  logFrom?: number;
 }
-
-type RunOutcome =
-  | { kind: 'stopped' }
-  | { kind: 'crashed'; readyForMs: number; exit: string }
-  | { kind: 'failed'; reason: string; logFrom?: number };
 
 export function startReplica(options: ReplicaOptions): Replica {
   const { functionName, index, logger } = options;
@@ -85,7 +73,7 @@ export function startReplica(options: ReplicaOptions): Replica {
     if (changed) options.onChange();
   }
 
-  async function runOnce(): Promise<RunOutcome> {
+  async function runOnce(): Promise<RunOutcome<FailedStart>> {
     const port = await freePort();
     if (stopController.signal.aborted) return { kind: 'stopped' };
     const launch = options.launchFor(port);
@@ -161,36 +149,21 @@ export function startReplica(options: ReplicaOptions): Replica {
     }
   }
 
-  async function supervise(): Promise<void> {
-    let delay = options.restart.initialDelayMs;
-    while (!stopController.signal.aborted) {
-      let outcome: RunOutcome;
-      try {
-        outcome = await runOnce();
-      } catch (err) {
-        outcome = { kind: 'failed', reason: (err as Error).message };
-      }
-      if (outcome.kind === 'stopped' || stopController.signal.aborted) return;
-      if (outcome.kind === 'crashed') {
-        if (outcome.readyForMs >= options.restart.stableMs) delay = options.restart.initialDelayMs;
-        logger.warn({ function: functionName, replica: index, exit: outcome.exit, restartInMs: delay }, 'replica crashed; restarting');
-      } else {
-        const logTail = outcome.logFrom === undefined ? [] : await readLogTail(options.logFile, { from: outcome.logFrom });
-        const said = lastWords(logTail);
-        lastFailure = { reason: `replica ${index} ${outcome.reason}${said ? `: ${said}` : ''}`, logTail };
-        logger.warn({ function: functionName, replica: index, reason: outcome.reason, restartInMs: delay }, 'replica failed to start');
-        options.onChange();
-      }
-      try {
-        await abortableDelay(delay, stopController.signal);
-      } catch {
-        return;
-      }
-      delay = Math.min(delay * 2, options.restart.maxDelayMs);
-    }
-  }
-
-  const supervising = supervise();
+  const supervising = supervise<FailedStart>({
+    signal: stopController.signal,
+    restart: options.restart,
+    run: runOnce,
+    crashed(exit, restartInMs) {
+      logger.warn({ function: functionName, replica: index, exit, restartInMs }, 'replica crashed; restarting');
+    },
+    async failed(outcome, restartInMs) {
+      const logTail = outcome.logFrom === undefined ? [] : await readLogTail(options.logFile, { from: outcome.logFrom });
+      const said = lastWords(logTail);
+      lastFailure = { reason: `replica ${index} ${outcome.reason}${said ? `: ${said}` : ''}`, logTail };
+      logger.warn({ function: functionName, replica: index, reason: outcome.reason, restartInMs }, 'replica failed to start');
+      options.onChange();
+    },
+  });
 
   return {
     index,
