@@ -103,6 +103,31 @@ export class ApiClient {
     }
   }
 
+  /**
+   * Wait until every desired replica is ready (READY), or it cannot start (FAILED); returns the
+   * view, still PENDING/DEGRADED when `timeoutMs` ran out first. The long-poll answers at once
+   * while some replicas are ready (DEGRADED), so that stretch is paced here.
+   */
+  async waitForReplicas(name: string, timeoutMs: number, signal?: AbortSignal): Promise<FunctionView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await this.waitForFunction(name, Math.max(1, deadline - Date.now()), signal);
+      const state = view.status?.state;
+      if (state === 'READY' || state === 'FAILED' || Date.now() >= deadline) return view;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, 200);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
   registerFunction(spec: FunctionSpecInput): Promise<FunctionSpec> {
     return this.call<FunctionSpec>('POST', '/v1/functions', spec);
   }

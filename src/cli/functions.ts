@@ -7,6 +7,8 @@ import type { CliContext } from './context.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { intArg, withExamples } from './examples.js';
 import { describeFunction, logTailLines } from './function-view.js';
+import { registerDescribe } from './functions-describe.js';
+import { registerScale } from './functions-scale.js';
 
 interface RegisterFlags {
   file: string;
@@ -18,10 +20,12 @@ interface RegisterFlags {
 const DEFAULT_WAIT_MS = 120_000;
 
 export function registerFunctions(program: Command, ctx: CliContext): void {
-  const fns = program.command('functions').alias('fn').description('list, inspect, register and delete functions');
+  const fns = program.command('functions').alias('fn').description('list, inspect, register, scale and delete functions');
   withExamples(fns, [
     ['nanofaas functions list'],
     ['nanofaas functions get word-stats-python --json'],
+    ['nanofaas functions describe word-stats-python'],
+    ['nanofaas functions scale word-stats-python 2'],
     ['nanofaas functions register -f my-function.json --replace'],
     ['nanofaas functions delete my-function'],
   ]);
@@ -146,6 +150,9 @@ export function registerFunctions(program: Command, ctx: CliContext): void {
       }),
     [['nanofaas functions delete word-stats-python']],
   );
+
+  registerScale(fns, ctx);
+  registerDescribe(fns, ctx);
 }
 
 /** Registered, but it did not start: one line saying why, its last log lines, the fix; exit 1. */
