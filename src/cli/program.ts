@@ -20,6 +20,7 @@ import { registerExecutions } from './executions.js';
 import { registerFunctions } from './functions.js';
 import { registerInvoke } from './invoke.js';
 import { registerLoadtest } from './loadtest.js';
+import { registerLogs } from './logs.js';
 import { registerReport } from './report.js';
 import { registerStatus } from './status.js';
 import { registerUp } from './up.js';
@@ -208,6 +209,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 99 load-test thresholds failed.`,
     registerInvoke,
     registerExecutions,
     registerFunctions,
+    registerLogs,
     registerDoctor,
     registerLoadtest,
     registerReport,

@@ -108,6 +108,22 @@ export interface Target {
    * chart's Secret); undefined when the deployment has none. NANOFAAS_API_TOKEN(_FILE) wins over it.
    */
   apiToken?(): Promise<string | undefined>;
+  /**
+   * Optional: a function's runtime logs, line by line; resolves when they are printed (with
+   * `follow`, once the signal aborts) with where they came from. Absent: not supported here yet.
+   */
+  logs?(fn: string, options: LogsOptions): Promise<{ source: string }>;
+}
+
+/** What `logs` asks a target for. */
+export interface LogsOptions {
+  /** Only the last N lines (of each replica); undefined = everything kept. */
+  tail?: number;
+  /** Keep printing what is written until `signal` aborts. */
+  follow: boolean;
+  signal: AbortSignal;
+  /** One line as the runtime wrote it, without its newline. */
+  line(text: string): void;
 }
 
 export type TargetFactory = (env: TargetEnv) => Target;

@@ -5,6 +5,7 @@ import { deployStep } from './deploy-step.js';
 import { dockerDoctorChecks } from './doctor.js';
 import { dockerDownSteps } from './down-steps.js';
 import { imageSteps } from './image-steps.js';
+import { dockerLogs } from './logs.js';
 import { preflightStep } from './preflight-step.js';
 import { prometheusStep } from './prometheus-step.js';
 import { registryStep } from './registry-step.js';
@@ -33,4 +34,5 @@ export const createTarget: TargetFactory = (target): Target => ({
   downSteps: (options) => dockerDownSteps(target, options),
   statusOf: () => dockerStatus(target),
   doctorChecks: () => dockerDoctorChecks(target),
+  logs: (fn, options) => dockerLogs(target, fn, options),
 });

@@ -4,6 +4,7 @@ import { controlPlaneStep } from './control-plane-step.js';
 import { deployStep } from './deploy-step.js';
 import { localDoctorChecks } from './doctor.js';
 import { localDownSteps } from './down-steps.js';
+import { localLogs } from './logs.js';
 import { preflightStep } from './preflight-step.js';
 import { prometheusStep } from './prometheus-step.js';
 import { localEndpoints, localStatus } from './status.js';
@@ -23,4 +24,5 @@ export const createTarget: TargetFactory = (target): Target => ({
   downSteps: () => localDownSteps(target),
   statusOf: () => localStatus(target),
   doctorChecks: () => localDoctorChecks(target),
+  logs: (fn, options) => localLogs(target, fn, options),
 });

@@ -1,0 +1,89 @@
+/** `logs` on the process backend: the function's log file in the state directory, optionally followed. */
+import { watch, type FSWatcher } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogsOptions, TargetEnv } from '../target.js';
+import { lineSplitter } from '../../util/lines.js';
+
+/** The control plane's state directory is the CLI's (local/control-plane.ts passes it on). */
+export function functionLogFile(target: TargetEnv, fn: string): string {
+  return join(target.state.path, 'logs', `fn-${fn}.log`);
+}
+
+export async function localLogs(target: TargetEnv, fn: string, options: LogsOptions): Promise<{ source: string }> {
+  const file = functionLogFile(target, fn);
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new Error(`function ${fn} has no log here yet (${file}): it has never been started on this target`);
+  }
+  try {
+    const split = lineSplitter(options.line);
+    const { size } = await handle.stat();
+    let position = options.tail === undefined ? 0 : await tailOffset(handle, size, options.tail);
+    const readTo = async (end: number) => {
+      const buffer = Buffer.alloc(64 * 1024);
+      while (position < end) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
+        if (bytesRead === 0) break;
+        position += bytesRead;
+        split.push(buffer.subarray(0, bytesRead));
+      }
+    };
+    await readTo(size);
+    if (options.follow)
+      await follow(file, handle, options.signal, async (end) => {
+        // Truncated or replaced: start again from its beginning.
+        if (end < position) position = 0;
+        await readTo(end);
+      });
+    split.flush();
+    return { source: file };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Read what is appended until the signal aborts: on each fs.watch event, with a slow timer as the
+ * safety net for coalesced or missed events. One read at a time, in order.
+ */
+async function follow(file: string, handle: FileHandle, signal: AbortSignal, read: (end: number) => Promise<void>): Promise<void> {
+  if (signal.aborted) return;
+  let chain = Promise.resolve();
+  const check = () => {
+    chain = chain.then(async () => read((await handle.stat()).size)).catch(() => {});
+  };
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(file, check);
+  } catch {
+    watcher = undefined;
+  }
+  const timer = setInterval(check, 1_000);
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  clearInterval(timer);
+  watcher?.close();
+  await chain;
+}
+
+/** The byte offset where the last `n` lines begin (a final newline ends the last line, it does not start one). */
+async function tailOffset(handle: FileHandle, size: number, n: number): Promise<number> {
+  if (n === 0) return size;
+  const buffer = Buffer.alloc(64 * 1024);
+  let end = size;
+  let newlines = 0;
+  while (end > 0) {
+    const start = Math.max(0, end - buffer.length);
+    await handle.read(buffer, 0, end - start, start);
+    for (let i = end - start - 1; i >= 0; i--) {
+      if (buffer[i] !== 10 || start + i === size - 1) continue;
+      newlines++;
+      if (newlines === n) return start + i + 1;
+    }
+    end = start;
+  }
+  return 0;
+}
