@@ -3,7 +3,7 @@
  * NANOFAAS_WORKLOAD_BACKEND=docker on the local Docker Engine, running the word-stats images.
  * Every container is checked with `docker` itself, not through the backend's own view.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, until, type RunningControlPlane } from '../control-plane/helpers.js';
 import {
   inspect,
@@ -21,8 +21,9 @@ const planes: RunningControlPlane[] = [];
 
 beforeAll(() => requireImages(NODE_IMAGE, PYTHON_IMAGE));
 
-afterAll(async () => {
-  for (const cp of planes) await cp.stop('SIGKILL');
+// Each test starts from no container of this owner, so one failure cannot cascade into the next.
+afterEach(async () => {
+  for (const cp of planes.splice(0)) await cp.stop('SIGKILL');
   await removeOwned(owner);
   expect(await ownedContainers(owner)).toEqual([]);
 });
@@ -113,8 +114,10 @@ describe('docker backend', () => {
 
     const up = await call(cp.apiUrl, 'PUT', '/v1/functions/ws-py/replicas', { replicas: 3 });
     expect(up.status, up.text).toBe(200);
-    expect(await ownedContainers(owner)).toEqual([0, 1, 2].map((i) => `nanofaas-${owner}-fn-ws-py-${i}`));
+    // Scaling up is accepted at once (the replicas start in the background): wait for them, then look.
     await allReady(cp.apiUrl, 'ws-py', 3);
+    expect(await ownedContainers(owner)).toEqual([0, 1, 2].map((i) => `nanofaas-${owner}-fn-ws-py-${i}`));
+    expect((await inspect(`nanofaas-${owner}-fn-ws-py-0`)).Id).toBe(first);
     // Every replica answers on its own port; calls spread over them.
     const ports = await Promise.all(
       [0, 1, 2].map(async (i) => (await inspect(`nanofaas-${owner}-fn-ws-py-${i}`)).Config.Env.find((e) => e.startsWith('PORT='))),
@@ -154,8 +157,10 @@ describe('docker backend', () => {
     // Same owner, empty registry (another state dir): the orphan goes before anything is created.
     const next = await start();
     expect((await call(next.apiUrl, 'POST', '/v1/functions', { name: 'ws-c', image: NODE_IMAGE })).status).toBe(201);
-    expect(await ownedContainers(owner)).toEqual([`nanofaas-${owner}-fn-ws-c-0`]);
+    // The sweep is done before a registration is answered; the new container starts in the background.
     await expect(inspect(orphanId)).rejects.toThrow();
+    expect(await settled(next.apiUrl, 'ws-c')).toMatchObject({ state: 'READY' });
+    expect(await ownedContainers(owner)).toEqual([`nanofaas-${owner}-fn-ws-c-0`]);
     expect(await next.stop('SIGTERM')).toBe(0);
     expect(await ownedContainers(owner)).toEqual([]);
   });
