@@ -3,6 +3,7 @@ import type { Step } from '../../pipeline/step.js';
 import { stopGrafanaStep } from '../grafana-step.js';
 import { envRunner } from '../host/env-runner.js';
 import { LocalHost } from '../host/local-host.js';
+import { forgetEndpointsStep } from '../local/down-steps.js';
 import { stopPrometheusStep } from '../local/prometheus.js';
 import type { DownContext, DownOptions, TargetEnv } from '../target.js';
 import { ownedContainers, ownedVolumes } from './containers.js';
@@ -87,13 +88,6 @@ export function dockerDownSteps(target: TargetEnv, options: DownOptions): Step<D
       },
     },
     stopGrafanaStep(state, rootDir, env),
-    {
-      title: 'Forget endpoints',
-      skip: () => (state.exists('endpoints.json') ? false : 'nothing recorded'),
-      plan: () => [`rm ${state.file('endpoints.json')}`],
-      run() {
-        state.remove('endpoints.json');
-      },
-    },
+    forgetEndpointsStep(state),
   ];
 }

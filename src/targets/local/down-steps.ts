@@ -1,4 +1,5 @@
 import type { Step } from '../../pipeline/step.js';
+import type { StateDir } from '../../state/state-dir.js';
 import { stopGroup } from '../../util/process.js';
 import { stopGrafanaStep } from '../grafana-step.js';
 import type { DownContext, TargetEnv } from '../target.js';
@@ -43,13 +44,18 @@ export function localDownSteps(target: TargetEnv): Step<DownContext>[] {
       },
     },
     stopGrafanaStep(state, rootDir, env),
-    {
-      title: 'Forget endpoints',
-      skip: () => (state.exists('endpoints.json') ? false : 'nothing recorded'),
-      plan: () => [`rm ${state.file('endpoints.json')}`],
-      run() {
-        state.remove('endpoints.json');
-      },
-    },
+    forgetEndpointsStep(state),
   ];
+}
+
+/** `down`'s last step on every target that writes endpoints.json here. */
+export function forgetEndpointsStep(state: StateDir): Step<DownContext> {
+  return {
+    title: 'Forget endpoints',
+    skip: () => (state.exists('endpoints.json') ? false : 'nothing recorded'),
+    plan: () => [`rm ${state.file('endpoints.json')}`],
+    run() {
+      state.remove('endpoints.json');
+    },
+  };
 }
