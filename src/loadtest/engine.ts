@@ -128,13 +128,14 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
 
   const spawn = (index: number): void => {
     running.add(index);
-    stats.maxVus = Math.max(stats.maxVus, running.size);
+    stats.setActiveVus(running.size);
     vuLoop(index)
       .catch((error: unknown) => {
         lastIterationError = error;
       })
       .finally(() => {
         running.delete(index);
+        stats.setActiveVus(running.size);
         if (rampDone && running.size === 0) allStopped();
       });
   };

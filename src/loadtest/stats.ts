@@ -18,7 +18,10 @@ export class RunStats {
   requests = 0;
   failed = 0;
   iterations = 0;
+  /** Arrival-rate runs: iterations due while every VU was busy, never sent (k6's dropped_iterations). */
+  dropped = 0;
   maxVus = 0;
+  activeVus = 0;
   readonly checks = new Map<string, { passes: number; fails: number }>();
 
   /** One HTTP exchange (or, in async mode, one enqueue-to-completion round trip). */
@@ -40,6 +43,17 @@ export class RunStats {
 
   recordIteration(): void {
     this.iterations += 1;
+  }
+
+  /** An iteration the arrival rate called for but no VU was free to run. */
+  recordDropped(): void {
+    this.dropped += 1;
+  }
+
+  /** The engine reports each change in the number of running VUs. */
+  setActiveVus(count: number): void {
+    this.activeVus = count;
+    this.maxVus = Math.max(this.maxVus, count);
   }
 
   /** Latency at a percentile (0–100) in milliseconds; 0 when nothing was recorded. */
@@ -87,6 +101,7 @@ export class RunStats {
           value: checkPasses + checkFails === 0 ? 0 : checkPasses / (checkPasses + checkFails),
         },
         vus_max: { value: this.maxVus },
+        ...(this.dropped > 0 ? { dropped_iterations: { count: this.dropped, rate: this.dropped / seconds } } : {}),
       },
       root_group: { checks: rootChecks },
       nanofaas: info,

@@ -49,6 +49,8 @@ export const Summary = Type.Object({
     iterations: Counter,
     checks: Type.Optional(Rate),
     vus_max: Type.Optional(Type.Object({ value: Type.Number() })),
+    /** Open-model runs only: iterations the arrival rate called for that found no free VU. */
+    dropped_iterations: Type.Optional(Counter),
   }),
   root_group: Type.Optional(Type.Object({ checks: Type.Optional(Type.Record(Type.String(), CheckResult)) })),
   nanofaas: Type.Optional(RunInfo),
