@@ -1,11 +1,23 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { RunInfo, Summary } from './summary.js';
+import { SeriesRecorder, type SeriesFile, type SeriesSample } from './timeseries.js';
+
+export interface RunStatsOptions {
+  /** Milliseconds on a monotonic clock (performance.now by default); tests inject their own. */
+  now?: () => number;
+}
 
 /**
  * Collects one run's samples. Latencies go into an HDR histogram in microseconds (3 significant
- * digits: percentiles within 0.1%, constant memory); min, max and mean are kept exactly.
+ * digits: percentiles within 0.1%, constant memory); min, max and mean are kept exactly. Every
+ * event also lands in its second since the start (the time series, `<fn>.series.json`).
  */
 export class RunStats {
+  private readonly now: () => number;
+  /** Clock reading of t = 0: construction, or the engine's markStart(). */
+  private origin: number;
+  private originWall = new Date();
+  private readonly series = new SeriesRecorder();
   private readonly histogram: Histogram = build({
     bitBucketSize: 'packed',
     autoResize: true,
@@ -24,6 +36,21 @@ export class RunStats {
   activeVus = 0;
   readonly checks = new Map<string, { passes: number; fails: number }>();
 
+  constructor(options: RunStatsOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
+    this.origin = this.now();
+  }
+
+  /** The run starts now (t = 0 of the series), if it starts later than this object was made. */
+  markStart(wall: Date = new Date()): void {
+    this.origin = this.now();
+    this.originWall = wall;
+  }
+
+  private elapsedSeconds(): number {
+    return (this.now() - this.origin) / 1000;
+  }
+
   /** One HTTP exchange (or, in async mode, one enqueue-to-completion round trip). */
   recordRequest(durationMs: number, failed: boolean): void {
     this.requests += 1;
@@ -32,6 +59,7 @@ export class RunStats {
     this.minMs = Math.min(this.minMs, durationMs);
     this.maxMs = Math.max(this.maxMs, durationMs);
     this.histogram.recordValue(Math.max(1, Math.round(durationMs * 1000)));
+    this.series.request(this.elapsedSeconds(), durationMs, failed);
   }
 
   recordCheck(name: string, passed: boolean): void {
@@ -48,12 +76,24 @@ export class RunStats {
   /** An iteration the arrival rate called for but no VU was free to run. */
   recordDropped(): void {
     this.dropped += 1;
+    this.series.dropped(this.elapsedSeconds());
   }
 
   /** The engine reports each change in the number of running VUs. */
   setActiveVus(count: number): void {
     this.activeVus = count;
     this.maxVus = Math.max(this.maxVus, count);
+    this.series.vus(this.elapsedSeconds(), count);
+  }
+
+  /** One sample per second from the start until now (the run's end when called after it). */
+  seriesSamples(): SeriesSample[] {
+    return this.series.samples(this.elapsedSeconds());
+  }
+
+  /** The series file of this run (`writeSeries` puts it beside the summary). */
+  toSeries(fn: string): SeriesFile {
+    return { schemaVersion: 1, function: fn, engine: 'builtin', start: this.originWall.toISOString(), samples: this.seriesSamples() };
   }
 
   /** Latency at a percentile (0–100) in milliseconds; 0 when nothing was recorded. */

@@ -14,6 +14,8 @@ import { checkParity, readVectors, type Answer, type Disagreement } from './pari
 import { thresholdsFor, totalDurationMs, type LoadProfile } from './profile.js';
 import { prometheusReady, saveSnapshot, snapshotWindow } from './prometheus.js';
 import { appendWindow, openRunLog, writeSummary } from './results.js';
+import type { RunStats } from './stats.js';
+import { writeSeries } from './timeseries.js';
 import { selectFunctions, SelectionError, type Filters } from './select.js';
 import { judge, type Verdict } from './verdict.js';
 import { failedRate, type Summary } from './summary.js';
@@ -195,7 +197,7 @@ export function loadSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
 async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Promise<void> {
   if (ctx.signal?.aborted) throw new LoadInterrupted('interrupted before it started');
   const thresholds = thresholdsFor(ctx.profile, fn.runtime);
-  let result: { summary: Summary; start: Date; end: Date; interrupted: boolean };
+  let result: { summary: Summary; start: Date; end: Date; interrupted: boolean; stats?: RunStats };
   if (ctx.engine === 'k6') {
     io.target(`k6 run k6/scripts/${fn.name}.js`);
     result = await runK6(
@@ -231,6 +233,7 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
       },
     );
     writeSummary(ctx.resultsDir, fn.name, result.summary);
+    if (result.stats) writeSeries(ctx.resultsDir, result.stats.toSeries(fn.name));
   }
   const window = { function: fn.name, runtime: fn.runtime, start: result.start.toISOString(), end: result.end.toISOString() };
   appendWindow(ctx.resultsDir, window);

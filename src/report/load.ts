@@ -5,6 +5,7 @@ import type { PrometheusFile } from '../loadtest/prometheus.js';
 import { PROMETHEUS_FILE, WINDOWS_FILE, type TestWindow } from '../loadtest/results.js';
 import { readRunFile, RUN_FILE, RunFileError, type RunFile } from '../loadtest/run-info.js';
 import { Summary } from '../loadtest/summary.js';
+import { SERIES_SUFFIX } from '../loadtest/timeseries.js';
 
 /** A result file the report cannot use; the message names the file. */
 export class ReportError extends Error {
@@ -74,7 +75,7 @@ export function loadResults(dir: string, suggest: (command: string) => string = 
   }
   const windows = readWindows(dir);
   const files = readdirSync(dir)
-    .filter((name) => name.endsWith('.json') && !NOT_SUMMARIES.has(name))
+    .filter((name) => name.endsWith('.json') && !NOT_SUMMARIES.has(name) && !name.endsWith(SERIES_SUFFIX))
     .sort();
   if (files.length === 0) throw new ReportError(`${dir}: no load-test summaries (<function>.json) found`);
   const runs = files.map((name): RunRecord => {
