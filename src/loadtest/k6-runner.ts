@@ -1,10 +1,11 @@
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { loadExeca } from '../util/execa.js';
 import type { LoadMode } from './engine.js';
 import type { Thresholds } from './profile.js';
-import { logPath, summaryPath, writeSummary } from './results.js';
+import { k6PointsPath, logPath, summaryPath, writeSummary } from './results.js';
+import { seriesFromK6Points, writeSeries } from './timeseries.js';
 import { Summary, type RunInfo } from './summary.js';
 import { eachLine } from '../util/process.js';
 
@@ -42,7 +43,15 @@ export function k6Command(spec: K6RunSpec): K6Command {
   const env: Record<string, string> = { NANOFAAS_URL: spec.baseUrl, MODE: spec.mode };
   if (spec.stages !== undefined) env.STAGES = spec.stages;
   if (spec.thinkTimeSeconds !== undefined) env.THINK_TIME = String(spec.thinkTimeSeconds);
-  const args = ['run', '--quiet', '--summary-export', summaryPath(spec.resultsDir, spec.function)];
+  // --out json: every point, from which the per-second series is made after the run.
+  const args = [
+    'run',
+    '--quiet',
+    '--summary-export',
+    summaryPath(spec.resultsDir, spec.function),
+    '--out',
+    `json=${k6PointsPath(spec.resultsDir, spec.function)}`,
+  ];
   for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
   args.push(k6ScriptPath(spec.rootDir, spec.function));
   return { command: spec.k6Binary ?? 'k6', args, env };
@@ -70,6 +79,8 @@ export async function runK6(
   }
   const { command, args } = k6Command(spec);
   mkdirSync(spec.resultsDir, { recursive: true });
+  // A points file from an earlier run must not become this run's series.
+  rmSync(k6PointsPath(spec.resultsDir, spec.function), { force: true });
   const log = createWriteStream(logPath(spec.resultsDir, spec.function));
   const start = new Date();
   const tee = eachLine((line, raw) => {
@@ -125,5 +136,24 @@ export async function runK6(
   };
   const summary: Summary = { ...raw, nanofaas: info };
   writeSummary(spec.resultsDir, spec.function, summary);
+  await writeK6Series(spec, onLine);
   return { summary, start, end, exitCode, interrupted };
+}
+
+/**
+ * `<fn>.series.json` from k6's points. The summary is the run's result; a series that cannot be
+ * made is a line in the log, never a failed load test.
+ */
+async function writeK6Series(spec: K6RunSpec, onLine?: (line: string) => void): Promise<void> {
+  const points = k6PointsPath(spec.resultsDir, spec.function);
+  const say = (line: string) => {
+    appendFileSync(logPath(spec.resultsDir, spec.function), `${line}\n`);
+    onLine?.(line);
+  };
+  if (!existsSync(points)) return say(`no time series: k6 wrote no points at ${points}`);
+  try {
+    writeSeries(spec.resultsDir, await seriesFromK6Points(points, spec.function));
+  } catch (error) {
+    say(`no time series: ${(error as Error).message}`);
+  }
 }

@@ -2,7 +2,10 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Summary } from './summary.js';
 
-/** Where one run's files go: `<dir>/<fn>.json`, `<dir>/<fn>.log`, `<dir>/test-windows.jsonl`. */
+/**
+ * Where one run's files go: `<dir>/<fn>.json`, `<dir>/<fn>.series.json` (timeseries.ts), `<dir>/<fn>.log`,
+ * `<dir>/test-windows.jsonl`, and with k6 `<dir>/<fn>.k6.json.gz`.
+ */
 export const WINDOWS_FILE = 'test-windows.jsonl';
 export const PROMETHEUS_FILE = 'prometheus.json';
 
@@ -15,6 +18,11 @@ export interface TestWindow {
 
 export function summaryPath(dir: string, fn: string): string {
   return join(dir, `${fn}.json`);
+}
+
+/** k6's raw `--out json` points (gzipped: k6 compresses a .gz target), the source of `<fn>.series.json`. */
+export function k6PointsPath(dir: string, fn: string): string {
+  return join(dir, `${fn}.k6.json.gz`);
 }
 
 export function logPath(dir: string, fn: string): string {

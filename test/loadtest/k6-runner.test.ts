@@ -3,21 +3,32 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { k6Command, runK6, type K6RunSpec } from '../../src/loadtest/k6-runner.js';
+import { readSeries } from '../../src/loadtest/timeseries.js';
+import { k6PointsFixture } from './k6-points-fixture.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'k6-runner-'));
 const bin = join(work, 'bin');
 const calls = join(work, 'calls.jsonl');
+const pointsFixture = join(work, 'points-fixture.json');
+writeFileSync(pointsFixture, k6PointsFixture());
 
 /**
  * FAKE k6 (k6 is not installed here): records its argv and env, prints a line, writes the
- * --summary-export file the way k6 does, and exits with FAKE_K6_EXIT.
+ * --summary-export file the way k6 does, writes the recorded points FIXTURE to its --out json=
+ * target (gzipped, as k6 does for a .gz name) unless FAKE_K6_NO_POINTS, and exits with FAKE_K6_EXIT.
  */
 const FAKE_K6 = `#!/usr/bin/env node
 const fs = require('node:fs');
+const zlib = require('node:zlib');
 const args = process.argv.slice(2);
 fs.appendFileSync(${JSON.stringify(calls)}, JSON.stringify({ args }) + '\\n');
 const out = args[args.indexOf('--summary-export') + 1];
+const points = args[args.indexOf('--out') + 1].replace(/^json=/, '');
+if (process.env.FAKE_K6_NO_POINTS !== '1') {
+  const text = fs.readFileSync(${JSON.stringify(pointsFixture)});
+  fs.writeFileSync(points, points.endsWith('.gz') ? zlib.gzipSync(text) : text);
+}
 const summarise = () => fs.writeFileSync(out, JSON.stringify({
     metrics: {
       http_reqs: { count: 120, rate: 12 },
@@ -66,6 +77,8 @@ describe('k6 runner', () => {
       '--quiet',
       '--summary-export',
       join(work, 'results', 'word-stats-python.json'),
+      '--out',
+      `json=${join(work, 'results', 'word-stats-python.k6.json.gz')}`,
       '-e',
       'NANOFAAS_URL=http://127.0.0.1:18080',
       '-e',
@@ -91,6 +104,24 @@ describe('k6 runner', () => {
     expect(written.metrics.vus.max).toBe(3); // k6's own metrics are kept
     expect(written.nanofaas).toMatchObject({ function: 'word-stats-python', runtime: 'python', engine: 'k6', mode: 'sync', thresholds });
     expect(readFileSync(join(work, 'results', 'word-stats-python.log'), 'utf8')).toContain('fake k6: running');
+    // The points k6 wrote became the per-second series beside the summary.
+    const series = readSeries(join(work, 'results'), 'word-stats-python');
+    expect(series).toMatchObject({ function: 'word-stats-python', engine: 'k6' });
+    expect(series?.samples.map((s) => [s.t, s.requests, s.failed, s.vus])).toEqual([
+      [0, 20, 0, 1],
+      [1, 30, 1, 3],
+      [2, 0, 0, 3],
+    ]);
+  });
+
+  it('a run without points still succeeds, with no series and a line saying why', async () => {
+    const lines: string[] = [];
+    const results = join(work, 'no-points');
+    const result = await runK6(spec({ resultsDir: results, env: { ...spec().env, FAKE_K6_NO_POINTS: '1' } }), (l) => lines.push(l));
+    expect(result.exitCode).toBe(0);
+    expect(readSeries(results, 'word-stats-python')).toBeUndefined();
+    expect(lines.at(-1)).toMatch(/^no time series: k6 wrote no points at .*word-stats-python\.k6\.json\.gz$/);
+    expect(readFileSync(join(results, 'word-stats-python.log'), 'utf8')).toContain('no time series');
   });
 
   it('treats exit 99 (k6 thresholds crossed) as a verdict, other failures as errors', async () => {
