@@ -153,7 +153,7 @@ describe('loadtest and report end to end (local target, built-in engine)', () =>
 
   it('writes <fn>.json in k6 summary-export shape, <fn>.log, and test-windows.jsonl', () => {
     const expectedFiles = [
-      ...deployed.flatMap((n) => [`${n}.json`, `${n}.log`]),
+      ...deployed.flatMap((n) => [`${n}.json`, `${n}.series.json`, `${n}.log`]),
       'test-windows.jsonl',
       'run.json',
       'report.md',
