@@ -4,7 +4,8 @@ import type { Pool } from 'undici';
 import { MAX_EXECUTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
 import { exchange, openPool, type Exchange } from './http.js';
 import { buildInput, checkName, passesCheck, STATUS_CHECK, workloadPayload, type Rng } from './payload.js';
-import { totalDurationMs, type LoadProfile, type Thresholds } from './profile.js';
+import { dueAtMs, dueBy, ratePerSecondAt, scheduleOf, type Schedule } from './arrival.js';
+import { totalDurationMs, type Arrival, type LoadProfile, type Thresholds } from './profile.js';
 import { maxVus, vusAt } from './ramp.js';
 import { RunStats } from './stats.js';
 import type { Summary } from './summary.js';
@@ -29,6 +30,10 @@ export interface Progress {
   rps: number;
   p95Ms: number;
   failed: number;
+  /** Open model: iterations dropped so far for want of a free VU. */
+  dropped?: number;
+  /** Open model: the arrival rate the schedule asks for now (per second); on the final report, the run's average. */
+  targetRate?: number;
   /** The last report of a run (after every VU stopped): its figures are the summary's. */
   final: boolean;
 }
@@ -61,9 +66,17 @@ const TERMINAL = new Set(['success', 'error', 'timeout']);
 /** How much longer than its waitMs a long-poll may take to arrive before it counts as lost. */
 const LONG_POLL_SLACK_MS = 2_000;
 
+/** The open model's timer never sleeps longer than this, so an interrupt or the end is seen promptly. */
+const MAX_PUMP_SLEEP_MS = 100;
+
 /**
- * The built-in closed-model engine: each VU sends a request, waits for the answer, checks it,
- * thinks, and repeats; the number of VUs follows the profile's ramp like k6's ramping-vus.
+ * The built-in engine. Closed model (the profile's `stages`): each VU sends a request, waits for
+ * the answer, checks it, thinks, and repeats; the number of VUs follows the ramp like k6's
+ * ramping-vus. Open model (the profile's `arrival` with a rate): iterations start on the
+ * schedule of k6's constant-/ramping-arrival-rate whatever the answers do, each on a free VU of
+ * the pool; with none free and the pool at maxVUs the iteration is dropped and counted. Open-model
+ * latency runs from the iteration's scheduled start, so a late client (a blocked event loop) or
+ * a stalled server cannot hide the wait (no coordinated omission).
  */
 export async function runLoad(target: LoadTarget, options: EngineOptions): Promise<LoadResult> {
   const { profile, mode } = options;
@@ -73,11 +86,12 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   const outputCheck = checkName(spec.check);
   const timeoutMs = profile.requestTimeoutSeconds * 1000;
   const thinkMs = profile.thinkTimeSeconds * 1000;
-  const totalMs = totalDurationMs(profile.stages);
+  const schedule = scheduleOf(profile.arrival);
+  const totalMs = schedule ? schedule.totalMs : totalDurationMs(profile.stages);
   const hardStop = new AbortController();
   // Every VU's in-flight request and think-time pause listens on this one signal: many listeners is by design.
   setMaxListeners(0, hardStop.signal);
-  const pool = openPool(target.baseUrl, maxVus(profile.stages));
+  const pool = openPool(target.baseUrl, schedule && profile.arrival ? profile.arrival.maxVUs : maxVus(profile.stages));
   const basePath = new URL(target.baseUrl).pathname.replace(/\/+$/, '');
   const invokePath = `${basePath}/v1/functions/${encodeURIComponent(target.function)}:${mode === 'sync' ? 'invoke' : 'enqueue'}`;
   const auth: Record<string, string> = target.token ? { authorization: `Bearer ${target.token}` } : {};
@@ -90,7 +104,10 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     if (seen === 0) log(`first occurrence: ${what}`);
   };
 
-  const oneIteration = async (): Promise<void> => {
+  /** `intendedAt` (performance.now() time) is when the open model's schedule wanted this iteration to start. */
+  const oneIteration = async (intendedAt?: number): Promise<void> => {
+    // Time the iteration waited past its due time (timer lateness, a busy event loop) counts as latency.
+    const lateMs = intendedAt === undefined ? 0 : Math.max(0, performance.now() - intendedAt);
     const payload = JSON.stringify({ input: buildInput(spec, rng) });
     const result =
       mode === 'sync'
@@ -101,7 +118,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     const ok = result.status === 200;
     // Like k6's default expected statuses: 2xx/3xx pass; a 4xx/5xx or no answer is a failure.
     const failed = result.status === 0 || result.status >= 400 || (mode === 'async' && !ok);
-    stats.recordRequest(result.durationMs, failed);
+    stats.recordRequest(result.durationMs + lateMs, failed);
     stats.recordCheck(STATUS_CHECK, ok);
     const outputOk = passesCheck(spec.check, result.body);
     stats.recordCheck(outputCheck, outputOk);
@@ -143,7 +160,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   const start = new Date();
   const startedAt = performance.now();
   let rampDone = false;
-  const reconcile = (): void => {
+  const reconcileClosed = (): void => {
     const elapsed = performance.now() - startedAt;
     rampDone = elapsed >= totalMs || (options.signal?.aborted ?? false);
     if (rampDone) markRampDone();
@@ -151,6 +168,55 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     for (let index = 0; index < targetVus; index++) if (!running.has(index)) spawn(index);
     if (rampDone && running.size === 0) allStopped();
   };
+
+  // Open model: a timer that, each time it fires, starts every iteration due by now (catching up
+  // after any lateness) and then sleeps until the next due time.
+  let scheduled = 0;
+  let allocated = 0;
+  let busy = 0;
+  let pumpTimer: NodeJS.Timeout | undefined;
+  const startOpen = (index: number, arrival: Arrival, plan: Schedule): void => {
+    if (busy >= allocated) {
+      // k6 grows the pool up to maxVUs; past that the iteration is lost, and counted.
+      if (allocated >= arrival.maxVUs) {
+        stats.recordDropped();
+        return;
+      }
+      allocated += 1;
+    }
+    busy += 1;
+    stats.setActiveVus(busy);
+    oneIteration(startedAt + dueAtMs(plan, index))
+      .catch((error: unknown) => {
+        lastIterationError = error;
+      })
+      .finally(() => {
+        busy -= 1;
+        stats.setActiveVus(busy);
+        if (rampDone && busy === 0) allStopped();
+      });
+  };
+  const pump = (): void => {
+    const arrival = profile.arrival;
+    if (!schedule || !arrival) return;
+    const elapsed = performance.now() - startedAt;
+    const aborted = options.signal?.aborted ?? false;
+    rampDone = elapsed >= totalMs || aborted;
+    // A late timer still starts every iteration due before now (the end included): the delay
+    // shows in their latency instead of the iterations silently going missing.
+    if (!aborted) {
+      const due = dueBy(schedule, elapsed);
+      while (scheduled < due) startOpen(scheduled++, arrival, schedule);
+    }
+    if (rampDone) {
+      markRampDone();
+      if (busy === 0) allStopped();
+      return;
+    }
+    const next = scheduled < schedule.total ? dueAtMs(schedule, scheduled) : totalMs;
+    pumpTimer = setTimeout(pump, Math.max(0, Math.min(next - (performance.now() - startedAt), MAX_PUMP_SLEEP_MS)));
+  };
+  const reconcile = (): void => (schedule ? pump() : reconcileClosed());
 
   let lastRequests = 0;
   let lastTick = startedAt;
@@ -162,24 +228,32 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     options.onProgress?.({
       elapsedMs: now - startedAt,
       totalMs,
-      vus: running.size,
+      vus: schedule ? busy : running.size,
       requests: stats.requests,
       rps,
       p95Ms: stats.percentileMs(95),
       failed: stats.failed,
+      ...(schedule ? { dropped: stats.dropped, targetRate: ratePerSecondAt(schedule, now - startedAt) } : {}),
       final: false,
     });
   };
 
   log(
-    `start ${target.function} (${target.runtime}, ${mode}) against ${target.baseUrl}: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')}, think ${profile.thinkTimeSeconds}s`,
+    `start ${target.function} (${target.runtime}, ${mode}) against ${target.baseUrl}: ${
+      schedule && profile.arrival
+        ? `open model ${JSON.stringify(profile.arrival)}`
+        : `${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')}, think ${profile.thinkTimeSeconds}s`
+    }`,
   );
   // An interrupt ends the ramp now, not at the next tick: no VU starts another request after it.
   const onAbort = (): void => {
     hardStop.abort();
     reconcile();
   };
-  const rampTimer = setInterval(reconcile, RAMP_TICK_MS);
+  const rampTimer = schedule ? undefined : setInterval(reconcile, RAMP_TICK_MS);
+  if (schedule && profile.arrival) {
+    allocated = profile.arrival.preAllocatedVUs;
+  }
   const progressTimer = setInterval(progressTick, options.progressIntervalMs ?? 1000);
   reconcile();
   if (options.signal?.aborted) onAbort();
@@ -188,9 +262,10 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     await rampDonePromise;
   } finally {
     clearInterval(rampTimer);
+    clearTimeout(pumpTimer);
   }
   // Graceful stop: the last VUs finish their iteration, up to gracefulStopSeconds.
-  if (running.size > 0) {
+  if (running.size > 0 || busy > 0) {
     const grace = delay(profile.gracefulStopSeconds * 1000, undefined, { ref: false });
     await Promise.race([stoppedPromise, grace]);
     hardStop.abort();
@@ -224,11 +299,12 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
     rps: m.iterations.rate,
     p95Ms: m.http_req_duration['p(95)'],
     failed: m.http_req_failed.passes,
+    ...(schedule ? { dropped: stats.dropped, targetRate: (schedule.total * 1000) / Math.max(totalMs, 1) } : {}),
     final: true,
   });
   for (const [what, count] of errors) log(`${count}× ${what}`);
   log(
-    `${interrupted ? 'interrupted' : 'end'} ${target.function}: ${stats.requests} requests, ${stats.failed} failed, p95 ${stats.percentileMs(95).toFixed(1)} ms`,
+    `${interrupted ? 'interrupted' : 'end'} ${target.function}: ${stats.requests} requests, ${stats.failed} failed, p95 ${stats.percentileMs(95).toFixed(1)} ms${schedule ? `, ${stats.dropped} dropped` : ''}`,
   );
   return { summary, interrupted, stats, start, end };
 }
