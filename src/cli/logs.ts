@@ -3,20 +3,25 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { intArg, withExamples } from './examples.js';
+import { parseSince } from './logs-since.js';
 
 interface LogsFlags {
   follow: boolean;
   tail?: number;
+  since?: Date;
 }
 
 export function registerLogs(program: Command, ctx: CliContext): void {
   withExamples(
     program
       .command('logs')
-      .description("print a function's runtime logs (local and docker targets)")
+      .description("print a function's runtime logs: the process backend's log file, the containers' or the pods' logs")
       .argument('<fn>', 'function name')
       .option('-f, --follow', 'keep printing new lines until Ctrl-C', false)
       .option('--tail <n>', 'only the last n lines (of each replica)', intArg('--tail', 0, 1_000_000))
+      .option('--since <time>', 'only lines since then: a duration back from now (30s, 5m, 2h) or an RFC 3339 time', (v: string) =>
+        parseSince(v),
+      )
       .action(async (fn: string, flags: LogsFlags) => {
         const { json } = ctx.options;
         if (json && flags.follow) throw new UsageError('--follow prints lines as they come; it cannot be combined with --json');
@@ -33,6 +38,7 @@ export function registerLogs(program: Command, ctx: CliContext): void {
         try {
           result = await target.logs(fn, {
             ...(flags.tail === undefined ? {} : { tail: flags.tail }),
+            ...(flags.since === undefined ? {} : { since: flags.since }),
             follow: flags.follow,
             signal: ctx.signal,
             line: (text) => (json ? lines.push(text) : ctx.out.data(text)),
@@ -44,11 +50,20 @@ export function registerLogs(program: Command, ctx: CliContext): void {
             hint: `\`${ctx.suggest('functions list')}\` shows the registered functions`,
           });
         }
-        ctx.out.document({ ok: true, target: target.name, function: fn, source: result.source, lines });
+        ctx.out.document({
+          ok: true,
+          target: target.name,
+          function: fn,
+          source: result.source,
+          ...(flags.since === undefined ? {} : { since: flags.since.toISOString() }),
+          lines,
+        });
       }),
     [
       ['nanofaas logs word-stats-node', 'everything the runtime wrote'],
       ['nanofaas logs word-stats-node --tail 20 --follow', 'the last 20 lines, then new ones until Ctrl-C'],
+      ['nanofaas logs word-stats-node --since 5m', 'what it wrote in the last five minutes'],
+      ['nanofaas logs word-stats-node --since 2026-12-06T03:00:00Z', 'since then (an RFC 3339 time)'],
       ['nanofaas logs word-stats-node --json | jq -r ".lines[]"'],
     ],
   );

@@ -119,6 +119,11 @@ export interface Target {
 export interface LogsOptions {
   /** Only the last N lines (of each replica); undefined = everything kept. */
   tail?: number;
+  /**
+   * Only lines written at or after this time (applied before `tail`). Where lines carry no time
+   * of their own, the target says in its logs file how it decides.
+   */
+  since?: Date;
   /** Keep printing what is written until `signal` aborts. */
   follow: boolean;
   signal: AbortSignal;

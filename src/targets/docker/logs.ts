@@ -41,6 +41,9 @@ function containerLogs(env: NodeJS.ProcessEnv, id: string, options: LogsOptions,
   const args = [
     'logs',
     ...(options.tail === undefined ? [] : ['--tail', String(options.tail)]),
+    // The Engine stamps every line it keeps, so it filters exactly; an absolute time, not a
+    // duration, so every replica's cut is the same moment.
+    ...(options.since === undefined ? [] : ['--since', options.since.toISOString()]),
     ...(options.follow ? ['--follow'] : []),
     id,
   ];

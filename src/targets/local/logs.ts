@@ -4,6 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogsOptions, TargetEnv } from '../target.js';
 import { lineSplitter } from '../../util/lines.js';
+import { sinceOffset } from './logs-since.js';
 
 /** The control plane's state directory is the CLI's (local/control-plane.ts passes it on). */
 export function functionLogFile(target: TargetEnv, fn: string): string {
@@ -21,8 +22,9 @@ export async function localLogs(target: TargetEnv, fn: string, options: LogsOpti
   }
   try {
     const split = lineSplitter(options.line);
-    const { size } = await handle.stat();
-    let position = options.tail === undefined ? 0 : await tailOffset(handle, size, options.tail);
+    const { size, mtimeMs } = await handle.stat();
+    const from = options.since === undefined ? 0 : await sinceOffset(handle, size, mtimeMs, options.since.getTime());
+    let position = Math.max(from, options.tail === undefined ? 0 : await tailOffset(handle, size, options.tail));
     const readTo = async (end: number) => {
       const buffer = Buffer.alloc(64 * 1024);
       while (position < end) {
