@@ -14,6 +14,8 @@ export interface InProcessOptions {
   signal?: AbortSignal;
   /** Called with all of stderr so far each time the CLI writes to it: the event a test acts on. */
   onStderr?: (stderr: string) => void;
+  /** Called with all of stdout so far each time the CLI writes to it. */
+  onStdout?: (stdout: string) => void;
 }
 
 export async function runInProcess(args: readonly string[], options: InProcessOptions): Promise<InProcessRun> {
@@ -26,6 +28,7 @@ export async function runInProcess(args: readonly string[], options: InProcessOp
     stdout: {
       write: (s: string) => {
         stdout += s;
+        options.onStdout?.(stdout);
         return true;
       },
     } as never,

@@ -4,6 +4,8 @@
  * create/get/replace/patch/delete/list/watch, answering like a real API server does (Status
  * objects, 401/404/409/410/422, resourceVersions, chunked watch streams). Tests flip a
  * Deployment's readyReplicas to play the kubelet, and can break the watch to force polling.
+ * Pods exist only as tests add them (no controller makes them from Deployments), with the log
+ * endpoint `nanofaas logs` reads: tailLines, sinceSeconds/sinceTime, follow, timestamps.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -56,6 +58,12 @@ export interface FakeApiServer {
   setWatch(mode: 'ok' | 'fail'): void;
   /** Count of watch requests received (successful or not). */
   watchRequests(): number;
+  /** Play the kubelet: a pod with these labels and one container (phase Running unless told). */
+  addPod(name: string, labels: Record<string, string>, opts?: { phase?: string; container?: string; createdAt?: Date }): void;
+  /** A line the pod's container writes, stamped `at` (now by default); followers get it at once. */
+  writeLog(pod: string, text: string, at?: Date): void;
+  /** Open follow streams of a pod's log. */
+  logFollowers(pod: string): number;
   close(): Promise<void>;
 }
 
@@ -76,6 +84,10 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
   let watchMode: 'ok' | 'fail' = 'ok';
   let watchCount = 0;
   let nextIp = 10;
+  const pods = new Map<
+    string,
+    { pod: Obj; lines: { at: number; text: string }[]; followers: Set<{ res: ServerResponse; stamps: boolean }> }
+  >();
 
   const clone = <T>(o: T): T => structuredClone(o);
 
@@ -263,6 +275,9 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
       return status(res, 401, 'Unauthorized', 'Unauthorized');
     }
     if (url.pathname === '/version') return send(res, 200, { major: '1', minor: '30', gitVersion: 'v1.30.0-fake' });
+    const podPath = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+)(\/log)?)?$/.exec(url.pathname);
+    if (podPath)
+      return handlePods(podPath[1]!, podPath[2] ? decodeURIComponent(podPath[2]) : undefined, Boolean(podPath[3]), req, res, query);
 
     const m = /^\/(?:api\/(v1)|apis\/(apps\/v1))\/namespaces\/([^/]+)\/(deployments|services)(?:\/([^/]+))?$/.exec(url.pathname);
     const r = m ? RESOURCES[`${m[1] ?? m[2]}/${m[4]}`] : undefined;
@@ -375,6 +390,57 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
     }
   }
 
+  function handlePods(
+    namespace: string,
+    name: string | undefined,
+    log: boolean,
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: Record<string, string>,
+  ) {
+    if (namespace !== ns) return status(res, 403, 'Forbidden', `pods is forbidden: namespace ${namespace} is not served by this fake`);
+    if (req.method !== 'GET') return status(res, 405, 'MethodNotAllowed', 'fake: pods are read-only here');
+    if (!name) {
+      const selector = parseSelector(query.labelSelector);
+      const items = [...pods.values()]
+        .map((p) => p.pod)
+        .filter((p) => matches(p, selector))
+        .map(clone);
+      return send(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(rv) }, items });
+    }
+    const entry = pods.get(name);
+    if (!entry) return status(res, 404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+    if (!log) return send(res, 200, clone(entry.pod));
+    const container = entry.pod.spec.containers[0].name as string;
+    if (query.container && query.container !== container) {
+      return status(res, 400, 'BadRequest', `container ${query.container} is not valid for pod ${name}`);
+    }
+    if (entry.pod.status.phase === 'Pending') {
+      return status(res, 400, 'BadRequest', `container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+    }
+    if (query.sinceSeconds && query.sinceTime) {
+      return status(res, 400, 'BadRequest', 'at most one of sinceTime or sinceSeconds may be specified');
+    }
+    const since = query.sinceSeconds
+      ? Date.now() - Number(query.sinceSeconds) * 1000
+      : query.sinceTime
+        ? Date.parse(query.sinceTime)
+        : undefined;
+    let lines = entry.lines.filter((l) => since === undefined || l.at >= since);
+    if (query.tailLines) lines = lines.slice(-Number(query.tailLines));
+    const stamps = query.timestamps === 'true';
+    const format = (l: { at: number; text: string }) => `${stamps ? `${new Date(l.at).toISOString()} ` : ''}${l.text}\n`;
+    res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+    res.write(lines.map(format).join(''));
+    if (query.follow !== 'true') {
+      res.end();
+      return;
+    }
+    const follower = { res, stamps };
+    entry.followers.add(follower);
+    res.on('close', () => entry.followers.delete(follower));
+  }
+
   function openWatch(r: Resource, query: Record<string, string>, res: ServerResponse): void {
     watchCount++;
     if (watchMode === 'fail') {
@@ -458,9 +524,35 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
       streams.clear();
     },
     watchRequests: () => watchCount,
+    addPod(name, labels, opts = {}) {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name,
+          namespace: ns,
+          labels,
+          uid: `uid-pods-${name}`,
+          creationTimestamp: (opts.createdAt ?? new Date()).toISOString(),
+          resourceVersion: String(++rv),
+        },
+        spec: { containers: [{ name: opts.container ?? 'function', image: 'fake' }] },
+        status: { phase: opts.phase ?? 'Running' },
+      };
+      pods.set(name, { pod, lines: [], followers: new Set() });
+    },
+    writeLog(pod, text, at = new Date()) {
+      const entry = pods.get(pod);
+      if (!entry) throw new Error(`fake: no pod ${pod}`);
+      const line = { at: at.getTime(), text };
+      entry.lines.push(line);
+      for (const f of entry.followers) f.res.write(`${f.stamps ? `${at.toISOString()} ` : ''}${text}\n`);
+    },
+    logFollowers: (pod) => pods.get(pod)?.followers.size ?? 0,
     async close() {
       for (const s of streams) s.res.destroy();
       streams.clear();
+      for (const p of pods.values()) for (const f of p.followers) f.res.destroy();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -4,6 +4,7 @@ import { loadCatalog } from '../../util/catalog.js';
 import { authHeader } from '../cluster/api.js';
 import { apiTokenSource } from '../cluster/api-token.js';
 import { clusterDoctorChecks, missingToolChecks } from '../cluster/doctor.js';
+import { kubeConfigFromEnv, kubernetesLogs } from '../cluster/logs.js';
 import { probe } from '../cluster/probe.js';
 import { helmStatusArgv, NAMESPACE, RELEASE } from '../cluster/release.js';
 import { clusterUpInput } from '../cluster/up-input.js';
@@ -69,6 +70,8 @@ export function createTarget(env: TargetEnv): Target {
     endpoints: async () => fixedEndpoints(),
 
     apiToken: token,
+
+    logs: async (fn, options) => kubernetesLogs(kubeConfigFromEnv(env.env, cfg.context), fn, options),
 
     doctorChecks(): DoctorCheck[] {
       const noKubectl = missingToolChecks(

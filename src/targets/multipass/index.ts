@@ -3,6 +3,7 @@ import type { Step } from '../../pipeline/step.js';
 import { loadCatalog } from '../../util/catalog.js';
 import { apiTokenSource } from '../cluster/api-token.js';
 import { clusterDoctorChecks, missingToolChecks } from '../cluster/doctor.js';
+import { multipassLogs } from './logs.js';
 import { probe } from '../cluster/probe.js';
 import { clusterUpInput } from '../cluster/up-input.js';
 import { envRunner } from '../host/env-runner.js';
@@ -88,6 +89,8 @@ export function createTarget(env: TargetEnv): Target {
     endpoints: liveEndpoints,
 
     apiToken: token,
+
+    logs: (fn, options) => multipassLogs(workDir, cfg.vmName, env.suggest, fn, options),
 
     doctorChecks(): DoctorCheck[] {
       const show = (argv: string[]) => formatArgv(vm.commandFor(argv));

@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { StepFailure } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import type { Runner } from '../host/run-local.js';
 import type { ClusterAccess } from '../cluster/access.js';
 import type { ClusterUpInput } from '../cluster/up-input.js';
 import type { MultipassConfig } from './config.js';
+import { vmKubeconfigPath } from './logs.js';
 import { MultipassHost } from './multipass-host.js';
 import type { ProjectArchive } from './project-sync.js';
 import { infoArgv, vmInfo, type VmInfo } from './vm.js';
@@ -51,7 +51,7 @@ export function createKit(input: MultipassUpInput): UpKit {
     run,
     vm,
     live,
-    kubeconfigPath: join(input.workDir, `kubeconfig-${cfg.vmName}.yaml`),
+    kubeconfigPath: vmKubeconfigPath(input.workDir, cfg.vmName),
     show: (argv, env) => formatArgv(vm.commandFor(argv, env ? { env } : {})),
     vmIp: () => {
       if (!live.ip) throw new StepFailure(`the IP of VM ${cfg.vmName} is not known`, { command: formatArgv(infoArgv(cfg.vmName)) });
