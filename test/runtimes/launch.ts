@@ -20,7 +20,7 @@ const COMMANDS: Record<RuntimeName, Command> = {
   watchdog: {
     command: process.execPath,
     args: ['runtimes/watchdog/dist/main.js'],
-    env: { WATCHDOG_CMD: 'bash functions/word-stats/exec/handler.sh' },
+    env: { WATCHDOG_CMD: 'gojq -c -f functions/word-stats/exec/handler.jq' },
   },
   python: {
     command: '/usr/bin/python3',

@@ -1,6 +1,9 @@
-# json-transform as a jq module (rules: functions/testdata/README.md), shared by handler.sh (STDIO)
-# and stream.jq (STREAM). A rejected input raises error({error: "INVALID_INPUT", message}); each
-# caller turns that into its mode's signal (exit 65, or an error line).
+# json-transform as a jq module (rules: functions/testdata/README.md), shared by handler.jq (STDIO,
+# gojq) and stream.jq (STREAM, jq). A rejected input raises error({error: "INVALID_INPUT", message});
+# each caller turns that into its mode's signal (exit 65, or an error line).
+# gojq sorts an object's keys when it prints it, so `transform_ordered` gives the groups as
+# [key, value] pairs in first-seen order and handler.jq writes the JSON text itself;
+# `transform` is the plain object, for jq, which keeps insertion order.
 
 def reject(why): error({error: "INVALID_INPUT", message: ("invalid input: " + why)});
 
@@ -32,7 +35,7 @@ def groupkey:
   elif type == "boolean" then tostring
   else tojson end;
 
-def transform:
+def transform_ordered:
   if type == "object" then . else reject("input must be an object {data, groupBy, operation?, valueField?}") end
   | (.data | if type == "array" then . else reject("data must be an array of objects") end) as $data
   | if ($data | all(type == "object")) then . else reject("every element of data must be an object") end
@@ -44,20 +47,23 @@ def transform:
      | if . == null then (if $op == "count" then null else reject("valueField is required for operation \($op)") end)
        elif type == "string" then .
        else reject("valueField must be a string") end) as $vf
-  | (reduce $data[] as $r ({};
+  | (reduce $data[] as $r ({order: [], groups: {}};
        ($r[$g] | groupkey) as $key
        | ($r | if $vf == null then null else .[$vf] end) as $v
-       | .[$key] |= ((. // {records: 0, numeric: 0, sum: 0, min: null, max: null})
+       | if .groups | has($key) then . else .order += [$key] end
+       | .groups[$key] |= ((. // {records: 0, numeric: 0, sum: 0, min: null, max: null})
            | .records += 1
            | if ($v | type) == "number" then
                .numeric += 1 | .sum += $v
                | .min = (if .min == null or $v < .min then $v else .min end)
                | .max = (if .max == null or $v > .max then $v else .max end)
-             else . end))) as $groups
-  | {groupBy: $g, operation: $op, groups: ($groups | map_values(
+             else . end))) as $acc
+  | {groupBy: $g, operation: $op, groups: [$acc.order[] as $key | $acc.groups[$key] | [$key,
       if $op == "count" then (if $vf == null then .records else .numeric end)
       elif .numeric == 0 then null
       elif $op == "sum" then .sum
       elif $op == "avg" then .sum / .numeric
       elif $op == "min" then .min
-      else .max end))};
+      else .max end]]};
+
+def transform: transform_ordered | .groups |= (map({key: .[0], value: .[1]}) | from_entries);

@@ -41,10 +41,7 @@ const EXTRA: Record<
     },
   },
   exec: {
-    bins: [
-      { bin: 'bash', hint: 'install bash' },
-      { bin: 'jq', hint: 'apt-get install jq' },
-    ],
+    bins: [{ bin: 'gojq', hint: 'apt-get install gojq' }],
   },
   java: { bins: [{ bin: 'java', hint: 'apt-get install default-jdk-headless (JDK 17+)' }] },
 };
@@ -52,7 +49,7 @@ const EXTRA: Record<
 const INSTALL_HINT: Record<string, string> = {
   python: 'apt-get install python3-fastapi python3-uvicorn',
   java: 'apt-get install default-jdk-headless maven',
-  exec: 'apt-get install jq',
+  exec: 'apt-get install gojq',
   node: 'install Node.js 20+',
 };
 
