@@ -4,7 +4,7 @@
  * filled at scrape time from live state rather than updated on every request.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { METRICS } from './contracts/index.js';
+import { LATENCY_BUCKETS_SECONDS, METRICS } from './contracts/index.js';
 
 export interface FunctionGaugeSource {
   forEachFunction(visit: (name: string, queueDepth: number, inFlight: number, replicas: number) => void): void;
@@ -24,8 +24,6 @@ export interface FunctionMetrics {
   e2eLatency: { observe(seconds: number): void };
 }
 
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-
 export class Metrics {
   readonly registry = new Registry();
   private readonly children = new Map<string, FunctionMetrics>();
@@ -37,7 +35,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['function'], registers: [this.registry] });
     const histogram = (name: string, help: string) =>
-      new Histogram({ name, help, labelNames: ['function'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+      new Histogram({ name, help, labelNames: ['function'], buckets: [...LATENCY_BUCKETS_SECONDS], registers: [this.registry] });
     this.counters = {
       enqueue: counter(METRICS.enqueue, 'Accepted invocations (sync and async)'),
       dispatch: counter(METRICS.dispatch, 'Attempts sent to a runtime'),

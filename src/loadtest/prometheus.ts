@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { METRICS } from '@nanofaas/control-plane/contracts';
 import { PROMETHEUS_FILE, type TestWindow } from './results.js';
@@ -17,10 +18,29 @@ export const SNAPSHOT_QUANTILES = [0.5, 0.95, 0.99] as const;
 /** [unix seconds, value in milliseconds]; NaN points (no traffic) are dropped. */
 export type Point = [number, number];
 
+export type QuantileKey = 'p50' | 'p95' | 'p99';
+
+/**
+ * Percentiles over the whole test window, from the bucket counts the window added: the figures to
+ * set beside the client's own p50/p95/p99 (src/report/prometheus-agreement.ts).
+ */
+export interface WholeWindow {
+  /** The instant the counts were read at: the first scrape at or after the window's end, else the end. */
+  at: string;
+  /** A scrape after the window's end was ingested; false: the last scrape interval's calls may be missing. */
+  complete: boolean;
+  /** Milliseconds; null when the metric saw no observation in the window. */
+  percentiles: Record<SnapshotMetric, Record<QuantileKey, number | null>>;
+  /** Observations in the window per metric (the histogram's _count), null when the series is absent. */
+  counts: Record<SnapshotMetric, number | null>;
+}
+
 export interface WindowSnapshot extends TestWindow {
   stepSeconds: number;
   /** series[metric]["p50" | "p95" | "p99"] */
   series: Record<SnapshotMetric, Record<string, Point[]>>;
+  /** Absent in files written before whole-window percentiles existed. */
+  whole?: WholeWindow;
 }
 
 export interface PrometheusFile {
@@ -33,6 +53,29 @@ export function quantileQuery(metric: string, quantile: number, fn: string, rang
   return `histogram_quantile(${quantile}, sum by (le) (rate(${selector}[${rangeSeconds}s])))`;
 }
 
+/**
+ * The bucket counts added between two samples: the latest at or before `at` less the latest at or
+ * before `at - offsetMs` (the window's start). A difference of raw counters rather than increase()
+ * because increase() extrapolates each bucket to the range's edges and drops the first sample of a
+ * series born inside the window (a fresh control plane's first calls). The `or … * 0` stands in for
+ * a series that did not exist yet at the start. A control-plane restart inside the window makes
+ * the difference negative, and the quantile meaningless: that run has no whole-window figure.
+ */
+export function windowBucketsQuery(metric: string, fn: string, offsetMs: number): string {
+  const selector = `${metric}_bucket{function=${JSON.stringify(fn)}}`;
+  const now = `sum by (le) (${selector})`;
+  return `${now} - (sum by (le) (${selector} offset ${offsetMs}ms) or ${now} * 0)`;
+}
+
+export function windowQuantileQuery(metric: string, quantile: number, fn: string, offsetMs: number): string {
+  return `histogram_quantile(${quantile}, ${windowBucketsQuery(metric, fn, offsetMs)})`;
+}
+
+export function windowCountQuery(metric: string, fn: string, offsetMs: number): string {
+  const selector = `${metric}_count{function=${JSON.stringify(fn)}}`;
+  return `sum(${selector}) - (sum(${selector} offset ${offsetMs}ms) or vector(0))`;
+}
+
 /** ~100 points per window, at least the scrape-friendly 1 s. */
 export function stepFor(window: TestWindow): number {
   const seconds = (Date.parse(window.end) - Date.parse(window.start)) / 1000;
@@ -43,28 +86,92 @@ export class PrometheusError extends Error {
   override name = 'PrometheusError';
 }
 
-async function queryRange(baseUrl: string, query: string, start: number, end: number, step: number): Promise<Point[]> {
+async function getJson(baseUrl: string, path: string, params: Record<string, string>, query: string): Promise<unknown> {
   // Relative to the base so a Prometheus behind a path prefix (PROM_URL=http://host/prometheus) works.
-  const url = new URL('api/v1/query_range', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  url.search = new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) }).toString();
+  const url = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  url.search = new URLSearchParams(params).toString();
   let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(url, { method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000 });
   } catch (error) {
     throw new PrometheusError(`cannot reach Prometheus at ${baseUrl} (${(error as Error).message})`);
   }
-  const body = (await res.body.json().catch(() => undefined)) as
-    | { status?: string; error?: string; data?: { result?: { values?: [number, string][] }[] } }
-    | undefined;
+  const body = (await res.body.json().catch(() => undefined)) as { status?: string; error?: string; data?: unknown } | undefined;
   if (res.statusCode !== 200 || body?.status !== 'success') {
     throw new PrometheusError(`Prometheus ${url.pathname} answered ${res.statusCode}: ${body?.error ?? 'no JSON body'} (query: ${query})`);
   }
-  const values = body.data?.result?.[0]?.values ?? [];
+  return body.data;
+}
+
+/** One instant query; the value of its first sample, or undefined when the result is empty. */
+async function queryInstant(baseUrl: string, query: string, time?: number): Promise<number | undefined> {
+  const params: Record<string, string> = { query };
+  if (time !== undefined) params.time = String(time);
+  const data = (await getJson(baseUrl, 'api/v1/query', params, query)) as { result?: { value?: [number, string] }[] } | undefined;
+  const value = data?.result?.[0]?.value;
+  return value === undefined ? undefined : Number(value[1]);
+}
+
+async function queryRange(baseUrl: string, query: string, start: number, end: number, step: number): Promise<Point[]> {
+  const params = { query, start: String(start), end: String(end), step: String(step) };
+  const data = (await getJson(baseUrl, 'api/v1/query_range', params, query)) as { result?: { values?: [number, string][] }[] } | undefined;
+  const values = data?.result?.[0]?.values ?? [];
   return values.map(([t, v]): Point => [t, Number(v) * 1000]).filter(([, v]) => Number.isFinite(v));
 }
 
-/** Latency, queue-wait and e2e percentiles of one function over its test window. */
-export async function snapshotWindow(prometheusUrl: string, window: TestWindow): Promise<WindowSnapshot> {
+export interface SnapshotOptions {
+  /** How long to wait for Prometheus to ingest a scrape taken after the window's end (default 20 s). */
+  ingestTimeoutMs?: number;
+  /** Pause between two looks at the latest ingested scrape (default 250 ms). */
+  pollMs?: number;
+}
+
+/**
+ * Unix seconds of the latest ingested scrape of `fn`'s e2e histogram, once one at or after
+ * `endSeconds` is in (waited for up to the timeout); undefined when none came (or the series does not exist at all,
+ * where waiting would change nothing).
+ */
+export async function awaitScrapeAfter(
+  baseUrl: string,
+  fn: string,
+  endSeconds: number,
+  options: SnapshotOptions = {},
+): Promise<number | undefined> {
+  const query = `timestamp(${METRICS.e2eLatency}_count{function=${JSON.stringify(fn)}})`;
+  const deadline = Date.now() + (options.ingestTimeoutMs ?? 20_000);
+  for (;;) {
+    const latest = await queryInstant(baseUrl, query);
+    if (latest === undefined) return undefined;
+    if (latest >= endSeconds) return latest;
+    if (Date.now() >= deadline) return undefined;
+    await delay(options.pollMs ?? 250);
+  }
+}
+
+/** p50/p95/p99 and counts of the three histograms over the whole window (see windowBucketsQuery). */
+export async function snapshotWholeWindow(prometheusUrl: string, window: TestWindow, options: SnapshotOptions = {}): Promise<WholeWindow> {
+  const startSeconds = Date.parse(window.start) / 1000;
+  const endSeconds = Date.parse(window.end) / 1000;
+  const scrapedAt = await awaitScrapeAfter(prometheusUrl, window.function, endSeconds, options);
+  const at = scrapedAt ?? endSeconds;
+  // Whole milliseconds, rounded up: the earlier sample is then never one taken after the start.
+  const offsetMs = Math.ceil((at - startSeconds) * 1000);
+  const percentiles = {} as WholeWindow['percentiles'];
+  const counts = {} as WholeWindow['counts'];
+  for (const [key, metric] of Object.entries(SNAPSHOT_METRICS) as [SnapshotMetric, string][]) {
+    percentiles[key] = { p50: null, p95: null, p99: null };
+    for (const q of SNAPSHOT_QUANTILES) {
+      const value = await queryInstant(prometheusUrl, windowQuantileQuery(metric, q, window.function, offsetMs), at);
+      percentiles[key][`p${Math.round(q * 100)}` as QuantileKey] = value !== undefined && Number.isFinite(value) ? value * 1000 : null;
+    }
+    const count = await queryInstant(prometheusUrl, windowCountQuery(metric, window.function, offsetMs), at);
+    counts[key] = count !== undefined && Number.isFinite(count) ? count : null;
+  }
+  return { at: new Date(at * 1000).toISOString(), complete: scrapedAt !== undefined, percentiles, counts };
+}
+
+/** Latency, queue-wait and e2e percentiles of one function over its test window: as series, and over the whole window. */
+export async function snapshotWindow(prometheusUrl: string, window: TestWindow, options: SnapshotOptions = {}): Promise<WindowSnapshot> {
   const step = stepFor(window);
   const start = Math.floor(Date.parse(window.start) / 1000);
   const end = Math.ceil(Date.parse(window.end) / 1000);
@@ -83,7 +190,8 @@ export async function snapshotWindow(prometheusUrl: string, window: TestWindow):
       );
     }
   }
-  return { ...window, stepSeconds: step, series };
+  const whole = await snapshotWholeWindow(prometheusUrl, window, options);
+  return { ...window, stepSeconds: step, series, whole };
 }
 
 /** Add (or replace) a window's snapshot in `<results>/prometheus.json`. */

@@ -7,12 +7,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGrafana } from '../../src/loadtest/grafana.js';
 import { StateDir } from '../../src/state/state-dir.js';
 import { checkParity, sameJson, type Answer } from '../../src/loadtest/parity.js';
-import { prometheusReady, quantileQuery, saveSnapshot, snapshotWindow, stepFor } from '../../src/loadtest/prometheus.js';
+import {
+  prometheusReady,
+  quantileQuery,
+  saveSnapshot,
+  snapshotWindow,
+  stepFor,
+  windowCountQuery,
+  windowQuantileQuery,
+} from '../../src/loadtest/prometheus.js';
 
 const work = mkdtempSync(join(tmpdir(), 'side-services-'));
 let prom: Server;
 let promUrl: string;
 const queries: URLSearchParams[] = [];
+const instantQueries: URLSearchParams[] = [];
 const paths: string[] = [];
 
 beforeAll(async () => {
@@ -23,6 +32,27 @@ beforeAll(async () => {
     // Also served under /prom, like a Prometheus behind a reverse-proxy path prefix.
     const pathname = url.pathname.replace(/^\/prom(?=\/)/, '');
     if (pathname === '/-/ready') return res.end('Prometheus Server is Ready.');
+    if (pathname === '/api/v1/query') {
+      instantQueries.push(url.searchParams);
+      const q = url.searchParams.get('query') ?? '';
+      // The latest scrape: one second after the window's end. The window's buckets: p(q) = q / 10 s.
+      if (q.includes('"absent"')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
+      }
+      const value = q.startsWith('timestamp(')
+        ? // "lagging": Prometheus's latest scrape stays before the window's end.
+          String(Date.parse(q.includes('"lagging"') ? '2026-01-01T10:01:49.000Z' : '2026-01-01T10:01:51.000Z') / 1000)
+        : q.startsWith('histogram_quantile(')
+          ? String(Number(/histogram_quantile\(([\d.]+)/.exec(q)?.[1]) / 10)
+          : q.includes('queue_wait')
+            ? 'NaN'
+            : '1234';
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(
+        JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] } }),
+      );
+    }
     if (pathname === '/api/v1/query_range') {
       queries.push(url.searchParams);
       const q = url.searchParams.get('query') ?? '';
@@ -75,6 +105,7 @@ describe('Prometheus snapshots', () => {
 
   it('queries each metric × quantile over the window, in milliseconds, dropping NaN', async () => {
     queries.length = 0;
+    instantQueries.length = 0;
     expect(await prometheusReady(promUrl)).toBe(true);
     expect(await prometheusReady('http://127.0.0.1:1')).toBe(false);
     const snap = await snapshotWindow(promUrl, window);
@@ -90,6 +121,23 @@ describe('Prometheus snapshots', () => {
       [start + 2, 19],
     ]);
     expect(Object.keys(snap.series.e2e)).toEqual(['p50', 'p95', 'p99']);
+    // Whole window: read at the scrape after the end, over the 111 s since the start.
+    expect(instantQueries[0]?.get('query')).toBe('timestamp(function_e2e_latency_seconds_count{function="word-stats-node"})');
+    const at = String(Date.parse('2026-01-01T10:01:51.000Z') / 1000);
+    expect(instantQueries.slice(1).map((q) => q.get('time'))).toEqual(Array(12).fill(at));
+    expect(instantQueries.slice(1).map((q) => q.get('query'))).toContain(
+      windowQuantileQuery('function_e2e_latency_seconds', 0.95, 'word-stats-node', 111_000),
+    );
+    expect(snap.whole).toEqual({
+      at: '2026-01-01T10:01:51.000Z',
+      complete: true,
+      percentiles: {
+        latency: { p50: 50, p95: 95, p99: 99 },
+        queueWait: { p50: 50, p95: 95, p99: 99 },
+        e2e: { p50: 50, p95: 95, p99: 99 },
+      },
+      counts: { latency: 1234, queueWait: null, e2e: 1234 },
+    });
     saveSnapshot(work, promUrl, snap);
     saveSnapshot(work, promUrl, { ...snap, function: 'other' });
     saveSnapshot(work, promUrl, snap);
@@ -97,11 +145,40 @@ describe('Prometheus snapshots', () => {
     expect(file.windows.map((w: { function: string }) => w.function)).toEqual(['other', 'word-stats-node']);
   });
 
+  it('reads whole-window buckets as a difference of raw counters since the start', () => {
+    const sel = 'function_latency_seconds_bucket{function="f"}';
+    expect(windowQuantileQuery('function_latency_seconds', 0.5, 'f', 12_345)).toBe(
+      `histogram_quantile(0.5, sum by (le) (${sel}) - (sum by (le) (${sel} offset 12345ms) or sum by (le) (${sel}) * 0))`,
+    );
+    expect(windowCountQuery('function_latency_seconds', 'f', 1000)).toBe(
+      'sum(function_latency_seconds_count{function="f"}) - (sum(function_latency_seconds_count{function="f"} offset 1000ms) or vector(0))',
+    );
+  });
+
+  it('does not wait for a series Prometheus does not have, and says when the last scrape never came', async () => {
+    instantQueries.length = 0;
+    const absent = await snapshotWindow(promUrl, { ...window, function: 'absent' }, { ingestTimeoutMs: 60_000 });
+    expect(instantQueries.filter((q) => q.get('query')?.startsWith('timestamp('))).toHaveLength(1);
+    expect(absent.whole?.complete).toBe(false);
+    expect(absent.whole?.at).toBe(window.end);
+    expect(absent.whole?.percentiles.e2e).toEqual({ p50: null, p95: null, p99: null });
+    expect(absent.whole?.counts.e2e).toBeNull();
+
+    instantQueries.length = 0;
+    const lagging = await snapshotWindow(promUrl, { ...window, function: 'lagging' }, { ingestTimeoutMs: 300, pollMs: 50 });
+    expect(instantQueries.filter((q) => q.get('query')?.startsWith('timestamp(')).length).toBeGreaterThan(2);
+    expect(lagging.whole?.complete).toBe(false);
+    // Read at the window's end: 110 s after its start.
+    expect(lagging.whole?.at).toBe(window.end);
+    expect(instantQueries.at(-1)?.get('query')).toContain('offset 110000ms');
+    expect(lagging.whole?.percentiles.e2e.p95).toBe(95);
+  });
+
   it('keeps a path prefix of PROM_URL', async () => {
     paths.length = 0;
     const snap = await snapshotWindow(`${promUrl}/prom`, window);
-    expect(paths.length).toBe(9);
-    expect(new Set(paths)).toEqual(new Set(['/prom/api/v1/query_range']));
+    expect(paths.length).toBe(9 + 13);
+    expect(new Set(paths)).toEqual(new Set(['/prom/api/v1/query_range', '/prom/api/v1/query']));
     expect(snap.series.latency.p95!.length).toBe(2);
   });
 
