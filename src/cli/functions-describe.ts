@@ -1,4 +1,6 @@
-/** `functions describe <name>`: the spec, live state, the last error and its invocation counts. */
+/** `functions describe <name>`: the spec, live state, each replica, the last error and its invocation counts. */
+import type { FunctionView, ReplicaStatus } from '@nanofaas/control-plane/contracts';
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { normalizeBaseUrl, type ApiClient } from '../api-client/client.js';
 import { functionCounts, type FunctionCounts } from '../api-client/metrics.js';
@@ -19,16 +21,21 @@ export function registerDescribe(fns: Command, ctx: CliContext): void {
         const api = await ctx.api();
         const view = await getFunctionOrHint(ctx, api, name);
         const metrics = await invocationCounts(ctx, api, name);
+        const lastError = lastErrorOf(view);
         ctx.out.document({
           ok: true,
           target: ctx.options.target,
           function: view,
+          // Also in function.status.instances; here the newest, whichever replica it came from.
+          lastError: lastError ?? null,
           invocations: metrics.counts ?? null,
           ...(metrics.source ? { metricsUrl: metrics.source } : {}),
           ...(metrics.unavailable ? { invocationsUnavailable: metrics.unavailable } : {}),
         });
         const { c } = ctx.out;
         const lines = describeFunction(view, c);
+        lines.push(...replicaLines(view, c));
+        lines.push(`  ${c.dim('last error:')} ${lastError ? errorLine(lastError, c) : c.dim('none reported')}`);
         lines.push(`  ${c.dim('invocations:')}`);
         if (metrics.counts) {
           for (const line of countLines(metrics.counts)) lines.push(`    ${line}`);
@@ -38,8 +45,47 @@ export function registerDescribe(fns: Command, ctx: CliContext): void {
         }
         ctx.out.data(lines.join('\n'));
       }),
-    [['nanofaas functions describe word-stats-python'], ['nanofaas functions describe word-stats-python --json | jq .invocations']],
-  );
+    [
+      ['nanofaas functions describe word-stats-python'],
+      ['nanofaas functions describe word-stats-python --json | jq .invocations', 'the counts from /metrics'],
+      [
+        'nanofaas functions describe word-stats-python --json | jq .function.status.instances',
+        'each replica: endpoint, restarts, last error',
+      ],
+    ],
+  ).addHelpText('after', '\n--json: {ok, target, function (spec + status with instances), lastError, invocations, metricsUrl}');
+}
+
+/** The newest error: a FAILED function's message, else the latest a replica recorded. */
+export function lastErrorOf(view: FunctionView): { message: string; at?: string; replica?: number } | undefined {
+  const status = view.status;
+  if (status?.state === 'FAILED' && status.message) return { message: status.message };
+  let newest: { message: string; at: string; replica: number } | undefined;
+  for (const r of status?.instances ?? []) {
+    if (r.lastError && (!newest || r.lastError.at > newest.at)) newest = { ...r.lastError, replica: r.index };
+  }
+  return newest;
+}
+
+function errorLine(error: { message: string; at?: string; replica?: number }, c: ChalkInstance): string {
+  const where = [error.at, error.replica === undefined ? undefined : `replica ${error.replica}`].filter(Boolean).join(', ');
+  return where ? `${error.message} ${c.dim(`(${where})`)}` : error.message;
+}
+
+/** One line per replica: index, state, endpoint, restarts. Absent where the backend reports none (Kubernetes). */
+function replicaLines(view: FunctionView, c: ChalkInstance): string[] {
+  const instances = view.status?.instances;
+  if (instances === undefined) return [`  ${c.dim('replica detail:')} ${c.dim('not reported by this backend (a cluster shows its pods)')}`];
+  if (instances.length === 0) return [];
+  const state = (r: ReplicaStatus) => {
+    const [word, paint] = r.ready ? (['ready', c.green] as const) : r.url ? (['starting', c.yellow] as const) : (['down', c.red] as const);
+    return paint(word.padEnd(8));
+  };
+  const width = Math.max(...instances.map((r) => (r.url ?? '-').length));
+  return [
+    `  ${c.dim('replicas:')}`,
+    ...instances.map((r) => `    #${r.index}  ${state(r)}  ${(r.url ?? '-').padEnd(width)}  ${plural(r.restarts, 'restart')}`),
+  ];
 }
 
 function countLines(k: FunctionCounts): string[] {

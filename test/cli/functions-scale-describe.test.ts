@@ -3,12 +3,12 @@
  * plane (process backend, real node runtime): replica counts read back from the API, invocation
  * counts read from the management port's /metrics.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nanofaas } from '../e2e/helpers.js';
-import { call, startControlPlane, type RunningControlPlane } from '../control-plane/helpers.js';
+import { call, startControlPlane, type RunningControlPlane, until } from '../control-plane/helpers.js';
 
 let cp: RunningControlPlane;
 let dir: string;
@@ -46,7 +46,7 @@ afterAll(async () => {
 const apiView = async () =>
   (await call(cp.apiUrl, 'GET', '/v1/functions/words')).body as {
     replicas: number;
-    status: { replicas: number; readyReplicas: number; state: string };
+    status: { replicas: number; readyReplicas: number; state: string; instances?: { restarts: number; ready: boolean }[] };
   };
 
 describe('functions scale', () => {
@@ -130,6 +130,48 @@ describe('functions describe', () => {
     const doc = JSON.parse(json.stdout);
     expect(doc.function).toMatchObject({ name: 'words', runtime: 'node', replicas: 1, status: { state: 'READY' } });
     expect(doc.invocations).toMatchObject({ invocations: invocations + 1, success: invocations, error: 1, timeout: 0, inFlight: 0 });
+  });
+
+  it('each replica with its endpoint and restarts; a crash is the last error, kept after the restart', async () => {
+    const before = await cli(['--json', 'functions', 'describe', 'words']);
+    const doc = JSON.parse(before.stdout);
+    expect(doc.function.status.instances).toEqual([
+      { index: 0, ready: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), restarts: 0 },
+    ]);
+    expect(doc.lastError).toBeNull();
+    const text = await cli(['functions', 'describe', 'words']);
+    expect(text.stdout).toContain(`    #0  ready     ${doc.function.status.instances[0].url}  0 restarts\n`);
+    expect(text.stdout).toMatch(/^ {2}last error: none reported$/m);
+
+    // The process backend's record of the groups it started: this control plane runs one replica.
+    const runDir = join(cp.stateDir, 'run');
+    const [registry] = readdirSync(runDir).filter((f) => /^process-backend-\d+\.json$/.test(f));
+    const children = (JSON.parse(readFileSync(join(runDir, registry as string), 'utf8')) as { children: { pid: number }[] }).children;
+    expect(children).toHaveLength(1);
+    process.kill(children[0]?.pid as number, 'SIGKILL');
+    await until(
+      async () => {
+        const [replica] = (await apiView()).status.instances ?? [];
+        return replica?.restarts === 1 && replica.ready ? replica : undefined;
+      },
+      30_000,
+      'replica 0 restarted and ready',
+    );
+
+    const after = JSON.parse((await cli(['--json', 'functions', 'describe', 'words'])).stdout);
+    expect(after.function.status.instances).toEqual([
+      {
+        index: 0,
+        ready: true,
+        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        restarts: 1,
+        lastError: { message: 'replica 0 crashed (signal SIGKILL)', at: expect.any(String) },
+      },
+    ]);
+    expect(after.lastError).toEqual({ ...after.function.status.instances[0].lastError, replica: 0 });
+    const crashed = await cli(['functions', 'describe', 'words']);
+    expect(crashed.stdout).toMatch(/^ {4}#0 {2}ready {5}http:\/\/127\.0\.0\.1:\d+ {2}1 restart$/m);
+    expect(crashed.stdout).toContain(`  last error: replica 0 crashed (signal SIGKILL) (${after.lastError.at}, replica 0)\n`);
   });
 
   it('says where the counts would come from when the management port is not known', async () => {

@@ -65,9 +65,15 @@ describe('process backend with a fixture runtime', () => {
     expect(backend.status('echo').state).toBe('PENDING');
     await backend.waitReady('echo', 10_000);
 
-    expect(backend.status('echo')).toEqual({ state: 'READY', replicas: 1, readyReplicas: 1 });
     const [endpoint] = backend.endpoints('echo');
     expect(endpoint?.ready).toBe(true);
+    // Each replica with its endpoint, as GET /v1/functions/{name} shows it.
+    expect(backend.status('echo')).toEqual({
+      state: 'READY',
+      replicas: 1,
+      readyReplicas: 1,
+      instances: [{ index: 0, ready: true, url: endpoint?.url, restarts: 0 }],
+    });
     expect(endpoint?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(changes).toContain('echo');
 
@@ -118,6 +124,10 @@ describe('process backend with a fixture runtime', () => {
     const [after] = await readyPids(backend, 'crashy');
     expect(after).not.toBe(before);
     expect(isAlive(before!)).toBe(false);
+    // The restart is counted and the crash kept as the replica's last error after it recovered.
+    const [replica] = backend.status('crashy').instances ?? [];
+    expect(replica).toMatchObject({ index: 0, ready: true, restarts: 1, lastError: { message: 'replica 0 crashed (signal SIGKILL)' } });
+    expect(Date.now() - Date.parse(replica?.lastError?.at ?? '')).toBeLessThan(60_000);
   });
 
   it('backs off exponentially between quick crashes and resets after a stable run', async () => {
@@ -169,7 +179,12 @@ describe('process backend with a fixture runtime', () => {
     expect(new Set(backend.endpoints('scaled').map((e) => e.url)).size).toBe(3);
 
     await backend.scale('scaled', 1);
-    expect(backend.status('scaled')).toEqual({ state: 'READY', replicas: 1, readyReplicas: 1 });
+    expect(backend.status('scaled')).toMatchObject({
+      state: 'READY',
+      replicas: 1,
+      readyReplicas: 1,
+      instances: [{ index: 0, ready: true }],
+    });
     const one = await readyPids(backend, 'scaled');
     expect(one).toHaveLength(1);
     for (const pid of three.filter((p) => !one.includes(p))) expect(isAlive(pid)).toBe(false);

@@ -88,6 +88,19 @@ export const FunctionSpec = Type.Object(
 );
 export type FunctionSpec = Static<typeof FunctionSpec>;
 
+/** One replica as the process and docker backends run it (a pod on Kubernetes is the cluster's to show). */
+export const ReplicaStatus = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  ready: Type.Boolean(),
+  /** Base URL of the replica's runtime while a run is up (what the dispatcher calls); absent between runs. */
+  url: Type.Optional(Type.String()),
+  /** Runs started after the first one: crashes and failed starts alike. */
+  restarts: Type.Integer({ minimum: 0 }),
+  /** The last run that ended badly (a crash, a failed start), kept after the replica recovered. */
+  lastError: Type.Optional(Type.Object({ message: Type.String(), at: Type.String({ format: 'date-time' }) })),
+});
+export type ReplicaStatus = Static<typeof ReplicaStatus>;
+
 export const FunctionStatus = Type.Object({
   state: Type.Union([Type.Literal('PENDING'), Type.Literal('READY'), Type.Literal('DEGRADED'), Type.Literal('FAILED')]),
   replicas: Type.Integer(),
@@ -98,6 +111,8 @@ export const FunctionStatus = Type.Object({
   logTail: Type.Optional(Type.Array(Type.String())),
   /** Process backend: the function's log file on the control plane's host. */
   logPath: Type.Optional(Type.String()),
+  /** Process and docker backends: each replica, by index (added in 0.1; older control planes omit it). */
+  instances: Type.Optional(Type.Array(ReplicaStatus)),
 });
 export type FunctionStatus = Static<typeof FunctionStatus>;
 

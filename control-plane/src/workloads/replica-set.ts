@@ -5,7 +5,7 @@
  * What a replica is (a process, a container) and what surrounds it stay in the backend, which
  * plugs in through ReplicaSetOptions.
  */
-import type { ErrorCode, FunctionSpec, FunctionStatus } from '../contracts/index.js';
+import type { ErrorCode, FunctionSpec, FunctionStatus, ReplicaStatus } from '../contracts/index.js';
 import type { BackendLogger, Endpoint, WorkloadBackend } from './backend.js';
 import type { StartFailure } from './supervise.js';
 
@@ -17,6 +17,10 @@ export interface SetReplica {
   readonly ready: boolean;
   /** Why the last start attempt failed; cleared once a run becomes ready. */
   readonly lastFailure: StartFailure | undefined;
+  /** Runs started after the first one. */
+  readonly restarts: number;
+  /** The last run that ended badly, with when; kept after the replica recovered. */
+  readonly lastError: ReplicaStatus['lastError'];
   /** Resolves when nothing of the replica is left running. */
   stop(): Promise<void>;
 }
@@ -168,11 +172,26 @@ export function createReplicaSet<R extends SetReplica, D>(options: ReplicaSetOpt
     await stopReplicas(w.replicas);
   }
 
+  function instancesOf(w: Workload<R, D>): ReplicaStatus[] {
+    return [...w.replicas]
+      .sort((a, b) => a.index - b.index)
+      .map((r) => ({
+        index: r.index,
+        ready: r.ready,
+        ...(r.url === undefined ? {} : { url: r.url }),
+        restarts: r.restarts,
+        ...(r.lastError ? { lastError: r.lastError } : {}),
+      }));
+  }
+
   function statusOf(w: Workload<R, D>): FunctionStatus {
     const desired = w.replicas.length;
     const readyReplicas = w.replicas.filter((r) => r.ready).length;
-    if (desired === 0) return { state: 'READY', replicas: 0, readyReplicas: 0, message: 'scaled to zero' };
-    const decorate = (s: FunctionStatus) => options.decorateStatus?.(s, w) ?? s;
+    if (desired === 0) return { state: 'READY', replicas: 0, readyReplicas: 0, message: 'scaled to zero', instances: [] };
+    const decorate = (s: FunctionStatus) => {
+      const decorated = options.decorateStatus?.(s, w) ?? s;
+      return { ...decorated, instances: instancesOf(w) };
+    };
     if (readyReplicas === desired) return decorate({ state: 'READY', replicas: desired, readyReplicas });
     if (readyReplicas > 0) return decorate({ state: 'DEGRADED', replicas: desired, readyReplicas });
     const failure = failureOf(w);

@@ -46,6 +46,8 @@ export interface DockerReplica {
   /** How the last run ended, e.g. "exited with code 137"; undefined before any ended. */
   readonly lastExit: string | undefined;
   readonly lastFailure: StartFailure | undefined;
+  /** The last run that ended badly and when, for status (kept after a recovery, unlike lastFailure). */
+  readonly lastError: { message: string; at: string } | undefined;
   /** A lost event may hide a death: ask the Engine whether the container still runs. */
   recheck(): void;
   /** Stop supervising, stop (grace, then kill) and remove the container. */
@@ -72,6 +74,7 @@ export function startDockerReplica(options: DockerReplicaOptions): DockerReplica
   let restarts = 0;
   let lastExit: string | undefined;
   let lastFailure: StartFailure | undefined;
+  let lastError: { message: string; at: string } | undefined;
   /** Resolves the running container's exit early when a recheck finds it gone. */
   let reportExit: ((exit: ContainerExit) => void) | undefined;
   const name = options.containerName;
@@ -160,12 +163,14 @@ export function startDockerReplica(options: DockerReplicaOptions): DockerReplica
       options.onChange();
     },
     crashed(exit, restartInMs) {
+      lastError = { message: `replica ${index} died (${exit})`, at: new Date().toISOString() };
       logger.warn({ function: functionName, replica: index, exit, restartInMs }, 'docker backend: replica died; restarting');
     },
     failed(outcome, restartInMs) {
       const logTail = outcome.logTail ?? [];
       const said = logTail.at(-1);
       lastFailure = { reason: `replica ${index} ${outcome.reason}${said ? `: ${said}` : ''}`, logTail };
+      lastError = { message: lastFailure.reason, at: new Date().toISOString() };
       logger.warn(
         { function: functionName, replica: index, reason: outcome.reason, restartInMs },
         'docker backend: replica failed to start',
@@ -193,6 +198,9 @@ export function startDockerReplica(options: DockerReplicaOptions): DockerReplica
     },
     get lastFailure() {
       return lastFailure;
+    },
+    get lastError() {
+      return lastError;
     },
     recheck() {
       const id = containerId;

@@ -46,6 +46,10 @@ export interface Replica {
   readonly pid: number | undefined;
   /** Why the last start attempt failed; cleared once a run becomes ready. */
   readonly lastFailure: StartFailure | undefined;
+  /** Runs started after the first one (crashes and failed starts alike). */
+  readonly restarts: number;
+  /** The last run that ended badly and when, for status (kept after a recovery, unlike lastFailure). */
+  readonly lastError: { message: string; at: string } | undefined;
   /** Stop supervising and terminate the process group; resolves when it has exited. */
   stop(): Promise<void>;
 }
@@ -65,6 +69,8 @@ export function startReplica(options: ReplicaOptions): Replica {
   let url: string | undefined;
   let ready = false;
   let lastFailure: StartFailure | undefined;
+  let restarts = 0;
+  let lastError: { message: string; at: string } | undefined;
 
   function update(next: { url?: string | undefined; ready: boolean }): void {
     const changed = next.url !== url || next.ready !== ready;
@@ -153,13 +159,19 @@ export function startReplica(options: ReplicaOptions): Replica {
     signal: stopController.signal,
     restart: options.restart,
     run: runOnce,
+    restarting() {
+      restarts++;
+      options.onChange();
+    },
     crashed(exit, restartInMs) {
+      lastError = { message: `replica ${index} crashed (${exit})`, at: new Date().toISOString() };
       logger.warn({ function: functionName, replica: index, exit, restartInMs }, 'replica crashed; restarting');
     },
     async failed(outcome, restartInMs) {
       const logTail = outcome.logFrom === undefined ? [] : await readLogTail(options.logFile, { from: outcome.logFrom });
       const said = lastWords(logTail);
       lastFailure = { reason: `replica ${index} ${outcome.reason}${said ? `: ${said}` : ''}`, logTail };
+      lastError = { message: lastFailure.reason, at: new Date().toISOString() };
       logger.warn({ function: functionName, replica: index, reason: outcome.reason, restartInMs }, 'replica failed to start');
       options.onChange();
     },
@@ -178,6 +190,12 @@ export function startReplica(options: ReplicaOptions): Replica {
     },
     get lastFailure() {
       return lastFailure;
+    },
+    get restarts() {
+      return restarts;
+    },
+    get lastError() {
+      return lastError;
     },
     async stop() {
       stopController.abort();
