@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT_DIR } from '../../src/util/paths.js';
 import { nanofaas } from '../e2e/helpers.js';
-import { call, startControlPlane, type RunningControlPlane } from '../control-plane/helpers.js';
+import { call, startControlPlane, type RunningControlPlane, until } from '../control-plane/helpers.js';
 
 let cp: RunningControlPlane;
 let dir: string;
@@ -110,12 +110,38 @@ describe('logs (local target)', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('--follow') } });
   });
 
-  it('a target without logs says so in one line', async () => {
+  it('--since: the lines written since then, by the times the lines carry', async () => {
+    const before = await cli(['logs', 'words', '--since', '1h']);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout.split('\n').slice(0, -1)).toEqual(fileLines());
+    // One more replica starts after `cut`: its run header is stamped later than that, and every
+    // line the node runtime writes carries its own time.
+    const n = (await call(cp.apiUrl, 'GET', '/v1/functions/words')).body.replicas as number;
+    const cut = new Date();
+    const scaled = await call(cp.apiUrl, 'PUT', '/v1/functions/words/replicas', { replicas: n + 1 });
+    expect(scaled.status).toBe(200);
+    const ready = async () => (await call(cp.apiUrl, 'GET', '/v1/functions/words')).body.status.readyReplicas === n + 1;
+    await until(ready, 30_000, `replica ${n} ready`);
+    const r = await cli(['--json', 'logs', 'words', '--since', cut.toISOString()]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { since: string; lines: string[] };
+    expect(doc.since).toBe(cut.toISOString());
+    expect(doc.lines[0]).toMatch(new RegExp(`^--- \\S+ replica ${n} pid `));
+    expect(doc.lines.filter((l) => l.startsWith('--- '))).toHaveLength(1);
+    expect(doc.lines).toContainEqual(expect.stringContaining('runtime listening'));
+    expect(doc.lines).toEqual(fileLines().slice(fileLines().indexOf(doc.lines[0] as string)));
+    const future = await cli(['logs', 'words', '--since', new Date(Date.now() + 3_600_000).toISOString()]);
+    expect(future.code).toBe(0);
+    expect(future.stdout).toBe('');
+    await call(cp.apiUrl, 'PUT', '/v1/functions/words/replicas', { replicas: n });
+  });
+
+  it('a target whose cluster cannot be reached says so in one line', async () => {
     const r = await nanofaas(['--target', 'kubeconfig', 'logs', 'words'], {
-      env: { ...env, NANOFAAS_TARGET: 'kubeconfig' },
+      env: { ...env, NANOFAAS_TARGET: 'kubeconfig', KUBECONFIG: join(dir, 'no-such-kubeconfig') },
       timeoutMs: 60_000,
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^nanofaas: logs are not supported on the kubeconfig target yet$/m);
+    expect(r.stderr).toMatch(/^nanofaas: KUBECONFIG names no file that exists \(.*no-such-kubeconfig\)$/m);
   });
 });
