@@ -67,6 +67,9 @@ export function registerScale(fns: Command, ctx: CliContext): void {
       ['nanofaas functions scale word-stats-python 0', 'stop every replica (the function stays registered)'],
       ['nanofaas functions scale word-stats-python 2 --no-wait --json', 'set the count and return at once'],
     ],
+  ).addHelpText(
+    'after',
+    '\n--json: {ok, target, name, from, to, function (spec + status)}; not ready in time: exit 1 with {ok: false, error}',
   );
 }
 

@@ -66,5 +66,16 @@ export function registerLogs(program: Command, ctx: CliContext): void {
       ['nanofaas logs word-stats-node --since 2026-12-06T03:00:00Z', 'since then (an RFC 3339 time)'],
       ['nanofaas logs word-stats-node --json | jq -r ".lines[]"'],
     ],
+  ).addHelpText(
+    'after',
+    [
+      '',
+      '--json: {ok, target, function, source, since?, lines} (not with --follow).',
+      "Where: local, the process backend's log file; docker, `docker logs` of each container;",
+      "kubeconfig and multipass, each pod's log through the Kubernetes API.",
+      'Several replicas: each line starts with its replica or pod.',
+      "--since on a log file: a line's time is its own (run header, JSON time, leading time);",
+      'an unstamped line counts as new as the next stamped one, so nothing newer is hidden.',
+    ].join('\n'),
   );
 }
