@@ -7,12 +7,13 @@ import type { Report, Tone } from '../report/model.js';
 import { parsePct, regressionLine } from '../report/regression.js';
 import { runLines } from '../report/run-section.js';
 import { settingsLines } from '../report/settings.js';
-import { type Cell, FUNCTION_HEADER, functionCells, highlightLines, RUNTIME_HEADER, runtimeCells, verdictLine } from '../report/tables.js';
+import { type Cell, functionTable, highlightLines, RUNTIME_HEADER, runtimeCells, verdictLine } from '../report/tables.js';
 import { table } from '../util/format.js';
 import { parseFormats, type ReportFormat } from '../report/write.js';
 import type { CliContext } from './context.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { withExamples } from './examples.js';
+import { printFindMax } from './find-max-output.js';
 
 interface ReportFlags {
   resultsDir?: string;
@@ -70,14 +71,18 @@ export function printReport(ctx: CliContext, generated: Generated): void {
   for (const line of settingsLines(report.settings)) {
     out.status(line.level === 'warning' ? `${c.yellow('warning:')} ${line.text}` : c.dim(`note: ${line.text}`));
   }
-  out.table([FUNCTION_HEADER, ...functionCells(report).map(colour)]);
+  // Fits 120 columns: changes as percentages, the least-needed columns left out (report.md has them all).
+  const fnTable = functionTable(report, 'terminal');
+  out.table([fnTable.header, ...fnTable.rows.map(colour)]);
+  if (fnTable.omitted.length > 0) out.data(c.dim(`(${fnTable.omitted.join(', ')}: in report.md, left out here to fit)`));
   out.data('');
   const highlights = highlightLines(report);
   for (const line of highlights) out.data(line);
   if (highlights.length > 0) out.data('');
+  printFindMax(out, report.resultsDir);
   out.table([
     RUNTIME_HEADER,
-    ...runtimeCells(report).map((row) =>
+    ...runtimeCells(report, 'terminal').map((row) =>
       row.map((cell) => (cell.delta ? `${cell.text} ${tone[cell.delta.tone](cell.delta.text)}` : cell.text)),
     ),
   ]);

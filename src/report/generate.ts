@@ -39,7 +39,7 @@ export function generateReport(options: GenerateOptions): Generated {
   if (baseline && options.failOnRegressionPct !== undefined) {
     report.regressionCheck = { maxPct: options.failOnRegressionPct, regressions: findRegressions(report, options.failOnRegressionPct) };
   }
-  const paths = writeReport(report, results.prometheus, options.outDir ?? options.resultsDir, options.formats);
+  const paths = writeReport(report, results.prometheus, options.outDir ?? options.resultsDir, options.formats, results.series);
   return { report, prometheus: results.prometheus, paths };
 }
 

@@ -2,10 +2,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { PrometheusFile } from '../loadtest/prometheus.js';
+import { FIND_MAX_FILE } from '../loadtest/find-max.js';
 import { PROMETHEUS_FILE, WINDOWS_FILE, type TestWindow } from '../loadtest/results.js';
 import { readRunFile, RUN_FILE, RunFileError, type RunFile } from '../loadtest/run-info.js';
 import { Summary } from '../loadtest/summary.js';
-import { SERIES_SUFFIX } from '../loadtest/timeseries.js';
+import { readSeries, SERIES_SUFFIX, SeriesError, type SeriesFile } from '../loadtest/timeseries.js';
 
 /** A result file the report cannot use; the message names the file. */
 export class ReportError extends Error {
@@ -26,10 +27,12 @@ export interface Results {
   prometheus: PrometheusFile | undefined;
   /** How the run was made (run.json); undefined for results written before loadtest recorded it. */
   run: RunFile | undefined;
+  /** Per-second samples of the functions that have a `<fn>.series.json`, in run order. */
+  series: SeriesFile[];
 }
 
 /** Files in a results directory that are not per-function summaries. */
-const NOT_SUMMARIES = new Set([PROMETHEUS_FILE, RUN_FILE, 'report.json']);
+const NOT_SUMMARIES = new Set([PROMETHEUS_FILE, RUN_FILE, 'report.json', FIND_MAX_FILE]);
 
 function readJson(path: string): unknown {
   let text: string;
@@ -107,5 +110,15 @@ export function loadResults(dir: string, suggest: (command: string) => string = 
     if (error instanceof RunFileError) throw new ReportError(error.message);
     throw error;
   }
-  return { dir, runs, windows, prometheus, run };
+  const series: SeriesFile[] = [];
+  for (const r of runs) {
+    try {
+      const file = readSeries(dir, r.function);
+      if (file) series.push(file);
+    } catch (error) {
+      if (error instanceof SeriesError) throw new ReportError(error.message);
+      throw error;
+    }
+  }
+  return { dir, runs, windows, prometheus, run, series };
 }

@@ -1,8 +1,9 @@
+import { findMaxMarkdown } from './find-max-section.js';
 import type { Report } from './model.js';
 import { regressionLine } from './regression.js';
 import { runLines } from './run-section.js';
 import { settingsLines } from './settings.js';
-import { FUNCTION_HEADER, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows, verdictLine } from './tables.js';
+import { functionHeader, functionRows, highlightLines, RUNTIME_HEADER, runtimeRows, verdictLine } from './tables.js';
 
 const escapeCell = (text: string) => text.replace(/\|/g, '\\|');
 
@@ -41,9 +42,10 @@ export function renderMarkdown(report: Report): string {
     ...regressionMarkdown(report),
     '## Per function',
     '',
-    ...mdTable(FUNCTION_HEADER, functionRows(report)),
+    ...mdTable(functionHeader(report), functionRows(report)),
     '',
     ...highlightLines(report).flatMap((l, i, all) => [`- ${l}`, ...(i === all.length - 1 ? [''] : [])]),
+    ...findMaxMarkdown(report.resultsDir),
     '## Per runtime',
     '',
     ...mdTable(RUNTIME_HEADER, runtimeRows(report)),

@@ -3,6 +3,7 @@ import type { RunFile } from '../loadtest/run-info.js';
 import { failedRate } from '../loadtest/summary.js';
 import { judge, type Verdict } from '../loadtest/verdict.js';
 import type { Results, RunRecord } from './load.js';
+import { type Agreement, prometheusAgreement } from './prometheus-agreement.js';
 import { compareSettings } from './settings.js';
 
 /** The figures of one function, all straight from its summary (milliseconds, percent, per second). */
@@ -64,6 +65,10 @@ export interface FunctionRow {
   interrupted: boolean;
   /** Per-figure change against the baseline run of the same function. */
   changes?: Partial<Record<FigureKey, Change>>;
+  /** Open-model runs: iterations that found no free VU (the summary's dropped_iterations). */
+  dropped?: number;
+  /** The control plane's p50/p95 over the same window (Prometheus) beside the client's, when snapshotted. */
+  server?: Agreement;
 }
 
 export interface RuntimeRow {
@@ -190,12 +195,19 @@ export function buildReport(
 ): Report {
   const functions: FunctionRow[] = results.runs.map((run) => {
     const limits = run.summary.nanofaas?.thresholds ?? options.fallbackThresholds?.(run.runtime);
+    const dropped = run.summary.metrics.dropped_iterations?.count;
+    const server = prometheusAgreement(
+      run.summary,
+      results.prometheus?.windows.find((w) => w.function === run.function),
+    );
     return {
       function: run.function,
       runtime: run.runtime,
       figures: figuresOf(run),
       verdict: limits ? judge(run.summary, limits) : null,
       interrupted: run.summary.nanofaas?.interrupted === true,
+      ...(dropped !== undefined ? { dropped } : {}),
+      ...(server ? { server } : {}),
     };
   });
   const runtimes = runtimeRows(functions);

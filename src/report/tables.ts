@@ -29,28 +29,38 @@ export function formatChange(key: FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFai
 export interface Cell {
   text: string;
   delta?: { text: string; tone: Tone };
+  /** The longer wording a narrow form leaves out (the HTML page shows it on hover). */
+  title?: string;
 }
 
 export const cellText = (c: Cell): string => (c.delta ? `${c.text} ${c.delta.text}` : c.text);
 
-function figureCell(key: FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFailPct', value: number | null, change: Change | undefined): Cell {
-  const text = formatFigure(key, value);
-  return change ? { text, delta: { text: formatChange(key, change), tone: toneOf(key, change) } } : { text };
+/**
+ * The three forms of the per-function table: `full` (Markdown, report.json readers) spells every
+ * change out; `html` and `terminal` show a change as its percentage, with short headers, so the
+ * page fits 1280 px and the terminal 120 columns.
+ */
+export type TableForm = 'full' | 'html' | 'terminal';
+
+type FigureName = FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFailPct';
+
+/** A change as a percentage only ("+10.0%", "new" when the baseline was 0). */
+export function formatChangePct(key: FigureName, c: Change): string {
+  if (c.pct === null) return 'new';
+  if (key === 'failPct' || key === 'meanFailPct') {
+    const pp = Math.abs(c.delta).toFixed(2);
+    return `${c.delta > 0 ? '+' : c.delta < 0 ? '−' : '±'}${pp}pp`;
+  }
+  return `${c.pct > 0 ? '+' : c.pct < 0 ? '−' : '±'}${Math.abs(c.pct).toFixed(1)}%`;
 }
 
-export const FUNCTION_HEADER = [
-  'Function',
-  'Runtime',
-  'Reqs',
-  'Fail%',
-  'Avg ms',
-  'Med ms',
-  'p90 ms',
-  'p95 ms',
-  'p99 ms',
-  'Req/s',
-  'Thresholds',
-];
+function figureCell(key: FigureName, value: number | null, change: Change | undefined, form: TableForm = 'full'): Cell {
+  const text = formatFigure(key, value);
+  if (!change) return { text };
+  const full = formatChange(key, change);
+  if (form === 'full') return { text, delta: { text: full, tone: toneOf(key, change) } };
+  return { text, delta: { text: formatChangePct(key, change), tone: toneOf(key, change) }, title: full };
+}
 
 export function verdictText(row: FunctionRow): string {
   if (row.interrupted) return 'INTERRUPTED';
@@ -62,15 +72,162 @@ export function verdictText(row: FunctionRow): string {
     .join(' ')}`;
 }
 
-export function functionCells(report: Report): Cell[][] {
-  return report.functions.map((row) => [
-    { text: row.function },
-    { text: row.runtime },
-    ...(['reqs', 'failPct', 'avg', 'med', 'p90', 'p95', 'p99', 'rps'] as const).map((key) =>
-      figureCell(key, row.figures[key], row.changes?.[key]),
-    ),
-    { text: verdictText(row) },
-  ]);
+/** "FAIL p95 p99 fail%": which limits broke, without the limits (the run section lists them). */
+export function shortVerdictText(row: FunctionRow): string {
+  const full = verdictText(row);
+  if (!full.startsWith('FAIL ')) return full;
+  const names = (row.verdict?.checks ?? [])
+    .filter((c) => !c.passed)
+    .map((c) => (c.expression.startsWith('rate') ? 'fail%' : c.expression.replace(/^p\((\d+)\).*/, 'p$1').replace(/^count.*/, 'no reqs')));
+  return `FAIL ${names.join(' ')}`;
+}
+
+interface Column {
+  id: string;
+  header: string;
+  /** The header of the HTML page (units in the caption instead). */
+  short: string;
+  /** Terminal: the narrowest tables keep the columns with the highest rank. */
+  rank: number;
+  cell(row: FunctionRow, form: TableForm): Cell;
+}
+
+const figureColumn = (key: FigureKey, header: string, short: string, rank: number): Column => ({
+  id: key,
+  header,
+  short,
+  rank,
+  cell: (row, form) => figureCell(key, row.figures[key], row.changes?.[key], form),
+});
+
+const serverCell = (value: number | null | undefined): Cell => ({ text: value === undefined ? '' : formatFigure('p95', value) });
+
+/** Every column the per-function table can have, in order; optional ones appear only when a row has the figure. */
+function columnsFor(report: Report): Column[] {
+  const hasServer = report.functions.some((r) => r.server !== undefined);
+  const hasDropped = report.functions.some((r) => (r.dropped ?? 0) > 0);
+  return [
+    { id: 'function', header: 'Function', short: 'Function', rank: 100, cell: (row) => ({ text: row.function }) },
+    { id: 'runtime', header: 'Runtime', short: 'Runtime', rank: 3, cell: (row) => ({ text: row.runtime }) },
+    figureColumn('reqs', 'Reqs', 'Reqs', 4),
+    figureColumn('failPct', 'Fail%', 'Fail%', 8),
+    figureColumn('avg', 'Avg ms', 'Avg', 1),
+    figureColumn('med', 'p50 ms', 'p50', 6),
+    figureColumn('p90', 'p90 ms', 'p90', 0),
+    figureColumn('p95', 'p95 ms', 'p95', 9),
+    figureColumn('p99', 'p99 ms', 'p99', 5),
+    figureColumn('rps', 'Req/s', 'Req/s', 9),
+    ...(hasServer
+      ? [
+          {
+            id: 'serverP50',
+            header: 'Server p50 ms',
+            short: 'Srv p50',
+            rank: 2,
+            cell: (row: FunctionRow) => serverCell(row.server?.serverP50),
+          },
+          {
+            id: 'serverP95',
+            header: 'Server p95 ms',
+            short: 'Srv p95',
+            rank: 7,
+            cell: (row: FunctionRow) => serverCell(row.server?.serverP95),
+          },
+          {
+            id: 'agrees',
+            header: 'Agrees ±25%',
+            short: '±25%',
+            rank: 7,
+            cell: (row: FunctionRow): Cell =>
+              row.server === undefined
+                ? { text: '' }
+                : {
+                    text: row.server.agrees ? 'yes' : 'no',
+                    title: `server ÷ client: p50 ${ratioText(row.server.ratio50)}, p95 ${ratioText(row.server.ratio95)} (${row.server.metric} histogram, agree within ±${row.server.tolerance * 100}%)`,
+                  },
+          },
+        ]
+      : []),
+    ...(hasDropped
+      ? [{ id: 'dropped', header: 'Dropped', short: 'Dropped', rank: 8, cell: (row: FunctionRow) => ({ text: String(row.dropped ?? 0) }) }]
+      : []),
+    {
+      id: 'verdict',
+      header: 'Thresholds',
+      short: 'Thresholds',
+      rank: 100,
+      cell: (row, form) => (form === 'full' ? { text: verdictText(row) } : { text: shortVerdictText(row), title: verdictText(row) }),
+    },
+  ];
+}
+
+const ratioText = (r: number | null): string => (r === null ? 'n/a' : `${r.toFixed(2)}×`);
+
+export interface FunctionTable {
+  header: string[];
+  rows: Cell[][];
+  /** Columns left out to fit (terminal only), by header. */
+  omitted: string[];
+}
+
+const tableWidth = (header: readonly string[], rows: readonly Cell[][], gap = 2): number =>
+  header.reduce((sum, h, i) => sum + Math.max(h.length, ...rows.map((r) => cellText(r[i] ?? { text: '' }).length)), 0) +
+  gap * Math.max(0, header.length - 1);
+
+/**
+ * The per-function table in one form. The terminal form drops its least-needed columns (p90,
+ * avg, server p50, runtime, …) until the table fits `maxWidth`, then shortens function names.
+ */
+export function functionTable(report: Report, form: TableForm, maxWidth = 120): FunctionTable {
+  const columns = columnsFor(report);
+  const build = (cols: readonly Column[]) => ({
+    header: cols.map((c) => (form === 'html' ? c.short : c.header)),
+    rows: report.functions.map((row) => cols.map((c) => c.cell(row, form))),
+  });
+  if (form !== 'terminal') return { ...build(columns), omitted: [] };
+  let kept = columns;
+  let table = build(kept);
+  const byRank = [...columns].filter((c) => c.rank < 100).sort((a, b) => a.rank - b.rank);
+  for (const drop of byRank) {
+    if (tableWidth(table.header, table.rows) <= maxWidth) break;
+    kept = kept.filter((c) => c !== drop);
+    table = build(kept);
+  }
+  const excess = tableWidth(table.header, table.rows) - maxWidth;
+  if (excess > 0) {
+    const longest = Math.max(...table.rows.map((r) => r[0]?.text.length ?? 0));
+    const limit = Math.max(8, longest - excess);
+    for (const row of table.rows) {
+      const name = row[0];
+      if (name && name.text.length > limit) row[0] = { text: `${name.text.slice(0, limit - 1)}…`, title: name.text };
+    }
+  }
+  const omitted = columns.filter((c) => !kept.includes(c)).map((c) => c.header);
+  return { ...table, omitted };
+}
+
+/** The full header (Markdown); the optional columns follow the report's figures. */
+export function functionHeader(report: Report): string[] {
+  return functionTable(report, 'full').header;
+}
+
+/** The columns of a report without optional figures; kept for callers that print a fixed header. */
+export const FUNCTION_HEADER = [
+  'Function',
+  'Runtime',
+  'Reqs',
+  'Fail%',
+  'Avg ms',
+  'p50 ms',
+  'p90 ms',
+  'p95 ms',
+  'p99 ms',
+  'Req/s',
+  'Thresholds',
+];
+
+export function functionCells(report: Report, form: TableForm = 'full'): Cell[][] {
+  return functionTable(report, form).rows;
 }
 
 export function functionRows(report: Report): string[][] {
@@ -79,11 +236,11 @@ export function functionRows(report: Report): string[][] {
 
 export const RUNTIME_HEADER = ['Runtime', 'Functions', 'Mean avg ms', 'Mean req/s', 'Mean fail%'];
 
-export function runtimeCells(report: Report): Cell[][] {
+export function runtimeCells(report: Report, form: TableForm = 'full'): Cell[][] {
   return report.runtimes.map((row: RuntimeRow) => [
     { text: row.runtime },
     { text: String(row.functions) },
-    ...(['meanAvgMs', 'meanRps', 'meanFailPct'] as const).map((key) => figureCell(key, row[key], row.changes?.[key])),
+    ...(['meanAvgMs', 'meanRps', 'meanFailPct'] as const).map((key) => figureCell(key, row[key], row.changes?.[key], form)),
   ]);
 }
 

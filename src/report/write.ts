@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PrometheusFile } from '../loadtest/prometheus.js';
+import type { SeriesFile } from '../loadtest/timeseries.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import type { Report } from './model.js';
@@ -16,6 +17,8 @@ export function writeReport(
   prometheus: PrometheusFile | undefined,
   outDir: string,
   formats: readonly ReportFormat[],
+  /** The per-second series the HTML page charts (report.json leaves them in their own files). */
+  series: readonly SeriesFile[] = [],
 ): string[] {
   mkdirSync(outDir, { recursive: true });
   return formats.map((format) => {
@@ -24,7 +27,7 @@ export function writeReport(
       format === 'md'
         ? renderMarkdown(report)
         : format === 'html'
-          ? renderHtml(report, prometheus)
+          ? renderHtml(report, prometheus, series)
           : `${JSON.stringify({ ...report, ...(prometheus ? { prometheus } : {}) }, null, 2)}\n`;
     writeFileSync(path, text);
     return path;
