@@ -1,10 +1,11 @@
 // Shared body of every per-function k6 script (k6/scripts/<function>.js). The entry script reads
 // k6/profile.json with open() in its init context and hands it here.
 // Env: NANOFAAS_URL (default http://127.0.0.1:8080), STAGES ("5s:3,10s:8"), THINK_TIME (seconds),
-// MODE (sync | async), NANOFAAS_API_TOKEN (sent as a bearer token; k6 passes the system env).
+// MODE (sync | async), ARRIVAL (the profile's arrival block as JSON: open model, set by
+// `nanofaas loadtest --rate`), NANOFAAS_API_TOKEN (sent as a bearer token; k6 passes the system env).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
-import { buildInput, buildOptions, checkName, checkOutput } from './profile.js';
+import { arrivalOf, buildInput, buildOptions, checkName, checkOutput } from './profile.js';
 
 const TERMINAL = { success: true, error: true, timeout: true };
 // The API's cap on one long-poll (MAX_EXECUTION_WAIT_MS in control-plane/src/contracts/invocation.ts).
@@ -39,7 +40,13 @@ function awaitExecution(baseUrl, id, timeoutSeconds, headers) {
 export function createTest(profile, fn) {
   const env = typeof __ENV === 'undefined' ? {} : __ENV;
   const baseUrl = (env.NANOFAAS_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  const thinkTime = env.THINK_TIME !== undefined && env.THINK_TIME !== '' ? Number(env.THINK_TIME) : profile.thinkTimeSeconds;
+  // The open model sets the pace with its arrival rate: a pause would only hold a VU.
+  const openModel = arrivalOf(profile, env) !== undefined;
+  const thinkTime = openModel
+    ? 0
+    : env.THINK_TIME !== undefined && env.THINK_TIME !== ''
+      ? Number(env.THINK_TIME)
+      : profile.thinkTimeSeconds;
   const mode = env.MODE || 'sync';
   const timeout = profile.requestTimeoutSeconds + 's';
   const outputCheck = checkName(profile, fn.workload);
@@ -66,7 +73,7 @@ export function createTest(profile, fn) {
     };
     checks[outputCheck] = () => body !== undefined && checkOutput(profile, fn.workload, body);
     check(res, checks);
-    sleep(thinkTime);
+    if (thinkTime > 0) sleep(thinkTime);
   }
 
   return { options: buildOptions(profile, fn.runtime, env), iteration: iteration };

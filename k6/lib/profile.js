@@ -44,18 +44,56 @@ export function thresholdExpressions(profile, runtime) {
   };
 }
 
-/** k6 `options` for one function; `env` carries the CLI's overrides (STAGES). */
+/**
+ * The arrival block that applies: the CLI's (ARRIVAL, the whole block as JSON, set by
+ * `loadtest --rate`/`--rate-stages`), else the profile's. Open model only with a rate or stages.
+ */
+export function arrivalOf(profile, env) {
+  const arrival = env?.ARRIVAL ? JSON.parse(env.ARRIVAL) : profile.arrival;
+  if (!arrival || (arrival.rate === undefined && arrival.stages === undefined)) return undefined;
+  return arrival;
+}
+
+/** The k6 scenario for the profile: ramping-vus, or an arrival-rate executor for the open model. */
+export function buildScenario(profile, env) {
+  const grace = profile.gracefulStopSeconds + 's';
+  const arrival = arrivalOf(profile, env);
+  if (arrival && arrival.rate !== undefined) {
+    return {
+      executor: 'constant-arrival-rate',
+      rate: arrival.rate,
+      timeUnit: arrival.timeUnit,
+      duration: arrival.duration,
+      preAllocatedVUs: arrival.preAllocatedVUs,
+      maxVUs: arrival.maxVUs,
+      gracefulStop: grace,
+    };
+  }
+  if (arrival) {
+    return {
+      executor: 'ramping-arrival-rate',
+      startRate: arrival.startRate || 0,
+      timeUnit: arrival.timeUnit,
+      stages: arrival.stages,
+      preAllocatedVUs: arrival.preAllocatedVUs,
+      maxVUs: arrival.maxVUs,
+      gracefulStop: grace,
+    };
+  }
+  return {
+    executor: 'ramping-vus',
+    startVUs: 0,
+    stages: env?.STAGES ? parseStages(env.STAGES) : profile.stages,
+    gracefulRampDown: grace,
+    gracefulStop: grace,
+  };
+}
+
+/** k6 `options` for one function; `env` carries the CLI's overrides (STAGES, ARRIVAL). */
 export function buildOptions(profile, runtime, env) {
-  const stages = env?.STAGES ? parseStages(env.STAGES) : profile.stages;
   return {
     scenarios: {
-      load: {
-        executor: 'ramping-vus',
-        startVUs: 0,
-        stages: stages,
-        gracefulRampDown: profile.gracefulStopSeconds + 's',
-        gracefulStop: profile.gracefulStopSeconds + 's',
-      },
+      load: buildScenario(profile, env),
     },
     thresholds: thresholdExpressions(profile, runtime),
     summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],

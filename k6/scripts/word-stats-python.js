@@ -1,6 +1,6 @@
 // word-stats-python: k6 load test (generated from functions/catalog.json by src/loadtest/k6-scripts.ts).
 // Run: k6 run --summary-export k6/results/word-stats-python.json k6/scripts/word-stats-python.js
-// Env: NANOFAAS_URL, STAGES (e.g. 5s:3,10s:8), THINK_TIME, MODE (sync|async).
+// Env: NANOFAAS_URL, STAGES (e.g. 5s:3,10s:8), THINK_TIME, MODE (sync|async), ARRIVAL (open model, JSON).
 import { createTest } from '../lib/nanofaas.js';
 
 const profile = JSON.parse(open('../profile.json'));

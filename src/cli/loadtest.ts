@@ -1,8 +1,11 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Progress } from '../loadtest/engine.js';
-import { applyOverrides, loadProfile, ProfileError, type LoadProfile } from '../loadtest/profile.js';
-import { clearResults, loadSteps, preflightSteps, type EngineName, type LoadtestContext } from '../loadtest/steps.js';
+import { describeArrival, parseRate, RateError, scheduleOf } from '../loadtest/arrival.js';
+import { DEFAULT_SEARCH, searchBoundMs, type SearchSettings } from '../loadtest/find-max.js';
+import { applyOverrides, isOpenModel, loadProfile, parseDurationMs, ProfileError, type LoadProfile } from '../loadtest/profile.js';
+import { parseSlo, SloError } from '../loadtest/slo.js';
+import { clearResults, findMaxSteps, loadSteps, preflightSteps, type EngineName, type LoadtestContext } from '../loadtest/steps.js';
 import { estimateRunMs, formatSpan, unsendablePlan } from '../loadtest/plan.js';
 import { totalDurationMs } from '../loadtest/profile.js';
 import { formatDisagreements } from '../loadtest/parity.js';
@@ -15,7 +18,7 @@ import { which } from '../util/process.js';
 import { envValue } from '../config/env.js';
 import type { CliContext } from './context.js';
 import { CliError, EXIT, UsageError } from './errors.js';
-import { listArg, withExamples } from './examples.js';
+import { intArg, listArg, withExamples } from './examples.js';
 import { printReport, produceReport } from './report.js';
 
 interface LoadtestFlags {
@@ -30,7 +33,41 @@ interface LoadtestFlags {
   engine: 'auto' | EngineName;
   skipParity: boolean;
   profile?: string;
+  rate?: number;
+  duration?: string;
+  rateStages?: string;
+  preAllocatedVus?: number;
+  maxVus?: number;
+  findMax?: boolean;
+  slo?: string;
+  stepDuration?: string;
+  startRate?: number;
+  maxRate?: number;
 }
+
+/** Commander argParser for --rate, --start-rate, --max-rate: "100", "100/s", "6000/m". */
+const rateArg =
+  (name: string) =>
+  (value: string): number => {
+    try {
+      return parseRate(value);
+    } catch (error) {
+      if (error instanceof RateError) throw new InvalidArgumentError(`${name}: ${error.message}`);
+      throw error;
+    }
+  };
+
+const durationArg =
+  (name: string) =>
+  (value: string): string => {
+    try {
+      if (parseDurationMs(value) <= 0) throw new ProfileError('must be longer than 0');
+    } catch (error) {
+      if (error instanceof ProfileError) throw new InvalidArgumentError(`${name}: ${error.message}`);
+      throw error;
+    }
+    return value.trim();
+  };
 
 const seconds =
   (name: string) =>
@@ -45,11 +82,22 @@ function resolveProfile(ctx: CliContext, flags: LoadtestFlags): LoadProfile {
   let profile: LoadProfile;
   try {
     const base = loadProfile(flags.profile ? resolve(flags.profile) : resolve(ctx.rootDir, 'k6', 'profile.json'));
-    profile = applyOverrides(base, { stages: flags.stages, thinkTimeSeconds: flags.thinkTime, coolDownSeconds: flags.coolDown });
+    profile = applyOverrides(base, {
+      stages: flags.stages,
+      thinkTimeSeconds: flags.thinkTime,
+      coolDownSeconds: flags.coolDown,
+      rate: flags.rate,
+      duration: flags.duration,
+      rateStages: flags.rateStages,
+      preAllocatedVus: flags.preAllocatedVus,
+      maxVus: flags.maxVus,
+    });
   } catch (error) {
     if (error instanceof ProfileError) throw new UsageError(error.message);
     throw error;
   }
+  // The open model's schedule stands on its own: the VU stages do not apply.
+  if (isOpenModel(profile) || flags.findMax) return profile;
   // A plan that cannot send one request would show ✔ for every step and then fail its thresholds.
   const unsendable = unsendablePlan(profile, flags.stages !== undefined);
   if (unsendable !== undefined) throw new UsageError(unsendable);
@@ -69,7 +117,37 @@ function resolveEngine(ctx: CliContext, wanted: LoadtestFlags['engine']): Engine
 /** One progress line; the final one carries the summary's figures (the report's table agrees). */
 export function progressLine(fn: string, p: Progress): string {
   const rate = p.final ? 'avg' : 'now';
-  return `${fn}: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.totalMs / 1000)}s · ${p.vus} VUs · ${p.rps.toFixed(1)} req/s ${rate} · p95 ${p.p95Ms.toFixed(1)} ms · ${p.failed} failed of ${p.requests}`;
+  const open = p.targetRate !== undefined ? ` of ${p.targetRate.toFixed(p.targetRate < 10 ? 1 : 0)}/s` : '';
+  const dropped = p.dropped !== undefined ? ` · ${p.dropped} dropped` : '';
+  return `${fn}: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.totalMs / 1000)}s · ${p.vus} VUs · ${p.rps.toFixed(1)} req/s ${rate}${open} · p95 ${p.p95Ms.toFixed(1)} ms · ${p.failed} failed of ${p.requests}${dropped}`;
+}
+
+/** --find-max's settings from the flags; a bad or missing --slo is a one-line usage error. */
+function resolveFindMax(flags: LoadtestFlags): SearchSettings | undefined {
+  if (!flags.findMax) {
+    const stray = (['slo', 'stepDuration', 'startRate', 'maxRate'] as const).find((k) => flags[k] !== undefined);
+    if (stray) throw new UsageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --find-max`);
+    return undefined;
+  }
+  if (flags.slo === undefined)
+    throw new UsageError("--find-max needs --slo, e.g. --slo 'p95<20ms' (p50|p90|p95|p99 in ms or s, optionally failed<N%)");
+  let slo: SearchSettings['slo'];
+  try {
+    slo = parseSlo(flags.slo);
+  } catch (error) {
+    if (error instanceof SloError) throw new UsageError(error.message);
+    throw error;
+  }
+  const startRate = flags.startRate ?? DEFAULT_SEARCH.startRate;
+  const maxRate = flags.maxRate ?? Math.max(DEFAULT_SEARCH.maxRate, startRate);
+  if (maxRate < startRate) throw new UsageError(`--max-rate ${maxRate}/s is below --start-rate ${startRate}/s`);
+  return {
+    ...DEFAULT_SEARCH,
+    slo,
+    startRate,
+    maxRate,
+    stepDurationMs: flags.stepDuration !== undefined ? parseDurationMs(flags.stepDuration) : DEFAULT_SEARCH.stepDurationMs,
+  };
 }
 
 /**
@@ -96,12 +174,25 @@ function progressPrinter(ctx: CliContext): LoadtestContext['progress'] {
   };
 }
 
+/** A line the user should see whatever the renderer: under the live step on a TTY, else a status line. */
+function stepSayer(ctx: CliContext): NonNullable<LoadtestContext['say']> {
+  const live =
+    chooseRenderer({ json: ctx.options.json, verbose: ctx.options.verbose, isTTY: process.stdout.isTTY === true, env: ctx.env }) ===
+    'default';
+  return (line, io) => (live || ctx.options.verbose ? io.log(line) : ctx.out.status(line));
+}
+
 /** "about 7 min 40 s for 4 functions (1 min 50 s each, 10 s cool-down between)". */
 export function durationLine(profile: LoadProfile, functions: number): string {
-  const each = formatSpan(totalDurationMs(profile.stages));
+  const schedule = scheduleOf(profile.arrival);
+  const eachMs = schedule ? schedule.totalMs : totalDurationMs(profile.stages);
+  const each = formatSpan(eachMs);
   const coolDown = functions > 1 && profile.coolDownSeconds > 0 ? `, ${formatSpan(profile.coolDownSeconds * 1000)} cool-down between` : '';
   const plural = functions === 1 ? 'function' : 'functions';
-  return `${formatSpan(estimateRunMs(profile, functions), true)} for ${functions} ${plural} (${each} each${coolDown})`;
+  const totalMs = schedule
+    ? eachMs * functions + profile.coolDownSeconds * 1000 * Math.max(0, functions - 1)
+    : estimateRunMs(profile, functions);
+  return `${formatSpan(totalMs, true)} for ${functions} ${plural} (${each} each${coolDown})`;
 }
 
 /**
@@ -142,11 +233,45 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
     .addOption(new Option('--engine <engine>', 'load generator').choices(['auto', 'builtin', 'k6']).default('auto'))
     .option('--skip-parity', 'do not compare the runtimes on functions/testdata first', false)
     .option('--profile <file>', 'another load profile (default k6/profile.json)')
+    .addOption(
+      new Option('--rate <n/s>', 'open model: start iterations at this constant rate (k6 constant-arrival-rate), with --duration')
+        .argParser(rateArg('--rate'))
+        .conflicts(['stages', 'rateStages', 'findMax', 'thinkTime']),
+    )
+    .option('--duration <d>', 'how long --rate runs, e.g. 30s, 2m', durationArg('--duration'))
+    .addOption(
+      new Option(
+        '--rate-stages <list>',
+        'open model: ramp the rate per second, e.g. 10s:50,30s:200 (k6 ramping-arrival-rate from 0)',
+      ).conflicts(['stages', 'findMax', 'thinkTime', 'duration']),
+    )
+    .option(
+      '--pre-allocated-vus <n>',
+      'open model: VUs ready at the start (profile arrival.preAllocatedVUs, else 10)',
+      intArg('--pre-allocated-vus', 1, 10_000),
+    )
+    .option(
+      '--max-vus <n>',
+      'open model: the pool grows to this; past it iterations are dropped and counted (else 200)',
+      intArg('--max-vus', 1, 10_000),
+    )
+    .addOption(
+      new Option(
+        '--find-max',
+        'per function, raise a constant arrival rate step by step until --slo breaks; report the highest sustained rate',
+      ).conflicts(['stages', 'engine']),
+    )
+    .option('--slo <expr>', "with --find-max: what must hold at a rate, e.g. 'p95<20ms' or 'p99<50ms,failed<0.5%' (default failed<1%)")
+    .option('--step-duration <d>', 'with --find-max: how long each rate is held (default 5s)', durationArg('--step-duration'))
+    .option('--start-rate <n/s>', 'with --find-max: the first rate (default 10/s; ×1.5 per step)', rateArg('--start-rate'))
+    .option('--max-rate <n/s>', 'with --find-max: stop rising here (default 3000/s)', rateArg('--max-rate'))
     .action(async (flags: LoadtestFlags) => {
       ctx.announceTarget();
       const { out } = ctx;
+      const findMax = resolveFindMax(flags);
       const profile = resolveProfile(ctx, flags);
-      const engine = resolveEngine(ctx, flags.engine);
+      // The search drives the built-in engine step by step; k6 runs one scenario per process.
+      const engine = findMax ? 'builtin' : resolveEngine(ctx, flags.engine);
       const api = await ctx.api();
       const resultsDir = flags.resultsDir ? resolve(flags.resultsDir) : defaultResultsDir(ctx.rootDir);
       const run: LoadtestContext = {
@@ -167,21 +292,28 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         runs: [],
         notes: [],
         progress: progressPrinter(ctx),
+        say: stepSayer(ctx),
+        findMax,
         signal: ctx.signal,
         suggest: (command) => ctx.suggest(command),
       };
-      out.status(
-        out.c.dim(
-          `engine: ${engine} · mode: ${flags.mode} · stages: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')} · results: ${resultsDir}`,
-        ),
-      );
+      const load = findMax
+        ? `find-max: SLO ${findMax.slo.expression}, from ${findMax.startRate}/s ×${findMax.factor} per ${formatSpan(findMax.stepDurationMs)} step up to ${findMax.maxRate}/s`
+        : isOpenModel(profile)
+          ? `rate: ${describeArrival(profile)}`
+          : `stages: ${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')}`;
+      out.status(out.c.dim(`engine: ${engine} · mode: ${flags.mode} · ${load} · results: ${resultsDir}`));
       const probes = startProbes(ctx.rootDir, ctx.env, engine);
       let result = await ctx.pipeline(preflightSteps(), run);
       if (result.ok && !ctx.signal.aborted) {
         clearResults(resultsDir);
-        out.status(`load: ${durationLine(profile, run.selected.length)}`);
+        out.status(
+          findMax
+            ? `load: at most ${formatSpan(searchBoundMs(findMax, findMax.stepDurationMs) * run.selected.length)} for ${run.selected.length} function(s); each search stops itself at the first rate that breaks`
+            : `load: ${durationLine(profile, run.selected.length)}`,
+        );
         const start = new Date();
-        result = await ctx.pipeline(loadSteps(run), run);
+        result = await ctx.pipeline(findMax ? findMaxSteps(run) : loadSteps(run), run);
         const end = new Date();
         const target = { name: ctx.options.target, apiUrl: api.baseUrl };
         writeRunFile(resultsDir, await describeRun({ ...run, target, start, end, interrupted: ctx.signal.aborted }, probes));
@@ -215,11 +347,19 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         runs: run.runs,
         notes: run.notes,
         report: generated.report,
+        ...(run.findMaxFile ? { findMax: run.findMaxFile } : {}),
         files: generated.paths,
       });
       printReport(ctx, generated);
       for (const note of run.notes) out.status(out.c.yellow('note: ') + note);
-      if (failed.length > 0) {
+      if (failed.length > 0 && findMax) {
+        out.error(
+          out.c.red(
+            `no rate held the SLO ${findMax.slo.expression} for ${failed.map((r) => r.function).join(', ')} (exit ${EXIT.thresholds})`,
+          ),
+        );
+        ctx.exitCode = EXIT.thresholds;
+      } else if (failed.length > 0) {
         out.error(out.c.red(`thresholds failed for ${failed.map((r) => r.function).join(', ')} (exit ${EXIT.thresholds})`));
         ctx.exitCode = EXIT.thresholds;
       }
@@ -230,5 +370,9 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
     ['nanofaas loadtest --runtimes python,node --mode async', 'enqueue + wait, end to end'],
     ['nanofaas loadtest --functions word-stats-java --engine builtin'],
     ['NANOFAAS_URL=http://10.0.0.5:30080 PROM_URL=http://10.0.0.5:30090 nanofaas loadtest'],
+    ['nanofaas loadtest --rate 200/s --duration 30s', 'open model: 200 iterations/s whatever the latency'],
+    ['nanofaas loadtest --rate-stages 10s:50,30s:200 --max-vus 400', 'ramp the arrival rate 0→50→200/s'],
+    ["nanofaas loadtest --find-max --slo 'p95<20ms'", 'highest rate each function sustains at p95 < 20 ms'],
+    ["nanofaas loadtest --find-max --slo 'p99<50ms,failed<0.5%' --step-duration 10s --functions word-stats-node"],
   ]);
 }

@@ -84,6 +84,7 @@ export type RateStage = Static<typeof RateStage>;
  */
 export const Arrival = Type.Object(
   {
+    $comment: Type.Optional(Type.String()),
     /** Constant-arrival-rate: iterations per timeUnit, for `duration`. */
     rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100_000 })),
     duration: Type.Optional(Type.String({ pattern: DURATION_PATTERN })),

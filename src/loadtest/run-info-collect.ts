@@ -5,7 +5,8 @@ import type { FunctionSpec } from '@nanofaas/control-plane/contracts';
 import { runCommand } from '../util/process.js';
 import type { CatalogEntry } from './catalog.js';
 import type { LoadMode } from './engine.js';
-import { thresholdsFor, type LoadProfile, type Thresholds } from './profile.js';
+import { isOpenModel, thresholdsFor, type LoadProfile, type Thresholds } from './profile.js';
+import type { SearchSettings } from './find-max.js';
 import type { RunFile, RunFunction } from './run-info.js';
 
 /** A probe that has not answered by then is left out: run.json never holds up a load test. */
@@ -61,6 +62,7 @@ export interface RunDescription {
   engine: 'builtin' | 'k6';
   mode: LoadMode;
   profile: LoadProfile;
+  findMax?: SearchSettings | undefined;
   target: { name: string; apiUrl: string };
   selected: readonly CatalogEntry[];
   /** The control plane's specs of the registered functions (for each one's image). */
@@ -90,6 +92,17 @@ export async function describeRun(run: RunDescription, probes: RunProbes): Promi
     engine: run.engine,
     mode: run.mode,
     stages: run.profile.stages,
+    ...(isOpenModel(run.profile) && run.profile.arrival ? { arrival: run.profile.arrival } : {}),
+    ...(run.findMax
+      ? {
+          findMax: {
+            slo: run.findMax.slo.expression,
+            stepDurationSeconds: run.findMax.stepDurationMs / 1000,
+            startRate: run.findMax.startRate,
+            maxRate: run.findMax.maxRate,
+          },
+        }
+      : {}),
     thinkTimeSeconds: run.profile.thinkTimeSeconds,
     coolDownSeconds: run.profile.coolDownSeconds,
     thresholds,

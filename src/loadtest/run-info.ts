@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { Stage, Thresholds } from './profile.js';
+import { Arrival, Stage, Thresholds } from './profile.js';
 
 /**
  * `<results>/run.json`: how a whole `loadtest` run was made. `loadtest` writes it, `report`
@@ -26,6 +26,12 @@ export const RunFile = Type.Object({
   mode: Type.Union([Type.Literal('sync'), Type.Literal('async')]),
   /** The VU ramp the run followed (the profile's, or --stages). */
   stages: Type.Array(Stage),
+  /** Open model (--rate, --rate-stages, or the profile's rate): the arrival schedule the run followed instead of the stages. */
+  arrival: Type.Optional(Arrival),
+  /** --find-max: how the search ran (its per-step figures are in find-max.json). */
+  findMax: Type.Optional(
+    Type.Object({ slo: Type.String(), stepDurationSeconds: Type.Number(), startRate: Type.Number(), maxRate: Type.Number() }),
+  ),
   thinkTimeSeconds: Type.Number({ minimum: 0 }),
   coolDownSeconds: Type.Number({ minimum: 0 }),
   /** Per runtime of the loaded functions: the limits each was judged by. */

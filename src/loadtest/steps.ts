@@ -10,8 +10,18 @@ import type { CatalogEntry } from './catalog.js';
 import { runLoad, type LoadMode, type Progress } from './engine.js';
 import { composeArgv, composeUp, grafanaReadiness, type GrafanaOutcome, type GrafanaReadiness, type GrafanaRecorder } from './grafana.js';
 import { runK6 } from './k6-runner.js';
+import {
+  FIND_MAX_FILE,
+  searchMax,
+  stepProfile,
+  writeFindMax,
+  type FindMaxFile,
+  type FindMaxStep,
+  type SearchSettings,
+} from './find-max.js';
 import { checkParity, readVectors, type Answer, type Disagreement } from './parity.js';
-import { thresholdsFor, totalDurationMs, type LoadProfile } from './profile.js';
+import { isOpenModel, thresholdsFor, totalDurationMs, type LoadProfile } from './profile.js';
+import { scheduleOf } from './arrival.js';
 import { prometheusReady, saveSnapshot, snapshotWindow } from './prometheus.js';
 import { appendWindow, openRunLog, writeSummary } from './results.js';
 import type { RunStats } from './stats.js';
@@ -60,8 +70,14 @@ export interface LoadtestContext {
   prometheusUrl?: string | undefined;
   runs: FunctionRun[];
   notes: string[];
+  /** --find-max: search each function's highest sustained arrival rate instead of running the profile. */
+  findMax?: SearchSettings | undefined;
+  /** What --find-max found so far (rewritten to find-max.json after each function). */
+  findMaxFile?: FindMaxFile;
   /** Where progress lines go (a live line on a TTY, periodic plain lines otherwise). */
   progress: (fn: string, progress: Progress, io: StepIO) => void;
+  /** A line the user should see (a find-max step), whatever the renderer shows of step logs. */
+  say?: (line: string, io: StepIO) => void;
   /** Aborted on Ctrl-C: the running function stops at once and is recorded as interrupted. */
   signal?: AbortSignal;
   /** A `nanofaas …` command line for a hint, keeping the user's global flags. */
@@ -212,8 +228,13 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
         stages: ctx.stagesOverride,
         thinkTimeSeconds: ctx.profile.thinkTimeSeconds,
         thresholds,
+        // k6 passes its environment to the script as __ENV: the open model's arrival block goes as ARRIVAL.
         // k6 reads the token from its environment: the one the API client uses (perhaps read from the chart's Secret).
-        env: ctx.api.token ? { ...ctx.env, NANOFAAS_API_TOKEN: ctx.api.token } : ctx.env,
+        env: {
+          ...ctx.env,
+          ...(ctx.api.token ? { NANOFAAS_API_TOKEN: ctx.api.token } : {}),
+          ...(isOpenModel(ctx.profile) ? { ARRIVAL: JSON.stringify(ctx.profile.arrival) } : {}),
+        },
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       },
       (line) => io.log(line),
@@ -258,12 +279,13 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
     failedRate: failedRate(result.summary),
     p95Ms: m.http_req_duration['p(95)'],
   });
-  const figures = `${m.http_reqs.count} requests, ${(failedRate(result.summary) * 100).toFixed(2)}% failed, p95 ${m.http_req_duration['p(95)'].toFixed(1)} ms`;
+  const dropped = m.dropped_iterations ? `, ${m.dropped_iterations.count} dropped (no free VU)` : '';
+  const figures = `${m.http_reqs.count} requests, ${(failedRate(result.summary) * 100).toFixed(2)}% failed, p95 ${m.http_req_duration['p(95)'].toFixed(1)} ms${dropped}`;
   if (result.interrupted) {
     const ran = formatSpan(result.end.getTime() - result.start.getTime());
     // The step fails (never ✔) and the pipeline starts nothing after it.
     throw new LoadInterrupted(
-      `interrupted after ${ran} of ${formatSpan(totalDurationMs(ctx.profile.stages))} (${figures}; recorded as interrupted)`,
+      `interrupted after ${ran} of ${formatSpan(scheduleOf(ctx.profile.arrival)?.totalMs ?? totalDurationMs(ctx.profile.stages))} (${figures}; recorded as interrupted)`,
     );
   }
   io.log(
@@ -274,6 +296,120 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
             .filter((c) => !c.passed)
             .map((c) => c.expression)
             .join(' ')}`
+    }`,
+  );
+}
+
+/** "120/s: p95 4.1 ms, 0.00% failed, 0 dropped ✔" — one line per find-max step. */
+export function findMaxStepLine(step: FindMaxStep): string {
+  const figures = `${step.rate}/s: ${step.achievedRate.toFixed(1)}/s done, p95 ${step.p95Ms.toFixed(1)} ms, ${(step.failedRate * 100).toFixed(2)}% failed, ${step.dropped} dropped`;
+  return step.passed ? `${figures} ✔` : `${figures} ✗ ${step.breach ?? ''}`;
+}
+
+/**
+ * --find-max: one step per function (cool-down between), each a bounded search of constant
+ * arrival rates with the built-in engine. The summary of the highest rate that held (or, when
+ * none did, of the first step) is the function's <fn>.json, so the usual report covers it too.
+ */
+export function findMaxSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
+  const settings = ctx.findMax;
+  if (settings === undefined) return [];
+  ctx.findMaxFile = {
+    slo: settings.slo,
+    mode: ctx.mode,
+    startRate: settings.startRate,
+    factor: settings.factor,
+    maxRate: settings.maxRate,
+    stepDurationSeconds: settings.stepDurationMs / 1000,
+    maxIncompleteRate: settings.maxIncompleteRate,
+    functions: [],
+  };
+  const steps: Step<LoadtestContext>[] = [];
+  ctx.selected.forEach((fn, index) => {
+    if (index > 0 && ctx.profile.coolDownSeconds > 0) {
+      steps.push({
+        title: `Cool-down ${ctx.profile.coolDownSeconds}s`,
+        run: async (c) => {
+          if (c.signal?.aborted) throw new LoadInterrupted('interrupted');
+          const finished = await delay(c.profile.coolDownSeconds * 1000, true, c.signal ? { signal: c.signal } : {}).catch(() => false);
+          if (!finished) throw new LoadInterrupted('interrupted');
+        },
+      });
+    }
+    steps.push({
+      title: `Find the max rate of ${fn.name} (${fn.runtime}, ${ctx.mode}, SLO ${settings.slo.expression})`,
+      run: (c, io) => findMaxOne(c, fn, settings, io),
+    });
+  });
+  return steps;
+}
+
+async function findMaxOne(ctx: LoadtestContext, fn: CatalogEntry, settings: SearchSettings, io: StepIO): Promise<void> {
+  if (ctx.signal?.aborted) throw new LoadInterrupted('interrupted before it started');
+  io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}`);
+  const log = openRunLog(ctx.resultsDir, fn.name);
+  const say = (line: string): void => (ctx.say ? ctx.say(line, io) : io.log(line));
+  const start = new Date();
+  const found = await searchMax(
+    async (rate, purpose) => {
+      log(`${purpose} at ${rate}/s for ${settings.stepDurationMs} ms`);
+      const result = await runLoad(
+        { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: ctx.api.token },
+        {
+          profile: stepProfile(ctx.profile, rate, settings),
+          mode: ctx.mode,
+          log,
+          // Each step's closing figures are in its step line; the live line shows the step under way.
+          onProgress: (p) => (p.final ? undefined : ctx.progress(fn.name, p, io)),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        },
+      );
+      return { summary: result.summary, interrupted: result.interrupted };
+    },
+    settings,
+    (step) => {
+      log(findMaxStepLine(step));
+      say(`${fn.name}: ${findMaxStepLine(step)}`);
+    },
+  );
+  const end = new Date();
+  const summary = found.best ?? found.first;
+  if (summary) writeSummary(ctx.resultsDir, fn.name, summary);
+  appendWindow(ctx.resultsDir, { function: fn.name, runtime: fn.runtime, start: start.toISOString(), end: end.toISOString() });
+  const file = ctx.findMaxFile;
+  if (file) {
+    file.functions.push({
+      function: fn.name,
+      runtime: fn.runtime,
+      maxRate: found.maxRate,
+      stoppedBy: found.stoppedBy,
+      ...(found.reason !== undefined ? { reason: found.reason } : {}),
+      steps: found.steps,
+      start: start.toISOString(),
+      end: end.toISOString(),
+    });
+    writeFindMax(ctx.resultsDir, file);
+  }
+  if (summary) {
+    const m = summary.metrics;
+    ctx.runs.push({
+      function: fn.name,
+      runtime: fn.runtime,
+      summaryPath: join(ctx.resultsDir, `${fn.name}.json`),
+      // The search's verdict is its SLO, judged step by step: the profile's thresholds do not apply.
+      verdict: { passed: found.maxRate !== null, checks: [] },
+      interrupted: found.stoppedBy === 'interrupted',
+      requests: m.http_reqs.count,
+      failedRate: failedRate(summary),
+      p95Ms: m.http_req_duration['p(95)'],
+    });
+  }
+  if (found.stoppedBy === 'interrupted') throw new LoadInterrupted(`interrupted (${FIND_MAX_FILE} has the steps so far)`);
+  say(
+    `${fn.name}: ${
+      found.maxRate === null
+        ? `no rate held, not even ${settings.startRate}/s (${found.reason ?? ''})`
+        : `highest sustained rate ${found.maxRate}/s${found.stoppedBy === 'max-rate' ? ' (the --max-rate cap: it held there)' : ` (above it, ${found.reason ?? ''})`}`
     }`,
   );
 }

@@ -40,6 +40,24 @@ export function runtimesText(run: RunFile): string {
     .join(', ');
 }
 
+/** The VU stages, or the open model's schedule, or the find-max search, that made the load. */
+function loadText(run: RunFile): string {
+  const coolDown = `cool-down ${run.coolDownSeconds} s`;
+  if (run.findMax) {
+    const f = run.findMax;
+    return `find-max: SLO ${f.slo}, ${f.stepDurationSeconds} s steps from ${f.startRate}/s up to ${f.maxRate}/s, ${coolDown}`;
+  }
+  const a = run.arrival;
+  if (a) {
+    const rate =
+      a.rate !== undefined
+        ? `${a.rate}/${a.timeUnit} for ${a.duration ?? '?'}`
+        : `${a.startRate ?? 0}/${a.timeUnit} then ${(a.stages ?? []).map((s) => `${s.duration}:${s.target}`).join(',')}`;
+    return `arrival rate ${rate} (open model, ${a.preAllocatedVUs}–${a.maxVUs} VUs), ${coolDown}`;
+  }
+  return `stages ${stagesText(run)}, think time ${run.thinkTimeSeconds} s, ${coolDown}`;
+}
+
 export function runLines(run: RunFile | null): [string, string][] {
   if (run === null) {
     return [['Run', 'settings not recorded (no run.json: written by an older loadtest, or by k6 alone)']];
@@ -49,7 +67,7 @@ export function runLines(run: RunFile | null): [string, string][] {
   return [
     ['Run', `${run.start} → ${run.end} (${span})${run.interrupted ? ', interrupted' : ''}`],
     ['Engine', `${run.engine}, ${run.mode} mode`],
-    ['Load', `stages ${stagesText(run)}, think time ${run.thinkTimeSeconds} s, cool-down ${run.coolDownSeconds} s`],
+    ['Load', loadText(run)],
     ['Thresholds', thresholdsText(run)],
     ['Target', `${run.target.name} (${run.target.apiUrl})`],
     ['Functions', run.functions.map((fn) => fn.name).join(', ')],

@@ -6,13 +6,26 @@ import * as k6Profile from '../../k6/lib/profile.js';
 import { loadCatalog } from '../../src/util/catalog.js';
 import { renderK6Script } from '../../src/loadtest/k6-scripts.js';
 import { buildInput, checkName, passesCheck, workloadPayload } from '../../src/loadtest/payload.js';
-import { loadProfile, parseStages, thresholdExpressions, thresholdsFor } from '../../src/loadtest/profile.js';
+import {
+  applyOverrides,
+  isOpenModel,
+  loadProfile,
+  parseProfile,
+  parseStages,
+  thresholdExpressions,
+  thresholdsFor,
+} from '../../src/loadtest/profile.js';
+import { scheduleOf } from '../../src/loadtest/arrival.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const profilePath = join(root, 'k6', 'profile.json');
 const profile = loadProfile(profilePath);
 const rawProfile = JSON.parse(readFileSync(profilePath, 'utf8')) as Record<string, unknown>;
 const catalog = loadCatalog(root).functions;
+
+function loadProfileFrom(raw: unknown) {
+  return parseProfile(raw, 'test profile');
+}
 
 /** A replayable [0, 1) sequence so both readers draw the same payload. */
 function sequence(seed: number): () => number {
@@ -68,6 +81,44 @@ describe('k6 scripts and the built-in engine read the same profile', () => {
     }
     expect(() => k6Profile.parseStages('5s')).toThrow(/invalid stage/);
     expect(() => parseStages('5s')).toThrow(/invalid stage/);
+  });
+
+  it('an arrival rate makes both engines open-model: the same block, k6 arrival-rate executors', () => {
+    // The default profile only sizes the pool: both stay closed-model.
+    expect(isOpenModel(profile)).toBe(false);
+    expect(k6Profile.buildOptions(rawProfile, 'java', {}).scenarios.load.executor).toBe('ramping-vus');
+    // --rate 50/s --duration 20s: the CLI hands k6 the very block the built-in engine runs.
+    const constant = applyOverrides(profile, { rate: 50, duration: '20s', maxVus: 300 });
+    const fromCli = k6Profile.buildOptions(rawProfile, 'java', { ARRIVAL: JSON.stringify(constant.arrival) }).scenarios.load;
+    expect(fromCli).toEqual({
+      executor: 'constant-arrival-rate',
+      rate: 50,
+      timeUnit: '1s',
+      duration: '20s',
+      preAllocatedVUs: 10,
+      maxVUs: 300,
+      gracefulStop: '30s',
+    });
+    expect(scheduleOf(constant.arrival)?.totalMs).toBe(20_000);
+    // A profile with stages of rates: ramping-arrival-rate, read from the file with no env at all.
+    const ramping = { ...rawProfile, arrival: applyOverrides(profile, { rateStages: '10s:50,30s:200' }).arrival };
+    const fromFile = k6Profile.buildOptions(ramping, 'node', {}).scenarios.load;
+    expect(fromFile).toEqual({
+      executor: 'ramping-arrival-rate',
+      startRate: 0,
+      timeUnit: '1s',
+      stages: [
+        { duration: '10s', target: 50 },
+        { duration: '30s', target: 200 },
+      ],
+      preAllocatedVUs: 10,
+      maxVUs: 200,
+      gracefulStop: '30s',
+    });
+    expect(isOpenModel(loadProfileFrom(ramping))).toBe(true);
+    // The k6 module skips the think time when the profile is open-model, as the engine does.
+    const lib = readFileSync(join(root, 'k6', 'lib', 'nanofaas.js'), 'utf8');
+    expect(lib).toContain('arrivalOf(profile, env) !== undefined');
   });
 
   it('draws the same payloads from the same random sequence, and judges them alike', () => {
