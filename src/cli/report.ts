@@ -74,7 +74,7 @@ export function printReport(ctx: CliContext, generated: Generated): void {
   // Fits 120 columns: changes as percentages, the least-needed columns left out (report.md has them all).
   const fnTable = functionTable(report, 'terminal');
   out.table([fnTable.header, ...fnTable.rows.map(colour)]);
-  if (fnTable.omitted.length > 0) out.data(c.dim(`(${fnTable.omitted.join(', ')}: in report.md, left out here to fit)`));
+  if (fnTable.note) out.data(c.dim(`(${fnTable.note})`));
   out.data('');
   const highlights = highlightLines(report);
   for (const line of highlights) out.data(line);

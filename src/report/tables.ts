@@ -46,6 +46,7 @@ type FigureName = FigureKey | 'meanAvgMs' | 'meanRps' | 'meanFailPct';
 
 /** A change as a percentage only ("+10.0%", "new" when the baseline was 0). */
 export function formatChangePct(key: FigureName, c: Change): string {
+  if (c.delta === 0) return '±0';
   if (c.pct === null) return 'new';
   if (key === 'failPct' || key === 'meanFailPct') {
     const pp = Math.abs(c.delta).toFixed(2);
@@ -85,7 +86,7 @@ export function shortVerdictText(row: FunctionRow): string {
 interface Column {
   id: string;
   header: string;
-  /** The header of the HTML page (units in the caption instead). */
+  /** The header of the HTML page and the terminal (units in the caption or note instead). */
   short: string;
   /** Terminal: the narrowest tables keep the columns with the highest rank. */
   rank: number;
@@ -168,6 +169,8 @@ export interface FunctionTable {
   rows: Cell[][];
   /** Columns left out to fit (terminal only), by header. */
   omitted: string[];
+  /** Terminal: the line under the table (units, what was left out). */
+  note?: string;
 }
 
 const tableWidth = (header: readonly string[], rows: readonly Cell[][], gap = 2): number =>
@@ -181,7 +184,7 @@ const tableWidth = (header: readonly string[], rows: readonly Cell[][], gap = 2)
 export function functionTable(report: Report, form: TableForm, maxWidth = 120): FunctionTable {
   const columns = columnsFor(report);
   const build = (cols: readonly Column[]) => ({
-    header: cols.map((c) => (form === 'html' ? c.short : c.header)),
+    header: cols.map((c) => (form === 'full' ? c.header : c.short)),
     rows: report.functions.map((row) => cols.map((c) => c.cell(row, form))),
   });
   if (form !== 'terminal') return { ...build(columns), omitted: [] };
@@ -202,8 +205,14 @@ export function functionTable(report: Report, form: TableForm, maxWidth = 120): 
       if (name && name.text.length > limit) row[0] = { text: `${name.text.slice(0, limit - 1)}…`, title: name.text };
     }
   }
-  const omitted = columns.filter((c) => !kept.includes(c)).map((c) => c.header);
-  return { ...table, omitted };
+  const left = columns.filter((c) => !kept.includes(c));
+  const omitted = left.map((c) => c.header);
+  const note = [
+    'latencies in ms',
+    ...(report.baselineDir !== undefined ? ['Δ vs baseline in %'] : []),
+    ...(left.length > 0 ? [`in report.md only: ${left.map((c) => c.short).join(', ')}`] : []),
+  ].join('; ');
+  return { ...table, omitted, note };
 }
 
 /** The full header (Markdown); the optional columns follow the report's figures. */

@@ -106,11 +106,12 @@ describe('per-function table', () => {
     const widest = Math.max(...lines.map(visibleLength));
     expect(widest).toBeLessThanOrEqual(120);
     // It keeps what a reader compares: p95, req/s, failures and the verdict.
-    for (const header of ['Function', 'Fail%', 'p95 ms', 'Req/s', 'Thresholds']) expect(t.header).toContain(header);
+    for (const header of ['Function', 'Fail%', 'p95', 'Req/s', 'Thresholds']) expect(t.header).toContain(header);
+    expect(t.note).toBe('latencies in ms; Δ vs baseline in %; in report.md only: Runtime, Reqs, Avg, p90, Srv p50');
     expect(t.omitted.length).toBeGreaterThan(0);
     expect(t.header.length + t.omitted.length).toBe(functionTable(report, 'full').header.length);
     // Changes are percentages in the terminal, spelled out in full in Markdown.
-    const p95 = t.rows[0]?.[t.header.indexOf('p95 ms')];
+    const p95 = t.rows[0]?.[t.header.indexOf('p95')];
     expect(p95?.delta?.text).toBe('+25.0%');
     expect(functionTable(report, 'full').rows[0]?.[7]?.delta?.text).toBe('Δ +1.24 (+25.0%)');
 
