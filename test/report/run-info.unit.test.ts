@@ -164,7 +164,7 @@ describe('Δ by better or worse', () => {
     // The page shows the percentage under the figure and the full change on hover.
     expect(html).toContain('<td title="Δ −16.20 (−24.5%)">50.00<span class="delta better">−24.5%</span></td>');
     expect(html).toContain('<td title="Δ +6.20 (+44.9%)">20.00<span class="delta worse">+44.9%</span></td>');
-    expect(html).toContain('<span class="delta same">±0.0%</span>');
+    expect(html).toContain('<span class="delta same">±0</span>');
     expect(html).toMatch(/\.delta\.better\{color:#[0-9a-f]{6}\}/);
     expect(html).toMatch(/\.delta\.worse\{color:#[0-9a-f]{6}\}/);
   });
