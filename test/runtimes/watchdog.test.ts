@@ -264,6 +264,76 @@ setTimeout(() => { rmSync(mine); process.stdout.write(JSON.stringify({ seen }));
   });
 });
 
+describe('STDIO with WATCHDOG_PRESPAWN', () => {
+  // Reads its whole stdin, then answers with its pid, its input and the execution id it was given.
+  const reader = () =>
+    script(
+      'spare.sh',
+      `#!/usr/bin/env bash\nIFS= read -r -d '' input\nprintf '{"pid":%d,"input":%s,"executionId":"%s"}' $$ "$input" "\${NANOFAAS_EXECUTION_ID:-}"\n`,
+    );
+
+  it('answers each call from a process started before it, blocked on its stdin, and starts the next one', async () => {
+    const token = newToken();
+    const url = await watchdog({ EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: `bash ${await reader()} ${token}`, WATCHDOG_PRESPAWN: '1' });
+    const [first] = await untilCount(() => marked(token), 1, 'the spare started with the watchdog');
+    const one = await invoke(url, { n: 1 });
+    expect(one.status, one.text).toBe(200);
+    // A process started ahead cannot know the execution it will serve: no NANOFAAS_EXECUTION_ID.
+    expect(one.body).toEqual({ pid: first!.pid, input: { n: 1 }, executionId: '' });
+    const [second] = await untilCount(() => marked(token).filter((p) => p.pid !== first!.pid), 1, 'the next spare');
+    const two = await invoke(url, { n: 2 });
+    expect(two.body).toEqual({ pid: second!.pid, input: { n: 2 }, executionId: '' });
+  });
+
+  it('drops a spare that exited unused and starts the call its own process, with the per-call env', async () => {
+    const file = await script(
+      'no-stdin.sh',
+      '#!/usr/bin/env bash\nprintf \'{"pid":%d,"executionId":"%s"}\' $$ "${NANOFAAS_EXECUTION_ID:-}"\n',
+    );
+    const url = await watchdog({ EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: `bash ${file}`, WATCHDOG_PRESPAWN: '1' });
+    for (let i = 0; i < 3; i++) {
+      const res = await invoke(url, {});
+      expect(res.status, res.text).toBe(200);
+      // Either a spare that had not exited yet, or (usually) the call's own process.
+      expect(['', 'exec-1']).toContain((res.body as { executionId: string }).executionId);
+    }
+  });
+
+  it('answers 500 with the reason when the command cannot be started, as without spares', async () => {
+    const url = await watchdog({ EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: '/nonexistent/definitely-not-here', WATCHDOG_PRESPAWN: '1' });
+    for (let i = 0; i < 2; i++) {
+      const res = await invoke(url, {});
+      expect(res.body).toEqual({ error: 'FUNCTION_ERROR', message: 'cannot start the command "/nonexistent/definitely-not-here": ENOENT' });
+    }
+  });
+
+  it('kills its spares when it stops', async () => {
+    const token = newToken();
+    let wd!: ChildProcess;
+    await watchdog(
+      { EXECUTION_MODE: 'STDIO', WATCHDOG_CMD: `bash ${await reader()} ${token}`, WATCHDOG_PRESPAWN: '2' },
+      { onStart: (child) => (wd = child) },
+    );
+    await untilCount(() => marked(token), 2, 'two spares');
+    await stop(wd);
+    const left = await untilNone(() => marked(token));
+    expect(left, listing(left)).toEqual([]);
+  });
+
+  it('rejects a WATCHDOG_PRESPAWN that is not a whole number from 0 to 64 before starting', async () => {
+    const child = spawn(process.execPath, ['runtimes/watchdog/dist/main.js'], {
+      cwd: repoRoot,
+      env: { ...process.env, WATCHDOG_CMD: 'true', WATCHDOG_PRESPAWN: '65' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('WATCHDOG_PRESPAWN');
+  });
+});
+
 describe('FILE mode', () => {
   it('hands the input over in $INPUT_FILE and reads the output from $OUTPUT_FILE', async () => {
     const file = await script(

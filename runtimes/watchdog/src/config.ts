@@ -11,6 +11,8 @@ export interface WatchdogConfig {
   concurrency: number;
   /** Largest stdout (or output file) accepted from one invocation. */
   maxOutputBytes: number;
+  /** STDIO: processes started ahead of need, each waiting on its stdin (0 = off). */
+  prespawn: number;
 }
 
 /**
@@ -48,5 +50,6 @@ export function watchdogConfigFromEnv(env: NodeJS.ProcessEnv): WatchdogConfig {
     argv: parseCommand(env.WATCHDOG_CMD || env.HANDLER),
     concurrency: intFromEnv(env, 'WATCHDOG_CONCURRENCY', os.availableParallelism(), 1, 4096),
     maxOutputBytes: intFromEnv(env, 'WATCHDOG_MAX_OUTPUT_BYTES', 10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    prespawn: intFromEnv(env, 'WATCHDOG_PRESPAWN', 0, 0, 64),
   };
 }

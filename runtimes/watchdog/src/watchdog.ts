@@ -20,7 +20,7 @@ export async function createWatchdog(config: WatchdogConfig, env: NodeJS.Process
   const base = { argv: config.argv, env: commandEnv(env), maxOutputBytes: config.maxOutputBytes, logger };
   const executor: Executor =
     config.mode === 'STDIO'
-      ? stdioExecutor(base)
+      ? stdioExecutor({ ...base, prespawn: config.prespawn })
       : config.mode === 'FILE'
         ? fileExecutor(base)
         : config.mode === 'STREAM'

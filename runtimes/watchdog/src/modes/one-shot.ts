@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Invocation, InvocationResult } from '@nanofaas/runtime-node/kit';
 import { killTree, spawnCommand } from '../process-group.js';
+import { createSpares } from '../spares.js';
 import { invocationEnv, resultFromExit, type ExitInfo, resultFromOutput, spawnFailure } from '../results.js';
 import { Tail } from '../tail.js';
 import type { Executor } from './executor.js';
@@ -12,20 +13,31 @@ export interface OneShotOptions {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;
   maxOutputBytes: number;
+  /** STDIO only: processes started ahead of need (WATCHDOG_PRESPAWN); 0 = each call starts its own. */
+  prespawn?: number;
 }
 
 /**
  * STDIO: one process per invocation; the input JSON (just `input`, not the envelope) on stdin, the
- * output JSON on stdout. Execution id, trace id, attempt and metadata arrive as NANOFAAS_* env vars.
+ * output JSON on stdout. Execution id, trace id, attempt and metadata arrive as NANOFAAS_* env vars,
+ * except in a process started ahead (prespawn), which cannot know them when it starts.
  */
 export function stdioExecutor(options: OneShotOptions): Executor {
   const running = new Set<ChildProcess>();
+  const spares =
+    (options.prespawn ?? 0) > 0
+      ? createSpares(options.prespawn!, () => spawnCommand(options.argv, options.env, ['pipe', 'pipe', 'pipe']))
+      : undefined;
+  spares?.refill();
   return {
     invoke: async (inv) => {
-      const run = await runOnce(options, inv, 'stdio', running);
+      const run = await runOnce(options, inv, 'stdio', running, spares && { child: spares.take(), afterInput: spares.refill });
       return 'ok' in run ? run : resultFromExit(run);
     },
-    close: async () => killAll(running),
+    close: async () => {
+      spares?.close();
+      killAll(running);
+    },
   };
 }
 
@@ -72,21 +84,28 @@ function killAll(running: Set<ChildProcess>): void {
   for (const child of running) killTree(child);
 }
 
-/** Runs the command to completion: how it exited, or a failure result when it never ran properly. */
+/**
+ * Runs the command to completion: how it exited, or a failure result when it never ran properly.
+ * `spare` is a live process started ahead (STDIO prespawn) to use instead of starting one;
+ * `afterInput` runs once the input is handed over (the next spare is started then, off this call's path).
+ */
 function runOnce(
   options: OneShotOptions,
   inv: Invocation,
   kind: 'stdio' | 'file',
   running: Set<ChildProcess>,
+  spare?: { child: ChildProcess | undefined; afterInput: () => void },
 ): Promise<ExitInfo | InvocationResult> {
   return new Promise((resolve) => {
-    const env = invocationEnv(options.env, inv);
     let child: ChildProcess;
-    try {
-      // stdin is this invocation's own pipe (or /dev/null), never the watchdog's own stdin.
-      child = spawnCommand(options.argv, env, [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'pipe']);
-    } catch (err) {
-      return resolve(spawnFailure(options.argv, err as NodeJS.ErrnoException));
+    if (spare?.child) child = spare.child;
+    else {
+      try {
+        // stdin is this invocation's own pipe (or /dev/null), never the watchdog's own stdin.
+        child = spawnCommand(options.argv, invocationEnv(options.env, inv), [kind === 'stdio' ? 'pipe' : 'ignore', 'pipe', 'pipe']);
+      } catch (err) {
+        return resolve(spawnFailure(options.argv, err as NodeJS.ErrnoException));
+      }
     }
     running.add(child);
     const stdout: Buffer[] = [];
@@ -112,6 +131,7 @@ function runOnce(
       child.stdin.on('error', () => {});
       child.stdin.end(JSON.stringify(inv.input ?? null));
     }
+    if (spare) setImmediate(spare.afterInput);
     child.on('close', (code, signal) => {
       running.delete(child);
       inv.signal.removeEventListener('abort', onAbort);
