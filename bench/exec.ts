@@ -3,8 +3,8 @@
  * in one run, c=16 closed loop:
  *   - bare old: a spawn loop of the handlers before issue 13 (bash + jq 1.6, bench/fixtures/exec-baseline);
  *   - bare new: a spawn loop of the catalog's handler command (what the watchdog runs);
- *   - through cp: the catalog function through the control plane (process backend, watchdog);
- *   - through cp, prespawn: the same with WATCHDOG_PRESPAWN (processes started ahead of need).
+ *   - through cp: the catalog function through the control plane (process backend, watchdog), with
+ *     WATCHDOG_PRESPAWN=0 (each call starts its process) and with BENCH_PRESPAWN processes started ahead.
  * The bare loops spawn from this process as the watchdog does (node:child_process, payload on stdin,
  * stdout collected, exit code checked). Targets run in short slices in rotating order, summed per
  * target, so load from elsewhere on a shared machine hits all of them alike; the ratios are the point,
@@ -15,8 +15,8 @@
  * Env: BENCH_ROUNDS (default 3), BENCH_SLICE_SECONDS (default 4), BENCH_CONCURRENCY (16),
  * BENCH_SEQUENTIAL (calls per handler at c=1, default 20), BENCH_WATCHDOG_ENV (JSON object added to
  * the registered functions' env, e.g. '{"WATCHDOG_CONCURRENCY":"4"}' to try a watchdog setting),
- * BENCH_PRESPAWN (WATCHDOG_PRESPAWN of the fourth target: the same function registered again with
- * processes started ahead, default 2).
+ * BENCH_PRESPAWN (WATCHDOG_PRESPAWN of the fourth target, the same function registered again; default 2,
+ * as the catalog's exec functions).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -60,7 +60,7 @@ const KINDS: Kind[] = ['old', 'new', 'cp', 'spare'];
 const LABEL: Record<Kind, string> = {
   old: 'bare, before (bash + jq 1.6)',
   new: 'bare, now (catalog handler)',
-  cp: 'through the control plane',
+  cp: 'through the control plane, WATCHDOG_PRESPAWN=0',
   spare: `through the control plane, WATCHDOG_PRESPAWN=${PRESPAWN}`,
 };
 const cells = (): Record<Kind, Cell> => ({ old: emptyCell(), new: emptyCell(), cp: emptyCell(), spare: emptyCell() });
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       if (res.statusCode !== 201) throw new Error(`registering ${name}: HTTP ${res.statusCode} ${text}`);
     };
     for (const fn of fns) {
-      await register(fn.name, fn, {});
+      await register(fn.name, fn, { WATCHDOG_PRESPAWN: '0' });
       await register(`${fn.name}-prespawn`, fn, { WATCHDOG_PRESPAWN: PRESPAWN });
       const input = PAYLOADS[fn.workload];
       const stdin = JSON.stringify(input);
@@ -259,7 +259,7 @@ async function main(): Promise<void> {
     ];
     const ratios = [
       '',
-      '| function | new ÷ old bare (calls/s) | per round | cp ÷ new bare (calls/s) | per round | cp prespawn ÷ new bare | per round |',
+      '| function | new ÷ old bare (calls/s) | per round | cp ÷ new bare (calls/s) | per round | cp with prespawn ÷ new bare | per round |',
       '|---|---:|---|---:|---|---:|---|',
     ];
     for (const [t, target] of targets.entries()) {
@@ -289,7 +289,7 @@ async function main(): Promise<void> {
         `c=1: ${SEQUENTIAL} calls per target, interleaved), run ${new Date().toISOString()}, Node ${process.version}, ${conditions}` +
         (Object.keys(WATCHDOG_ENV).length > 0 ? `, function env ${JSON.stringify(WATCHDOG_ENV)}` : '') +
         '. Payloads as bench:runtimes. "before" = bench/fixtures/exec-baseline (bash, then `exec jq`); "now" = the catalog handler; ' +
-        'through the control plane = process backend, watchdog, the catalog spec.',
+        'through the control plane = process backend, watchdog, the catalog spec with WATCHDOG_PRESPAWN set as shown.',
       'Floors (issue 13): new ÷ old bare ≥ 2; through the control plane ÷ new bare ≥ 0.85.',
       '',
       table,
