@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerId } from '../../src/targets/docker/owner.js';
 import { call, type RunningControlPlane, until } from '../control-plane/helpers.js';
-import { NODE_IMAGE, removeOwned, requireImages, startDockerControlPlane } from '../docker-backend/helpers.js';
+import { docker, NODE_IMAGE, removeOwned, requireImages, startDockerControlPlane } from '../docker-backend/helpers.js';
 import { nanofaas } from '../e2e/helpers.js';
 
 let cp: RunningControlPlane | undefined;
@@ -90,5 +90,21 @@ describe('logs (docker target, real Engine)', () => {
       [2, true, 0],
     ]);
     for (const i of instances) expect(i.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    // A container killed under the backend: replaced, counted, and the last error after that.
+    await docker('kill', `nanofaas-${owner}-fn-words-1`);
+    await until(
+      async () => {
+        const view = (await call(cp!.apiUrl, 'GET', '/v1/functions/words')).body;
+        const replica = view?.status?.instances?.[1];
+        return replica?.restarts === 1 && replica.ready && view.status.readyReplicas === 3 ? true : undefined;
+      },
+      60_000,
+      'replica 1 replaced',
+    );
+    const after = await cli(['functions', 'describe', 'words']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toMatch(/^ {4}#1 {2}ready {5}http:\/\/127\.0\.0\.1:\d+ {2}1 restart$/m);
+    expect(after.stdout).toMatch(/^ {2}last error: replica 1 died \(.+\) \(\d{4}-\d\d-\d\dT[\d:.]+Z, replica 1\)$/m);
   });
 });
