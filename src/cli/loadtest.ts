@@ -373,6 +373,6 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
     ['nanofaas loadtest --rate 200/s --duration 30s', 'open model: 200 iterations/s whatever the latency'],
     ['nanofaas loadtest --rate-stages 10s:50,30s:200 --max-vus 400', 'ramp the arrival rate 0→50→200/s'],
     ["nanofaas loadtest --find-max --slo 'p95<20ms'", 'highest rate each function sustains at p95 < 20 ms'],
-    ["nanofaas loadtest --find-max --slo 'p99<50ms,failed<0.5%' --step-duration 10s --functions word-stats-node"],
+    ["nanofaas loadtest --find-max --slo 'p99<50ms,failed<0.5%' --step-duration 10s", 'a p99 SLO, 10 s per rate'],
   ]);
 }
