@@ -1,13 +1,13 @@
 // Cost of one observe() on a control-plane histogram child (the hot path of docs/design.md §6.1),
 // with the old 16-bound list and the current LATENCY_BUCKETS_SECONDS; plus the scrape text per function.
 // Values are drawn like this platform's calls: mostly 0.2–10 ms, a few up to 2 s. Figures go to BENCHMARKS.md by hand.
-// Run: npx tsx --conditions=source bench/histogram-observe.ts
+// Run: npx tsx --conditions=source bench/histogram-observe.ts  (BENCH_ROUNDS, BENCH_OBSERVES per round)
 import { Histogram, Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS } from '../control-plane/src/contracts/metrics.js';
 
 const OLD = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const N = Number(process.env.BENCH_OBSERVES ?? 1_000_000);
-const ROUNDS = 9;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 
 let seed = 42;
 const rand = () => {
