@@ -50,8 +50,8 @@ export function findMaxCaption(file: FindMaxFile): string {
   return `SLO ${file.slo.expression}, and at most ${Number((file.maxIncompleteRate * 100).toFixed(2))}% of iterations dropped or unanswered · ${file.stepDurationSeconds} s per step, from ${rate(file.startRate)} ×${file.factor} up to ${rate(file.maxRate)} (${file.mode})`;
 }
 
-/** Log-scale horizontal bars, one per function, coloured by runtime. */
-export function findMaxChart(functions: readonly FunctionMax[]): string {
+/** Log-scale horizontal bars, one per function, in the page's colour of that function (else by runtime). */
+export function findMaxChart(functions: readonly FunctionMax[], colorOf?: (fn: string) => string): string {
   const left = 170;
   const right = 70;
   const plotW = 340;
@@ -80,7 +80,7 @@ export function findMaxChart(functions: readonly FunctionMax[]): string {
       return;
     }
     const end = x(Math.max(f.maxRate, lo));
-    const color = RUNTIME_COLOR[f.runtime] ?? '#79706e';
+    const color = colorOf?.(f.function) ?? RUNTIME_COLOR[f.runtime] ?? '#79706e';
     body.push(
       `<rect class="bar" x="${left}" y="${y + 4}" width="${Math.max(1, end - left).toFixed(1)}" height="${rowH - 8}" fill="${color}"><title>${esc(`${f.function}: ${rate(f.maxRate)}`)}</title></rect>`,
       `<text x="${(end + 4).toFixed(1)}" y="${y + 15}" ${FONT}>${esc(rate(f.maxRate))}${f.stoppedBy === 'max-rate' ? '+' : ''}</text>`,
@@ -91,14 +91,14 @@ export function findMaxChart(functions: readonly FunctionMax[]): string {
 }
 
 /** The HTML section (empty when the run was not a --find-max run). */
-export function findMaxHtml(dir: string): string[] {
+export function findMaxHtml(dir: string, colorOf?: (fn: string) => string): string[] {
   const file = load(dir);
   if (file === undefined || file.functions.length === 0) return [];
   const cell = (text: string) => `<td>${esc(text)}</td>`;
   return [
     '<h2>Highest sustained rate (find-max)</h2>',
     `<p class="note">${esc(findMaxCaption(file))}. A “+” means the search stopped at the cap, not at a breach.</p>`,
-    findMaxChart(file.functions),
+    findMaxChart(file.functions, colorOf),
     `<table class="fn"><thead><tr>${FIND_MAX_HEADER.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>`,
     ...findMaxRows(file).map((row) => `<tr>${row.map(cell).join('')}</tr>`),
     '</tbody></table>',

@@ -237,7 +237,7 @@ export function renderHtml(report: Report, prometheus?: PrometheusFile, series: 
       swatches: (r) => colorOf(report.functions[r]?.function ?? ''),
     }),
     ...(highlights.length > 0 ? [`<ul class="highlights">${highlights.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`] : []),
-    ...findMaxHtml(report.resultsDir),
+    ...findMaxHtml(report.resultsDir, colorOf),
     ...perFunctionCharts(report, colorOf),
     ...overTimeSection(series, prometheus, colorOf),
     '<h2>Per runtime</h2>',
