@@ -27,6 +27,11 @@ export interface SearchSettings {
   maxIncompleteRate: number;
   /** Steps between the last good and the first bad rate, while they are more than 10% apart. */
   refineSteps: number;
+  /**
+   * A rate breaks only when it breaks twice in a row: one slow step on a shared machine (a GC
+   * pause, a neighbour's burst) would otherwise end the search early; a real limit repeats.
+   */
+  confirmBreach: boolean;
 }
 
 export const DEFAULT_SEARCH = {
@@ -36,6 +41,7 @@ export const DEFAULT_SEARCH = {
   stepDurationMs: 5000,
   maxIncompleteRate: 0.01,
   refineSteps: 2,
+  confirmBreach: true,
 } as const;
 
 export const FindMaxStep = Type.Object({
@@ -53,6 +59,8 @@ export const FindMaxStep = Type.Object({
   passed: Type.Boolean(),
   /** Why it did not hold. */
   breach: Type.Optional(Type.String()),
+  /** The second run of a rate whose first run broke (a breach counts only when it repeats). */
+  retry: Type.Optional(Type.Boolean()),
 });
 export type FindMaxStep = Static<typeof FindMaxStep>;
 
@@ -156,16 +164,22 @@ export async function searchMax(
   let bad: { step: FindMaxStep; summary: Summary } | undefined;
   let first: Summary | undefined;
   const attempt = async (rate: number): Promise<'interrupted' | FindMaxStep> => {
-    const outcome = await run(rate, 'step');
-    if (outcome.interrupted) return 'interrupted';
-    const step = judgeStep(rate, outcome.summary, settings);
-    first ??= outcome.summary;
-    steps.push(step);
-    onStep?.(step);
-    if (step.passed) {
-      if (!good || rate > good.step.rate) good = { step, summary: outcome.summary };
-    } else if (!bad || rate < bad.step.rate) bad = { step, summary: outcome.summary };
-    return step;
+    let last: { step: FindMaxStep; summary: Summary } | undefined;
+    for (let trial = 0; trial < (settings.confirmBreach ? 2 : 1); trial++) {
+      const outcome = await run(rate, 'step');
+      if (outcome.interrupted) return 'interrupted';
+      const step = { ...judgeStep(rate, outcome.summary, settings), ...(trial > 0 ? { retry: true } : {}) };
+      first ??= outcome.summary;
+      steps.push(step);
+      onStep?.(step);
+      last = { step, summary: outcome.summary };
+      if (step.passed) {
+        if (!good || rate > good.step.rate) good = last;
+        return step;
+      }
+    }
+    if (last && (!bad || rate < bad.step.rate)) bad = last;
+    return last?.step ?? 'interrupted';
   };
   const result = (stoppedBy: FunctionMax['stoppedBy']) => ({
     maxRate: good?.step.rate ?? null,
@@ -189,11 +203,12 @@ export async function searchMax(
   return result('breach');
 }
 
-/** How long one function's search may take at most: warm-up, rising steps to maxRate, refinements. */
+/** How long one function's search may take at most: warm-up, rising steps to maxRate, refinements, each maybe run twice. */
 export function searchBoundMs(settings: SearchSettings, graceMs: number): number {
   let steps = 1;
   for (let rate = settings.startRate; rate < settings.maxRate; rate = nextRate(rate, settings.factor)) steps++;
-  return (steps + 1 + settings.refineSteps) * (settings.stepDurationMs + graceMs);
+  const trials = settings.confirmBreach ? 2 : 1;
+  return (1 + (steps + settings.refineSteps) * trials) * (settings.stepDurationMs + graceMs);
 }
 
 export function writeFindMax(dir: string, file: FindMaxFile): string {

@@ -303,7 +303,8 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
 /** "120/s: p95 4.1 ms, 0.00% failed, 0 dropped ✔" — one line per find-max step. */
 export function findMaxStepLine(step: FindMaxStep): string {
   const figures = `${step.rate}/s: ${step.achievedRate.toFixed(1)}/s done, p95 ${step.p95Ms.toFixed(1)} ms, ${(step.failedRate * 100).toFixed(2)}% failed, ${step.dropped} dropped`;
-  return step.passed ? `${figures} ✔` : `${figures} ✗ ${step.breach ?? ''}`;
+  const line = step.passed ? `${figures} ✔` : `${figures} ✗ ${step.breach ?? ''}`;
+  return step.retry ? `repeat ${line}` : line;
 }
 
 /**

@@ -94,12 +94,13 @@ describe('find-max search', () => {
   it('rises ×1.5 until the SLO breaks, then narrows between the last good and first bad rate', async () => {
     const rates: number[] = [];
     const found = await searchMax(fakeRun(60, rates), settings());
-    // 10, 15, 23, 35, 53 hold; 80 breaks; then 67 (breaks) and 60 (holds).
-    expect(rates).toEqual([10, 15, 23, 35, 53, 80, 67, 60]);
+    // 10, 15, 23, 35, 53 hold; 80 breaks twice; then 67 (breaks twice) and 60 (holds).
+    expect(rates).toEqual([10, 15, 23, 35, 53, 80, 80, 67, 67, 60]);
     expect(found.maxRate).toBe(60);
     expect(found.stoppedBy).toBe('breach');
     expect(found.reason).toBe('67/s: p95 50.0 ms ≥ 20ms');
-    expect(found.steps.map((s) => s.passed)).toEqual([true, true, true, true, true, false, false, true]);
+    expect(found.steps.map((s) => s.passed)).toEqual([true, true, true, true, true, false, false, false, false, true]);
+    expect(found.steps.map((s) => s.retry === true)).toEqual([false, false, false, false, false, false, true, false, true, false]);
     expect(found.best?.metrics.http_req_duration['p(95)']).toBe(5);
   });
 
@@ -110,9 +111,27 @@ describe('find-max search', () => {
     expect(capped).toMatchObject({ maxRate: 40, stoppedBy: 'max-rate' });
     const none = await searchMax(fakeRun(1, []), settings());
     expect(none).toMatchObject({ maxRate: null, stoppedBy: 'breach', reason: '10/s: p95 50.0 ms ≥ 20ms' });
-    expect(none.steps).toHaveLength(1);
-    // Bounded: warm-up, every rising step to the cap, the refinements, each with its grace.
-    expect(searchBoundMs(settings({ maxRate: 40 }), 1000)).toBe((5 + 1 + 2) * 2000);
+    expect(none.steps).toHaveLength(2);
+    // Bounded: warm-up, then every rising step to the cap and the refinements, each maybe twice, each with its grace.
+    expect(searchBoundMs(settings({ maxRate: 40 }), 1000)).toBe((1 + (5 + 2) * 2) * 2000);
+  });
+
+  it('a breach that does not repeat is noise: the search goes on rising', async () => {
+    const rates: number[] = [];
+    let calls = 0;
+    const found = await searchMax(
+      async (rate, purpose) => {
+        if (purpose === 'step') rates.push(rate);
+        calls += 1;
+        // The first run at 23/s hits a hiccup; its repeat is fine.
+        const hiccup = rate === 23 && rates.filter((r) => r === 23).length === 1;
+        return { summary: summary(hiccup || rate > 40 ? 50 : 5, rate), interrupted: false };
+      },
+      settings({ refineSteps: 0 }),
+    );
+    expect(rates).toEqual([10, 15, 23, 23, 35, 53, 53]);
+    expect(found.maxRate).toBe(35);
+    expect(calls).toBe(8);
   });
 
   it('find-max.json round-trips through its schema, and the report draws it on a log scale', async () => {
@@ -164,7 +183,7 @@ describe('find-max search', () => {
     expect(html).toContain('<h2>Highest sustained rate (find-max)</h2>');
     expect(html).toContain('SLO p95&lt;20ms,failed&lt;1%');
     const md = findMaxMarkdown(dir);
-    expect(md).toContain('| word-stats-java | java | none | – | – | 1 | 10/s: p95 50.0 ms ≥ 20ms |');
+    expect(md).toContain('| word-stats-java | java | none | – | – | 2 | 10/s: p95 50.0 ms ≥ 20ms |');
     const table = findMaxTable(dir);
     expect(table?.rows[0]).toEqual(['Function', 'Runtime', 'Max rate', 'p95 there', 'Failed', 'Steps', 'Next rate broke on']);
     expect(Math.max(...(table?.rows.map((r) => r.join('  ').length) ?? [0]))).toBeLessThanOrEqual(120);
