@@ -59,7 +59,7 @@ export function quantileQuery(metric: string, quantile: number, fn: string, rang
  * because increase() extrapolates each bucket to the range's edges and drops the first sample of a
  * series born inside the window (a fresh control plane's first calls). The `or … * 0` stands in for
  * a series that did not exist yet at the start. A control-plane restart inside the window makes
- * the difference negative, and the quantile meaningless: that run has no whole-window figure.
+ * the difference negative, and the quantile meaningless: snapshotWholeWindow then records none.
  */
 export function windowBucketsQuery(metric: string, fn: string, offsetMs: number): string {
   const selector = `${metric}_bucket{function=${JSON.stringify(fn)}}`;
@@ -160,12 +160,17 @@ export async function snapshotWholeWindow(prometheusUrl: string, window: TestWin
   const counts = {} as WholeWindow['counts'];
   for (const [key, metric] of Object.entries(SNAPSHOT_METRICS) as [SnapshotMetric, string][]) {
     percentiles[key] = { p50: null, p95: null, p99: null };
+    const count = await queryInstant(prometheusUrl, windowCountQuery(metric, window.function, offsetMs), at);
+    // Fewer observations at the end than at the start: the control plane restarted in between.
+    if (count !== undefined && count < 0) {
+      counts[key] = null;
+      continue;
+    }
+    counts[key] = count !== undefined && Number.isFinite(count) ? count : null;
     for (const q of SNAPSHOT_QUANTILES) {
       const value = await queryInstant(prometheusUrl, windowQuantileQuery(metric, q, window.function, offsetMs), at);
       percentiles[key][`p${Math.round(q * 100)}` as QuantileKey] = value !== undefined && Number.isFinite(value) ? value * 1000 : null;
     }
-    const count = await queryInstant(prometheusUrl, windowCountQuery(metric, window.function, offsetMs), at);
-    counts[key] = count !== undefined && Number.isFinite(count) ? count : null;
   }
   return { at: new Date(at * 1000).toISOString(), complete: scrapedAt !== undefined, percentiles, counts };
 }

@@ -45,9 +45,11 @@ beforeAll(async () => {
           String(Date.parse(q.includes('"lagging"') ? '2026-01-01T10:01:49.000Z' : '2026-01-01T10:01:51.000Z') / 1000)
         : q.startsWith('histogram_quantile(')
           ? String(Number(/histogram_quantile\(([\d.]+)/.exec(q)?.[1]) / 10)
-          : q.includes('queue_wait')
-            ? 'NaN'
-            : '1234';
+          : q.includes('"restarted"')
+            ? '-40'
+            : q.includes('queue_wait')
+              ? 'NaN'
+              : '1234';
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(
         JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] } }),
@@ -172,6 +174,14 @@ describe('Prometheus snapshots', () => {
     expect(lagging.whole?.at).toBe(window.end);
     expect(instantQueries.at(-1)?.get('query')).toContain('offset 110000ms');
     expect(lagging.whole?.percentiles.e2e.p95).toBe(95);
+  });
+
+  it('records no whole-window figure across a control-plane restart (counters went down)', async () => {
+    instantQueries.length = 0;
+    const snap = await snapshotWindow(promUrl, { ...window, function: 'restarted' });
+    expect(snap.whole?.counts).toEqual({ latency: null, queueWait: null, e2e: null });
+    expect(snap.whole?.percentiles.e2e).toEqual({ p50: null, p95: null, p99: null });
+    expect(instantQueries.filter((q) => q.get('query')?.startsWith('histogram_quantile('))).toHaveLength(0);
   });
 
   it('keeps a path prefix of PROM_URL', async () => {
