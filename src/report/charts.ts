@@ -171,11 +171,12 @@ export function timeSeriesChart(options: {
   const width = options.width ?? 580;
   const left = 56;
   const right = 16;
-  const top = options.subtitle ? 48 : 34;
+  // The subtitle always has a line: it names the time axis's unit.
+  const top = 48;
   const plotW = width - left - right;
   const plotH = 200;
-  const legend = legendRows(options.lines, left, top + plotH + 34, plotW);
-  const height = top + plotH + 34 + legend.height + 4;
+  const legend = legendRows(options.lines, left, top + plotH + 28, plotW);
+  const height = top + plotH + 28 + legend.height + 4;
   const usable = (v: number | null): v is number => v !== null && Number.isFinite(v) && (options.scale === 'linear' || v > 0);
   const values = options.lines.flatMap((l) => l.points.map(([, v]) => v).filter(usable));
   const body: string[] = [];
@@ -217,8 +218,8 @@ export function timeSeriesChart(options: {
       `<path class="series" d="${d.trim()}" fill="none" stroke="${line.color}" stroke-width="1.6" stroke-linejoin="round"><title>${escapeXml(line.name)}</title></path>`,
     );
   }
-  body.push(`<text x="${left + plotW}" y="${top + plotH + 31}" text-anchor="end" ${SMALL}>${unit.name} from each function's start</text>`);
-  return frame(width, height, options.title, options.subtitle ?? '', options.metric, [...body, ...legend.svg]);
+  const subtitle = `${options.subtitle ? `${options.subtitle}; ` : ''}x: ${unit.name} from each function's start`;
+  return frame(width, height, options.title, subtitle, options.metric, [...body, ...legend.svg]);
 }
 
 export interface LatencyRow {

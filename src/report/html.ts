@@ -178,7 +178,7 @@ function overTimeSection(series: readonly SeriesFile[], prometheus: PrometheusFi
     charts.push(
       timeSeriesChart({
         title: 'Active VUs over time',
-        subtitle: 'the load each function was offered (most VUs running at once)',
+        subtitle: 'the load offered: most VUs running at once',
         metric: 'vus-over-time',
         yLabel: 'VUs',
         scale: 'linear',
