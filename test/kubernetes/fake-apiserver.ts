@@ -2,7 +2,9 @@
  * FAKE Kubernetes API server for tests — not Kubernetes. It implements only what the kubernetes
  * workload backend calls, in one namespace: Deployments (apps/v1) and Services (v1) with
  * create/get/replace/patch/delete/list/watch, answering like a real API server does (Status
- * objects, 401/404/409/410/422, resourceVersions, chunked watch streams). Tests flip a
+ * objects, 401/404/409/410/422, resourceVersions, chunked watch streams). Every object it is asked
+ * to store is checked against the Kubernetes OpenAPI schema (./schema.ts, kubernetes-models) and
+ * a few of the API server's coded checks; a failure is a 422 Invalid Status with field causes. Tests flip a
  * Deployment's readyReplicas to play the kubelet, and can break the watch to force polling.
  * Pods exist only as tests add them (no controller makes them from Deployments), with the log
  * endpoint `nanofaas logs` reads: tailLines, sinceSeconds/sinceTime, follow, timestamps.
@@ -10,6 +12,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { schemaErrors } from './schema.js';
 
 type Obj = Record<string, any>;
 type Kind = 'Deployment' | 'Service';
@@ -24,6 +27,11 @@ interface Resource {
 const RESOURCES: Record<string, Resource> = {
   'apps/v1/deployments': { kind: 'Deployment', group: 'apps', plural: 'deployments', apiVersion: 'apps/v1' },
   'v1/services': { kind: 'Service', group: '', plural: 'services', apiVersion: 'v1' },
+};
+
+const RESOURCES_BY_KIND: Record<Kind, Resource> = {
+  Deployment: RESOURCES['apps/v1/deployments']!,
+  Service: RESOURCES['v1/services']!,
 };
 
 /** Kubernetes' resource.Quantity syntax. */
@@ -180,6 +188,13 @@ export async function startFakeApiServer(opts: FakeApiServerOptions): Promise<Fa
           message: `Invalid value: ${body.spec.replicas}: must be greater than or equal to 0`,
         });
       }
+    }
+    // The schema's errors after the coded ones; a quantity the coded check already named (in the
+    // server's `requests[cpu]` spelling) is not reported twice.
+    const named = new Set(causes.map((c) => c.field));
+    for (const c of schemaErrors({ ...body, apiVersion: RESOURCES_BY_KIND[kind].apiVersion, kind })) {
+      const field = c.field.replace(/\.resources\.(requests|limits)\.([^.[]+)$/, '.resources.$1[$2]');
+      if (!named.has(field)) causes.push({ field, reason: c.reason, message: c.message });
     }
     return causes;
   }
