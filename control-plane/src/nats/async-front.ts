@@ -1,0 +1,83 @@
+/**
+ * The API side of async invocations in NATS mode: `:enqueue` publishes and answers once the
+ * server has stored the invocation; `GET /v1/executions/{id}` (and its `waitMs` long-poll) reads
+ * the shared records, or the stream for an execution still queued. Any replica answers either.
+ *
+ * Idempotency-Key: the KV key, when an earlier execution wrote it, answers at once. Otherwise the
+ * publish carries `Nats-Msg-Id` = the hashed key, so a repeat within the stream's duplicate window
+ * (from this replica or another) is dropped by the server, whose answer names the first message;
+ * its execution id is read from that message, or from the KV key once it has been consumed (the
+ * runner writes the key before it runs the first attempt, and acks only after the outcome).
+ */
+import { randomUUID } from 'node:crypto';
+import type { ExecutionStatus } from '../contracts/index.js';
+import { type ExecutionRecord, keyToken, recordToStatus, type SharedExecutionStore } from './execution-kv.js';
+import type { InvocationMessage, NatsWorkQueue } from './work-queue.js';
+
+export interface EnqueueOptions {
+  traceId: string | undefined;
+  idempotencyKey: string | undefined;
+}
+
+export class NatsAsyncFront {
+  constructor(
+    private readonly queue: NatsWorkQueue,
+    private readonly store: SharedExecutionStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Resolves with the execution id once the invocation is persisted (or the earlier one's id). */
+  async enqueue(functionName: string, body: string, opts: EnqueueOptions): Promise<string> {
+    const key = opts.idempotencyKey;
+    if (key !== undefined) {
+      const known = await this.store.findKey(functionName, key);
+      if (known !== undefined) return known;
+    }
+    const message: InvocationMessage = {
+      executionId: randomUUID(),
+      functionName,
+      body,
+      createdAt: this.now(),
+      traceId: opts.traceId,
+      idempotencyKey: key,
+    };
+    const published = await this.queue.publish(message, key === undefined ? undefined : keyToken(functionName, key));
+    if (!published.duplicate) return message.executionId;
+    const first = await this.queue.at(published.seq);
+    if (first) return first.executionId;
+    const owner = key === undefined ? undefined : await this.store.findKey(functionName, key);
+    if (owner === undefined) throw new Error('a duplicate publish whose first invocation is neither queued nor recorded');
+    return owner;
+  }
+
+  /**
+   * The execution's status, after waiting up to `waitMs` for it to end; undefined when no
+   * replica knows it (never accepted, or its record outlived the TTL).
+   */
+  async status(id: string, waitMs = 0, signal?: AbortSignal): Promise<ExecutionStatus | undefined> {
+    let record = await this.store.get(id);
+    let queued: InvocationMessage | undefined;
+    if (!record) {
+      queued = await this.queue.find(id);
+      // It may have started and ended between the two reads.
+      if (!queued) record = await this.store.get(id);
+      if (!queued && !record) return undefined;
+    }
+    if (waitMs > 0) record = (await this.store.waitForEnd(id, waitMs, signal)) ?? record;
+    if (record) return recordToStatus(record);
+    return recordToStatus(queuedRecord(queued!));
+  }
+}
+
+function queuedRecord(m: InvocationMessage): ExecutionRecord {
+  return {
+    id: m.executionId,
+    functionName: m.functionName,
+    status: 'queued',
+    attempts: 0,
+    createdAt: m.createdAt,
+    startedAt: 0,
+    finishedAt: 0,
+    error: null,
+  };
+}

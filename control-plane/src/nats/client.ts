@@ -1,0 +1,64 @@
+/**
+ * The NATS connection of a control plane in NATS mode (NANOFAAS_NATS_URL). The client packages
+ * are imported here with dynamic import() only, and every other module takes their types with
+ * `import type`, so a control plane without NANOFAAS_NATS_URL never loads them.
+ */
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export interface NatsClient {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly kvm: Kvm;
+  /** The modules themselves, for their enums and header factory (loaded with the connection). */
+  readonly jetstreamModule: typeof import('@nats-io/jetstream');
+  readonly transportModule: typeof import('@nats-io/transport-node');
+  readonly kvModule: typeof import('@nats-io/kv');
+  /** Drains subscriptions and closes the connection. */
+  close(): Promise<void>;
+}
+
+export interface NatsClientOptions {
+  url: string;
+  /** Shown in the server's connection list (`nanofaas-cp-<pid>`). */
+  name?: string;
+  /** How long to try the first connection before giving up (ms). */
+  connectTimeoutMs?: number;
+}
+
+export async function connectNats(options: NatsClientOptions): Promise<NatsClient> {
+  const [transport, jetstreamModule, kvModule] = await Promise.all([
+    import('@nats-io/transport-node'),
+    import('@nats-io/jetstream'),
+    import('@nats-io/kv'),
+  ]);
+  const nc = await transport.connect({
+    servers: options.url,
+    name: options.name ?? `nanofaas-cp-${process.pid}`,
+    timeout: options.connectTimeoutMs ?? 5_000,
+    // A restarting server is waited for, not given up on: queued work lives there.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
+  const js = jetstreamModule.jetstream(nc);
+  const jsm = await jetstreamModule.jetstreamManager(nc);
+  const kvm = new kvModule.Kvm(js);
+  return {
+    nc,
+    js,
+    jsm,
+    kvm,
+    jetstreamModule,
+    transportModule: transport,
+    kvModule,
+    async close() {
+      if (nc.isClosed()) return;
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}
+
+/** Milliseconds → the nanoseconds JetStream configs are written in. */
+export const nanos = (ms: number): number => Math.round(ms * 1_000_000);

@@ -1,0 +1,227 @@
+/**
+ * The async invocation queue on JetStream: one stream with work-queue retention, a subject per
+ * function and execution (`nanofaas.inv.<function>.<executionId>`), and one durable pull consumer
+ * per function shared by every control-plane replica.
+ *
+ * Why this shape:
+ * - The stream holds the invocation until a consumer acks it, so a queued execution needs no
+ *   other record: `find()` reads it back by its subject (one persisted write per enqueue).
+ * - `max_ack_pending` = the function's `concurrency` caps what is in flight over all replicas;
+ *   `max_deliver` = `maxRetries` + 1 bounds the attempts; `ack_wait` is longer than `timeoutMs`
+ *   and the holder sends in-progress acks, so a slow call is not redelivered behind its back.
+ * - `Nats-Msg-Id` (from an Idempotency-Key) makes the server drop a repeated publish within its
+ *   duplicate window and answer with the first message's sequence.
+ */
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import type { FunctionSpec } from '../contracts/index.js';
+import { type NatsClient, nanos } from './client.js';
+
+export const INVOCATION_STREAM = 'NANOFAAS_INVOCATIONS';
+const SUBJECT_ROOT = 'nanofaas.inv';
+
+/** Message headers of an invocation (the body is the request body as received). */
+export const MSG_HEADERS = {
+  executionId: 'Nanofaas-Execution-Id',
+  createdAt: 'Nanofaas-Created-At',
+  traceId: 'Nanofaas-Trace-Id',
+  idempotencyKey: 'Nanofaas-Idempotency-Key',
+} as const;
+
+export interface InvocationMessage {
+  executionId: string;
+  functionName: string;
+  /** The request body, forwarded to the runtime untouched. */
+  body: string;
+  createdAt: number;
+  traceId: string | undefined;
+  idempotencyKey: string | undefined;
+}
+
+export interface PublishResult {
+  /** The stream sequence of the stored message (the first one's, for a duplicate). */
+  seq: number;
+  /** The server dropped this publish as a repeat of `msgId` within its duplicate window. */
+  duplicate: boolean;
+}
+
+/** One delivery of an invocation to this replica. */
+export interface Delivery {
+  readonly message: InvocationMessage;
+  /** 1 for the first delivery; redeliveries (nak, ack_wait expiry, a replica's death) count up. */
+  readonly attempt: number;
+  /** Terminal outcome recorded: remove the invocation from the queue. */
+  ack(): Promise<void>;
+  /** Retry later: the server redelivers after `delayMs` (counts toward max_deliver). */
+  nak(delayMs: number): void;
+  /** Still working on it: restarts the server's ack_wait clock. */
+  working(): void;
+}
+
+export interface QueueDepth {
+  /** Not delivered yet. */
+  pending: number;
+  /** Delivered to some replica, not acked yet (≤ concurrency). */
+  inFlight: number;
+}
+
+export interface WorkQueueOptions {
+  /** How long the server remembers a Nats-Msg-Id (ms). */
+  duplicateWindowMs: number;
+  /** Slack added to a function's timeoutMs for its ack_wait (ms). */
+  ackWaitSlackMs?: number;
+}
+
+const subjectOf = (functionName: string, executionId: string): string => `${SUBJECT_ROOT}.${functionName}.${executionId}`;
+const durableOf = (functionName: string): string => `fn-${functionName}`;
+
+export function consumerLimits(spec: Pick<FunctionSpec, 'concurrency' | 'maxRetries' | 'timeoutMs'>, slackMs: number) {
+  return {
+    max_ack_pending: spec.concurrency,
+    max_deliver: spec.maxRetries + 1,
+    ack_wait_ms: spec.timeoutMs + slackMs,
+  };
+}
+
+export class NatsWorkQueue {
+  private readonly slackMs: number;
+
+  private constructor(
+    private readonly client: NatsClient,
+    private readonly headersOf: () => MsgHdrs,
+    options: WorkQueueOptions,
+  ) {
+    this.slackMs = options.ackWaitSlackMs ?? 5_000;
+  }
+
+  /** Creates the stream if needed (or updates its duplicate window). */
+  static async open(client: NatsClient, options: WorkQueueOptions): Promise<NatsWorkQueue> {
+    const { RetentionPolicy, StorageType, DiscardPolicy } = client.jetstreamModule;
+    const config = {
+      name: INVOCATION_STREAM,
+      subjects: [`${SUBJECT_ROOT}.>`],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      duplicate_window: nanos(options.duplicateWindowMs),
+    };
+    try {
+      await client.jsm.streams.info(INVOCATION_STREAM);
+      await client.jsm.streams.update(INVOCATION_STREAM, { duplicate_window: config.duplicate_window });
+    } catch {
+      await client.jsm.streams.add(config);
+    }
+    return new NatsWorkQueue(client, client.transportModule.headers, options);
+  }
+
+  /**
+   * Persist one invocation. Resolves once the server has stored it (the 202 may be answered);
+   * rejects if it could not be stored.
+   */
+  async publish(message: InvocationMessage, msgId?: string): Promise<PublishResult> {
+    const h = this.headersOf();
+    h.set(MSG_HEADERS.executionId, message.executionId);
+    h.set(MSG_HEADERS.createdAt, String(message.createdAt));
+    if (message.traceId !== undefined) h.set(MSG_HEADERS.traceId, message.traceId);
+    if (message.idempotencyKey !== undefined) h.set(MSG_HEADERS.idempotencyKey, message.idempotencyKey);
+    const ack = await this.client.js.publish(subjectOf(message.functionName, message.executionId), message.body, {
+      headers: h,
+      ...(msgId !== undefined ? { msgID: msgId } : {}),
+    });
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /** The queued invocation with this id, if it is still in the stream (not acked yet). */
+  async find(executionId: string): Promise<InvocationMessage | undefined> {
+    const stored = await this.client.jsm.streams
+      .getMessage(INVOCATION_STREAM, { last_by_subj: `${SUBJECT_ROOT}.*.${executionId}` })
+      .catch(() => null);
+    return stored ? toInvocation(stored.subject, stored.header, stored.string()) : undefined;
+  }
+
+  /** The invocation stored at `seq` (a duplicate publish's original), if not acked yet. */
+  async at(seq: number): Promise<InvocationMessage | undefined> {
+    const stored = await this.client.jsm.streams.getMessage(INVOCATION_STREAM, { seq }).catch(() => null);
+    return stored ? toInvocation(stored.subject, stored.header, stored.string()) : undefined;
+  }
+
+  /** Creates the function's durable consumer, or brings its limits in line with the spec. */
+  async ensureConsumer(spec: Pick<FunctionSpec, 'name' | 'concurrency' | 'maxRetries' | 'timeoutMs'>): Promise<void> {
+    const { AckPolicy, DeliverPolicy } = this.client.jetstreamModule;
+    const limits = consumerLimits(spec, this.slackMs);
+    // On nats-server 2.9 adding an existing durable with changed limits updates it.
+    await this.client.jsm.consumers.add(INVOCATION_STREAM, {
+      durable_name: durableOf(spec.name),
+      filter_subject: `${SUBJECT_ROOT}.${spec.name}.*`,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: limits.max_ack_pending,
+      max_deliver: limits.max_deliver,
+      ack_wait: nanos(limits.ack_wait_ms),
+    });
+  }
+
+  /** The function was deleted: its consumer and its queued invocations go. */
+  async removeFunction(functionName: string): Promise<void> {
+    await this.client.jsm.consumers.delete(INVOCATION_STREAM, durableOf(functionName)).catch(() => false);
+    await this.client.jsm.streams.purge(INVOCATION_STREAM, { filter: `${SUBJECT_ROOT}.${functionName}.*` }).catch(() => undefined);
+  }
+
+  async depth(functionName: string): Promise<QueueDepth> {
+    const info = await this.client.jsm.consumers.info(INVOCATION_STREAM, durableOf(functionName));
+    return { pending: info.num_pending, inFlight: info.num_ack_pending };
+  }
+
+  /**
+   * Pull the function's invocations into `handle`, at most `maxMessages` buffered here (the
+   * server's max_ack_pending is what caps in-flight work over all replicas). Returns `stop`.
+   */
+  async consume(functionName: string, maxMessages: number, handle: (delivery: Delivery) => void): Promise<() => Promise<void>> {
+    const consumer = await this.client.js.consumers.get(INVOCATION_STREAM, durableOf(functionName));
+    const messages: ConsumerMessages = await consumer.consume({
+      max_messages: Math.max(1, maxMessages),
+      callback: (msg) => {
+        const message = toInvocation(msg.subject, msg.headers, msg.string());
+        // A message not written by publish() cannot be run: end it so it does not cycle.
+        if (!message) return msg.term('not a nanofaas invocation');
+        handle(toDelivery(msg, message));
+      },
+    });
+    return async () => {
+      await messages.close().catch(() => undefined);
+    };
+  }
+}
+
+function toDelivery(msg: JsMsg, message: InvocationMessage): Delivery {
+  return {
+    message,
+    attempt: msg.info.deliveryCount,
+    async ack() {
+      await msg.ackAck();
+    },
+    nak(delayMs) {
+      msg.nak(delayMs);
+    },
+    working() {
+      msg.working();
+    },
+  };
+}
+
+function toInvocation(subject: string, h: MsgHdrs | undefined, body: string): InvocationMessage | undefined {
+  const parts = subject.split('.');
+  const functionName = parts[2];
+  const executionId = h?.get(MSG_HEADERS.executionId);
+  if (!functionName || !executionId) return undefined;
+  const traceId = h?.get(MSG_HEADERS.traceId);
+  const key = h?.get(MSG_HEADERS.idempotencyKey);
+  return {
+    executionId,
+    functionName,
+    body,
+    createdAt: Number(h?.get(MSG_HEADERS.createdAt)) || 0,
+    traceId: traceId ? traceId : undefined,
+    idempotencyKey: key ? key : undefined,
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The JetStream work queue against a real nats-server: persisted publish, Nats-Msg-Id dedupe,
+ * ack removes, nak redelivers after its delay, and max_ack_pending caps in-flight deliveries over
+ * two connections (two replicas).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNats, type NatsClient } from '../../control-plane/src/nats/client.js';
+import { type Delivery, INVOCATION_STREAM, type InvocationMessage, NatsWorkQueue } from '../../control-plane/src/nats/work-queue.js';
+import { type RunningNats, startNats } from './nats-server.js';
+
+let nats: RunningNats;
+const clients: NatsClient[] = [];
+
+beforeAll(async () => {
+  nats = await startNats();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await nats?.close();
+});
+
+async function open(): Promise<{ client: NatsClient; queue: NatsWorkQueue }> {
+  const client = await connectNats({ url: nats.url });
+  clients.push(client);
+  return { client, queue: await NatsWorkQueue.open(client, { duplicateWindowMs: 60_000 }) };
+}
+
+const spec = (name: string, over: Partial<{ concurrency: number; maxRetries: number; timeoutMs: number }> = {}) => ({
+  name,
+  concurrency: 1,
+  maxRetries: 2,
+  timeoutMs: 1_000,
+  ...over,
+});
+
+const message = (functionName: string, executionId: string, body = '{"input":1}'): InvocationMessage => ({
+  executionId,
+  functionName,
+  body,
+  createdAt: 1_700_000_000_000,
+  traceId: 'trace-1',
+  idempotencyKey: undefined,
+});
+
+/** Collects deliveries and resolves waiters as they arrive (no sleeps). */
+function inbox() {
+  const got: Delivery[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  return {
+    got,
+    push(d: Delivery) {
+      got.push(d);
+      for (const w of waiters.filter((w) => got.length >= w.n)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    },
+    until(n: number): Promise<void> {
+      if (got.length >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+  };
+}
+
+describe('NATS work queue', () => {
+  it('stores a publish, reads it back by execution id, and dedupes a repeated Nats-Msg-Id', async () => {
+    const { queue } = await open();
+    await queue.ensureConsumer(spec('dedupe'));
+    const first = await queue.publish(message('dedupe', 'e-1'), 'dedupe.key');
+    const again = await queue.publish(message('dedupe', 'e-2'), 'dedupe.key');
+    expect(first.duplicate).toBe(false);
+    expect(again).toEqual({ seq: first.seq, duplicate: true });
+    const found = await queue.find('e-1');
+    expect(found).toMatchObject({ executionId: 'e-1', functionName: 'dedupe', body: '{"input":1}', traceId: 'trace-1' });
+    expect((await queue.at(first.seq))?.executionId).toBe('e-1');
+    expect(await queue.find('e-2')).toBeUndefined();
+    expect(await queue.depth('dedupe')).toEqual({ pending: 1, inFlight: 0 });
+  });
+
+  it('ack removes the invocation; nak redelivers it after the delay with the next attempt number', async () => {
+    const { queue, client } = await open();
+    await queue.ensureConsumer(spec('ack-nak'));
+    await queue.publish(message('ack-nak', 'a-1'));
+    const box = inbox();
+    const stop = await queue.consume('ack-nak', 1, (d) => box.push(d));
+    await box.until(1);
+    expect(box.got[0]!.attempt).toBe(1);
+    const nakAt = Date.now();
+    box.got[0]!.nak(300);
+    await box.until(2);
+    expect(Date.now() - nakAt).toBeGreaterThanOrEqual(250);
+    expect(box.got[1]!.attempt).toBe(2);
+    expect(box.got[1]!.message.executionId).toBe('a-1');
+    await box.got[1]!.ack();
+    await stop();
+    expect(await queue.find('a-1')).toBeUndefined();
+    const info = await client.jsm.consumers.info(INVOCATION_STREAM, 'fn-ack-nak');
+    expect(info.num_pending + info.num_ack_pending).toBe(0);
+  });
+
+  it('caps in-flight deliveries at concurrency over two replicas (max_ack_pending)', async () => {
+    const a = await open();
+    const b = await open();
+    await a.queue.ensureConsumer(spec('capped', { concurrency: 3 }));
+    for (let i = 0; i < 10; i++) await a.queue.publish(message('capped', `c-${i}`));
+    // Phase 1 holds every delivery: the server must stop at 3 over both replicas.
+    let acking = false;
+    const held: Delivery[] = [];
+    const seen = inbox();
+    const perReplica = { a: 0, b: 0 };
+    const handler = (replica: 'a' | 'b') => (d: Delivery) => {
+      perReplica[replica]++;
+      if (acking) void d.ack();
+      else held.push(d);
+      seen.push(d);
+    };
+    const stopA = await a.queue.consume('capped', 3, handler('a'));
+    const stopB = await b.queue.consume('capped', 3, handler('b'));
+    await seen.until(3);
+    expect(await a.queue.depth('capped')).toEqual({ pending: 7, inFlight: 3 });
+    expect(seen.got).toHaveLength(3);
+    // Phase 2: ack; the other 7 follow, each exactly once.
+    acking = true;
+    await Promise.all(held.map((d) => d.ack()));
+    await seen.until(10);
+    expect(new Set(seen.got.map((d) => d.message.executionId)).size).toBe(10);
+    expect(seen.got.every((d) => d.attempt === 1)).toBe(true);
+    expect(perReplica.a + perReplica.b).toBe(10);
+    await stopA();
+    await stopB();
+    await expect.poll(() => a.queue.depth('capped')).toEqual({ pending: 0, inFlight: 0 });
+  });
+});
