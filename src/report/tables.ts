@@ -157,7 +157,11 @@ function columnsFor(report: Report): Column[] {
       header: 'Thresholds',
       short: 'Thresholds',
       rank: 100,
-      cell: (row, form) => (form === 'full' ? { text: verdictText(row) } : { text: shortVerdictText(row), title: verdictText(row) }),
+      cell: (row, form) => {
+        const full = verdictText(row);
+        const short = shortVerdictText(row);
+        return form === 'full' || short === full ? { text: full } : { text: short, title: full };
+      },
     },
   ];
 }
