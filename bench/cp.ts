@@ -1,120 +1,37 @@
 /**
  * npm run bench:cp — sync invoke through the control plane vs. the same fixture runtime called
  * directly and vs. a bare node:http + undici forwarding hop, at c=1 and c=32, in one run.
- * Prints req/s, p50, p99 and the ratios, and writes the table into BENCHMARKS.md between the
- * bench:cp markers. Everything runs on 127.0.0.1; each process is stopped at the end.
- * Env: BENCH_SECONDS (measured seconds per cell, default 5), BENCH_WARMUP_SECONDS (default 1).
+ * The three targets are measured interleaved: short slices in rotating order, summed per target,
+ * so a burst of load from elsewhere on a shared machine hits all three alike and the ratios stay
+ * meaningful. Prints req/s, p50, p99 and the ratios, and writes the table into BENCHMARKS.md
+ * between the bench:cp markers (BENCH_WRITE=0: print only). Everything runs on 127.0.0.1; each
+ * process is stopped at the end.
+ * Env: BENCH_SECONDS (measured seconds per target and concurrency, default 5), BENCH_SLICE_SECONDS
+ * (default 1), BENCH_WARMUP_SECONDS (default 1), BENCH_CP_BASELINE (path to another build's
+ * control-plane/dist/main.js: measured as a fourth target in the same interleaved run, for a
+ * before/after comparison under the same load).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { Pool, type Dispatcher } from 'undici';
-import { $, type ProcessPromise } from 'zx';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Cell, cpuMicros, emptyCell, load, merge, root, start, stopAll, summary } from './cp-lib.js';
 
-const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const seconds = Number(process.env.BENCH_SECONDS ?? '5');
+const sliceSeconds = Number(process.env.BENCH_SLICE_SECONDS ?? '1');
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? '1');
+const write = process.env.BENCH_WRITE !== '0';
 const payload = JSON.stringify({ input: { text: 'hello world test' } });
-const children: ProcessPromise[] = [];
 
-/** Starts a server process and resolves with the JSON line in which it says it is listening. */
-function start(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ line: Record<string, unknown> }> {
-  // stderr stays on the terminal; stdout is read for the listening line (and drained after it).
-  const child = $({
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    nothrow: true,
-    quiet: true,
-  })`${cmd} ${args}`;
-  children.push(child);
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start in 20 s`)), 20_000);
-    void child.then((out) => reject(new Error(`${args.join(' ')} exited with ${out.exitCode ?? out.signal}`)));
-    createInterface({ input: child.stdout }).on('line', (text) => {
-      try {
-        const line = JSON.parse(text) as Record<string, unknown>;
-        if (line.msg === 'listening') {
-          clearTimeout(timer);
-          resolvePromise({ line });
-        }
-      } catch {
-        // not our line
-      }
-    });
-  });
-}
-
-/** SIGTERM to each server and its children (zx signals the whole process tree). */
-async function stopAll(): Promise<void> {
-  const stop = async (child: ProcessPromise) => {
-    try {
-      await child.kill('SIGTERM');
-    } catch {
-      // It had already exited.
-    }
-  };
-  await Promise.all(children.splice(0).map(stop));
-}
-
-interface Cell {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-/** Closed-loop load: `concurrency` workers, each sending the next request when the last answered. */
-async function load(url: string, path: string, concurrency: number, durationS: number): Promise<Cell> {
-  const target = new URL(url);
-  const pool = new Pool(target.origin, { connections: concurrency, keepAliveTimeout: 30_000 });
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + durationS * 1000;
-  const once = () =>
-    new Promise<void>((done) => {
-      const t0 = performance.now();
-      let status = 0;
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart: () => undefined,
-        onResponseStart: (_c, s) => void (status = s),
-        onResponseData: () => undefined,
-        onResponseEnd: () => {
-          if (status === 200) latencies.push(performance.now() - t0);
-          else errors++;
-          done();
-        },
-        onResponseError: () => {
-          errors++;
-          done();
-        },
-      };
-      pool.dispatch({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: payload }, handler);
-    });
-  const worker = async () => {
-    while (performance.now() < deadline) await once();
-  };
-  const began = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (performance.now() - began) / 1000;
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return { rps: latencies.length / elapsed, p50: pct(50), p99: pct(99), errors };
-}
-
-async function measure(url: string, path: string, concurrency: number): Promise<Cell> {
-  await load(url, path, concurrency, warmupSeconds);
-  return load(url, path, concurrency, seconds);
-}
+const baseline = process.env.BENCH_CP_BASELINE;
+type Key = 'direct' | 'hop' | 'base' | 'cp';
+const KEYS: Key[] = baseline ? ['direct', 'hop', 'base', 'cp'] : ['direct', 'hop', 'cp'];
 
 async function main(): Promise<void> {
   const cpMain = join(root, 'control-plane/dist/main.js');
   if (!existsSync(cpMain)) throw new Error('control-plane/dist/main.js is missing: run `npm run build` first');
   const tsx = join(root, 'node_modules/.bin/tsx');
   const stateDir = mkdtempSync(join(tmpdir(), 'nanofaas-bench-'));
+  const loadBefore = loadavg()[0]!;
   try {
     const fixture = await start(tsx, ['test/fixtures/fixture-runtime.ts']);
     const fixtureUrl = String(fixture.line.url);
@@ -125,51 +42,125 @@ async function main(): Promise<void> {
       NANOFAAS_STATE_DIR: stateDir,
       NANOFAAS_WORKLOAD_BACKEND: 'pool',
     });
+    const base = baseline
+      ? await start(process.execPath, [baseline], {
+          NANOFAAS_PORT: '0',
+          NANOFAAS_STATE_DIR: mkdtempSync(join(stateDir, 'base-')),
+          NANOFAAS_WORKLOAD_BACKEND: 'pool',
+        })
+      : undefined;
     const cpUrl = String(cp.line.apiUrl);
-    const registered = await fetch(`${cpUrl}/v1/functions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'bench', endpointUrl: fixtureUrl, concurrency: 64, queueSize: 1000 }),
-    });
-    if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
-
-    const rows: { c: number; direct: Cell; hop: Cell; cp: Cell }[] = [];
-    for (const c of [1, 32]) {
-      const direct = await measure(fixtureUrl, '/invoke', c);
-      const hopCell = await measure(hopUrl, '/invoke', c);
-      const cpCell = await measure(cpUrl, '/v1/functions/bench:invoke', c);
-      rows.push({ c, direct, hop: hopCell, cp: cpCell });
+    const baseUrl = base ? String(base.line.apiUrl) : '';
+    for (const url of base ? [cpUrl, baseUrl] : [cpUrl]) {
+      const registered = await fetch(`${url}/v1/functions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'bench', endpointUrl: fixtureUrl, concurrency: 64, queueSize: 1000 }),
+      });
+      if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
     }
+    const targets: Record<Key, { url: string; path: string }> = {
+      direct: { url: fixtureUrl, path: '/invoke' },
+      hop: { url: hopUrl, path: '/invoke' },
+      base: { url: baseUrl, path: '/v1/functions/bench:invoke' },
+      cp: { url: cpUrl, path: '/v1/functions/bench:invoke' },
+    };
+    // The server in the path whose CPU is counted (the fixture's is the same in all three).
+    const pids: Record<Key, number> = { direct: 0, hop: Number(hop.line.pid), base: Number(base?.line.pid ?? 0), cp: Number(cp.line.pid) };
+    const zero = () => ({ us: 0, requests: 0 });
+    const cpu: Record<Key, { us: number; requests: number }> = { direct: zero(), hop: zero(), base: zero(), cp: zero() };
+    const run = async (key: Key, concurrency: number, durationS: number, count = false) => {
+      const before = pids[key] ? cpuMicros(pids[key]) : Number.NaN;
+      const cell = await load({ ...targets[key], body: payload, concurrency, durationS });
+      if (count && pids[key]) {
+        cpu[key].us += cpuMicros(pids[key]) - before;
+        cpu[key].requests += cell.ok + cell.errors;
+      }
+      return cell;
+    };
+
+    const rounds = Math.max(1, Math.round(seconds / sliceSeconds));
+    const rows: {
+      c: number;
+      cells: Partial<Record<Key, ReturnType<typeof summary>>>;
+      roundRatios: number[];
+      cpuPerRequest: Record<Key, number>;
+    }[] = [];
+    for (const c of [1, 32]) {
+      for (const key of KEYS) cpu[key] = { us: 0, requests: 0 };
+      for (const key of KEYS) await run(key, c, warmupSeconds);
+      const totals: Record<Key, Cell> = { direct: emptyCell(), hop: emptyCell(), base: emptyCell(), cp: emptyCell() };
+      const roundRatios: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        // Rotate the order so no target always follows the same one.
+        const order = KEYS.map((_, i) => KEYS[(i + r) % KEYS.length]!);
+        if (r % 2 === 1) order.reverse();
+        const slice: Partial<Record<Key, Cell>> = {};
+        for (const key of order) slice[key] = await run(key, c, sliceSeconds, true);
+        for (const key of KEYS) merge(totals[key], slice[key]!);
+        roundRatios.push(summary(slice.cp!).rps / summary(slice.hop!).rps);
+      }
+      rows.push({
+        c,
+        cells: Object.fromEntries(KEYS.map((k) => [k, summary(totals[k])])),
+        roundRatios,
+        cpuPerRequest: Object.fromEntries(KEYS.map((k) => [k, cpu[k].us / cpu[k].requests])) as Record<Key, number>,
+      });
+    }
+    const loadAfter = loadavg()[0]!;
 
     const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+    const name: Record<Key, string> = {
+      direct: 'fixture runtime direct',
+      hop: 'bare hop (node:http + undici)',
+      base: 'control plane, baseline build (pool path)',
+      cp: 'control plane (pool path)',
+    };
     const lines = [
       '| c | target | req/s | p50 ms | p99 ms | errors |',
       '|---|---|---|---|---|---|',
       ...rows.flatMap((r) =>
-        (['direct', 'hop', 'cp'] as const).map((k) => {
-          const cell = r[k];
-          const name = { direct: 'fixture runtime direct', hop: 'bare hop (node:http + undici)', cp: 'control plane (pool path)' }[k];
-          return `| ${r.c} | ${name} | ${f(cell.rps)} | ${f(cell.p50, 3)} | ${f(cell.p99, 3)} | ${cell.errors} |`;
+        KEYS.map((k) => {
+          const cell = r.cells[k]!;
+          return `| ${r.c} | ${name[k]} | ${f(cell.rps)} | ${f(cell.p50, 3)} | ${f(cell.p99, 3)} | ${cell.errors} |`;
         }),
       ),
       '',
-      '| c | cp / hop (req/s) | cp / direct (req/s) | added p50 vs direct (ms) | added p50 vs hop (ms) |',
-      '|---|---|---|---|---|',
-      ...rows.map(
-        (r) =>
-          `| ${r.c} | ${f(r.cp.rps / r.hop.rps, 2)} | ${f(r.cp.rps / r.direct.rps, 2)} | ${f(r.cp.p50 - r.direct.p50, 3)} | ${f(r.cp.p50 - r.hop.p50, 3)} |`,
-      ),
+      '| c | cp / hop (req/s) | per-slice cp / hop (min–max) | cp / direct (req/s) | added p50 vs direct (ms) | added p50 vs hop (ms) | server CPU µs/req: hop / cp |',
+      '|---|---|---|---|---|---|---|',
+      ...rows.map((r) => {
+        const { cp, hop, direct } = r.cells as Record<Key, ReturnType<typeof summary>>;
+        const perReq = `${f(r.cpuPerRequest.hop)} / ${f(r.cpuPerRequest.cp)}`;
+        return `| ${r.c} | ${f(cp.rps / hop.rps, 2)} | ${f(Math.min(...r.roundRatios), 2)}–${f(Math.max(...r.roundRatios), 2)} | ${f(cp.rps / direct.rps, 2)} | ${f(cp.p50 - direct.p50, 3)} | ${f(cp.p50 - hop.p50, 3)} | ${perReq} |`;
+      }),
     ];
+    if (baseline) {
+      lines.push(
+        '',
+        `Baseline build: \`${baseline}\`, measured in the same interleaved slices.`,
+        '',
+        '| c | baseline / hop (req/s) | cp / hop (req/s) | cp / baseline (req/s) | server CPU µs/req: baseline / cp |',
+        '|---|---|---|---|---|',
+        ...rows.map((r) => {
+          const { cp, hop, base: b } = r.cells as Record<Key, ReturnType<typeof summary>>;
+          return `| ${r.c} | ${f(b.rps / hop.rps, 2)} | ${f(cp.rps / hop.rps, 2)} | ${f(cp.rps / b.rps, 2)} | ${f(r.cpuPerRequest.base)} / ${f(r.cpuPerRequest.cp)} |`;
+        }),
+      );
+    }
     const table = lines.join('\n');
+    const conditions = `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`;
     console.log(table);
+    console.log(`\n${conditions}`);
 
+    if (!write || baseline) return;
     const section = [
       '<!-- bench:cp:start -->',
       '## Control plane overhead (`npm run bench:cp`)',
       '',
-      `Command: \`npm run bench:cp\` (BENCH_SECONDS=${seconds}, warm-up ${warmupSeconds} s per cell, closed loop, ` +
-        `payload \`${payload}\`), run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}.`,
-      'Floors: control plane ≥ 0.8 × bare hop and ≥ 0.3 × direct at c=32; added p50 ≤ 0.3 ms at c=1; no errors.',
+      `Command: \`npm run bench:cp\` (BENCH_SECONDS=${seconds} measured per target, in ${rounds} interleaved slices of ${sliceSeconds} s ` +
+        `in rotating order; warm-up ${warmupSeconds} s per target; closed loop; payload \`${payload}\`), run ${new Date().toISOString()} ` +
+        `on ${process.platform}/${process.arch}, Node ${process.version}, ${conditions}.`,
+      'Floors: control plane ≥ 0.9 × bare hop at c=32; added p50 ≤ 0.2 ms at c=1; no errors.',
       '',
       table,
       '<!-- bench:cp:end -->',

@@ -1,16 +1,17 @@
 /**
- * The sync-invoke hot path, served straight from node:http. Fastify costs about 20% of a
- * forwarding hop's throughput, which alone would use up the floor in BENCHMARKS.md (≥ 0.8 × a bare
- * hop), so `POST /v1/functions/{name}:invoke` requests that are plainly well-formed (valid name,
- * JSON content type, a Content-Length, right token, no query string) are handled here. The HTTP
- * edge (http/edge.ts) runs first: oversize bodies and requests during shutdown never get here.
- * Everything else falls through to the Fastify route, which stays registered (OpenAPI, inject(),
- * and every unusual request) — so both paths answer the same way: the same JSON parser, the same
- * schema, the same invoker and the same error mapping.
+ * The invocation hot paths, served straight from node:http: `POST /v1/functions/{name}:invoke`
+ * (sync) and `:enqueue` (async). Fastify costs about 20% of a forwarding hop's throughput, which
+ * alone would use up the floor in BENCHMARKS.md (≥ 0.9 × a bare hop), and more than a third of
+ * an enqueue's cost, so requests that are plainly well-formed (valid name, JSON content type, a
+ * Content-Length, right token, no query string) are handled here. The HTTP edge (http/edge.ts)
+ * runs first: oversize bodies and requests during shutdown never get here. Everything else falls
+ * through to the Fastify routes, which stay registered (OpenAPI, inject(), and every unusual
+ * request) — so both paths answer the same way: the same JSON parser, the same schema, the same
+ * invoker and the same error mapping.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { FUNCTION_NAME_PATTERN, InvocationRequest } from '../contracts/index.js';
+import { FUNCTION_NAME_PATTERN, HEADERS, InvocationRequest } from '../contracts/index.js';
 import { ApiError, mapError } from '../errors.js';
 import type { Execution } from '../invocation/executions.js';
 import type { Invoker } from '../invocation/invoker.js';
@@ -30,7 +31,8 @@ export interface FastPathOptions {
 }
 
 const PREFIX = '/v1/functions/';
-const SUFFIX = ':invoke';
+const INVOKE = ':invoke';
+const ENQUEUE = ':enqueue';
 const NAME = new RegExp(FUNCTION_NAME_PATTERN);
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -68,7 +70,7 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
     return expectedAuth === undefined || bearerMatches(header, expectedAuth);
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse, name: string, text: string): void => {
+  const handle = (req: IncomingMessage, res: ServerResponse, name: string, text: string, sync: boolean): void => {
     let failure: Error | null = null;
     let body: unknown;
     parseJson(req, text, (err, value) => {
@@ -84,8 +86,13 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
           { path, message: first?.message ?? 'invalid' },
         ]);
       }
-      const opts = invocationOptions(req.headers, true);
-      invoker.invoke(name, text, opts, (execution) => sendOutcome(res, execution));
+      const opts = invocationOptions(req.headers, sync);
+      if (sync) {
+        invoker.invoke(name, text, opts, (execution) => sendOutcome(res, execution));
+      } else {
+        const id = invoker.enqueue(name, text, opts).id;
+        sendJson(res, 202, `{"executionId":"${id}","status":"queued"}`, { [HEADERS.executionId]: id });
+      }
     } catch (err) {
       sendError(res, err);
     }
@@ -94,8 +101,10 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
   return (req, res) => {
     if (req.method !== 'POST') return false;
     const url = req.url;
-    if (url === undefined || !url.startsWith(PREFIX) || !url.endsWith(SUFFIX)) return false;
-    const name = url.slice(PREFIX.length, url.length - SUFFIX.length);
+    if (url === undefined || !url.startsWith(PREFIX)) return false;
+    const sync = url.endsWith(INVOKE);
+    if (!sync && !url.endsWith(ENQUEUE)) return false;
+    const name = url.slice(PREFIX.length, url.length - (sync ? INVOKE.length : ENQUEUE.length));
     if (!NAME.test(name)) return false;
     const headers = req.headers;
     if (!isJsonContentType(headers['content-type'])) return false;
@@ -109,7 +118,7 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      handle(req, res, name, text);
+      handle(req, res, name, text, sync);
     });
     req.on('error', () => res.destroy());
     return true;

@@ -155,7 +155,15 @@ export class Dispatcher {
       const url = new URL(endpointUrl);
       const base = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
       target = {
-        pool: new Pool(url.origin, { keepAliveTimeout: 30_000, pipelining: 1, connect: { noDelay: true } }),
+        // headersTimeout/bodyTimeout off: each attempt has its own deadline (AttemptHandler), which
+        // also covers a stalled answer; undici's timers would only re-arm on every request and chunk.
+        pool: new Pool(url.origin, {
+          keepAliveTimeout: 30_000,
+          pipelining: 1,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+          connect: { noDelay: true },
+        }),
         path: `${base}/invoke`,
       };
       this.targets.set(endpointUrl, target);
