@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunFile } from '../../src/loadtest/run-info.js';
 import type { Summary } from '../../src/loadtest/summary.js';
+import type { FindMaxFile } from '../../src/loadtest/find-max.js';
 import { type SeriesFile, writeSeries } from '../../src/loadtest/timeseries.js';
 
 export interface FixtureRun {
@@ -254,6 +255,55 @@ export function prometheusWithWholeFixture(runs: FixtureRun[], seconds: number, 
           },
           counts: { latency: run.count, queueWait: run.count, e2e: run.count },
         },
+      };
+    }),
+  };
+}
+
+/**
+ * A find-max.json for the eight functions: a few ×1.5 steps each; exec breaks early on p95, node
+ * reaches the cap. Its own figure and table go on the same page.
+ */
+export function findMaxFixture(runs: FixtureRun[]): FindMaxFile {
+  return {
+    slo: { expression: 'p95<20ms,failed<1%', latency: [{ percentile: 95, maxMs: 20 }], maxFailedRate: 0.01 },
+    mode: 'sync',
+    startRate: 10,
+    factor: 1.5,
+    maxRate: 3000,
+    stepDurationSeconds: 5,
+    maxIncompleteRate: 0.01,
+    functions: runs.map((run) => {
+      const exec = run.runtime === 'exec';
+      const capped = run.runtime === 'node';
+      const rates = exec ? [10, 15] : [10, 15, 23, 35, 53, 80, 120, 180, 270, 405, 608, 912];
+      const steps = rates.map((rate, i) => {
+        const last = i === rates.length - 1;
+        const passed = capped || !last;
+        return {
+          rate,
+          achievedRate: rate * (passed ? 0.99 : 0.8),
+          scheduled: rate * 5,
+          iterations: Math.round(rate * 5 * 0.99),
+          dropped: passed ? 0 : Math.round(rate * 0.5),
+          p50Ms: run.med,
+          p95Ms: passed ? Math.min(run.p95, 19) : 42.5,
+          p99Ms: run.p99,
+          failedRate: 0,
+          passed,
+          ...(passed ? {} : { breach: 'p95 42.5 ms ≥ 20 ms' }),
+        };
+      });
+      const held = steps.filter((st) => st.passed).at(-1);
+      return {
+        function: run.fn,
+        runtime: run.runtime,
+        maxRate: held ? held.rate : null,
+        stoppedBy: capped ? ('max-rate' as const) : ('breach' as const),
+        ...(capped ? {} : { reason: 'p95 42.5 ms ≥ 20 ms' }),
+        steps,
+        start: '2026-01-01T10:00:00.000Z',
+        end: '2026-01-01T10:01:00.000Z',
       };
     }),
   };

@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadResults } from '../../src/report/load.js';
 import { buildReport } from '../../src/report/model.js';
 import { writeReport } from '../../src/report/write.js';
-import { EIGHT_RUNS, prometheusFixture, prometheusWithWholeFixture, RUNS, runFixture, seriesFixture, writeResults } from './fixtures.js';
+import { writeFindMax } from '../../src/loadtest/find-max.js';
+import {
+  EIGHT_RUNS,
+  findMaxFixture,
+  prometheusFixture,
+  prometheusWithWholeFixture,
+  RUNS,
+  runFixture,
+  seriesFixture,
+  writeResults,
+} from './fixtures.js';
 
 // The parts of SVG shapes the page script measures; the DOM's own types are not in the Node build.
 type SvgRect = { getBBox(): { height: number; width: number } };
@@ -187,6 +197,21 @@ describe('report.html in headless Chromium at 1280 px', () => {
     await page.close();
   });
 
+  it('a --find-max run: its figure and table sit in the same 1280 px column', async () => {
+    const dir = writeResults(EIGHT_RUNS, { series: EIGHT_RUNS.map((run, i) => seriesFixture(run, 60, i + 1)) });
+    dirs.push(dir);
+    writeFindMax(dir, findMaxFixture(EIGHT_RUNS));
+    const loaded = loadResults(dir);
+    const [htmlPath] = writeReport(buildReport(loaded), loaded.prometheus, dir, ['html'], loaded.series);
+    const { page, problems } = await open(htmlPath ?? '');
+    expect(await page.locator('svg.find-max rect.bar').count()).toBe(8);
+    const { scrollWidth, wide } = await overflow(page);
+    expect(wide).toEqual([]);
+    expect(scrollWidth).toBeLessThanOrEqual(VIEWPORT.width);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('results without series (older runs, bare k6 exports) still chart latency and throughput, and drop the time charts', async () => {
     const baselineDir = writeResults(RUNS);
     const dir = writeResults(
@@ -213,7 +238,6 @@ describe('report.html in headless Chromium at 1280 px', () => {
     expect(wide).toEqual([]);
     expect(scrollWidth).toBeLessThanOrEqual(VIEWPORT.width);
     expect(problems).toEqual([]);
-    await page.screenshot({ path: join(shots, 'report-4-functions.png'), fullPage: true });
     await page.close();
   });
 });
