@@ -7,7 +7,7 @@ import type { Report, Tone } from '../report/model.js';
 import { parsePct, regressionLine } from '../report/regression.js';
 import { runLines } from '../report/run-section.js';
 import { settingsLines } from '../report/settings.js';
-import { type Cell, functionTable, highlightLines, RUNTIME_HEADER, runtimeCells, verdictLine } from '../report/tables.js';
+import { type Cell, functionTable, highlightLines, RUNTIME_HEADER, runtimeCells, verdictLine, wrapPairs } from '../report/tables.js';
 import { table } from '../util/format.js';
 import { parseFormats, type ReportFormat } from '../report/write.js';
 import type { CliContext } from './context.js';
@@ -63,7 +63,10 @@ export function printReport(ctx: CliContext, generated: Generated): void {
           : cell.text,
     );
   for (const line of table(
-    runLines(report.run).map(([label, value]) => [`${label}:`, value]),
+    wrapPairs(
+      runLines(report.run).map(([label, value]) => [`${label}:`, value]),
+      120,
+    ),
     1,
   ))
     out.data(line);

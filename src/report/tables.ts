@@ -283,3 +283,35 @@ export function verdictLine(report: Report): string {
   ];
   return `Thresholds: ${parts.join('; ')}`;
 }
+
+/**
+ * Label/value rows for a terminal `width` wide: a value too long for its line continues on the
+ * next ones under itself (broken at spaces, or anywhere in a word longer than the line).
+ */
+export function wrapPairs(rows: readonly (readonly [string, string])[], width = 120, gap = 1): [string, string][] {
+  const labelW = Math.max(0, ...rows.map(([label]) => label.length)) + gap;
+  const room = Math.max(20, width - labelW);
+  const out: [string, string][] = [];
+  for (const [label, value] of rows) {
+    const lines: string[] = [];
+    let line = '';
+    for (const word of value.split(' ')) {
+      let rest = word;
+      while (rest.length > room) {
+        if (line !== '') lines.push(line);
+        lines.push(rest.slice(0, room));
+        rest = rest.slice(room);
+        line = '';
+      }
+      if (line === '') line = rest;
+      else if (line.length + 1 + rest.length <= room) line += ` ${rest}`;
+      else {
+        lines.push(line);
+        line = rest;
+      }
+    }
+    lines.push(line);
+    for (const [i, text] of lines.entries()) out.push([i === 0 ? label : '', text]);
+  }
+  return out;
+}

@@ -35,6 +35,10 @@ describe('nanofaas report in a terminal', () => {
     const tableLines = lines.slice(header, header + 1 + EIGHT_RUNS.length);
     expect(tableLines.map((l) => l.split(/\s+/)[0])).toEqual(['Function', ...EIGHT_RUNS.map((r) => r.fn)]);
     for (const line of tableLines) expect(visibleLength(line), line).toBeLessThanOrEqual(120);
+    // The run section above it wraps its long values (the thresholds) under themselves.
+    for (const line of lines.slice(0, header)) expect(visibleLength(line), line).toBeLessThanOrEqual(120);
+    const thresholds = lines.findIndex((l) => l.startsWith('Thresholds: '));
+    expect(lines[thresholds + 1]).toMatch(/^ {12}\S/);
     expect(tableLines[0]).toMatch(/p95 .*Req\/s .*Srv p95 .*±25% .*Dropped .*Thresholds/);
     expect(tableLines.find((l) => l.startsWith('word-stats-exec'))).toMatch(/301\.3 \+11\.1% .* no /);
     expect(lines[header + 1 + EIGHT_RUNS.length]).toBe(
