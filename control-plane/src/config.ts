@@ -77,6 +77,20 @@ export interface Config {
   };
   /** The docker backend's settings; `owner` is set only when NANOFAAS_WORKLOAD_BACKEND=docker. */
   docker: DockerConfig;
+  /**
+   * NATS mode (docs/design.md §3.12): set only when NANOFAAS_NATS_URL is. Async invocations,
+   * execution records, idempotency keys and the registry then live in NATS JetStream.
+   */
+  nats?: NatsConfig;
+}
+
+export interface NatsConfig {
+  /** NANOFAAS_NATS_URL, e.g. nats://127.0.0.1:4222. */
+  url: string;
+  /** NANOFAAS_NATS_DUPLICATE_WINDOW_MS: how long the server drops a repeated Idempotency-Key publish. */
+  duplicateWindowMs: number;
+  /** NANOFAAS_NATS_ACK_WAIT_SLACK_MS: added to a function's timeoutMs for its consumer's ack_wait. */
+  ackWaitSlackMs: number;
 }
 
 export interface DockerConfig {
@@ -185,6 +199,19 @@ function dockerSocket(env: Env, backend: BackendKind): string {
   return resolve(dockerHost.slice('unix://'.length));
 }
 
+function natsConfig(env: Env): NatsConfig | undefined {
+  const url = env.NANOFAAS_NATS_URL?.trim();
+  if (!url) return undefined;
+  if (!/^(nats|tls):\/\/[^\s/]+$/.test(url)) {
+    throw new ConfigError(`NANOFAAS_NATS_URL must be nats://host:port (or tls://), got "${url}"`);
+  }
+  return {
+    url,
+    duplicateWindowMs: int(env, 'NANOFAAS_NATS_DUPLICATE_WINDOW_MS', 120_000, 1_000, 86_400_000),
+    ackWaitSlackMs: int(env, 'NANOFAAS_NATS_ACK_WAIT_SLACK_MS', 5_000, 100, 600_000),
+  };
+}
+
 function dockerConfig(env: Env, backend: BackendKind): DockerConfig {
   const owner = env.NANOFAAS_DOCKER_OWNER?.trim() || undefined;
   if (owner !== undefined && !/^[a-z0-9-]{1,40}$/.test(owner)) {
@@ -273,5 +300,12 @@ export function loadConfig(env: Env = process.env): Config {
       operatorSettings: operatorSettingsFromEnv(env),
     },
     docker: dockerConfig(env, backend),
+    ...natsField(env),
   };
+}
+
+/** Absent, not undefined, without NANOFAAS_NATS_URL: configs compared whole stay as they were. */
+function natsField(env: Env): { nats?: NatsConfig } {
+  const nats = natsConfig(env);
+  return nats ? { nats } : {};
 }

@@ -23,6 +23,9 @@ function backendFailure(err: unknown, action: string): ApiError {
   return new ApiError(specRefused ? 'VALIDATION_ERROR' : 'BACKEND_UNAVAILABLE', message);
 }
 
+/** What the registry tells about function changes: the invoker's queues (and, in NATS mode, the async consumers). */
+export type FunctionQueues = Pick<Invoker, 'upsertFunction' | 'removeFunction'>;
+
 const UNLIMITED: RegistryLimits = { maxFunctions: Number.MAX_SAFE_INTEGER, maxTotalReplicas: Number.MAX_SAFE_INTEGER };
 
 export class FunctionRegistry {
@@ -33,7 +36,7 @@ export class FunctionRegistry {
   constructor(
     private readonly store: FunctionStore,
     private readonly backend: RoutedBackend,
-    private readonly invoker: Invoker,
+    private readonly invoker: FunctionQueues,
     private readonly defaults: SpecDefaults,
     private readonly logger: BackendLogger,
     private readonly limits: RegistryLimits = UNLIMITED,
@@ -112,6 +115,35 @@ export class FunctionRegistry {
     const spec = this.specs.get(name);
     if (!spec) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);
     return spec;
+  }
+
+  /**
+   * NATS mode: another replica registered, changed or deleted a function (the shared registry's
+   * watch). Applied like a local change, without the caps (they were checked where it was made)
+   * and without saving it again. A provision failure is logged, as on restore.
+   */
+  async applyRemote(change: { kind: 'put'; spec: FunctionSpec } | { kind: 'delete'; name: string }): Promise<void> {
+    if (change.kind === 'delete') {
+      if (!this.specs.delete(change.name)) return;
+      this.invoker.removeFunction(change.name);
+      await this.backend.deprovision(change.name).catch((err: unknown) => {
+        this.logger.error({ err, function: change.name }, 'could not deprovision a function deleted through another replica');
+      });
+      return;
+    }
+    const { spec } = change;
+    const before = this.specs.get(spec.name);
+    if (before && JSON.stringify(before) === JSON.stringify(spec)) return;
+    this.specs.set(spec.name, spec);
+    this.invoker.upsertFunction(spec);
+    const provisioned = before
+      ? before.replicas !== spec.replicas
+        ? this.backend.scale(spec.name, spec.replicas ?? 1)
+        : undefined
+      : this.backend.provision(spec);
+    await provisioned?.catch((err: unknown) => {
+      this.logger.error({ err, function: spec.name }, 'could not provision a function registered through another replica');
+    });
   }
 
   async register(input: FunctionSpecInput): Promise<FunctionSpec> {

@@ -1,0 +1,192 @@
+/**
+ * NATS mode in one place (docs/design.md §3.12), so wiring it into the control plane is a few
+ * lines: connect, open the stream and buckets, and hand out the parts the rest of the control
+ * plane uses — the registry store, the async front for the API, the runner that consumes, the
+ * invoker wrapper that keeps the consumers in step with the registry, readiness and shutdown.
+ * Only loaded (dynamic import) when NANOFAAS_NATS_URL is set.
+ */
+import type { NatsConfig } from '../config.js';
+import { type FunctionSpec, type FunctionStatus, HEADERS } from '../contracts/index.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import { ApiError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { FunctionQueues } from '../registry/function-registry.js';
+import type { Endpoint } from '../workloads/backend.js';
+import { NatsAsyncFront } from './async-front.js';
+import { NatsAsyncRunner } from './async-runner.js';
+import { connectNats, type NatsClient } from './client.js';
+import { KvExecutionStore } from './execution-kv.js';
+import { KvFunctionStore, type RegistryChange } from './registry-kv.js';
+import { type QueueDepth, NatsWorkQueue } from './work-queue.js';
+
+export interface NatsModeOptions {
+  config: NatsConfig;
+  executionTtlMs: number;
+  idempotencyTtlMs: number;
+  dispatcher: Dispatcher;
+  metrics: Metrics;
+  endpoints(name: string): Endpoint[];
+  /** The registered spec (FunctionRegistry.get) and the backend's status of a function. */
+  spec(name: string): FunctionSpec | undefined;
+  status(name: string): FunctionStatus;
+  retryAfterSeconds: number;
+  retry: { baseDelayMs: number; maxDelayMs: number };
+  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export interface NatsMode {
+  readonly client: NatsClient;
+  readonly functionStore: KvFunctionStore;
+  readonly front: NatsAsyncFront;
+  readonly runner: NatsAsyncRunner;
+  /**
+   * `:enqueue` in NATS mode: the admission of §3.2 that applies (404, 503 SHUTTING_DOWN or
+   * FUNCTION_UNAVAILABLE, 429 QUEUE_FULL against the consumer's pending count), then a persisted
+   * publish. Resolves with the execution id once the server has stored the invocation.
+   */
+  enqueue(name: string, body: string, opts: { traceId: string | undefined; idempotencyKey: string | undefined }): Promise<string>;
+  /** The invoker's queues plus this replica's async consumers, for FunctionRegistry. */
+  queues(invoker: FunctionQueues): FunctionQueues;
+  /** Queue depth from the consumer's pending count, refreshed in the background (gauges). */
+  depth(name: string): QueueDepth;
+  /** Starts the registry watch; `apply` is FunctionRegistry.applyRemote. */
+  watchRegistry(apply: (change: RegistryChange) => Promise<void>): Promise<void>;
+  /** Connected and JetStream answering (for /readyz). */
+  ready(): Promise<boolean>;
+  shutdown(graceMs: number): Promise<void>;
+}
+
+const DEPTH_REFRESH_MS = 1_000;
+
+export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> {
+  const client = await connectNats({ url: options.config.url });
+  const [queue, store, functionStore] = await Promise.all([
+    NatsWorkQueue.open(client, { duplicateWindowMs: options.config.duplicateWindowMs, ackWaitSlackMs: options.config.ackWaitSlackMs }),
+    KvExecutionStore.open(client, { executionTtlMs: options.executionTtlMs, idempotencyTtlMs: options.idempotencyTtlMs }),
+    KvFunctionStore.open(client),
+  ]);
+  const runner = new NatsAsyncRunner({
+    client,
+    queue,
+    store,
+    dispatcher: options.dispatcher,
+    endpoints: options.endpoints,
+    metrics: options.metrics,
+    retry: options.retry,
+    logger: options.logger,
+    ackWaitSlackMs: options.config.ackWaitSlackMs,
+  });
+  runner.start();
+  const front = new NatsAsyncFront(queue, store);
+
+  const depths = new Map<string, QueueDepth>();
+  const refresh = setInterval(() => {
+    for (const name of depths.keys()) {
+      queue.depth(name).then(
+        (d) => depths.has(name) && depths.set(name, d),
+        () => undefined,
+      );
+    }
+  }, DEPTH_REFRESH_MS);
+  refresh.unref();
+  let stopWatch: (() => void) | undefined;
+  let closing = false;
+
+  const upsert = (spec: FunctionSpec): void => {
+    if (!depths.has(spec.name)) depths.set(spec.name, { pending: 0, inFlight: 0 });
+    runner.upsertFunction(spec).catch((err: unknown) => {
+      options.logger.error({ err: String(err), function: spec.name }, 'could not start consuming the function’s async queue');
+    });
+  };
+
+  return {
+    client,
+    functionStore,
+    front,
+    runner,
+    queues(invoker) {
+      return {
+        upsertFunction(spec) {
+          invoker.upsertFunction(spec);
+          upsert(spec);
+        },
+        removeFunction(name) {
+          invoker.removeFunction(name);
+          depths.delete(name);
+          runner.removeFunction(name).catch((err: unknown) => {
+            options.logger.error({ err: String(err), function: name }, 'could not remove the function’s async queue');
+          });
+        },
+      };
+    },
+    depth(name) {
+      return depths.get(name) ?? { pending: 0, inFlight: 0 };
+    },
+    async enqueue(name, body, opts) {
+      const spec = options.spec(name);
+      if (!spec) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);
+      if (closing) throw new ApiError('SHUTTING_DOWN', 'the control plane is shutting down');
+      const metrics = options.metrics.forFunction(name);
+      if (opts.idempotencyKey === undefined) {
+        refuseUnavailable(name, options);
+        // The pending count is at most a second old: a burst can overshoot queueSize by what
+        // arrives within that second, never by more.
+        if ((depths.get(name)?.pending ?? 0) >= spec.queueSize) {
+          metrics.queueRejected.inc();
+          throw new ApiError(
+            'QUEUE_FULL',
+            `queue of "${name}" is full (${spec.queueSize})`,
+            { reason: 'depth' },
+            { [HEADERS.retryAfter]: String(options.retryAfterSeconds), [HEADERS.queueRejectReason]: 'depth' },
+          );
+        }
+      }
+      let id: string;
+      try {
+        id = await front.enqueue(name, body, opts);
+      } catch (err) {
+        throw notPersisted(err);
+      }
+      metrics.enqueue.inc();
+      return id;
+    },
+    async watchRegistry(apply) {
+      stopWatch = await functionStore.watch((change) => {
+        apply(change).catch((err: unknown) => options.logger.error({ err: String(err) }, 'could not apply a registry change'));
+      });
+    },
+    async ready() {
+      if (client.nc.isClosed()) return false;
+      try {
+        await client.jsm.getAccountInfo();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async shutdown(graceMs) {
+      closing = true;
+      clearInterval(refresh);
+      stopWatch?.();
+      await runner.shutdown(graceMs);
+      await client.close();
+    },
+  };
+}
+
+/** A FAILED function with nothing ready refuses new work at once (§3.9), as in memory mode. */
+function refuseUnavailable(name: string, options: NatsModeOptions): void {
+  if (options.endpoints(name).some((e) => e.ready)) return;
+  const s = options.status(name);
+  if (s.state !== 'FAILED') return;
+  const reason = s.message ?? 'its workload failed';
+  throw new ApiError('FUNCTION_UNAVAILABLE', `function "${name}" cannot start: ${reason}`, { state: s.state, reason });
+}
+
+/** The 503 of an enqueue when the invocation could not be stored (NATS unreachable or refusing). */
+export function notPersisted(err: unknown): ApiError {
+  return new ApiError(
+    'BACKEND_UNAVAILABLE',
+    `the invocation could not be stored in NATS JetStream: ${err instanceof Error ? err.message : String(err)}`,
+  );
+}
