@@ -24,6 +24,7 @@ export interface Job {
   readonly sync: boolean;
   /** Sync: absolute deadline (ms). Async: 0, each attempt gets the spec timeout. */
   readonly deadline: number;
+  /** QueueContext.clock() at acceptance, like attemptStartedAt: for durations only. */
   readonly acceptedAt: number;
   queueTimer: NodeJS.Timeout | undefined;
   /** Counted in `queued` (set on enqueue, cleared exactly once when it leaves the lane's count). */
@@ -41,6 +42,11 @@ export interface QueueContext {
   maxQueueWaitMs: number;
   retryAfterSeconds: number;
   now(): number;
+  /**
+   * Milliseconds for the durations the histograms observe (acceptedAt, attemptStartedAt): monotonic
+   * and sub-millisecond, where Date.now() would put every fast call on a whole millisecond.
+   */
+  clock(): number;
 }
 
 export class FunctionQueue {
@@ -177,13 +183,14 @@ export class FunctionQueue {
         return;
       }
     }
+    const mark = this.ctx.clock();
     if (execution.attempts === 0) {
       execution.startedAt = now;
-      this.metrics.queueWait.observe((now - job.acceptedAt) / 1000);
+      this.metrics.queueWait.observe((mark - job.acceptedAt) / 1000);
     }
     execution.status = 'running';
     const attempt = ++execution.attempts;
-    job.attemptStartedAt = now;
+    job.attemptStartedAt = mark;
     this.running.add(job);
     this.metrics.dispatch.inc();
     job.handle = this.ctx.dispatcher.send(
@@ -201,7 +208,7 @@ export class FunctionQueue {
       this.idleWaiters = undefined;
     }
     const now = this.ctx.now();
-    const elapsedMs = now - job.attemptStartedAt;
+    const elapsedMs = this.ctx.clock() - job.attemptStartedAt;
     this.metrics.latency.observe(elapsedMs / 1000);
     if (result.kind === 'ok') {
       this.serviceTime.observe(elapsedMs);

@@ -72,6 +72,8 @@ export class Invoker {
       maxQueueWaitMs: options.admission.maxQueueWaitMs,
       retryAfterSeconds: options.admission.retryAfterSeconds,
       now: this.now,
+      // A test that fakes time fakes the durations too.
+      clock: options.now ?? (() => performance.now()),
     };
     options.metrics.setGaugeSource({
       forEachFunction: (visit) => {
@@ -164,7 +166,7 @@ export class Invoker {
     if (outcome.status === 'success') m.success.inc();
     else if (outcome.status === 'timeout') m.timeout.inc();
     else m.error.inc();
-    m.e2eLatency.observe((this.now() - acceptedAt) / 1000);
+    m.e2eLatency.observe((this.ctx.clock() - acceptedAt) / 1000);
     return true;
   }
 
@@ -241,7 +243,7 @@ export class Invoker {
     execution.listeners = [done];
     const now = this.now();
     const timeoutMs = opts.timeoutMs === undefined ? queue.spec.timeoutMs : Math.min(opts.timeoutMs, queue.spec.timeoutMs);
-    queue.submit(newJob(execution, body, opts, true, now + timeoutMs, now));
+    queue.submit(newJob(execution, body, opts, true, now + timeoutMs, this.ctx.clock()));
     return execution;
   }
 
@@ -255,8 +257,7 @@ export class Invoker {
     // Refused rather than queued: nothing is accepted that could only wait for a fix.
     this.refuseIfUnavailable(name);
     const execution = this.admit(queue, opts, false);
-    const now = this.now();
-    queue.submit(newJob(execution, body, opts, false, 0, now));
+    queue.submit(newJob(execution, body, opts, false, 0, this.ctx.clock()));
     return execution;
   }
 
@@ -321,7 +322,7 @@ export class Invoker {
   }
 }
 
-function newJob(execution: Execution, body: string, opts: InvocationOptions, sync: boolean, deadline: number, now: number): Job {
+function newJob(execution: Execution, body: string, opts: InvocationOptions, sync: boolean, deadline: number, acceptedAt: number): Job {
   return {
     execution,
     body,
@@ -329,7 +330,7 @@ function newJob(execution: Execution, body: string, opts: InvocationOptions, syn
     idempotencyKey: opts.idempotencyKey,
     sync,
     deadline,
-    acceptedAt: now,
+    acceptedAt,
     queueTimer: undefined,
     inQueue: false,
     handle: undefined,
