@@ -3,7 +3,8 @@
  * (dist build, pool backend) runs under `node --cpu-prof` while this process drives
  * `POST /v1/functions/bench:invoke` at c=32 against the fixture runtime, then prints the top
  * frames by self time (and the .cpuprofile path, for Chrome DevTools).
- * Env: BENCH_SECONDS (default 8), BENCH_CONCURRENCY (default 32), PROFILE_TOP (default 25).
+ * Env: BENCH_SECONDS (default 8), BENCH_CONCURRENCY (default 32), PROFILE_TOP (default 25), BENCH_CP_MAIN
+ * (another build's control-plane/dist/main.js, to profile the before of a change).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,7 @@ function topFrames(profile: Profile, fromMsBeforeEnd: number, toMsBeforeEnd: num
 }
 
 async function main(): Promise<void> {
-  const cpMain = join(root, 'control-plane/dist/main.js');
+  const cpMain = process.env.BENCH_CP_MAIN ?? join(root, 'control-plane/dist/main.js');
   if (!existsSync(cpMain)) throw new Error('control-plane/dist/main.js is missing: run `npm run build` first');
   const tsx = join(root, 'node_modules/.bin/tsx');
   const stateDir = mkdtempSync(join(tmpdir(), 'nanofaas-prof-'));

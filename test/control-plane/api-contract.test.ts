@@ -199,6 +199,41 @@ describe('sync-invoke fast path and the Fastify route answer alike', () => {
   });
 });
 
+describe('enqueue fast path and the Fastify route answer alike', () => {
+  // The same query-string trick: `?via=fastify` sends the enqueue through the Fastify route.
+  it.each([
+    ['a valid call', '{"input":{"a":1}}', {}],
+    ['malformed JSON', '{"input":', {}],
+    ['an empty body', '', {}],
+    ['a missing input', '{"metadata":{}}', {}],
+    ['an unknown field', '{"input":1,"x":2}', {}],
+    ['a __proto__ key', '{"input":{"__proto__":{"x":1}}}', {}],
+    ['an over-long X-Trace-Id', '{"input":1}', { 'x-trace-id': 'x'.repeat(300) }],
+    ['an unknown function', '{"input":1}', {}, 'ghost'],
+  ] as [string, string, Record<string, string>, string?][])('%s', async (_what, body, headers, name = 'echo') => {
+    const fast = await call(api, 'POST', `/v1/functions/${name}:enqueue`, body, { 'content-type': 'application/json', ...headers });
+    const routed = await call(api, 'POST', `/v1/functions/${name}:enqueue?via=fastify`, body, {
+      'content-type': 'application/json',
+      ...headers,
+    });
+    expect(fast.status).toBe(routed.status);
+    expect(fast.headers.get('content-type')).toBe(routed.headers.get('content-type'));
+    expect(typeof fast.headers.get('x-execution-id')).toBe(typeof routed.headers.get('x-execution-id'));
+    const shape = (b: any) => ({
+      error: b?.error,
+      status: b?.status,
+      hasId: typeof b?.executionId === 'string',
+      keys: Object.keys(b ?? {}).sort(),
+    });
+    expect(shape(fast.body)).toEqual(shape(routed.body));
+    if (fast.status === 202) {
+      expect(fast.headers.get('x-execution-id')).toBe(fast.body.executionId);
+      const ended = await finalExecution(api, fast.body.executionId as string);
+      expect(ended.status).toBe('success');
+    }
+  });
+});
+
 describe('executions', () => {
   it('404 EXECUTION_NOT_FOUND for an unknown id, 400 for a malformed one', async () => {
     expectError(await call(api, 'GET', '/v1/executions/00000000-0000-0000-0000-000000000000'), 404, 'EXECUTION_NOT_FOUND');
