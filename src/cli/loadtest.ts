@@ -97,6 +97,11 @@ function resolveProfile(ctx: CliContext, flags: LoadtestFlags): LoadProfile {
     throw error;
   }
   // The open model's schedule stands on its own: the VU stages do not apply.
+  if (isOpenModel(profile) && scheduleOf(profile.arrival)?.total === 0) {
+    throw new UsageError(
+      'the arrival rate never rises above 0, so no iteration would start; give a rate, e.g. --rate-stages 10s:50,30s:50',
+    );
+  }
   if (isOpenModel(profile) || flags.findMax) return profile;
   // A plan that cannot send one request would show ✔ for every step and then fail its thresholds.
   const unsendable = unsendablePlan(profile, flags.stages !== undefined);

@@ -120,6 +120,7 @@ describe('loadtest --find-max (against a stand-in with a capacity)', () => {
       [['--rate', '10/s', '--stages', '1s:1'], "option '--rate <n/s>' cannot be used with option '--stages <list>'"],
       [['--find-max', '--slo', 'p95<1s', '--engine', 'k6'], "option '--find-max' cannot be used with option '--engine <engine>'"],
       [['--rate-stages', '10s:x'], 'invalid rate stage "10s:x"'],
+      [['--rate-stages', '10s:0'], 'the arrival rate never rises above 0, so no iteration would start'],
       [['--find-max', '--slo', 'p95<1s', '--start-rate', '50/s', '--max-rate', '20/s'], '--max-rate 20/s is below --start-rate 50/s'],
     ] as const) {
       const r = await cli(['loadtest', ...args]);
