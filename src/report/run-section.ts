@@ -40,21 +40,27 @@ export function runtimesText(run: RunFile): string {
     .join(', ');
 }
 
+/** The open model's schedule or the find-max search that made the load; undefined for VU stages (closed model). */
+export function openModelText(run: RunFile): string | undefined {
+  if (run.findMax) {
+    const f = run.findMax;
+    return `find-max: SLO ${f.slo}, ${f.stepDurationSeconds} s steps from ${f.startRate}/s up to ${f.maxRate}/s`;
+  }
+  const a = run.arrival;
+  // An arrival block with neither a rate nor stages only sizes the VU pool: the run was closed-model.
+  if (!a || (a.rate === undefined && a.stages === undefined)) return undefined;
+  const rate =
+    a.rate !== undefined
+      ? `${a.rate}/${a.timeUnit} for ${a.duration ?? '?'}`
+      : `${a.startRate ?? 0}/${a.timeUnit} then ${(a.stages ?? []).map((s) => `${s.duration}:${s.target}`).join(',')}`;
+  return `arrival rate ${rate} (open model, ${a.preAllocatedVUs}–${a.maxVUs} VUs)`;
+}
+
 /** The VU stages, or the open model's schedule, or the find-max search, that made the load. */
 function loadText(run: RunFile): string {
   const coolDown = `cool-down ${run.coolDownSeconds} s`;
-  if (run.findMax) {
-    const f = run.findMax;
-    return `find-max: SLO ${f.slo}, ${f.stepDurationSeconds} s steps from ${f.startRate}/s up to ${f.maxRate}/s, ${coolDown}`;
-  }
-  const a = run.arrival;
-  if (a) {
-    const rate =
-      a.rate !== undefined
-        ? `${a.rate}/${a.timeUnit} for ${a.duration ?? '?'}`
-        : `${a.startRate ?? 0}/${a.timeUnit} then ${(a.stages ?? []).map((s) => `${s.duration}:${s.target}`).join(',')}`;
-    return `arrival rate ${rate} (open model, ${a.preAllocatedVUs}–${a.maxVUs} VUs), ${coolDown}`;
-  }
+  const open = openModelText(run);
+  if (open) return `${open}, ${coolDown}`;
   return `stages ${stagesText(run)}, think time ${run.thinkTimeSeconds} s, ${coolDown}`;
 }
 

@@ -1,7 +1,7 @@
 import type { Thresholds } from '../loadtest/profile.js';
 import type { RunFile } from '../loadtest/run-info.js';
 import type { SettingDifference, SettingsComparison } from './model.js';
-import { commitText, limitsText, stagesText } from './run-section.js';
+import { commitText, limitsText, openModelText, stagesText } from './run-section.js';
 
 function differs(setting: string, current: string, baseline: string, informational = false): SettingDifference[] {
   if (current === baseline) return [];
@@ -54,8 +54,14 @@ export function compareSettings(current: RunFile | undefined, baseline: RunFile 
   const differences = [
     ...differs('engine', current.engine, baseline.engine),
     ...differs('mode', current.mode, baseline.mode),
-    ...differs('stages', stagesText(current), stagesText(baseline)),
-    ...differs('think time', `${current.thinkTimeSeconds} s`, `${baseline.thinkTimeSeconds} s`),
+    // An open-model run is made by its arrival schedule; its VU stages and think time are unused.
+    ...differs('load model', openModelText(current) ?? 'closed model (VU stages)', openModelText(baseline) ?? 'closed model (VU stages)'),
+    ...(openModelText(current) === undefined && openModelText(baseline) === undefined
+      ? [
+          ...differs('stages', stagesText(current), stagesText(baseline)),
+          ...differs('think time', `${current.thinkTimeSeconds} s`, `${baseline.thinkTimeSeconds} s`),
+        ]
+      : []),
     ...differs('cool-down', `${current.coolDownSeconds} s`, `${baseline.coolDownSeconds} s`),
     ...thresholdDifferences(current, baseline),
     ...functionDifference(current, baseline),

@@ -116,6 +116,29 @@ describe('a baseline made differently', () => {
     expect(renderMarkdown(report)).toContain('> **warning:** baseline differs in engine: builtin in this run, k6 in the baseline');
   });
 
+  it('warns when one run was an open-model (arrival-rate) run and compares its schedule, not its unused VU stages', () => {
+    const open = runFixture({
+      arrival: { rate: 50, timeUnit: '1s', duration: '30s', preAllocatedVUs: 10, maxVUs: 50 },
+      stages: [{ duration: '1s', target: 1 }],
+    });
+    const faster = runFixture({
+      arrival: { rate: 100, timeUnit: '1s', duration: '30s', preAllocatedVUs: 10, maxVUs: 50 },
+      stages: [{ duration: '9s', target: 9 }],
+    });
+    expect(settingsLines(compareSettings(open, runFixture()))).toEqual([
+      {
+        level: 'warning',
+        text: 'baseline differs in load model: arrival rate 50/1s for 30s (open model, 10–50 VUs) in this run, closed model (VU stages) in the baseline',
+      },
+    ]);
+    expect(settingsLines(compareSettings(open, faster))).toEqual([
+      {
+        level: 'warning',
+        text: 'baseline differs in load model: arrival rate 50/1s for 30s (open model, 10–50 VUs) in this run, arrival rate 100/1s for 30s (open model, 10–50 VUs) in the baseline',
+      },
+    ]);
+  });
+
   it('is silent when the settings match, and says so when a side has no run.json', () => {
     const same = buildReport(loadResults(results(RUNS, { run: runFixture() })), {
       baseline: loadResults(results(RUNS, { run: runFixture({ start: '2026-01-02T00:00:00.000Z', end: '2026-01-02T00:07:40.000Z' }) })),
