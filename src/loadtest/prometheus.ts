@@ -25,13 +25,13 @@ export type QuantileKey = 'p50' | 'p95' | 'p99';
  * set beside the client's own p50/p95/p99 (src/report/prometheus-agreement.ts).
  */
 export interface WholeWindow {
-  /** The instant the counts were read at: the first scrape at or after the window's end, else the end. */
+  /** The instant the counts were read at: the latest scrape once all had one after the window's end, else the end. */
   at: string;
   /** A scrape after the window's end was ingested; false: the last scrape interval's calls may be missing. */
   complete: boolean;
   /** Milliseconds; null when the metric saw no observation in the window. */
   percentiles: Record<SnapshotMetric, Record<QuantileKey, number | null>>;
-  /** Observations in the window per metric (the histogram's _count), null when the series is absent. */
+  /** Observations in the window per metric (the histogram's _count); null when the series is absent or went down (restart). */
   counts: Record<SnapshotMetric, number | null>;
 }
 
@@ -127,9 +127,10 @@ export interface SnapshotOptions {
 }
 
 /**
- * Unix seconds of the latest ingested scrape of `fn`'s e2e histogram, once one at or after
- * `endSeconds` is in (waited for up to the timeout); undefined when none came (or the series does not exist at all,
- * where waiting would change nothing).
+ * Unix seconds to read the window's end counts at: once every scraped instance's latest sample of
+ * `fn`'s e2e histogram is at or after `endSeconds` (waited for up to the timeout), the latest of
+ * them, so that the samples read there all are. Undefined when that did not happen in time, or
+ * when the series does not exist at all (waiting would change nothing).
  */
 export async function awaitScrapeAfter(
   baseUrl: string,
@@ -137,12 +138,12 @@ export async function awaitScrapeAfter(
   endSeconds: number,
   options: SnapshotOptions = {},
 ): Promise<number | undefined> {
-  const query = `timestamp(${METRICS.e2eLatency}_count{function=${JSON.stringify(fn)}})`;
+  const stamps = `timestamp(${METRICS.e2eLatency}_count{function=${JSON.stringify(fn)}})`;
   const deadline = Date.now() + (options.ingestTimeoutMs ?? 20_000);
   for (;;) {
-    const latest = await queryInstant(baseUrl, query);
-    if (latest === undefined) return undefined;
-    if (latest >= endSeconds) return latest;
+    const oldest = await queryInstant(baseUrl, `min(${stamps})`);
+    if (oldest === undefined) return undefined;
+    if (oldest >= endSeconds) return (await queryInstant(baseUrl, `max(${stamps})`)) ?? oldest;
     if (Date.now() >= deadline) return undefined;
     await delay(options.pollMs ?? 250);
   }
