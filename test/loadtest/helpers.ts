@@ -16,6 +16,8 @@ export interface StandIn {
   baseUrl: string;
   /** Invocations so far, by function name. */
   invoked: Record<string, number>;
+  /** Every invocation answers this many ms late from now on (0: at once): a deliberately slower server. */
+  setDelayMs(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function startStandIn(
     specFor(catalog.find((f) => f.name === name) ?? { name, runtime: 'node', handler: 'handler.js', spec: {} }),
   );
   const invoked: Record<string, number> = {};
+  let delayMs = 0;
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -43,9 +46,13 @@ export async function startStandIn(
         const fn = m[1] ?? '';
         invoked[fn] = (invoked[fn] ?? 0) + 1;
         const input = (JSON.parse(body) as { input: unknown }).input;
-        return send(
-          answer(fn, input) ?? { status: 200, body: { executionId: 'x', status: 'success', output: { wordCount: wordCount(input) } } },
-        );
+        const reply = answer(fn, input) ?? {
+          status: 200,
+          body: { executionId: 'x', status: 'success', output: { wordCount: wordCount(input) } },
+        };
+        if (delayMs > 0) setTimeout(() => send(reply), delayMs);
+        else send(reply);
+        return;
       }
       send({ status: 404, body: { error: 'NOT_FOUND', message: req.url } });
     });
@@ -54,6 +61,9 @@ export async function startStandIn(
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     invoked,
+    setDelayMs: (ms) => {
+      delayMs = ms;
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

@@ -197,6 +197,32 @@ describe('Δ colours and --fail-on-regression on a slower run', () => {
     expect(plain.stdout).not.toContain('\u001b[');
   });
 
+  it('exits 99 on a real run made against a deliberately slower server', async () => {
+    const fns = ['word-stats-python', 'word-stats-node'];
+    const baseP95 = fns.map(
+      (fn) => JSON.parse(readFileSync(join(real, `${fn}.json`), 'utf8')).metrics.http_req_duration['p(95)'] as number,
+    );
+    // Every call answers at least twice the baseline's slowest p95 late, so each p95 at least doubles
+    // however busy the machine was when the baseline ran.
+    const delayMs = Math.ceil(2 * Math.max(...baseP95)) + 50;
+    standIn.setDelayMs(delayMs);
+    let delayed: string;
+    try {
+      delayed = await load('delayed', ['--stages', '300ms:2,600ms:2', '--think-time', '0.02']);
+    } finally {
+      standIn.setDelayMs(0);
+    }
+    const r = await cli(['report', '--results-dir', delayed, '--baseline', real, '--fail-on-regression', '50', '--out', join(work, 'd1')]);
+    expect(r.code, r.stderr).toBe(99);
+    const regressions = r.stderr.split('\n').filter((l) => l.startsWith('regression: '));
+    for (const fn of fns) {
+      const p95 = JSON.parse(readFileSync(join(delayed, `${fn}.json`), 'utf8')).metrics.http_req_duration['p(95)'] as number;
+      expect(p95).toBeGreaterThanOrEqual(delayMs);
+      const line = regressions.find((l) => l.startsWith(`regression: ${fn} p95 `));
+      expect(line, r.stderr).toContain(`p95 ${ms(p95)} ms (baseline `);
+    }
+  });
+
   it('exits 99 naming each regressed function and metric with both values, 0 within the limit', async () => {
     const r = await cli(['report', '--results-dir', slower, '--baseline', real, '--fail-on-regression', '20', '--out', join(work, 'r1')]);
     expect(r.code, r.stderr).toBe(99);
