@@ -19,7 +19,7 @@
  * as the catalog's exec functions).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,56 +68,119 @@ const cells = (): Record<Kind, Cell> => ({ old: emptyCell(), new: emptyCell(), c
 interface Cell {
   ok: number;
   failed: number;
+  /** Why calls failed: HTTP status and error code, or the exit of a bare process. */
+  reasons: Map<string, number>;
+  /** CPU time of everything on the call's path (see cpuMs), summed over the slices. */
+  cpuMs: number;
   ms: number;
   latencies: number[];
 }
-const emptyCell = (): Cell => ({ ok: 0, failed: 0, ms: 0, latencies: [] });
+const emptyCell = (): Cell => ({ ok: 0, failed: 0, reasons: new Map(), cpuMs: 0, ms: 0, latencies: [] });
+
+/**
+ * CPU milliseconds used so far by these processes and their reaped children (utime + stime +
+ * cutime + cstime of /proc/<pid>/stat, in 10 ms ticks). A bare loop's calls are children this
+ * process reaps; through the control plane they are the watchdog's children, so the control plane
+ * and its direct children (the watchdogs) are counted with this process (the HTTP client). CPU per
+ * call is what a busy shared machine distorts least: wall-clock rates move with everyone else's load.
+ */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14-17 of stat(5) are 11-14 here (the list starts at field 3).
+      for (let i = 11; i <= 14; i++) ticks += Number(fields[i]);
+    } catch {
+      // it has exited
+    }
+  }
+  return ticks * 10;
+}
+
+function childrenOf(ppid: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) found.push(Number(name));
+    } catch {
+      // it has exited
+    }
+  }
+  return found;
+}
+
+/** A call's outcome: true, or why it failed. */
+type Outcome = true | string;
 
 /** One call of a handler as the watchdog makes it: a process, the payload on stdin, stdout read, exit 0 expected. */
-function spawnCall(argv: string[], body: string): Promise<boolean> {
+function spawnCall(argv: string[], body: string): Promise<Outcome> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', () => {});
     child.stdin.on('error', () => {});
-    child.on('error', () => resolve(false));
-    child.on('close', (code) => {
+    child.on('error', (err: NodeJS.ErrnoException) => resolve(`spawn ${err.code ?? err.message}`));
+    child.on('close', (code, signal) => {
+      if (code !== 0) return resolve(`exit ${code ?? signal}`);
       try {
-        resolve(code === 0 && JSON.parse(out) !== null);
+        JSON.parse(out);
+        resolve(true);
       } catch {
-        resolve(false);
+        resolve('stdout not JSON');
       }
     });
     child.stdin.end(body);
   });
 }
 
-function httpCall(pool: Pool, path: string, body: string): Promise<boolean> {
+function httpCall(pool: Pool, path: string, body: string): Promise<Outcome> {
   return pool
     .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body })
     .then(async (res) => {
-      await res.body.text();
-      return res.statusCode === 200;
+      const text = await res.body.text();
+      if (res.statusCode === 200) return true as const;
+      let code = '';
+      try {
+        const parsed = JSON.parse(text) as { error?: string; details?: { reason?: string } };
+        code = [parsed.error, parsed.details?.reason].filter(Boolean).join(' ');
+      } catch {
+        // not an error body
+      }
+      return `HTTP ${res.statusCode} ${code}`.trim();
     })
-    .catch(() => false);
+    .catch((err: Error) => `request ${err.message}`);
+}
+
+function count(cell: Cell, outcome: Outcome): void {
+  if (outcome === true) {
+    cell.ok += 1;
+    return;
+  }
+  cell.failed += 1;
+  cell.reasons.set(outcome, (cell.reasons.get(outcome) ?? 0) + 1);
 }
 
 /** Closed loop: `c` workers issue calls until the slice ends; the slice lasts until the last answer. */
-async function slice(call: () => Promise<boolean>, c: number, seconds: number, into: Cell): Promise<void> {
+async function slice(call: () => Promise<Outcome>, c: number, seconds: number, into: Cell, pids: number[] = []): Promise<void> {
+  const cpu0 = cpuMs(pids);
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
   const worker = async () => {
     while (performance.now() < deadline) {
       const t = performance.now();
-      const ok = await call();
+      const outcome = await call();
       into.latencies.push(performance.now() - t);
-      if (ok) into.ok += 1;
-      else into.failed += 1;
+      count(into, outcome);
     }
   };
   await Promise.all(Array.from({ length: c }, worker));
   into.ms += performance.now() - t0;
+  into.cpuMs += cpuMs(pids) - cpu0;
 }
 
 function pct(sorted: number[], p: number): number {
@@ -130,11 +193,12 @@ function stats(cell: Cell) {
     p50: pct(sorted, 50),
     p95: pct(sorted, 95),
     failed: cell.failed,
+    cpuPerCall: cell.cpuMs / (cell.ok + cell.failed),
     calls: cell.ok + cell.failed,
   };
 }
 
-async function startControlPlane(stateDir: string): Promise<{ apiUrl: string; stop: () => Promise<void> }> {
+async function startControlPlane(stateDir: string): Promise<{ apiUrl: string; pid: number; stop: () => Promise<void> }> {
   const cpMain = join(repoRoot, 'control-plane/dist/main.js');
   if (!existsSync(cpMain)) throw new Error('control-plane/dist/main.js is missing: run `npm run build` first');
   const child = spawn(process.execPath, [cpMain], {
@@ -166,6 +230,7 @@ async function startControlPlane(stateDir: string): Promise<{ apiUrl: string; st
   });
   return {
     apiUrl,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -207,15 +272,23 @@ async function main(): Promise<void> {
       const oldArgv = ['bash', `bench/fixtures/exec-baseline/${fn.workload}/handler.sh`];
       // The watchdog splits WATCHDOG_CMD (the catalog handler) on whitespace, never through a shell.
       const newArgv = fn.handler.trim().split(/\s+/);
-      const calls: Record<Kind, () => Promise<boolean>> = {
+      const calls: Record<Kind, () => Promise<Outcome>> = {
         old: () => spawnCall(oldArgv, stdin),
         new: () => spawnCall(newArgv, stdin),
         cp: () => httpCall(pool, `/v1/functions/${fn.name}:invoke`, envelope),
         spare: () => httpCall(pool, `/v1/functions/${fn.name}-prespawn:invoke`, envelope),
       };
-      for (const kind of KINDS) if (!(await calls[kind]())) throw new Error(`${fn.name}: the ${kind} target fails its first call`);
+      for (const kind of KINDS) {
+        const first = await calls[kind]();
+        if (first !== true) throw new Error(`${fn.name}: the ${kind} target fails its first call: ${first}`);
+      }
       targets.push({ fn, calls, cells: cells(), rounds: [] as Record<Kind, Cell>[] });
     }
+
+    // Whose CPU a call uses: a bare loop's is this process and the children it reaps; through the
+    // control plane add the control plane and the watchdogs (which reap the commands).
+    const bare = [process.pid];
+    const platform = [process.pid, cp.pid, ...childrenOf(cp.pid)];
 
     // c=1: each handler's own call time, interleaved call by call.
     const sequential = targets.map(cells);
@@ -224,11 +297,10 @@ async function main(): Promise<void> {
         for (const kind of KINDS) {
           const cell = sequential[t]![kind];
           const t0 = performance.now();
-          const ok = await target.calls[kind]();
+          const outcome = await target.calls[kind]();
           cell.latencies.push(performance.now() - t0);
           cell.ms += performance.now() - t0;
-          if (ok) cell.ok += 1;
-          else cell.failed += 1;
+          count(cell, outcome);
         }
       }
     }
@@ -240,12 +312,15 @@ async function main(): Promise<void> {
         const order = KINDS.map((_, i) => KINDS[(i + r) % KINDS.length]!);
         if (r % 2 === 1) order.reverse();
         const round = cells();
-        for (const kind of order) await slice(target.calls[kind], C, SLICE_S, round[kind]);
+        for (const kind of order)
+          await slice(target.calls[kind], C, SLICE_S, round[kind], kind === 'old' || kind === 'new' ? bare : platform);
         for (const kind of KINDS) {
           const into = target.cells[kind];
           into.ok += round[kind].ok;
           into.failed += round[kind].failed;
+          for (const [why, n] of round[kind].reasons) into.reasons.set(why, (into.reasons.get(why) ?? 0) + n);
           into.ms += round[kind].ms;
+          into.cpuMs += round[kind].cpuMs;
           into.latencies.push(...round[kind].latencies);
         }
         target.rounds.push(round);
@@ -254,28 +329,37 @@ async function main(): Promise<void> {
     const loadAfter = loadavg()[0]!;
 
     const lines = [
-      `| function | target | calls/s c=${C} | p50 ms c=${C} | p95 ms c=${C} | p50 ms c=1 | p95 ms c=1 | failed |`,
-      '|---|---|---:|---:|---:|---:|---:|---:|',
+      `| function | target | calls/s c=${C} | p50 ms c=${C} | p95 ms c=${C} | CPU ms/call c=${C} | p50 ms c=1 | p95 ms c=1 | failed |`,
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ];
     const ratios = [
       '',
-      '| function | new ÷ old bare (calls/s) | per round | cp ÷ new bare (calls/s) | per round | cp with prespawn ÷ new bare | per round |',
-      '|---|---:|---|---:|---|---:|---|',
+      '| function | new ÷ old bare (calls/s) | per round | old ÷ new bare (CPU per call) | cp ÷ new bare (calls/s) | per round | cp with prespawn ÷ new bare | per round | new bare ÷ cp (CPU per call) |',
+      '|---|---:|---|---:|---:|---|---:|---|---:|',
     ];
     for (const [t, target] of targets.entries()) {
       for (const kind of KINDS) {
         const s = stats(target.cells[kind]);
         const one = stats(sequential[t]![kind]);
         lines.push(
-          `| ${target.fn.name} | ${LABEL[kind]} | ${f(s.rate)} | ${f(s.p50, 0)} | ${f(s.p95, 0)} | ${f(one.p50)} | ${f(one.p95)} | ${s.failed + one.failed} |`,
+          `| ${target.fn.name} | ${LABEL[kind]} | ${f(s.rate)} | ${f(s.p50, 0)} | ${f(s.p95, 0)} | ${f(s.cpuPerCall)} | ${f(one.p50)} | ${f(one.p95)} | ${s.failed + one.failed} |`,
         );
       }
       const rate = (k: Kind) => stats(target.cells[k]).rate;
+      const cpu = (k: Kind) => stats(target.cells[k]).cpuPerCall;
       const per = (a: Kind, b: Kind) => target.rounds.map((round) => f(stats(round[a]).rate / stats(round[b]).rate, 2)).join(', ');
       ratios.push(
-        `| ${target.fn.name} | ${f(rate('new') / rate('old'), 2)} | ${per('new', 'old')} | ${f(rate('cp') / rate('new'), 2)} | ${per('cp', 'new')} | ${f(rate('spare') / rate('new'), 2)} | ${per('spare', 'new')} |`,
+        `| ${target.fn.name} | ${f(rate('new') / rate('old'), 2)} | ${per('new', 'old')} | ${f(cpu('old') / cpu('new'), 2)} | ${f(rate('cp') / rate('new'), 2)} | ${per('cp', 'new')} | ${f(rate('spare') / rate('new'), 2)} | ${per('spare', 'new')} | ${f(cpu('new') / cpu('cp'), 2)} |`,
       );
     }
+    const failures = targets.flatMap((target, t) =>
+      KINDS.flatMap((kind) => {
+        const all = new Map(target.cells[kind].reasons);
+        for (const [why, n] of sequential[t]![kind].reasons) all.set(why, (all.get(why) ?? 0) + n);
+        return [...all].map(([why, n]) => `${target.fn.name}, ${LABEL[kind]}: ${n} × ${why}`);
+      }),
+    );
+    if (failures.length > 0) ratios.push('', `Failed calls: ${failures.join('; ')}.`);
     const conditions = `load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`;
     const table = [...lines, ...ratios].join('\n');
     console.log(table);

@@ -187,7 +187,7 @@ const markdown = [
   `Command: \`npm run bench:runtimes\` (BENCH_SECONDS=${SECONDS} per cell after ${WARMUP_SECONDS} s warm-up; closed loop, undici keep-alive pool;`,
   `client and runtime share the machine). Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, load average ${loadAtStart.toFixed(1)} at the start (numbers from a busy machine are low).`,
   'Payloads: word-stats a 22-word text with topN 5; json-transform 20 rows, avg of salary by dept.',
-  'exec functions run bash + one jq per call (STDIO, WATCHDOG_CONCURRENCY = CPU count); the STREAM row is one long-lived `jq --unbuffered` process.',
+  'exec functions run one gojq process per call (STDIO, WATCHDOG_CONCURRENCY = CPU count, WATCHDOG_PRESPAWN=2 from the catalog); the STREAM row is one long-lived `jq --unbuffered` process.',
   '',
   table(rows),
 ].join('\n');
