@@ -41,7 +41,9 @@ export class NatsAsyncFront {
       traceId: opts.traceId,
       idempotencyKey: key,
     };
-    const published = await this.queue.publish(message, key === undefined ? undefined : keyToken(functionName, key));
+    // Without a key the execution id is the Nats-Msg-Id: the client resends a publish whose ack
+    // timed out, and the server must store it once, not run the execution twice.
+    const published = await this.queue.publish(message, key === undefined ? message.executionId : keyToken(functionName, key));
     if (!published.duplicate) return message.executionId;
     const first = await this.queue.at(published.seq);
     if (first) return first.executionId;
