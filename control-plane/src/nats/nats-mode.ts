@@ -6,7 +6,7 @@
  * Only loaded (dynamic import) when NANOFAAS_NATS_URL is set.
  */
 import type { NatsConfig } from '../config.js';
-import { type FunctionSpec, type FunctionStatus, HEADERS } from '../contracts/index.js';
+import { type ExecutionStatus, type FunctionSpec, type FunctionStatus, HEADERS } from '../contracts/index.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { ApiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
@@ -34,7 +34,14 @@ export interface NatsModeOptions {
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
-export interface NatsMode {
+/** What the API needs of NATS mode (app.ts takes it as a type only, so memory mode loads nothing). */
+export interface AsyncInvocations {
+  enqueue(name: string, body: string, opts: { traceId: string | undefined; idempotencyKey: string | undefined }): Promise<string>;
+  /** An async execution's status (after up to `waitMs` for it to end); undefined when unknown. */
+  status(id: string, waitMs: number, signal?: AbortSignal): Promise<ExecutionStatus | undefined>;
+}
+
+export interface NatsMode extends AsyncInvocations {
   readonly client: NatsClient;
   readonly functionStore: KvFunctionStore;
   readonly front: NatsAsyncFront;
@@ -121,6 +128,9 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
     },
     depth(name) {
       return depths.get(name) ?? { pending: 0, inFlight: 0 };
+    },
+    status(id, waitMs, signal) {
+      return front.status(id, waitMs, signal);
     },
     async enqueue(name, body, opts) {
       const spec = options.spec(name);
