@@ -15,6 +15,7 @@ interface UpFlags {
   port?: number;
   managementPort?: number;
   prometheus: boolean;
+  nats: boolean;
   dryRun: boolean;
   context?: string;
   registry?: string;
@@ -33,6 +34,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'API port (0 = any free port; default 8080, or a free one if taken)', intArg('--port', 0, 65535))
     .option('--management-port <n>', 'metrics/health port (default 8081, or a free one)', intArg('--management-port', 0, 65535))
     .option('--no-prometheus', 'do not start Prometheus')
+    .option('--nats', 'local target: start nats-server -js (store in the state directory) and run the control plane in NATS mode', false)
     .option('--dry-run', 'print the plan (commands and actions) without running it', false)
     .option('--context <name>', 'kubeconfig target: kube context (env NANOFAAS_KUBE_CONTEXT)')
     .option(
@@ -47,9 +49,12 @@ export function registerUp(program: Command, ctx: CliContext): void {
       if (flags.context) ctx.env.NANOFAAS_KUBE_CONTEXT = flags.context;
       if (flags.registry) ctx.env.NANOFAAS_REGISTRY = flags.registry;
       const target = await ctx.target();
+      if (flags.nats && target.name !== 'local')
+        throw new UsageError('--nats is for the local target only (other targets have no NATS mode yet)');
       const options: UpOptions = {
         skipBuild: flags.skipBuild || !flags.build || envValue(ctx.env, 'SKIP_BUILD'),
         prometheus: flags.prometheus,
+        ...(flags.nats ? { nats: true } : {}),
         ...(flags.functions ? { functions: flags.functions } : {}),
         ...(flags.runtimes ? { runtimes: flags.runtimes } : {}),
         ...(flags.port !== undefined ? { apiPort: flags.port } : {}),

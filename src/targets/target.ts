@@ -24,6 +24,8 @@ export interface UpOptions {
   managementPort?: number;
   /** Start Prometheus when available (default true). */
   prometheus: boolean;
+  /** Local target: start nats-server -js and run the control plane in NATS mode (docs/design.md §3.12). */
+  nats?: boolean;
 }
 
 export interface DownOptions {

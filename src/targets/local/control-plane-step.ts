@@ -44,7 +44,9 @@ export function controlPlaneStep(up: LocalUp): Step<UpContext> {
       });
       if (ports.note) ctx.notes.push(ports.note);
       io.target(`node control-plane/dist/main.js (log ${state.logFile(CONTROL_PLANE)})`);
-      const { record, listening } = await startControlPlane({ rootDir, state, env, signal: io.signal }, ports);
+      // --nats: the nats-server step before this one set the URL.
+      const cpEnv = up.natsUrl ? { ...env, NANOFAAS_NATS_URL: up.natsUrl } : env;
+      const { record, listening } = await startControlPlane({ rootDir, state, env: cpEnv, signal: io.signal }, ports);
       io.log(`pid ${record.pid}, API ${listening.apiUrl}, management ${listening.managementUrl}`);
       ctx.endpoints = { apiUrl: listening.apiUrl, managementUrl: listening.managementUrl };
       up.managementPort = listening.managementPort;

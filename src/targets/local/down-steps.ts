@@ -5,6 +5,7 @@ import { stopGrafanaStep } from '../grafana-step.js';
 import type { DownContext, TargetEnv } from '../target.js';
 import { COMPONENT as CONTROL_PLANE, stopControlPlane } from './control-plane.js';
 import { findOwnedProcesses } from './owned-processes.js';
+import { COMPONENT as NATS, stopNatsStep } from './nats-step.js';
 import { COMPONENT as PROMETHEUS, stopPrometheusStep } from './prometheus.js';
 
 /**
@@ -17,7 +18,7 @@ export function localDownSteps(target: TargetEnv): Step<DownContext>[] {
   // the runtimes the recorded control plane stops. Once those ran (and forgot their records),
   // it is every owned process still alive.
   const leftovers = () => {
-    const records = [CONTROL_PLANE, PROMETHEUS].map((c) => state.process(c)).filter((r) => r !== undefined);
+    const records = [CONTROL_PLANE, PROMETHEUS, NATS].map((c) => state.process(c)).filter((r) => r !== undefined);
     const groups = new Set(records.map((r) => r.pgid));
     const parents = new Set(records.map((r) => r.pid));
     return findOwnedProcesses(state.path).filter((p) => !groups.has(p.pgid) && !parents.has(p.ppid));
@@ -32,6 +33,7 @@ export function localDownSteps(target: TargetEnv): Step<DownContext>[] {
         if (await stopControlPlane(state)) ctx.stopped.push('control-plane');
       },
     },
+    stopNatsStep(state),
     {
       title: 'Stop leftover processes',
       skip: () => (leftovers().length === 0 ? 'none' : false),

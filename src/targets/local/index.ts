@@ -4,6 +4,7 @@ import { controlPlaneStep } from './control-plane-step.js';
 import { deployStep } from './deploy-step.js';
 import { localDoctorChecks } from './doctor.js';
 import { localDownSteps } from './down-steps.js';
+import { natsStep } from './nats-step.js';
 import { localLogs } from './logs.js';
 import { preflightStep } from './preflight-step.js';
 import { prometheusStep } from './prometheus-step.js';
@@ -18,7 +19,7 @@ export const createTarget: TargetFactory = (target): Target => ({
 
   upSteps(options) {
     const up = new LocalUp(target, options);
-    return [preflightStep(up), ...buildSteps(up), controlPlaneStep(up), deployStep(up), prometheusStep(up)];
+    return [preflightStep(up), ...buildSteps(up), natsStep(up), controlPlaneStep(up), deployStep(up), prometheusStep(up)];
   },
 
   downSteps: () => localDownSteps(target),

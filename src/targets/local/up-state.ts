@@ -15,6 +15,8 @@ export class LocalUp {
   runnable: CatalogFunction[] = [];
   /** Where Prometheus scrapes the control plane. */
   managementPort = 0;
+  /** `--nats`: the nats-server the control plane is started against (NANOFAAS_NATS_URL). */
+  natsUrl: string | undefined;
 
   constructor(
     readonly target: TargetEnv,

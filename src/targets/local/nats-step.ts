@@ -1,0 +1,95 @@
+import type { Step } from '../../pipeline/step.js';
+import { StepFailure } from '../../pipeline/step.js';
+import type { StateDir } from '../../state/state-dir.js';
+import { tailFile, waitForLine } from '../../util/log-tail.js';
+import { preferPort } from '../../util/ports.js';
+import { displayCommand, isAlive, which } from '../../util/process.js';
+import type { DownContext, UpContext } from '../target.js';
+import { abandonStart, startDetached, stopRecorded } from './detached-process.js';
+import { isOwnedBy, OWNER_ENV } from './owned-processes.js';
+import type { LocalUp } from './up-state.js';
+
+export const COMPONENT = 'nats';
+const DEFAULT_PORT = 4222;
+export const INSTALL_HINT = 'apt-get install nats-server (Debian/Ubuntu), or put `nats-server` (2.9 or newer) on PATH';
+
+/** nats-server logs this once it accepts clients; its port is read from the line before it. */
+const LISTENING = /Listening for client connections on [^:\s]+:(\d+)/;
+
+/** The recorded nats-server when its process (started by this state dir) still lives. */
+export function runningNats(state: StateDir): { pid: number; url: string } | undefined {
+  const record = state.process(COMPONENT);
+  if (!record?.url || !isAlive(record.pid) || !isOwnedBy(record.pid, state.path)) return undefined;
+  return { pid: record.pid, url: record.url };
+}
+
+/**
+ * `up --nats` (local target): `nats-server -js` on 127.0.0.1 with its JetStream store in the state
+ * directory (`nats/`), detached like the control plane, so queued async work outlives the control
+ * plane and `down` + `up` keeps it. The control plane step then gets NANOFAAS_NATS_URL.
+ */
+export function natsStep(up: LocalUp, binary: () => string | undefined = () => which('nats-server', up.target.env)): Step<UpContext> {
+  const { state, env } = up.target;
+  return {
+    title: 'Start nats-server (JetStream)',
+    skip() {
+      if (!up.options.nats) return '--nats not given';
+      const running = runningNats(state);
+      if (!running) return false;
+      up.natsUrl = running.url;
+      return `already running (pid ${running.pid}, ${running.url})`;
+    },
+    plan: () => [`nats-server -js -a 127.0.0.1 -p <4222 or free> -sd ${state.file('nats')}   (detached, log ${state.logPath(COMPONENT)})`],
+    async run(_ctx, io) {
+      const bin = binary();
+      if (!bin) throw new StepFailure('--nats needs nats-server, which is not installed', { hint: INSTALL_HINT });
+      const stale = state.process(COMPONENT);
+      if (stale) state.forgetProcess(COMPONENT);
+      const port = (await preferPort(DEFAULT_PORT)) || -1;
+      const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', state.file('nats')];
+      io.target(displayCommand(bin, args));
+      const { child, log, offset, startedAt } = await startDetached(state, COMPONENT, bin, args, {
+        env: { PATH: env.PATH ?? '', [OWNER_ENV]: state.path },
+      });
+      if (!child.pid) throw new StepFailure('nats-server did not start', { output: tailFile(log, 15, offset) });
+      state.saveProcess(COMPONENT, { pid: child.pid, pgid: child.pid, command: [bin, ...args], log, startedAt });
+      let exited: ((reason: Error) => void) | undefined;
+      void child.then((result) => exited?.(new Error(`nats-server exited during startup (${result.signal ?? `code ${result.exitCode}`})`)));
+      try {
+        const listening = await waitForLine(log, offset, (line) => Number(LISTENING.exec(line)?.[1]) || undefined, {
+          timeoutMs: 15_000,
+          onAbort: (abort) => {
+            exited = abort;
+          },
+        });
+        const url = `nats://127.0.0.1:${listening}`;
+        state.saveProcess(COMPONENT, {
+          pid: child.pid,
+          pgid: child.pid,
+          command: [bin, ...args],
+          log,
+          startedAt,
+          ports: { client: listening },
+          url,
+        });
+        up.natsUrl = url;
+        io.log(`pid ${child.pid}, ${url}, store ${state.file('nats')}`);
+      } catch (error) {
+        await abandonStart(state, COMPONENT, child.pid, 3_000);
+        throw new StepFailure((error as Error).message, { command: displayCommand(bin, args), output: tailFile(log, 15, offset) });
+      }
+    },
+  };
+}
+
+/** `down`: stop the nats-server `up --nats` started (after the control plane, which uses it); its store stays. */
+export function stopNatsStep(state: StateDir): Step<DownContext> {
+  return {
+    title: 'Stop nats-server',
+    skip: () => (state.process(COMPONENT) ? false : 'not running'),
+    plan: () => [`kill -TERM -${state.process(COMPONENT)?.pgid}   (the JetStream store in ${state.file('nats')} is kept)`],
+    async run(ctx) {
+      if (await stopRecorded(state, COMPONENT, 10_000)) ctx.stopped.push('nats-server');
+    },
+  };
+}
