@@ -4,7 +4,7 @@
  * past the cap the oldest finished ones go first. Outputs are kept as the runtime's JSON text and
  * parsed only when someone reads them.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { ExecutionState, ExecutionStatus } from '../contracts/index.js';
 import { Fifo } from './fifo.js';
 
@@ -75,7 +75,7 @@ export class ExecutionStore {
 
   create(functionName: string): Execution {
     const execution: Execution = {
-      id: randomUUID(),
+      id: newExecutionId(),
       functionName,
       createdAt: this.now(),
       status: 'queued',
@@ -142,6 +142,37 @@ export class ExecutionStore {
   close(): void {
     clearInterval(this.sweeper);
   }
+}
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const entropy = Buffer.alloc(16 * 256);
+let entropyUsed = entropy.length;
+const idText = Buffer.alloc(36);
+
+/**
+ * A random (version 4) UUID as one flat string. crypto.randomUUID() builds its answer by
+ * concatenation, a cons-string of about 20 pieces; kept as the key of up to 100,000 finished
+ * records (NANOFAAS_EXECUTION_MAX_RECORDS), each piece is one more object the garbage collector
+ * copies and promotes, which made keeping records the largest cost of a sync call beyond a bare
+ * hop (BENCHMARKS.md, bench/cp-store.ts). Entropy is drawn in batches like randomUUID's own cache.
+ */
+export function newExecutionId(): string {
+  if (entropyUsed === entropy.length) {
+    randomFillSync(entropy);
+    entropyUsed = 0;
+  }
+  const o = entropyUsed;
+  entropyUsed += 16;
+  entropy[o + 6] = (entropy[o + 6]! & 0x0f) | 0x40;
+  entropy[o + 8] = (entropy[o + 8]! & 0x3f) | 0x80;
+  let p = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) idText[p++] = 0x2d;
+    const b = entropy[o + i]!;
+    idText[p++] = HEX_DIGITS[b >> 4]!;
+    idText[p++] = HEX_DIGITS[b & 15]!;
+  }
+  return idText.toString('latin1', 0, 36);
 }
 
 const iso = (ms: number): string | null => (ms ? new Date(ms).toISOString() : null);
