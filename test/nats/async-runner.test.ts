@@ -132,6 +132,22 @@ describe('async invocations on JetStream', () => {
     expect(await r.front.status(id, 10_000)).toMatchObject({ status: 'success', attempts: 1 });
   });
 
+  it('deleting a function ends its queued executions as FUNCTION_DELETED and empties its queue', async () => {
+    const r = await replica();
+    r.endpoints.set('gone-fn', []);
+    await r.runner.upsertFunction(spec('gone-fn', { concurrency: 1 }));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await r.front.enqueue('gone-fn', body(10 + i), { traceId: undefined, idempotencyKey: undefined }));
+    // One is held waiting for an endpoint, two are pending on the server.
+    await expect.poll(() => r.queue.depth('gone-fn'), { timeout: 5_000 }).toEqual({ pending: 2, inFlight: 1 });
+    await r.runner.removeFunction('gone-fn');
+    for (const id of ids) {
+      expect(await r.front.status(id)).toMatchObject({ status: 'error', attempts: 0, error: { error: 'FUNCTION_DELETED' } });
+    }
+    for (const id of ids) expect(await r.queue.find(id)).toBeUndefined();
+    expect(fn.calls.filter((c) => ids.includes(c.id))).toEqual([]);
+  });
+
   it('records an error when the replica holding the last delivery dies (MAX_DELIVERIES advisory)', async () => {
     const survivor = await replica();
     const doomed = await connectNats({ url: nats.url });

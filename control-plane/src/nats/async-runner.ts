@@ -101,15 +101,38 @@ export class NatsAsyncRunner {
     consumer.stop = await this.options.queue.consume(spec.name, spec.concurrency, (delivery) => this.accept(consumer, delivery));
   }
 
-  /** The function was deleted: stop consuming; its queue and keys go with it. */
+  /**
+   * The function was deleted: stop consuming; what was still queued ends as FUNCTION_DELETED
+   * (§3.9), recorded before its message goes; its idempotency keys go. Attempts already running
+   * end with whatever the runtime answers, as in memory mode.
+   */
   async removeFunction(name: string): Promise<void> {
     const consumer = this.consumers.get(name);
     this.consumers.delete(name);
     if (consumer) {
       await consumer.stop();
-      for (const held of consumer.held) this.release(consumer, held);
+      // Held but not started: back to the queue, drained just below.
+      for (const held of consumer.waiting) {
+        held.delivery.nak(0);
+        this.release(consumer, held);
+      }
+      consumer.waiting = [];
     }
-    await this.options.queue.removeFunction(name);
+    const deleted: ExecutionErrorInfo = { error: 'FUNCTION_DELETED', message: `function "${name}" was deleted before the invocation ran` };
+    await this.options.queue.removeFunction(name, async (m) => {
+      const now = this.now();
+      const record = (await this.options.store.get(m.executionId)) ?? {
+        id: m.executionId,
+        functionName: m.functionName,
+        status: 'queued' as const,
+        attempts: 0,
+        createdAt: m.createdAt || now,
+        startedAt: 0,
+        finishedAt: 0,
+        error: null,
+      };
+      if (!isTerminal(record.status)) await this.finish(record, { status: 'error', httpStatus: 502, error: deleted }, record.attempts, now);
+    });
     await this.options.store.forgetFunction(name);
   }
 

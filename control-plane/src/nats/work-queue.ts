@@ -161,10 +161,32 @@ export class NatsWorkQueue {
     });
   }
 
-  /** The function was deleted: its consumer and its queued invocations go. */
-  async removeFunction(functionName: string): Promise<void> {
+  /**
+   * The function was deleted: hand every invocation still queued to `ended` (which records its
+   * end) and ack it, then remove the consumer and anything left. Several replicas may run this at
+   * once: the work queue gives each message to one of them.
+   */
+  async removeFunction(functionName: string, ended: (message: InvocationMessage) => Promise<void>): Promise<number> {
+    let drained = 0;
+    const consumer = await this.client.js.consumers.get(INVOCATION_STREAM, durableOf(functionName)).catch(() => undefined);
+    if (consumer) {
+      for (;;) {
+        const batch = await consumer.fetch({ max_messages: 256, expires: 1_000 }).catch(() => undefined);
+        if (!batch) break;
+        let got = 0;
+        for await (const msg of batch) {
+          got++;
+          const message = toInvocation(msg.subject, msg.headers, msg.string());
+          if (message) await ended(message);
+          await msg.ackAck();
+        }
+        drained += got;
+        if (got === 0) break;
+      }
+    }
     await this.client.jsm.consumers.delete(INVOCATION_STREAM, durableOf(functionName)).catch(() => false);
     await this.client.jsm.streams.purge(INVOCATION_STREAM, { filter: `${SUBJECT_ROOT}.${functionName}.*` }).catch(() => undefined);
+    return drained;
   }
 
   async depth(functionName: string): Promise<QueueDepth> {
