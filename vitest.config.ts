@@ -25,6 +25,12 @@ const UNIT = [
   'test/report/report.test.ts',
 ];
 
+/**
+ * The quiet lane: checks whose figure depends on how busy the machine is (the client's and the
+ * control plane's clocks agreeing within 25 %), run after every other file, alone.
+ */
+const QUIET = ['test/loadtest/prometheus-agreement.test.ts'];
+
 // Tests import workspace packages from their TypeScript sources (the "source" export condition);
 // suites that spawn real processes run the built dist/ output, which `npm test` builds first.
 export default defineConfig({
@@ -40,7 +46,11 @@ export default defineConfig({
       // Threads sharing one module graph: these files hold no process-wide state, and importing the
       // sources once instead of once per file is most of the lane's time.
       { extends: true, test: { name: 'unit', include: UNIT, setupFiles: ['test/unit-guard.ts'], pool: 'threads', isolate: false } },
-      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...UNIT] } },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...UNIT, ...QUIET] },
+      },
+      { extends: true, test: { name: 'quiet', include: QUIET, sequence: { groupOrder: 1 } } },
     ],
   },
 });
