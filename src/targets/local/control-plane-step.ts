@@ -3,6 +3,7 @@ import type { Step } from '../../pipeline/step.js';
 import { displayCommand, stopGroup } from '../../util/process.js';
 import type { UpContext } from '../target.js';
 import { choosePorts, COMPONENT as CONTROL_PLANE, runningControlPlane, startControlPlane } from './control-plane.js';
+import { runsWithNats } from './nats-step.js';
 import { isOwnedBy } from './owned-processes.js';
 import type { LocalUp } from './up-state.js';
 
@@ -15,6 +16,8 @@ export function controlPlaneStep(up: LocalUp): Step<UpContext> {
     async skip(ctx, { dryRun }) {
       const running = await runningControlPlane(state);
       if (!running?.ports) return false;
+      // --nats against a control plane started without it (or against another server): replace it.
+      if (up.natsUrl !== undefined && !runsWithNats(running.pid, up.natsUrl)) return false;
       ctx.endpoints = {
         apiUrl: running.url ?? `http://127.0.0.1:${running.ports.api}`,
         managementUrl: `http://127.0.0.1:${running.ports.management}`,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Step } from '../../pipeline/step.js';
 import { StepFailure } from '../../pipeline/step.js';
 import type { StateDir } from '../../state/state-dir.js';
@@ -21,6 +22,15 @@ export function runningNats(state: StateDir): { pid: number; url: string } | und
   const record = state.process(COMPONENT);
   if (!record?.url || !isAlive(record.pid) || !isOwnedBy(record.pid, state.path)) return undefined;
   return { pid: record.pid, url: record.url };
+}
+
+/** Whether process `pid` was started with NANOFAAS_NATS_URL=`url` (Linux /proc; false when unreadable). */
+export function runsWithNats(pid: number, url: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NANOFAAS_NATS_URL=${url}`);
+  } catch {
+    return false;
+  }
 }
 
 /**
