@@ -26,10 +26,18 @@ export class NatsAsyncFront {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Resolves with the execution id once the invocation is persisted (or the earlier one's id). */
-  async enqueue(functionName: string, body: string, opts: EnqueueOptions): Promise<string> {
+  /** The execution an Idempotency-Key already maps to (written once its first attempt began). */
+  known(functionName: string, key: string): Promise<string | undefined> {
+    return this.store.findKey(functionName, key);
+  }
+
+  /**
+   * Resolves with the execution id once the invocation is persisted (or the earlier one's id).
+   * `keyChecked`: the caller has just asked known() and got nothing.
+   */
+  async enqueue(functionName: string, body: string, opts: EnqueueOptions, keyChecked = false): Promise<string> {
     const key = opts.idempotencyKey;
-    if (key !== undefined) {
+    if (key !== undefined && !keyChecked) {
       const known = await this.store.findKey(functionName, key);
       if (known !== undefined) return known;
     }

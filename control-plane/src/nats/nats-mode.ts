@@ -137,23 +137,26 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       if (!spec) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);
       if (closing) throw new ApiError('SHUTTING_DOWN', 'the control plane is shutting down');
       const metrics = options.metrics.forFunction(name);
-      if (opts.idempotencyKey === undefined) {
-        refuseUnavailable(name, options);
-        // The pending count is at most a second old: a burst can overshoot queueSize by what
-        // arrives within that second, never by more.
-        if ((depths.get(name)?.pending ?? 0) >= spec.queueSize) {
-          metrics.queueRejected.inc();
-          throw new ApiError(
-            'QUEUE_FULL',
-            `queue of "${name}" is full (${spec.queueSize})`,
-            { reason: 'depth' },
-            { [HEADERS.retryAfter]: String(options.retryAfterSeconds), [HEADERS.queueRejectReason]: 'depth' },
-          );
-        }
+      // A repeated key joins its execution and is never refused (§3.2); within the duplicate
+      // window, before its key is written, the publish below finds it instead.
+      const key = opts.idempotencyKey;
+      const known = key === undefined ? undefined : await front.known(name, key).catch((err: unknown) => Promise.reject(notPersisted(err)));
+      if (known !== undefined) return known;
+      refuseUnavailable(name, options);
+      // The pending count is at most a second old: a burst can overshoot queueSize by what
+      // arrives within that second, never by more.
+      if ((depths.get(name)?.pending ?? 0) >= spec.queueSize) {
+        metrics.queueRejected.inc();
+        throw new ApiError(
+          'QUEUE_FULL',
+          `queue of "${name}" is full (${spec.queueSize})`,
+          { reason: 'depth' },
+          { [HEADERS.retryAfter]: String(options.retryAfterSeconds), [HEADERS.queueRejectReason]: 'depth' },
+        );
       }
       let id: string;
       try {
-        id = await front.enqueue(name, body, opts);
+        id = await front.enqueue(name, body, opts, true);
       } catch (err) {
         throw notPersisted(err);
       }
