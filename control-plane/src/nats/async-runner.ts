@@ -245,7 +245,10 @@ export class NatsAsyncRunner {
     const finishedAt = this.now();
     metrics.latency.observe((finishedAt - startedAt) / 1000);
     if (result.kind === 'ok' && result.coldStart) metrics.coldStart.inc();
-    if (result.kind !== 'ok' && shouldRetryAsync(result.kind, attempt, spec.maxRetries) && !this.closed) {
+    if (result.kind !== 'ok' && shouldRetryAsync(result.kind, attempt, spec.maxRetries) && this.closed) {
+      // Shutting down: leave the retry to another replica (or to this one after its restart).
+      delivery.nak(0);
+    } else if (result.kind !== 'ok' && shouldRetryAsync(result.kind, attempt, spec.maxRetries)) {
       metrics.retry.inc();
       await this.options.store.put({ ...record, status: 'queued', attempts: attempt });
       delivery.nak(backoffDelayMs(attempt, this.options.retry.baseDelayMs, this.options.retry.maxDelayMs));
