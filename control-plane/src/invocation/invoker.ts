@@ -296,7 +296,8 @@ export class Invoker {
             httpStatus: 502,
             error: input.error ?? { error: 'FUNCTION_ERROR', message: 'the runtime reported a failure' },
           };
-    this.settle(execution, execution.createdAt, outcome, attempt);
+    // settle() times e2e on ctx.clock(); createdAt is wall-clock, so carry its age over.
+    this.settle(execution, this.ctx.clock() - (this.now() - execution.createdAt), outcome, attempt);
     return 'completed';
   }
 
