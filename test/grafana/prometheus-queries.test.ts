@@ -5,19 +5,18 @@
  * a sync timeout, queue rejections, async retries, queue depth and in-flight.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../control-plane/src/contracts/metrics.js';
 import { untilMetric } from '../control-plane/helpers.js';
+import { type RealPrometheus, startPrometheus } from '../util/real-prometheus.js';
 import { expandMacros, loadDashboard } from './dashboard-queries.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PROMETHEUS = '/usr/bin/prometheus';
 const FN = 'dash-fn';
 /** A second function with a long timeout, so a call can be held on it for as long as the test needs. */
 const BUSY = 'dash-busy';
@@ -25,10 +24,9 @@ const BUSY = 'dash-busy';
 let work: string;
 let runtime: Server;
 let controlPlane: ChildProcess | undefined;
-let prometheus: ChildProcess | undefined;
+let prometheus: RealPrometheus | undefined;
 let apiUrl = '';
 let managementUrl = '';
-let promUrl = '';
 
 /** Calls held by the runtime (mode "hold") until releaseHeld(); `heldCount` counts every one that arrived. */
 const held: (() => void)[] = [];
@@ -118,12 +116,7 @@ async function post(path: string, body: unknown): Promise<number> {
   return res.status;
 }
 
-async function query(expr: string): Promise<unknown[]> {
-  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const doc = (await res.json()) as { status: string; error?: string; data?: { result?: unknown[] } };
-  if (doc.status !== 'success') throw new Error(`query failed: ${expr}: ${doc.error}`);
-  return doc.data?.result ?? [];
-}
+const query = (expr: string): Promise<unknown[]> => prometheus!.query(expr);
 
 function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -162,38 +155,7 @@ beforeAll(async () => {
   apiUrl = listening.apiUrl;
   managementUrl = `http://127.0.0.1:${listening.managementPort}`;
 
-  const promPort = await getPort({ host: '127.0.0.1' });
-  promUrl = `http://127.0.0.1:${promPort}`;
-  const config = join(work, 'prometheus.yml');
-  writeFileSync(
-    config,
-    [
-      'global:',
-      '  scrape_interval: 1s',
-      '  evaluation_interval: 1s',
-      'scrape_configs:',
-      '  - job_name: nanofaas-control-plane',
-      '    metrics_path: /metrics',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${listening.managementPort}']`,
-      '',
-    ].join('\n'),
-  );
-  prometheus = spawn(
-    PROMETHEUS,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(work, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let promLog = '';
-  prometheus.stderr!.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-4000)));
-  await waitFor(async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, 'Prometheus /-/ready').catch((error: Error) => {
-    throw new Error(`${error.message}\n${promLog}`);
-  });
+  prometheus = await startPrometheus(work, [`127.0.0.1:${listening.managementPort}`]);
 
   expect(
     await post('/v1/functions', {
@@ -220,7 +182,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([stop(prometheus), stop(controlPlane)]);
+  await Promise.all([prometheus?.stop(), stop(controlPlane)]);
   await new Promise<void>((resolve) => (runtime ? runtime.close(() => resolve()) : resolve()));
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -274,11 +236,6 @@ describe('dashboard queries against a real Prometheus', () => {
 });
 
 /** Test-side wait on an external system (Prometheus scrapes every 1 s); not product code. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return prometheus!.waitFor(check, timeoutMs, what);
 }

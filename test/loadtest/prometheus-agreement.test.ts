@@ -18,11 +18,10 @@
  * checked only to read at most the e2e figure.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import baseProfile from '../../k6/profile.json' with { type: 'json' };
 import { METRICS } from '../../control-plane/src/contracts/metrics.js';
@@ -31,8 +30,8 @@ import { parseProfile } from '../../src/loadtest/profile.js';
 import { snapshotWindow } from '../../src/loadtest/prometheus.js';
 import { prometheusAgreement } from '../../src/report/prometheus-agreement.js';
 import { startControlPlane, type RunningControlPlane } from '../control-plane/helpers.js';
+import { type RealPrometheus, startPrometheus } from '../util/real-prometheus.js';
 
-const PROMETHEUS = '/usr/bin/prometheus';
 const FN = 'agree-fn';
 const VUS = 2;
 const WARM_UP_CALLS = 40;
@@ -62,9 +61,7 @@ server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.ad
 let work: string;
 let runtime: ChildProcess | undefined;
 let cp: RunningControlPlane | undefined;
-let prometheus: ChildProcess | undefined;
-let promUrl = '';
-let promLog = '';
+let prometheus: RealPrometheus | undefined;
 
 function startRuntime(): Promise<string> {
   const child = spawn(process.execPath, ['-e', RUNTIME_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -78,22 +75,11 @@ function startRuntime(): Promise<string> {
 }
 
 async function instant(expr: string): Promise<number | undefined> {
-  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const doc = (await res.json()) as { status: string; error?: string; data?: { result?: { value: [number, string] }[] } };
-  if (doc.status !== 'success') throw new Error(`query failed: ${expr}: ${doc.error}`);
-  const value = doc.data?.result?.[0]?.value;
+  const value = (await prometheus!.query(expr))[0]?.value;
   return value === undefined ? undefined : Number(value[1]);
 }
 
-/** Test-side wait on an external system (Prometheus scrapes every 1 s); not product code. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${promLog}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = (check: () => Promise<boolean>, timeoutMs: number, what: string) => prometheus!.waitFor(check, timeoutMs, what);
 
 function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -123,35 +109,7 @@ beforeAll(async () => {
   cp = await startControlPlane({ NANOFAAS_WORKLOAD_BACKEND: 'pool', NANOFAAS_LOG_LEVEL: 'warn' }, join(work, 'cp'));
   const managementPort = new URL(cp.managementUrl).port;
 
-  const promPort = await getPort({ host: '127.0.0.1' });
-  promUrl = `http://127.0.0.1:${promPort}`;
-  const config = join(work, 'prometheus.yml');
-  writeFileSync(
-    config,
-    [
-      'global:',
-      '  scrape_interval: 1s',
-      '  evaluation_interval: 1s',
-      'scrape_configs:',
-      '  - job_name: nanofaas-control-plane',
-      '    metrics_path: /metrics',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${managementPort}']`,
-      '',
-    ].join('\n'),
-  );
-  prometheus = spawn(
-    PROMETHEUS,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(work, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  prometheus.stderr!.on('data', (c: Buffer) => (promLog = (promLog + c.toString()).slice(-4000)));
-  await waitFor(async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, 'Prometheus /-/ready');
+  prometheus = await startPrometheus(work, [`127.0.0.1:${managementPort}`]);
 
   const registered = await fetch(`${cp.apiUrl}/v1/functions`, {
     method: 'POST',
@@ -172,7 +130,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all([stop(prometheus), cp?.stop(), stop(runtime)]);
+  await Promise.all([prometheus?.stop(), cp?.stop(), stop(runtime)]);
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -198,7 +156,7 @@ describe('Prometheus percentiles agree with the client (real Prometheus, 1–10 
 
     const window = { function: FN, runtime: 'node', start: result.start.toISOString(), end: result.end.toISOString() };
     // snapshotWindow waits (an event: Prometheus's API) until a scrape after the window's end is in.
-    const snapshot = await snapshotWindow(promUrl, window, { ingestTimeoutMs: 20_000 });
+    const snapshot = await snapshotWindow(prometheus!.url, window, { ingestTimeoutMs: 20_000 });
     const whole = snapshot.whole!;
     expect(whole.complete).toBe(true);
     expect(Date.parse(whole.at)).toBeGreaterThanOrEqual(result.end.getTime());
