@@ -62,12 +62,26 @@ export function buildPlan(builds: readonly ImageBuild[], opts: Omit<BuildImagesO
   });
 }
 
-export async function buildImages(builds: readonly ImageBuild[], opts: BuildImagesOptions): Promise<ImageBuildResult[]> {
+/**
+ * The builds whose image on the host is missing or carries another inputs hash: what
+ * `buildImages` would build (read-only; a step's skip check asks it).
+ */
+export async function staleBuilds(builds: readonly ImageBuild[], opts: Omit<BuildImagesOptions, 'io' | 'onImage'>): Promise<ImageBuild[]> {
   assertDockerfiles(opts.rootDir, builds);
-  const repoDir = opts.repoDir ?? opts.rootDir;
-  // Several images share a base: ask the host once per base.
+  const baseId = baseIds(opts);
+  const stale: ImageBuild[] = [];
+  for (const build of builds) {
+    const current = await probeDocker(opts, inspectLabelArgs(opts.tag?.(build) ?? build.image));
+    const hash = await inputHash(opts.rootDir, build, baseId);
+    if (opts.force || current.exitCode !== 0 || current.stdout.trim() !== hash) stale.push(build);
+  }
+  return stale;
+}
+
+/** Base image ids from the building host's docker: several images share a base, so each is asked once. */
+function baseIds(opts: DockerOn): (ref: string) => Promise<string | undefined> {
   const ids = new Map<string, Promise<string | undefined>>();
-  const baseId = (ref: string) => {
+  return (ref: string) => {
     if (!ids.has(ref)) {
       ids.set(
         ref,
@@ -78,6 +92,12 @@ export async function buildImages(builds: readonly ImageBuild[], opts: BuildImag
     }
     return ids.get(ref)!;
   };
+}
+
+export async function buildImages(builds: readonly ImageBuild[], opts: BuildImagesOptions): Promise<ImageBuildResult[]> {
+  assertDockerfiles(opts.rootDir, builds);
+  const repoDir = opts.repoDir ?? opts.rootDir;
+  const baseId = baseIds(opts);
   const results: ImageBuildResult[] = [];
   for (const build of builds) {
     if (opts.io?.signal.aborted) throw new StepFailure('interrupted between image builds');

@@ -52,7 +52,8 @@ const READY = {
   registriesYaml: registriesYaml('localhost:5000'),
 };
 
-describe('multipass target: up against a fake multipass', () => {
+// Every fake multipass call starts a node process; a full `up` makes about a hundred of them.
+describe('multipass target: up against a fake multipass', { timeout: 90_000 }, () => {
   it('fresh VM: launches with the CPU/memory/disk flags, installs what is missing, builds, pushes, deploys, smoke-tests', async () => {
     const w = newWorld().scenario({
       state: 'absent',
@@ -158,7 +159,7 @@ describe('multipass target: up against a fake multipass', () => {
     expect(w.lines().filter((l) => l.startsWith('transfer') && l.includes('project.tar'))).toEqual([]);
   });
 
-  it('images whose hash label in the VM equals the hash of their inputs are not rebuilt; they are still pushed', async () => {
+  it('images whose hash label in the VM equals the hash of their inputs are not rebuilt (the step says so); they are still pushed', async () => {
     const w = newWorld();
     const builds = imageBuilds(w.repo, loadCatalog(w.repo).functions);
     // The VM's docker: every base has one id, every image carries the hash its inputs have now.
@@ -173,7 +174,27 @@ describe('multipass target: up against a fake multipass', () => {
     const lines = w.lines();
     expect(lines.filter((l) => l.includes(' docker build '))).toEqual([]);
     expect(lines.filter((l) => l.includes(' docker image inspect --format {{with .Config.Labels}}'))).toHaveLength(builds.length);
+    expect(result.steps.find((s) => s.title.startsWith('Build'))).toMatchObject({
+      status: 'skipped',
+      detail: `all ${builds.length} up to date (their inputs hash is unchanged)`,
+    });
     expect(lines.filter((l) => l.includes(' docker push '))).toHaveLength(builds.length);
+  });
+
+  it('images the registry already holds with the digest of the local image are not pushed again (the step says so)', async () => {
+    const w = newWorld();
+    const refs = imageBuilds(w.repo, loadCatalog(w.repo).functions).map((b) => `localhost:5000/${b.image}`);
+    const digest = `sha256:${'a'.repeat(64)}`;
+    // The digest check's one script: `<ref> <registry digest> <local RepoDigests>` a line.
+    const stdout = refs.map((ref) => `${ref} ${digest} ["${ref.slice(0, ref.lastIndexOf(':'))}@${digest}"]\n`).join('');
+    w.scenario({ ...READY, answers: [{ match: 'docker-content-digest', stdout }] });
+    const { result } = await up(load('multipass', w, w.env({ NANOFAAS_URL: api.url, PROM_URL: api.url })));
+    expect(result.ok).toBe(true);
+    expect(w.lines().filter((l) => l.includes(' docker push '))).toEqual([]);
+    expect(result.steps.find((s) => s.title.startsWith('Push'))).toMatchObject({
+      status: 'skipped',
+      detail: `all ${refs.length} already in localhost:5000 (same digests)`,
+    });
   });
 
   it('stopped VM: started, not launched', async () => {

@@ -144,8 +144,10 @@ describe('multipass dry run shows the real in-VM scripts', () => {
     expect(writeRegistryMirror('localhost:5000').text).toContain(waitNodeReadyLines().join('\n'));
     expect(byScript(installDependencies().text)[0]!.slice(0, 6)).toEqual(['multipass', 'exec', 'nanofaas-e2e', '--', 'sudo', 'bash']);
     expect(byScript(installK3s().text)[0]!.at(-1)).toContain(`INSTALL_K3S_EXEC=$'--disable traefik' sh -`);
-    // Five provisioning scripts; the images are built and pushed by docker itself, argv only, no shell.
-    expect(scripted).toHaveLength(5);
+    // Five provisioning scripts and the push step's read-only digest check; the images are built and
+    // pushed by docker itself, argv only, no shell.
+    expect(scripted.filter((argv) => argv.at(-1)!.includes('docker-content-digest'))).toHaveLength(1);
+    expect(scripted).toHaveLength(6);
     const builds = imageBuilds(
       w.repo,
       loadCatalog(w.repo).functions.filter((f) => f.runtime === 'node'),

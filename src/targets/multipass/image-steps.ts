@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Step } from '../../pipeline/step.js';
 import { formatArgv } from '../host/host.js';
 import { hostExec } from '../host/step-exec.js';
-import { buildImages, buildPlan } from '../../images/build.js';
+import { buildImages, buildPlan, staleBuilds } from '../../images/build.js';
 import { pushImages, pushPlan } from '../../images/push.js';
 import { type ImageBuild, imageBuilds, inRegistry } from '../cluster/images.js';
 import type { UpContext } from '../target.js';
@@ -10,8 +10,17 @@ import { registryPort } from './config.js';
 import type { UpKit } from './kit.js';
 import { archiveProject } from './project-sync.js';
 import { writeRegistryMirror } from './provision/registry-mirror.js';
-import { runScript, showScript } from './provision/script.js';
+import { probeScript, runScript, script, sh, showScript } from './provision/script.js';
 import { REGISTRIES_YAML, REGISTRY_CONTAINER, VM_PROJECT_DIR, VM_SYNC_MARKER, VM_TARBALL, registriesYaml } from './vm-scripts.js';
+
+/** What the registry is asked for, so it answers with the digest `docker push` printed. */
+const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+
+/** `nanofaas/x:0.1.0` → [`nanofaas/x`, `0.1.0`]. */
+function splitRef(nameTag: string): [string, string] {
+  const at = nameTag.lastIndexOf(':');
+  return [nameTag.slice(0, at), nameTag.slice(at + 1)];
+}
 
 /** docker in the VM runs as root, as for the registry container: no shell in between, argv only. */
 const VM_DOCKER = ['sudo', 'docker'] as const;
@@ -35,7 +44,34 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
     hint: (b: ImageBuild) => `the Dockerfile is ${b.dockerfile}; rebuild by hand with \`multipass shell ${cfg.vmName}\``,
   };
   const desiredMirror = registriesYaml(registry);
+  /** The images the build step's skip check found missing or stale (all, until it ran). */
+  let stale: ImageBuild[] | undefined;
   const registryHealth = ['curl', '-fsS', `http://${registry}/v2/`];
+  /**
+   * One script for every ref: `<ref> <the registry's digest for its tag, or -> <the local image's
+   * RepoDigests>` a line. A ref is pushed already when its local image carries that digest.
+   */
+  const digestCheck = script(
+    'the registry digest check',
+    true,
+    pushes.map(({ ref }) => {
+      const [name, tag] = splitRef(ref.slice(registry.length + 1));
+      const url = `http://${registry}/v2/${name}/manifests/${tag}`;
+      return sh`printf '%s %s %s\n' ${ref} "$(curl -fsSI -H ${`Accept: ${MANIFEST_V2}`} ${url} 2>/dev/null | tr -d '\r' | sed -n 's/^docker-content-digest: *//Ip' || true)" "$(docker image inspect --format '{{json .RepoDigests}}' ${ref} 2>/dev/null || true)"`;
+    }),
+  );
+  const unpushed = async (): Promise<string[]> => {
+    const out = await probeScript(vm, digestCheck, 60_000);
+    if (out.exitCode !== 0) return pushes.map((p) => p.ref);
+    const pushed = new Set(
+      out.stdout.split('\n').flatMap((line) => {
+        const [ref, digest, repoDigests] = line.split(' ');
+        if (!ref || !digest?.startsWith('sha256:') || !repoDigests?.startsWith('[')) return [];
+        return repoDigests.includes(`"${ref.slice(0, ref.lastIndexOf(':'))}@${digest}"`) ? [ref] : [];
+      }),
+    );
+    return pushes.map((p) => p.ref).filter((ref) => !pushed.has(ref));
+  };
   const removeRegistry = ['sudo', 'docker', 'rm', '-f', REGISTRY_CONTAINER];
   const startRegistry = [
     'sudo',
@@ -111,16 +147,29 @@ export function imageSteps(kit: UpKit): Step<UpContext>[] {
     },
     {
       title: `Build ${builds.length} images in the VM`,
-      skip: () => (input.skipBuild ? 'SKIP_BUILD=true' : false),
+      skip: async (_ctx, { dryRun }) => {
+        if (input.skipBuild) return 'SKIP_BUILD=true';
+        if (dryRun) return false;
+        stale = await staleBuilds(builds, buildOptions);
+        return stale.length === 0 ? `all ${builds.length} up to date (their inputs hash is unchanged)` : false;
+      },
       plan: () => buildPlan(builds, buildOptions),
       run: async (_ctx, io) => {
-        await buildImages(builds, { ...buildOptions, io });
+        // The skip check found which images are stale: those are built without asking their labels again.
+        await buildImages(stale ?? builds, { ...buildOptions, ...(stale ? { force: true } : {}), io });
       },
     },
     {
       title: `Push images to ${registry}`,
-      skip: () => (input.skipBuild ? 'SKIP_BUILD=true (images already in the registry)' : false),
-      plan: () => pushPlan(pushes, inVm),
+      skip: async (_ctx, { dryRun }) => {
+        if (input.skipBuild) return 'SKIP_BUILD=true (images already in the registry)';
+        if (dryRun) return false;
+        return (await unpushed()).length === 0 ? `all ${pushes.length} already in ${registry} (same digests)` : false;
+      },
+      plan: () => [
+        `${showScript(vm, digestCheck)}   (skipped when every image is in the registry with its digest)`,
+        ...pushPlan(pushes, inVm),
+      ],
       run: async (_ctx, io) => {
         await pushImages(pushes, { ...inVm, io, hint: `is the registry up? ${show(['curl', '-s', `http://${registry}/v2/_catalog`])}` });
       },

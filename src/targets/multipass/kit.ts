@@ -1,5 +1,5 @@
 import { StepFailure } from '../../pipeline/step.js';
-import { formatArgv } from '../host/host.js';
+import { formatArgv, type Host } from '../host/host.js';
 import type { Runner } from '../host/run-local.js';
 import type { ClusterAccess } from '../cluster/access.js';
 import type { ClusterUpInput } from '../cluster/up-input.js';
@@ -7,6 +7,7 @@ import type { MultipassConfig } from './config.js';
 import { vmKubeconfigPath } from './logs.js';
 import { MultipassHost } from './multipass-host.js';
 import type { ProjectArchive } from './project-sync.js';
+import { type ProvisionProfile, UBUNTU_VM } from './provision/profile.js';
 import { infoArgv, vmInfo, type VmInfo } from './vm.js';
 import { K3S_KUBECONFIG } from './vm-scripts.js';
 
@@ -22,7 +23,7 @@ export const VM_KUBECTL = ['sudo', 'k3s', 'kubectl'] as const;
 export const VM_HELM = ['sudo', 'env', `KUBECONFIG=${K3S_KUBECONFIG}`, 'helm'] as const;
 
 /** The cluster inside the VM, as the shared cluster layer reaches it. */
-export function vmAccess(vm: MultipassHost): ClusterAccess {
+export function vmAccess(vm: Host): ClusterAccess {
   return { host: vm, kubectl: VM_KUBECTL, helm: VM_HELM };
 }
 
@@ -31,7 +32,10 @@ export interface UpKit {
   input: MultipassUpInput;
   cfg: MultipassConfig;
   run: Runner;
-  vm: MultipassHost;
+  /** The VM (a MultipassHost), or what stands in for it (a DockerExecHost in the container test). */
+  vm: Host;
+  /** What the in-VM provisioning installs and how (the Ubuntu VM's, unless a stand-in profile). */
+  profile: ProvisionProfile;
   /** Learned while the pipeline runs: the VM's address, the project archive. */
   live: { ip?: string; archive?: ProjectArchive };
   kubeconfigPath: string;
@@ -41,15 +45,17 @@ export interface UpKit {
   refreshIp(): Promise<VmInfo>;
 }
 
-export function createKit(input: MultipassUpInput): UpKit {
+/** `machine`: another Host and profile for the in-VM steps (default: the Multipass VM, Ubuntu). */
+export function createKit(input: MultipassUpInput, machine: { host?: Host; profile?: ProvisionProfile } = {}): UpKit {
   const { cfg, run } = input;
-  const vm = new MultipassHost(cfg.vmName, run);
+  const vm = machine.host ?? new MultipassHost(cfg.vmName, run);
   const live: UpKit['live'] = {};
   return {
     input,
     cfg,
     run,
     vm,
+    profile: machine.profile ?? UBUNTU_VM,
     live,
     kubeconfigPath: vmKubeconfigPath(input.workDir, cfg.vmName),
     show: (argv, env) => formatArgv(vm.commandFor(argv, env ? { env } : {})),

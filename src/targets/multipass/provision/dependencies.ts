@@ -7,15 +7,16 @@ const JAVA_MAJOR = 's/.*version "\\([0-9]*\\).*/\\1/p';
 const HELM_INSTALLER = 'https://raw.githubusercontent.com/helm/helm/main/scripts/get-helm-3';
 const NODESOURCE_SETUP = 'https://deb.nodesource.com/setup_20.x';
 
-interface Dependency {
+export interface Dependency {
   name: string;
   /** A shell function body that succeeds when the dependency is usable. */
   present: string;
-  /** Root commands that install it on Ubuntu (apt lists already updated). */
+  /** Root commands that install it (apt lists already updated). */
   install: string[];
 }
 
-const DEPENDENCIES: readonly Dependency[] = [
+/** What the VM (Ubuntu 24.04) needs, installed from apt and the upstream installers. */
+export const UBUNTU_DEPENDENCIES: readonly Dependency[] = [
   {
     name: 'docker',
     present: sh`command -v docker >/dev/null 2>&1`,
@@ -44,33 +45,33 @@ const DEPENDENCIES: readonly Dependency[] = [
   },
 ];
 
-export const DEPENDENCY_NAMES = DEPENDENCIES.map((d) => d.name);
+export const DEPENDENCY_NAMES = UBUNTU_DEPENDENCIES.map((d) => d.name);
 
 /** A shell function name (names are lower-case words); code fragments join as code, values go through `sh`. */
 const has = (d: Dependency) => `has_${d.name}`;
 
 /** One `has_<name>` function per dependency, then `$missing`: the names that are not there. */
-const findMissing = [
-  ...DEPENDENCIES.map((d) => `${has(d)}() { ${d.present}; }`),
+const findMissing = (deps: readonly Dependency[]) => [
+  ...deps.map((d) => `${has(d)}() { ${d.present}; }`),
   sh`missing=""`,
-  ...DEPENDENCIES.map((d) => sh`${has(d)} || missing+=${` ${d.name}`}`),
+  ...deps.map((d) => sh`${has(d)} || missing+=${` ${d.name}`}`),
 ];
 
 /** Prints the missing dependencies, space-separated (nothing when all are there). */
-export function checkDependencies(): HostScript {
-  return script('the dependency check', false, [...findMissing, 'echo $missing']);
+export function checkDependencies(deps: readonly Dependency[] = UBUNTU_DEPENDENCIES): HostScript {
+  return script('the dependency check', false, [...findMissing(deps), 'echo $missing']);
 }
 
 /**
  * Installs each missing dependency, checking each again in the VM, so this one script is the
  * whole step (a plan shows exactly it) and a second run installs nothing.
  */
-export function installDependencies(): HostScript {
+export function installDependencies(deps: readonly Dependency[] = UBUNTU_DEPENDENCIES): HostScript {
   return script('the dependency install', true, [
     sh`export DEBIAN_FRONTEND=noninteractive`,
-    ...findMissing,
+    ...findMissing(deps),
     sh`if [ -z "$missing" ]; then echo all installed; exit 0; fi`,
     sh`apt-get update -qq`,
-    ...DEPENDENCIES.flatMap((d) => [`if ! ${has(d)}; then`, sh`  echo installing ${d.name}`, ...d.install.map((c) => `  ${c}`), 'fi']),
+    ...deps.flatMap((d) => [`if ! ${has(d)}; then`, sh`  echo installing ${d.name}`, ...d.install.map((c) => `  ${c}`), 'fi']),
   ]);
 }

@@ -13,8 +13,11 @@ export function k3sActive(): HostScript {
 }
 
 /** The upstream installer, told to leave Traefik out (INSTALL_K3S_EXEC is read by the installer). */
-export function installK3s(): HostScript {
-  return script('the k3s installer', true, [sh`curl -sfL ${K3S_INSTALLER} | INSTALL_K3S_EXEC=${K3S_EXEC} sh -`]);
+export const UPSTREAM_K3S_INSTALL = sh`curl -sfL ${K3S_INSTALLER} | INSTALL_K3S_EXEC=${K3S_EXEC} sh -`;
+
+/** `install`: the installer line, given INSTALL_K3S_EXEC the same way (a stand-in replaces the upstream one). */
+export function installK3s(install: (exec: string) => string = () => UPSTREAM_K3S_INSTALL): HostScript {
+  return script('the k3s installer', true, [install(K3S_EXEC)]);
 }
 
 /** Lines that wait for the node object, then for its Ready condition (shared with the mirror restart). */
@@ -28,6 +31,11 @@ export function waitNodeReadyLines(): string[] {
     sh`done`,
     sh`k3s kubectl wait --for=condition=Ready node --all ${`--timeout=${NODE_READY_S}s`}`,
   ];
+}
+
+/** Succeeds when the node is Ready now (a short wait): the node step's skip check. */
+export function nodeReadyNow(): HostScript {
+  return script('the k3s node check', true, [sh`k3s kubectl wait --for=condition=Ready node --all --timeout=10s`]);
 }
 
 export function waitNodeReady(): HostScript {
