@@ -190,21 +190,24 @@ export function clearResults(dir: string): void {
   }
 }
 
+/** The pause between two functions' runs. */
+function coolDownStep(seconds: number): Step<LoadtestContext> {
+  return {
+    title: `Cool-down ${seconds}s`,
+    run: async (c) => {
+      // A cool-down cut short by Ctrl-C did not happen: it fails rather than showing ✔.
+      if (c.signal?.aborted) throw new LoadInterrupted('interrupted');
+      const finished = await delay(seconds * 1000, true, c.signal ? { signal: c.signal } : {}).catch(() => false);
+      if (!finished) throw new LoadInterrupted('interrupted');
+    },
+  };
+}
+
 /** One step per function (sequential, cool-down between), each writing its files and verdict. */
 export function loadSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
   const steps: Step<LoadtestContext>[] = [];
   ctx.selected.forEach((fn, index) => {
-    if (index > 0 && ctx.profile.coolDownSeconds > 0) {
-      steps.push({
-        title: `Cool-down ${ctx.profile.coolDownSeconds}s`,
-        run: async (c) => {
-          // A cool-down cut short by Ctrl-C did not happen: it fails rather than showing ✔.
-          if (c.signal?.aborted) throw new LoadInterrupted('interrupted');
-          const finished = await delay(c.profile.coolDownSeconds * 1000, true, c.signal ? { signal: c.signal } : {}).catch(() => false);
-          if (!finished) throw new LoadInterrupted('interrupted');
-        },
-      });
-    }
+    if (index > 0 && ctx.profile.coolDownSeconds > 0) steps.push(coolDownStep(ctx.profile.coolDownSeconds));
     steps.push({ title: `Load ${fn.name} (${fn.runtime}, ${ctx.engine}, ${ctx.mode})`, run: (c, io) => loadOne(c, fn, io) });
   });
   return steps;
@@ -327,16 +330,7 @@ export function findMaxSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
   };
   const steps: Step<LoadtestContext>[] = [];
   ctx.selected.forEach((fn, index) => {
-    if (index > 0 && ctx.profile.coolDownSeconds > 0) {
-      steps.push({
-        title: `Cool-down ${ctx.profile.coolDownSeconds}s`,
-        run: async (c) => {
-          if (c.signal?.aborted) throw new LoadInterrupted('interrupted');
-          const finished = await delay(c.profile.coolDownSeconds * 1000, true, c.signal ? { signal: c.signal } : {}).catch(() => false);
-          if (!finished) throw new LoadInterrupted('interrupted');
-        },
-      });
-    }
+    if (index > 0 && ctx.profile.coolDownSeconds > 0) steps.push(coolDownStep(ctx.profile.coolDownSeconds));
     steps.push({
       title: `Find the max rate of ${fn.name} (${fn.runtime}, ${ctx.mode}, SLO ${settings.slo.expression})`,
       run: (c, io) => findMaxOne(c, fn, settings, io),
