@@ -19,13 +19,13 @@
  * control-plane/dist/main.js: both builds are measured in alternating rounds, side by side).
  * Floors (issue 13): admission ≥ 20,000 req/s; 100,000 queued ≤ +200 MB RSS; completion ≥ 0.8 × sync.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { $ } from 'zx';
-import { load, root, start, stopAll, summary } from './cp-lib.js';
+import { load, root, runBench, scratchDir, start, stopAll, summary } from './cp-lib.js';
 
 const enqueues = Number(process.env.BENCH_ENQUEUES ?? '100000');
 const seconds = Number(process.env.BENCH_SECONDS ?? '3');
@@ -238,7 +238,7 @@ function table(a: Admission[], c: Completion): string[] {
 }
 
 async function main(): Promise<void> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'nanofaas-async-'));
+  const stateDir = scratchDir('nanofaas-async-');
   const loadBefore = loadavg()[0]!;
   const dir = () => mkdtempSync(join(stateDir, 'x-'));
   try {
@@ -265,12 +265,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await stopAll();
-    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-main().catch(async (err: unknown) => {
-  console.error(err);
-  await stopAll();
-  process.exit(1);
-});
+runBench(main);

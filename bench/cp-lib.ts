@@ -4,9 +4,10 @@
  * generator on undici's low-level dispatch API (no promise or stream per request, so the client
  * costs as little CPU as possible on a machine it shares with the servers it measures).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool, type Dispatcher } from 'undici';
 import { $, type ProcessPromise } from 'zx';
@@ -46,7 +47,25 @@ export function start(
   });
 }
 
-/** SIGTERM to each server and its children (zx signals the whole process tree); waits for exit. */
+const scratchDirs: string[] = [];
+
+/** A temporary directory (state, profiles) that stopAll() removes. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+/** A bench's entry point: on failure, prints the error, stops what it started and exits 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch(async (err: unknown) => {
+    console.error(err);
+    await stopAll();
+    process.exit(1);
+  });
+}
+
+/** SIGTERM to each server and its children (zx signals the whole process tree); waits for exit; removes the scratch dirs. */
 export async function stopAll(): Promise<void> {
   const stop = async (child: ProcessPromise) => {
     try {
@@ -57,6 +76,7 @@ export async function stopAll(): Promise<void> {
     }
   };
   await Promise.all(children.splice(0).map(stop));
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export interface Cell {

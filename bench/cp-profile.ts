@@ -6,10 +6,10 @@
  * Env: BENCH_SECONDS (default 8), BENCH_CONCURRENCY (default 32), PROFILE_TOP (default 25), BENCH_CP_MAIN
  * (another build's control-plane/dist/main.js, to profile the before of a change).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load, root, start, stopAll, summary } from './cp-lib.js';
+import { load, root, runBench, scratchDir, start, stopAll, summary } from './cp-lib.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '8');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const cpMain = process.env.BENCH_CP_MAIN ?? join(root, 'control-plane/dist/main.js');
   if (!existsSync(cpMain)) throw new Error('control-plane/dist/main.js is missing: run `npm run build` first');
   const tsx = join(root, 'node_modules/.bin/tsx');
-  const stateDir = mkdtempSync(join(tmpdir(), 'nanofaas-prof-'));
+  const stateDir = scratchDir('nanofaas-prof-');
   const profDir = mkdtempSync(join(tmpdir(), 'nanofaas-cpuprof-'));
   try {
     const fixture = await start(tsx, ['test/fixtures/fixture-runtime.ts']);
@@ -92,12 +92,7 @@ async function main(): Promise<void> {
     console.log(`\nprofile: ${join(profDir, file)}`);
   } finally {
     await stopAll();
-    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-main().catch(async (err: unknown) => {
-  console.error(err);
-  await stopAll();
-  process.exit(1);
-});
+runBench(main);

@@ -11,10 +11,10 @@
  * control-plane/dist/main.js: measured as a fourth target in the same interleaved run, for a
  * before/after comparison under the same load).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { type Cell, cpuMicros, emptyCell, load, merge, root, start, stopAll, summary } from './cp-lib.js';
+import { type Cell, cpuMicros, emptyCell, load, merge, root, runBench, scratchDir, start, stopAll, summary } from './cp-lib.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '5');
 const sliceSeconds = Number(process.env.BENCH_SLICE_SECONDS ?? '1');
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const cpMain = join(root, 'control-plane/dist/main.js');
   if (!existsSync(cpMain)) throw new Error('control-plane/dist/main.js is missing: run `npm run build` first');
   const tsx = join(root, 'node_modules/.bin/tsx');
-  const stateDir = mkdtempSync(join(tmpdir(), 'nanofaas-bench-'));
+  const stateDir = scratchDir('nanofaas-bench-');
   const loadBefore = loadavg()[0]!;
   try {
     const fixture = await start(tsx, ['test/fixtures/fixture-runtime.ts']);
@@ -173,12 +173,7 @@ async function main(): Promise<void> {
     console.log(`\nwritten to ${file}`);
   } finally {
     await stopAll();
-    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-main().catch(async (err: unknown) => {
-  console.error(err);
-  await stopAll();
-  process.exit(1);
-});
+runBench(main);
