@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
 import { loadCatalog, repoRoot } from '../test/conformance/harness.js';
+import { PAYLOADS } from './payloads.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SLICE_S = Number(process.env.BENCH_SLICE_SECONDS ?? 4);
@@ -36,24 +37,6 @@ const WATCHDOG_ENV = JSON.parse(process.env.BENCH_WATCHDOG_ENV ?? '{}') as Recor
 const PRESPAWN = process.env.BENCH_PRESPAWN ?? '2';
 const START = '<!-- bench:exec:start -->';
 const END = '<!-- bench:exec:end -->';
-
-/** The same payloads as bench:runtimes, so the two tables can be read together. */
-const PAYLOADS: Record<string, unknown> = {
-  'word-stats': {
-    text: 'The quick brown fox jumps over the lazy dog. The dog sleeps; the fox runs away into the forest, quick as ever.',
-    topN: 5,
-  },
-  'json-transform': {
-    data: Array.from({ length: 20 }, (_, i) => ({
-      dept: ['eng', 'sales', 'hr', 'ops'][i % 4],
-      salary: 50_000 + i * 1_750,
-      age: 25 + (i % 17),
-    })),
-    groupBy: 'dept',
-    operation: 'avg',
-    valueField: 'salary',
-  },
-};
 
 type Kind = 'old' | 'new' | 'cp' | 'spare';
 const KINDS: Kind[] = ['old', 'new', 'cp', 'spare'];

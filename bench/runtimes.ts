@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import { loadCatalog, repoRoot, specFor, startRuntime, type CatalogFunction, type RunningRuntime } from '../test/conformance/harness.js';
+import { PAYLOADS } from './payloads.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
@@ -21,24 +22,6 @@ const ONLY = process.env.BENCH_ONLY ?? '';
 const CONCURRENCIES = [1, 16];
 const START = '<!-- bench:runtimes:start -->';
 const END = '<!-- bench:runtimes:end -->';
-
-/** Payloads shaped like the load test's (k6/) so the numbers are comparable. */
-const PAYLOADS: Record<string, unknown> = {
-  'word-stats': {
-    text: 'The quick brown fox jumps over the lazy dog. The dog sleeps; the fox runs away into the forest, quick as ever.',
-    topN: 5,
-  },
-  'json-transform': {
-    data: Array.from({ length: 20 }, (_, i) => ({
-      dept: ['eng', 'sales', 'hr', 'ops'][i % 4],
-      salary: 50_000 + i * 1_750,
-      age: 25 + (i % 17),
-    })),
-    groupBy: 'dept',
-    operation: 'avg',
-    valueField: 'salary',
-  },
-};
 
 interface Cell {
   concurrency: number;
