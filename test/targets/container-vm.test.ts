@@ -37,6 +37,7 @@ let vm: ContainerVm;
 let project: string;
 let workDir: string;
 let registry: string;
+let removeImages: (() => Promise<void>) | undefined;
 
 /** Runs a command in the container; its stdout. */
 async function inVm(argv: string[]): Promise<string> {
@@ -75,7 +76,7 @@ async function run(dryRun = false) {
 }
 
 beforeAll(async () => {
-  await ensureImages();
+  removeImages = await ensureImages();
   project = mkdtempSync(join(tmpdir(), 'nanofaas-vm-project-'));
   FUNCTION = (await fixtureProject(project)).functionName;
   workDir = mkdtempSync(join(tmpdir(), 'nanofaas-vm-state-'));
@@ -86,6 +87,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await vm?.remove();
   await runLocal(['docker', 'rm', '-f', REGISTRY_CONTAINER], { timeoutMs: 60_000 });
+  await removeImages?.();
+  // The tags the build step made (the layers stay in the engine's cache).
+  const tags = [`${registry}/nanofaas/control-plane:0.1.0`, `${registry}/nanofaas/${FUNCTION}:0.1.0`];
+  if (registry) await runLocal(['docker', 'rmi', ...tags], { timeoutMs: 60_000 });
   for (const dir of [project, workDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 

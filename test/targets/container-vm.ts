@@ -55,13 +55,17 @@ async function hasImage(ref: string): Promise<boolean> {
   return (await runLocal(['docker', 'image', 'inspect', ref], { timeoutMs: 30_000 })).exitCode === 0;
 }
 
-/** Builds the VM image (Docker's layer cache makes a second build instant) and, if needed, the registry stand-in. */
-export async function ensureImages(): Promise<void> {
+/**
+ * Builds the VM image (Docker's layer cache makes a second build instant) and, if needed, the
+ * registry stand-in; returns a cleanup that removes the stand-in `registry:2` again, so no other
+ * code on this engine mistakes it for the real one.
+ */
+export async function ensureImages(): Promise<() => Promise<void>> {
   await docker(['build', '-q', '--network', 'host', '-t', VM_IMAGE, '-'], 600_000, VM_DOCKERFILE);
   const label = (
     await runLocal(['docker', 'image', 'inspect', '--format', `{{index .Config.Labels "${STAND_IN_LABEL}"}}`, REGISTRY_IMAGE])
   ).stdout.trim();
-  if ((await hasImage(REGISTRY_IMAGE)) && label !== 'registry') return; // the real one: keep it
+  if ((await hasImage(REGISTRY_IMAGE)) && label !== 'registry') return async () => {}; // the real one: keep it
   const ctx = mkdtempSync(join(tmpdir(), 'nanofaas-registry-ctx-'));
   try {
     copyFileSync('/usr/bin/docker-registry', join(ctx, 'registry'));
@@ -71,6 +75,9 @@ export async function ensureImages(): Promise<void> {
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
+  return async () => {
+    await runLocal(['docker', 'rmi', REGISTRY_IMAGE], { timeoutMs: 60_000 });
+  };
 }
 
 /**
