@@ -1,4 +1,5 @@
-import type { ExecOptions, Host } from '../host/host.js';
+import { CommandHost } from '../host/command-host.js';
+import type { ExecOptions } from '../host/host.js';
 import { runLocal, type Runner } from '../host/run-local.js';
 
 /**
@@ -7,23 +8,13 @@ import { runLocal, type Runner } from '../host/run-local.js';
  * real Debian system (test/targets/container-vm.test.ts). Values reach the container as argv
  * elements; `-i` keeps stdin open so a step can write input (`tee` of the sync marker).
  */
-export class DockerExecHost implements Host {
+export class DockerExecHost extends CommandHost {
   constructor(
     readonly container: string,
-    private readonly run: Runner = runLocal,
+    run: Runner = runLocal,
     private readonly docker: readonly string[] = ['docker'],
-  ) {}
-
-  exec(argv: readonly string[], opts: ExecOptions = {}) {
-    const { env: _env, ...rest } = opts;
-    return this.run(this.commandFor(argv, opts), rest);
-  }
-
-  async copy(localPath: string, remotePath: string): Promise<void> {
-    const result = await this.run(this.copyCommandFor(localPath, remotePath), { timeoutMs: 600_000 });
-    if (result.exitCode !== 0) {
-      throw new Error(`docker cp ${localPath} → ${this.container}:${remotePath} failed: ${result.stderr.trim()}`);
-    }
+  ) {
+    super(run);
   }
 
   describe(): string {

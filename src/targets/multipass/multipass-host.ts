@@ -1,4 +1,5 @@
-import type { ExecOptions, Host } from '../host/host.js';
+import { CommandHost } from '../host/command-host.js';
+import type { ExecOptions } from '../host/host.js';
 import { runLocal, type Runner } from '../host/run-local.js';
 
 /**
@@ -6,22 +7,12 @@ import { runLocal, type Runner } from '../host/run-local.js';
  * the VM as argv elements (and `env K=V` for environment), so nothing is re-parsed by a shell on
  * either side; in-VM scripts that need bash are fixed text that read their values from env.
  */
-export class MultipassHost implements Host {
+export class MultipassHost extends CommandHost {
   constructor(
     readonly vm: string,
-    private readonly run: Runner = runLocal,
-  ) {}
-
-  exec(argv: readonly string[], opts: ExecOptions = {}) {
-    const { env: _env, ...rest } = opts;
-    return this.run(this.commandFor(argv, opts), rest);
-  }
-
-  async copy(localPath: string, remotePath: string): Promise<void> {
-    const result = await this.run(this.copyCommandFor(localPath, remotePath), { timeoutMs: 600_000 });
-    if (result.exitCode !== 0) {
-      throw new Error(`multipass transfer ${localPath} → ${this.vm}:${remotePath} failed: ${result.stderr.trim()}`);
-    }
+    run: Runner = runLocal,
+  ) {
+    super(run);
   }
 
   describe(): string {
