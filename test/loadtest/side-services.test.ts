@@ -40,7 +40,7 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
       }
-      const value = q.startsWith('timestamp(')
+      const value = /^m(in|ax)\(timestamp\(/.test(q)
         ? // "lagging": Prometheus's latest scrape stays before the window's end.
           String(Date.parse(q.includes('"lagging"') ? '2026-01-01T10:01:49.000Z' : '2026-01-01T10:01:51.000Z') / 1000)
         : q.startsWith('histogram_quantile(')
@@ -124,10 +124,11 @@ describe('Prometheus snapshots', () => {
     ]);
     expect(Object.keys(snap.series.e2e)).toEqual(['p50', 'p95', 'p99']);
     // Whole window: read at the scrape after the end, over the 111 s since the start.
-    expect(instantQueries[0]?.get('query')).toBe('timestamp(function_e2e_latency_seconds_count{function="word-stats-node"})');
+    expect(instantQueries[0]?.get('query')).toBe('min(timestamp(function_e2e_latency_seconds_count{function="word-stats-node"}))');
     const at = String(Date.parse('2026-01-01T10:01:51.000Z') / 1000);
-    expect(instantQueries.slice(1).map((q) => q.get('time'))).toEqual(Array(12).fill(at));
-    expect(instantQueries.slice(1).map((q) => q.get('query'))).toContain(
+    expect(instantQueries[1]?.get('query')).toBe('max(timestamp(function_e2e_latency_seconds_count{function="word-stats-node"}))');
+    expect(instantQueries.slice(2).map((q) => q.get('time'))).toEqual(Array(12).fill(at));
+    expect(instantQueries.slice(2).map((q) => q.get('query'))).toContain(
       windowQuantileQuery('function_e2e_latency_seconds', 0.95, 'word-stats-node', 111_000),
     );
     expect(snap.whole).toEqual({
@@ -160,7 +161,7 @@ describe('Prometheus snapshots', () => {
   it('does not wait for a series Prometheus does not have, and says when the last scrape never came', async () => {
     instantQueries.length = 0;
     const absent = await snapshotWindow(promUrl, { ...window, function: 'absent' }, { ingestTimeoutMs: 60_000 });
-    expect(instantQueries.filter((q) => q.get('query')?.startsWith('timestamp('))).toHaveLength(1);
+    expect(instantQueries.filter((q) => q.get('query')?.startsWith('min(timestamp('))).toHaveLength(1);
     expect(absent.whole?.complete).toBe(false);
     expect(absent.whole?.at).toBe(window.end);
     expect(absent.whole?.percentiles.e2e).toEqual({ p50: null, p95: null, p99: null });
@@ -168,7 +169,7 @@ describe('Prometheus snapshots', () => {
 
     instantQueries.length = 0;
     const lagging = await snapshotWindow(promUrl, { ...window, function: 'lagging' }, { ingestTimeoutMs: 300, pollMs: 50 });
-    expect(instantQueries.filter((q) => q.get('query')?.startsWith('timestamp(')).length).toBeGreaterThan(2);
+    expect(instantQueries.filter((q) => q.get('query')?.startsWith('min(timestamp(')).length).toBeGreaterThan(2);
     expect(lagging.whole?.complete).toBe(false);
     // Read at the window's end: 110 s after its start.
     expect(lagging.whole?.at).toBe(window.end);
@@ -187,7 +188,7 @@ describe('Prometheus snapshots', () => {
   it('keeps a path prefix of PROM_URL', async () => {
     paths.length = 0;
     const snap = await snapshotWindow(`${promUrl}/prom`, window);
-    expect(paths.length).toBe(9 + 13);
+    expect(paths.length).toBe(9 + 14);
     expect(new Set(paths)).toEqual(new Set(['/prom/api/v1/query_range', '/prom/api/v1/query']));
     expect(snap.series.latency.p95!.length).toBe(2);
   });
