@@ -26,7 +26,7 @@ import { NatsAsyncFront } from '../control-plane/src/nats/async-front.js';
 import { connectNats } from '../control-plane/src/nats/client.js';
 import { KvExecutionStore } from '../control-plane/src/nats/execution-kv.js';
 import { NatsWorkQueue } from '../control-plane/src/nats/work-queue.js';
-import { load, root, start, stopAll, summary } from './cp-lib.js';
+import { load, root, scratchDir, start, stopAll, summary } from './cp-lib.js';
 
 const messages = Number(process.env.BENCH_MESSAGES ?? '20000');
 const windowSize = Number(process.env.BENCH_WINDOW ?? '256');
@@ -122,7 +122,7 @@ async function controlPlane(env: Record<string, string>, sinkUrl: string): Promi
   const { line } = await start(process.execPath, [join(root, 'control-plane/dist/main.js')], {
     NANOFAAS_PORT: String(port),
     NANOFAAS_MANAGEMENT_PORT: '0',
-    NANOFAAS_STATE_DIR: mkdtempSync(join(tmpdir(), 'nanofaas-bench-cp-')),
+    NANOFAAS_STATE_DIR: scratchDir('nanofaas-bench-cp-'),
     NANOFAAS_LOG_LEVEL: 'warn',
     NANOFAAS_MAX_LIVE_EXECUTIONS: String(messages * rounds * 2),
     ...env,
