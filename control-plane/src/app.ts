@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import { errorHandler } from './errors.js';
 import { createEdgeServer } from './http/edge.js';
 import type { Invoker } from './invocation/invoker.js';
+import type { AsyncInvocations } from './nats/nats-mode.js';
 import type { FunctionRegistry } from './registry/function-registry.js';
 
 export interface ApiAppOptions {
@@ -29,6 +30,8 @@ export interface ApiAppOptions {
   apiToken: string | undefined;
   registry: FunctionRegistry;
   invoker: Invoker;
+  /** NATS mode: :enqueue and async executions go through JetStream (docs/design.md §3.12). */
+  asyncInvocations?: AsyncInvocations;
   version: string;
 }
 
@@ -89,14 +92,16 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
   });
 
   functionRoutes(app, options.registry);
-  invocationRoutes(app, options.invoker);
-  executionRoutes(app, options.invoker);
+  invocationRoutes(app, options.invoker, options.asyncInvocations);
+  executionRoutes(app, options.invoker, options.asyncInvocations);
   openapiRoute(app);
-  fastPath = createInvokeFastPath({
+  const fast = createInvokeFastPath({
     invoker: options.invoker,
     bodyLimitBytes: options.bodyLimitBytes,
     apiToken: options.apiToken,
     parseJson: parseJson as Parameters<typeof createInvokeFastPath>[0]['parseJson'],
   });
+  // NATS mode: :enqueue goes to its Fastify route, which publishes to JetStream.
+  fastPath = options.asyncInvocations ? (req, res) => !req.url?.endsWith(':enqueue') && fast(req, res) : fast;
   return app;
 }

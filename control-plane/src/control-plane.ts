@@ -17,6 +17,7 @@ import { createManagementServer } from './management.js';
 import { Metrics } from './metrics.js';
 import { FunctionRegistry } from './registry/function-registry.js';
 import { FileFunctionStore } from './registry/store.js';
+import type { NatsMode } from './nats/nats-mode.js';
 import { createBackend, type RoutedBackend } from './workloads/index.js';
 
 export interface Listening {
@@ -92,7 +93,36 @@ export async function createControlPlane(
     idempotencyTtlMs: config.idempotencyTtlMs,
     maxLiveExecutions: config.limits.maxLiveExecutions,
   });
-  const unsubscribe = backend.onChange((name) => invoker.endpointsChanged(name));
+  // NATS mode (NANOFAAS_NATS_URL, docs/design.md §3.12): its modules and the client packages load only then.
+  let registryRef: FunctionRegistry | undefined;
+  const nats: NatsMode | undefined = config.nats
+    ? await (await import('./nats/nats-mode.js')).openNatsMode({
+        config: config.nats,
+        executionTtlMs: config.executionTtlMs,
+        idempotencyTtlMs: config.idempotencyTtlMs,
+        dispatcher,
+        metrics,
+        endpoints: (name) => backend.endpoints(name),
+        spec: (name) => registryRef?.get(name),
+        status: (name) => backend.status(name),
+        retryAfterSeconds: config.admission.retryAfterSeconds,
+        retry: config.retry,
+        logger,
+      })
+    : undefined;
+  if (nats) {
+    // Queue depth and in flight add the async queue's: pending from the consumer, in flight here.
+    metrics.setGaugeSource({
+      forEachFunction: (visit) =>
+        invoker.forEachLoad((name, depth, inFlight) =>
+          visit(name, depth + nats.depth(name).pending, inFlight + nats.runner.inFlight(name), backend.status(name).readyReplicas),
+        ),
+    });
+  }
+  const unsubscribe = backend.onChange((name) => {
+    invoker.endpointsChanged(name);
+    nats?.runner.endpointsChanged(name);
+  });
   // Only a backend that scales on load gets reports; otherwise no timer exists at all.
   const observeLoad = backend.observeLoad?.bind(backend);
   const loadReporter = observeLoad
@@ -103,7 +133,15 @@ export async function createControlPlane(
         onError: (name, err) => logger.warn({ err: String(err), function: name }, 'backend rejected a load report'),
       })
     : undefined;
-  const registry = new FunctionRegistry(new FileFunctionStore(config.stateDir), backend, invoker, config.defaults, logger, config.limits);
+  const registry = new FunctionRegistry(
+    nats ? nats.functionStore : new FileFunctionStore(config.stateDir),
+    backend,
+    nats ? nats.queues(invoker) : invoker,
+    config.defaults,
+    logger,
+    config.limits,
+  );
+  registryRef = registry;
   const api = await buildApiApp({
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -111,6 +149,7 @@ export async function createControlPlane(
     apiToken: config.apiToken,
     registry,
     invoker,
+    ...(nats ? { asyncInvocations: nats } : {}),
     version: packageVersion(),
   });
 
@@ -118,7 +157,7 @@ export async function createControlPlane(
   let management: Server | undefined;
   const management_ = createManagementServer({
     metrics,
-    ready: async () => !closing && management !== undefined && (await backend.healthy()),
+    ready: async () => !closing && management !== undefined && (await backend.healthy()) && (nats ? await nats.ready() : true),
     http: config.http,
     closing: () => closing,
   });
@@ -134,6 +173,7 @@ export async function createControlPlane(
     async start() {
       const restored = await registry.restore();
       if (restored > 0) logger.info({ functions: restored }, 'restored registered functions');
+      await nats?.watchRegistry((change) => registry.applyRemote(change));
       await api.listen({ host: config.host, port: config.port });
       const apiPort = (api.server.address() as AddressInfo).port;
       await new Promise<void>((resolve, reject) => {
@@ -152,7 +192,7 @@ export async function createControlPlane(
       // Stop accepting first; fastify's close waits for in-flight requests, so drain the queues
       // (bounded by the grace period) alongside it.
       const apiClosed = api.close();
-      await invoker.shutdown(config.shutdownGraceMs);
+      await Promise.all([invoker.shutdown(config.shutdownGraceMs), nats?.shutdown(config.shutdownGraceMs)]);
       // Every caller has its answer now. Keep-alive sockets that were busy when close() began
       // are idle only from here on, so close them now, and cut any straggler shortly after.
       await new Promise((resolve) => setImmediate(resolve));

@@ -4,6 +4,7 @@ import { CompletionRequest, ExecutionStatus, MAX_EXECUTION_WAIT_MS } from '../co
 import { ApiError } from '../errors.js';
 import { toExecutionStatus } from '../invocation/executions.js';
 import type { Invoker } from '../invocation/invoker.js';
+import type { AsyncInvocations } from '../nats/nats-mode.js';
 import { type Api, ExecutionIdParams, errors, inline } from './types.js';
 
 // Proxies commonly cut idle requests at 60 s: a long-poll stays well under that.
@@ -21,7 +22,7 @@ const ExecutionQuery = Type.Object({
 
 const DIGITS = /^\d{1,9}$/;
 
-export function executionRoutes(app: Api, invoker: Invoker): void {
+export function executionRoutes(app: Api, invoker: Invoker, shared?: AsyncInvocations): void {
   app.get('/v1/executions/:id', {
     schema: {
       tags: ['executions'],
@@ -39,8 +40,10 @@ export function executionRoutes(app: Api, invoker: Invoker): void {
     },
     handler: async (request, reply) => {
       const found = invoker.executions.get(request.params.id);
-      if (!found) throw new ApiError('EXECUTION_NOT_FOUND', `execution "${request.params.id}" not found (unknown or expired)`);
       const waitMs = request.query.waitMs ?? 0;
+      // NATS mode: sync executions stay in this process; async ones are in the shared store.
+      if (!found && shared) return sharedStatus(shared, request.params.id, waitMs, reply.raw);
+      if (!found) throw new ApiError('EXECUTION_NOT_FOUND', `execution "${request.params.id}" not found (unknown or expired)`);
       if (waitMs === 0 || found.outcome) return toExecutionStatus(found);
       // A client that hangs up stops its wait at once rather than holding a timer and a listener.
       const hangUp = new AbortController();
@@ -70,4 +73,18 @@ export function executionRoutes(app: Api, invoker: Invoker): void {
       return reply.code(204).send(null);
     },
   });
+}
+
+/** NATS mode: an async execution from the shared store, long-polled like §2.4 (a hang-up ends the wait). */
+async function sharedStatus(shared: AsyncInvocations, id: string, waitMs: number, raw: NodeJS.EventEmitter): Promise<ExecutionStatus> {
+  const hangUp = new AbortController();
+  const onClose = (): void => hangUp.abort();
+  raw.once('close', onClose);
+  try {
+    const status = await shared.status(id, waitMs, hangUp.signal);
+    if (!status) throw new ApiError('EXECUTION_NOT_FOUND', `execution "${id}" not found (unknown or expired)`);
+    return status;
+  } finally {
+    raw.off('close', onClose);
+  }
 }

@@ -10,6 +10,7 @@ import { EnqueueResponse, HEADERS, InvocationRequest, InvokeErrorResponse, Invok
 import { ApiError } from '../errors.js';
 import type { Execution } from '../invocation/executions.js';
 import type { InvocationOptions, Invoker } from '../invocation/invoker.js';
+import type { AsyncInvocations } from '../nats/nats-mode.js';
 import { syncAnswer } from './sync-answer.js';
 import { type Api, NameParams, errors, inline } from './types.js';
 
@@ -43,7 +44,7 @@ function sendOutcome(reply: FastifyReply, execution: Execution): void {
   void reply.code(answer.status).headers(answer.headers).type('application/json; charset=utf-8').send(answer.body);
 }
 
-export function invocationRoutes(app: Api, invoker: Invoker): void {
+export function invocationRoutes(app: Api, invoker: Invoker, shared?: AsyncInvocations): void {
   const body = inline(InvocationRequest);
   // Errors raised before an execution exists (validation, 404, 429) carry no executionId/status.
   const invokeError = Type.Object({
@@ -95,13 +96,23 @@ export function invocationRoutes(app: Api, invoker: Invoker): void {
       body,
       response: { 202: EnqueueResponse, ...errors(400, 401, 404, 413, 415, 429, 503) },
     },
-    handler: (request, reply) => {
-      const execution = invoker.enqueue(request.params.name, request.rawBody!, invocationOptions(request.headers, false));
-      void (reply as FastifyReply)
-        .code(202)
-        .header(HEADERS.executionId, execution.id)
-        .type('application/json; charset=utf-8')
-        .send(`{"executionId":"${execution.id}","status":"queued"}`);
-    },
+    handler: shared
+      ? // NATS mode: 202 only once JetStream has stored the invocation.
+        async (request, reply) => {
+          const id = await shared.enqueue(request.params.name, request.rawBody!, invocationOptions(request.headers, false));
+          return (reply as FastifyReply)
+            .code(202)
+            .header(HEADERS.executionId, id)
+            .type('application/json; charset=utf-8')
+            .send(`{"executionId":"${id}","status":"queued"}`);
+        }
+      : (request, reply) => {
+          const execution = invoker.enqueue(request.params.name, request.rawBody!, invocationOptions(request.headers, false));
+          void (reply as FastifyReply)
+            .code(202)
+            .header(HEADERS.executionId, execution.id)
+            .type('application/json; charset=utf-8')
+            .send(`{"executionId":"${execution.id}","status":"queued"}`);
+        },
   });
 }
