@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../control-plane/src/contracts/metrics.js';
 import { untilMetric } from '../control-plane/helpers.js';
-import { type RealPrometheus, startPrometheus } from '../util/real-prometheus.js';
+import { type RealPrometheus, startPrometheus, stopChild } from '../util/real-prometheus.js';
 import { expandMacros, loadDashboard } from './dashboard-queries.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -118,17 +118,7 @@ async function post(path: string, body: unknown): Promise<number> {
 
 const query = (expr: string): Promise<unknown[]> => prometheus!.query(expr);
 
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+const stop = stopChild;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'nanofaas-dash-'));

@@ -30,7 +30,7 @@ import { parseProfile } from '../../src/loadtest/profile.js';
 import { snapshotWindow } from '../../src/loadtest/prometheus.js';
 import { prometheusAgreement } from '../../src/report/prometheus-agreement.js';
 import { startControlPlane, type RunningControlPlane } from '../control-plane/helpers.js';
-import { type RealPrometheus, startPrometheus } from '../util/real-prometheus.js';
+import { type RealPrometheus, startPrometheus, stopChild } from '../util/real-prometheus.js';
 
 const FN = 'agree-fn';
 const VUS = 2;
@@ -81,17 +81,7 @@ async function instant(expr: string): Promise<number | undefined> {
 
 const waitFor = (check: () => Promise<boolean>, timeoutMs: number, what: string) => prometheus!.waitFor(check, timeoutMs, what);
 
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+const stop = stopChild;
 
 async function invoke(input: unknown): Promise<number> {
   const res = await fetch(`${cp!.apiUrl}/v1/functions/${FN}:invoke`, {

@@ -3,7 +3,7 @@
  * metrics and queries: scraping the given 127.0.0.1 targets every second, with its own TSDB in
  * `dir`, on a free port.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import getPort from 'get-port';
@@ -62,17 +62,7 @@ export async function startPrometheus(dir: string, targets: readonly string[], j
       await new Promise((r) => setTimeout(r, 200));
     }
   };
-  const stop = (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  };
+  const stop = (): Promise<void> => stopChild(child);
   const prometheus: RealPrometheus = { url, log: () => log, query, waitFor, stop };
   try {
     await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, 30_000, 'Prometheus /-/ready');
@@ -81,4 +71,17 @@ export async function startPrometheus(dir: string, targets: readonly string[], j
     throw error;
   }
   return prometheus;
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited (at once if it already had). */
+export function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
