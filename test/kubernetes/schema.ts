@@ -1,6 +1,7 @@
 /**
  * Kubernetes OpenAPI schema validation for tests, with `kubernetes-models` (validators generated
- * from the Kubernetes OpenAPI spec, v1.34 for 5.1.0). Used by the chart tests on every object
+ * from the Kubernetes OpenAPI spec; 4.5.1, of Kubernetes 1.27, is the newest whose engines admit Node 20 — 5.x
+ * wants Node 22). Used by the chart tests on every object
  * `helm template` renders, by the backend tests on every object it builds, and by the FAKE API
  * server on every body it receives (answering 422 as a real API server does).
  *
