@@ -158,6 +158,10 @@ describe('async invocations on JetStream', () => {
     await doomedQueue.consume('orphan-fn', 1, () => took?.());
     const id = await survivor.front.enqueue('orphan-fn', body(4), { traceId: undefined, idempotencyKey: undefined });
     await taken;
+    // The survivor consumes the function too, as every replica does: the server notices the
+    // exhausted delivery (and sends the advisory) when a pull request is waiting on the consumer,
+    // so without one the advisory depended on the dead holder's stale pull request.
+    await survivor.runner.upsertFunction(spec('orphan-fn', { maxRetries: 0, timeoutMs: 200 }));
     // The holder goes away without acking; with max_deliver 1 the server will not redeliver.
     doomed.nc.close();
     const status = await survivor.front.status(id, 10_000);

@@ -109,9 +109,16 @@ export class NatsAsyncRunner {
   async removeFunction(name: string): Promise<void> {
     const consumer = this.consumers.get(name);
     this.consumers.delete(name);
+    // Attempts running here record what the runtime answers. One running on another replica
+    // cannot be told from one whose replica died holding it, so it is ended as deleted (its
+    // outcome, if it comes, replaces that): never left without an outcome.
+    const runningHere = new Set<string>();
+    if (consumer) {
+      for (const held of consumer.held) if (!consumer.waiting.includes(held)) runningHere.add(held.delivery.message.executionId);
+    }
     if (consumer) {
       await consumer.stop();
-      // Held but not started: back to the queue, drained just below.
+      // Held but not started: let go; the queue's removal reads them from the stream just below.
       for (const held of consumer.waiting) {
         held.delivery.nak(0);
         this.release(consumer, held);
@@ -131,7 +138,8 @@ export class NatsAsyncRunner {
         finishedAt: 0,
         error: null,
       };
-      if (!isTerminal(record.status)) await this.finish(record, { status: 'error', httpStatus: 502, error: deleted }, record.attempts, now);
+      if (isTerminal(record.status) || runningHere.has(m.executionId)) return;
+      await this.finish(record, { status: 'error', httpStatus: 502, error: deleted }, record.attempts, now);
     });
     await this.options.store.forgetFunction(name);
   }

@@ -162,30 +162,31 @@ export class NatsWorkQueue {
   }
 
   /**
-   * The function was deleted: hand every invocation still queued to `ended` (which records its
-   * end) and ack it, then remove the consumer and anything left. Several replicas may run this at
-   * once: the work queue gives each message to one of them.
+   * The function was deleted: hand every invocation of it still in the stream to `ended` (which
+   * records its end), then remove it. Several replicas may run this at once (`ended` must bear
+   * being called twice for one invocation).
+   *
+   * The consumer goes first and the stream is read directly, not fetched through the consumer: a
+   * delivery on its way to a subscription that was just closed (a runner's stopped consume, or a
+   * nak'ed message redelivered to its stale pull request) stays in flight until ack_wait, so a
+   * fetch would not see it, and with max_ack_pending reached would see nothing at all — the purge
+   * then dropped those invocations with no record.
    */
   async removeFunction(functionName: string, ended: (message: InvocationMessage) => Promise<void>): Promise<number> {
-    let drained = 0;
-    const consumer = await this.client.js.consumers.get(INVOCATION_STREAM, durableOf(functionName)).catch(() => undefined);
-    if (consumer) {
-      for (;;) {
-        const batch = await consumer.fetch({ max_messages: 256, expires: 1_000 }).catch(() => undefined);
-        if (!batch) break;
-        let got = 0;
-        for await (const msg of batch) {
-          got++;
-          const message = toInvocation(msg.subject, msg.headers, msg.string());
-          if (message) await ended(message);
-          await msg.ackAck();
-        }
-        drained += got;
-        if (got === 0) break;
-      }
-    }
+    const filter = `${SUBJECT_ROOT}.${functionName}.*`;
     await this.client.jsm.consumers.delete(INVOCATION_STREAM, durableOf(functionName)).catch(() => false);
-    await this.client.jsm.streams.purge(INVOCATION_STREAM, { filter: `${SUBJECT_ROOT}.${functionName}.*` }).catch(() => undefined);
+    let drained = 0;
+    const info = await this.client.jsm.streams.info(INVOCATION_STREAM, { subjects_filter: filter });
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      const stored = await this.client.jsm.streams.getMessage(INVOCATION_STREAM, { last_by_subj: subject }).catch(() => null);
+      if (!stored) continue; // removed by another replica meanwhile
+      const message = toInvocation(stored.subject, stored.header, stored.string());
+      if (message) await ended(message);
+      await this.client.jsm.streams.deleteMessage(INVOCATION_STREAM, stored.seq, false).catch(() => false);
+      drained++;
+    }
+    // Anything not written by publish() (nothing to record for it).
+    await this.client.jsm.streams.purge(INVOCATION_STREAM, { filter }).catch(() => undefined);
     return drained;
   }
 
