@@ -16,6 +16,7 @@ interface UpFlags {
   managementPort?: number;
   prometheus: boolean;
   nats: boolean;
+  replicas: number;
   dryRun: boolean;
   context?: string;
   registry?: string;
@@ -35,6 +36,12 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .option('--management-port <n>', 'metrics/health port (default 8081, or a free one)', intArg('--management-port', 0, 65535))
     .option('--no-prometheus', 'do not start Prometheus')
     .option('--nats', 'local target: start nats-server -js (store in the state directory) and run the control plane in NATS mode', false)
+    .option(
+      '--replicas <n>',
+      'local target: control-plane replicas sharing one nats-server (needs --nats; replica 0 keeps --port, the others take free ports)',
+      intArg('--replicas', 1, 16),
+      1,
+    )
     .option('--dry-run', 'print the plan (commands and actions) without running it', false)
     .option('--context <name>', 'kubeconfig target: kube context (env NANOFAAS_KUBE_CONTEXT)')
     .option(
@@ -45,16 +52,24 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .action(async (flags: UpFlags) => {
       ctx.announceTarget();
       validateSelection(ctx.rootDir, flags);
+      // Replicas share queued work, records and the registry only through NATS: refuse before anything starts.
+      if (flags.replicas > 1 && !flags.nats)
+        throw new UsageError(
+          `--replicas ${flags.replicas} needs --nats (replicas share work through NATS): ${ctx.suggest(`up --nats --replicas ${flags.replicas}`)}`,
+        );
       // The cluster targets read these from their env (the target is created lazily, just below).
       if (flags.context) ctx.env.NANOFAAS_KUBE_CONTEXT = flags.context;
       if (flags.registry) ctx.env.NANOFAAS_REGISTRY = flags.registry;
       const target = await ctx.target();
       if (flags.nats && target.name !== 'local')
         throw new UsageError('--nats is for the local target only (other targets have no NATS mode yet)');
+      if (flags.replicas > 1 && target.name !== 'local')
+        throw new UsageError('--replicas is for the local target only (on a cluster, the chart sets controlPlane.replicas)');
       const options: UpOptions = {
         skipBuild: flags.skipBuild || !flags.build || envValue(ctx.env, 'SKIP_BUILD'),
         prometheus: flags.prometheus,
         ...(flags.nats ? { nats: true } : {}),
+        ...(flags.replicas > 1 ? { replicas: flags.replicas } : {}),
         ...(flags.functions ? { functions: flags.functions } : {}),
         ...(flags.runtimes ? { runtimes: flags.runtimes } : {}),
         ...(flags.port !== undefined ? { apiPort: flags.port } : {}),
@@ -93,6 +108,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
     ['nanofaas up --runtimes node,python', 'only the node and python demo functions'],
     ['nanofaas up --port 0 --management-port 0', 'any free ports'],
     ['SKIP_BUILD=true nanofaas up', 'reuse existing artifacts'],
+    ['nanofaas up --nats --replicas 2', 'local: nats-server and two control-plane replicas sharing async work and the registry'],
     ['nanofaas up --dry-run', 'show what would run'],
     ['nanofaas up --json | jq .endpoints', 'machine-readable result'],
   ]);
@@ -115,6 +131,7 @@ function banner(ctx: CliContext, targetName: string, up: UpContext, durationMs: 
     const rows = [
       ['  API:', `${e.apiUrl}/v1/functions`],
       ['  Metrics:', `${e.managementUrl}/metrics`],
+      ...(e.replicas ?? []).filter((r) => r.replica > 0).map((r) => [`  Replica ${r.replica}:`, `${r.apiUrl}/v1/functions`]),
       ['  Prometheus:', e.prometheusUrl ?? c.dim('not running')],
       ...(e.grafanaUrl ? [['  Grafana:', e.grafanaUrl]] : []),
     ];

@@ -10,6 +10,14 @@ export interface Endpoints {
   managementUrl: string;
   prometheusUrl?: string;
   grafanaUrl?: string;
+  /** `up --replicas N` (local target, N > 1): every control-plane replica, replica 0 first (its URLs are the two above). */
+  replicas?: ReplicaEndpoints[];
+}
+
+export interface ReplicaEndpoints {
+  replica: number;
+  apiUrl: string;
+  managementUrl: string;
 }
 
 export interface UpOptions {
@@ -26,6 +34,8 @@ export interface UpOptions {
   prometheus: boolean;
   /** Local target: start nats-server -js and run the control plane in NATS mode (docs/design.md §3.12). */
   nats?: boolean;
+  /** Local target: how many control-plane replicas (default 1; more than 1 needs `nats`). */
+  replicas?: number;
 }
 
 export interface DownOptions {

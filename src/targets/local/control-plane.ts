@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@nanofaas/control-plane/config';
 import { request } from 'undici';
@@ -10,9 +10,41 @@ import { tailFile, waitForLine } from '../../util/log-tail.js';
 import { preferPort } from '../../util/ports.js';
 import { displayCommand, isAlive } from '../../util/process.js';
 import { abandonStart, startDetached, stopRecorded } from './detached-process.js';
-import { isOwnedBy, OWNER_ENV } from './owned-processes.js';
+import { isOwnedBy, OWNER_ENV, REPLICAS_DIR } from './owned-processes.js';
 
 export const COMPONENT = 'control-plane';
+
+/**
+ * `up --replicas N`: replica 0 is the control plane as it always was (pids/control-plane.json, the
+ * state dir itself, the API the CLI talks to); replica k ≥ 1 is pids/control-plane-<k>.json, logs
+ * logs/control-plane-<k>.log, and runs with NANOFAAS_STATE_DIR=<state>/replicas/<k>, because its
+ * process backend writes a pid registry and per-function log files that must not mix with another
+ * replica's (its runtimes are its own children).
+ */
+export function replicaComponent(replica: number): string {
+  return replica === 0 ? COMPONENT : `${COMPONENT}-${replica}`;
+}
+
+/** The NANOFAAS_STATE_DIR of control-plane replica `replica`. */
+export function replicaStateDir(state: StateDir, replica: number): string {
+  return replica === 0 ? state.path : state.file(REPLICAS_DIR, String(replica));
+}
+
+/** The replica numbers with a record in pids/, ascending. */
+export function recordedReplicas(state: StateDir): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(state.file('pids'));
+  } catch {
+    return [];
+  }
+  const pattern = new RegExp(`^${COMPONENT}(?:-(\\d+))?\\.json$`);
+  return names
+    .map((name) => pattern.exec(name))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1] ?? 0))
+    .sort((a, b) => a - b);
+}
 const DEFAULT_API_PORT = 8080;
 const DEFAULT_MANAGEMENT_PORT = 8081;
 
@@ -54,8 +86,8 @@ export async function httpStatus(url: string, timeoutMs = 1_500): Promise<number
 }
 
 /** The recorded control plane when its process lives and /readyz answers 200. */
-export async function runningControlPlane(state: StateDir): Promise<ProcessRecord | undefined> {
-  const record = state.process(COMPONENT);
+export async function runningControlPlane(state: StateDir, replica = 0): Promise<ProcessRecord | undefined> {
+  const record = state.process(replicaComponent(replica));
   if (!record || !isAlive(record.pid) || !record.ports || !isOwnedBy(record.pid, state.path)) return undefined;
   const ready = await httpStatus(`http://127.0.0.1:${record.ports.management}/readyz`);
   return ready === 200 ? record : undefined;
@@ -68,6 +100,8 @@ export interface StartOptions {
   apiPort?: number;
   managementPort?: number;
   timeoutMs?: number;
+  /** Which control-plane replica (`up --replicas`); 0 unless given. */
+  replica?: number;
 }
 
 /** Which ports to ask for: explicit flag, then NANOFAAS_PORT/…, then 8080/8081 if free, else any. */
@@ -90,11 +124,16 @@ export function controlPlaneCommand(rootDir: string): string[] {
 }
 
 /** The control plane's environment: the CLI's own, with what the local target decides on top. */
-export function controlPlaneEnv(env: NodeJS.ProcessEnv, state: StateDir, ports: { api: number; management: number }): NodeJS.ProcessEnv {
+export function controlPlaneEnv(
+  env: NodeJS.ProcessEnv,
+  state: StateDir,
+  ports: { api: number; management: number },
+  replica = 0,
+): NodeJS.ProcessEnv {
   return {
     ...env,
     NANOFAAS_WORKLOAD_BACKEND: 'process',
-    NANOFAAS_STATE_DIR: state.path,
+    NANOFAAS_STATE_DIR: replicaStateDir(state, replica),
     NANOFAAS_PORT: String(ports.api),
     NANOFAAS_MANAGEMENT_PORT: String(ports.management),
     NANOFAAS_HOST: '127.0.0.1',
@@ -131,8 +170,10 @@ export async function startControlPlane(
     throw new StepFailure(`control plane is not built (${entry} missing)`, { hint: 'run `npm run build` (or drop --skip-build)' });
   }
   if (options.signal?.aborted) throw new StepFailure('interrupted before the control plane was started');
-  const env = controlPlaneEnv(options.env, options.state, ports);
-  const { child, log, offset, startedAt } = await startDetached(options.state, COMPONENT, node, [entry], { env, cwd: options.rootDir });
+  const replica = options.replica ?? 0;
+  const component = replicaComponent(replica);
+  const env = controlPlaneEnv(options.env, options.state, ports, replica);
+  const { child, log, offset, startedAt } = await startDetached(options.state, component, node, [entry], { env, cwd: options.rootDir });
   const command = displayCommand(node, [entry]);
   let exited: ((reason: Error) => void) | undefined;
   void child.then((result) =>
@@ -145,7 +186,7 @@ export async function startControlPlane(
   const starting: ProcessRecord | undefined = child.pid
     ? { pid: child.pid, pgid: child.pid, command: [node, entry], log, startedAt }
     : undefined;
-  if (starting) options.state.saveProcess(COMPONENT, starting);
+  if (starting) options.state.saveProcess(component, starting);
   const onAbort = () => exited?.(new Error('interrupted while the control plane was starting'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -161,10 +202,10 @@ export async function startControlPlane(
       ports: { api: listening.apiPort, management: listening.managementPort },
       url: listening.apiUrl,
     };
-    options.state.saveProcess(COMPONENT, record);
+    options.state.saveProcess(component, record);
     return { record, listening };
   } catch (error) {
-    await abandonStart(options.state, COMPONENT, child.pid, 3_000);
+    await abandonStart(options.state, component, child.pid, 3_000);
     throw new StepFailure((error as Error).message, {
       command,
       output: tailFile(log, 15, offset),
@@ -175,7 +216,7 @@ export async function startControlPlane(
   }
 }
 
-export async function stopControlPlane(state: StateDir): Promise<boolean> {
+export async function stopControlPlane(state: StateDir, replica = 0): Promise<boolean> {
   // SIGTERM lets the control plane drain and stop its runtimes.
-  return stopRecorded(state, COMPONENT, 15_000);
+  return stopRecorded(state, replicaComponent(replica), 15_000);
 }

@@ -6,6 +6,7 @@ import type { Step } from '../../pipeline/step.js';
 import type { UpContext } from '../target.js';
 import { artifactMtime, handlerArtifact } from './build.js';
 import { deployFunctions, removeUndeployedCatalogFunctions } from './deploy-functions.js';
+import { waitOnReplicas } from './replicas-ready.js';
 import type { LocalUp } from './up-state.js';
 
 /**
@@ -19,6 +20,9 @@ export function deployStep(up: LocalUp): Step<UpContext> {
     plan: () => [
       'GET /v1/functions, then DELETE /v1/functions/<name> for each catalog function registered there that this run does not deploy (functions under other names are kept)',
       ...up.runnable.map((f) => `POST /v1/functions ${f.name}, then POST /v1/functions/${f.name}:invoke with a test vector`),
+      ...((up.options.replicas ?? 1) > 1
+        ? [`GET /v1/functions/<name>?waitMs=… on replicas 1…${up.options.replicas! - 1} until each has every function ready`]
+        : []),
     ],
     async run(ctx, io) {
       for (const fn of [...up.runnable]) {
@@ -42,6 +46,14 @@ export function deployStep(up: LocalUp): Step<UpContext> {
           return;
         }
         await deployFunctions(api, rootDir, catalog, runnable, ctx.functions, io, 90_000, rebuilt, up.target.suggest);
+        // --replicas: registered once (through replica 0); the others take it from the NATS registry.
+        const replicas = ctx.endpoints!.replicas ?? [];
+        if (replicas.length > 1)
+          await waitOnReplicas(
+            replicas,
+            runnable.map((f) => f.name),
+            { ...(token ? { token } : {}), readyTimeoutMs: 90_000, io },
+          );
         state.writeJson({ ...deployed, ...current }, 'deployed-artifacts.json');
       } finally {
         const order = new Map(catalog.functions.map((f, i) => [f.name, i]));

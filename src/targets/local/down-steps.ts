@@ -3,7 +3,7 @@ import type { StateDir } from '../../state/state-dir.js';
 import { stopGroup } from '../../util/process.js';
 import { stopGrafanaStep } from '../grafana-step.js';
 import type { DownContext, TargetEnv } from '../target.js';
-import { COMPONENT as CONTROL_PLANE, stopControlPlane } from './control-plane.js';
+import { recordedReplicas, replicaComponent, stopControlPlane } from './control-plane.js';
 import { findOwnedProcesses } from './owned-processes.js';
 import { COMPONENT as NATS, stopNatsStep } from './nats-step.js';
 import { COMPONENT as PROMETHEUS, stopPrometheusStep } from './prometheus.js';
@@ -18,7 +18,8 @@ export function localDownSteps(target: TargetEnv): Step<DownContext>[] {
   // the runtimes the recorded control plane stops. Once those ran (and forgot their records),
   // it is every owned process still alive.
   const leftovers = () => {
-    const records = [CONTROL_PLANE, PROMETHEUS, NATS].map((c) => state.process(c)).filter((r) => r !== undefined);
+    const components = [...recordedReplicas(state).map(replicaComponent), PROMETHEUS, NATS];
+    const records = components.map((c) => state.process(c)).filter((r) => r !== undefined);
     const groups = new Set(records.map((r) => r.pgid));
     const parents = new Set(records.map((r) => r.pid));
     return findOwnedProcesses(state.path).filter((p) => !groups.has(p.pgid) && !parents.has(p.ppid));
@@ -26,11 +27,19 @@ export function localDownSteps(target: TargetEnv): Step<DownContext>[] {
   return [
     stopPrometheusStep(state),
     {
+      // Every replica `up --replicas` started; each stops its own runtimes. Before nats-server, which they use.
       title: 'Stop the control plane and its runtimes',
-      skip: () => (state.process(CONTROL_PLANE) ? false : 'not running'),
-      plan: () => [`kill -TERM -${state.process(CONTROL_PLANE)?.pgid}   (it stops its runtimes)`],
+      skip: () => (recordedReplicas(state).length > 0 ? false : 'not running'),
+      plan: () =>
+        recordedReplicas(state).map(
+          (k) => `kill -TERM -${state.process(replicaComponent(k))?.pgid}   (${replicaComponent(k)}; it stops its runtimes)`,
+        ),
       async run(ctx) {
-        if (await stopControlPlane(state)) ctx.stopped.push('control-plane');
+        const replicas = recordedReplicas(state);
+        const stopped = await Promise.all(replicas.map((k) => stopControlPlane(state, k)));
+        replicas.forEach((k, i) => {
+          if (stopped[i]) ctx.stopped.push(replicaComponent(k));
+        });
       },
     },
     stopNatsStep(state),

@@ -8,6 +8,21 @@ import { readdirSync, readFileSync } from 'node:fs';
  */
 export const OWNER_ENV = 'NANOFAAS_OWNER_STATE_DIR';
 
+/**
+ * `up --replicas N`: control-plane replica k ≥ 1 runs with NANOFAAS_STATE_DIR=<state>/replicas/<k>
+ * (its process backend's pid registry and function logs are its own), so its runtimes carry that
+ * directory as their owner. They belong to the state dir all the same.
+ */
+export const REPLICAS_DIR = 'replicas';
+
+/** Whether an environment entry marks a process of `stateDir` (its own, or one of its replicas' runtimes). */
+function marksOwner(entry: string, stateDir: string): boolean {
+  const marker = `${OWNER_ENV}=${stateDir}`;
+  if (entry === marker) return true;
+  const replica = `${marker}/${REPLICAS_DIR}/`;
+  return entry.startsWith(replica) && /^\d+$/.test(entry.slice(replica.length));
+}
+
 export interface OwnedProcess {
   pid: number;
   /** Process group id (0 when unknown). */
@@ -19,7 +34,6 @@ export interface OwnedProcess {
 
 export function findOwnedProcesses(stateDir: string): OwnedProcess[] {
   if (process.platform !== 'linux') return [];
-  const marker = `${OWNER_ENV}=${stateDir}`;
   const found: OwnedProcess[] = [];
   let pids: string[];
   try {
@@ -37,7 +51,7 @@ export function findOwnedProcesses(stateDir: string): OwnedProcess[] {
       continue; // gone, or not ours to read
     }
     const entries = raw.split('\0');
-    if (!entries.includes(marker)) continue;
+    if (!entries.some((entry) => marksOwner(entry, stateDir))) continue;
     const stat = procStat(pid);
     if (!stat || stat.state === 'Z') continue;
     const env: Record<string, string> = {};

@@ -1,0 +1,154 @@
+/**
+ * `up --nats --replicas 2` on the REAL local target (built dist/, real nats-server, two control
+ * planes, node runtimes): both replicas answer /readyz, the function registered once through
+ * replica 0 runs sync through replica 1, an async execution enqueued through replica 0 is read
+ * through replica 1, `status` lists both, a re-run changes nothing, `down` stops every process.
+ * `--replicas 2` without `--nats` is refused before anything starts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOwnedProcesses } from '../../src/targets/local/owned-processes.js';
+import { alive, createE2EEnv, type E2EEnv, nanofaas, nanofaasJson, type UpDocument } from '../e2e/helpers.js';
+
+const FN = 'word-stats-node';
+
+interface Replica {
+  replica: number;
+  apiUrl: string;
+  managementUrl: string;
+}
+type ReplicasUp = UpDocument & { endpoints: (UpDocument['endpoints'] & { replicas?: Replica[] }) | null };
+
+interface StatusDocument {
+  ok: boolean;
+  components: { name: string; state: string; pid?: number; url?: string }[];
+  endpoints: { replicas?: Replica[] } | null;
+}
+
+function pidOf(stateDir: string, component: string): number {
+  return (JSON.parse(readFileSync(join(stateDir, 'pids', `${component}.json`), 'utf8')) as { pid: number }).pid;
+}
+
+describe('up --nats --replicas 2 (local target)', () => {
+  let e: E2EEnv;
+  let replicas: Replica[];
+
+  beforeAll(async () => {
+    e = createE2EEnv('nanofaas-up-replicas-');
+    const up = await nanofaasJson<ReplicasUp>(['up', '--skip-build', '--functions', FN, '--no-prometheus', '--nats', '--replicas', '2'], {
+      env: e.env,
+      timeoutMs: 120_000,
+    });
+    if (up.code !== 0 || !up.doc.ok)
+      throw new Error(`up --nats --replicas 2 failed (exit ${up.code}): ${JSON.stringify(up.doc.error ?? up.doc)}\n${up.stderr}`);
+    replicas = up.doc.endpoints?.replicas ?? [];
+  }, 150_000);
+
+  afterAll(async () => {
+    await e?.cleanup();
+  }, 90_000);
+
+  it('records both replicas (replica 0 is the CLI API) and each answers /readyz', async () => {
+    expect(replicas.map((r) => r.replica)).toEqual([0, 1]);
+    const endpoints = JSON.parse(readFileSync(join(e.stateDir, 'endpoints.json'), 'utf8')) as { apiUrl: string; replicas: Replica[] };
+    expect(endpoints.apiUrl).toBe(replicas[0]!.apiUrl);
+    expect(endpoints.replicas).toEqual(replicas);
+    expect(new Set(replicas.map((r) => r.apiUrl)).size).toBe(2);
+    for (const r of replicas) expect((await fetch(`${r.managementUrl}/readyz`)).status).toBe(200);
+    // Same nats-server, own state dir for replica 1 (its process backend's pid registry and logs).
+    const nats = JSON.parse(readFileSync(join(e.stateDir, 'pids', 'nats.json'), 'utf8')) as { url: string };
+    const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ(pidOf(e.stateDir, 'control-plane'))).toContain(`NANOFAAS_NATS_URL=${nats.url}`);
+    expect(environ(pidOf(e.stateDir, 'control-plane-1'))).toContain(`NANOFAAS_NATS_URL=${nats.url}`);
+    expect(environ(pidOf(e.stateDir, 'control-plane-1'))).toContain(`NANOFAAS_STATE_DIR=${join(e.stateDir, 'replicas', '1')}`);
+  });
+
+  it('a function registered once answers a sync call through replica 1', async () => {
+    const res = await fetch(`${replicas[1]!.apiUrl}/v1/functions/${FN}:invoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { text: 'one two two' } }),
+    });
+    const body = (await res.json()) as { status: string; output: { wordCount: number } };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.status).toBe('success');
+    expect(body.output.wordCount).toBe(3);
+    // Replica 1's runtime is its own child, logging under its own state dir.
+    expect(existsSync(join(e.stateDir, 'replicas', '1', 'logs', `fn-${FN}.log`))).toBe(true);
+  });
+
+  it('an execution enqueued through replica 0 ends and is readable through replica 1', async () => {
+    const queued = await fetch(`${replicas[0]!.apiUrl}/v1/functions/${FN}:enqueue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { text: 'a b c d' } }),
+    });
+    expect(queued.status).toBe(202);
+    const { executionId } = (await queued.json()) as { executionId: string };
+    const ended = (await (await fetch(`${replicas[1]!.apiUrl}/v1/executions/${executionId}?waitMs=20000`)).json()) as {
+      executionId: string;
+      status: string;
+      output: { wordCount: number };
+    };
+    expect(ended).toMatchObject({ executionId, status: 'success', output: { wordCount: 4 } });
+  });
+
+  it('status lists both replicas, ready, with their URLs and pids', async () => {
+    const { code, doc } = await nanofaasJson<StatusDocument>(['status'], { env: e.env, timeoutMs: 30_000 });
+    expect(code).toBe(0);
+    const cps = doc.components.filter((c) => c.name.startsWith('control-plane'));
+    expect(cps).toEqual([
+      { name: 'control-plane', state: 'running', pid: pidOf(e.stateDir, 'control-plane'), url: replicas[0]!.apiUrl },
+      { name: 'control-plane-1', state: 'running', pid: pidOf(e.stateDir, 'control-plane-1'), url: replicas[1]!.apiUrl },
+    ]);
+    expect(doc.components.find((c) => c.name === 'nats-server')?.state).toBe('running');
+    expect(doc.endpoints?.replicas).toEqual(replicas);
+  });
+
+  it('re-running up with the same options keeps every process', async () => {
+    const before = ['nats', 'control-plane', 'control-plane-1'].map((c) => pidOf(e.stateDir, c));
+    const again = await nanofaasJson<ReplicasUp>(
+      ['up', '--skip-build', '--functions', FN, '--no-prometheus', '--nats', '--replicas', '2'],
+      {
+        env: e.env,
+        timeoutMs: 60_000,
+      },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(['nats', 'control-plane', 'control-plane-1'].map((c) => pidOf(e.stateDir, c))).toEqual(before);
+    expect(again.doc.functions.find((f) => f.name === FN)?.registration).toBe('kept');
+    expect(again.doc.endpoints?.replicas).toEqual(replicas);
+  }, 70_000);
+
+  it('down stops both replicas, their runtimes and nats-server', async () => {
+    const pids = [
+      ...['nats', 'control-plane', 'control-plane-1'].map((c) => pidOf(e.stateDir, c)),
+      ...findOwnedProcesses(e.stateDir).map((p) => p.pid),
+    ];
+    // Two control planes, nats-server, and one runtime per replica at least.
+    expect(new Set(pids).size).toBeGreaterThanOrEqual(5);
+    const down = await nanofaas(['down'], { env: e.env, timeoutMs: 60_000 });
+    expect(down.code, down.stderr).toBe(0);
+    expect(alive(pids)).toEqual([]);
+    expect(findOwnedProcesses(e.stateDir)).toEqual([]);
+    expect(existsSync(join(e.stateDir, 'pids', 'control-plane-1.json'))).toBe(false);
+  }, 70_000);
+
+  it('--replicas 2 without --nats fails with the fix, before anything starts', async () => {
+    const bare = createE2EEnv('nanofaas-up-replicas-no-nats-');
+    try {
+      const r = await nanofaas(['up', '--skip-build', '--functions', FN, '--no-prometheus', '--replicas', '2'], {
+        env: bare.env,
+        timeoutMs: 30_000,
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--replicas 2 needs --nats');
+      expect(r.stderr).toContain('up --nats --replicas 2');
+      expect(existsSync(join(bare.stateDir, 'pids'))).toBe(false);
+      expect(findOwnedProcesses(bare.stateDir)).toEqual([]);
+    } finally {
+      await bare.cleanup();
+    }
+  }, 60_000);
+});
