@@ -18,6 +18,7 @@ import { Metrics } from './metrics.js';
 import { FunctionRegistry } from './registry/function-registry.js';
 import { FileFunctionStore } from './registry/store.js';
 import type { NatsMode } from './nats/nats-mode.js';
+import type { WorkloadBackend } from './workloads/backend.js';
 import { createBackend, type RoutedBackend } from './workloads/index.js';
 
 export interface Listening {
@@ -36,6 +37,8 @@ export interface ControlPlane {
   readonly backend: RoutedBackend;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** NATS mode: whether this replica acts on a shared workload backend (the workload lease), and its changes. */
+  readonly workloadOwner?: { isOwner(): boolean; onChange(listener: (owner: boolean) => void): () => void };
   start(): Promise<Listening>;
   close(): Promise<void>;
 }
@@ -57,6 +60,8 @@ export interface ControlPlaneOverrides {
   backend?: RoutedBackend;
   /** How often queue depth / in-flight go to backend.observeLoad (default 1000 ms). */
   loadReportIntervalMs?: number;
+  /** NATS mode: TTL of the workload-owner lease (default 10000 ms). */
+  workloadLeaseTtlMs?: number;
 }
 
 export async function createControlPlane(
@@ -67,6 +72,9 @@ export async function createControlPlane(
   const metrics = new Metrics();
   const dispatcher = new Dispatcher();
   const callbackBaseUrl = config.publicUrl ?? (config.port !== 0 ? `http://${urlHost(config.host)}:${config.port}` : undefined);
+  // NATS mode: only the replica holding the workload lease writes to a shared backend (§3.12).
+  const owner = config.nats ? await import('./nats/workload-owner.js') : undefined;
+  const role = owner?.switchableRole();
   const backend =
     overrides.backend ??
     createBackend({
@@ -79,7 +87,10 @@ export async function createControlPlane(
       callbackToken: callbackCredentials(config.apiToken).token,
       process: config.process,
       docker: config.docker,
+      ...(owner && role ? { wrapDefault: (b: WorkloadBackend) => owner.gateWorkloads(b, role, logger) } : {}),
     });
+  if (role) owner?.registerOwnerGauge(metrics.registry, role);
+  let lease: { stop(): Promise<void> } | undefined;
   const invoker = new Invoker({
     dispatcher,
     metrics,
@@ -158,6 +169,7 @@ export async function createControlPlane(
   const management_ = createManagementServer({
     metrics,
     ready: async () => !closing && management !== undefined && (await backend.healthy()) && (nats ? await nats.ready() : true),
+    ...(role ? { readyDetails: () => ({ workloadOwner: role.isOwner() }) } : {}),
     http: config.http,
     closing: () => closing,
   });
@@ -170,10 +182,17 @@ export async function createControlPlane(
     backend,
     metrics,
     logger,
+    ...(role ? { workloadOwner: role } : {}),
     async start() {
       const restored = await registry.restore();
       if (restored > 0) logger.info({ functions: restored }, 'restored registered functions');
       await nats?.watchRegistry((change) => registry.applyRemote(change));
+      if (nats && owner && role) {
+        lease = await owner.startWorkloadOwner(nats.client, role, {
+          ttlMs: overrides.workloadLeaseTtlMs ?? owner.DEFAULT_LEASE_TTL_MS,
+          logger,
+        });
+      }
       await api.listen({ host: config.host, port: config.port });
       const apiPort = (api.server.address() as AddressInfo).port;
       await new Promise<void>((resolve, reject) => {
@@ -189,6 +208,8 @@ export async function createControlPlane(
       if (closing) return;
       closing = true;
       loadReporter?.stop();
+      // Hand the workload lease over first, so another replica takes it at its next attempt.
+      await lease?.stop();
       // Stop accepting first; fastify's close waits for in-flight requests, so drain the queues
       // (bounded by the grace period) alongside it.
       const apiClosed = api.close();

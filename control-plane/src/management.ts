@@ -15,6 +15,8 @@ export interface ManagementOptions {
   metrics: Metrics;
   /** Ready to take traffic: listening, not shutting down, default backend healthy. */
   ready(): Promise<boolean>;
+  /** Extra fields of the /readyz answer (NATS mode: `workloadOwner`). */
+  readyDetails?: () => Record<string, unknown>;
   /** Timeouts and connection cap of the HTTP edge. */
   http: Config['http'];
   /** True once the control plane is shutting down: answers go on (probes, metrics), connections close after each. */
@@ -51,8 +53,8 @@ export function createManagementServer(options: ManagementOptions): Server {
         case '/actuator/health/readiness':
         case '/actuator/health':
           options.ready().then(
-            (ok) => send(json(ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN' })),
-            () => send(json(503, { status: 'DOWN' })),
+            (ok) => send(json(ok ? 200 : 503, { status: ok ? 'UP' : 'DOWN', ...options.readyDetails?.() })),
+            () => send(json(503, { status: 'DOWN', ...options.readyDetails?.() })),
           );
           return;
         default:

@@ -17,6 +17,8 @@ import { createProcessBackend } from './process/index.js';
 export interface BackendSelection extends BackendOptions {
   kind: BackendKind;
   namespace: string;
+  /** NATS mode: wraps the default backend so only the workload owner writes to a shared one (nats/workload-owner.ts). */
+  wrapDefault?: (backend: WorkloadBackend) => WorkloadBackend;
 }
 
 /** Stands in for a default backend that could not be created: everything it is asked fails with 503. */
@@ -39,7 +41,7 @@ function unavailableBackend(kind: BackendKind, reason: string): WorkloadBackend 
 }
 
 function createDefault(selection: BackendSelection): WorkloadBackend {
-  const { kind, namespace, ...options } = selection;
+  const { kind, namespace, wrapDefault: _, ...options } = selection;
   try {
     if (kind === 'pool') return createPoolBackend();
     if (kind === 'kubernetes') return createKubernetesBackend({ ...options, namespace });
@@ -59,7 +61,7 @@ export interface RoutedBackend extends WorkloadBackend {
 }
 
 export function createBackend(selection: BackendSelection): RoutedBackend {
-  const fallback = createDefault(selection);
+  const fallback = selection.wrapDefault ? selection.wrapDefault(createDefault(selection)) : createDefault(selection);
   const pool = fallback.name === 'pool' ? fallback : createPoolBackend();
   const owner = new Map<string, WorkloadBackend>();
   const none: Endpoint[] = [];

@@ -1,0 +1,147 @@
+/**
+ * Exactly one replica acts on a shared workload backend (docs/design.md §3.12, "Workloads"): two
+ * control-plane replicas in this process, in NATS mode against a real nats-server, with the
+ * kubernetes backend pointed at the FAKE API server of test/kubernetes (a fake: it exercises the
+ * real @kubernetes/client-node, and records every request, so writes can be counted).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../control-plane/src/config.js';
+import { type ControlPlane, createControlPlane, type Listening } from '../../control-plane/src/control-plane.js';
+import { call, removeDir, tempStateDir, until } from '../control-plane/helpers.js';
+import { type FakeApiServer, startFakeApiServer } from '../kubernetes/fake-apiserver.js';
+import { kubeConfigFor, NAMESPACE, TOKEN } from '../kubernetes/helpers.js';
+import { type RunningNats, startNats } from './nats-server.js';
+
+const silent = pino({ level: 'silent' });
+const LEASE_TTL_MS = 1_500;
+
+let nats: RunningNats;
+let api: FakeApiServer;
+const dirs: string[] = [];
+const planes: ControlPlane[] = [];
+const savedKubeconfig = process.env.KUBECONFIG;
+
+beforeAll(async () => {
+  [nats, api] = await Promise.all([startNats(), startFakeApiServer({ namespace: NAMESPACE, token: TOKEN })]);
+  const dir = mkdtempSync(join(tmpdir(), 'nanofaas-kubeconfig-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'config'), kubeConfigFor(api.url).exportConfig());
+  // Read by the kubernetes backend when each replica builds it (loadKubeConfig).
+  process.env.KUBECONFIG = join(dir, 'config');
+});
+afterAll(async () => {
+  await Promise.all(planes.map((cp) => cp.close()));
+  await api?.close();
+  await nats?.close();
+  if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
+  else process.env.KUBECONFIG = savedKubeconfig;
+  for (const d of dirs) removeDir(d);
+});
+
+async function replica(): Promise<{ cp: ControlPlane; urls: Listening }> {
+  const stateDir = tempStateDir();
+  dirs.push(stateDir);
+  const config = loadConfig({
+    NANOFAAS_PORT: '0',
+    NANOFAAS_HOST: '127.0.0.1',
+    NANOFAAS_STATE_DIR: stateDir,
+    NANOFAAS_WORKLOAD_BACKEND: 'kubernetes',
+    NANOFAAS_NAMESPACE: NAMESPACE,
+    NANOFAAS_NATS_URL: nats.url,
+    NANOFAAS_LOG_LEVEL: 'silent',
+  });
+  const cp = await createControlPlane(config, silent, { workloadLeaseTtlMs: LEASE_TTL_MS });
+  planes.push(cp);
+  return { cp, urls: await cp.start() };
+}
+
+/** Every write the fake API server received for one object (POST, PUT, PATCH, DELETE). */
+function writes(kind: 'deployments' | 'services', object: string, method?: string): number {
+  return api.requests.filter((r) => {
+    if (r.method === 'GET' || (method !== undefined && r.method !== method)) return false;
+    const path = r.path.replace(/\/+$/, '');
+    const created =
+      r.method === 'POST' && path.endsWith(`/${kind}`) && (r.body as { metadata?: { name?: string } })?.metadata?.name === object;
+    return created || path.endsWith(`/${kind}/${object}`);
+  }).length;
+}
+
+async function readyz(managementUrl: string): Promise<{ status: string; workloadOwner?: boolean }> {
+  return (await fetch(`${managementUrl}/readyz`)).json() as Promise<{ status: string; workloadOwner?: boolean }>;
+}
+
+async function ownerGauge(managementUrl: string): Promise<number | undefined> {
+  const text = await (await fetch(`${managementUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('nanofaas_workload_owner '));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
+const base = { image: 'localhost:5000/nanofaas/demo:0.1.0', concurrency: 2, queueSize: 50 };
+
+describe('NATS mode: exactly one replica acts on the kubernetes backend (FAKE API server)', () => {
+  it('one owner; the non-owner’s registration and scale are applied once by the owner; the owner leaves → the other takes over', async () => {
+    const a = await replica();
+    const b = await replica();
+
+    // Exactly one owner: A took the free lease when it started, B found it held.
+    expect([a.cp.workloadOwner?.isOwner(), b.cp.workloadOwner?.isOwner()]).toEqual([true, false]);
+    expect(await readyz(a.urls.managementUrl)).toMatchObject({ workloadOwner: true });
+    expect(await readyz(b.urls.managementUrl)).toMatchObject({ workloadOwner: false });
+    expect([await ownerGauge(a.urls.managementUrl), await ownerGauge(b.urls.managementUrl)]).toEqual([1, 0]);
+
+    // Registered through the non-owner: created once, by the owner (through the registry watch).
+    const reg = await call(b.urls.apiUrl, 'POST', '/v1/functions', { ...base, name: 'wo-first' });
+    expect(reg.status).toBe(201);
+    await until(() => api.get('Deployment', 'fn-wo-first'), 5_000, 'fn-wo-first created');
+    // B serves sync calls through the Service the owner made: it learns the Deployment from its
+    // watch, writes nothing, and sees it become ready.
+    await until(() => b.cp.backend.endpoints('wo-first').length === 1, 5_000, 'B sees fn-wo-first');
+    api.setReadyReplicas('fn-wo-first', 1);
+    await until(() => b.cp.backend.endpoints('wo-first')[0]?.ready, 5_000, 'B sees fn-wo-first ready');
+    expect(b.cp.backend.endpoints('wo-first')).toEqual([{ url: `http://fn-wo-first.${NAMESPACE}.svc.cluster.local:8080`, ready: true }]);
+    expect(b.cp.backend.status('wo-first')).toMatchObject({ state: 'READY', readyReplicas: 1 });
+    expect(writes('deployments', 'fn-wo-first')).toBe(1);
+    expect(writes('services', 'fn-wo-first')).toBe(1);
+    expect(writes('deployments', 'fn-wo-first', 'POST')).toBe(1);
+
+    // Scaled through the non-owner: applied once, by the owner.
+    const scaled = await call(b.urls.apiUrl, 'PUT', '/v1/functions/wo-first/replicas', { replicas: 3 });
+    expect(scaled.status).toBe(200);
+    await until(() => api.get('Deployment', 'fn-wo-first')?.spec.replicas === 3, 5_000, 'fn-wo-first scaled to 3');
+    await until(() => a.cp.registry.get('wo-first')?.replicas === 3, 5_000, 'A knows replicas 3');
+    expect(writes('deployments', 'fn-wo-first', 'PATCH')).toBe(1);
+    expect(writes('deployments', 'fn-wo-first')).toBe(2);
+
+    // The owner leaves: B becomes owner on the lease change (A released it; at worst it would
+    // expire LEASE_TTL_MS after A's last renewal).
+    const takenOver = new Promise<number>((resolve) => {
+      const off = b.cp.workloadOwner?.onChange((owner) => {
+        if (!owner) return;
+        off?.();
+        resolve(Date.now());
+      });
+    });
+    const leftAt = Date.now();
+    await a.cp.close();
+    const tookOverAt = await takenOver;
+    expect(tookOverAt - leftAt).toBeLessThan(LEASE_TTL_MS + 1_000);
+    expect(await readyz(b.urls.managementUrl)).toMatchObject({ workloadOwner: true });
+    expect(await ownerGauge(b.urls.managementUrl)).toBe(1);
+
+    // Its reconcile replaced what exists (create → 409 → replace), keeping the scaled count.
+    await until(() => writes('deployments', 'fn-wo-first', 'PUT') === 1, 5_000, 'B reconciled fn-wo-first');
+    expect(writes('deployments', 'fn-wo-first', 'POST')).toBe(2); // A's create, B's refused one (409)
+    expect(api.get('Deployment', 'fn-wo-first')?.spec.replicas).toBe(3);
+
+    // A new registration is created exactly once, now by B.
+    const second = await call(b.urls.apiUrl, 'POST', '/v1/functions', { ...base, name: 'wo-second' });
+    expect(second.status).toBe(201);
+    expect(api.get('Deployment', 'fn-wo-second')).toBeDefined();
+    expect(writes('deployments', 'fn-wo-second')).toBe(1);
+    expect(writes('services', 'fn-wo-second')).toBe(1);
+  }, 30_000);
+});
