@@ -8,7 +8,16 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS } from '../../control-plane/src/contracts/metrics.js';
 import { onGate, startFixtureRuntime, type FixtureRuntime } from '../fixtures/fixture-runtime.js';
-import { call, finalExecution, functionMetric, removeDir, startControlPlane, until, type RunningControlPlane } from './helpers.js';
+import {
+  type Answer,
+  call,
+  finalExecution,
+  functionMetric,
+  removeDir,
+  startControlPlane,
+  until,
+  type RunningControlPlane,
+} from './helpers.js';
 import type { SuiteMode } from './suite-mode.js';
 
 const expectError = (answer: { status: number; body: any }, status: number, code: string) => {
@@ -180,11 +189,36 @@ export function apiContractSuite(mode: SuiteMode): void {
       expectError(sync, 429, 'QUEUE_FULL');
       expect(sync.headers.get('retry-after')).toBe('2');
       expect(sync.headers.get('x-queue-reject-reason')).toBe('depth');
+      let held: Answer | undefined;
+      if (nats) {
+        // docs/design.md §3.12: async concurrency is the consumer's max_ack_pending, apart from each
+        // replica's in-process sync slots, so the sync call holds no async slot: an async call does.
+        held = await call(api, 'POST', '/v1/functions/narrow:enqueue', { input: { gate: 'narrow-async' } });
+        expect(held.status, held.text).toBe(202);
+        await fixture.received(onGate('narrow-async'));
+      }
       const async = await call(api, 'POST', '/v1/functions/narrow:enqueue', { input: 1 });
       expectError(async, 429, 'QUEUE_FULL');
+      expect(async.headers.get('retry-after')).toBe('2');
       expect(async.headers.get('x-queue-reject-reason')).toBe('depth');
       fixture.openGate('narrow');
+      fixture.openGate('narrow-async');
       expect((await busy).status).toBe(200);
+      if (held) expect((await finalExecution(api, held.body.executionId)).status).toBe('success');
+    });
+
+    it('queueSize 0 still admits a call that need not wait (§3.2: the bound applies to waiting calls)', async () => {
+      const reg = await call(api, 'POST', '/v1/functions', { name: 'no-wait', endpointUrl: fixture.url, concurrency: 1, queueSize: 0 });
+      expect(reg.status).toBe(201);
+      const queued = await call(api, 'POST', '/v1/functions/no-wait:enqueue', { input: { n: 1 } });
+      expect(queued.status, queued.text).toBe(202);
+      expect(await finalExecution(api, queued.body.executionId)).toMatchObject({
+        status: 'success',
+        output: { ok: true, input: { n: 1 } },
+      });
+      const sync = await call(api, 'POST', '/v1/functions/no-wait:invoke', { input: { n: 2 } });
+      expect(sync.status, sync.text).toBe(200);
+      expect((await call(api, 'DELETE', '/v1/functions/no-wait')).status).toBe(204);
     });
   });
 
@@ -475,10 +509,12 @@ export function apiContractSuite(mode: SuiteMode): void {
 
     it('answers 503 BACKEND_UNAVAILABLE when the default backend cannot serve the function, pool functions still work', async () => {
       expectError(await call(k8s.apiUrl, 'POST', '/v1/functions', { name: 'needs-cluster', image: 'x/y:1' }), 503, 'BACKEND_UNAVAILABLE');
-      const listed = (await call(k8s.apiUrl, 'GET', '/v1/functions')).body as { name: string }[];
+      const names = async (base: string) =>
+        ((await call(base, 'GET', '/v1/functions')).body as { name: string }[]).map((f) => f.name).sort();
       // docs/design.md §3.12: in NATS mode the registry is one KV bucket every replica watches, so
       // this control plane lists the functions the suite's main one registered (echo, narrow).
-      expect(listed.map((f) => f.name).sort()).toEqual(nats ? ['echo', 'narrow'] : []);
+      expect(await names(k8s.apiUrl)).toEqual(nats ? await names(api) : []);
+      if (nats) expect(await names(api)).toEqual(expect.arrayContaining(['echo', 'narrow']));
       // The refused registration reached no registry: not this one's, not the shared one.
       expectError(await call(api, 'GET', '/v1/functions/needs-cluster'), 404, 'FUNCTION_NOT_FOUND');
       expect((await call(k8s.apiUrl, 'POST', '/v1/functions', { name: 'external', endpointUrl: fixture.url })).status).toBe(201);

@@ -143,9 +143,14 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       const known = key === undefined ? undefined : await front.known(name, key).catch((err: unknown) => Promise.reject(notPersisted(err)));
       if (known !== undefined) return known;
       refuseUnavailable(name, options);
-      // The pending count is at most a second old: a burst can overshoot queueSize by what
-      // arrives within that second, never by more.
-      if ((depths.get(name)?.pending ?? 0) >= spec.queueSize) {
+      // As §3.2, queueSize bounds only a call that would wait: something pending, or all
+      // `concurrency` (max_ack_pending) deliveries held. The counts are at most a second old: a
+      // burst can overshoot queueSize by what arrives within that second, never by more. With
+      // queueSize 0 nothing may wait, so the server's live count decides (the snapshot if it
+      // cannot answer: the publish then tells whether NATS is there).
+      const snapshot = depths.get(name) ?? { pending: 0, inFlight: 0 };
+      const depth = spec.queueSize === 0 ? await queue.depth(name).catch(() => snapshot) : snapshot;
+      if (depth.pending >= spec.queueSize && (depth.pending > 0 || depth.inFlight >= spec.concurrency)) {
         metrics.queueRejected.inc();
         throw new ApiError(
           'QUEUE_FULL',
