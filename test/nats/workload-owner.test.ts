@@ -11,6 +11,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../control-plane/src/config.js';
 import { type ControlPlane, createControlPlane, type Listening } from '../../control-plane/src/control-plane.js';
+import { connectNats } from '../../control-plane/src/nats/client.js';
+import { openKvLeaseStore, WorkloadOwnerLease } from '../../control-plane/src/nats/workload-owner.js';
 import { call, removeDir, tempStateDir, until } from '../control-plane/helpers.js';
 import { type FakeApiServer, startFakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { kubeConfigFor, NAMESPACE, TOKEN } from '../kubernetes/helpers.js';
@@ -143,5 +145,45 @@ describe('NATS mode: exactly one replica acts on the kubernetes backend (FAKE AP
     expect(api.get('Deployment', 'fn-wo-second')).toBeDefined();
     expect(writes('deployments', 'fn-wo-second')).toBe(1);
     expect(writes('services', 'fn-wo-second')).toBe(1);
+    await b.cp.close(); // releases the lease for the next test
   }, 30_000);
+
+  it('real KV: the lease is refused while held, renewed by revision, and taken by another only after an unrenewed key expired', async () => {
+    const client = await connectNats({ url: nats.url });
+    try {
+      const store = await openKvLeaseStore(client, LEASE_TTL_MS);
+      expect(store.ttlMs).toBe(LEASE_TTL_MS); // the bucket's max_age (made by the first test's replicas)
+      const a = new WorkloadOwnerLease({ store, holder: 'a' });
+      const b = new WorkloadOwnerLease({ store, holder: 'b' });
+      await a.tick();
+      await b.tick();
+      expect([a.isOwner(), b.isOwner()]).toEqual([true, false]);
+      const lastRenewal = Date.now();
+      await a.tick(); // update against its revision
+      await b.tick();
+      expect([a.isOwner(), b.isOwner()]).toEqual([true, false]);
+
+      // A "dies": it renews no more and releases nothing. B keeps trying; the server's max_age
+      // lets B in only once A's last write is TTL old, and by then A's own clock has ended it.
+      const tookAt = await until(
+        async () => {
+          await b.tick();
+          return b.isOwner() ? Date.now() : undefined;
+        },
+        LEASE_TTL_MS + 5_000,
+        'B takes the expired lease',
+      );
+      expect(tookAt - lastRenewal).toBeGreaterThanOrEqual(LEASE_TTL_MS);
+      a.check();
+      expect(a.isOwner()).toBe(false);
+      await a.tick(); // its old revision is gone, and the key is B's: refused
+      expect([a.isOwner(), b.isOwner()]).toEqual([false, true]);
+      await b.stop();
+      await a.tick(); // released: free again
+      expect(a.isOwner()).toBe(true);
+      await a.stop();
+    } finally {
+      await client.close();
+    }
+  }, 20_000);
 });
