@@ -114,6 +114,7 @@ export function apiContractSuite(mode: SuiteMode): void {
       expect(answer.text).toBe('');
       expectError(await call(api, 'DELETE', '/v1/functions/doomed'), 404, 'FUNCTION_NOT_FOUND');
       expectError(await call(api, 'POST', '/v1/functions/doomed:invoke', { input: 1 }), 404, 'FUNCTION_NOT_FOUND');
+      expectError(await call(api, 'POST', '/v1/functions/doomed:enqueue', { input: 1 }), 404, 'FUNCTION_NOT_FOUND');
     });
   });
 
@@ -287,6 +288,52 @@ export function apiContractSuite(mode: SuiteMode): void {
     it('404 EXECUTION_NOT_FOUND for an unknown id, 400 for a malformed one', async () => {
       expectError(await call(api, 'GET', '/v1/executions/00000000-0000-0000-0000-000000000000'), 404, 'EXECUTION_NOT_FOUND');
       expectError(await call(api, 'GET', '/v1/executions/bad$id'), 400, 'VALIDATION_ERROR');
+    });
+
+    it('a sync execution is readable by id after its answer', async () => {
+      const answer = await call(api, 'POST', '/v1/functions/echo:invoke', { input: { read: 'back' } });
+      expect(answer.status).toBe(200);
+      const id = answer.body.executionId as string;
+      expect((await call(api, 'GET', `/v1/executions/${id}`)).body).toMatchObject({
+        executionId: id,
+        functionName: 'echo',
+        status: 'success',
+        attempts: 1,
+        output: { ok: true, input: { read: 'back' } },
+        error: null,
+      });
+    });
+
+    it('waitMs long-polls until the execution ends; an out-of-range or non-numeric waitMs is 400', async () => {
+      const queued = await call(api, 'POST', '/v1/functions/echo:enqueue', { input: { gate: 'long-poll' } });
+      const id = queued.body.executionId as string;
+      await fixture.received(onGate('long-poll'));
+      // Held at the runtime: a short wait answers the current state.
+      expect((await call(api, 'GET', `/v1/executions/${id}?waitMs=50`)).body).toMatchObject({ executionId: id, status: 'running' });
+      const waiting = call(api, 'GET', `/v1/executions/${id}?waitMs=20000`);
+      fixture.openGate('long-poll');
+      const ended = await waiting;
+      expect(ended.status).toBe(200);
+      expect(ended.body).toMatchObject({ executionId: id, status: 'success', output: { ok: true, input: { gate: 'long-poll' } } });
+      expectError(await call(api, 'GET', `/v1/executions/${id}?waitMs=30001`), 400, 'VALIDATION_ERROR');
+      expectError(await call(api, 'GET', `/v1/executions/${id}?waitMs=soon`), 400, 'VALIDATION_ERROR');
+    });
+
+    it('a repeated Idempotency-Key answers the first execution (202, same body), before and after it ends', async () => {
+      const key = { 'idempotency-key': `contract-${mode.name}` };
+      const first = await call(api, 'POST', '/v1/functions/echo:enqueue', { input: { gate: 'idem' } }, key);
+      expect(first.status).toBe(202);
+      const id = first.body.executionId as string;
+      const again = await call(api, 'POST', '/v1/functions/echo:enqueue', { input: { gate: 'idem' } }, key);
+      expect(again.status).toBe(202);
+      expect(again.body).toEqual(first.body);
+      expect(again.headers.get('x-execution-id')).toBe(id);
+      fixture.openGate('idem');
+      expect(await finalExecution(api, id)).toMatchObject({ status: 'success', attempts: 1 });
+      const after = await call(api, 'POST', '/v1/functions/echo:enqueue', { input: { gate: 'idem' } }, key);
+      expect(after.status).toBe(202);
+      expect(after.body).toEqual(first.body);
+      expect(fixture.requests.filter((r) => r.executionId === id)).toHaveLength(1);
     });
 
     it('internal completion: 204, idempotent repeat 204, conflicting repeat 409, unknown 404', async () => {
