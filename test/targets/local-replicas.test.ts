@@ -2,7 +2,8 @@
  * `up --nats --replicas 2` on the REAL local target (built dist/, real nats-server, two control
  * planes, node runtimes): both replicas answer /readyz, the function registered once through
  * replica 0 runs sync through replica 1, an async execution enqueued through replica 0 is read
- * through replica 1, `status` lists both, a re-run changes nothing, `down` stops every process.
+ * through replica 1, `status` lists both, a re-run changes nothing, `--replicas 1` stops replica 1,
+ * `down` stops every process.
  * `--replicas 2` without `--nats` is refused before anything starts.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -106,6 +107,15 @@ describe('up --nats --replicas 2 (local target)', () => {
     expect(doc.endpoints?.replicas).toEqual(replicas);
   });
 
+  it('logs <fn> reads the runtime log of every replica, each line marked with its control plane', async () => {
+    const { code, doc } = await nanofaasJson<{ source: string; lines: string[] }>(['logs', FN], { env: e.env, timeoutMs: 30_000 });
+    expect(code).toBe(0);
+    expect(doc.source).toBe(`${join(e.stateDir, 'logs', `fn-${FN}.log`)}, ${join(e.stateDir, 'replicas', '1', 'logs', `fn-${FN}.log`)}`);
+    expect(doc.lines.some((l) => l.startsWith('[control plane 0] '))).toBe(true);
+    expect(doc.lines.some((l) => l.startsWith('[control plane 1] '))).toBe(true);
+    expect(doc.lines.every((l) => /^\[control plane [01]\] /.test(l))).toBe(true);
+  });
+
   it('re-running up with the same options keeps every process', async () => {
     const before = ['nats', 'control-plane', 'control-plane-1'].map((c) => pidOf(e.stateDir, c));
     const again = await nanofaasJson<ReplicasUp>(
@@ -121,7 +131,35 @@ describe('up --nats --replicas 2 (local target)', () => {
     expect(again.doc.endpoints?.replicas).toEqual(replicas);
   }, 70_000);
 
-  it('down stops both replicas, their runtimes and nats-server', async () => {
+  it('up with --replicas 1 stops replica 1 and its runtimes, and keeps replica 0', async () => {
+    const keep = ['nats', 'control-plane'].map((c) => pidOf(e.stateDir, c));
+    const replica1 = [
+      pidOf(e.stateDir, 'control-plane-1'),
+      ...findOwnedProcesses(e.stateDir)
+        .filter((p) => p.env.NANOFAAS_OWNER_STATE_DIR === join(e.stateDir, 'replicas', '1'))
+        .map((p) => p.pid),
+    ];
+    expect(replica1.length).toBeGreaterThanOrEqual(2);
+    const one = await nanofaasJson<ReplicasUp>(['up', '--skip-build', '--functions', FN, '--no-prometheus', '--nats', '--replicas', '1'], {
+      env: e.env,
+      timeoutMs: 60_000,
+    });
+    expect(one.code, one.stderr).toBe(0);
+    expect(alive(replica1)).toEqual([]);
+    expect(existsSync(join(e.stateDir, 'pids', 'control-plane-1.json'))).toBe(false);
+    expect(['nats', 'control-plane'].map((c) => pidOf(e.stateDir, c))).toEqual(keep);
+    expect(one.doc.endpoints?.apiUrl).toBe(replicas[0]!.apiUrl);
+    expect(one.doc.endpoints?.replicas).toBeUndefined();
+  }, 70_000);
+
+  it('down stops every replica, their runtimes and nats-server', async () => {
+    // Back to two, so down has both replicas to stop.
+    const two = await nanofaasJson<ReplicasUp>(['up', '--skip-build', '--functions', FN, '--no-prometheus', '--nats', '--replicas', '2'], {
+      env: e.env,
+      timeoutMs: 60_000,
+    });
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.doc.endpoints?.replicas?.map((r) => r.replica)).toEqual([0, 1]);
     const pids = [
       ...['nats', 'control-plane', 'control-plane-1'].map((c) => pidOf(e.stateDir, c)),
       ...findOwnedProcesses(e.stateDir).map((p) => p.pid),
@@ -133,7 +171,7 @@ describe('up --nats --replicas 2 (local target)', () => {
     expect(alive(pids)).toEqual([]);
     expect(findOwnedProcesses(e.stateDir)).toEqual([]);
     expect(existsSync(join(e.stateDir, 'pids', 'control-plane-1.json'))).toBe(false);
-  }, 70_000);
+  }, 130_000);
 
   it('--replicas 2 without --nats fails with the fix, before anything starts', async () => {
     const bare = createE2EEnv('nanofaas-up-replicas-no-nats-');

@@ -21,7 +21,9 @@ export function deployStep(up: LocalUp): Step<UpContext> {
       'GET /v1/functions, then DELETE /v1/functions/<name> for each catalog function registered there that this run does not deploy (functions under other names are kept)',
       ...up.runnable.map((f) => `POST /v1/functions ${f.name}, then POST /v1/functions/${f.name}:invoke with a test vector`),
       ...((up.options.replicas ?? 1) > 1
-        ? [`GET /v1/functions/<name>?waitMs=… on replicas 1…${up.options.replicas! - 1} until each has every function ready`]
+        ? [
+            `GET /v1/functions/<name>?waitMs=… on ${up.options.replicas === 2 ? 'replica 1' : `replicas 1…${up.options.replicas! - 1}`} until it has every function ready (registered once, through replica 0)`,
+          ]
         : []),
     ],
     async run(ctx, io) {

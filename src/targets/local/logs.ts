@@ -1,9 +1,10 @@
 /** `logs` on the process backend: the function's log file in the state directory, optionally followed. */
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogsOptions, TargetEnv } from '../target.js';
 import { lineSplitter } from '../../util/lines.js';
+import { recordedReplicas, replicaStateDir } from './control-plane.js';
 import { sinceOffset } from './logs-since.js';
 
 /** The control plane's state directory is the CLI's (local/control-plane.ts passes it on). */
@@ -11,8 +12,25 @@ export function functionLogFile(target: TargetEnv, fn: string): string {
   return join(target.state.path, 'logs', `fn-${fn}.log`);
 }
 
+/**
+ * The function's log, or with `up --replicas` every control-plane replica's log of it (each
+ * replica runs its own runtimes, which write under its state dir); then each line starts with
+ * `[control plane k]`. Without --follow the files are printed one after the other.
+ */
 export async function localLogs(target: TargetEnv, fn: string, options: LogsOptions): Promise<{ source: string }> {
-  const file = functionLogFile(target, fn);
+  const others = recordedReplicas(target.state)
+    .filter((k) => k > 0)
+    .map((k) => ({ k, file: join(replicaStateDir(target.state, k), 'logs', `fn-${fn}.log`) }))
+    .filter(({ file }) => existsSync(file));
+  if (others.length === 0) return readLog(fn, functionLogFile(target, fn), options);
+  const files = [{ k: 0, file: functionLogFile(target, fn) }, ...others].filter(({ k, file }) => k > 0 || existsSync(file));
+  const read = (k: number, file: string) => readLog(fn, file, { ...options, line: (text) => options.line(`[control plane ${k}] ${text}`) });
+  if (options.follow) await Promise.all(files.map(({ k, file }) => read(k, file)));
+  else for (const { k, file } of files) await read(k, file);
+  return { source: files.map(({ file }) => file).join(', ') };
+}
+
+async function readLog(fn: string, file: string, options: LogsOptions): Promise<{ source: string }> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
