@@ -148,6 +148,28 @@ describe('workload-owner lease (injected clock)', () => {
     expect(owners()).toEqual(['r1']);
   });
 
+  it('stop() during a take that is still on its way hands the key back once the take lands', async () => {
+    const clock = { now: 0 };
+    const kv = fakeKv(clock);
+    const store = kv.store();
+    let land!: () => void;
+    const slow: LeaseStore = {
+      ...store,
+      create: (holder) => new Promise((resolve, reject) => (land = () => store.create(holder).then(resolve, reject))),
+    };
+    const a = new WorkloadOwnerLease({ store: slow, holder: 'a', now: () => clock.now });
+    const b = new WorkloadOwnerLease({ store, holder: 'b', now: () => clock.now });
+    const taking = a.tick();
+    await a.stop();
+    land();
+    await taking;
+    expect(a.isOwner()).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve)); // the release it sent
+    expect(kv.holder()).toBeUndefined();
+    await b.tick();
+    expect(b.isOwner()).toBe(true);
+  });
+
   it('never two owners: 3 replicas, 2,000 random steps of ticks, crashes, outages and clock moves', async () => {
     const { clock, kv, all, owners } = leases(3);
     let seed = 42;

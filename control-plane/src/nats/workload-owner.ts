@@ -35,6 +35,8 @@ import type { NatsClient } from './client.js';
 export const LEASE_BUCKET = 'nanofaas_leases';
 export const WORKLOADS_LEASE_KEY = 'workloads';
 export const DEFAULT_LEASE_TTL_MS = 10_000;
+/** How long a shutdown waits for the lease's release before leaving it to expire. */
+const RELEASE_WAIT_MS = 1_000;
 
 /** The three KV operations the lease needs (a real KV, or a fake in unit tests). */
 export interface LeaseStore {
@@ -137,7 +139,12 @@ export class WorkloadOwnerLease {
         this.heldUntil = Number.NEGATIVE_INFINITY;
       }
     }
-    if (this.stopped) return;
+    if (this.stopped) {
+      // Stopped while this write was on its way: hand back what it took (best effort).
+      if (this.revision !== undefined) store.release(this.revision).catch(() => undefined);
+      this.revision = undefined;
+      return;
+    }
     this.check();
   }
 
@@ -165,20 +172,28 @@ export class WorkloadOwnerLease {
     await this.tick();
   }
 
-  /** Stops renewing; a held lease is deleted so another replica can take it at its next attempt. */
+  /**
+   * Stops renewing; a held lease is deleted so another replica can take it at its next attempt.
+   * Bounded (RELEASE_WAIT_MS): with NATS unreachable a shutdown does not wait for it, and the
+   * lease simply expires.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     clearTimeout(this.expiry);
-    await this.ticking;
     this.stopped = true;
     const revision = this.revision;
     this.revision = undefined;
     this.check();
-    if (revision !== undefined) {
-      await this.options.store.release(revision).catch((err: unknown) => {
-        this.options.logger?.warn({ err: String(err) }, 'could not release the workload lease; it expires on its own');
-      });
-    }
+    if (revision === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, RELEASE_WAIT_MS);
+    });
+    const released = this.options.store.release(revision).catch((err: unknown) => {
+      this.options.logger?.warn({ err: String(err) }, 'could not release the workload lease; it expires on its own');
+    });
+    await Promise.race([released, gaveUp]);
+    clearTimeout(timer);
   }
 }
 
