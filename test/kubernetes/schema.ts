@@ -13,6 +13,8 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-m
 import { ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 
 interface ModelClass {
   apiVersion: string;
@@ -30,6 +32,8 @@ const MODELS: readonly ModelClass[] = [
   Deployment,
   StatefulSet,
   Job,
+  NetworkPolicy,
+  PodDisruptionBudget,
   Role,
   RoleBinding,
   ClusterRole,

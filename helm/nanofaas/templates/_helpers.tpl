@@ -133,3 +133,33 @@ install, or when it was deleted). Its own template so the lookup is the one thin
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/* NATS (docs/design.md §3.12): the bundled server's objects, and how the control plane reaches a server. */}}
+{{- define "nanofaas.nats.name" -}}
+{{- printf "%s-nats" (include "nanofaas.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "nanofaas.nats.headlessName" -}}
+{{- printf "%s-nats-headless" (include "nanofaas.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The control plane's NANOFAAS_NATS_URL: the bundled server's client Service, or nats.url; empty = memory mode. */}}
+{{- define "nanofaas.nats.url" -}}
+{{- if .Values.nats.enabled -}}
+{{- printf "nats://%s.%s.svc.%s:%v" (include "nanofaas.nats.name" .) .Release.Namespace .Values.clusterDomain .Values.nats.clientPort -}}
+{{- else -}}
+{{- .Values.nats.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* One source of the NATS URL: the bundled server or nats.url; extraEnv cannot add another. */}}
+{{- define "nanofaas.validateNats" -}}
+{{- if and .Values.nats.enabled .Values.nats.url -}}
+{{- fail "nats.enabled deploys a NATS server for the control plane: leave nats.url empty (or set nats.enabled=false to use an external server)" -}}
+{{- end -}}
+{{- range .Values.controlPlane.extraEnv -}}
+{{- if eq .name "NANOFAAS_NATS_URL" -}}
+{{- fail "controlPlane.extraEnv must not set NANOFAAS_NATS_URL: use nats.enabled or nats.url instead (values.schema.json checks controlPlane.replicas against them)" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,323 @@
+// NATS mode of helm/nanofaas (issue 14, docs/design.md §3.12), with the real helm binary: the
+// bundled JetStream StatefulSet, an external URL, the schema's refusal of several replicas without
+// NATS, the PodDisruptionBudget, and the rendered nats.conf + args run by the real nats-server and
+// reached through the control plane's own client with the URL the chart gives it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../control-plane/src/config.js';
+import { connectNats, type NatsClient } from '../../control-plane/src/nats/client.js';
+import { schemaReport } from '../kubernetes/schema.js';
+import { NATS_SERVER } from '../nats/nats-server.js';
+import { CHART, find, helm, type K8sObject, removeScratch, render, valuesFile } from './helm.js';
+
+const CP = 'nanofaas-control-plane';
+const NATS = 'nanofaas-nats';
+const NATS_URL = 'nats://nanofaas-nats.nanofaas.svc.cluster.local:4222';
+
+afterAll(() => removeScratch());
+
+const cpContainer = (objs: K8sObject[]) => find(objs, 'Deployment', CP).spec.template.spec.containers[0];
+const natsEnv = (objs: K8sObject[]) => cpContainer(objs).env.filter((e: any) => e.name.startsWith('NANOFAAS_NATS'));
+
+describe('nats.enabled: the bundled JetStream server', () => {
+  let objs: K8sObject[];
+  beforeAll(async () => {
+    objs = await render(['--set', 'nats.enabled=true', '--set', 'controlPlane.replicas=2']);
+  });
+
+  it('renders a ConfigMap, headless + client Service, the StatefulSet, a NetworkPolicy and the PDB, all schema-valid', () => {
+    const natsObjects = objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'nats');
+    expect(natsObjects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [`ConfigMap/${NATS}`, `NetworkPolicy/${NATS}`, `Service/${NATS}`, `Service/${NATS}-headless`, `StatefulSet/${NATS}`].sort(),
+    );
+    expect(objs.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name)).toEqual([CP]);
+    // 14 objects of the default install + 5 of NATS + the PDB.
+    expect(objs).toHaveLength(20);
+    expect(schemaReport(objs)).toEqual([]);
+  });
+
+  it('runs nats-server -js -sd /data on a PVC from volumeClaimTemplates, probed on /healthz?js-enabled-only=true', () => {
+    const sts = find(objs, 'StatefulSet', NATS);
+    expect(sts.spec.replicas).toBe(1);
+    expect(sts.spec.serviceName).toBe(`${NATS}-headless`);
+    const pod = sts.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.image).toBe('docker.io/nats:2.10-alpine');
+    expect(c.command).toEqual(['nats-server']);
+    expect(c.args).toEqual(['--config', '/etc/nats/nats.conf', '-js', '-sd', '/data']);
+    expect(c.volumeMounts).toEqual([
+      { name: 'config', mountPath: '/etc/nats', readOnly: true },
+      { name: 'data', mountPath: '/data' },
+    ]);
+    expect(pod.volumes).toEqual([{ name: 'config', configMap: { name: NATS } }]);
+    expect(sts.spec.volumeClaimTemplates).toEqual([
+      {
+        metadata: { name: 'data', labels: sts.spec.selector.matchLabels },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
+      },
+    ]);
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      expect(c[probe].httpGet, probe).toEqual({ path: '/healthz?js-enabled-only=true', port: 'monitoring' });
+    }
+    expect(c.ports).toEqual([
+      { name: 'client', containerPort: 4222, protocol: 'TCP' },
+      { name: 'monitoring', containerPort: 8222, protocol: 'TCP' },
+    ]);
+    expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
+    expect(c.env).toEqual([{ name: 'NATS_SERVER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
+  });
+
+  it('hardens the NATS pod like every other: non-root, read-only root fs, no privilege escalation, no API token', () => {
+    const pod = find(objs, 'StatefulSet', NATS).spec.template.spec;
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      fsGroup: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.containers[0].securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('exposes the client port on a ClusterIP Service and both ports on the headless one', () => {
+    const client = find(objs, 'Service', NATS);
+    expect(client.spec.type).toBe('ClusterIP');
+    expect(client.spec.ports.map((p: any) => [p.name, p.port])).toEqual([['client', 4222]]);
+    const headless = find(objs, 'Service', `${NATS}-headless`);
+    expect(headless.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+    expect(headless.spec.ports.map((p: any) => [p.name, p.port])).toEqual([
+      ['client', 4222],
+      ['monitoring', 8222],
+    ]);
+    const selector = find(objs, 'StatefulSet', NATS).spec.selector.matchLabels;
+    expect(client.spec.selector).toEqual(selector);
+    expect(headless.spec.selector).toEqual(selector);
+  });
+
+  it('gives the control plane NANOFAAS_NATS_URL = the client Service, a URL its config accepts', () => {
+    expect(natsEnv(objs)).toEqual([{ name: 'NANOFAAS_NATS_URL', value: NATS_URL }]);
+    expect(loadConfig({ NANOFAAS_NATS_URL: NATS_URL }).nats?.url).toBe(NATS_URL);
+  });
+
+  it('admits only the control-plane pods to the client port (the server has no authentication)', () => {
+    const policy = find(objs, 'NetworkPolicy', NATS);
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: find(objs, 'StatefulSet', NATS).spec.selector.matchLabels },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: find(objs, 'Deployment', CP).spec.selector.matchLabels } }],
+          ports: [{ port: 'client', protocol: 'TCP' }],
+        },
+        { ports: [{ port: 'monitoring', protocol: 'TCP' }] },
+      ],
+    });
+  });
+
+  it('keeps /readyz as the readiness probe (it includes NATS and JetStream in NATS mode) and rolls updates', () => {
+    const dep = find(objs, 'Deployment', CP);
+    expect(dep.spec.replicas).toBe(2);
+    expect(cpContainer(objs).readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'management' });
+    expect(dep.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  });
+
+  it('adds a PodDisruptionBudget of maxUnavailable 1 over the control-plane pods', () => {
+    const pdb = find(objs, 'PodDisruptionBudget', CP);
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: find(objs, 'Deployment', CP).spec.selector.matchLabels } });
+  });
+
+  it('one replica: no PDB (it could only block node drains); nats.networkPolicy.enabled=false drops the policy', async () => {
+    const one = await render(['--set', 'nats.enabled=true', '--set', 'nats.networkPolicy.enabled=false']);
+    expect(one.some((o) => o.kind === 'PodDisruptionBudget' || o.kind === 'NetworkPolicy')).toBe(false);
+    expect(find(one, 'Deployment', CP).spec.replicas).toBe(1);
+    expect(find(one, 'Deployment', CP).spec.strategy.type).toBe('RollingUpdate');
+  });
+
+  it('takes the PVC size, storage class, image and JetStream limits from values', async () => {
+    const custom = await render([
+      '-f',
+      valuesFile({
+        nats: {
+          enabled: true,
+          image: { registry: 'registry.example:5000', repository: 'mirror/nats', tag: '2.10.22-alpine' },
+          persistence: { size: '50Gi', storageClass: 'fast-ssd' },
+          jetstream: { maxFileStore: '40GB', maxMemoryStore: '1GB' },
+        },
+      }),
+    ]);
+    const sts = find(custom, 'StatefulSet', NATS);
+    expect(sts.spec.template.spec.containers[0].image).toBe('registry.example:5000/mirror/nats:2.10.22-alpine');
+    expect(sts.spec.volumeClaimTemplates[0].spec).toMatchObject({
+      storageClassName: 'fast-ssd',
+      resources: { requests: { storage: '50Gi' } },
+    });
+    const conf = find(custom, 'ConfigMap', NATS).data['nats.conf'];
+    expect(conf).toContain('max_file_store: 40GB');
+    expect(conf).toContain('max_memory_store: 1GB');
+    // The pod restarts when its configuration changes.
+    const annotation = (o: K8sObject[]) => find(o, 'StatefulSet', NATS).spec.template.metadata.annotations['checksum/config'];
+    expect(annotation(custom)).not.toBe(annotation(objs));
+    expect(schemaReport(custom)).toEqual([]);
+  });
+
+  it('helm lint passes with the NATS values', async () => {
+    const r = await helm(['lint', CHART, '--set', 'nats.enabled=true', '--set', 'controlPlane.replicas=3']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+});
+
+describe('nats.url: an external server', () => {
+  it('nats.url: no NATS objects, the control plane gets the URL as NANOFAAS_NATS_URL, and a PDB with 2 replicas', async () => {
+    const objs = await render(['--set', 'nats.url=nats://nats.messaging.svc:4222', '--set', 'controlPlane.replicas=2']);
+    expect(objs.some((o) => o.kind === 'StatefulSet' || o.metadata.name.includes('nats'))).toBe(false);
+    expect(natsEnv(objs)).toEqual([{ name: 'NANOFAAS_NATS_URL', value: 'nats://nats.messaging.svc:4222' }]);
+    expect(find(objs, 'PodDisruptionBudget', CP).spec.maxUnavailable).toBe(1);
+    expect(schemaReport(objs)).toEqual([]);
+    const lint = await helm(['lint', CHART, '--set', 'nats.url=tls://nats.example:4222', '--set', 'controlPlane.replicas=2']);
+    expect(lint.code).toBe(0);
+  });
+
+  it('without NATS the control plane has no NATS env and keeps Recreate (state in memory)', async () => {
+    const objs = await render();
+    expect(natsEnv(objs)).toEqual([]);
+    expect(find(objs, 'Deployment', CP).spec.strategy).toEqual({ type: 'Recreate' });
+    expect(objs.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
+  });
+
+  it('a URL the control plane would refuse is refused by the schema', async () => {
+    const r = await helm(['template', 'nanofaas', CHART, '--set', 'nats.url=http://nats:4222']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('nats.url: Does not match pattern');
+  });
+});
+
+describe('refusals', () => {
+  const SCHEMA_MESSAGE = 'nats.enabled=true or nats.url (controlPlane.replicas > 1 needs NATS) is required';
+
+  it.each([2, 3])('controlPlane.replicas=%i without NATS: helm fails with the schema message', async (replicas) => {
+    const r = await helm(['template', 'nanofaas', CHART, '--set', `controlPlane.replicas=${replicas}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain("values don't meet the specifications of the schema");
+    expect(r.stderr).toContain(`- (root): ${SCHEMA_MESSAGE}`);
+    expect(r.stderr).toContain('- controlPlane.replicas: Must be less than or equal to 1');
+  });
+
+  it('helm lint refuses it too; 0 and 1 replicas without NATS still pass', async () => {
+    const lint = await helm(['lint', CHART, '--set', 'controlPlane.replicas=2']);
+    expect(lint.code).not.toBe(0);
+    expect(lint.stdout + lint.stderr).toContain(SCHEMA_MESSAGE);
+    for (const n of [0, 1])
+      expect((await helm(['template', 'nanofaas', CHART, '--set', `controlPlane.replicas=${n}`])).code, String(n)).toBe(0);
+  });
+
+  it.each([
+    [
+      ['--set', 'nats.enabled=true', '--set', 'nats.url=nats://a:4222'],
+      'nats.enabled deploys a NATS server for the control plane: leave nats.url empty',
+    ],
+    [
+      ['-f', valuesFile({ controlPlane: { extraEnv: [{ name: 'NANOFAAS_NATS_URL', value: 'nats://a:4222' }] } })],
+      'controlPlane.extraEnv must not set NANOFAAS_NATS_URL: use nats.enabled or nats.url instead',
+    ],
+  ])('one source of the NATS URL: refuses %j', async (args, message) => {
+    const r = await helm(['template', 'nanofaas', CHART, ...args]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+});
+
+describe('the rendered nats.conf and args, run by the real nats-server', () => {
+  let server: ChildProcess | undefined;
+  let client: NatsClient | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await client?.close();
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server?.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts nats-server as the StatefulSet would (its args, env and config), on 127.0.0.1 and free ports. */
+  function start(
+    conf: string,
+    args: string[],
+    env: Record<string, string>,
+  ): Promise<{ client: number; monitoring: number; store: string }> {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'nanofaas-helm-nats-'));
+    const confFile = path.join(dir, 'nats.conf');
+    const store = path.join(dir, 'data');
+    writeFileSync(confFile, conf);
+    const argv = args.map((a) => (a === '/etc/nats/nats.conf' ? confFile : a === '/data' ? store : a));
+    // Command-line flags override the file: local address and random ports, nothing else changes.
+    server = spawn(NATS_SERVER, [...argv, '-a', '127.0.0.1', '-p', '-1', '-m', '-1'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const child = server;
+    const lines: string[] = [];
+    return new Promise((resolve, reject) => {
+      const ports = { client: 0, monitoring: 0 };
+      const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${lines.join('\n')}`)), 15_000);
+      child.once('error', (err) => reject(new Error(`could not run ${NATS_SERVER}: ${err.message}`)));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`nats-server exited with ${code}:\n${lines.join('\n')}`));
+      });
+      const onLine = (line: string): void => {
+        lines.push(line);
+        const client = /Listening for client connections on [^:]+:(\d+)/.exec(line);
+        if (client) ports.client = Number(client[1]);
+        const monitoring = /Starting http monitor on [^:]+:(\d+)/.exec(line);
+        if (monitoring) ports.monitoring = Number(monitoring[1]);
+        if (/Server is ready/.test(line)) {
+          clearTimeout(timer);
+          resolve({ ...ports, store });
+        }
+      };
+      createInterface({ input: child.stderr! }).on('line', onLine);
+      createInterface({ input: child.stdout! }).on('line', onLine);
+    });
+  }
+
+  it('starts with JetStream on the store dir and 8 MB payloads, answers the probe path, and serves the control plane', async () => {
+    const objs = await render(['--set', 'nats.enabled=true']);
+    const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
+    const running = await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, { NATS_SERVER_NAME: `${NATS}-0` });
+
+    const probe = await fetch(`http://127.0.0.1:${running.monitoring}${c.readinessProbe.httpGet.path}`);
+    expect(probe.status).toBe(200);
+    expect(await probe.json()).toEqual({ status: 'ok' });
+    const varz = (await (await fetch(`http://127.0.0.1:${running.monitoring}/varz`)).json()) as Record<string, any>;
+    expect(varz.server_name).toBe(`${NATS}-0`);
+    expect(varz.max_payload).toBe(8 * 1024 * 1024);
+    expect(varz.jetstream.config.store_dir).toBe(path.join(running.store, 'jetstream'));
+    expect(varz.jetstream.config.max_storage).toBe(8 * 1024 ** 3);
+    expect(varz.jetstream.config.max_memory).toBe(256 * 1024 ** 2);
+
+    // The control plane's URL, pointed at this server instead of the Service, through its own client.
+    const url = natsEnv(objs)[0].value.replace('nanofaas-nats.nanofaas.svc.cluster.local:4222', `127.0.0.1:${running.client}`);
+    client = await connectNats({ url: loadConfig({ NANOFAAS_NATS_URL: url }).nats!.url, connectTimeoutMs: 5_000 });
+    expect((await client.jsm.getAccountInfo()).streams).toBe(0);
+    const kv = await client.kvm.create('helm_check');
+    await kv.put('k', 'v');
+    expect((await kv.get('k'))?.string()).toBe('v');
+    expect(existsSync(path.join(running.store, 'jetstream'))).toBe(true);
+  });
+});
