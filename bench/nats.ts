@@ -117,9 +117,10 @@ async function frontRate(url: string): Promise<number> {
   return messages / seconds;
 }
 
-async function controlPlane(env: Record<string, string>, sinkUrl: string): Promise<string> {
+async function controlPlane(env: Record<string, string>, sinkUrl: string, profile = false): Promise<string> {
   const port = await getPort({ host: '127.0.0.1' });
-  const { line } = await start(process.execPath, [join(root, 'control-plane/dist/main.js')], {
+  const cpuProf = profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const { line } = await start(process.execPath, [...cpuProf, join(root, 'control-plane/dist/main.js')], {
     NANOFAAS_PORT: String(port),
     NANOFAAS_MANAGEMENT_PORT: '0',
     NANOFAAS_STATE_DIR: scratchDir('nanofaas-bench-cp-'),
@@ -153,7 +154,7 @@ async function enqueueRate(apiUrl: string): Promise<{ rps: number; errors: numbe
 const nats = await natsServer();
 const sink = await silentEndpoint();
 try {
-  const natsApi = await controlPlane({ NANOFAAS_NATS_URL: nats.url }, sink.url);
+  const natsApi = await controlPlane({ NANOFAAS_NATS_URL: nats.url }, sink.url, true);
   const memoryApi = await controlPlane({}, sink.url);
   const rows: string[] = [];
   for (let round = 1; round <= rounds; round++) {

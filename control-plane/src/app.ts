@@ -95,13 +95,12 @@ export async function buildApiApp(options: ApiAppOptions): Promise<Api> {
   invocationRoutes(app, options.invoker, options.asyncInvocations);
   executionRoutes(app, options.invoker, options.asyncInvocations);
   openapiRoute(app);
-  const fast = createInvokeFastPath({
+  fastPath = createInvokeFastPath({
     invoker: options.invoker,
     bodyLimitBytes: options.bodyLimitBytes,
     apiToken: options.apiToken,
     parseJson: parseJson as Parameters<typeof createInvokeFastPath>[0]['parseJson'],
+    asyncInvocations: options.asyncInvocations,
   });
-  // NATS mode: :enqueue goes to its Fastify route, which publishes to JetStream.
-  fastPath = options.asyncInvocations ? (req, res) => !req.url?.endsWith(':enqueue') && fast(req, res) : fast;
   return app;
 }

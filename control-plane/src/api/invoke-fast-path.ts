@@ -1,6 +1,6 @@
 /**
  * The invocation hot paths, served straight from node:http: `POST /v1/functions/{name}:invoke`
- * (sync) and `:enqueue` (async). Fastify costs about 20% of a forwarding hop's throughput, which
+ * (sync) and `:enqueue` (async, in memory mode or NATS mode). Fastify costs about 20% of a forwarding hop's throughput, which
  * alone would use up the floor in BENCHMARKS.md (≥ 0.9 × a bare hop), and more than a third of
  * an enqueue's cost, so requests that are plainly well-formed (valid name, JSON content type, a
  * Content-Length, right token, no query string) are handled here. The HTTP edge (http/edge.ts)
@@ -15,6 +15,7 @@ import { FUNCTION_NAME_PATTERN, HEADERS, InvocationRequest } from '../contracts/
 import { ApiError, mapError } from '../errors.js';
 import type { Execution } from '../invocation/executions.js';
 import type { Invoker } from '../invocation/invoker.js';
+import type { AsyncInvocations } from '../nats/nats-mode.js';
 import { bearerMatches } from './auth.js';
 import { invocationOptions } from './invocations.js';
 import { syncAnswer } from './sync-answer.js';
@@ -28,6 +29,8 @@ export interface FastPathOptions {
   apiToken: string | undefined;
   /** Fastify's own JSON parser (secure-json-parse, proto/constructor poisoning → error). */
   parseJson: JsonParser;
+  /** NATS mode: `:enqueue` publishes to JetStream and answers 202 once it is stored (§3.12). */
+  asyncInvocations?: AsyncInvocations | undefined;
 }
 
 const PREFIX = '/v1/functions/';
@@ -55,6 +58,13 @@ function sendError(res: ServerResponse, err: unknown): void {
   sendJson(res, mapped.status, JSON.stringify(mapped.body), mapped.headers);
 }
 
+/** The 202 of an accepted enqueue (the same bytes as the Fastify route's). */
+function sendQueued(res: ServerResponse, id: string): void {
+  const body = `{"executionId":"${id}","status":"queued"}`;
+  res.writeHead(202, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body), [HEADERS.executionId]: id });
+  res.end(body);
+}
+
 function sendOutcome(res: ServerResponse, execution: Execution): void {
   const answer = syncAnswer(execution);
   sendJson(res, answer.status, answer.body, answer.headers);
@@ -65,6 +75,7 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
   const check = TypeCompiler.Compile(inline(InvocationRequest));
   const expectedAuth = options.apiToken ? Buffer.from(`Bearer ${options.apiToken}`) : undefined;
   const { invoker, parseJson } = options;
+  const shared = options.asyncInvocations;
 
   const authorized = (header: string | undefined): boolean => {
     return expectedAuth === undefined || bearerMatches(header, expectedAuth);
@@ -89,9 +100,14 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
       const opts = invocationOptions(req.headers, sync);
       if (sync) {
         invoker.invoke(name, text, opts, (execution) => sendOutcome(res, execution));
+      } else if (shared) {
+        // NATS mode: 202 only once JetStream has stored the invocation; its refusals are ApiErrors.
+        shared.enqueue(name, text, opts).then(
+          (id) => sendQueued(res, id),
+          (err: unknown) => sendError(res, err),
+        );
       } else {
-        const id = invoker.enqueue(name, text, opts).id;
-        sendJson(res, 202, `{"executionId":"${id}","status":"queued"}`, { [HEADERS.executionId]: id });
+        sendQueued(res, invoker.enqueue(name, text, opts).id);
       }
     } catch (err) {
       sendError(res, err);

@@ -15,6 +15,7 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { FunctionSpec } from '../contracts/index.js';
+import { AckPublisher, MSG_ID_HEADER } from './ack-publisher.js';
 import { type NatsClient, nanos } from './client.js';
 
 export const INVOCATION_STREAM = 'NANOFAAS_INVOCATIONS';
@@ -89,6 +90,7 @@ export class NatsWorkQueue {
   private constructor(
     private readonly client: NatsClient,
     private readonly headersOf: () => MsgHdrs,
+    private readonly publisher: AckPublisher,
     options: WorkQueueOptions,
   ) {
     this.slackMs = options.ackWaitSlackMs ?? 5_000;
@@ -111,7 +113,8 @@ export class NatsWorkQueue {
     } catch {
       await client.jsm.streams.add(config);
     }
-    return new NatsWorkQueue(client, client.transportModule.headers, options);
+    const publisher = new AckPublisher(client.nc, client.transportModule.createInbox());
+    return new NatsWorkQueue(client, client.transportModule.headers, publisher, options);
   }
 
   /**
@@ -124,11 +127,9 @@ export class NatsWorkQueue {
     h.set(MSG_HEADERS.createdAt, String(message.createdAt));
     if (message.traceId !== undefined) h.set(MSG_HEADERS.traceId, message.traceId);
     if (message.idempotencyKey !== undefined) h.set(MSG_HEADERS.idempotencyKey, message.idempotencyKey);
-    const ack = await this.client.js.publish(subjectOf(message.functionName, message.executionId), message.body, {
-      headers: h,
-      ...(msgId !== undefined ? { msgID: msgId } : {}),
-    });
-    return { seq: ack.seq, duplicate: ack.duplicate };
+    if (msgId !== undefined) h.set(MSG_ID_HEADER, msgId);
+    // What js.publish sends, through one shared ack subscription (ack-publisher.ts says why).
+    return this.publisher.publish(subjectOf(message.functionName, message.executionId), message.body, h);
   }
 
   /** The queued invocation with this id, if it is still in the stream (not acked yet). */
