@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadCatalog } from '../../util/catalog.js';
 import { isAlive } from '../../util/process.js';
 import type { CheckResult, DoctorCheck, TargetEnv } from '../target.js';
-import { COMPONENT as CONTROL_PLANE } from './control-plane.js';
+import { COMPONENT as CONTROL_PLANE, recordedReplicas, replicaComponent } from './control-plane.js';
 import { COMPONENT as PROMETHEUS, prometheusBinary, runningPrometheus } from './prometheus.js';
 import { checkRuntime, NODE_MIN, nodeVersionOk } from './toolchains.js';
 
@@ -87,7 +87,9 @@ export function localDoctorChecks(target: TargetEnv): DoctorCheck[] {
       id: 'stale-pids',
       title: 'no stale pid files',
       async run() {
-        const stale = ['control-plane', 'prometheus'].filter((c) => {
+        // Every control-plane replica `up --replicas` recorded, nats-server (`--nats`), Prometheus.
+        const components = [...recordedReplicas(state).map(replicaComponent), 'nats', 'prometheus'];
+        const stale = components.filter((c) => {
           const record = state.process(c);
           return record !== undefined && !isAlive(record.pid);
         });
