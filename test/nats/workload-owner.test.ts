@@ -110,6 +110,17 @@ describe('NATS mode: exactly one replica acts on the kubernetes backend (FAKE AP
     expect(writes('services', 'fn-wo-first')).toBe(1);
     expect(writes('deployments', 'fn-wo-first', 'POST')).toBe(1);
 
+    // A spec the kubernetes backend refuses is refused by the non-owner too, before anything is stored.
+    const refused = await call(b.urls.apiUrl, 'POST', '/v1/functions', {
+      ...base,
+      name: 'wo-no-image',
+      image: undefined,
+      endpointUrl: undefined,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('has no image');
+    expect(a.cp.registry.get('wo-no-image')).toBeUndefined();
+
     // Scaled through the non-owner: applied once, by the owner.
     const scaled = await call(b.urls.apiUrl, 'PUT', '/v1/functions/wo-first/replicas', { replicas: 3 });
     expect(scaled.status).toBe(200);

@@ -243,6 +243,13 @@ describe('workload gate', () => {
     owner = false;
   });
 
+  it('a non-owner refuses a spec the kubernetes backend would refuse (no image), as the owner would', async () => {
+    const { backend, calls } = recordingBackend('kubernetes');
+    const gated = gateWorkloads(backend, switchableRole(), logger);
+    await expect(gated.provision({ ...spec('f'), image: undefined })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect(calls).toEqual([]);
+  });
+
   it('per-replica backends are not wrapped', () => {
     for (const name of ['process', 'docker', 'pool'] as const) {
       const { backend } = recordingBackend(name);

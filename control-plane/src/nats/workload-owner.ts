@@ -30,6 +30,7 @@ import { hostname } from 'node:os';
 import { Gauge, type Registry } from 'prom-client';
 import type { FunctionSpec } from '../contracts/index.js';
 import type { BackendLogger, WorkloadBackend } from '../workloads/backend.js';
+import { deploymentFor, serviceFor } from '../workloads/kubernetes/manifests.js';
 import type { NatsClient } from './client.js';
 
 export const LEASE_BUCKET = 'nanofaas_leases';
@@ -203,15 +204,29 @@ export interface WorkloadRole {
   onChange(listener: (owner: boolean) => void): () => void;
 }
 
-/** Backends every replica sees the same workloads of, so only the owner may write to them. */
-export const SHARED_BACKENDS: ReadonlySet<WorkloadBackend['name']> = new Set(['kubernetes']);
+/**
+ * Backends every replica sees the same workloads of, so only the owner may write to them; each
+ * with the checks its provision makes before any I/O, so a non-owner refuses the same specs (400)
+ * the owner would, instead of accepting one the owner then fails to provision.
+ */
+export const SHARED_BACKENDS: ReadonlyMap<WorkloadBackend['name'], (spec: FunctionSpec) => void> = new Map([
+  [
+    'kubernetes',
+    (spec: FunctionSpec) => {
+      // The manifests are pure; building them throws the backend's VALIDATION_ERROR.
+      deploymentFor(spec, { namespace: 'validation' });
+      serviceFor(spec, { namespace: 'validation' });
+    },
+  ],
+]);
 
 /**
  * Wraps a shared backend so only the owner writes to it (see the file comment). Any other
  * backend is returned unchanged.
  */
 export function gateWorkloads(inner: WorkloadBackend, role: WorkloadRole, logger: BackendLogger): WorkloadBackend {
-  if (!SHARED_BACKENDS.has(inner.name)) return inner;
+  const validate = SHARED_BACKENDS.get(inner.name);
+  if (!validate) return inner;
   /** What the registry wants, kept whether or not this replica acts on it. */
   const desired = new Map<string, FunctionSpec>();
 
@@ -233,6 +248,7 @@ export function gateWorkloads(inner: WorkloadBackend, role: WorkloadRole, logger
   return {
     name: inner.name,
     async provision(spec) {
+      if (!role.isOwner()) validate(spec);
       desired.set(spec.name, spec);
       if (role.isOwner()) await inner.provision(spec);
     },
