@@ -3,16 +3,18 @@
 // NATS, the PodDisruptionBudget, and the rendered nats.conf + args run by the real nats-server and
 // reached through the control plane's own client with the URL the chart gives it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadConfig } from '../../control-plane/src/config.js';
 import { connectNats, type NatsClient } from '../../control-plane/src/nats/client.js';
 import { schemaReport } from '../kubernetes/schema.js';
 import { NATS_SERVER } from '../nats/nats-server.js';
-import { CHART, find, helm, type K8sObject, removeScratch, render, valuesFile } from './helm.js';
+import { CHART, find, helm, type K8sObject, removeScratch, render, scratchDir, valuesFile } from './helm.js';
 
 const CP = 'nanofaas-control-plane';
 const NATS = 'nanofaas-nats';
@@ -21,6 +23,7 @@ const NATS_URL = 'nats://nanofaas-nats.nanofaas.svc.cluster.local:4222';
 afterAll(() => removeScratch());
 
 const cpContainer = (objs: K8sObject[]) => find(objs, 'Deployment', CP).spec.template.spec.containers[0];
+const WAIT_SCRIPT = readFileSync(path.join(CHART, 'files/wait-for-nats.cjs'), 'utf8');
 const natsEnv = (objs: K8sObject[]) => cpContainer(objs).env.filter((e: any) => e.name.startsWith('NANOFAAS_NATS'));
 
 describe('nats.enabled: the bundled JetStream server', () => {
@@ -124,6 +127,17 @@ describe('nats.enabled: the bundled JetStream server', () => {
     });
   });
 
+  it('makes the control plane wait for NATS in an init container (files/wait-for-nats.cjs, the control-plane image)', () => {
+    const pod = find(objs, 'Deployment', CP).spec.template.spec;
+    expect(pod.initContainers).toHaveLength(1);
+    const init = pod.initContainers[0];
+    expect(init.name).toBe('wait-for-nats');
+    expect(init.image).toBe(cpContainer(objs).image);
+    expect(init.command).toEqual(['node', '-e', WAIT_SCRIPT]);
+    expect(init.env).toEqual([{ name: 'NANOFAAS_NATS_URL', value: NATS_URL }]);
+    expect(init.securityContext).toEqual(cpContainer(objs).securityContext);
+  });
+
   it('keeps /readyz as the readiness probe (it includes NATS and JetStream in NATS mode) and rolls updates', () => {
     const dep = find(objs, 'Deployment', CP);
     expect(dep.spec.replicas).toBe(2);
@@ -179,11 +193,40 @@ describe('nats.enabled: the bundled JetStream server', () => {
   });
 });
 
+describe('NOTES.txt', () => {
+  // helm template does not print NOTES.txt; a throwaway copy of the chart renders it into a ConfigMap.
+  async function notes(args: string[]): Promise<string> {
+    const copy = path.join(scratchDir('notes-'), 'nanofaas');
+    cpSync(CHART, copy, { recursive: true });
+    cpSync(path.join(CHART, 'templates/NOTES.txt'), path.join(copy, 'files/NOTES.src'));
+    writeFileSync(
+      path.join(copy, 'templates/notes-preview.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-preview\ndata:\n  notes: {{ tpl (.Files.Get "files/NOTES.src") . | quote }}\n',
+    );
+    const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--show-only', 'templates/notes-preview.yaml', ...args]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return parse(r.stdout).data.notes;
+  }
+
+  it('names the NATS server and the replica count in NATS mode, and says nothing of NATS otherwise', async () => {
+    const text = await notes(['--set', 'nats.enabled=true', '--set', 'controlPlane.replicas=2']);
+    expect(text).toContain(
+      `NATS mode (2 control-plane replica(s)): async work, executions and the registry are in\nJetStream at ${NATS_URL}.`,
+    );
+    expect(text).toContain(`Server: kubectl -n nanofaas logs statefulset/${NATS}`);
+    const external = await notes(['--set', 'nats.url=nats://nats.messaging.svc:4222']);
+    expect(external).toContain('JetStream at nats://nats.messaging.svc:4222.');
+    expect(external).not.toContain('statefulset');
+    expect(await notes([])).not.toContain('NATS');
+  });
+});
+
 describe('nats.url: an external server', () => {
   it('nats.url: no NATS objects, the control plane gets the URL as NANOFAAS_NATS_URL, and a PDB with 2 replicas', async () => {
     const objs = await render(['--set', 'nats.url=nats://nats.messaging.svc:4222', '--set', 'controlPlane.replicas=2']);
     expect(objs.some((o) => o.kind === 'StatefulSet' || o.metadata.name.includes('nats'))).toBe(false);
     expect(natsEnv(objs)).toEqual([{ name: 'NANOFAAS_NATS_URL', value: 'nats://nats.messaging.svc:4222' }]);
+    expect(find(objs, 'Deployment', CP).spec.template.spec.initContainers[0].env).toEqual(natsEnv(objs));
     expect(find(objs, 'PodDisruptionBudget', CP).spec.maxUnavailable).toBe(1);
     expect(schemaReport(objs)).toEqual([]);
     const lint = await helm(['lint', CHART, '--set', 'nats.url=tls://nats.example:4222', '--set', 'controlPlane.replicas=2']);
@@ -194,6 +237,7 @@ describe('nats.url: an external server', () => {
     const objs = await render();
     expect(natsEnv(objs)).toEqual([]);
     expect(find(objs, 'Deployment', CP).spec.strategy).toEqual({ type: 'Recreate' });
+    expect(find(objs, 'Deployment', CP).spec.template.spec.initContainers).toBeUndefined();
     expect(objs.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
   });
 
@@ -259,6 +303,7 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
     conf: string,
     args: string[],
     env: Record<string, string>,
+    clientPort = -1,
   ): Promise<{ client: number; monitoring: number; store: string }> {
     dir = mkdtempSync(path.join(os.tmpdir(), 'nanofaas-helm-nats-'));
     const confFile = path.join(dir, 'nats.conf');
@@ -266,7 +311,7 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
     writeFileSync(confFile, conf);
     const argv = args.map((a) => (a === '/etc/nats/nats.conf' ? confFile : a === '/data' ? store : a));
     // Command-line flags override the file: local address and random ports, nothing else changes.
-    server = spawn(NATS_SERVER, [...argv, '-a', '127.0.0.1', '-p', '-1', '-m', '-1'], {
+    server = spawn(NATS_SERVER, [...argv, '-a', '127.0.0.1', '-p', String(clientPort), '-m', '-1'], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -320,4 +365,47 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
     expect((await kv.get('k'))?.string()).toBe('v');
     expect(existsSync(path.join(running.store, 'jetstream'))).toBe(true);
   });
+
+  it('the init container script waits while nothing listens, and ends once the server is up', async () => {
+    const objs = await render(['--set', 'nats.enabled=true']);
+    const init = find(objs, 'Deployment', CP).spec.template.spec.initContainers[0];
+    const port = await freePort();
+    const waiter = spawn(process.execPath, init.command.slice(1), {
+      env: { NANOFAAS_NATS_URL: `nats://127.0.0.1:${port}` },
+      cwd: scratchDir('wait-'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: string[] = [];
+    const exited = new Promise<number | null>((resolve) => waiter.once('exit', (code) => resolve(code)));
+    try {
+      const lines = createInterface({ input: waiter.stdout! });
+      const firstLine = new Promise<string>((resolve) => lines.once('line', resolve));
+      lines.on('line', (l) => out.push(l));
+      expect(await firstLine).toBe(`[wait-for-nats] waiting for 127.0.0.1:${port}: ECONNREFUSED`);
+      expect(waiter.exitCode).toBeNull();
+
+      const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
+      await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, { NATS_SERVER_NAME: `${NATS}-0` }, port);
+      expect(await exited).toBe(0);
+      expect(out.at(-1)?.startsWith(`[wait-for-nats] 127.0.0.1:${port} reachable after `)).toBe(true);
+      expect(out.at(-1)).toMatch(/ reachable after \d+ s$/);
+    } finally {
+      if (waiter.exitCode === null) {
+        waiter.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
 });
+
+/** A port nothing listens on right now (the OS picks it; closed before use). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
