@@ -336,6 +336,29 @@ export function apiContractSuite(mode: SuiteMode): void {
       expect(fixture.requests.filter((r) => r.executionId === id)).toHaveLength(1);
     });
 
+    it('deleting a function forgets its Idempotency-Keys (§3.7): registered again, the key starts a new execution', async () => {
+      const key = { 'idempotency-key': `reborn-${mode.name}` };
+      const register = async () =>
+        expect((await call(api, 'POST', '/v1/functions', { name: 'reborn', endpointUrl: fixture.url })).status).toBe(201);
+      await register();
+      const first = await call(api, 'POST', '/v1/functions/reborn:enqueue', { input: { life: 1 } }, key);
+      expect(first.status, first.text).toBe(202);
+      expect(await finalExecution(api, first.body.executionId)).toMatchObject({
+        status: 'success',
+        output: { ok: true, input: { life: 1 } },
+      });
+      expect((await call(api, 'DELETE', '/v1/functions/reborn')).status).toBe(204);
+      await register();
+      const second = await call(api, 'POST', '/v1/functions/reborn:enqueue', { input: { life: 2 } }, key);
+      expect(second.status, second.text).toBe(202);
+      expect(second.body.executionId).not.toBe(first.body.executionId);
+      expect(await finalExecution(api, second.body.executionId)).toMatchObject({
+        status: 'success',
+        output: { ok: true, input: { life: 2 } },
+      });
+      expect((await call(api, 'DELETE', '/v1/functions/reborn')).status).toBe(204);
+    });
+
     it('internal completion: 204, idempotent repeat 204, conflicting repeat 409, unknown 404', async () => {
       // Memory mode: an async execution. NATS mode (docs/design.md §3.12): a callback for an async
       // execution is not accepted (checked in the next test), so the same contract is checked on a

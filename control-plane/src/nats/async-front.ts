@@ -26,6 +26,9 @@ interface PendingPublish {
   reject: (err: unknown) => void;
 }
 
+/** Deletes and re-registrations of one function within one duplicate window a key can step over. */
+const MAX_STALE_DUPLICATES = 8;
+
 export class NatsAsyncFront {
   /** Publishes asked for during this turn of the event loop, sent together at its end. */
   private batch: PendingPublish[] = [];
@@ -61,13 +64,23 @@ export class NatsAsyncFront {
     };
     // Without a key the execution id is the Nats-Msg-Id: the client resends a publish whose ack
     // timed out, and the server must store it once, not run the execution twice.
-    const published = await this.publishSoon(message, key === undefined ? message.executionId : keyToken(functionName, key));
-    if (!published.duplicate) return message.executionId;
-    const first = await this.queue.at(published.seq);
-    if (first) return first.executionId;
-    const owner = key === undefined ? undefined : await this.store.findKey(functionName, key);
-    if (owner === undefined) throw new Error('a duplicate publish whose first invocation is neither queued nor recorded');
-    return owner;
+    let msgId = key === undefined ? message.executionId : keyToken(functionName, key);
+    for (let round = 0; ; round++) {
+      const published = await this.publishSoon(message, msgId);
+      if (!published.duplicate) return message.executionId;
+      const first = await this.queue.at(published.seq);
+      if (first) return first.executionId;
+      const owner = key === undefined ? undefined : await this.store.findKey(functionName, key);
+      if (owner !== undefined) return owner;
+      if (key === undefined || round >= MAX_STALE_DUPLICATES) {
+        throw new Error('a duplicate publish whose first invocation is neither queued nor recorded');
+      }
+      // The key's first invocation is gone and its key forgotten: the function was deleted (and
+      // registered again, §3.7) or the key outlived its TTL, within the server's duplicate window.
+      // The key starts a new execution, under a message id made from the stale one's sequence:
+      // the same on every replica, so concurrent repeats still meet in one execution.
+      msgId = `${keyToken(functionName, key)}.${published.seq}`;
+    }
   }
 
   /**

@@ -99,9 +99,25 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
   let stopWatch: (() => void) | undefined;
   let closing = false;
 
+  // A function's consumer changes (create or update, remove) run one after the other, in the
+  // order the registry made them: a delete followed at once by a registration of the same name
+  // must not interleave, or the removal would delete the new consumer and purge (or record as
+  // deleted) the new registration's invocations, and leave its idempotency keys until later.
+  const changing = new Map<string, Promise<void>>();
+  const inOrder = (name: string, change: () => Promise<void>): Promise<void> => {
+    const next = (changing.get(name) ?? Promise.resolve()).then(change);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    changing.set(name, settled);
+    void settled.then(() => changing.get(name) === settled && changing.delete(name));
+    return next;
+  };
+
   const upsert = (spec: FunctionSpec): void => {
     if (!depths.has(spec.name)) depths.set(spec.name, { pending: 0, inFlight: 0 });
-    runner.upsertFunction(spec).catch((err: unknown) => {
+    inOrder(spec.name, () => runner.upsertFunction(spec)).catch((err: unknown) => {
       options.logger.error({ err: String(err), function: spec.name }, 'could not start consuming the function’s async queue');
     });
   };
@@ -120,7 +136,7 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
         removeFunction(name) {
           invoker.removeFunction(name);
           depths.delete(name);
-          runner.removeFunction(name).catch((err: unknown) => {
+          inOrder(name, () => runner.removeFunction(name)).catch((err: unknown) => {
             options.logger.error({ err: String(err), function: name }, 'could not remove the function’s async queue');
           });
         },
@@ -136,6 +152,10 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       const spec = options.spec(name);
       if (!spec) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);
       if (closing) throw new ApiError('SHUTTING_DOWN', 'the control plane is shutting down');
+      // Registered again just after a delete: the removal finishes first (its keys forgotten, its
+      // queue drained), so this invocation belongs to the new registration alone.
+      const pending = changing.get(name);
+      if (pending) await pending;
       const metrics = options.metrics.forFunction(name);
       // A repeated key joins its execution and is never refused (§3.2); within the duplicate
       // window, before its key is written, the publish below finds it instead.
