@@ -138,7 +138,14 @@ export async function createControlPlane(
   const observeLoad = backend.observeLoad?.bind(backend);
   const loadReporter = observeLoad
     ? startLoadReporter({
-        source: (visit) => invoker.forEachLoad(visit),
+        // NATS mode: only the workload owner's reports reach a shared backend's scaler, so they
+        // carry the shared async backlog (the consumer's pending count) besides this replica's load.
+        source: nats
+          ? (visit) =>
+              invoker.forEachLoad((name, depth, inFlight) =>
+                visit(name, depth + nats.depth(name).pending, inFlight + nats.runner.inFlight(name)),
+              )
+          : (visit) => invoker.forEachLoad(visit),
         observe: observeLoad,
         intervalMs: overrides.loadReportIntervalMs ?? DEFAULT_LOAD_REPORT_INTERVAL_MS,
         onError: (name, err) => logger.warn({ err: String(err), function: name }, 'backend rejected a load report'),

@@ -129,6 +129,21 @@ describe('NATS mode: exactly one replica acts on the kubernetes backend (FAKE AP
     expect(writes('deployments', 'fn-wo-first', 'PATCH')).toBe(1);
     expect(writes('deployments', 'fn-wo-first')).toBe(2);
 
+    // Only the owner's internal scaler acts, and its load reports carry the shared async backlog:
+    // work enqueued through B (no pod is ready, so it waits) makes A scale the function up.
+    const auto = await call(b.urls.apiUrl, 'POST', '/v1/functions', {
+      ...base,
+      name: 'wo-auto',
+      scalingConfig: { strategy: 'INTERNAL', minReplicas: 1, maxReplicas: 5 },
+    });
+    expect(auto.status).toBe(201);
+    await until(() => a.cp.registry.get('wo-auto'), 5_000, 'A knows wo-auto');
+    for (let i = 0; i < 8; i++) expect((await call(b.urls.apiUrl, 'POST', '/v1/functions/wo-auto:enqueue', { input: i })).status).toBe(202);
+    // The scaler evaluates every 5 s; load reports come every second.
+    await until(() => (api.get('Deployment', 'fn-wo-auto')?.spec.replicas ?? 0) > 1, 15_000, 'the owner scaled fn-wo-auto up');
+    expect(writes('deployments', 'fn-wo-auto', 'POST')).toBe(1);
+    expect(writes('deployments', 'fn-wo-auto', 'PATCH')).toBe(1);
+
     // The owner leaves: B becomes owner on the lease change (A released it; at worst it would
     // expire LEASE_TTL_MS after A's last renewal).
     const takenOver = new Promise<number>((resolve) => {
@@ -157,9 +172,10 @@ describe('NATS mode: exactly one replica acts on the kubernetes backend (FAKE AP
     expect(writes('deployments', 'fn-wo-second')).toBe(1);
     expect(writes('services', 'fn-wo-second')).toBe(1);
     await b.cp.close(); // releases the lease for the next test
-  }, 30_000);
+  }, 45_000);
 
   it('real KV: the lease is refused while held, renewed by revision, and taken by another only after an unrenewed key expired', async () => {
+    await Promise.all(planes.map((cp) => cp.close())); // no replica of the first test holds the lease
     const client = await connectNats({ url: nats.url });
     try {
       const store = await openKvLeaseStore(client, LEASE_TTL_MS);
