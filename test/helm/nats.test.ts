@@ -366,6 +366,18 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
     expect(existsSync(path.join(running.store, 'jetstream'))).toBe(true);
   });
 
+  it('why the bundled server has no password: the control plane does not authenticate with user:password@ in its URL', async () => {
+    // When this starts failing, the control plane's client sends URL credentials: the chart can then
+    // generate a password for the bundled server instead of relying on the NetworkPolicy alone.
+    const objs = await render(['--set', 'nats.enabled=true']);
+    const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
+    const running = await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], [...c.args, '--user', 'nanofaas', '--pass', 'secret'], {
+      NATS_SERVER_NAME: `${NATS}-0`,
+    });
+    const url = loadConfig({ NANOFAAS_NATS_URL: `nats://nanofaas:secret@127.0.0.1:${running.client}` }).nats!.url;
+    await expect(connectNats({ url, connectTimeoutMs: 2_000 })).rejects.toThrow(/Authorization Violation/);
+  });
+
   it('the init container script waits while nothing listens, and ends once the server is up', async () => {
     const objs = await render(['--set', 'nats.enabled=true']);
     const init = find(objs, 'Deployment', CP).spec.template.spec.initContainers[0];
