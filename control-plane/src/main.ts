@@ -2,6 +2,8 @@
  * `node control-plane/dist/main.js`: start the control plane from the environment, print one
  * JSON line with the chosen ports (tests and the CLI parse it), shut down gracefully on signals.
  */
+// First: V8 flags take effect for everything allocated after them.
+import './gc-tuning.js';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createControlPlane } from './control-plane.js';
