@@ -144,6 +144,15 @@ describe('NATS mode: exactly one replica acts on the kubernetes backend (FAKE AP
     expect(writes('deployments', 'fn-wo-auto', 'POST')).toBe(1);
     expect(writes('deployments', 'fn-wo-auto', 'PATCH')).toBe(1);
 
+    // Deleted through the non-owner: removed once, by the owner.
+    expect((await call(b.urls.apiUrl, 'DELETE', '/v1/functions/wo-auto')).status).toBe(204);
+    await until(
+      () => api.get('Deployment', 'fn-wo-auto') === undefined && api.get('Service', 'fn-wo-auto') === undefined,
+      5_000,
+      'fn-wo-auto deleted',
+    );
+    expect([writes('deployments', 'fn-wo-auto', 'DELETE'), writes('services', 'fn-wo-auto', 'DELETE')]).toEqual([1, 1]);
+
     // The owner leaves: B becomes owner on the lease change (A released it; at worst it would
     // expire LEASE_TTL_MS after A's last renewal).
     const takenOver = new Promise<number>((resolve) => {
@@ -164,6 +173,7 @@ describe('NATS mode: exactly one replica acts on the kubernetes backend (FAKE AP
     await until(() => writes('deployments', 'fn-wo-first', 'PUT') === 1, 5_000, 'B reconciled fn-wo-first');
     expect(writes('deployments', 'fn-wo-first', 'POST')).toBe(2); // A's create, B's refused one (409)
     expect(api.get('Deployment', 'fn-wo-first')?.spec.replicas).toBe(3);
+    expect(api.get('Deployment', 'fn-wo-auto')).toBeUndefined(); // deleted ones are not brought back
 
     // A new registration is created exactly once, now by B.
     const second = await call(b.urls.apiUrl, 'POST', '/v1/functions', { ...base, name: 'wo-second' });
