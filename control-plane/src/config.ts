@@ -203,7 +203,9 @@ function natsConfig(env: Env): NatsConfig | undefined {
   const url = env.NANOFAAS_NATS_URL?.trim();
   if (!url) return undefined;
   if (!/^(nats|tls):\/\/[^\s/]+$/.test(url)) {
-    throw new ConfigError(`NANOFAAS_NATS_URL must be nats://host:port (or tls://), got "${url}"`);
+    // Echoed without its credentials (nats://user:pass@host).
+    const shown = url.replace(/\/\/[^@/]*@/, '//***@');
+    throw new ConfigError(`NANOFAAS_NATS_URL must be nats://[user:pass@]host:port (or tls://), got "${shown}"`);
   }
   return {
     url,

@@ -26,8 +26,8 @@ export interface RunningNats {
   close(): Promise<void>;
 }
 
-function launch(port: number, storeDir: string, output: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+function launch(port: number, storeDir: string, output: string[], args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -55,10 +55,11 @@ function launch(port: number, storeDir: string, output: string[]): Promise<{ chi
   });
 }
 
-export async function startNats(): Promise<RunningNats> {
+/** `args`: more nats-server flags, e.g. `--user u --pass p`. */
+export async function startNats(args: string[] = []): Promise<RunningNats> {
   const storeDir = mkdtempSync(join(tmpdir(), 'nanofaas-nats-'));
   const output: string[] = [];
-  let { child, port } = await launch(-1, storeDir, output);
+  let { child, port } = await launch(-1, storeDir, output, args);
   const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -77,7 +78,7 @@ export async function startNats(): Promise<RunningNats> {
     stop,
     async restart() {
       await stop();
-      ({ child, port } = await launch(port, storeDir, output));
+      ({ child, port } = await launch(port, storeDir, output, args));
     },
     async close() {
       await stop();

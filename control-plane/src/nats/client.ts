@@ -28,6 +28,20 @@ export interface NatsClientOptions {
   connectTimeoutMs?: number;
 }
 
+/**
+ * The client takes credentials as options and refuses them inside `servers` (the server then
+ * answers "Authorization Violation"), so `nats://user:pass@host` and `nats://token@host` are split
+ * here. The credentials go nowhere else: not into the connection name, not into logs.
+ */
+export function serverAndCredentials(url: string): { servers: string; user?: string; pass?: string; token?: string } {
+  const parsed = new URL(url);
+  if (!parsed.username) return { servers: url };
+  const user = decodeURIComponent(parsed.username);
+  const pass = decodeURIComponent(parsed.password);
+  const servers = `${parsed.protocol}//${parsed.host}`;
+  return pass ? { servers, user, pass } : { servers, token: user };
+}
+
 export async function connectNats(options: NatsClientOptions): Promise<NatsClient> {
   const [transport, jetstreamModule, kvModule] = await Promise.all([
     import('@nats-io/transport-node'),
@@ -35,7 +49,7 @@ export async function connectNats(options: NatsClientOptions): Promise<NatsClien
     import('@nats-io/kv'),
   ]);
   const nc = await transport.connect({
-    servers: options.url,
+    ...serverAndCredentials(options.url),
     name: options.name ?? `nanofaas-cp-${process.pid}`,
     timeout: options.connectTimeoutMs ?? 5_000,
     // A restarting server is waited for, not given up on: queued work lives there.
