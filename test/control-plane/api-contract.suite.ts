@@ -173,6 +173,27 @@ export function apiContractSuite(mode: SuiteMode): void {
         error: null,
       });
       expect(Date.parse(done.finishedAt)).toBeGreaterThanOrEqual(Date.parse(done.startedAt));
+      expect(Date.parse(done.startedAt)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
+    });
+
+    it('enqueue forwards the body as received, X-Trace-Id and the execution id to the runtime', async () => {
+      const answer = await call(
+        api,
+        'POST',
+        '/v1/functions/echo:enqueue',
+        { input: { job: 'fwd', text: 'wörld ✓' }, metadata: { tenant: 't1' } },
+        { 'x-trace-id': 'trace-contract-1' },
+      );
+      expect(answer.status).toBe(202);
+      const id = answer.body.executionId as string;
+      const [forwarded] = await fixture.received((r) => r.executionId === id);
+      expect(forwarded).toMatchObject({
+        executionId: id,
+        attempt: 1,
+        traceId: 'trace-contract-1',
+        body: { input: { job: 'fwd', text: 'wörld ✓' }, metadata: { tenant: 't1' } },
+      });
+      expect((await finalExecution(api, id)).status).toBe('success');
     });
 
     it('404 for invoking or enqueuing an unknown function', async () => {
