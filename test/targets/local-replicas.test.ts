@@ -6,10 +6,17 @@
  * `down` stops every process.
  * `--replicas 2` without `--nats` is refused before anything starts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StepIO } from '../../src/pipeline/step.js';
+import { StateDir } from '../../src/state/state-dir.js';
+import { natsStep, stopNatsStep } from '../../src/targets/local/nats-step.js';
 import { findOwnedProcesses } from '../../src/targets/local/owned-processes.js';
+import { LocalUp } from '../../src/targets/local/up-state.js';
+import { isAlive, which } from '../../src/util/process.js';
 import { alive, createE2EEnv, type E2EEnv, nanofaas, nanofaasJson, type UpDocument } from '../e2e/helpers.js';
 
 const FN = 'word-stats-node';
@@ -189,4 +196,56 @@ describe('up --nats --replicas 2 (local target)', () => {
       await bare.cleanup();
     }
   }, 60_000);
+});
+
+/** A port nothing listens on now (get-port would hold a port it just returned back from preferPort). */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('nats-server losing its port to another start (tests run in parallel)', () => {
+  it('is started again on a free port, and only the one that listens is recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nanofaas-nats-race-'));
+    const state = new StateDir(join(dir, 'state'));
+    const real = which('nats-server', process.env) ?? '/usr/sbin/nats-server';
+    // First start: what nats-server says and does when the port was bound in between. Then the real one.
+    const fake = join(dir, 'nats-server');
+    writeFileSync(
+      fake,
+      `#!/bin/sh\nif [ ! -e "${dir}/tried" ]; then touch "${dir}/tried"; echo '[1] [FTL] Error listening on port: 127.0.0.1:4222, "listen tcp 127.0.0.1:4222: bind: address already in use"'; exit 1; fi\nexec "${real}" "$@"\n`,
+    );
+    chmodSync(fake, 0o755);
+    const up = new LocalUp(
+      { rootDir: dir, state, env: { PATH: process.env.PATH ?? '' }, suggest: (c) => c },
+      { skipBuild: true, prometheus: false, nats: true },
+    );
+    const lines: string[] = [];
+    const io = {
+      dryRun: false,
+      signal: new AbortController().signal,
+      log: (l: string) => lines.push(l),
+      target: () => {},
+    } as unknown as StepIO;
+    try {
+      await natsStep(up, () => fake, await unusedPort()).run({ functions: [], notes: [] }, io);
+      const record = state.process('nats')!;
+      expect(existsSync(join(dir, 'tried'))).toBe(true);
+      expect(record.command).toContain('-1');
+      expect(up.natsUrl).toBe(record.url);
+      expect(isAlive(record.pid)).toBe(true);
+      expect(lines.some((l) => /taken meanwhile; starting on a free port/.test(l))).toBe(true);
+      const ctx = { stopped: [] as string[], notes: [] as string[] };
+      await stopNatsStep(state).run(ctx, io);
+      expect(ctx.stopped).toEqual(['nats-server']);
+      expect(isAlive(record.pid)).toBe(false);
+    } finally {
+      const left = state.process('nats');
+      if (left && isAlive(left.pid)) process.kill(-left.pgid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Step } from '../../pipeline/step.js';
+import type { Step, StepIO } from '../../pipeline/step.js';
 import { StepFailure } from '../../pipeline/step.js';
 import type { StateDir } from '../../state/state-dir.js';
 import { tailFile, waitForLine } from '../../util/log-tail.js';
@@ -38,8 +38,13 @@ export function runsWithNats(pid: number, url: string): boolean {
  * directory (`nats/`), detached like the control plane, so queued async work outlives the control
  * plane and `down` + `up` keeps it. The control plane step then gets NANOFAAS_NATS_URL.
  */
-export function natsStep(up: LocalUp, binary: () => string | undefined = () => which('nats-server', up.target.env)): Step<UpContext> {
-  const { state, env } = up.target;
+export function natsStep(
+  up: LocalUp,
+  binary: () => string | undefined = () => which('nats-server', up.target.env),
+  /** The port asked for when free (tests pass their own). */
+  preferredPort = DEFAULT_PORT,
+): Step<UpContext> {
+  const { state } = up.target;
   return {
     title: 'Start nats-server (JetStream)',
     skip() {
@@ -55,41 +60,69 @@ export function natsStep(up: LocalUp, binary: () => string | undefined = () => w
       if (!bin) throw new StepFailure('--nats needs nats-server, which is not installed', { hint: INSTALL_HINT });
       const stale = state.process(COMPONENT);
       if (stale) state.forgetProcess(COMPONENT);
-      const port = (await preferPort(DEFAULT_PORT)) || -1;
-      const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', state.file('nats')];
-      io.target(displayCommand(bin, args));
-      const { child, log, offset, startedAt } = await startDetached(state, COMPONENT, bin, args, {
-        env: { PATH: env.PATH ?? '', [OWNER_ENV]: state.path },
-      });
-      if (!child.pid) throw new StepFailure('nats-server did not start', { output: tailFile(log, 15, offset) });
-      state.saveProcess(COMPONENT, { pid: child.pid, pgid: child.pid, command: [bin, ...args], log, startedAt });
-      let exited: ((reason: Error) => void) | undefined;
-      void child.then((result) => exited?.(new Error(`nats-server exited during startup (${result.signal ?? `code ${result.exitCode}`})`)));
-      try {
-        const listening = await waitForLine(log, offset, (line) => Number(LISTENING.exec(line)?.[1]) || undefined, {
-          timeoutMs: 15_000,
-          onAbort: (abort) => {
-            exited = abort;
-          },
-        });
-        const url = `nats://127.0.0.1:${listening}`;
-        state.saveProcess(COMPONENT, {
-          pid: child.pid,
-          pgid: child.pid,
-          command: [bin, ...args],
-          log,
-          startedAt,
-          ports: { client: listening },
-          url,
-        });
-        up.natsUrl = url;
-        io.log(`pid ${child.pid}, ${url}, store ${state.file('nats')}`);
-      } catch (error) {
-        await abandonStart(state, COMPONENT, child.pid, 3_000);
-        throw new StepFailure((error as Error).message, { command: displayCommand(bin, args), output: tailFile(log, 15, offset) });
+      const preferred = (await preferPort(preferredPort)) || -1;
+      let started = await startNats(up, bin, preferred, io);
+      // 4222 was free when looked at, but another nats-server (another state dir's `up`) bound it
+      // first: any free port (-1) will do, the URL is recorded.
+      if ('lostPort' in started) {
+        io.log(`port ${preferred} was taken meanwhile; starting on a free port`);
+        started = await startNats(up, bin, -1, io);
       }
+      if ('lostPort' in started) throw started.lostPort;
+      up.natsUrl = started.url;
+      io.log(`pid ${started.pid}, ${started.url}, store ${state.file('nats')}`);
     },
   };
+}
+
+/** nats-server logs this when its port is taken (it exits then). */
+const PORT_TAKEN = /address already in use/;
+
+/**
+ * One start of nats-server on `port` (-1 = any free one), recorded the moment it exists; resolves
+ * once it listens. When the port turned out taken it is forgotten and `lostPort` says so.
+ */
+async function startNats(
+  up: LocalUp,
+  bin: string,
+  port: number,
+  io: Pick<StepIO, 'target'>,
+): Promise<{ pid: number; url: string } | { lostPort: StepFailure }> {
+  const { state, env } = up.target;
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', state.file('nats')];
+  io.target(displayCommand(bin, args));
+  const { child, log, offset, startedAt } = await startDetached(state, COMPONENT, bin, args, {
+    env: { PATH: env.PATH ?? '', [OWNER_ENV]: state.path },
+  });
+  if (!child.pid) throw new StepFailure('nats-server did not start', { output: tailFile(log, 15, offset) });
+  state.saveProcess(COMPONENT, { pid: child.pid, pgid: child.pid, command: [bin, ...args], log, startedAt });
+  let exited: ((reason: Error) => void) | undefined;
+  void child.then((result) => exited?.(new Error(`nats-server exited during startup (${result.signal ?? `code ${result.exitCode}`})`)));
+  try {
+    const listening = await waitForLine(log, offset, (line) => Number(LISTENING.exec(line)?.[1]) || undefined, {
+      timeoutMs: 15_000,
+      onAbort: (abort) => {
+        exited = abort;
+      },
+    });
+    const url = `nats://127.0.0.1:${listening}`;
+    state.saveProcess(COMPONENT, {
+      pid: child.pid,
+      pgid: child.pid,
+      command: [bin, ...args],
+      log,
+      startedAt,
+      ports: { client: listening },
+      url,
+    });
+    return { pid: child.pid, url };
+  } catch (error) {
+    await abandonStart(state, COMPONENT, child.pid, 3_000);
+    const output = tailFile(log, 15, offset);
+    const failure = new StepFailure((error as Error).message, { command: displayCommand(bin, args), output });
+    if (port !== -1 && output.some((line) => PORT_TAKEN.test(line))) return { lostPort: failure };
+    throw failure;
+  }
 }
 
 /** `down`: stop the nats-server `up --nats` started (after the control plane, which uses it); its store stays. */
