@@ -196,6 +196,24 @@ export function apiContractSuite(mode: SuiteMode): void {
       expect((await finalExecution(api, id)).status).toBe('success');
     });
 
+    it('an async execution is retried after a function failure (§3.6), and ends error after maxRetries + 1 attempts', async () => {
+      const reg = await call(api, 'POST', '/v1/functions', { name: 'flaky', endpointUrl: fixture.url, maxRetries: 1 });
+      expect(reg.status).toBe(201);
+      const recovers = await call(api, 'POST', '/v1/functions/flaky:enqueue', { input: { failAttempts: 1, n: 1 } });
+      const fails = await call(api, 'POST', '/v1/functions/flaky:enqueue', { input: { status: 500, n: 2 } });
+      expect([recovers.status, fails.status]).toEqual([202, 202]);
+      expect(await finalExecution(api, recovers.body.executionId)).toMatchObject({ status: 'success', attempts: 2, error: null });
+      expect(await finalExecution(api, fails.body.executionId)).toMatchObject({
+        status: 'error',
+        attempts: 2,
+        error: { error: 'FUNCTION_ERROR' },
+      });
+      const attempts = (id: string) => fixture.requests.filter((r) => r.executionId === id).map((r) => r.attempt);
+      expect(attempts(recovers.body.executionId)).toEqual([1, 2]);
+      expect(attempts(fails.body.executionId).sort()).toEqual([1, 2]);
+      expect((await call(api, 'DELETE', '/v1/functions/flaky')).status).toBe(204);
+    });
+
     it('404 for invoking or enqueuing an unknown function', async () => {
       expectError(await call(api, 'POST', '/v1/functions/ghost:invoke', { input: 1 }), 404, 'FUNCTION_NOT_FOUND');
       expectError(await call(api, 'POST', '/v1/functions/ghost:enqueue', { input: 1 }), 404, 'FUNCTION_NOT_FOUND');
