@@ -214,6 +214,17 @@ export function apiContractSuite(mode: SuiteMode): void {
       expect((await call(api, 'DELETE', '/v1/functions/flaky')).status).toBe(204);
     });
 
+    it('an async attempt gets the function timeoutMs (§3.5): a timeout is retried, then the execution ends timeout', async () => {
+      const reg = await call(api, 'POST', '/v1/functions', { name: 'sluggish', endpointUrl: fixture.url, timeoutMs: 200, maxRetries: 1 });
+      expect(reg.status).toBe(201);
+      const queued = await call(api, 'POST', '/v1/functions/sluggish:enqueue', { input: { sleepMs: 3000 } });
+      expect(queued.status).toBe(202);
+      const id = queued.body.executionId as string;
+      expect(await finalExecution(api, id)).toMatchObject({ status: 'timeout', attempts: 2, error: { error: 'TIMEOUT' } });
+      expect(fixture.requests.filter((r) => r.executionId === id).map((r) => r.attempt)).toEqual([1, 2]);
+      expect((await call(api, 'DELETE', '/v1/functions/sluggish')).status).toBe(204);
+    });
+
     it('404 for invoking or enqueuing an unknown function', async () => {
       expectError(await call(api, 'POST', '/v1/functions/ghost:invoke', { input: 1 }), 404, 'FUNCTION_NOT_FOUND');
       expectError(await call(api, 'POST', '/v1/functions/ghost:enqueue', { input: 1 }), 404, 'FUNCTION_NOT_FOUND');
