@@ -225,6 +225,32 @@ export function apiContractSuite(mode: SuiteMode): void {
       expect((await call(api, 'DELETE', '/v1/functions/sluggish')).status).toBe(204);
     });
 
+    it('deleting a function ends its queued async executions error FUNCTION_DELETED (§3.9); the running one ends with its answer', async () => {
+      const reg = await call(api, 'POST', '/v1/functions', { name: 'condemned', endpointUrl: fixture.url, concurrency: 1 });
+      expect(reg.status).toBe(201);
+      const running = await call(api, 'POST', '/v1/functions/condemned:enqueue', { input: { gate: 'condemned' } });
+      expect(running.status).toBe(202);
+      await fixture.received(onGate('condemned'));
+      const queued = await Promise.all([1, 2].map((n) => call(api, 'POST', '/v1/functions/condemned:enqueue', { input: { n } })));
+      expect(queued.map((q) => q.status)).toEqual([202, 202]);
+      expect((await call(api, 'DELETE', '/v1/functions/condemned')).status).toBe(204);
+      for (const q of queued) {
+        expect(await finalExecution(api, q.body.executionId)).toMatchObject({
+          status: 'error',
+          attempts: 0,
+          error: { error: 'FUNCTION_DELETED' },
+        });
+      }
+      fixture.openGate('condemned');
+      expect(await finalExecution(api, running.body.executionId)).toMatchObject({
+        status: 'success',
+        attempts: 1,
+        output: { ok: true, input: { gate: 'condemned' } },
+      });
+      const called = new Set(fixture.requests.map((r) => r.executionId));
+      for (const q of queued) expect(called.has(q.body.executionId)).toBe(false);
+    });
+
     it('404 for invoking or enqueuing an unknown function', async () => {
       expectError(await call(api, 'POST', '/v1/functions/ghost:invoke', { input: 1 }), 404, 'FUNCTION_NOT_FOUND');
       expectError(await call(api, 'POST', '/v1/functions/ghost:enqueue', { input: 1 }), 404, 'FUNCTION_NOT_FOUND');
@@ -399,8 +425,14 @@ export function apiContractSuite(mode: SuiteMode): void {
       });
       expect((await call(api, 'DELETE', '/v1/functions/reborn')).status).toBe(204);
       await register();
-      const second = await call(api, 'POST', '/v1/functions/reborn:enqueue', { input: { life: 2 } }, key);
+      const [second, keyless] = await Promise.all([
+        call(api, 'POST', '/v1/functions/reborn:enqueue', { input: { life: 2 } }, key),
+        call(api, 'POST', '/v1/functions/reborn:enqueue', { input: { life: 2, keyless: true } }),
+      ]);
       expect(second.status, second.text).toBe(202);
+      expect(keyless.status, keyless.text).toBe(202);
+      // Accepted right after the re-registration, it belongs to the new function (not drained by the removal).
+      expect(await finalExecution(api, keyless.body.executionId)).toMatchObject({ status: 'success', attempts: 1 });
       expect(second.body.executionId).not.toBe(first.body.executionId);
       expect(await finalExecution(api, second.body.executionId)).toMatchObject({
         status: 'success',
