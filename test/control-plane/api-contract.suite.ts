@@ -511,6 +511,63 @@ export function apiContractSuite(mode: SuiteMode): void {
     });
   });
 
+  describe('admission and counting where the modes differ by design (§3.12)', () => {
+    it('a repeated Idempotency-Key: counted once in function_enqueue_total in memory mode, twice in NATS mode', async () => {
+      const reg = await call(api, 'POST', '/v1/functions', { name: 'counted', endpointUrl: fixture.url, concurrency: 1 });
+      expect(reg.status).toBe(201);
+      // The only slot is held, so the keyed invocation stays queued: in NATS mode its key is not in
+      // KV yet (the runner writes it before the first attempt), and the repeat meets it in the
+      // server's duplicate window.
+      const hold = await call(api, 'POST', '/v1/functions/counted:enqueue', { input: { gate: 'counted' } });
+      await fixture.received(onGate('counted'));
+      const enqueued = async () => (await functionMetric(cp.managementUrl, METRICS.enqueue, 'counted')) ?? 0;
+      const before = await enqueued();
+      const key = { 'idempotency-key': `counted-${mode.name}` };
+      const first = await call(api, 'POST', '/v1/functions/counted:enqueue', { input: { n: 1 } }, key);
+      const repeat = await call(api, 'POST', '/v1/functions/counted:enqueue', { input: { n: 1 } }, key);
+      expect([first.status, repeat.status]).toEqual([202, 202]);
+      expect(repeat.body.executionId).toBe(first.body.executionId);
+      // docs/design.md §3.12: a repeat caught by the server's duplicate window is counted in
+      // function_enqueue_total; memory mode counts no repeat (§3.7).
+      expect((await enqueued()) - before).toBe(nats ? 2 : 1);
+      fixture.openGate('counted');
+      for (const id of [hold.body.executionId, first.body.executionId]) expect((await finalExecution(api, id)).status).toBe('success');
+      expect(fixture.requests.filter((r) => r.executionId === first.body.executionId)).toHaveLength(1);
+    });
+
+    describe('NANOFAAS_MAX_LIVE_EXECUTIONS', () => {
+      let capped: RunningControlPlane;
+      beforeAll(async () => {
+        capped = await startControlPlane({ NANOFAAS_MAX_LIVE_EXECUTIONS: '1', ...mode.env() });
+      });
+      afterAll(async () => {
+        await capped?.stop();
+        if (capped) removeDir(capped.stateDir);
+      });
+
+      it('refuses a second live execution (429 LIMIT_EXCEEDED) in memory mode; not applied in NATS mode', async () => {
+        const reg = await call(capped.apiUrl, 'POST', '/v1/functions', { name: 'live-cap', endpointUrl: fixture.url });
+        expect(reg.status).toBe(201);
+        const held = await call(capped.apiUrl, 'POST', '/v1/functions/live-cap:enqueue', { input: { gate: 'live-cap' } });
+        expect(held.status).toBe(202);
+        await fixture.received(onGate('live-cap'));
+        const second = await call(capped.apiUrl, 'POST', '/v1/functions/live-cap:enqueue', { input: { n: 2 } });
+        if (nats) {
+          // docs/design.md §3.12: NANOFAAS_MAX_LIVE_EXECUTIONS is not applied in NATS mode (the
+          // queued work is in the stream, bounded per function by queueSize).
+          expect(second.status, second.text).toBe(202);
+        } else {
+          expectError(second, 429, 'LIMIT_EXCEEDED');
+          expect(second.headers.get('retry-after')).toBe('2');
+        }
+        fixture.openGate('live-cap');
+        expect((await finalExecution(capped.apiUrl, held.body.executionId)).status).toBe('success');
+        if (nats) expect((await finalExecution(capped.apiUrl, second.body.executionId)).status).toBe('success');
+        expect((await call(capped.apiUrl, 'DELETE', '/v1/functions/live-cap')).status).toBe(204);
+      });
+    });
+  });
+
   describe('framework errors all get the JSON error body', () => {
     it('unknown route → 404 NOT_FOUND', async () => {
       expectError(await call(api, 'GET', '/v1/nothing-here'), 404, 'NOT_FOUND');
