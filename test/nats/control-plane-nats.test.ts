@@ -138,14 +138,26 @@ describe('control plane in NATS mode', () => {
     const stateDir = tempStateDir();
     const first = await controlPlane(stateDir);
     expect(
-      (await call(first.apiUrl, 'POST', '/v1/functions', { name: 'drained', endpointUrl: runtime.url, concurrency: 2, timeoutMs: 2_000 }))
-        .status,
+      (
+        await call(first.apiUrl, 'POST', '/v1/functions', {
+          name: 'drained',
+          endpointUrl: runtime.url,
+          concurrency: 2,
+          timeoutMs: 2_000,
+          // All 200 fit: on a busy machine the enqueues outlast a depth refresh (§3.12), and with the
+          // default 100 a 429 left an id undefined, polled until the test timed out.
+          queueSize: 1_000,
+        })
+      ).status,
     ).toBe(201);
     const ids = await pool(
       Array.from({ length: 200 }, (_, i) => i),
       16,
-      async (i) =>
-        (await call(first.apiUrl, 'POST', '/v1/functions/drained:enqueue', { input: { sleepMs: 20, n: i } })).body.executionId as string,
+      async (i) => {
+        const answer = await call(first.apiUrl, 'POST', '/v1/functions/drained:enqueue', { input: { sleepMs: 20, n: i } });
+        expect(answer.status).toBe(202);
+        return answer.body.executionId as string;
+      },
     );
     const idSet = new Set(ids);
     await runtime.received((r) => r.executionId !== undefined && idSet.has(r.executionId), 20);
