@@ -1,19 +1,34 @@
 /**
- * npm run bench:nats — NATS mode's async accept rate against the raw acknowledged-publish rate of
- * the same nats-server, side by side in one run (issue 14's floor: enqueues ≥ 0.5 × raw).
+ * npm run bench:nats — NATS mode (docs/design.md §3.12) side by side with the nats-server's own
+ * acknowledged-publish rate and with memory mode, in one run, so the ratios hold however busy the
+ * (shared) machine is. One nats-server -js (store in a temp dir, random port); every control plane
+ * uses the pool backend and functions with an endpointUrl.
  *
- * One nats-server -js (store in a temp dir, random port). In alternating rounds:
- *  - raw: this process publishes BENCH_MESSAGES small messages to a scratch work-queue stream with
- *    `js.publish`, BENCH_WINDOW awaiting their acks at once (pipelined), and counts acks/s;
- *  - enqueue: `POST /v1/functions/sink:enqueue` at c=BENCH_CONCURRENCY against a control plane
- *    with NANOFAAS_NATS_URL (each 202 = one acknowledged publish), for as many requests; the
- *    function's endpoint accepts connections and never answers, so consumption costs the server
- *    little (one delivery per concurrency slot);
- *  - front: NatsAsyncFront.enqueue in this process (what an enqueue costs NATS mode, no HTTP),
- *    with the raw window;
- *  - memory: the same enqueue load against a control plane without NATS (today's default).
- * Env: BENCH_MESSAGES (default 20000), BENCH_WINDOW (256), BENCH_CONCURRENCY (32), BENCH_ROUNDS (2).
- * Needs /usr/bin/nats-server and a built control plane (`tsc -b control-plane`).
+ * 1. Accept rate, in BENCH_ROUNDS rounds, each cell BENCH_MESSAGES:
+ *    - raw: this process publishes small messages to a scratch work-queue stream with `js.publish`
+ *      (@nats-io/jetstream), BENCH_WINDOW awaiting their acks at once (pipelined): acks/s — the
+ *      issue's reference, the floor is HTTP NATS-mode enqueue ≥ 0.5 × this;
+ *    - raw, lean: the same through AckPublisher (control-plane/src/nats/ack-publisher.ts, what the
+ *      control plane publishes with), reported so the floor is not read against a slow client only;
+ *    - front: NatsAsyncFront.enqueue in this process (an enqueue's NATS work, no HTTP);
+ *    - HTTP NATS mode: `POST /v1/functions/sink:enqueue` at c=BENCH_CONCURRENCY against a control
+ *      plane with NANOFAAS_NATS_URL (each 202 = one stored publish); sink's endpoint accepts
+ *      connections and never answers, so the queue only grows;
+ *    - HTTP memory mode: the same against a control plane without NATS.
+ *    With the CPU time per request of the control plane and of nats-server (schedstat), which a
+ *    busy machine disturbs much less than req/s.
+ * 2. End-to-end async (enqueue → ended): BENCH_E2E enqueues at c=BENCH_CONCURRENCY to `e2e`, a
+ *    function on the fixture runtime (answers at once, concurrency BENCH_E2E_CONCURRENCY), timed
+ *    from the first enqueue until every replica's success/error/timeout counters add up to them:
+ *    memory mode, NATS mode with 1 replica, NATS mode with 2 replicas (load split over both APIs;
+ *    the second replica learns `e2e` from the registry bucket). Per round, in rotating order.
+ * 3. Sync (`bench:cp` style): `:invoke` of `e2e` at c=BENCH_CONCURRENCY, NATS-mode control plane
+ *    vs memory-mode control plane, alternating 1 s slices, BENCH_SYNC_SECONDS each: req/s, p50,
+ *    p99, CPU µs per request (NATS mode keeps sync calls in process: no regression expected).
+ * Load average before and after. Env: BENCH_MESSAGES (20000), BENCH_WINDOW (256),
+ * BENCH_CONCURRENCY (32), BENCH_ROUNDS (2), BENCH_E2E (10000), BENCH_E2E_CONCURRENCY (32),
+ * BENCH_SYNC_SECONDS (4), BENCH_CPU_PROF (a directory: the first NATS-mode control plane runs with
+ * --cpu-prof and writes its profile there on exit). Needs nats-server on PATH.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,19 +37,29 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import getPort from 'get-port';
+import { AckPublisher } from '../control-plane/src/nats/ack-publisher.js';
 import { NatsAsyncFront } from '../control-plane/src/nats/async-front.js';
 import { connectNats } from '../control-plane/src/nats/client.js';
 import { KvExecutionStore } from '../control-plane/src/nats/execution-kv.js';
 import { NatsWorkQueue } from '../control-plane/src/nats/work-queue.js';
-import { load, root, scratchDir, start, stopAll, summary } from './cp-lib.js';
+import { type Cell, cpuMicros, emptyCell, load, merge, root, runBench, scratchDir, start, stopAll, summary } from './cp-lib.js';
 
 const messages = Number(process.env.BENCH_MESSAGES ?? '20000');
 const windowSize = Number(process.env.BENCH_WINDOW ?? '256');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '32');
 const rounds = Number(process.env.BENCH_ROUNDS ?? '2');
+const e2eCount = Number(process.env.BENCH_E2E ?? '10000');
+const e2eConcurrency = Number(process.env.BENCH_E2E_CONCURRENCY ?? '32');
+const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? '4');
 const payload = JSON.stringify({ input: { text: 'the quick brown fox jumps over the lazy dog' } });
 
-async function natsServer(): Promise<{ url: string; stop: () => void; dir: string }> {
+interface ControlPlane {
+  apiUrl: string;
+  managementUrl: string;
+  pid: number;
+}
+
+async function natsServer(): Promise<{ url: string; pid: number; stop: () => void; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'nanofaas-bench-nats-'));
   const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -46,7 +71,7 @@ async function natsServer(): Promise<{ url: string; stop: () => void; dir: strin
       if (/Server is ready/.test(line)) resolve(found);
     });
   });
-  return { url: `nats://127.0.0.1:${port}`, dir, stop: () => child.kill('SIGTERM') };
+  return { url: `nats://127.0.0.1:${port}`, pid: child.pid ?? 0, dir, stop: () => child.kill('SIGTERM') };
 }
 
 /** An endpoint that accepts connections and never answers: enqueued work stays queued. */
@@ -68,31 +93,33 @@ async function silentEndpoint(): Promise<{ url: string; close: () => void }> {
   };
 }
 
-async function rawPublishRate(url: string, round: number): Promise<number> {
-  const client = await connectNats({ url });
-  const { RetentionPolicy, StorageType } = client.jetstreamModule;
-  const name = `BENCH_RAW_${round}`;
-  await client.jsm.streams.add({
-    name,
-    subjects: [`bench.raw.${round}.>`],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.File,
-  });
-  const body = new TextEncoder().encode(payload);
+/** `windowSize` workers, each publishing the next message once its last one was acknowledged. */
+async function pipelined(publish: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const began = performance.now();
   await Promise.all(
     Array.from({ length: windowSize }, async () => {
-      while (next < messages) {
-        const i = next++;
-        await client.js.publish(`bench.raw.${round}.${i}`, body);
-      }
+      while (next < messages) await publish(next++);
     }),
   );
-  const seconds = (performance.now() - began) / 1000;
+  return messages / ((performance.now() - began) / 1000);
+}
+
+/** Acknowledged publishes/s to a scratch work-queue stream: js.publish, or AckPublisher (`lean`). */
+async function rawPublishRate(url: string, name: string, lean: boolean): Promise<number> {
+  const client = await connectNats({ url });
+  const { RetentionPolicy, StorageType } = client.jetstreamModule;
+  await client.jsm.streams.add({ name, subjects: [`bench.${name}.>`], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
+  const body = new TextEncoder().encode(payload);
+  const publisher = new AckPublisher(client.nc, client.transportModule.createInbox());
+  const noHeaders = client.transportModule.headers();
+  const rate = await pipelined((i) =>
+    lean ? publisher.publish(`bench.${name}.${i}`, payload, noHeaders) : client.js.publish(`bench.${name}.${i}`, body),
+  );
+  publisher.close();
   await client.jsm.streams.delete(name);
   await client.close();
-  return messages / seconds;
+  return rate;
 }
 
 /** NatsAsyncFront.enqueue in this process (no HTTP), as pipelined as the raw publishes. */
@@ -101,82 +128,250 @@ async function frontRate(url: string): Promise<number> {
   const queue = await NatsWorkQueue.open(client, { duplicateWindowMs: 120_000 });
   const store = await KvExecutionStore.open(client, { executionTtlMs: 900_000, idempotencyTtlMs: 900_000 });
   const front = new NatsAsyncFront(queue, store);
-  let next = 0;
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: windowSize }, async () => {
-      while (next < messages) {
-        next++;
-        await front.enqueue('bench-front', payload, { traceId: undefined, idempotencyKey: undefined });
-      }
-    }),
-  );
-  const seconds = (performance.now() - began) / 1000;
+  const rate = await pipelined(() => front.enqueue('bench-front', payload, { traceId: undefined, idempotencyKey: undefined }));
   await client.jsm.streams.purge('NANOFAAS_INVOCATIONS', { filter: 'nanofaas.inv.bench-front.*' });
   await client.close();
-  return messages / seconds;
+  return rate;
 }
 
-async function controlPlane(env: Record<string, string>, sinkUrl: string, profile = false): Promise<string> {
-  const port = await getPort({ host: '127.0.0.1' });
-  const cpuProf = profile && process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+async function controlPlane(env: Record<string, string>, profile = false): Promise<ControlPlane> {
+  const dir = process.env.BENCH_CPU_PROF;
+  const cpuProf = profile && dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
   const { line } = await start(process.execPath, [...cpuProf, join(root, 'control-plane/dist/main.js')], {
-    NANOFAAS_PORT: String(port),
+    NANOFAAS_PORT: '0',
     NANOFAAS_MANAGEMENT_PORT: '0',
     NANOFAAS_STATE_DIR: scratchDir('nanofaas-bench-cp-'),
+    NANOFAAS_WORKLOAD_BACKEND: 'pool',
     NANOFAAS_LOG_LEVEL: 'warn',
-    NANOFAAS_MAX_LIVE_EXECUTIONS: String(messages * rounds * 2),
+    NANOFAAS_MAX_LIVE_EXECUTIONS: String(Math.max(messages * rounds, e2eCount) * 2),
     ...env,
   });
-  const apiUrl = String(line.apiUrl);
-  const reg = await fetch(`${apiUrl}/v1/functions`, {
+  return { apiUrl: String(line.apiUrl), managementUrl: String(line.managementUrl), pid: Number(line.pid) };
+}
+
+async function register(cp: ControlPlane, spec: Record<string, unknown>): Promise<void> {
+  const reg = await fetch(`${cp.apiUrl}/v1/functions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'sink', endpointUrl: sinkUrl, concurrency: 4, queueSize: 100_000, timeoutMs: 900_000 }),
+    body: JSON.stringify(spec),
   });
-  if (reg.status !== 201 && reg.status !== 409) throw new Error(`register sink: ${reg.status} ${await reg.text()}`);
-  return apiUrl;
+  if (reg.status !== 201) throw new Error(`register ${String(spec.name)}: ${reg.status} ${await reg.text()}`);
 }
 
-async function enqueueRate(apiUrl: string): Promise<{ rps: number; errors: number; p50: number; p99: number }> {
-  const cell = await load({
-    url: apiUrl,
-    path: '/v1/functions/sink:enqueue',
-    body: payload,
-    concurrency,
-    durationS: 600,
-    expect: 202,
-    maxRequests: messages,
-  });
-  return summary(cell);
+/** Runs `work` and returns it with the CPU µs the processes used meanwhile. */
+async function measured<T>(pids: number[], work: () => Promise<T>): Promise<{ value: T; cpuUs: number[] }> {
+  const before = pids.map(cpuMicros);
+  const value = await work();
+  return { value, cpuUs: pids.map((p, i) => cpuMicros(p) - before[i]!) };
 }
 
-const nats = await natsServer();
-const sink = await silentEndpoint();
-try {
-  const natsApi = await controlPlane({ NANOFAAS_NATS_URL: nats.url }, sink.url, true);
-  const memoryApi = await controlPlane({}, sink.url);
-  const rows: string[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    const raw = await rawPublishRate(nats.url, round);
-    const inProcess = await frontRate(nats.url);
-    const viaNats = await enqueueRate(natsApi);
-    const inMemory = await enqueueRate(memoryApi);
-    rows.push(
-      `round ${round}: raw acked publishes ${raw.toFixed(0)}/s (window ${windowSize}) | front.enqueue in process ${inProcess.toFixed(0)}/s = ${(inProcess / raw).toFixed(2)} × raw | HTTP NATS-mode enqueue ${viaNats.rps.toFixed(0)}/s ` +
-        `(p50 ${viaNats.p50.toFixed(1)} ms, p99 ${viaNats.p99.toFixed(1)} ms, ${viaNats.errors} errors) = ${(viaNats.rps / raw).toFixed(2)} × raw | ` +
-        `memory-mode enqueue ${inMemory.rps.toFixed(0)}/s (${inMemory.errors} errors)`,
-    );
-    console.log(rows.at(-1));
+/** success + error + timeout executions of `fn` so far, summed over the replicas' /metrics. */
+async function ended(cps: ControlPlane[], fn: string): Promise<number> {
+  let n = 0;
+  for (const cp of cps) {
+    const text = await (await fetch(`${cp.managementUrl}/metrics`)).text();
+    for (const name of ['function_success_total', 'function_error_total', 'function_timeout_total']) {
+      const m = text.match(new RegExp(`^${name}\\{function="${fn}"\\} (\\d+)`, 'm'));
+      if (m) n += Number(m[1]);
+    }
   }
-  console.log(
-    `${messages} per cell, c=${concurrency}, load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  );
-} finally {
-  await stopAll();
-  sink.close();
-  nats.stop();
-  rmSync(nats.dir, { recursive: true, force: true });
+  return n;
 }
+
+interface E2eResult {
+  acceptRps: number;
+  endedRps: number;
+  cpUsPerExecution: number;
+  natsUsPerExecution: number;
+  errors: number;
+}
+
+/** BENCH_E2E enqueues of `e2e` split over the replicas' APIs; timed until all have ended. */
+async function endToEnd(cps: ControlPlane[], natsPid: number | undefined): Promise<E2eResult> {
+  const before = await ended(cps, 'e2e');
+  const pids = [...cps.map((c) => c.pid), ...(natsPid ? [natsPid] : [])];
+  const { value, cpuUs } = await measured(pids, async () => {
+    const began = performance.now();
+    const cells = await Promise.all(
+      cps.map((cp) =>
+        load({
+          url: cp.apiUrl,
+          path: '/v1/functions/e2e:enqueue',
+          body: payload,
+          concurrency: Math.ceil(concurrency / cps.length),
+          durationS: 600,
+          expect: 202,
+          maxRequests: Math.ceil(e2eCount / cps.length),
+          record: false,
+        }),
+      ),
+    );
+    const accepted = cells.reduce((n, c) => n + c.ok, 0);
+    const acceptSeconds = (performance.now() - began) / 1000;
+    const deadline = performance.now() + 300_000;
+    while ((await ended(cps, 'e2e')) < before + accepted) {
+      if (performance.now() > deadline) throw new Error('end-to-end: not every execution ended within 300 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - began) / 1000;
+    return { accepted, acceptSeconds, seconds, errors: cells.reduce((n, c) => n + c.errors, 0) };
+  });
+  const cpUs = cpuUs.slice(0, cps.length).reduce((a, b) => a + b, 0);
+  return {
+    acceptRps: value.accepted / value.acceptSeconds,
+    endedRps: value.accepted / value.seconds,
+    cpUsPerExecution: cpUs / value.accepted,
+    natsUsPerExecution: natsPid ? cpuUs.at(-1)! / value.accepted : Number.NaN,
+    errors: value.errors,
+  };
+}
+
+/** SIGTERM to one control plane (by its own pid) and wait until it has exited. */
+async function stopProcess(pid: number): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`control plane ${pid} did not exit within 30 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+runBench(async () => {
+  const loadBefore = loadavg();
+  const nats = await natsServer();
+  const sink = await silentEndpoint();
+  try {
+    const fixture = await start(join(root, 'node_modules/.bin/tsx'), ['test/fixtures/fixture-runtime.ts']);
+    const fixtureUrl = String(fixture.line.url);
+    const natsCp = await controlPlane({ NANOFAAS_NATS_URL: nats.url }, true);
+    const memoryCp = await controlPlane({});
+    const sinkSpec = { name: 'sink', endpointUrl: sink.url, concurrency: 4, queueSize: 100_000, timeoutMs: 900_000 };
+    const e2eSpec = { name: 'e2e', endpointUrl: fixtureUrl, concurrency: e2eConcurrency, queueSize: 100_000 };
+    for (const cp of [natsCp, memoryCp]) {
+      await register(cp, sinkSpec);
+      await register(cp, e2eSpec);
+    }
+
+    // 1. Accept rate.
+    const accept: string[] = [];
+    const httpEnqueue = (cp: ControlPlane) =>
+      measured([cp.pid, nats.pid], () =>
+        load({
+          url: cp.apiUrl,
+          path: '/v1/functions/sink:enqueue',
+          body: payload,
+          concurrency,
+          durationS: 600,
+          expect: 202,
+          maxRequests: messages,
+        }),
+      );
+    for (let round = 1; round <= rounds; round++) {
+      const raw = await measured([nats.pid], () => rawPublishRate(nats.url, `RAW_${round}`, false));
+      const lean = await rawPublishRate(nats.url, `LEAN_${round}`, true);
+      const front = await frontRate(nats.url);
+      const viaNats = await httpEnqueue(natsCp);
+      const viaMemory = await httpEnqueue(memoryCp);
+      const n = summary(viaNats.value);
+      const m = summary(viaMemory.value);
+      const natsUsRaw = raw.cpuUs[0]! / messages;
+      accept.push(
+        `| ${round} | ${f(raw.value)} | ${f(lean)} | ${f(front)} | **${f(n.rps)}** (${f(n.p50, 1)} / ${f(n.p99, 1)} ms) | **${f(n.rps / raw.value, 2)}** | ` +
+          `${f(n.rps / lean, 2)} | ${f(m.rps)} | ${f(viaNats.cpuUs[0]! / messages)} / ${f(viaMemory.cpuUs[0]! / messages)} | ` +
+          `${f(natsUsRaw)} / ${f(viaNats.cpuUs[1]! / messages)} | ${n.errors + m.errors} |`,
+      );
+      console.log(`accept round ${round}: ${accept.at(-1)}`);
+    }
+
+    // 2. End-to-end async: memory, NATS × 1, NATS × 2. The second replica runs only for its own
+    // cells (it would consume `e2e` in the 1-replica cells too), so it is started and stopped each time.
+    const withSecondReplica = async <T>(work: (second: ControlPlane) => Promise<T>): Promise<T> => {
+      const second = await controlPlane({ NANOFAAS_NATS_URL: nats.url });
+      try {
+        const deadline = Date.now() + 10_000;
+        while ((await fetch(`${second.apiUrl}/v1/functions/e2e`)).status !== 200) {
+          if (Date.now() > deadline) throw new Error('the second replica did not see e2e within 10 s');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return await work(second);
+      } finally {
+        await stopProcess(second.pid);
+      }
+    };
+    const setups: [string, () => Promise<E2eResult>][] = [
+      ['memory mode', () => endToEnd([memoryCp], undefined)],
+      ['NATS mode, 1 replica', () => endToEnd([natsCp], nats.pid)],
+      ['NATS mode, 2 replicas', () => withSecondReplica((second) => endToEnd([natsCp, second], nats.pid))],
+    ];
+    const e2e = new Map<string, E2eResult[]>();
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < setups.length; i++) {
+        const [label, run] = setups[(i + round) % setups.length]!;
+        const r = await run();
+        e2e.set(label, [...(e2e.get(label) ?? []), r]);
+        console.log(`e2e round ${round + 1}, ${label}: ended ${f(r.endedRps)}/s, accepted ${f(r.acceptRps)}/s, ${r.errors} errors`);
+      }
+    }
+
+    // 3. Sync, interleaved slices.
+    const syncCells: Record<'nats' | 'memory', Cell> = { nats: emptyCell(), memory: emptyCell() };
+    const syncCpu = { nats: 0, memory: 0 };
+    const syncTargets = { nats: natsCp, memory: memoryCp };
+    for (const key of ['nats', 'memory'] as const) {
+      await load({ url: syncTargets[key].apiUrl, path: '/v1/functions/e2e:invoke', body: payload, concurrency, durationS: 1 });
+    }
+    for (let s = 0; s < syncSeconds; s++) {
+      for (const key of s % 2 === 0 ? (['nats', 'memory'] as const) : (['memory', 'nats'] as const)) {
+        const cell = await measured([syncTargets[key].pid], () =>
+          load({ url: syncTargets[key].apiUrl, path: '/v1/functions/e2e:invoke', body: payload, concurrency, durationS: 1 }),
+        );
+        merge(syncCells[key], cell.value);
+        syncCpu[key] += cell.cpuUs[0]!;
+      }
+    }
+    const loadAfter = loadavg();
+
+    const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+    const lines = [
+      `bench:nats — linux/${process.arch}, Node ${process.version}, ${messages} per accept cell, c=${concurrency}, window ${windowSize}, ` +
+        `load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
+      '',
+      '| round | raw js.publish/s | raw lean/s | front in process/s | HTTP enqueue NATS mode/s (p50 / p99) | NATS HTTP / raw | NATS HTTP / lean | HTTP enqueue memory mode/s | CP CPU µs/enqueue NATS / memory | nats-server CPU µs/msg raw / NATS HTTP | errors |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...accept,
+      '',
+      `End to end (${e2eCount} enqueues at c=${concurrency} → all ended; fixture runtime, concurrency ${e2eConcurrency}):`,
+      '',
+      '| setup | ended/s per round | accepted/s per round | CP CPU µs/execution (all replicas) | nats-server CPU µs/execution | errors |',
+      '|---|---|---|---|---|---|',
+      ...setups.map(([label]) => {
+        const rs = e2e.get(label)!;
+        const avg = (g: (r: E2eResult) => number) => rs.reduce((a, r) => a + g(r), 0) / rs.length;
+        return `| ${label} | ${rs.map((r) => f(r.endedRps)).join(', ')} | ${rs.map((r) => f(r.acceptRps)).join(', ')} | ${f(avg((r) => r.cpUsPerExecution))} | ${f(avg((r) => r.natsUsPerExecution))} | ${rs.reduce((a, r) => a + r.errors, 0)} |`;
+      }),
+      '',
+      `Sync :invoke (c=${concurrency}, ${syncSeconds} × 1 s interleaved slices each):`,
+      '',
+      '| control plane | req/s | p50 ms | p99 ms | CPU µs/req | errors |',
+      '|---|---|---|---|---|---|',
+      ...(['memory', 'nats'] as const).map((key) => {
+        const s = summary(syncCells[key]);
+        return `| ${key === 'nats' ? 'NATS mode' : 'memory mode'} | ${f(s.rps)} | ${f(s.p50, 2)} | ${f(s.p99, 2)} | ${f(syncCpu[key] / (syncCells[key].ok + syncCells[key].errors))} | ${s.errors} |`;
+      }),
+      `NATS / memory sync req/s: ${f(summary(syncCells.nats).rps / summary(syncCells.memory).rps, 2)}`,
+    ];
+    console.log(`\n${lines.join('\n')}`);
+  } finally {
+    await stopAll();
+    sink.close();
+    nats.stop();
+    rmSync(nats.dir, { recursive: true, force: true });
+  }
+});

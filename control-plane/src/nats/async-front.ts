@@ -21,7 +21,7 @@ export interface EnqueueOptions {
 
 interface PendingPublish {
   message: InvocationMessage;
-  msgId: string;
+  msgId: string | undefined;
   resolve: (result: PublishResult) => void;
   reject: (err: unknown) => void;
 }
@@ -62,9 +62,10 @@ export class NatsAsyncFront {
       traceId: opts.traceId,
       idempotencyKey: key,
     };
-    // Without a key the execution id is the Nats-Msg-Id: the client resends a publish whose ack
-    // timed out, and the server must store it once, not run the execution twice.
-    let msgId = key === undefined ? message.executionId : keyToken(functionName, key);
+    // Only a key becomes a Nats-Msg-Id. Without one there is nothing to deduplicate: the execution
+    // id is new for every request and nothing resends a publish (a lost ack answers 503), while
+    // the server's duplicate tracking would cost it about half its publish rate (BENCHMARKS.md).
+    let msgId = key === undefined ? undefined : keyToken(functionName, key);
     for (let round = 0; ; round++) {
       const published = await this.publishSoon(message, msgId);
       if (!published.duplicate) return message.executionId;
@@ -90,7 +91,7 @@ export class NatsAsyncFront {
    * (setImmediate runs after every socket read of the turn) sends all the turn's enqueues in one
    * write; the wait is that one turn.
    */
-  private publishSoon(message: InvocationMessage, msgId: string): Promise<PublishResult> {
+  private publishSoon(message: InvocationMessage, msgId: string | undefined): Promise<PublishResult> {
     return new Promise((resolve, reject) => {
       if (this.batch.push({ message, msgId, resolve, reject }) === 1) setImmediate(this.publishBatch);
     });
