@@ -8,7 +8,8 @@
  *    - raw: this process publishes small messages to a scratch work-queue stream with `js.publish`
  *      (@nats-io/jetstream), BENCH_WINDOW awaiting their acks at once (pipelined): acks/s — the
  *      issue's reference, the floor is HTTP NATS-mode enqueue ≥ 0.5 × this;
- *    - raw, lean: the same through AckPublisher (control-plane/src/nats/ack-publisher.ts, what the
+ *    - raw, window c: js.publish with only BENCH_CONCURRENCY awaiting acks, as deep as the HTTP load;
+ *    - raw, lean: the first (window BENCH_WINDOW) through AckPublisher (control-plane/src/nats/ack-publisher.ts, what the
  *      control plane publishes with), reported so the floor is not read against a slow client only;
  *    - front: NatsAsyncFront.enqueue in this process (an enqueue's NATS work, no HTTP);
  *    - HTTP NATS mode: `POST /v1/functions/sink:enqueue` at c=BENCH_CONCURRENCY against a control
@@ -94,11 +95,11 @@ async function silentEndpoint(): Promise<{ url: string; close: () => void }> {
 }
 
 /** `windowSize` workers, each publishing the next message once its last one was acknowledged. */
-async function pipelined(publish: (i: number) => Promise<unknown>): Promise<number> {
+async function pipelined(publish: (i: number) => Promise<unknown>, window = windowSize): Promise<number> {
   let next = 0;
   const began = performance.now();
   await Promise.all(
-    Array.from({ length: windowSize }, async () => {
+    Array.from({ length: window }, async () => {
       while (next < messages) await publish(next++);
     }),
   );
@@ -106,15 +107,16 @@ async function pipelined(publish: (i: number) => Promise<unknown>): Promise<numb
 }
 
 /** Acknowledged publishes/s to a scratch work-queue stream: js.publish, or AckPublisher (`lean`). */
-async function rawPublishRate(url: string, name: string, lean: boolean): Promise<number> {
+async function rawPublishRate(url: string, name: string, lean: boolean, window = windowSize): Promise<number> {
   const client = await connectNats({ url });
   const { RetentionPolicy, StorageType } = client.jetstreamModule;
   await client.jsm.streams.add({ name, subjects: [`bench.${name}.>`], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
   const body = new TextEncoder().encode(payload);
   const publisher = new AckPublisher(client.nc, client.transportModule.createInbox());
   const noHeaders = client.transportModule.headers();
-  const rate = await pipelined((i) =>
-    lean ? publisher.publish(`bench.${name}.${i}`, payload, noHeaders) : client.js.publish(`bench.${name}.${i}`, body),
+  const rate = await pipelined(
+    (i) => (lean ? publisher.publish(`bench.${name}.${i}`, payload, noHeaders) : client.js.publish(`bench.${name}.${i}`, body)),
+    window,
   );
   publisher.close();
   await client.jsm.streams.delete(name);
@@ -276,6 +278,8 @@ runBench(async () => {
     for (let round = 1; round <= rounds; round++) {
       const raw = await measured([nats.pid], () => rawPublishRate(nats.url, `RAW_${round}`, false));
       const lean = await rawPublishRate(nats.url, `LEAN_${round}`, true);
+      // As deep as the HTTP load: at most `concurrency` publishes awaiting their acks.
+      const shallow = await rawPublishRate(nats.url, `SHALLOW_${round}`, false, concurrency);
       const front = await frontRate(nats.url);
       const viaNats = await httpEnqueue(natsCp);
       const viaMemory = await httpEnqueue(memoryCp);
@@ -283,8 +287,8 @@ runBench(async () => {
       const m = summary(viaMemory.value);
       const natsUsRaw = raw.cpuUs[0]! / messages;
       accept.push(
-        `| ${round} | ${f(raw.value)} | ${f(lean)} | ${f(front)} | **${f(n.rps)}** (${f(n.p50, 1)} / ${f(n.p99, 1)} ms) | **${f(n.rps / raw.value, 2)}** | ` +
-          `${f(n.rps / lean, 2)} | ${f(m.rps)} | ${f(viaNats.cpuUs[0]! / messages)} / ${f(viaMemory.cpuUs[0]! / messages)} | ` +
+        `| ${round} | ${f(raw.value)} | ${f(lean)} | ${f(shallow)} | ${f(front)} | **${f(n.rps)}** (${f(n.p50, 1)} / ${f(n.p99, 1)} ms) | **${f(n.rps / raw.value, 2)}** | ` +
+          `${f(n.rps / lean, 2)} | ${f(m.rps)} (${f(m.rps / raw.value, 2)} × raw) | ${f(viaNats.cpuUs[0]! / messages)} / ${f(viaMemory.cpuUs[0]! / messages)} | ` +
           `${f(natsUsRaw)} / ${f(viaNats.cpuUs[1]! / messages)} | ${n.errors + m.errors} |`,
       );
       console.log(`accept round ${round}: ${accept.at(-1)}`);
@@ -343,8 +347,8 @@ runBench(async () => {
       `bench:nats — linux/${process.arch}, Node ${process.version}, ${messages} per accept cell, c=${concurrency}, window ${windowSize}, ` +
         `load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
       '',
-      '| round | raw js.publish/s | raw lean/s | front in process/s | HTTP enqueue NATS mode/s (p50 / p99) | NATS HTTP / raw | NATS HTTP / lean | HTTP enqueue memory mode/s | CP CPU µs/enqueue NATS / memory | nats-server CPU µs/msg raw / NATS HTTP | errors |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      `| round | raw js.publish/s | raw lean/s | raw js.publish, window ${concurrency}/s | front in process/s | HTTP enqueue NATS mode/s (p50 / p99) | NATS HTTP / raw | NATS HTTP / lean | HTTP enqueue memory mode/s | CP CPU µs/enqueue NATS / memory | nats-server CPU µs/msg raw / NATS HTTP | errors |`,
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...accept,
       '',
       `End to end (${e2eCount} enqueues at c=${concurrency} → all ended; fixture runtime, concurrency ${e2eConcurrency}):`,
