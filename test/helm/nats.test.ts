@@ -1,7 +1,9 @@
 // NATS mode of helm/nanofaas (issue 14, docs/design.md §3.12), with the real helm binary: the
-// bundled JetStream StatefulSet, an external URL, the schema's refusal of several replicas without
-// NATS, the PodDisruptionBudget, and the rendered nats.conf + args run by the real nats-server and
-// reached through the control plane's own client with the URL the chart gives it.
+// bundled JetStream StatefulSet and its password (a Secret generated once, or the user's), an
+// external URL (plain, or from a Secret), the schema's refusal of several replicas without NATS,
+// the PodDisruptionBudget, and the rendered nats.conf + args + env run by the real nats-server and
+// reached through the control plane's own client with the URL the chart gives it, $(NATS_PASSWORD)
+// expanded as Kubernetes would.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -18,13 +20,43 @@ import { CHART, find, helm, type K8sObject, removeScratch, render, scratchDir, v
 
 const CP = 'nanofaas-control-plane';
 const NATS = 'nanofaas-nats';
-const NATS_URL = 'nats://nanofaas-nats.nanofaas.svc.cluster.local:4222';
+const NATS_HOST = 'nanofaas-nats.nanofaas.svc.cluster.local:4222';
+const NATS_URL = `nats://${NATS_HOST}`;
+/** The control plane's URL for the bundled server: the password is only named, never written. */
+const NATS_AUTH_URL = `nats://nanofaas:$(NATS_PASSWORD)@${NATS_HOST}`;
+const PASSWORD_ENV = {
+  name: 'NATS_PASSWORD',
+  valueFrom: { secretKeyRef: { name: `${NATS}-auth`, key: 'password' } },
+};
 
 afterAll(() => removeScratch());
 
 const cpContainer = (objs: K8sObject[]) => find(objs, 'Deployment', CP).spec.template.spec.containers[0];
 const WAIT_SCRIPT = readFileSync(path.join(CHART, 'files/wait-for-nats.cjs'), 'utf8');
-const natsEnv = (objs: K8sObject[]) => cpContainer(objs).env.filter((e: any) => e.name.startsWith('NANOFAAS_NATS'));
+const natsEnv = (objs: K8sObject[]) =>
+  cpContainer(objs).env.filter((e: any) => e.name.startsWith('NANOFAAS_NATS') || e.name === 'NATS_PASSWORD');
+/** The generated password, as the Secret holds it (base64-decoded). */
+const password = (objs: K8sObject[], name = `${NATS}-auth`, key = 'password') =>
+  Buffer.from(find(objs, 'Secret', name).data[key], 'base64').toString('utf8');
+
+/**
+ * A container's env as the kubelet resolves it: valueFrom.secretKeyRef from `secrets` (name → key →
+ * value), and $(NAME) in a value replaced by an entry defined before it (left as is otherwise).
+ */
+function resolveEnv(env: any[], secrets: Record<string, Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (ref) {
+      const value = secrets[ref.name]?.[ref.key];
+      if (value === undefined) throw new Error(`no key ${ref.key} in Secret ${ref.name}`);
+      out[e.name] = value;
+    } else if (typeof e.value === 'string') {
+      out[e.name] = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole: string, name: string) => out[name] ?? whole);
+    }
+  }
+  return out;
+}
 
 describe('nats.enabled: the bundled JetStream server', () => {
   let objs: K8sObject[];
@@ -32,14 +64,21 @@ describe('nats.enabled: the bundled JetStream server', () => {
     objs = await render(['--set', 'nats.enabled=true', '--set', 'controlPlane.replicas=2']);
   });
 
-  it('renders a ConfigMap, headless + client Service, the StatefulSet, a NetworkPolicy and the PDB, all schema-valid', () => {
+  it('renders a ConfigMap, the password Secret, headless + client Service, the StatefulSet, a NetworkPolicy and the PDB, all schema-valid', () => {
     const natsObjects = objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'nats');
     expect(natsObjects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
-      [`ConfigMap/${NATS}`, `NetworkPolicy/${NATS}`, `Service/${NATS}`, `Service/${NATS}-headless`, `StatefulSet/${NATS}`].sort(),
+      [
+        `ConfigMap/${NATS}`,
+        `NetworkPolicy/${NATS}`,
+        `Secret/${NATS}-auth`,
+        `Service/${NATS}`,
+        `Service/${NATS}-headless`,
+        `StatefulSet/${NATS}`,
+      ].sort(),
     );
     expect(objs.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name)).toEqual([CP]);
-    // 14 objects of the default install + 5 of NATS + the PDB.
-    expect(objs).toHaveLength(20);
+    // 14 objects of the default install + 6 of NATS + the PDB.
+    expect(objs).toHaveLength(21);
     expect(schemaReport(objs)).toEqual([]);
   });
 
@@ -71,7 +110,7 @@ describe('nats.enabled: the bundled JetStream server', () => {
       { name: 'monitoring', containerPort: 8222, protocol: 'TCP' },
     ]);
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
-    expect(c.env).toEqual([{ name: 'NATS_SERVER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
+    expect(c.env).toEqual([{ name: 'NATS_SERVER_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, PASSWORD_ENV]);
   });
 
   it('hardens the NATS pod like every other: non-root, read-only root fs, no privilege escalation, no API token', () => {
@@ -107,12 +146,27 @@ describe('nats.enabled: the bundled JetStream server', () => {
     expect(headless.spec.selector).toEqual(selector);
   });
 
-  it('gives the control plane NANOFAAS_NATS_URL = the client Service, a URL its config accepts', () => {
-    expect(natsEnv(objs)).toEqual([{ name: 'NANOFAAS_NATS_URL', value: NATS_URL }]);
-    expect(loadConfig({ NANOFAAS_NATS_URL: NATS_URL }).nats?.url).toBe(NATS_URL);
+  it('gives the control plane NATS_PASSWORD from the Secret, then NANOFAAS_NATS_URL naming $(NATS_PASSWORD): a URL its config accepts once expanded', () => {
+    expect(natsEnv(objs)).toEqual([PASSWORD_ENV, { name: 'NANOFAAS_NATS_URL', value: NATS_AUTH_URL }]);
+    const env = resolveEnv(cpContainer(objs).env, { [`${NATS}-auth`]: { password: password(objs) } });
+    expect(env.NANOFAAS_NATS_URL).toBe(`nats://nanofaas:${password(objs)}@${NATS_HOST}`);
+    expect(loadConfig({ NANOFAAS_NATS_URL: env.NANOFAAS_NATS_URL }).nats?.url).toBe(env.NANOFAAS_NATS_URL);
   });
 
-  it('admits only the control-plane pods to the client port (the server has no authentication)', () => {
+  it('generates a 32-character password that starts with a letter (letters and digits only), into the Secret alone', () => {
+    const secret = find(objs, 'Secret', `${NATS}-auth`);
+    expect(secret.type).toBe('Opaque');
+    expect(Object.keys(secret.data)).toEqual(['password']);
+    expect(password(objs)).toMatch(/^[A-Za-z][A-Za-z0-9]{31}$/);
+    // Nowhere else, in clear or base64: not in nats.conf, not in any pod spec.
+    const others = JSON.stringify(objs.filter((o) => o !== secret));
+    expect(others).not.toContain(password(objs));
+    expect(others).not.toContain(secret.data.password);
+    const conf = find(objs, 'ConfigMap', NATS).data['nats.conf'];
+    expect(conf).toContain('authorization {\n  user: "nanofaas"\n  password: $NATS_PASSWORD\n}');
+  });
+
+  it('admits only the control-plane pods to the client port (defence in depth on top of the password)', () => {
     const policy = find(objs, 'NetworkPolicy', NATS);
     expect(policy.spec).toEqual({
       podSelector: { matchLabels: find(objs, 'StatefulSet', NATS).spec.selector.matchLabels },
@@ -134,6 +188,7 @@ describe('nats.enabled: the bundled JetStream server', () => {
     expect(init.name).toBe('wait-for-nats');
     expect(init.image).toBe(cpContainer(objs).image);
     expect(init.command).toEqual(['node', '-e', WAIT_SCRIPT]);
+    // Only the address: it opens a TCP connection and never authenticates, so it gets no password.
     expect(init.env).toEqual([{ name: 'NANOFAAS_NATS_URL', value: NATS_URL }]);
     expect(init.securityContext).toEqual(cpContainer(objs).securityContext);
   });
@@ -185,6 +240,59 @@ describe('nats.enabled: the bundled JetStream server', () => {
     expect(schemaReport(custom)).toEqual([]);
   });
 
+  it('an upgrade keeps the password the lookup finds in the cluster (the server and the control plane keep agreeing)', async () => {
+    // helm template cannot reach a cluster, so a copy of the chart answers the lookup with an existing Secret.
+    const copy = path.join(scratchDir('nats-lookup-'), 'nanofaas');
+    cpSync(CHART, copy, { recursive: true });
+    const helpers = path.join(copy, 'templates/_helpers.tpl');
+    const original = readFileSync(helpers, 'utf8');
+    const lookup = /(\{\{- define "nanofaas\.nats\.auth\.existing" -\}\}\n)[^\n]*lookup[^\n]*\n/;
+    expect(original).toMatch(lookup);
+    const kept = Buffer.from('KeptFromTheFirstInstall').toString('base64');
+    writeFileSync(helpers, original.replace(lookup, `$1{{- toJson (dict "data" (dict "password" "${kept}")) -}}\n`));
+    const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--set', 'nats.enabled=true']);
+    expect(r.stderr).toBe('');
+    const secrets = r.stdout.split('\n---\n').filter((d) => d.includes(`name: ${NATS}-auth\n`) && d.includes('kind: Secret'));
+    expect(secrets).toHaveLength(1);
+    expect(parse(secrets[0]!).data.password).toBe(kept);
+    // Without the lookup's answer (a first install) each render draws a new one.
+    expect(password(await render(['--set', 'nats.enabled=true']))).not.toBe(password(objs));
+  });
+
+  it('nats.auth.existingSecret (+ passwordKey, user): no Secret of its own, both pods read the given one', async () => {
+    const own = await render([
+      '-f',
+      valuesFile({ nats: { enabled: true, auth: { existingSecret: 'my-nats', passwordKey: 'pw', user: 'faas-cp' } } }),
+    ]);
+    expect(own.some((o) => o.kind === 'Secret' && o.metadata.name.includes('nats'))).toBe(false);
+    const ref = { name: 'NATS_PASSWORD', valueFrom: { secretKeyRef: { name: 'my-nats', key: 'pw' } } };
+    expect(natsEnv(own)).toEqual([ref, { name: 'NANOFAAS_NATS_URL', value: `nats://faas-cp:$(NATS_PASSWORD)@${NATS_HOST}` }]);
+    expect(find(own, 'StatefulSet', NATS).spec.template.spec.containers[0].env[1]).toEqual(ref);
+    expect(find(own, 'ConfigMap', NATS).data['nats.conf']).toContain('user: "faas-cp"');
+    expect(schemaReport(own)).toEqual([]);
+  });
+
+  it('nats.auth.enabled=false: no Secret, no authorization block, the plain URL (the NetworkPolicy alone guards the port)', async () => {
+    const open = await render(['--set', 'nats.enabled=true', '--set', 'nats.auth.enabled=false']);
+    expect(open.some((o) => o.kind === 'Secret' && o.metadata.name.includes('nats'))).toBe(false);
+    expect(find(open, 'ConfigMap', NATS).data['nats.conf']).not.toContain('authorization');
+    expect(natsEnv(open)).toEqual([{ name: 'NANOFAAS_NATS_URL', value: NATS_URL }]);
+    expect(find(open, 'StatefulSet', NATS).spec.template.spec.containers[0].env.map((e: any) => e.name)).toEqual(['NATS_SERVER_NAME']);
+    expect(open.some((o) => o.kind === 'NetworkPolicy')).toBe(true);
+    expect(schemaReport(open)).toEqual([]);
+  });
+
+  it.each([
+    ['nats.auth.user=1st', /nats\.auth\.user: Does not match pattern/],
+    ['nats.auth.user=a@b', /nats\.auth\.user: Does not match pattern/],
+    ['nats.auth.existingSecret=Not_A_Name', /nats\.auth\.existingSecret: Does not match pattern/],
+    ['nats.auth.passwordKey=a/b', /nats\.auth\.passwordKey: Does not match pattern/],
+  ])('the schema refuses %s', async (set, message) => {
+    const r = await helm(['template', 'nanofaas', CHART, '--set', 'nats.enabled=true', '--set', set]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
   it('helm lint passes with the NATS values', async () => {
     const r = await helm(['lint', CHART, '--set', 'nats.enabled=true', '--set', 'controlPlane.replicas=3']);
     expect(r.stderr).toBe('');
@@ -214,6 +322,14 @@ describe('NOTES.txt', () => {
       `NATS mode (2 control-plane replica(s)): async work, executions and the registry are in\nJetStream at ${NATS_URL}.`,
     );
     expect(text).toContain(`Server: kubectl -n nanofaas logs statefulset/${NATS}`);
+    expect(text).toContain(
+      `User nanofaas, password: kubectl -n nanofaas get secret ${NATS}-auth -o jsonpath='{.data.password}' | base64 -d`,
+    );
+    expect(text).not.toContain('WARNING');
+    const open = await notes(['--set', 'nats.enabled=true', '--set', 'nats.auth.enabled=false']);
+    expect(open).toContain('WARNING: nats.auth.enabled=false: the server has no password');
+    const fromSecret = await notes(['--set', 'nats.existingUrlSecret=nats-url']);
+    expect(fromSecret).toContain('JetStream at the URL in Secret nats-url (key url).');
     const external = await notes(['--set', 'nats.url=nats://nats.messaging.svc:4222']);
     expect(external).toContain('JetStream at nats://nats.messaging.svc:4222.');
     expect(external).not.toContain('statefulset');
@@ -233,6 +349,31 @@ describe('nats.url: an external server', () => {
     expect(lint.code).toBe(0);
   });
 
+  it('nats.existingUrlSecret: the URL (credentials and all) comes from the Secret into both containers, never into values or the spec', async () => {
+    const objs = await render([
+      '--set',
+      'nats.existingUrlSecret=nats-url',
+      '--set',
+      'nats.existingUrlSecretKey=NATS_URL',
+      '--set',
+      'controlPlane.replicas=2',
+    ]);
+    const fromSecret = { name: 'NANOFAAS_NATS_URL', valueFrom: { secretKeyRef: { name: 'nats-url', key: 'NATS_URL' } } };
+    expect(natsEnv(objs)).toEqual([fromSecret]);
+    const dep = find(objs, 'Deployment', CP);
+    expect(dep.spec.template.spec.initContainers[0].env).toEqual([fromSecret]);
+    expect(dep.spec.strategy.type).toBe('RollingUpdate');
+    expect(find(objs, 'PodDisruptionBudget', CP).spec.maxUnavailable).toBe(1);
+    expect(objs.some((o) => o.kind === 'StatefulSet' || o.metadata.name.includes('nats'))).toBe(false);
+    expect(schemaReport(objs)).toEqual([]);
+  });
+
+  it('nats.url with credentials is refused by the schema: they belong in nats.existingUrlSecret', async () => {
+    const r = await helm(['template', 'nanofaas', CHART, '--set', 'nats.url=nats://cp:hunter2@nats.example:4222']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('nats.url: Does not match pattern');
+  });
+
   it('without NATS the control plane has no NATS env and keeps Recreate (state in memory)', async () => {
     const objs = await render();
     expect(natsEnv(objs)).toEqual([]);
@@ -249,7 +390,7 @@ describe('nats.url: an external server', () => {
 });
 
 describe('refusals', () => {
-  const SCHEMA_MESSAGE = 'nats.enabled=true or nats.url (controlPlane.replicas > 1 needs NATS) is required';
+  const SCHEMA_MESSAGE = 'nats.enabled=true, nats.url or nats.existingUrlSecret (controlPlane.replicas > 1 needs NATS) is required';
 
   it.each([2, 3])('controlPlane.replicas=%i without NATS: helm fails with the schema message', async (replicas) => {
     const r = await helm(['template', 'nanofaas', CHART, '--set', `controlPlane.replicas=${replicas}`]);
@@ -271,11 +412,23 @@ describe('refusals', () => {
   it.each([
     [
       ['--set', 'nats.enabled=true', '--set', 'nats.url=nats://a:4222'],
-      'nats.enabled deploys a NATS server for the control plane: leave nats.url empty',
+      'nats.enabled deploys a NATS server for the control plane: leave nats.url and nats.existingUrlSecret empty',
+    ],
+    [
+      ['--set', 'nats.enabled=true', '--set', 'nats.existingUrlSecret=nats-url'],
+      'nats.enabled deploys a NATS server for the control plane: leave nats.url and nats.existingUrlSecret empty',
+    ],
+    [
+      ['--set', 'nats.url=nats://a:4222', '--set', 'nats.existingUrlSecret=nats-url'],
+      'nats.url and nats.existingUrlSecret both name the external NATS server: set one',
     ],
     [
       ['-f', valuesFile({ controlPlane: { extraEnv: [{ name: 'NANOFAAS_NATS_URL', value: 'nats://a:4222' }] } })],
-      'controlPlane.extraEnv must not set NANOFAAS_NATS_URL: use nats.enabled or nats.url instead',
+      'controlPlane.extraEnv must not set NANOFAAS_NATS_URL: use nats.enabled, nats.url or nats.existingUrlSecret instead',
+    ],
+    [
+      ['-f', valuesFile({ nats: { enabled: true }, controlPlane: { extraEnv: [{ name: 'NATS_PASSWORD', value: 'x' }] } })],
+      "controlPlane.extraEnv must not set NATS_PASSWORD: the chart sets it from the bundled server's Secret",
     ],
   ])('one source of the NATS URL: refuses %j', async (args, message) => {
     const r = await helm(['template', 'nanofaas', CHART, ...args]);
@@ -341,24 +494,41 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
     });
   }
 
-  it('starts with JetStream on the store dir and 8 MB payloads, answers the probe path, and serves the control plane', async () => {
+  /** The StatefulSet's env as the kubelet gives it: the pod's name, and NATS_PASSWORD from the chart's Secret. */
+  function serverEnv(objs: K8sObject[]): Record<string, string> {
+    const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
+    const secrets = { [`${NATS}-auth`]: { password: password(objs) } };
+    return { ...resolveEnv(c.env, secrets), NATS_SERVER_NAME: `${NATS}-0` };
+  }
+
+  /** The control plane's NANOFAAS_NATS_URL, $(NATS_PASSWORD) expanded, pointed at this server instead of the Service. */
+  function controlPlaneUrl(objs: K8sObject[], clientPort: number, secrets = { [`${NATS}-auth`]: { password: password(objs) } }): string {
+    const url = resolveEnv(cpContainer(objs).env, secrets).NANOFAAS_NATS_URL!;
+    expect(url).toContain(NATS_HOST);
+    return loadConfig({ NANOFAAS_NATS_URL: url.replace(NATS_HOST, `127.0.0.1:${clientPort}`) }).nats!.url;
+  }
+
+  it('starts with authorization, JetStream on the store dir and 8 MB payloads, answers the probe path, and serves the control plane with the password from the Secret', async () => {
     const objs = await render(['--set', 'nats.enabled=true']);
     const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
-    const running = await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, { NATS_SERVER_NAME: `${NATS}-0` });
+    const running = await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, serverEnv(objs));
 
+    // The probes need no credentials (the monitoring port has none).
     const probe = await fetch(`http://127.0.0.1:${running.monitoring}${c.readinessProbe.httpGet.path}`);
     expect(probe.status).toBe(200);
     expect(await probe.json()).toEqual({ status: 'ok' });
     const varz = (await (await fetch(`http://127.0.0.1:${running.monitoring}/varz`)).json()) as Record<string, any>;
     expect(varz.server_name).toBe(`${NATS}-0`);
+    expect(varz.auth_required).toBe(true);
     expect(varz.max_payload).toBe(8 * 1024 * 1024);
     expect(varz.jetstream.config.store_dir).toBe(path.join(running.store, 'jetstream'));
     expect(varz.jetstream.config.max_storage).toBe(8 * 1024 ** 3);
     expect(varz.jetstream.config.max_memory).toBe(256 * 1024 ** 2);
 
-    // The control plane's URL, pointed at this server instead of the Service, through its own client.
-    const url = natsEnv(objs)[0].value.replace('nanofaas-nats.nanofaas.svc.cluster.local:4222', `127.0.0.1:${running.client}`);
-    client = await connectNats({ url: loadConfig({ NANOFAAS_NATS_URL: url }).nats!.url, connectTimeoutMs: 5_000 });
+    // The control plane's own client, with the URL the chart builds for it.
+    const url = controlPlaneUrl(objs, running.client);
+    expect(url).toBe(`nats://nanofaas:${password(objs)}@127.0.0.1:${running.client}`);
+    client = await connectNats({ url, connectTimeoutMs: 5_000 });
     expect((await client.jsm.getAccountInfo()).streams).toBe(0);
     const kv = await client.kvm.create('helm_check');
     await kv.put('k', 'v');
@@ -366,24 +536,52 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
     expect(existsSync(path.join(running.store, 'jetstream'))).toBe(true);
   });
 
-  it('why the bundled server has no password: the control plane does not authenticate with user:password@ in its URL', async () => {
-    // When this starts failing, the control plane's client sends URL credentials: the chart can then
-    // generate a password for the bundled server instead of relying on the NetworkPolicy alone.
+  it('refuses a client without the password, or with another one: "Authorization Violation"', async () => {
     const objs = await render(['--set', 'nats.enabled=true']);
     const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
-    const running = await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], [...c.args, '--user', 'nanofaas', '--pass', 'secret'], {
-      NATS_SERVER_NAME: `${NATS}-0`,
-    });
-    const url = loadConfig({ NANOFAAS_NATS_URL: `nats://nanofaas:secret@127.0.0.1:${running.client}` }).nats!.url;
-    await expect(connectNats({ url, connectTimeoutMs: 2_000 })).rejects.toThrow(/Authorization Violation/);
+    const running = await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, serverEnv(objs));
+    const host = `127.0.0.1:${running.client}`;
+    // The URL of the chart before this change (no credentials), and the chart's URL with $(NATS_PASSWORD) unset.
+    await expect(connectNats({ url: `nats://${host}`, connectTimeoutMs: 2_000 })).rejects.toThrow(/Authorization Violation/);
+    const unexpanded = resolveEnv(
+      cpContainer(objs).env.filter((e: any) => e.name !== 'NATS_PASSWORD'),
+      {},
+    ).NANOFAAS_NATS_URL!.replace(NATS_HOST, host);
+    expect(unexpanded).toBe(`nats://nanofaas:$(NATS_PASSWORD)@${host}`);
+    await expect(connectNats({ url: unexpanded, connectTimeoutMs: 2_000 })).rejects.toThrow(/Authorization Violation/);
+    // Another install's password (each first render draws a new one).
+    const other = await render(['--set', 'nats.enabled=true']);
+    const wrong = controlPlaneUrl(objs, running.client, { [`${NATS}-auth`]: { password: password(other) } });
+    await expect(connectNats({ url: wrong, connectTimeoutMs: 2_000 })).rejects.toThrow(/Authorization Violation/);
   });
 
-  it('the init container script waits while nothing listens, and ends once the server is up', async () => {
+  it('nats.auth.existingSecret with a password using every allowed kind of character: server and client agree', async () => {
+    const objs = await render(['--set', 'nats.enabled=true', '--set', 'nats.auth.existingSecret=my-nats']);
+    const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
+    const secrets = { 'my-nats': { password: 'Pw-1.e5_x~Y' } };
+    const running = await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, {
+      ...resolveEnv(c.env, secrets),
+      NATS_SERVER_NAME: `${NATS}-0`,
+    });
+    client = await connectNats({ url: controlPlaneUrl(objs, running.client, secrets), connectTimeoutMs: 5_000 });
+    expect((await client.jsm.getAccountInfo()).streams).toBe(0);
+  });
+
+  it('why the generated password starts with a letter: nats-server parses $NATS_PASSWORD, and 1e5… does not even start', async () => {
+    const objs = await render(['--set', 'nats.enabled=true']);
+    const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
+    await expect(
+      start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, { NATS_SERVER_NAME: `${NATS}-0`, NATS_PASSWORD: '1e5abcdef' }),
+    ).rejects.toThrow(/variable reference for 'NATS_PASSWORD'.*could not be parsed/);
+  });
+
+  it('the init container script waits while nothing listens, and ends once the server (with auth) is up', async () => {
     const objs = await render(['--set', 'nats.enabled=true']);
     const init = find(objs, 'Deployment', CP).spec.template.spec.initContainers[0];
     const port = await freePort();
     const waiter = spawn(process.execPath, init.command.slice(1), {
-      env: { NANOFAAS_NATS_URL: `nats://127.0.0.1:${port}` },
+      // Its own env from the chart (the Service URL, no credentials), pointed at this port.
+      env: { NANOFAAS_NATS_URL: resolveEnv(init.env, {}).NANOFAAS_NATS_URL!.replace(NATS_HOST, `127.0.0.1:${port}`) },
       cwd: scratchDir('wait-'),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -396,8 +594,9 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
       expect(await firstLine).toBe(`[wait-for-nats] waiting for 127.0.0.1:${port}: ECONNREFUSED`);
       expect(waiter.exitCode).toBeNull();
 
+      // The server requires the password; the script only needs the port to accept a connection.
       const c = find(objs, 'StatefulSet', NATS).spec.template.spec.containers[0];
-      await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, { NATS_SERVER_NAME: `${NATS}-0` }, port);
+      await start(find(objs, 'ConfigMap', NATS).data['nats.conf'], c.args, serverEnv(objs), port);
       expect(await exited).toBe(0);
       expect(out.at(-1)?.startsWith(`[wait-for-nats] 127.0.0.1:${port} reachable after `)).toBe(true);
       expect(out.at(-1)).toMatch(/ reachable after \d+ s$/);
@@ -407,6 +606,24 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
         await exited;
       }
     }
+  });
+
+  it('the init container script refuses a URL it cannot parse without printing its credentials', async () => {
+    const objs = await render(['--set', 'nats.existingUrlSecret=nats-url']);
+    const init = find(objs, 'Deployment', CP).spec.template.spec.initContainers[0];
+    // An unencoded / in the password breaks the URL (existingUrlSecret's values say: percent-encode it).
+    const waiter = spawn(process.execPath, init.command.slice(1), {
+      env: { NANOFAAS_NATS_URL: 'nats://cp:hun/ter2@nats.example:4222' },
+      cwd: scratchDir('wait-'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    waiter.stdout!.on('data', (d) => (output += d));
+    waiter.stderr!.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => waiter.once('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(output).toContain('[wait-for-nats] NANOFAAS_NATS_URL is not a URL: "nats://***@nats.example:4222"');
+    expect(output).not.toContain('ter2');
   });
 });
 

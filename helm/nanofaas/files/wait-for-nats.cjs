@@ -3,6 +3,8 @@
 // gives up on NATS 5 s after it starts, so without this a control plane installed together with
 // its NATS server crash-loops (with growing back-off) until the server is ready; the bundled
 // server's Service only has a ready server behind it. Waits as long as it takes, saying why.
+// A TCP connection only, never a NATS CONNECT: it needs no credentials (the chart gives it none for
+// the bundled server), and the URL's credentials (nats.existingUrlSecret) are never printed.
 const net = require('node:net');
 
 const raw = process.env.NANOFAAS_NATS_URL ?? '';
@@ -10,7 +12,9 @@ let url;
 try {
   url = new URL(raw);
 } catch {
-  console.error(`[wait-for-nats] NANOFAAS_NATS_URL is not a URL: "${raw}"`);
+  // Up to the last @: a password with an unencoded / or # is hidden too.
+  const shown = raw.replace(/\/\/.*@/, '//***@');
+  console.error(`[wait-for-nats] NANOFAAS_NATS_URL is not a URL: "${shown}" (percent-encode a password's characters other than letters, digits and - . _ ~)`);
   process.exit(2);
 }
 const host = url.hostname;

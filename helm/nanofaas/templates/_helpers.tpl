@@ -143,23 +143,127 @@ install, or when it was deleted). Its own template so the lookup is the one thin
 {{- printf "%s-nats-headless" (include "nanofaas.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* The control plane's NANOFAAS_NATS_URL: the bundled server's client Service, or nats.url; empty = memory mode. */}}
-{{- define "nanofaas.nats.url" -}}
-{{- if .Values.nats.enabled -}}
+{{/* NATS mode: "true" when the control plane gets a NANOFAAS_NATS_URL (any of the three sources), else empty. */}}
+{{- define "nanofaas.nats.mode" -}}
+{{- if or .Values.nats.enabled .Values.nats.url .Values.nats.existingUrlSecret -}}true{{- end -}}
+{{- end -}}
+
+{{/* The bundled server's client Service, without credentials (what wait-for-nats dials, what NOTES shows). */}}
+{{- define "nanofaas.nats.serviceUrl" -}}
 {{- printf "nats://%s.%s.svc.%s:%v" (include "nanofaas.nats.name" .) .Release.Namespace .Values.clusterDomain .Values.nats.clientPort -}}
+{{- end -}}
+
+{{/*
+Where the server is, for people (NOTES.txt): never a credential. Empty with nats.existingUrlSecret:
+the URL is only in that Secret.
+*/}}
+{{- define "nanofaas.nats.address" -}}
+{{- if .Values.nats.enabled -}}
+{{- include "nanofaas.nats.serviceUrl" . -}}
 {{- else -}}
 {{- .Values.nats.url -}}
 {{- end -}}
 {{- end -}}
 
-{{/* One source of the NATS URL: the bundled server or nats.url; extraEnv cannot add another. */}}
+{{/* The bundled server requires a user + password (nats.auth.enabled, on by default). */}}
+{{- define "nanofaas.nats.auth.on" -}}
+{{- if and .Values.nats.enabled .Values.nats.auth.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the bundled server's password: the user's, or the one the chart generates. */}}
+{{- define "nanofaas.nats.auth.secretName" -}}
+{{- if .Values.nats.auth.existingSecret -}}
+{{- .Values.nats.auth.existingSecret -}}
+{{- else -}}
+{{- printf "%s-nats-auth" (include "nanofaas.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The generated password Secret as it exists in the cluster (empty dict with `helm template`, on a
+first install, or when it was deleted). Its own template so the lookup is the one thing tests replace.
+*/}}
+{{- define "nanofaas.nats.auth.existing" -}}
+{{- toJson (lookup "v1" "Secret" .Release.Namespace (include "nanofaas.nats.auth.secretName" .)) -}}
+{{- end -}}
+
+{{/*
+NATS_PASSWORD from the Secret, for the server (nats.conf reads $NATS_PASSWORD) and the control
+plane (its NANOFAAS_NATS_URL says $(NATS_PASSWORD), which Kubernetes expands from this earlier entry).
+*/}}
+{{- define "nanofaas.nats.auth.passwordEnv" -}}
+- name: NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "nanofaas.nats.auth.secretName" . }}
+      key: {{ .Values.nats.auth.passwordKey }}
+{{- end -}}
+
+{{/*
+The control plane's NATS env (docs/design.md §3.12); empty = memory mode. The bundled server with
+auth: the password stays in its Secret and the pod spec only shows $(NATS_PASSWORD), which
+Kubernetes replaces when it starts the container (the password is URL-safe: see values.yaml).
+nats.existingUrlSecret: the whole URL, credentials and all, from the user's Secret.
+*/}}
+{{- define "nanofaas.nats.env" -}}
+{{- $n := .Values.nats -}}
+{{- if include "nanofaas.nats.auth.on" . -}}
+{{ include "nanofaas.nats.auth.passwordEnv" . }}
+- name: NANOFAAS_NATS_URL
+  value: {{ printf "nats://%s:$(NATS_PASSWORD)@%s.%s.svc.%s:%v" $n.auth.user (include "nanofaas.nats.name" .) .Release.Namespace .Values.clusterDomain $n.clientPort | quote }}
+{{- else if $n.enabled -}}
+- name: NANOFAAS_NATS_URL
+  value: {{ include "nanofaas.nats.serviceUrl" . | quote }}
+{{- else if $n.existingUrlSecret -}}
+{{ include "nanofaas.nats.urlFromSecret" . }}
+{{- else if $n.url -}}
+- name: NANOFAAS_NATS_URL
+  value: {{ $n.url | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The wait-for-nats init container's env: only what it dials (host:port; it opens a TCP connection
+and never authenticates), so the bundled server's password is not given to it. With
+nats.existingUrlSecret the host is only in the Secret: it reads the URL there (and never prints
+its credentials).
+*/}}
+{{- define "nanofaas.nats.waitEnv" -}}
+{{- $n := .Values.nats -}}
+{{- if $n.enabled -}}
+- name: NANOFAAS_NATS_URL
+  value: {{ include "nanofaas.nats.serviceUrl" . | quote }}
+{{- else if $n.existingUrlSecret -}}
+{{ include "nanofaas.nats.urlFromSecret" . }}
+{{- else -}}
+- name: NANOFAAS_NATS_URL
+  value: {{ $n.url | quote }}
+{{- end -}}
+{{- end -}}
+
+{{- define "nanofaas.nats.urlFromSecret" -}}
+- name: NANOFAAS_NATS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.nats.existingUrlSecret }}
+      key: {{ .Values.nats.existingUrlSecretKey }}
+{{- end -}}
+
+{{/* One source of the NATS URL: the bundled server, nats.url or nats.existingUrlSecret; extraEnv cannot add another. */}}
 {{- define "nanofaas.validateNats" -}}
-{{- if and .Values.nats.enabled .Values.nats.url -}}
-{{- fail "nats.enabled deploys a NATS server for the control plane: leave nats.url empty (or set nats.enabled=false to use an external server)" -}}
+{{- $n := .Values.nats -}}
+{{- if and $n.enabled (or $n.url $n.existingUrlSecret) -}}
+{{- fail "nats.enabled deploys a NATS server for the control plane: leave nats.url and nats.existingUrlSecret empty (or set nats.enabled=false to use an external server)" -}}
+{{- end -}}
+{{- if and $n.url $n.existingUrlSecret -}}
+{{- fail "nats.url and nats.existingUrlSecret both name the external NATS server: set one (existingUrlSecret when the URL carries credentials)" -}}
 {{- end -}}
 {{- range .Values.controlPlane.extraEnv -}}
 {{- if eq .name "NANOFAAS_NATS_URL" -}}
-{{- fail "controlPlane.extraEnv must not set NANOFAAS_NATS_URL: use nats.enabled or nats.url instead (values.schema.json checks controlPlane.replicas against them)" -}}
+{{- fail "controlPlane.extraEnv must not set NANOFAAS_NATS_URL: use nats.enabled, nats.url or nats.existingUrlSecret instead (values.schema.json checks controlPlane.replicas against them)" -}}
+{{- end -}}
+{{- if eq .name "NATS_PASSWORD" -}}
+{{- fail "controlPlane.extraEnv must not set NATS_PASSWORD: the chart sets it from the bundled server's Secret (nats.auth.existingSecret to bring your own)" -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
