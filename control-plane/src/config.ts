@@ -204,7 +204,7 @@ function natsConfig(env: Env): NatsConfig | undefined {
   if (!url) return undefined;
   if (!/^(nats|tls):\/\/[^\s/]+$/.test(url)) {
     // Echoed without its credentials (nats://user:pass@host).
-    const shown = url.replace(/\/\/[^@/]*@/, '//***@');
+    const shown = url.replace(/\/\/.*@/, '//***@');
     throw new ConfigError(`NANOFAAS_NATS_URL must be nats://[user:pass@]host:port (or tls://), got "${shown}"`);
   }
   return {

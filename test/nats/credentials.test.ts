@@ -55,5 +55,7 @@ describe('NATS URL credentials', () => {
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/got "nats:\/\/\*\*\*@host:4222\/path"/);
     expect(attempt).not.toThrow(/hunter2/);
+    // An unencoded '/' in the password makes it a malformed URL; it is still not echoed.
+    expect(() => loadConfig({ NANOFAAS_NATS_URL: 'nats://u:hun/ter2@host:4222' })).toThrow(/got "nats:\/\/\*\*\*@host:4222"/);
   });
 });
