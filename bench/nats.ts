@@ -22,7 +22,9 @@
  *    function on the fixture runtime (answers at once, concurrency BENCH_E2E_CONCURRENCY), timed
  *    from the first enqueue until every replica's success/error/timeout counters add up to them:
  *    memory mode, NATS mode with 1 replica, NATS mode with 2 replicas (load split over both APIs;
- *    the second replica learns `e2e` from the registry bucket). Per round, in rotating order.
+ *    the second replica learns `e2e` from the registry bucket). Per round, in rotating order. For
+ *    NATS mode also the stored writes per execution: messages published to the invocation stream
+ *    and writes to the execution bucket (from their last sequence numbers; an ack deletes).
  * 3. Sync (`bench:cp` style): `:invoke` of `e2e` at c=BENCH_CONCURRENCY, NATS-mode control plane
  *    vs memory-mode control plane, alternating 1 s slices, BENCH_SYNC_SECONDS each: req/s, p50,
  *    p99, CPU µs per request (NATS mode keeps sync calls in process: no regression expected).
@@ -181,6 +183,9 @@ async function ended(cps: ControlPlane[], fn: string): Promise<number> {
 }
 
 interface E2eResult {
+  /** Stream messages and execution-bucket writes stored per execution (NATS mode). */
+  publishesPerExecution: number;
+  kvWritesPerExecution: number;
   acceptRps: number;
   endedRps: number;
   cpUsPerExecution: number;
@@ -189,8 +194,12 @@ interface E2eResult {
 }
 
 /** BENCH_E2E enqueues of `e2e` split over the replicas' APIs; timed until all have ended. */
-async function endToEnd(cps: ControlPlane[], natsPid: number | undefined): Promise<E2eResult> {
+/** Stored writes so far: the last sequence of the invocation stream and of the execution bucket. */
+type WriteCounter = () => Promise<{ publishes: number; kvWrites: number }>;
+
+async function endToEnd(cps: ControlPlane[], natsPid: number | undefined, writes?: WriteCounter): Promise<E2eResult> {
   const before = await ended(cps, 'e2e');
+  const writesBefore = await writes?.();
   const pids = [...cps.map((c) => c.pid), ...(natsPid ? [natsPid] : [])];
   const { value, cpuUs } = await measured(pids, async () => {
     const began = performance.now();
@@ -219,7 +228,10 @@ async function endToEnd(cps: ControlPlane[], natsPid: number | undefined): Promi
     return { accepted, acceptSeconds, seconds, errors: cells.reduce((n, c) => n + c.errors, 0) };
   });
   const cpUs = cpuUs.slice(0, cps.length).reduce((a, b) => a + b, 0);
+  const writesAfter = await writes?.();
   return {
+    publishesPerExecution: writesAfter && writesBefore ? (writesAfter.publishes - writesBefore.publishes) / value.accepted : Number.NaN,
+    kvWritesPerExecution: writesAfter && writesBefore ? (writesAfter.kvWrites - writesBefore.kvWrites) / value.accepted : Number.NaN,
     acceptRps: value.accepted / value.acceptSeconds,
     endedRps: value.accepted / value.seconds,
     cpUsPerExecution: cpUs / value.accepted,
@@ -309,10 +321,15 @@ runBench(async () => {
         await stopProcess(second.pid);
       }
     };
+    const counter = await connectNats({ url: nats.url });
+    const writes: WriteCounter = async () => ({
+      publishes: (await counter.jsm.streams.info('NANOFAAS_INVOCATIONS')).state.last_seq,
+      kvWrites: (await counter.jsm.streams.info('KV_nanofaas_executions')).state.last_seq,
+    });
     const setups: [string, () => Promise<E2eResult>][] = [
       ['memory mode', () => endToEnd([memoryCp], undefined)],
-      ['NATS mode, 1 replica', () => endToEnd([natsCp], nats.pid)],
-      ['NATS mode, 2 replicas', () => withSecondReplica((second) => endToEnd([natsCp, second], nats.pid))],
+      ['NATS mode, 1 replica', () => endToEnd([natsCp], nats.pid, writes)],
+      ['NATS mode, 2 replicas', () => withSecondReplica((second) => endToEnd([natsCp, second], nats.pid, writes))],
     ];
     const e2e = new Map<string, E2eResult[]>();
     for (let round = 0; round < rounds; round++) {
@@ -323,6 +340,8 @@ runBench(async () => {
         console.log(`e2e round ${round + 1}, ${label}: ended ${f(r.endedRps)}/s, accepted ${f(r.acceptRps)}/s, ${r.errors} errors`);
       }
     }
+
+    await counter.close();
 
     // 3. Sync, interleaved slices.
     const syncCells: Record<'nats' | 'memory', Cell> = { nats: emptyCell(), memory: emptyCell() };
@@ -353,12 +372,18 @@ runBench(async () => {
       '',
       `End to end (${e2eCount} enqueues at c=${concurrency} → all ended; fixture runtime, concurrency ${e2eConcurrency}):`,
       '',
-      '| setup | ended/s per round | accepted/s per round | CP CPU µs/execution (all replicas) | nats-server CPU µs/execution | errors |',
-      '|---|---|---|---|---|---|',
+      '| setup | ended/s per round | accepted/s per round | CP CPU µs/execution (all replicas) | nats-server CPU µs/execution | stored per execution: publishes + KV writes | errors |',
+      '|---|---|---|---|---|---|---|',
       ...setups.map(([label]) => {
         const rs = e2e.get(label)!;
         const avg = (g: (r: E2eResult) => number) => rs.reduce((a, r) => a + g(r), 0) / rs.length;
-        return `| ${label} | ${rs.map((r) => f(r.endedRps)).join(', ')} | ${rs.map((r) => f(r.acceptRps)).join(', ')} | ${f(avg((r) => r.cpUsPerExecution))} | ${f(avg((r) => r.natsUsPerExecution))} | ${rs.reduce((a, r) => a + r.errors, 0)} |`;
+        return `| ${label} | ${rs.map((r) => f(r.endedRps)).join(', ')} | ${rs.map((r) => f(r.acceptRps)).join(', ')} | ${f(avg((r) => r.cpUsPerExecution))} | ${f(avg((r) => r.natsUsPerExecution))} | ${f(
+          avg((r) => r.publishesPerExecution),
+          2,
+        )} + ${f(
+          avg((r) => r.kvWritesPerExecution),
+          2,
+        )} | ${rs.reduce((a, r) => a + r.errors, 0)} |`;
       }),
       '',
       `Sync :invoke (c=${concurrency}, ${syncSeconds} × 1 s interleaved slices each):`,
