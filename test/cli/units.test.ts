@@ -98,6 +98,8 @@ describe('small helpers', () => {
     const yml = prometheusConfig(41001, '/state/prometheus/runtimes.json');
     expect(yml).toContain(`targets: ['127.0.0.1:41001']`);
     expect(yml).toContain(`files: ['/state/prometheus/runtimes.json']`);
+    // up --replicas 2: every replica's management port, one job (the loadtest sums over instances).
+    expect(prometheusConfig([41001, 41003], '/r.json')).toContain(`targets: ['127.0.0.1:41001', '127.0.0.1:41003']`);
   });
 });
 

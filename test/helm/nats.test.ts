@@ -502,7 +502,11 @@ describe('the rendered nats.conf and args, run by the real nats-server', () => {
   }
 
   /** The control plane's NANOFAAS_NATS_URL, $(NATS_PASSWORD) expanded, pointed at this server instead of the Service. */
-  function controlPlaneUrl(objs: K8sObject[], clientPort: number, secrets = { [`${NATS}-auth`]: { password: password(objs) } }): string {
+  function controlPlaneUrl(
+    objs: K8sObject[],
+    clientPort: number,
+    secrets: Record<string, Record<string, string>> = { [`${NATS}-auth`]: { password: password(objs) } },
+  ): string {
     const url = resolveEnv(cpContainer(objs).env, secrets).NANOFAAS_NATS_URL!;
     expect(url).toContain(NATS_HOST);
     return loadConfig({ NANOFAAS_NATS_URL: url.replace(NATS_HOST, `127.0.0.1:${clientPort}`) }).nats!.url;

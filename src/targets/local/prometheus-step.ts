@@ -30,6 +30,13 @@ function readText(path: string): string | undefined {
  * Another target on this machine reuses it with its own name (recorded in the endpoints file)
  * and `runtimeTargets`, which writes the runtimes' scrape targets and counts them.
  */
+/** The management ports to scrape: every replica's when `up --replicas N` recorded them. */
+function scrapedPorts(ctx: UpContext, up: LocalUp): number[] {
+  const replicas = ctx.endpoints?.replicas;
+  if (!replicas?.length) return [up.managementPort];
+  return replicas.map((r) => Number(new URL(r.managementUrl).port));
+}
+
 export function prometheusStep(
   up: LocalUp,
   options: { target?: TargetName; runtimeTargets?: (state: StateDir) => number | Promise<number> } = {},
@@ -50,11 +57,11 @@ export function prometheusStep(
       if (!running?.url) return false;
       if (dryRun) {
         const current = readText(state.file('prometheus', 'prometheus.yml'));
-        const wanted = prometheusConfig(up.managementPort, state.file('prometheus', 'runtimes.json'));
+        const wanted = prometheusConfig(scrapedPorts(ctx, up), state.file('prometheus', 'runtimes.json'));
         return `already running (pid ${running.pid}, ${running.url}${current === wanted ? '' : '; its config would be rewritten and reloaded'})`;
       }
       await runtimeTargets(state);
-      const config = await configurePrometheus(state, up.managementPort);
+      const config = await configurePrometheus(state, scrapedPorts(ctx, up));
       if (config.changed) await reloadPrometheus(running.url);
       ctx.endpoints = { ...ctx.endpoints!, prometheusUrl: running.url };
       state.saveEndpoints(target, ctx.endpoints);
@@ -65,7 +72,7 @@ export function prometheusStep(
       const stale = state.process(PROMETHEUS);
       if (stale && isOwnedBy(stale.pid, state.path)) await stopGroup(stale.pgid, 5_000);
       const runtimes = await runtimeTargets(state);
-      const config = await configurePrometheus(state, up.managementPort);
+      const config = await configurePrometheus(state, scrapedPorts(ctx, up));
       io.target(`prometheus --config.file=${config.path}`);
       const record = await startPrometheus(state, env, prometheusBinary(env)!, config.path, io.signal);
       io.log(`pid ${record.pid}, ${record.url}, scraping the control plane and ${runtimes} runtimes`);
