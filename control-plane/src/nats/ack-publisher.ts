@@ -4,7 +4,7 @@
  *
  * Why: `js.publish` is a `nc.request` — per call a request object, a promise, its own timer, a
  * mux entry, an options copy and an Error built (with its stack) when the request is closed even
- * after it succeeded. That was most of what an enqueue costs the control plane beyond HTTP.
+ * after it succeeded: a large part of what an enqueue cost the control plane beyond HTTP.
  * Here every ack comes to one subscription (`<inbox>.<n>`), pending publishes sit in one Map, and
  * one timer sweeps those whose ack did not come in time (a lost connection; the server answers
  * every publish it receives). The stored message is byte for byte what `js.publish` sends.
