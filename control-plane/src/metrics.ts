@@ -1,10 +1,12 @@
 /**
- * Prometheus metrics of docs/design.md §6.1, with the names from contracts/metrics.ts. Per-function
- * label children are resolved once and cached so the hot path does no label hashing; gauges are
- * filled at scrape time from live state rather than updated on every request.
+ * Prometheus metrics of docs/design.md §6.1, with the names from contracts/metrics.ts. The
+ * per-function counters and histograms of the hot path are metric-families.ts's (a function's
+ * series found once, no label hashing per call); gauges are filled at scrape time from live
+ * state rather than updated on every request.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, METRICS } from './contracts/index.js';
+import { CounterFamily, HistogramFamily } from './metric-families.js';
 
 export interface FunctionGaugeSource {
   forEachFunction(visit: (name: string, queueDepth: number, inFlight: number, replicas: number) => void): void;
@@ -33,9 +35,8 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['function'], registers: [this.registry] });
-    const histogram = (name: string, help: string) =>
-      new Histogram({ name, help, labelNames: ['function'], buckets: [...LATENCY_BUCKETS_SECONDS], registers: [this.registry] });
+    const counter = (name: string, help: string) => new CounterFamily(name, help, this.registry);
+    const histogram = (name: string, help: string) => new HistogramFamily(name, help, LATENCY_BUCKETS_SECONDS, this.registry);
     this.counters = {
       enqueue: counter(METRICS.enqueue, 'Accepted invocations (sync and async)'),
       dispatch: counter(METRICS.dispatch, 'Attempts sent to a runtime'),
@@ -75,21 +76,20 @@ export class Metrics {
   forFunction(name: string): FunctionMetrics {
     let child = this.children.get(name);
     if (!child) {
-      const label = { function: name };
       const c = this.counters;
       const h = this.histograms;
       child = {
-        enqueue: c.enqueue.labels(label),
-        dispatch: c.dispatch.labels(label),
-        success: c.success.labels(label),
-        error: c.error.labels(label),
-        retry: c.retry.labels(label),
-        timeout: c.timeout.labels(label),
-        queueRejected: c.queueRejected.labels(label),
-        coldStart: c.coldStart.labels(label),
-        latency: h.latency.labels(label),
-        queueWait: h.queueWait.labels(label),
-        e2eLatency: h.e2eLatency.labels(label),
+        enqueue: c.enqueue.forFunction(name),
+        dispatch: c.dispatch.forFunction(name),
+        success: c.success.forFunction(name),
+        error: c.error.forFunction(name),
+        retry: c.retry.forFunction(name),
+        timeout: c.timeout.forFunction(name),
+        queueRejected: c.queueRejected.forFunction(name),
+        coldStart: c.coldStart.forFunction(name),
+        latency: h.latency.forFunction(name),
+        queueWait: h.queueWait.forFunction(name),
+        e2eLatency: h.e2eLatency.forFunction(name),
       };
       this.children.set(name, child);
     }

@@ -39,8 +39,8 @@ describe('AckPublisher', () => {
     expect(mine).toEqual({ seq: theirs.seq - 1, duplicate: false });
     const stored = await client.jsm.streams.getMessage('ACKPUB', { seq: mine.seq });
     const reference = await client.jsm.streams.getMessage('ACKPUB', { seq: theirs.seq });
-    expect(stored.string()).toBe(reference.string());
-    expect(stored.header.get('X-Test')).toBe('one');
+    expect(stored?.string()).toBe(reference?.string());
+    expect(stored?.header.get('X-Test')).toBe('one');
 
     const withId = () => {
       const hid = client.transportModule.headers();

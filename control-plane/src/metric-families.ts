@@ -1,0 +1,144 @@
+/**
+ * Per-function counters and histograms for the invocation hot path, exposed through prom-client's
+ * Registry in its own text format. prom-client's label children are not resolved once: each
+ * `inc()`/`observe()` copies the labels, validates them, hashes them into a string and looks the
+ * series up, and a histogram keys its buckets by the bound turned into a string — about a
+ * microsecond for the three histograms and four counters a sync call touches, which is most of
+ * what a call costs the control plane beyond a bare hop (BENCHMARKS.md, issue 13). Here a
+ * function's series is a plain object found once per function, and a bucket an array slot.
+ *
+ * The exposition matches prom-client's: a series appears once it has been touched, histogram
+ * buckets are cumulative with `le` first, then `+Inf`, `_sum` and `_count`.
+ */
+import type { Registry } from 'prom-client';
+
+/** What prom-client's Registry reads from a metric (`getMetricsAsString` / `getMetricsAsJSON`). */
+interface ExportedValue {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName?: string;
+}
+
+interface Exported {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  values: ExportedValue[];
+  aggregator: 'sum';
+}
+
+export interface CounterCell {
+  inc(): void;
+}
+
+export interface HistogramCell {
+  observe(seconds: number): void;
+}
+
+class CounterSeries implements CounterCell {
+  value = 0;
+  touched = false;
+  inc(): void {
+    this.value++;
+    this.touched = true;
+  }
+}
+
+class HistogramSeries implements HistogramCell {
+  /** Per bucket, not cumulative; one slot past the last bound for +Inf. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(seconds: number): void {
+    if (!Number.isFinite(seconds)) throw new TypeError(`Value is not a valid number: ${seconds}`);
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+export class CounterFamily {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, CounterSeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  forFunction(name: string): CounterCell {
+    let series = this.series.get(name);
+    if (!series) {
+      series = new CounterSeries();
+      this.series.set(name, series);
+    }
+    return series;
+  }
+
+  get(): Exported {
+    const values: ExportedValue[] = [];
+    for (const [fn, s] of this.series) if (s.touched) values.push({ value: s.value, labels: { function: fn } });
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+}
+
+export class HistogramFamily {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, HistogramSeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  forFunction(name: string): HistogramCell {
+    let series = this.series.get(name);
+    if (!series) {
+      series = new HistogramSeries(this.bounds);
+      this.series.set(name, series);
+    }
+    return series;
+  }
+
+  get(): Exported {
+    const values: ExportedValue[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const [fn, s] of this.series) {
+      if (s.count === 0) continue;
+      let cumulative = 0;
+      this.bounds.forEach((le, i) => {
+        cumulative += s.counts[i]!;
+        values.push({ value: cumulative, labels: { le, function: fn }, metricName: bucket });
+      });
+      values.push({ value: s.count, labels: { le: '+Inf', function: fn }, metricName: bucket });
+      values.push({ value: s.sum, labels: { function: fn }, metricName: `${this.name}_sum` });
+      values.push({ value: s.count, labels: { function: fn }, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+}
