@@ -19,6 +19,7 @@
  * control-plane/dist/main.js: both builds are measured in alternating rounds, side by side).
  * Floors (issue 13): admission ≥ 20,000 req/s; 100,000 queued ≤ +200 MB RSS; completion ≥ 0.8 × sync.
  */
+import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -52,7 +53,7 @@ async function api(base: string, method: string, path: string, body?: unknown): 
 
 async function startControlPlane(stateDir: string, main = cpMain): Promise<{ apiUrl: string; managementUrl: string; pid: number }> {
   const [port, managementPort] = [await getPort(), await getPort()];
-  const cp = await start(process.execPath, [main], {
+  const cp = await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, main], {
     NANOFAAS_PORT: String(port),
     NANOFAAS_MANAGEMENT_PORT: String(managementPort),
     NANOFAAS_STATE_DIR: stateDir,

@@ -5,9 +5,10 @@
  * drives N calls at c=32 through them to the fixture runtime; V8's per-GC lines give the bytes
  * allocated, the bytes promoted to the old generation and the GC pause time, per call.
  * Env: BENCH_REQUESTS (default 100000), BENCH_CONCURRENCY (32), BENCH_CP_MAIN (another build's
- * control-plane/dist/main.js), BENCH_NODE_FLAGS (extra node flags for the control plane, e.g.
- * "--max-semi-space-size=32"), NANOFAAS_* are passed through (e.g. NANOFAAS_EXECUTION_MAX_RECORDS).
+ * control-plane/dist/main.js), BENCH_NODE_FLAGS (node flags for the control plane after
+ * CONTROL_PLANE_NODE_FLAGS, e.g. "--max-semi-space-size=16" to measure V8's default), NANOFAAS_* are passed through (e.g. NANOFAAS_EXECUTION_MAX_RECORDS).
  */
+import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   const fixtureUrl = String(fixture.line.url);
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   const hop = await traced(['--import', 'tsx', 'bench/cp-hop.ts', fixtureUrl], {});
-  const cp = await traced([...flags, cpMain], {
+  const cp = await traced([...CONTROL_PLANE_NODE_FLAGS, ...flags, cpMain], {
     NANOFAAS_PORT: '0',
     NANOFAAS_STATE_DIR: scratchDir('nanofaas-alloc-'),
     NANOFAAS_WORKLOAD_BACKEND: 'pool',

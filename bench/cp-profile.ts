@@ -6,6 +6,7 @@
  * Env: BENCH_SECONDS (default 8), BENCH_CONCURRENCY (default 32), PROFILE_TOP (default 25), BENCH_CP_MAIN
  * (another build's control-plane/dist/main.js, to profile the before of a change).
  */
+import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   try {
     const fixture = await start(tsx, ['test/fixtures/fixture-runtime.ts']);
     const fixtureUrl = String(fixture.line.url);
-    const cp = await start(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, cpMain], {
+    const cp = await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profDir}`, cpMain], {
       NANOFAAS_PORT: '0',
       NANOFAAS_STATE_DIR: stateDir,
       NANOFAAS_WORKLOAD_BACKEND: 'pool',

@@ -11,6 +11,7 @@
  * control-plane/dist/main.js: measured as a fourth target in the same interleaved run, for a
  * before/after comparison under the same load).
  */
+import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ const KEYS: Key[] = baseline ? ['direct', 'hop', 'base', 'cp'] : ['direct', 'hop
 
 async function main(): Promise<void> {
   const cpMain = join(root, 'control-plane/dist/main.js');
+  // More node flags for this build's control plane only (after CONTROL_PLANE_NODE_FLAGS, which every control plane here gets), to try a V8 setting side by side.
+  const cpNodeFlags = (process.env.BENCH_CP_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   if (!existsSync(cpMain)) throw new Error('control-plane/dist/main.js is missing: run `npm run build` first');
   const tsx = join(root, 'node_modules/.bin/tsx');
   const stateDir = scratchDir('nanofaas-bench-');
@@ -37,13 +40,13 @@ async function main(): Promise<void> {
     const fixtureUrl = String(fixture.line.url);
     const hop = await start(tsx, ['bench/cp-hop.ts', fixtureUrl]);
     const hopUrl = `http://127.0.0.1:${String(hop.line.port)}`;
-    const cp = await start(process.execPath, [cpMain], {
+    const cp = await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, ...cpNodeFlags, cpMain], {
       NANOFAAS_PORT: '0',
       NANOFAAS_STATE_DIR: stateDir,
       NANOFAAS_WORKLOAD_BACKEND: 'pool',
     });
     const base = baseline
-      ? await start(process.execPath, [baseline], {
+      ? await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, baseline], {
           NANOFAAS_PORT: '0',
           NANOFAAS_STATE_DIR: mkdtempSync(join(stateDir, 'base-')),
           NANOFAAS_WORKLOAD_BACKEND: 'pool',

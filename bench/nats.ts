@@ -33,6 +33,7 @@
  * BENCH_SYNC_SECONDS (4), BENCH_CPU_PROF (a directory: the first NATS-mode control plane runs with
  * --cpu-prof and writes its profile there on exit). Needs nats-server on PATH.
  */
+import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
@@ -141,7 +142,7 @@ async function frontRate(url: string): Promise<number> {
 async function controlPlane(env: Record<string, string>, profile = false): Promise<ControlPlane> {
   const dir = process.env.BENCH_CPU_PROF;
   const cpuProf = profile && dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
-  const { line } = await start(process.execPath, [...cpuProf, join(root, 'control-plane/dist/main.js')], {
+  const { line } = await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, ...cpuProf, join(root, 'control-plane/dist/main.js')], {
     NANOFAAS_PORT: '0',
     NANOFAAS_MANAGEMENT_PORT: '0',
     NANOFAAS_STATE_DIR: scratchDir('nanofaas-bench-cp-'),

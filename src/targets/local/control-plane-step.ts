@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import type { Step } from '../../pipeline/step.js';
 import type { StateDir } from '../../state/state-dir.js';
 import { displayCommand, stopGroup } from '../../util/process.js';
 import type { ReplicaEndpoints, UpContext } from '../target.js';
 import {
   choosePorts,
+  controlPlaneCommand,
   recordedReplicas,
   replicaComponent,
   replicaStateDir,
@@ -92,7 +92,8 @@ export function controlPlaneStep(up: LocalUp): Step<UpContext> {
     },
     async plan() {
       const plan = await planReplicas(state, count, up.natsUrl);
-      const command = displayCommand(process.execPath, [join(rootDir, 'control-plane/dist/main.js')]);
+      const [node, ...args] = controlPlaneCommand(rootDir) as [string, ...string[]];
+      const command = displayCommand(node, args);
       return [
         ...plan.stop.map((k) => `kill -TERM -${state.process(replicaComponent(k))?.pgid}   (replica ${k}: more than --replicas ${count})`),
         ...plan.start.map(

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@nanofaas/control-plane/config';
+import { CONTROL_PLANE_NODE_FLAGS } from '@nanofaas/control-plane/contracts';
 import { request } from 'undici';
 import { UsageError } from '../../cli/errors.js';
 import { envValue } from '../../config/env.js';
@@ -119,8 +120,9 @@ export async function choosePorts(
   return { api, management, ...(moved.length ? { note: `port ${moved.join(' and ')} busy, using free ports instead` } : {}) };
 }
 
+/** node, its flags for the control plane (CONTROL_PLANE_NODE_FLAGS), then the entry point last. */
 export function controlPlaneCommand(rootDir: string): string[] {
-  return [process.execPath, join(rootDir, 'control-plane', 'dist', 'main.js')];
+  return [process.execPath, ...CONTROL_PLANE_NODE_FLAGS, join(rootDir, 'control-plane', 'dist', 'main.js')];
 }
 
 /** The control plane's environment: the CLI's own, with what the local target decides on top. */
@@ -165,7 +167,8 @@ export async function startControlPlane(
   options: StartOptions & { signal?: AbortSignal },
   ports: { api: number; management: number },
 ): Promise<{ record: ProcessRecord; listening: ListeningLine }> {
-  const [node, entry] = controlPlaneCommand(options.rootDir) as [string, string];
+  const [node, ...args] = controlPlaneCommand(options.rootDir) as [string, ...string[]];
+  const entry = args.at(-1)!;
   if (!existsSync(entry)) {
     throw new StepFailure(`control plane is not built (${entry} missing)`, { hint: 'run `npm run build` (or drop --skip-build)' });
   }
@@ -173,8 +176,8 @@ export async function startControlPlane(
   const replica = options.replica ?? 0;
   const component = replicaComponent(replica);
   const env = controlPlaneEnv(options.env, options.state, ports, replica);
-  const { child, log, offset, startedAt } = await startDetached(options.state, component, node, [entry], { env, cwd: options.rootDir });
-  const command = displayCommand(node, [entry]);
+  const { child, log, offset, startedAt } = await startDetached(options.state, component, node, args, { env, cwd: options.rootDir });
+  const command = displayCommand(node, args);
   let exited: ((reason: Error) => void) | undefined;
   void child.then((result) =>
     exited?.(
