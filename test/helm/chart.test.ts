@@ -4,7 +4,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CHART, find, helm, removeScratch, render, ROOT, scratchDir, valuesFile, type K8sObject } from './helm.js';
+import { CHART, find, helm, removeScratch, render, ROOT, scratchDir, valuesFile, type K8sObject, renderNotes } from './helm.js';
 
 interface CatalogFunction {
   name: string;
@@ -341,19 +341,7 @@ describe('demo function values', () => {
 });
 
 describe('NOTES.txt', () => {
-  // helm template does not print NOTES.txt; a throwaway copy of the chart renders it into a ConfigMap.
-  async function notes(args: string[] = []): Promise<string> {
-    const copy = path.join(scratchDir('notes-'), 'nanofaas');
-    cpSync(CHART, copy, { recursive: true });
-    cpSync(path.join(CHART, 'templates/NOTES.txt'), path.join(copy, 'files/NOTES.src'));
-    writeFileSync(
-      path.join(copy, 'templates/notes-preview.yaml'),
-      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-preview\ndata:\n  notes: {{ tpl (.Files.Get "files/NOTES.src") . | quote }}\n',
-    );
-    const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--show-only', 'templates/notes-preview.yaml', ...args]);
-    if (r.code !== 0) throw new Error(r.stderr);
-    return parse(r.stdout).data.notes;
-  }
+  const notes = renderNotes;
 
   it('prints the NodePort endpoints and every registered function', async () => {
     const text = await notes();

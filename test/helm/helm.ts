@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHART = path.join(ROOT, 'helm/nanofaas');
@@ -73,4 +73,21 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
   if (!o) throw new Error(`no ${kind} ${name} in ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
   return o;
+}
+
+/**
+ * NOTES.txt as `helm install` would print it: `helm template` does not render it, so a throwaway
+ * copy of the chart renders it into a ConfigMap.
+ */
+export async function renderNotes(args: string[] = []): Promise<string> {
+  const copy = path.join(scratchDir('notes-'), 'nanofaas');
+  cpSync(CHART, copy, { recursive: true });
+  cpSync(path.join(CHART, 'templates/NOTES.txt'), path.join(copy, 'files/NOTES.src'));
+  writeFileSync(
+    path.join(copy, 'templates/notes-preview.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-preview\ndata:\n  notes: {{ tpl (.Files.Get "files/NOTES.src") . | quote }}\n',
+  );
+  const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--show-only', 'templates/notes-preview.yaml', ...args]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return (parse(r.stdout) as { data: { notes: string } }).data.notes;
 }

@@ -16,7 +16,7 @@ import { loadConfig } from '../../control-plane/src/config.js';
 import { connectNats, type NatsClient } from '../../control-plane/src/nats/client.js';
 import { schemaReport } from '../kubernetes/schema.js';
 import { NATS_SERVER } from '../nats/nats-server.js';
-import { CHART, find, helm, type K8sObject, removeScratch, render, scratchDir, valuesFile } from './helm.js';
+import { CHART, find, helm, type K8sObject, removeScratch, render, scratchDir, valuesFile, renderNotes } from './helm.js';
 
 const CP = 'nanofaas-control-plane';
 const NATS = 'nanofaas-nats';
@@ -302,19 +302,7 @@ describe('nats.enabled: the bundled JetStream server', () => {
 });
 
 describe('NOTES.txt', () => {
-  // helm template does not print NOTES.txt; a throwaway copy of the chart renders it into a ConfigMap.
-  async function notes(args: string[]): Promise<string> {
-    const copy = path.join(scratchDir('notes-'), 'nanofaas');
-    cpSync(CHART, copy, { recursive: true });
-    cpSync(path.join(CHART, 'templates/NOTES.txt'), path.join(copy, 'files/NOTES.src'));
-    writeFileSync(
-      path.join(copy, 'templates/notes-preview.yaml'),
-      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes-preview\ndata:\n  notes: {{ tpl (.Files.Get "files/NOTES.src") . | quote }}\n',
-    );
-    const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--show-only', 'templates/notes-preview.yaml', ...args]);
-    if (r.code !== 0) throw new Error(r.stderr);
-    return parse(r.stdout).data.notes;
-  }
+  const notes = renderNotes;
 
   it('names the NATS server and the replica count in NATS mode, and says nothing of NATS otherwise', async () => {
     const text = await notes(['--set', 'nats.enabled=true', '--set', 'controlPlane.replicas=2']);
