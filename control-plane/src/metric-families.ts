@@ -2,10 +2,10 @@
  * Per-function counters and histograms for the invocation hot path, exposed through prom-client's
  * Registry in its own text format. prom-client's label children are not resolved once: each
  * `inc()`/`observe()` copies the labels, validates them, hashes them into a string and looks the
- * series up, and a histogram keys its buckets by the bound turned into a string — about a
- * microsecond for the three histograms and four counters a sync call touches, which is most of
- * what a call costs the control plane beyond a bare hop (BENCHMARKS.md, issue 13). Here a
- * function's series is a plain object found once per function, and a bucket an array slot.
+ * series up, and a histogram keys its buckets by the bound turned into a string: 2–3 % of the
+ * control plane's CPU on the sync hot path, for the three histograms and four counters a call
+ * touches (bench:cp-profile, BENCHMARKS.md). Here a function's series is a plain object found
+ * once per function, and a bucket an array slot.
  *
  * The exposition matches prom-client's: a series appears once it has been touched, histogram
  * buckets are cumulative with `le` first, then `+Inf`, `_sum` and `_count`.
