@@ -18,6 +18,7 @@
  * BENCH_PRESPAWN (WATCHDOG_PRESPAWN of the fourth target, the same function registered again; default 2,
  * as the catalog's exec functions).
  */
+import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -184,7 +185,7 @@ function stats(cell: Cell) {
 async function startControlPlane(stateDir: string): Promise<{ apiUrl: string; pid: number; stop: () => Promise<void> }> {
   const cpMain = join(repoRoot, 'control-plane/dist/main.js');
   if (!existsSync(cpMain)) throw new Error('control-plane/dist/main.js is missing: run `npm run build` first');
-  const child = spawn(process.execPath, [cpMain], {
+  const child = spawn(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, cpMain], {
     cwd: repoRoot,
     env: {
       ...process.env,
