@@ -37,10 +37,8 @@ export interface HistogramCell {
 
 class CounterSeries implements CounterCell {
   value = 0;
-  touched = false;
   inc(): void {
     this.value++;
-    this.touched = true;
   }
 }
 
@@ -65,10 +63,11 @@ class HistogramSeries implements HistogramCell {
   }
 }
 
-export class CounterFamily {
-  readonly type = 'counter';
+/** A metric family for prom-client's Registry: a series per function, found once. */
+abstract class Family<S> {
+  abstract readonly type: Exported['type'];
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, CounterSeries>();
+  protected readonly series = new Map<string, S>();
 
   constructor(
     readonly name: string,
@@ -78,19 +77,23 @@ export class CounterFamily {
     registry.registerMetric(this as never);
   }
 
-  forFunction(name: string): CounterCell {
+  protected abstract create(): S;
+
+  /** The exported samples; a series nobody touched yet has none, as with prom-client. */
+  protected abstract values(): ExportedValue[];
+
+  /** The function's series (its counter or histogram cell). */
+  forFunction(name: string): S {
     let series = this.series.get(name);
     if (!series) {
-      series = new CounterSeries();
+      series = this.create();
       this.series.set(name, series);
     }
     return series;
   }
 
   get(): Exported {
-    const values: ExportedValue[] = [];
-    for (const [fn, s] of this.series) if (s.touched) values.push({ value: s.value, labels: { function: fn } });
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+    return { name: this.name, help: this.help, type: this.type, values: this.values(), aggregator: this.aggregator };
   }
 
   reset(): void {
@@ -98,30 +101,37 @@ export class CounterFamily {
   }
 }
 
-export class HistogramFamily {
+export class CounterFamily extends Family<CounterSeries> {
+  readonly type = 'counter';
+
+  protected create(): CounterSeries {
+    return new CounterSeries();
+  }
+
+  protected values(): ExportedValue[] {
+    const values: ExportedValue[] = [];
+    for (const [fn, s] of this.series) if (s.value > 0) values.push({ value: s.value, labels: { function: fn } });
+    return values;
+  }
+}
+
+export class HistogramFamily extends Family<HistogramSeries> {
   readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  private readonly series = new Map<string, HistogramSeries>();
 
   constructor(
-    readonly name: string,
-    readonly help: string,
+    name: string,
+    help: string,
     private readonly bounds: readonly number[],
     registry: Registry,
   ) {
-    registry.registerMetric(this as never);
+    super(name, help, registry);
   }
 
-  forFunction(name: string): HistogramCell {
-    let series = this.series.get(name);
-    if (!series) {
-      series = new HistogramSeries(this.bounds);
-      this.series.set(name, series);
-    }
-    return series;
+  protected create(): HistogramSeries {
+    return new HistogramSeries(this.bounds);
   }
 
-  get(): Exported {
+  protected values(): ExportedValue[] {
     const values: ExportedValue[] = [];
     const bucket = `${this.name}_bucket`;
     for (const [fn, s] of this.series) {
@@ -135,10 +145,6 @@ export class HistogramFamily {
       values.push({ value: s.sum, labels: { function: fn }, metricName: `${this.name}_sum` });
       values.push({ value: s.count, labels: { function: fn }, metricName: `${this.name}_count` });
     }
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
-  }
-
-  reset(): void {
-    this.series.clear();
+    return values;
   }
 }

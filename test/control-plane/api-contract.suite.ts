@@ -31,6 +31,19 @@ export function apiContractSuite(mode: SuiteMode): void {
   let api: string;
   const nats = mode.name === 'nats';
 
+  /** A control plane of its own (with `env` on top of the mode's) for one describe block. */
+  const ownControlPlane = (env: Record<string, string>): (() => RunningControlPlane) => {
+    let own: RunningControlPlane | undefined;
+    beforeAll(async () => {
+      own = await startControlPlane({ ...env, ...mode.env() });
+    });
+    afterAll(async () => {
+      await own?.stop();
+      if (own) removeDir(own.stateDir);
+    });
+    return () => own!;
+  };
+
   beforeAll(async () => {
     fixture = await startFixtureRuntime();
     cp = await startControlPlane({ NANOFAAS_BODY_LIMIT_BYTES: '4096', ...mode.env() });
@@ -536,22 +549,15 @@ export function apiContractSuite(mode: SuiteMode): void {
     });
 
     describe('NANOFAAS_MAX_LIVE_EXECUTIONS', () => {
-      let capped: RunningControlPlane;
-      beforeAll(async () => {
-        capped = await startControlPlane({ NANOFAAS_MAX_LIVE_EXECUTIONS: '1', ...mode.env() });
-      });
-      afterAll(async () => {
-        await capped?.stop();
-        if (capped) removeDir(capped.stateDir);
-      });
+      const capped = ownControlPlane({ NANOFAAS_MAX_LIVE_EXECUTIONS: '1' });
 
       it('refuses a second live execution (429 LIMIT_EXCEEDED) in memory mode; not applied in NATS mode', async () => {
-        const reg = await call(capped.apiUrl, 'POST', '/v1/functions', { name: 'live-cap', endpointUrl: fixture.url });
+        const reg = await call(capped().apiUrl, 'POST', '/v1/functions', { name: 'live-cap', endpointUrl: fixture.url });
         expect(reg.status).toBe(201);
-        const held = await call(capped.apiUrl, 'POST', '/v1/functions/live-cap:enqueue', { input: { gate: 'live-cap' } });
+        const held = await call(capped().apiUrl, 'POST', '/v1/functions/live-cap:enqueue', { input: { gate: 'live-cap' } });
         expect(held.status).toBe(202);
         await fixture.received(onGate('live-cap'));
-        const second = await call(capped.apiUrl, 'POST', '/v1/functions/live-cap:enqueue', { input: { n: 2 } });
+        const second = await call(capped().apiUrl, 'POST', '/v1/functions/live-cap:enqueue', { input: { n: 2 } });
         if (nats) {
           // docs/design.md §3.12: NANOFAAS_MAX_LIVE_EXECUTIONS is not applied in NATS mode (the
           // queued work is in the stream, bounded per function by queueSize).
@@ -561,9 +567,9 @@ export function apiContractSuite(mode: SuiteMode): void {
           expect(second.headers.get('retry-after')).toBe('2');
         }
         fixture.openGate('live-cap');
-        expect((await finalExecution(capped.apiUrl, held.body.executionId)).status).toBe('success');
-        if (nats) expect((await finalExecution(capped.apiUrl, second.body.executionId)).status).toBe('success');
-        expect((await call(capped.apiUrl, 'DELETE', '/v1/functions/live-cap')).status).toBe(204);
+        expect((await finalExecution(capped().apiUrl, held.body.executionId)).status).toBe('success');
+        if (nats) expect((await finalExecution(capped().apiUrl, second.body.executionId)).status).toBe('success');
+        expect((await call(capped().apiUrl, 'DELETE', '/v1/functions/live-cap')).status).toBe(204);
       });
     });
   });
@@ -644,14 +650,7 @@ export function apiContractSuite(mode: SuiteMode): void {
   });
 
   describe('bearer token', () => {
-    let secured: RunningControlPlane;
-    beforeAll(async () => {
-      secured = await startControlPlane({ NANOFAAS_API_TOKEN: 's3cret-token', ...mode.env() });
-    });
-    afterAll(async () => {
-      await secured?.stop();
-      if (secured) removeDir(secured.stateDir);
-    });
+    const secured = ownControlPlane({ NANOFAAS_API_TOKEN: 's3cret-token' });
 
     it('requires Authorization: Bearer on every /v1 route when NANOFAAS_API_TOKEN is set', async () => {
       for (const [method, path] of [
@@ -661,25 +660,25 @@ export function apiContractSuite(mode: SuiteMode): void {
         ['GET', '/v1/executions/abc'],
         ['GET', '/v1/openapi.json'],
       ] as const) {
-        const answer = await call(secured.apiUrl, method, path, method === 'POST' ? { input: 1 } : undefined);
+        const answer = await call(secured().apiUrl, method, path, method === 'POST' ? { input: 1 } : undefined);
         expectError(answer, 401, 'UNAUTHORIZED');
         expect(answer.headers.get('www-authenticate')).toBe('Bearer');
       }
-      expectError(await call(secured.apiUrl, 'GET', '/v1/functions', undefined, { authorization: 'Bearer wrong' }), 401, 'UNAUTHORIZED');
-      const ok = await call(secured.apiUrl, 'GET', '/v1/functions', undefined, { authorization: 'Bearer s3cret-token' });
+      expectError(await call(secured().apiUrl, 'GET', '/v1/functions', undefined, { authorization: 'Bearer wrong' }), 401, 'UNAUTHORIZED');
+      const ok = await call(secured().apiUrl, 'GET', '/v1/functions', undefined, { authorization: 'Bearer s3cret-token' });
       expect(ok.status).toBe(200);
       // The management port stays open for probes and scraping.
-      expect((await fetch(`${secured.managementUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${secured().managementUrl}/healthz`)).status).toBe(200);
     });
 
     it('a percent-encoded path that routes to a /v1 route still needs the token', async () => {
       for (const path of ['/%761/functions', '/%76%31/openapi.json', '/v%31/executions/abc']) {
-        expectError(await call(secured.apiUrl, 'GET', path), 401, 'UNAUTHORIZED');
+        expectError(await call(secured().apiUrl, 'GET', path), 401, 'UNAUTHORIZED');
       }
     });
 
     it('a non-ASCII Authorization header of the token length is 401, on the fast path and the router, and the server lives on', async () => {
-      const port = Number(new URL(secured.apiUrl).port);
+      const port = Number(new URL(secured().apiUrl).port);
       // Same character count as "Bearer s3cret-token", but 'é' is two bytes once UTF-8 encoded.
       const header = 'Bearer s3cret-toke\u00e9';
       for (const path of ['/v1/functions/x:invoke', '/v1/functions']) {
@@ -697,37 +696,29 @@ export function apiContractSuite(mode: SuiteMode): void {
         });
         expect(statusLine).toBe('HTTP/1.1 401 Unauthorized');
       }
-      expect((await call(secured.apiUrl, 'GET', '/v1/functions', undefined, { authorization: 'Bearer s3cret-token' })).status).toBe(200);
+      expect((await call(secured().apiUrl, 'GET', '/v1/functions', undefined, { authorization: 'Bearer s3cret-token' })).status).toBe(200);
     });
   });
 
   describe('backend down', () => {
-    let k8s: RunningControlPlane;
-    beforeAll(async () => {
-      k8s = await startControlPlane({
-        NANOFAAS_WORKLOAD_BACKEND: 'kubernetes',
-        KUBECONFIG: '/nonexistent/kubeconfig',
-        KUBERNETES_SERVICE_HOST: '',
-        ...mode.env(),
-      });
-    });
-    afterAll(async () => {
-      await k8s?.stop();
-      if (k8s) removeDir(k8s.stateDir);
+    const k8s = ownControlPlane({
+      NANOFAAS_WORKLOAD_BACKEND: 'kubernetes',
+      KUBECONFIG: '/nonexistent/kubeconfig',
+      KUBERNETES_SERVICE_HOST: '',
     });
 
     it('answers 503 BACKEND_UNAVAILABLE when the default backend cannot serve the function, pool functions still work', async () => {
-      expectError(await call(k8s.apiUrl, 'POST', '/v1/functions', { name: 'needs-cluster', image: 'x/y:1' }), 503, 'BACKEND_UNAVAILABLE');
+      expectError(await call(k8s().apiUrl, 'POST', '/v1/functions', { name: 'needs-cluster', image: 'x/y:1' }), 503, 'BACKEND_UNAVAILABLE');
       const names = async (base: string) =>
         ((await call(base, 'GET', '/v1/functions')).body as { name: string }[]).map((f) => f.name).sort();
       // docs/design.md §3.12: in NATS mode the registry is one KV bucket every replica watches, so
       // this control plane lists the functions the suite's main one registered (echo, narrow).
-      expect(await names(k8s.apiUrl)).toEqual(nats ? await names(api) : []);
+      expect(await names(k8s().apiUrl)).toEqual(nats ? await names(api) : []);
       if (nats) expect(await names(api)).toEqual(expect.arrayContaining(['echo', 'narrow']));
       // The refused registration reached no registry: not this one's, not the shared one.
       expectError(await call(api, 'GET', '/v1/functions/needs-cluster'), 404, 'FUNCTION_NOT_FOUND');
-      expect((await call(k8s.apiUrl, 'POST', '/v1/functions', { name: 'external', endpointUrl: fixture.url })).status).toBe(201);
-      expect((await call(k8s.apiUrl, 'POST', '/v1/functions/external:invoke', { input: 1 })).status).toBe(200);
+      expect((await call(k8s().apiUrl, 'POST', '/v1/functions', { name: 'external', endpointUrl: fixture.url })).status).toBe(201);
+      expect((await call(k8s().apiUrl, 'POST', '/v1/functions/external:invoke', { input: 1 })).status).toBe(200);
     });
   });
 }

@@ -1,10 +1,10 @@
 // helm/nanofaas checked with the real helm binary (lint + template) and the rendered objects parsed.
 import { execFile } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CHART, find, helm, removeScratch, render, ROOT, scratchDir, valuesFile, type K8sObject, renderNotes } from './helm.js';
+import { CHART, find, helm, removeScratch, render, ROOT, valuesFile, type K8sObject, chartWithLookupAnswer, renderNotes } from './helm.js';
 
 interface CatalogFunction {
   name: string;
@@ -258,15 +258,8 @@ describe('API token', () => {
   });
 
   it('an upgrade keeps the token the lookup finds in the cluster', async () => {
-    // helm template cannot reach a cluster, so a copy of the chart answers the lookup with an existing Secret.
-    const copy = path.join(scratchDir('lookup-'), 'nanofaas');
-    cpSync(CHART, copy, { recursive: true });
-    const helpers = path.join(copy, 'templates/_helpers.tpl');
-    const original = readFileSync(helpers, 'utf8');
-    const lookup = /(\{\{- define "nanofaas\.apiToken\.existing" -\}\}\n)[^\n]*lookup[^\n]*\n/;
-    expect(original).toMatch(lookup);
     const existing = Buffer.from('kept-from-the-first-install').toString('base64');
-    writeFileSync(helpers, original.replace(lookup, `$1{{- toJson (dict "data" (dict "token" "${existing}")) -}}\n`));
+    const copy = chartWithLookupAnswer('nanofaas.apiToken.existing', { token: existing });
     const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--show-only', 'templates/api-token-secret.yaml']);
     expect(r.stderr).toBe('');
     expect(parse(r.stdout).data.token).toBe(existing);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,4 +90,23 @@ export async function renderNotes(args: string[] = []): Promise<string> {
   const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--show-only', 'templates/notes-preview.yaml', ...args]);
   if (r.code !== 0) throw new Error(r.stderr);
   return (parse(r.stdout) as { data: { notes: string } }).data.notes;
+}
+
+/**
+ * A copy of the chart whose `define` (a helper that calls `lookup`) answers with an existing
+ * Secret's `data` instead: helm template cannot reach a cluster, and an upgrade is what a lookup
+ * that finds something looks like. Throws if the helper no longer calls lookup.
+ */
+export function chartWithLookupAnswer(define: string, data: Record<string, string>): string {
+  const copy = path.join(scratchDir('lookup-'), 'nanofaas');
+  cpSync(CHART, copy, { recursive: true });
+  const helpers = path.join(copy, 'templates/_helpers.tpl');
+  const original = readFileSync(helpers, 'utf8');
+  const lookup = new RegExp(`(\\{\\{- define "${define.replaceAll('.', '\\.')}" -\\}\\}\n)[^\n]*lookup[^\n]*\n`);
+  if (!lookup.test(original)) throw new Error(`${define} in _helpers.tpl no longer calls lookup`);
+  const answer = Object.entries(data)
+    .map(([k, v]) => `"${k}" "${v}"`)
+    .join(' ');
+  writeFileSync(helpers, original.replace(lookup, `$1{{- toJson (dict "data" (dict ${answer})) -}}\n`));
+  return copy;
 }

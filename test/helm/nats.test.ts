@@ -5,7 +5,7 @@
 // reached through the control plane's own client with the URL the chart gives it, $(NATS_PASSWORD)
 // expanded as Kubernetes would.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,18 @@ import { loadConfig } from '../../control-plane/src/config.js';
 import { connectNats, type NatsClient } from '../../control-plane/src/nats/client.js';
 import { schemaReport } from '../kubernetes/schema.js';
 import { NATS_SERVER } from '../nats/nats-server.js';
-import { CHART, find, helm, type K8sObject, removeScratch, render, scratchDir, valuesFile, renderNotes } from './helm.js';
+import {
+  CHART,
+  find,
+  helm,
+  type K8sObject,
+  removeScratch,
+  render,
+  scratchDir,
+  valuesFile,
+  chartWithLookupAnswer,
+  renderNotes,
+} from './helm.js';
 
 const CP = 'nanofaas-control-plane';
 const NATS = 'nanofaas-nats';
@@ -241,15 +252,8 @@ describe('nats.enabled: the bundled JetStream server', () => {
   });
 
   it('an upgrade keeps the password the lookup finds in the cluster (the server and the control plane keep agreeing)', async () => {
-    // helm template cannot reach a cluster, so a copy of the chart answers the lookup with an existing Secret.
-    const copy = path.join(scratchDir('nats-lookup-'), 'nanofaas');
-    cpSync(CHART, copy, { recursive: true });
-    const helpers = path.join(copy, 'templates/_helpers.tpl');
-    const original = readFileSync(helpers, 'utf8');
-    const lookup = /(\{\{- define "nanofaas\.nats\.auth\.existing" -\}\}\n)[^\n]*lookup[^\n]*\n/;
-    expect(original).toMatch(lookup);
     const kept = Buffer.from('KeptFromTheFirstInstall').toString('base64');
-    writeFileSync(helpers, original.replace(lookup, `$1{{- toJson (dict "data" (dict "password" "${kept}")) -}}\n`));
+    const copy = chartWithLookupAnswer('nanofaas.nats.auth.existing', { password: kept });
     const r = await helm(['template', 'nanofaas', copy, '--namespace', 'nanofaas', '--set', 'nats.enabled=true']);
     expect(r.stderr).toBe('');
     const secrets = r.stdout.split('\n---\n').filter((d) => d.includes(`name: ${NATS}-auth\n`) && d.includes('kind: Secret'));

@@ -44,6 +44,14 @@ function sendOutcome(reply: FastifyReply, execution: Execution): void {
   void reply.code(answer.status).headers(answer.headers).type('application/json; charset=utf-8').send(answer.body);
 }
 
+function sendQueued(reply: FastifyReply, id: string): FastifyReply {
+  return reply
+    .code(202)
+    .header(HEADERS.executionId, id)
+    .type('application/json; charset=utf-8')
+    .send(`{"executionId":"${id}","status":"queued"}`);
+}
+
 export function invocationRoutes(app: Api, invoker: Invoker, shared?: AsyncInvocations): void {
   const body = inline(InvocationRequest);
   // Errors raised before an execution exists (validation, 404, 429) carry no executionId/status.
@@ -100,19 +108,13 @@ export function invocationRoutes(app: Api, invoker: Invoker, shared?: AsyncInvoc
       ? // NATS mode: 202 only once JetStream has stored the invocation.
         async (request, reply) => {
           const id = await shared.enqueue(request.params.name, request.rawBody!, invocationOptions(request.headers, false));
-          return (reply as FastifyReply)
-            .code(202)
-            .header(HEADERS.executionId, id)
-            .type('application/json; charset=utf-8')
-            .send(`{"executionId":"${id}","status":"queued"}`);
+          return sendQueued(reply as FastifyReply, id);
         }
       : (request, reply) => {
-          const execution = invoker.enqueue(request.params.name, request.rawBody!, invocationOptions(request.headers, false));
-          void (reply as FastifyReply)
-            .code(202)
-            .header(HEADERS.executionId, execution.id)
-            .type('application/json; charset=utf-8')
-            .send(`{"executionId":"${execution.id}","status":"queued"}`);
+          void sendQueued(
+            reply as FastifyReply,
+            invoker.enqueue(request.params.name, request.rawBody!, invocationOptions(request.headers, false)).id,
+          );
         },
   });
 }

@@ -115,8 +115,6 @@ export class NatsAsyncRunner {
     const runningHere = new Set<string>();
     if (consumer) {
       for (const held of consumer.held) if (!consumer.waiting.includes(held)) runningHere.add(held.delivery.message.executionId);
-    }
-    if (consumer) {
       await consumer.stop();
       // Held but not started: let go; the queue's removal reads them from the stream just below.
       for (const held of consumer.waiting) {
