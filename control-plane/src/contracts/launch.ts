@@ -8,5 +8,8 @@
  * flight. Twice the room halves the scavenges and their copying: GC pause per call 2.2 → 1.2 µs
  * (`npm run bench:cp-alloc`), and at c=32 the control plane's CPU per call became the bare hop's
  * (`bench:cp`, BENCHMARKS.md). Cost: up to 32 MB more young generation.
+ *
+ * Flags V8 accepts at runtime are set by the program itself instead (gc-tuning.ts), so they hold
+ * however main.js is started; this list is for what must be given on the command line.
  */
 export const CONTROL_PLANE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
