@@ -5,7 +5,6 @@
  */
 import { Pool } from 'undici';
 import type { Dispatcher as UndiciDispatcher } from 'undici';
-import type { IncomingHttpHeaders } from 'node:http';
 import { HEADERS } from '../contracts/index.js';
 
 export type AttemptResult =
@@ -55,8 +54,23 @@ class TimeoutSignal extends Error {
   override name = 'AttemptTimeout';
 }
 
+const CONTENT_TYPE = 'content-type';
+const COLD_START = HEADERS.coldStart;
+
+/** A raw header name (as the runtime sent it) equals `lower`, case-insensitively. */
+function isHeader(name: Buffer, lower: string): boolean {
+  return name.length === lower.length && name.toString('latin1').toLowerCase() === lower;
+}
+
+/**
+ * Written against undici's own handler interface (onConnect/onHeaders/onData/onComplete/onError),
+ * the one its HTTP/1 client calls: a handler with the newer onRequestStart/onResponse* methods
+ * is wrapped per request in an adapter and a controller, and gets its headers parsed into an
+ * object, which measured ~2–4 % of the control plane's CPU per sync call (BENCHMARKS.md). Only
+ * two response headers matter here, so the raw ones are scanned instead.
+ */
 class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle {
-  private controller: UndiciDispatcher.DispatchController | undefined;
+  private abortRequest: ((err: Error) => void) | undefined;
   private status = 0;
   private json = false;
   private coldStart = false;
@@ -84,7 +98,7 @@ class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle 
   }
 
   private cancel(err: Error): void {
-    if (this.controller) this.controller.abort(err);
+    if (this.abortRequest) this.abortRequest(err);
     else this.pendingAbort = err;
   }
 
@@ -96,29 +110,34 @@ class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle 
     this.done(result);
   }
 
-  onRequestStart(controller: UndiciDispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.pendingAbort) controller.abort(this.pendingAbort);
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
+    if (this.pendingAbort) abort(this.pendingAbort);
   }
 
-  onResponseStart(_c: UndiciDispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     this.status = statusCode;
-    const type = headers['content-type'];
-    this.json = typeof type === 'string' && type.includes('json');
-    this.coldStart = headers[HEADERS.coldStart] === 'true';
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      if (isHeader(name, CONTENT_TYPE)) this.json = rawHeaders[i + 1]!.toString('latin1').toLowerCase().includes('json');
+      else if (isHeader(name, COLD_START)) this.coldStart = rawHeaders[i + 1]!.toString('latin1') === 'true';
+    }
+    return true;
   }
 
-  onResponseData(controller: UndiciDispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     this.size += chunk.length;
     if (this.size > MAX_RESPONSE_BYTES) {
-      controller.abort(new Error('runtime response too large'));
+      // Settled first: aborting calls onError at once, which would report a connection failure.
       this.settle({ kind: 'failed', status: 502, body: '' });
-      return;
+      this.abortRequest?.(new Error('runtime response too large'));
+      return false;
     }
     this.chunks.push(chunk);
+    return true;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.settled) return;
     const chunks = this.chunks;
     const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
@@ -131,7 +150,7 @@ class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle 
     else this.settle({ kind: 'failed', status, body });
   }
 
-  onResponseError(_c: UndiciDispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     if (this.settled) return;
     const code = (error as { code?: string }).code;
     if (error instanceof TimeoutSignal || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
