@@ -116,12 +116,21 @@ export interface LoadOptions {
   record?: boolean;
   /** Called with each answer's body (enqueue: the execution id). */
   onBody?: (text: string) => void;
+  /**
+   * Connections to reuse (from `loadPool`), left open: interleaved slices of one target then run
+   * on the same warm keep-alive connections instead of opening `concurrency` new ones each slice.
+   */
+  pool?: Pool;
+}
+
+/** A pool for `load`: one keep-alive connection per worker. */
+export function loadPool(url: string, concurrency: number): Pool {
+  return new Pool(new URL(url).origin, { connections: concurrency, keepAliveTimeout: 30_000, connect: { noDelay: true } });
 }
 
 /** Closed-loop load: `concurrency` workers on as many keep-alive connections, each sending the next request when the last answered. */
 export async function load(o: LoadOptions): Promise<Cell> {
-  const target = new URL(o.url);
-  const pool = new Pool(target.origin, { connections: o.concurrency, keepAliveTimeout: 30_000, connect: { noDelay: true } });
+  const pool = o.pool ?? loadPool(o.url, o.concurrency);
   const expect = o.expect ?? 200;
   const record = o.record ?? true;
   const cell = emptyCell();
@@ -164,7 +173,7 @@ export async function load(o: LoadOptions): Promise<Cell> {
   const began = performance.now();
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   cell.seconds = (performance.now() - began) / 1000;
-  await pool.close();
+  if (!o.pool) await pool.close();
   return cell;
 }
 

@@ -3,7 +3,8 @@
  * directly and vs. a bare node:http + undici forwarding hop, at c=1 and c=32, in one run.
  * The three targets are measured interleaved: short slices in rotating order, summed per target,
  * so a burst of load from elsewhere on a shared machine hits all three alike and the ratios stay
- * meaningful. Prints req/s, p50, p99 and the ratios, and writes the table into BENCHMARKS.md
+ * meaningful. Each target's slices run on one set of keep-alive connections (opened in its warm-up),
+ * as a gateway's clients would, so no slice pays for 32 connection set-ups. Prints req/s, p50, p99 and the ratios, and writes the table into BENCHMARKS.md
  * between the bench:cp markers (BENCH_WRITE=0: print only). Everything runs on 127.0.0.1; each
  * process is stopped at the end.
  * Env: BENCH_SECONDS (measured seconds per target and concurrency, default 5), BENCH_SLICE_SECONDS
@@ -15,7 +16,8 @@ import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { type Cell, cpuMicros, emptyCell, load, merge, root, runBench, scratchDir, start, stopAll, summary } from './cp-lib.js';
+import type { Pool } from 'undici';
+import { type Cell, cpuMicros, emptyCell, load, loadPool, merge, root, runBench, scratchDir, start, stopAll, summary } from './cp-lib.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '5');
 const sliceSeconds = Number(process.env.BENCH_SLICE_SECONDS ?? '1');
@@ -72,9 +74,12 @@ async function main(): Promise<void> {
     const pids: Record<Key, number> = { direct: 0, hop: Number(hop.line.pid), base: Number(base?.line.pid ?? 0), cp: Number(cp.line.pid) };
     const zero = () => ({ us: 0, requests: 0 });
     const cpu: Record<Key, { us: number; requests: number }> = { direct: zero(), hop: zero(), base: zero(), cp: zero() };
+    // One set of keep-alive connections per target and concurrency, reused by its slices.
+    let pools: Partial<Record<Key, Pool>> = {};
     const run = async (key: Key, concurrency: number, durationS: number, count = false) => {
       const before = pids[key] ? cpuMicros(pids[key]) : Number.NaN;
-      const cell = await load({ ...targets[key], body: payload, concurrency, durationS });
+      const pool = (pools[key] ??= loadPool(targets[key].url, concurrency));
+      const cell = await load({ ...targets[key], body: payload, concurrency, durationS, pool });
       if (count && pids[key]) {
         cpu[key].us += cpuMicros(pids[key]) - before;
         cpu[key].requests += cell.ok + cell.errors;
@@ -109,6 +114,8 @@ async function main(): Promise<void> {
         roundRatios,
         cpuPerRequest: Object.fromEntries(KEYS.map((k) => [k, cpu[k].us / cpu[k].requests])) as Record<Key, number>,
       });
+      await Promise.all(Object.values(pools).map((p) => p.close()));
+      pools = {};
     }
     const loadAfter = loadavg()[0]!;
 
