@@ -53,6 +53,10 @@ const spec = (name: string, over: Partial<FunctionSpec> = {}): FunctionSpec => (
   ...over,
 });
 
+/** The registration generation these tests run their functions as (registry-kv.ts makes real ones). */
+const G = 'g1';
+const reg = (name: string) => ({ name, generation: G });
+
 interface Replica {
   client: NatsClient;
   front: NatsAsyncFront;
@@ -94,37 +98,37 @@ describe('async invocations on JetStream', () => {
   it('runs an enqueued invocation once and records its output; the stream is left empty', async () => {
     fn.behave = () => 200;
     const r = await replica();
-    await r.runner.upsertFunction(spec('ok-fn'));
-    const id = await r.front.enqueue('ok-fn', body(1), { traceId: undefined, idempotencyKey: undefined });
+    await r.runner.upsertFunction(spec('ok-fn'), G);
+    const id = await r.front.enqueue(reg('ok-fn'), body(1), { traceId: undefined, idempotencyKey: undefined });
     const status = await r.front.status(id, 10_000);
     expect(status).toMatchObject({ executionId: id, functionName: 'ok-fn', status: 'success', attempts: 1, error: null });
     expect(status?.output).toEqual({ echoed: { input: { n: 1 } }, attempt: 1 });
     expect(fn.calls.filter((c) => c.id === id)).toHaveLength(1);
     // The record is written before the ack (a crash between the two repeats, never loses), so the
     // ack lands just after the answer.
-    await expect.poll(() => r.queue.depth('ok-fn')).toEqual({ pending: 0, inFlight: 0 });
+    await expect.poll(() => r.queue.depth(reg('ok-fn'))).toEqual({ pending: 0, inFlight: 0 });
     expect(await r.queue.find(id)).toBeUndefined();
   });
 
   it('naks retryable failures with back-off and ends as error after maxRetries + 1 deliveries', async () => {
     fn.behave = () => 500;
     const r = await replica();
-    await r.runner.upsertFunction(spec('fail-fn', { maxRetries: 2 }));
-    const id = await r.front.enqueue('fail-fn', body(2), { traceId: undefined, idempotencyKey: undefined });
+    await r.runner.upsertFunction(spec('fail-fn', { maxRetries: 2 }), G);
+    const id = await r.front.enqueue(reg('fail-fn'), body(2), { traceId: undefined, idempotencyKey: undefined });
     const status = await r.front.status(id, 10_000);
     expect(status).toMatchObject({ status: 'error', attempts: 3, error: { error: 'FUNCTION_ERROR', details: { runtimeStatus: 500 } } });
     expect(fn.calls.filter((c) => c.id === id).map((c) => c.attempt)).toEqual([1, 2, 3]);
-    await expect.poll(() => r.queue.depth('fail-fn')).toEqual({ pending: 0, inFlight: 0 });
+    await expect.poll(() => r.queue.depth(reg('fail-fn'))).toEqual({ pending: 0, inFlight: 0 });
   });
 
   it('a delivery waits for a ready endpoint without spending an attempt', async () => {
     fn.behave = () => 200;
     const r = await replica();
     r.endpoints.set('late-fn', []);
-    await r.runner.upsertFunction(spec('late-fn', { maxRetries: 0, timeoutMs: 200 }));
-    const id = await r.front.enqueue('late-fn', body(3), { traceId: undefined, idempotencyKey: undefined });
+    await r.runner.upsertFunction(spec('late-fn', { maxRetries: 0, timeoutMs: 200 }), G);
+    const id = await r.front.enqueue(reg('late-fn'), body(3), { traceId: undefined, idempotencyKey: undefined });
     // Delivered and held: in flight on the server, nothing recorded, nothing called.
-    await expect.poll(() => r.queue.depth('late-fn'), { timeout: 5_000 }).toEqual({ pending: 0, inFlight: 1 });
+    await expect.poll(() => r.queue.depth(reg('late-fn')), { timeout: 5_000 }).toEqual({ pending: 0, inFlight: 1 });
     // Held past ack_wait (200 + 300 ms) thanks to in-progress acks: still the first delivery.
     expect((await r.front.status(id, 1_000))?.status).toBe('queued');
     r.endpoints.set('late-fn', [{ url: fn.url, ready: true }]);
@@ -135,12 +139,13 @@ describe('async invocations on JetStream', () => {
   it('deleting a function ends its queued executions as FUNCTION_DELETED and empties its queue', async () => {
     const r = await replica();
     r.endpoints.set('gone-fn', []);
-    await r.runner.upsertFunction(spec('gone-fn', { concurrency: 1 }));
+    await r.runner.upsertFunction(spec('gone-fn', { concurrency: 1 }), G);
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await r.front.enqueue('gone-fn', body(10 + i), { traceId: undefined, idempotencyKey: undefined }));
+    for (let i = 0; i < 3; i++)
+      ids.push(await r.front.enqueue(reg('gone-fn'), body(10 + i), { traceId: undefined, idempotencyKey: undefined }));
     // One is held waiting for an endpoint, two are pending on the server.
-    await expect.poll(() => r.queue.depth('gone-fn'), { timeout: 5_000 }).toEqual({ pending: 2, inFlight: 1 });
-    await r.runner.removeFunction('gone-fn');
+    await expect.poll(() => r.queue.depth(reg('gone-fn')), { timeout: 5_000 }).toEqual({ pending: 2, inFlight: 1 });
+    await r.runner.removeFunction('gone-fn', G);
     for (const id of ids) {
       expect(await r.front.status(id)).toMatchObject({ status: 'error', attempts: 0, error: { error: 'FUNCTION_DELETED' } });
     }
@@ -152,16 +157,16 @@ describe('async invocations on JetStream', () => {
     const survivor = await replica();
     const doomed = await connectNats({ url: nats.url });
     const doomedQueue = await NatsWorkQueue.open(doomed, { duplicateWindowMs: 60_000, ackWaitSlackMs: 300 });
-    await doomedQueue.ensureConsumer(spec('orphan-fn', { maxRetries: 0, timeoutMs: 200 }));
+    await doomedQueue.ensureConsumer(spec('orphan-fn', { maxRetries: 0, timeoutMs: 200 }), G);
     let took: (() => void) | undefined;
     const taken = new Promise<void>((resolve) => (took = resolve));
-    await doomedQueue.consume('orphan-fn', 1, () => took?.());
-    const id = await survivor.front.enqueue('orphan-fn', body(4), { traceId: undefined, idempotencyKey: undefined });
+    await doomedQueue.consume(reg('orphan-fn'), 1, () => took?.());
+    const id = await survivor.front.enqueue(reg('orphan-fn'), body(4), { traceId: undefined, idempotencyKey: undefined });
     await taken;
     // The survivor consumes the function too, as every replica does: the server notices the
     // exhausted delivery (and sends the advisory) when a pull request is waiting on the consumer,
     // so without one the advisory depended on the dead holder's stale pull request.
-    await survivor.runner.upsertFunction(spec('orphan-fn', { maxRetries: 0, timeoutMs: 200 }));
+    await survivor.runner.upsertFunction(spec('orphan-fn', { maxRetries: 0, timeoutMs: 200 }), G);
     // The holder goes away without acking; with max_deliver 1 the server will not redeliver.
     doomed.nc.close();
     const status = await survivor.front.status(id, 10_000);
@@ -177,15 +182,15 @@ describe('async invocations on JetStream', () => {
     fn.behave = () => 200;
     const a = await replica();
     const b = await replica();
-    await a.runner.upsertFunction(spec('idem-fn'));
-    await b.runner.upsertFunction(spec('idem-fn'));
+    await a.runner.upsertFunction(spec('idem-fn'), G);
+    await b.runner.upsertFunction(spec('idem-fn'), G);
     const opts = { traceId: undefined, idempotencyKey: 'order-42' };
-    const [idA, idB] = await Promise.all([a.front.enqueue('idem-fn', body(5), opts), b.front.enqueue('idem-fn', body(5), opts)]);
+    const [idA, idB] = await Promise.all([a.front.enqueue(reg('idem-fn'), body(5), opts), b.front.enqueue(reg('idem-fn'), body(5), opts)]);
     expect(idA).toBe(idB);
     expect((await b.front.status(idA, 10_000))?.status).toBe('success');
     // After it ran (message consumed), the KV key answers.
-    expect(await b.front.enqueue('idem-fn', body(5), opts)).toBe(idA);
-    expect(await a.front.enqueue('idem-fn', body(5), opts)).toBe(idA);
+    expect(await b.front.enqueue(reg('idem-fn'), body(5), opts)).toBe(idA);
+    expect(await a.front.enqueue(reg('idem-fn'), body(5), opts)).toBe(idA);
     expect(fn.calls.filter((c) => c.id === idA)).toHaveLength(1);
   });
 });

@@ -90,18 +90,30 @@ describe('KV execution store', () => {
     expect((await cut)?.status).toBe('running');
   });
 
-  it('an idempotency key claimed through two replicas maps to one execution; forgetFunction drops it', async () => {
+  it('an idempotency key claimed through two replicas maps to one execution; forgetFunction drops only its registration’s', async () => {
     const a = await KvExecutionStore.open(await client(), ttl);
     const b = await KvExecutionStore.open(await client(), ttl);
+    const echo1 = { name: 'echo', generation: 'g1' };
+    const echo2 = { name: 'echo', generation: 'g2' };
+    const legacy = { name: 'echo', generation: '' };
     const [ownerA, ownerB] = await Promise.all([
-      a.claimKey('echo', 'key/with spaces ✓', 'id-a'),
-      b.claimKey('echo', 'key/with spaces ✓', 'id-b'),
+      a.claimKey(echo1, 'key/with spaces ✓', 'id-a'),
+      b.claimKey(echo1, 'key/with spaces ✓', 'id-b'),
     ]);
     expect(ownerA).toBe(ownerB);
-    expect(await b.findKey('echo', 'key/with spaces ✓')).toBe(ownerA);
-    expect(await a.findKey('other', 'key/with spaces ✓')).toBeUndefined();
-    await a.forgetFunction('echo');
-    expect(await b.findKey('echo', 'key/with spaces ✓')).toBeUndefined();
+    expect(await b.findKey(echo1, 'key/with spaces ✓')).toBe(ownerA);
+    expect(await a.findKey({ name: 'other', generation: 'g1' }, 'key/with spaces ✓')).toBeUndefined();
+    // Another registration of the name (and one stored before generations) has keys of its own.
+    expect(await a.findKey(echo2, 'key/with spaces ✓')).toBeUndefined();
+    await a.claimKey(echo2, 'key/with spaces ✓', 'id-2');
+    await a.claimKey(legacy, 'key/with spaces ✓', 'id-0');
+    await a.forgetFunction(echo1);
+    expect(await b.findKey(echo1, 'key/with spaces ✓')).toBeUndefined();
+    expect(await b.findKey(echo2, 'key/with spaces ✓')).toBe('id-2');
+    expect(await b.findKey(legacy, 'key/with spaces ✓')).toBe('id-0');
+    await a.forgetFunction(legacy);
+    expect(await b.findKey(legacy, 'key/with spaces ✓')).toBeUndefined();
+    expect(await b.findKey(echo2, 'key/with spaces ✓')).toBe('id-2');
   });
 });
 
@@ -127,28 +139,43 @@ describe('KV function registry', () => {
     let t = Date.now();
     await a.save([spec('alpha')]);
     await next(1);
-    expect(changes[0]!.change).toEqual({ kind: 'put', spec: spec('alpha') });
+    const generation = changes[0]!.change.generation;
+    expect(generation).toMatch(/^[0-9a-f]{12}$/);
+    expect(changes[0]!.change).toEqual({ kind: 'put', spec: spec('alpha'), generation });
     expect(changes[0]!.at - t).toBeLessThan(1_000);
 
     t = Date.now();
     await a.save([spec('alpha', { concurrency: 9 })]);
     await next(2);
-    expect(changes[1]!.change).toMatchObject({ kind: 'put', spec: { name: 'alpha', concurrency: 9 } });
+    // A change keeps the registration's generation.
+    expect(changes[1]!.change).toMatchObject({ kind: 'put', spec: { name: 'alpha', concurrency: 9 }, generation });
     expect(changes[1]!.at - t).toBeLessThan(1_000);
 
-    // B saving its own list (which has alpha, seen through the watch) leaves alpha alone.
+    // B saving its own list (which has alpha, seen through the watch) leaves alpha alone; B's
+    // watch does not report B's own write back.
     await b.save([spec('alpha', { concurrency: 9 }), spec('beta')]);
-    await next(3);
-    expect(changes[2]!.change).toMatchObject({ kind: 'put', spec: { name: 'beta' } });
+    expect(b.generationOf('beta')).toMatch(/^[0-9a-f]{12}$/);
+    expect(b.generationOf('beta')).not.toBe(generation);
 
     t = Date.now();
     await a.save([]);
+    await next(3);
+    // A deletion names the registration it ends.
+    expect(changes[2]!.change).toEqual({ kind: 'delete', name: 'alpha', generation });
+    expect(changes[2]!.at - t).toBeLessThan(1_000);
+    // Registered again: a new registration, with a generation of its own.
+    await a.save([spec('alpha')]);
     await next(4);
-    expect(changes[3]!.change).toEqual({ kind: 'delete', name: 'alpha' });
-    expect(changes[3]!.at - t).toBeLessThan(1_000);
-    // A had never seen beta (it was saved by B), so A's empty list does not delete it.
+    expect(changes[3]!.change).toMatchObject({ kind: 'put', spec: spec('alpha') });
+    expect(changes[3]!.change.generation).not.toBe(generation);
+    expect(changes.map((c) => c.change.kind === 'put' && c.change.spec.name)).not.toContain('beta');
+    // A had never seen beta (it was saved by B), so A's lists do not delete it. The generation is
+    // stored beside the spec and never handed to the registry.
     const fresh = await KvFunctionStore.open(await client());
-    expect((await fresh.load()).map((s) => s.name)).toEqual(['beta']);
+    const loaded = await fresh.load();
+    expect(loaded.map((s) => s.name).sort()).toEqual(['alpha', 'beta']);
+    expect(loaded.find((s) => s.name === 'beta')).toEqual(spec('beta'));
+    expect(fresh.generationOf('beta')).toBe(b.generationOf('beta'));
     stop();
   });
 });

@@ -56,7 +56,7 @@ describe('nats-server restart under load', () => {
       { name: 'steady', endpointUrl: runtime.url, concurrency: 4, maxRetries: 3, timeoutMs: 2_000 },
       { timeoutMs: 2_000, concurrency: 4, queueSize: 10_000, maxRetries: 3 },
     );
-    await runner.upsertFunction(spec);
+    await runner.upsertFunction(spec, 'g1');
 
     const accepted: string[] = [];
     let refused = 0;
@@ -65,7 +65,7 @@ describe('nats-server restart under load', () => {
       for (let i = from; i < to; i++) {
         try {
           accepted.push(
-            await front.enqueue('steady', JSON.stringify({ input: { sleepMs: 1, n: i } }), {
+            await front.enqueue({ name: 'steady', generation: 'g1' }, JSON.stringify({ input: { sleepMs: 1, n: i } }), {
               traceId: undefined,
               idempotencyKey: undefined,
             }),

@@ -33,9 +33,14 @@ const spec = (name: string, over: Partial<{ concurrency: number; maxRetries: num
   ...over,
 });
 
-const message = (functionName: string, executionId: string, body = '{"input":1}'): InvocationMessage => ({
+/** The registration generation these tests run their functions as (registry-kv.ts makes real ones). */
+const G = 'g1';
+const reg = (name: string, generation = G) => ({ name, generation });
+
+const message = (functionName: string, executionId: string, body = '{"input":1}', generation = G): InvocationMessage => ({
   executionId,
   functionName,
+  generation,
   body,
   createdAt: 1_700_000_000_000,
   traceId: 'trace-1',
@@ -65,7 +70,7 @@ function inbox() {
 describe('NATS work queue', () => {
   it('stores a publish, reads it back by execution id, and dedupes a repeated Nats-Msg-Id', async () => {
     const { queue } = await open();
-    await queue.ensureConsumer(spec('dedupe'));
+    await queue.ensureConsumer(spec('dedupe'), G);
     const first = await queue.publish(message('dedupe', 'e-1'), 'dedupe.key');
     const again = await queue.publish(message('dedupe', 'e-2'), 'dedupe.key');
     expect(first.duplicate).toBe(false);
@@ -74,15 +79,15 @@ describe('NATS work queue', () => {
     expect(found).toMatchObject({ executionId: 'e-1', functionName: 'dedupe', body: '{"input":1}', traceId: 'trace-1' });
     expect((await queue.at(first.seq))?.executionId).toBe('e-1');
     expect(await queue.find('e-2')).toBeUndefined();
-    expect(await queue.depth('dedupe')).toEqual({ pending: 1, inFlight: 0 });
+    expect(await queue.depth(reg('dedupe'))).toEqual({ pending: 1, inFlight: 0 });
   });
 
   it('ack removes the invocation; nak redelivers it after the delay with the next attempt number', async () => {
     const { queue, client } = await open();
-    await queue.ensureConsumer(spec('ack-nak'));
+    await queue.ensureConsumer(spec('ack-nak'), G);
     await queue.publish(message('ack-nak', 'a-1'));
     const box = inbox();
-    const stop = await queue.consume('ack-nak', 1, (d) => box.push(d));
+    const stop = await queue.consume(reg('ack-nak'), 1, (d) => box.push(d));
     await box.until(1);
     expect(box.got[0]!.attempt).toBe(1);
     const nakAt = Date.now();
@@ -94,14 +99,39 @@ describe('NATS work queue', () => {
     await box.got[1]!.ack();
     await stop();
     expect(await queue.find('a-1')).toBeUndefined();
-    const info = await client.jsm.consumers.info(INVOCATION_STREAM, 'fn-ack-nak');
+    const info = await client.jsm.consumers.info(INVOCATION_STREAM, 'fn-ack-nak-g1');
     expect(info.num_pending + info.num_ack_pending).toBe(0);
+  });
+
+  it('removing one registration (generation) leaves another one of the same name alone, and one stored before generations', async () => {
+    const { queue, client } = await open();
+    const old = reg('twice', 'g1');
+    const current = reg('twice', 'g2');
+    const legacy = reg('twice', '');
+    for (const r of [old, current, legacy]) await queue.ensureConsumer(spec('twice'), r.generation);
+    await queue.publish(message('twice', 't-old', '{}', 'g1'));
+    await queue.publish(message('twice', 't-new', '{}', 'g2'));
+    await queue.publish(message('twice', 't-legacy', '{}', ''));
+    expect(await queue.find('t-new')).toMatchObject({ executionId: 't-new', functionName: 'twice', generation: 'g2' });
+    expect(await queue.find('t-legacy')).toMatchObject({ executionId: 't-legacy', functionName: 'twice', generation: '' });
+    const ended: string[] = [];
+    expect(await queue.removeFunction(old, async (m) => void ended.push(m.executionId))).toBe(1);
+    expect(ended).toEqual(['t-old']);
+    expect(await queue.find('t-old')).toBeUndefined();
+    expect(await queue.depth(current)).toEqual({ pending: 1, inFlight: 0 });
+    expect(await queue.depth(legacy)).toEqual({ pending: 1, inFlight: 0 });
+    await expect(client.jsm.consumers.info(INVOCATION_STREAM, 'fn-twice-g1')).rejects.toThrow();
+    // The legacy names (`fn-twice`, `nanofaas.inv.twice.<id>`) do not reach a generation's either.
+    expect(await queue.removeFunction(legacy, async (m) => void ended.push(m.executionId))).toBe(1);
+    expect(ended).toEqual(['t-old', 't-legacy']);
+    expect(await queue.depth(current)).toEqual({ pending: 1, inFlight: 0 });
+    expect((await queue.find('t-new'))?.generation).toBe('g2');
   });
 
   it('caps in-flight deliveries at concurrency over two replicas (max_ack_pending)', async () => {
     const a = await open();
     const b = await open();
-    await a.queue.ensureConsumer(spec('capped', { concurrency: 3 }));
+    await a.queue.ensureConsumer(spec('capped', { concurrency: 3 }), G);
     for (let i = 0; i < 10; i++) await a.queue.publish(message('capped', `c-${i}`));
     // Phase 1 holds every delivery: the server must stop at 3 over both replicas.
     let acking = false;
@@ -114,10 +144,10 @@ describe('NATS work queue', () => {
       else held.push(d);
       seen.push(d);
     };
-    const stopA = await a.queue.consume('capped', 3, handler('a'));
-    const stopB = await b.queue.consume('capped', 3, handler('b'));
+    const stopA = await a.queue.consume(reg('capped'), 3, handler('a'));
+    const stopB = await b.queue.consume(reg('capped'), 3, handler('b'));
     await seen.until(3);
-    expect(await a.queue.depth('capped')).toEqual({ pending: 7, inFlight: 3 });
+    expect(await a.queue.depth(reg('capped'))).toEqual({ pending: 7, inFlight: 3 });
     expect(seen.got).toHaveLength(3);
     // Phase 2: ack; the other 7 follow, each exactly once.
     acking = true;
@@ -128,6 +158,6 @@ describe('NATS work queue', () => {
     expect(perReplica.a + perReplica.b).toBe(10);
     await stopA();
     await stopB();
-    await expect.poll(() => a.queue.depth('capped')).toEqual({ pending: 0, inFlight: 0 });
+    await expect.poll(() => a.queue.depth(reg('capped'))).toEqual({ pending: 0, inFlight: 0 });
   });
 });

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionStatus } from '../contracts/index.js';
 import { type ExecutionRecord, keyToken, recordToStatus, type SharedExecutionStore } from './execution-kv.js';
-import type { InvocationMessage, NatsWorkQueue, PublishResult } from './work-queue.js';
+import type { InvocationMessage, NatsWorkQueue, PublishResult, Registration } from './work-queue.js';
 
 export interface EnqueueOptions {
   traceId: string | undefined;
@@ -40,23 +40,25 @@ export class NatsAsyncFront {
   ) {}
 
   /** The execution an Idempotency-Key already maps to (written once its first attempt began). */
-  known(functionName: string, key: string): Promise<string | undefined> {
-    return this.store.findKey(functionName, key);
+  known(registration: Registration, key: string): Promise<string | undefined> {
+    return this.store.findKey(registration, key);
   }
 
   /**
    * Resolves with the execution id once the invocation is persisted (or the earlier one's id).
+   * `registration`: the function and the generation this replica serves it as.
    * `keyChecked`: the caller has just asked known() and got nothing.
    */
-  async enqueue(functionName: string, body: string, opts: EnqueueOptions, keyChecked = false): Promise<string> {
+  async enqueue(registration: Registration, body: string, opts: EnqueueOptions, keyChecked = false): Promise<string> {
     const key = opts.idempotencyKey;
     if (key !== undefined && !keyChecked) {
-      const known = await this.store.findKey(functionName, key);
+      const known = await this.store.findKey(registration, key);
       if (known !== undefined) return known;
     }
     const message: InvocationMessage = {
       executionId: randomUUID(),
-      functionName,
+      functionName: registration.name,
+      generation: registration.generation,
       body,
       createdAt: this.now(),
       traceId: opts.traceId,
@@ -65,22 +67,23 @@ export class NatsAsyncFront {
     // Only a key becomes a Nats-Msg-Id. Without one there is nothing to deduplicate: the execution
     // id is new for every request and nothing resends a publish (a lost ack answers 503), while
     // the server's duplicate tracking would cost it about half its publish rate (BENCHMARKS.md).
-    let msgId = key === undefined ? undefined : keyToken(functionName, key);
+    let msgId = key === undefined ? undefined : keyToken(registration, key);
     for (let round = 0; ; round++) {
       const published = await this.publishSoon(message, msgId);
       if (!published.duplicate) return message.executionId;
       const first = await this.queue.at(published.seq);
       if (first) return first.executionId;
-      const owner = key === undefined ? undefined : await this.store.findKey(functionName, key);
+      const owner = key === undefined ? undefined : await this.store.findKey(registration, key);
       if (owner !== undefined) return owner;
       if (key === undefined || round >= MAX_STALE_DUPLICATES) {
         throw new Error('a duplicate publish whose first invocation is neither queued nor recorded');
       }
-      // The key's first invocation is gone and its key forgotten: the function was deleted (and
-      // registered again, §3.7) or the key outlived its TTL, within the server's duplicate window.
+      // The key's first invocation is gone and its key forgotten: the key outlived its TTL within
+      // the server's duplicate window (a new registration has a generation of its own, hence
+      // new message ids; this still covers a function stored before generations, §3.7).
       // The key starts a new execution, under a message id made from the stale one's sequence:
       // the same on every replica, so concurrent repeats still meet in one execution.
-      msgId = `${keyToken(functionName, key)}.${published.seq}`;
+      msgId = `${keyToken(registration, key)}.${published.seq}`;
     }
   }
 

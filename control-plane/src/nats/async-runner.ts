@@ -50,6 +50,8 @@ interface Held {
 
 interface FunctionConsumer {
   spec: FunctionSpec;
+  /** The registration it consumes (work-queue.ts): a removal of another generation leaves it alone. */
+  generation: string;
   stop: () => Promise<void>;
   /** Deliveries waiting for a ready endpoint, in arrival order. */
   waiting: Held[];
@@ -88,43 +90,38 @@ export class NatsAsyncRunner {
     return this.consumers.get(name)?.held.size ?? 0;
   }
 
-  async upsertFunction(spec: FunctionSpec): Promise<void> {
-    await this.options.queue.ensureConsumer(spec);
+  /** Consume the registration `generation` of `spec.name` (a change of the same one updates it). */
+  async upsertFunction(spec: FunctionSpec, generation: string): Promise<void> {
+    const registration = { name: spec.name, generation };
+    await this.options.queue.ensureConsumer(spec, generation);
     const existing = this.consumers.get(spec.name);
-    if (existing) {
+    if (existing?.generation === generation) {
       existing.spec = spec;
       this.pump(existing);
       return;
     }
-    const consumer: FunctionConsumer = { spec, stop: async () => undefined, waiting: [], held: new Set(), roundRobin: 0 };
+    // Another registration of the name (its removal is the registry's to order): stop consuming it here.
+    if (existing) await this.detach(existing);
+    const consumer: FunctionConsumer = { spec, generation, stop: async () => undefined, waiting: [], held: new Set(), roundRobin: 0 };
     this.consumers.set(spec.name, consumer);
-    consumer.stop = await this.options.queue.consume(spec.name, spec.concurrency, (delivery) => this.accept(consumer, delivery));
+    consumer.stop = await this.options.queue.consume(registration, spec.concurrency, (delivery) => this.accept(consumer, delivery));
   }
 
   /**
-   * The function was deleted: stop consuming; what was still queued ends as FUNCTION_DELETED
-   * (§3.9), recorded before its message goes; its idempotency keys go. Attempts already running
-   * end with whatever the runtime answers, as in memory mode.
+   * The registration `generation` of `name` was deleted: stop consuming it; what was still queued
+   * ends as FUNCTION_DELETED (§3.9), recorded before its message goes; its idempotency keys go.
+   * Attempts already running end with whatever the runtime answers, as in memory mode. Touches
+   * nothing of another generation, so it may run late (after the name was registered again).
    */
-  async removeFunction(name: string): Promise<void> {
+  async removeFunction(name: string, generation: string): Promise<void> {
     const consumer = this.consumers.get(name);
-    this.consumers.delete(name);
     // Attempts running here record what the runtime answers. One running on another replica
     // cannot be told from one whose replica died holding it, so it is ended as deleted (its
     // outcome, if it comes, replaces that): never left without an outcome.
-    const runningHere = new Set<string>();
-    if (consumer) {
-      for (const held of consumer.held) if (!consumer.waiting.includes(held)) runningHere.add(held.delivery.message.executionId);
-      await consumer.stop();
-      // Held but not started: let go; the queue's removal reads them from the stream just below.
-      for (const held of consumer.waiting) {
-        held.delivery.nak(0);
-        this.release(consumer, held);
-      }
-      consumer.waiting = [];
-    }
+    const runningHere = consumer?.generation === generation ? await this.detach(consumer) : new Set<string>();
+    const registration = { name, generation };
     const deleted: ExecutionErrorInfo = { error: 'FUNCTION_DELETED', message: `function "${name}" was deleted before the invocation ran` };
-    await this.options.queue.removeFunction(name, async (m) => {
+    await this.options.queue.removeFunction(registration, async (m) => {
       const now = this.now();
       const record = (await this.options.store.get(m.executionId)) ?? {
         id: m.executionId,
@@ -139,7 +136,24 @@ export class NatsAsyncRunner {
       if (isTerminal(record.status) || runningHere.has(m.executionId)) return;
       await this.finish(record, { status: 'error', httpStatus: 502, error: deleted }, record.attempts, now);
     });
-    await this.options.store.forgetFunction(name);
+    await this.options.store.forgetFunction(registration);
+  }
+
+  /**
+   * Stop consuming here: deliveries held but not started are let go (the server redelivers them,
+   * or a removal reads them from the stream). Returns the executions still running here.
+   */
+  private async detach(consumer: FunctionConsumer): Promise<Set<string>> {
+    if (this.consumers.get(consumer.spec.name) === consumer) this.consumers.delete(consumer.spec.name);
+    const runningHere = new Set<string>();
+    for (const held of consumer.held) if (!consumer.waiting.includes(held)) runningHere.add(held.delivery.message.executionId);
+    await consumer.stop();
+    for (const held of consumer.waiting) {
+      held.delivery.nak(0);
+      this.release(consumer, held);
+    }
+    consumer.waiting = [];
+    return runningHere;
   }
 
   /** The backend's endpoints of `name` changed: deliveries waiting for one may start now. */
@@ -227,7 +241,9 @@ export class NatsAsyncRunner {
       await this.options.store.put(record);
     } else {
       metrics.queueWait.observe(Math.max(0, startedAt - fresh.createdAt) / 1000);
-      if (m.idempotencyKey !== undefined) await this.options.store.claimKey(m.functionName, m.idempotencyKey, m.executionId);
+      if (m.idempotencyKey !== undefined) {
+        await this.options.store.claimKey({ name: m.functionName, generation: m.generation }, m.idempotencyKey, m.executionId);
+      }
     }
     if (held.cut) return;
     metrics.dispatch.inc();

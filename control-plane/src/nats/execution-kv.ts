@@ -5,8 +5,10 @@
  *   starts, when it is retried and when the execution ends. The bucket's max age is the
  *   execution TTL, counted from a record's last write, i.e. from when it finished (§3.10).
  *   A queued execution has no record: its invocation in the stream is the record (work-queue.ts).
- * - `nanofaas_idempotency`, key `<function>.<sha256(key)>`: the execution id, kept for the
- *   idempotency TTL; the stream's Nats-Msg-Id window covers the moments before it is written.
+ * - `nanofaas_idempotency`, key `<function>.<generation>.<sha256(key)>`: the execution id, kept
+ *   for the idempotency TTL; the stream's Nats-Msg-Id window covers the moments before it is
+ *   written. The generation (work-queue.ts) makes a key belong to one registration: a new
+ *   registration starts with none, and the old one's removal cannot forget the new one's.
  *
  * `waitForEnd` is the `?waitMs` long-poll: a KV watch on the one key, so any replica's write
  * answers it.
@@ -16,6 +18,7 @@ import type { KV } from '@nats-io/kv';
 import type { ExecutionState, ExecutionStatus } from '../contracts/index.js';
 import type { ExecutionErrorInfo } from '../invocation/executions.js';
 import type { NatsClient } from './client.js';
+import type { Registration } from './work-queue.js';
 
 export const EXECUTION_BUCKET = 'nanofaas_executions';
 export const IDEMPOTENCY_BUCKET = 'nanofaas_idempotency';
@@ -45,19 +48,22 @@ export interface SharedExecutionStore {
   put(record: ExecutionRecord): Promise<void>;
   /** Resolves with the record once it is terminal, or with the latest one seen after `waitMs`. */
   waitForEnd(id: string, waitMs: number, signal?: AbortSignal): Promise<ExecutionRecord | undefined>;
-  /** The execution an idempotency key maps to, if any. */
-  findKey(functionName: string, key: string): Promise<string | undefined>;
+  /** The execution an idempotency key of the registration maps to, if any. */
+  findKey(registration: Registration, key: string): Promise<string | undefined>;
   /** Maps the key to `executionId` unless it maps to one already; returns the owner's id. */
-  claimKey(functionName: string, key: string, executionId: string): Promise<string>;
-  /** The function was deleted: a re-registered one starts with no keys. */
-  forgetFunction(functionName: string): Promise<void>;
+  claimKey(registration: Registration, key: string, executionId: string): Promise<string>;
+  /** The registration was deleted: its keys go (a new registration of the name has its own). */
+  forgetFunction(registration: Registration): Promise<void>;
 }
 
 export const isTerminal = (status: ExecutionState): boolean => status === 'success' || status === 'error' || status === 'timeout';
 
+/** The KV key prefix of a registration's idempotency keys (generation '': stored before generations). */
+const keyPrefix = ({ name, generation }: Registration): string => (generation ? `${name}.${generation}` : name);
+
 /** Idempotency keys are arbitrary header text; KV keys are subject tokens, so the key is hashed. */
-export function keyToken(functionName: string, key: string): string {
-  return `${functionName}.${createHash('sha256').update(key).digest('base64url')}`;
+export function keyToken(registration: Registration, key: string): string {
+  return `${keyPrefix(registration)}.${createHash('sha256').update(key).digest('base64url')}`;
 }
 
 const recordKey = (id: string): string => `x.${id}`;
@@ -125,24 +131,25 @@ export class KvExecutionStore implements SharedExecutionStore {
     return latest;
   }
 
-  async findKey(functionName: string, key: string): Promise<string | undefined> {
-    const entry = await this.keys.get(keyToken(functionName, key));
+  async findKey(registration: Registration, key: string): Promise<string | undefined> {
+    const entry = await this.keys.get(keyToken(registration, key));
     return entry && entry.operation === 'PUT' ? entry.string() : undefined;
   }
 
-  async claimKey(functionName: string, key: string, executionId: string): Promise<string> {
+  async claimKey(registration: Registration, key: string, executionId: string): Promise<string> {
     try {
-      await this.keys.create(keyToken(functionName, key), encoder.encode(executionId));
+      await this.keys.create(keyToken(registration, key), encoder.encode(executionId));
       return executionId;
     } catch (err) {
-      const owner = await this.findKey(functionName, key);
+      const owner = await this.findKey(registration, key);
       if (owner === undefined) throw err;
       return owner;
     }
   }
 
-  async forgetFunction(functionName: string): Promise<void> {
-    const keys = await this.keys.keys(`${functionName}.*`);
+  async forgetFunction(registration: Registration): Promise<void> {
+    // `*` is one token: `<name>.*` (generation '') does not reach a generation's `<name>.<gen>.<hash>`.
+    const keys = await this.keys.keys(`${keyPrefix(registration)}.*`);
     const doomed: string[] = [];
     for await (const k of keys) doomed.push(k);
     await Promise.all(doomed.map((k) => this.keys.purge(k)));

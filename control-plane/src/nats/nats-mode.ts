@@ -17,7 +17,7 @@ import { NatsAsyncRunner } from './async-runner.js';
 import { connectNats, type NatsClient } from './client.js';
 import { KvExecutionStore } from './execution-kv.js';
 import { KvFunctionStore, type RegistryChange } from './registry-kv.js';
-import { type QueueDepth, NatsWorkQueue } from './work-queue.js';
+import { NatsWorkQueue, type QueueDepth, type Registration } from './work-queue.js';
 
 export interface NatsModeOptions {
   config: NatsConfig;
@@ -86,10 +86,20 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
   runner.start();
   const front = new NatsAsyncFront(queue, store);
 
+  // The registration (generation, registry-kv.ts) this replica serves each function as: what its
+  // enqueues publish to and its runner consumes. Set and cleared with the registry's own changes.
+  const generations = new Map<string, string>();
+  const registrationOf = (name: string): Registration | undefined => {
+    const generation = generations.get(name) ?? functionStore.generationOf(name);
+    return generation === undefined ? undefined : { name, generation };
+  };
+
   const depths = new Map<string, QueueDepth>();
   const refresh = setInterval(() => {
     for (const name of depths.keys()) {
-      queue.depth(name).then(
+      const registration = registrationOf(name);
+      if (!registration) continue;
+      queue.depth(registration).then(
         (d) => depths.has(name) && depths.set(name, d),
         () => undefined,
       );
@@ -100,9 +110,9 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
   let closing = false;
 
   // A function's consumer changes (create or update, remove) run one after the other, in the
-  // order the registry made them: a delete followed at once by a registration of the same name
-  // must not interleave, or the removal would delete the new consumer and purge (or record as
-  // deleted) the new registration's invocations, and leave its idempotency keys until later.
+  // order the registry made them, so this replica's runner never consumes two registrations of
+  // one name at once. (A removal touches only its own generation's consumer, invocations and
+  // keys, so a late one — here or on another replica — cannot take the next registration's.)
   const changing = new Map<string, Promise<void>>();
   const inOrder = (name: string, change: () => Promise<void>): Promise<void> => {
     const next = (changing.get(name) ?? Promise.resolve()).then(change);
@@ -115,9 +125,26 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
     return next;
   };
 
-  const upsert = (spec: FunctionSpec): void => {
+  const remove = (name: string, generation: string): void => {
+    if (generations.get(name) === generation) {
+      generations.delete(name);
+      depths.delete(name);
+    }
+    inOrder(name, () => runner.removeFunction(name, generation)).catch((err: unknown) => {
+      options.logger.error({ err: String(err), function: name }, 'could not remove the function’s async queue');
+    });
+  };
+
+  // `given`: the generation a change from the shared registry names; a local change (register,
+  // scale, restore) is of the registration as stored.
+  const upsert = (spec: FunctionSpec, given: string | undefined): void => {
+    const generation = given ?? functionStore.generationOf(spec.name) ?? generations.get(spec.name) ?? '';
+    const current = generations.get(spec.name);
+    // Another registration while one is served: the earlier one was deleted unseen.
+    if (current !== undefined && current !== generation) remove(spec.name, current);
+    generations.set(spec.name, generation);
     if (!depths.has(spec.name)) depths.set(spec.name, { pending: 0, inFlight: 0 });
-    inOrder(spec.name, () => runner.upsertFunction(spec)).catch((err: unknown) => {
+    inOrder(spec.name, () => runner.upsertFunction(spec, generation)).catch((err: unknown) => {
       options.logger.error({ err: String(err), function: spec.name }, 'could not start consuming the function’s async queue');
     });
   };
@@ -129,16 +156,14 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
     runner,
     queues(invoker) {
       return {
-        upsertFunction(spec) {
+        upsertFunction(spec, generation) {
           invoker.upsertFunction(spec);
-          upsert(spec);
+          upsert(spec, generation);
         },
-        removeFunction(name) {
+        removeFunction(name, generation) {
           invoker.removeFunction(name);
-          depths.delete(name);
-          inOrder(name, () => runner.removeFunction(name)).catch((err: unknown) => {
-            options.logger.error({ err: String(err), function: name }, 'could not remove the function’s async queue');
-          });
+          const removed = generation ?? generations.get(name);
+          if (removed !== undefined) remove(name, removed);
         },
       };
     },
@@ -152,15 +177,19 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       const spec = options.spec(name);
       if (!spec) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);
       if (closing) throw new ApiError('SHUTTING_DOWN', 'the control plane is shutting down');
-      // Registered again just after a delete: the removal finishes first (its keys forgotten, its
-      // queue drained), so this invocation belongs to the new registration alone.
+      // A consumer change in progress here finishes first (a registration's consumer exists
+      // before its first invocation is published from this replica).
       const pending = changing.get(name);
       if (pending) await pending;
+      // The registration it is published to: its generation names the subject and the keys.
+      const registration = registrationOf(name);
+      if (!registration) throw new ApiError('FUNCTION_NOT_FOUND', `function "${name}" is not registered`);
       const metrics = options.metrics.forFunction(name);
       // A repeated key joins its execution and is never refused (§3.2); within the duplicate
       // window, before its key is written, the publish below finds it instead.
       const key = opts.idempotencyKey;
-      const known = key === undefined ? undefined : await front.known(name, key).catch((err: unknown) => Promise.reject(notPersisted(err)));
+      const known =
+        key === undefined ? undefined : await front.known(registration, key).catch((err: unknown) => Promise.reject(notPersisted(err)));
       if (known !== undefined) return known;
       refuseUnavailable(name, options);
       // As §3.2, queueSize bounds only a call that would wait: something pending, or all
@@ -169,7 +198,7 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       // queueSize 0 nothing may wait, so the server's live count decides (the snapshot if it
       // cannot answer: the publish then tells whether NATS is there).
       const snapshot = depths.get(name) ?? { pending: 0, inFlight: 0 };
-      const depth = spec.queueSize === 0 ? await queue.depth(name).catch(() => snapshot) : snapshot;
+      const depth = spec.queueSize === 0 ? await queue.depth(registration).catch(() => snapshot) : snapshot;
       if (depth.pending >= spec.queueSize && (depth.pending > 0 || depth.inFlight >= spec.concurrency)) {
         metrics.queueRejected.inc();
         throw new ApiError(
@@ -181,7 +210,7 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       }
       let id: string;
       try {
-        id = await front.enqueue(name, body, opts, true);
+        id = await front.enqueue(registration, body, opts, true);
       } catch (err) {
         throw notPersisted(err);
       }
@@ -189,8 +218,21 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       return id;
     },
     async watchRegistry(apply) {
-      stopWatch = await functionStore.watch((change) => {
+      const run = (change: RegistryChange): void => {
         apply(change).catch((err: unknown) => options.logger.error({ err: String(err) }, 'could not apply a registry change'));
+      };
+      stopWatch = await functionStore.watch((change) => {
+        const name = change.kind === 'put' ? change.spec.name : change.name;
+        const current = generations.get(name);
+        // The deletion of a registration this replica no longer serves (e.g. its own delete coming
+        // back after it registered the name again): the current one stays.
+        if (change.kind === 'delete' && change.generation !== undefined && change.generation !== current) return;
+        // Another registration of a name served here, without its deletion seen first (a watch
+        // resumed past it): the deletion goes first, so the registry treats it as new.
+        if (change.kind === 'put' && current !== undefined && change.generation !== current) {
+          run({ kind: 'delete', name, generation: current });
+        }
+        run(change);
       });
     },
     async ready() {

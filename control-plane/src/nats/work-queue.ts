@@ -1,7 +1,8 @@
 /**
  * The async invocation queue on JetStream: one stream with work-queue retention, a subject per
- * function and execution (`nanofaas.inv.<function>.<executionId>`), and one durable pull consumer
- * per function shared by every control-plane replica.
+ * registration and execution (`nanofaas.inv.<function>.<generation>.<executionId>`), and one
+ * durable pull consumer per registration (`fn-<function>-<generation>`) shared by every
+ * control-plane replica.
  *
  * Why this shape:
  * - The stream holds the invocation until a consumer acks it, so a queued execution needs no
@@ -11,6 +12,11 @@
  *   and the holder sends in-progress acks, so a slow call is not redelivered behind its back.
  * - `Nats-Msg-Id` (from an Idempotency-Key) makes the server drop a repeated publish within its
  *   duplicate window and answer with the first message's sequence.
+ * - The generation (registry-kv.ts) names one registration of a function: a delete and a new
+ *   registration of the same name get different consumers and subjects, so a replica that handles
+ *   the delete late removes only what belonged to the deleted registration. Generation '' is a
+ *   function stored before generations existed: its names are the old ones
+ *   (`nanofaas.inv.<function>.<executionId>`, `fn-<function>`), which no generation's overlap.
  */
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/transport-node';
@@ -32,6 +38,8 @@ export const MSG_HEADERS = {
 export interface InvocationMessage {
   executionId: string;
   functionName: string;
+  /** The registration it was enqueued for (its subject's generation token). */
+  generation: string;
   /** The request body, forwarded to the runtime untouched. */
   body: string;
   createdAt: number;
@@ -73,8 +81,16 @@ export interface WorkQueueOptions {
   ackWaitSlackMs?: number;
 }
 
-const subjectOf = (functionName: string, executionId: string): string => `${SUBJECT_ROOT}.${functionName}.${executionId}`;
-const durableOf = (functionName: string): string => `fn-${functionName}`;
+/** One registration of a function: its name and generation (registry-kv.ts). */
+export interface Registration {
+  name: string;
+  generation: string;
+}
+
+const subjectsOf = ({ name, generation }: Registration): string =>
+  generation ? `${SUBJECT_ROOT}.${name}.${generation}` : `${SUBJECT_ROOT}.${name}`;
+const subjectOf = (r: Registration, executionId: string): string => `${subjectsOf(r)}.${executionId}`;
+const durableOf = ({ name, generation }: Registration): string => (generation ? `fn-${name}-${generation}` : `fn-${name}`);
 
 export function consumerLimits(spec: Pick<FunctionSpec, 'concurrency' | 'maxRetries' | 'timeoutMs'>, slackMs: number) {
   return {
@@ -129,14 +145,15 @@ export class NatsWorkQueue {
     if (message.idempotencyKey !== undefined) h.set(MSG_HEADERS.idempotencyKey, message.idempotencyKey);
     if (msgId !== undefined) h.set(MSG_ID_HEADER, msgId);
     // What js.publish sends, through one shared ack subscription (ack-publisher.ts says why).
-    return this.publisher.publish(subjectOf(message.functionName, message.executionId), message.body, h);
+    const registration = { name: message.functionName, generation: message.generation };
+    return this.publisher.publish(subjectOf(registration, message.executionId), message.body, h);
   }
 
   /** The queued invocation with this id, if it is still in the stream (not acked yet). */
   async find(executionId: string): Promise<InvocationMessage | undefined> {
-    const stored = await this.client.jsm.streams
-      .getMessage(INVOCATION_STREAM, { last_by_subj: `${SUBJECT_ROOT}.*.${executionId}` })
-      .catch(() => null);
+    const lookup = (subject: string) => this.client.jsm.streams.getMessage(INVOCATION_STREAM, { last_by_subj: subject }).catch(() => null);
+    // A function stored before generations (generation '') has one token less.
+    const stored = (await lookup(`${SUBJECT_ROOT}.*.*.${executionId}`)) ?? (await lookup(`${SUBJECT_ROOT}.*.${executionId}`));
     return stored ? toInvocation(stored.subject, stored.header, stored.string()) : undefined;
   }
 
@@ -146,14 +163,15 @@ export class NatsWorkQueue {
     return stored ? toInvocation(stored.subject, stored.header, stored.string()) : undefined;
   }
 
-  /** Creates the function's durable consumer, or brings its limits in line with the spec. */
-  async ensureConsumer(spec: Pick<FunctionSpec, 'name' | 'concurrency' | 'maxRetries' | 'timeoutMs'>): Promise<void> {
+  /** Creates the registration's durable consumer, or brings its limits in line with the spec. */
+  async ensureConsumer(spec: Pick<FunctionSpec, 'name' | 'concurrency' | 'maxRetries' | 'timeoutMs'>, generation: string): Promise<void> {
     const { AckPolicy, DeliverPolicy } = this.client.jetstreamModule;
     const limits = consumerLimits(spec, this.slackMs);
+    const registration = { name: spec.name, generation };
     // On nats-server 2.9 adding an existing durable with changed limits updates it.
     await this.client.jsm.consumers.add(INVOCATION_STREAM, {
-      durable_name: durableOf(spec.name),
-      filter_subject: `${SUBJECT_ROOT}.${spec.name}.*`,
+      durable_name: durableOf(registration),
+      filter_subject: `${subjectsOf(registration)}.*`,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       max_ack_pending: limits.max_ack_pending,
@@ -163,9 +181,10 @@ export class NatsWorkQueue {
   }
 
   /**
-   * The function was deleted: hand every invocation of it still in the stream to `ended` (which
-   * records its end), then remove it. Several replicas may run this at once (`ended` must bear
-   * being called twice for one invocation).
+   * The registration was deleted: hand every invocation of it still in the stream to `ended`
+   * (which records its end), then remove it. Several replicas may run this at once (`ended` must
+   * bear being called twice for one invocation), and one may run it long after the function was
+   * registered again: it touches only this generation's consumer and subjects.
    *
    * The consumer goes first and the stream is read directly, not fetched through the consumer: a
    * delivery on its way to a subscription that was just closed (a runner's stopped consume, or a
@@ -173,9 +192,9 @@ export class NatsWorkQueue {
    * fetch would not see it, and with max_ack_pending reached would see nothing at all — the purge
    * then dropped those invocations with no record.
    */
-  async removeFunction(functionName: string, ended: (message: InvocationMessage) => Promise<void>): Promise<number> {
-    const filter = `${SUBJECT_ROOT}.${functionName}.*`;
-    await this.client.jsm.consumers.delete(INVOCATION_STREAM, durableOf(functionName)).catch(() => false);
+  async removeFunction(registration: Registration, ended: (message: InvocationMessage) => Promise<void>): Promise<number> {
+    const filter = `${subjectsOf(registration)}.*`;
+    await this.client.jsm.consumers.delete(INVOCATION_STREAM, durableOf(registration)).catch(() => false);
     let drained = 0;
     const info = await this.client.jsm.streams.info(INVOCATION_STREAM, { subjects_filter: filter });
     for (const subject of Object.keys(info.state.subjects ?? {})) {
@@ -191,17 +210,17 @@ export class NatsWorkQueue {
     return drained;
   }
 
-  async depth(functionName: string): Promise<QueueDepth> {
-    const info = await this.client.jsm.consumers.info(INVOCATION_STREAM, durableOf(functionName));
+  async depth(registration: Registration): Promise<QueueDepth> {
+    const info = await this.client.jsm.consumers.info(INVOCATION_STREAM, durableOf(registration));
     return { pending: info.num_pending, inFlight: info.num_ack_pending };
   }
 
   /**
-   * Pull the function's invocations into `handle`, at most `maxMessages` buffered here (the
+   * Pull the registration's invocations into `handle`, at most `maxMessages` buffered here (the
    * server's max_ack_pending is what caps in-flight work over all replicas). Returns `stop`.
    */
-  async consume(functionName: string, maxMessages: number, handle: (delivery: Delivery) => void): Promise<() => Promise<void>> {
-    const consumer = await this.client.js.consumers.get(INVOCATION_STREAM, durableOf(functionName));
+  async consume(registration: Registration, maxMessages: number, handle: (delivery: Delivery) => void): Promise<() => Promise<void>> {
+    const consumer = await this.client.js.consumers.get(INVOCATION_STREAM, durableOf(registration));
     const messages: ConsumerMessages = await consumer.consume({
       max_messages: Math.max(1, maxMessages),
       callback: (msg) => {
@@ -236,6 +255,8 @@ function toDelivery(msg: JsMsg, message: InvocationMessage): Delivery {
 function toInvocation(subject: string, h: MsgHdrs | undefined, body: string): InvocationMessage | undefined {
   const parts = subject.split('.');
   const functionName = parts[2];
+  // nanofaas.inv.<function>.<generation>.<id>, or .<function>.<id> before generations.
+  const generation = parts.length === 5 ? parts[3]! : '';
   const executionId = h?.get(MSG_HEADERS.executionId);
   if (!functionName || !executionId) return undefined;
   const traceId = h?.get(MSG_HEADERS.traceId);
@@ -243,6 +264,7 @@ function toInvocation(subject: string, h: MsgHdrs | undefined, body: string): In
   return {
     executionId,
     functionName,
+    generation,
     body,
     createdAt: Number(h?.get(MSG_HEADERS.createdAt)) || 0,
     traceId: traceId ? traceId : undefined,

@@ -5,7 +5,6 @@
  */
 import type { FunctionSpec, FunctionSpecInput, FunctionView } from '../contracts/index.js';
 import { ApiError } from '../errors.js';
-import type { Invoker } from '../invocation/invoker.js';
 import type { BackendLogger } from '../workloads/backend.js';
 import type { RoutedBackend } from '../workloads/index.js';
 import { checkFunctionCount, checkReplicaTotal, replicaBudget, type RegistryLimits } from './limits.js';
@@ -23,8 +22,20 @@ function backendFailure(err: unknown, action: string): ApiError {
   return new ApiError(specRefused ? 'VALIDATION_ERROR' : 'BACKEND_UNAVAILABLE', message);
 }
 
-/** What the registry tells about function changes: the invoker's queues (and, in NATS mode, the async consumers). */
-export type FunctionQueues = Pick<Invoker, 'upsertFunction' | 'removeFunction'>;
+/**
+ * What the registry tells about function changes: the invoker's queues (and, in NATS mode, the
+ * async consumers). `generation`: a change from the shared registry names the registration it
+ * concerns (NATS mode, nats/registry-kv.ts); a local change concerns the current one.
+ */
+export interface FunctionQueues {
+  upsertFunction(spec: FunctionSpec, generation?: string | undefined): void;
+  removeFunction(name: string, generation?: string | undefined): void;
+}
+
+/** A registration, change or deletion made through another replica (NATS mode). */
+export type RemoteChange =
+  | { kind: 'put'; spec: FunctionSpec; generation?: string | undefined }
+  | { kind: 'delete'; name: string; generation?: string | undefined };
 
 const UNLIMITED: RegistryLimits = { maxFunctions: Number.MAX_SAFE_INTEGER, maxTotalReplicas: Number.MAX_SAFE_INTEGER };
 
@@ -122,10 +133,10 @@ export class FunctionRegistry {
    * watch). Applied like a local change, without the caps (they were checked where it was made)
    * and without saving it again. A provision failure is logged, as on restore.
    */
-  async applyRemote(change: { kind: 'put'; spec: FunctionSpec } | { kind: 'delete'; name: string }): Promise<void> {
+  async applyRemote(change: RemoteChange): Promise<void> {
     if (change.kind === 'delete') {
       if (!this.specs.delete(change.name)) return;
-      this.invoker.removeFunction(change.name);
+      this.invoker.removeFunction(change.name, change.generation);
       await this.backend.deprovision(change.name).catch((err: unknown) => {
         this.logger.error({ err, function: change.name }, 'could not deprovision a function deleted through another replica');
       });
@@ -135,7 +146,7 @@ export class FunctionRegistry {
     const before = this.specs.get(spec.name);
     if (before && JSON.stringify(before) === JSON.stringify(spec)) return;
     this.specs.set(spec.name, spec);
-    this.invoker.upsertFunction(spec);
+    this.invoker.upsertFunction(spec, change.generation);
     const provisioned = before
       ? before.replicas !== spec.replicas
         ? this.backend.scale(spec.name, spec.replicas ?? 1)
