@@ -151,24 +151,24 @@ describe('KV function registry', () => {
     expect(changes[1]!.change).toMatchObject({ kind: 'put', spec: { name: 'alpha', concurrency: 9 }, generation });
     expect(changes[1]!.at - t).toBeLessThan(1_000);
 
-    // B saving its own list (which has alpha, seen through the watch) leaves alpha alone; B's
-    // watch does not report B's own write back.
+    // B saving its own list (which has alpha, seen through the watch) leaves alpha alone.
     await b.save([spec('alpha', { concurrency: 9 }), spec('beta')]);
+    await next(3);
+    expect(changes[2]!.change).toMatchObject({ kind: 'put', spec: { name: 'beta' }, generation: b.generationOf('beta') });
     expect(b.generationOf('beta')).toMatch(/^[0-9a-f]{12}$/);
     expect(b.generationOf('beta')).not.toBe(generation);
 
     t = Date.now();
     await a.save([]);
-    await next(3);
+    await next(4);
     // A deletion names the registration it ends.
-    expect(changes[2]!.change).toEqual({ kind: 'delete', name: 'alpha', generation });
-    expect(changes[2]!.at - t).toBeLessThan(1_000);
+    expect(changes[3]!.change).toEqual({ kind: 'delete', name: 'alpha', generation });
+    expect(changes[3]!.at - t).toBeLessThan(1_000);
     // Registered again: a new registration, with a generation of its own.
     await a.save([spec('alpha')]);
-    await next(4);
-    expect(changes[3]!.change).toMatchObject({ kind: 'put', spec: spec('alpha') });
-    expect(changes[3]!.change.generation).not.toBe(generation);
-    expect(changes.map((c) => c.change.kind === 'put' && c.change.spec.name)).not.toContain('beta');
+    await next(5);
+    expect(changes[4]!.change).toMatchObject({ kind: 'put', spec: spec('alpha') });
+    expect(changes[4]!.change.generation).not.toBe(generation);
     // A had never seen beta (it was saved by B), so A's lists do not delete it. The generation is
     // stored beside the spec and never handed to the registry.
     const fresh = await KvFunctionStore.open(await client());
@@ -177,5 +177,24 @@ describe('KV function registry', () => {
     expect(loaded.find((s) => s.name === 'beta')).toEqual(spec('beta'));
     expect(fresh.generationOf('beta')).toBe(b.generationOf('beta'));
     stop();
+  });
+
+  it('one new name saved through two replicas at once: one registration, the other refused FUNCTION_EXISTS', async () => {
+    const a = await KvFunctionStore.open(await client());
+    const b = await KvFunctionStore.open(await client());
+    const results = await Promise.allSettled([a.save([spec('gamma')]), b.save([spec('gamma', { concurrency: 7 })])]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: 'FUNCTION_EXISTS' });
+    const winner = results[0]!.status === 'fulfilled' ? a : b;
+    const fresh = await KvFunctionStore.open(await client());
+    expect((await fresh.load()).filter((s) => s.name === 'gamma')).toHaveLength(1);
+    expect(fresh.generationOf('gamma')).toBe(winner.generationOf('gamma'));
+    // Deleted, the name can be created again (a KV create over a deletion), with a new generation.
+    const first = winner.generationOf('gamma');
+    await winner.save([]);
+    await winner.save([spec('gamma')]);
+    expect(winner.generationOf('gamma')).toMatch(/^[0-9a-f]{12}$/);
+    expect(winner.generationOf('gamma')).not.toBe(first);
   });
 });

@@ -160,4 +160,38 @@ describe('NATS mode: delete then re-register with two replicas', () => {
     expect(after.status).toBe(202);
     expect((await finalExecution(b.urls.apiUrl, after.body.executionId)).status).toBe('success');
   }, 60_000);
+
+  it('through one replica, deleted and registered again back to back: each registration runs its own work, keys start afresh', async () => {
+    const a = await replica();
+    const b = await replica();
+    const name = 'again';
+    const ids: string[] = [];
+    const keyed: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const reg = await call(a.urls.apiUrl, 'POST', '/v1/functions', { ...spec(runtime.url), name, concurrency: 2 });
+      expect(reg.status).toBe(201);
+      // A's own delete and registration coming back through its watch (at any moment, here
+      // right after them) must not remove the registration that follows.
+      for (let n = 0; n < 3; n++) {
+        const answer = await call(a.urls.apiUrl, 'POST', `/v1/functions/${name}:enqueue`, { input: { round, n } });
+        expect(answer.status).toBe(202);
+        ids.push(answer.body.executionId);
+      }
+      const withKey = await call(
+        a.urls.apiUrl,
+        'POST',
+        `/v1/functions/${name}:enqueue`,
+        { input: { round } },
+        { 'Idempotency-Key': 'same' },
+      );
+      expect(withKey.status).toBe(202);
+      keyed.push(withKey.body.executionId);
+      expect((await finalExecution(a.urls.apiUrl, withKey.body.executionId)).status).toBe('success');
+      for (const id of ids.slice(-3)) expect((await finalExecution(b.urls.apiUrl, id)).status).toBe('success');
+      expect((await call(a.urls.apiUrl, 'DELETE', `/v1/functions/${name}`)).status).toBe(204);
+    }
+    // One key, one execution per registration: a new registration starts with no keys.
+    expect(new Set(keyed).size).toBe(5);
+    await until(() => b.cp.registry.get(name) === undefined, 5_000, 'B learns the last delete');
+  }, 60_000);
 });

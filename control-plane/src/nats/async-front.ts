@@ -26,7 +26,7 @@ interface PendingPublish {
   reject: (err: unknown) => void;
 }
 
-/** Deletes and re-registrations of one function within one duplicate window a key can step over. */
+/** Stale message ids (a key forgotten within the duplicate window, e.g. past its TTL) a key can step over. */
 const MAX_STALE_DUPLICATES = 8;
 
 export class NatsAsyncFront {

@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { FUNCTION_NAME_PATTERN, type FunctionSpec } from '../contracts/index.js';
+import { ApiError } from '../errors.js';
 import type { FunctionStore } from '../registry/store.js';
 import type { NatsClient } from './client.js';
 
@@ -91,22 +92,20 @@ export class KvFunctionStore implements FunctionStore {
         const generation = before?.generation ?? newGeneration();
         const text = JSON.stringify({ ...spec, generation });
         if (before?.text === text) continue;
-        // Known before the write, so the watch recognizes its echo whenever it comes.
+        const revision = before ? await this.kv.put(spec.name, encoder.encode(text)) : await this.create(spec.name, text);
         this.known.set(spec.name, { text, generation });
-        const revision = await this.kv.put(spec.name, encoder.encode(text)).catch((err: unknown) => {
-          this.restore(spec.name, before);
-          throw err;
-        });
         this.seen(spec.name, revision, generation);
       }
       const wanted = new Set(specs.map((s) => s.name));
-      for (const [name, before] of [...this.known]) {
+      for (const name of [...this.known.keys()]) {
         if (wanted.has(name)) continue;
+        await this.kv.delete(name);
         this.known.delete(name);
-        await this.kv.delete(name).catch((err: unknown) => {
-          this.restore(name, before);
-          throw err;
-        });
+        // The client answers a delete with no revision, but it lies above the last put this
+        // replica knows: half a step up orders that put's late echo before it, and keeps the
+        // generation the coming deletion entry ends.
+        const last = this.latest.get(name);
+        if (last) this.latest.set(name, { revision: Math.floor(last.revision) + 0.5, generation: last.generation });
       }
     });
     this.writes = next.catch(() => undefined);
@@ -114,11 +113,27 @@ export class KvFunctionStore implements FunctionStore {
   }
 
   /**
-   * Calls `onChange` for every change written after the watch starts by another replica, in the
-   * bucket's order. Skipped: what this replica knows already (its own writes coming back), and an
-   * entry no newer than what it wrote or saw for the name (a write another one overtook): applying
-   * that would bring back an older state, e.g. a deleted registration over the one made after it.
-   * Returns `stop`.
+   * A new registration is a KV create: one made at the same moment through another replica (not
+   * seen here yet) is refused, not overwritten, so two generations of a name never both exist
+   * (a put of another generation always follows a deletion).
+   */
+  private async create(name: string, text: string): Promise<number> {
+    try {
+      return await this.kv.create(name, encoder.encode(text));
+    } catch (err) {
+      const entry = await this.kv.get(name).catch(() => null);
+      if (entry?.operation === 'PUT')
+        throw new ApiError('FUNCTION_EXISTS', `function "${name}" already exists (registered through another replica)`);
+      throw err;
+    }
+  }
+
+  /**
+   * Calls `onChange` for every change written after the watch starts, by any replica, in the
+   * bucket's order (this one's own writes included: applying them again must be harmless).
+   * Skipped: an entry older than what this replica wrote or saw for the name (a write overtaken by
+   * a newer one, e.g. the echo of a registration it has deleted since): applying it would bring
+   * back an older state, a deleted registration over the one made after it. Returns `stop`.
    */
   async watch(onChange: (change: RegistryChange) => void): Promise<() => void> {
     const { KvWatchInclude } = this.client.kvModule;
@@ -135,25 +150,18 @@ export class KvFunctionStore implements FunctionStore {
   private changeOf(entry: KvEntry): RegistryChange | undefined {
     const name = entry.key;
     const last = this.latest.get(name);
-    if (!NAME.test(name) || (last && entry.revision <= last.revision)) return undefined;
+    if (!NAME.test(name) || (last && entry.revision < last.revision)) return undefined;
     // Known before the listener runs, so a save() it triggers sees the same state.
     if (entry.operation === 'PUT') {
       const text = entry.string();
       const { spec, generation } = decode(text);
-      this.seen(name, entry.revision, generation);
-      if (this.known.get(name)?.text === text) return undefined;
       this.known.set(name, { text, generation });
+      this.seen(name, entry.revision, generation);
       return { kind: 'put', spec, generation };
     }
+    this.known.delete(name);
     this.seen(name, entry.revision, undefined);
-    if (!this.known.delete(name)) return undefined;
     return { kind: 'delete', name, generation: last?.generation };
-  }
-
-  /** A failed write: what this replica knew before it. */
-  private restore(name: string, before: { text: string; generation: string } | undefined): void {
-    if (before) this.known.set(name, before);
-    else this.known.delete(name);
   }
 
   private seen(name: string, revision: number, generation: string | undefined): void {

@@ -224,6 +224,8 @@ export class FunctionRegistry {
     try {
       await this.store.save(this.list());
     } catch (err) {
+      // A store's own answer (NATS mode: FUNCTION_EXISTS, the name taken through another replica).
+      if (err instanceof ApiError) throw err;
       throw new ApiError('BACKEND_UNAVAILABLE', `could not save the function list: ${(err as Error).message}`);
     }
   }
