@@ -120,23 +120,42 @@ export class NatsAsyncRunner {
     // outcome, if it comes, replaces that): never left without an outcome.
     const runningHere = consumer?.generation === generation ? await this.detach(consumer) : new Set<string>();
     const registration = { name, generation };
-    const deleted: ExecutionErrorInfo = { error: 'FUNCTION_DELETED', message: `function "${name}" was deleted before the invocation ran` };
     await this.options.queue.removeFunction(registration, async (m) => {
-      const now = this.now();
-      const record = (await this.options.store.get(m.executionId)) ?? {
-        id: m.executionId,
-        functionName: m.functionName,
-        status: 'queued' as const,
-        attempts: 0,
-        createdAt: m.createdAt || now,
-        startedAt: 0,
-        finishedAt: 0,
-        error: null,
-      };
-      if (isTerminal(record.status) || runningHere.has(m.executionId)) return;
-      await this.finish(record, { status: 'error', httpStatus: 502, error: deleted }, record.attempts, now);
+      if (!runningHere.has(m.executionId)) await this.endDeleted(m.executionId, m.functionName, m.createdAt);
     });
     await this.options.store.forgetFunction(registration);
+  }
+
+  /**
+   * An invocation of registration `generation` of `name` whose publish was acknowledged after that
+   * registration was deleted on this replica: the removal may have read the stream before it was
+   * stored (and then purged it). Removing again takes it if it is still there; either way it ends
+   * FUNCTION_DELETED unless it had already ended: never left queued with no consumer.
+   */
+  async removeLate(name: string, generation: string, executionId: string, createdAt: number): Promise<void> {
+    await this.removeFunction(name, generation);
+    await this.endDeleted(executionId, name, createdAt);
+  }
+
+  /** Records FUNCTION_DELETED (§3.9) for an execution that has not ended. */
+  private async endDeleted(id: string, functionName: string, createdAt: number): Promise<void> {
+    const now = this.now();
+    const record = (await this.options.store.get(id)) ?? {
+      id,
+      functionName,
+      status: 'queued' as const,
+      attempts: 0,
+      createdAt: createdAt || now,
+      startedAt: 0,
+      finishedAt: 0,
+      error: null,
+    };
+    if (isTerminal(record.status)) return;
+    const deleted: ExecutionErrorInfo = {
+      error: 'FUNCTION_DELETED',
+      message: `function "${functionName}" was deleted before the invocation ran`,
+    };
+    await this.finish(record, { status: 'error', httpStatus: 502, error: deleted }, record.attempts, now);
   }
 
   /**
