@@ -34,8 +34,8 @@
  * --cpu-prof and writes its profile there on exit). Needs nats-server on PATH.
  */
 import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,10 @@ const e2eCount = Number(process.env.BENCH_E2E ?? '10000');
 const e2eConcurrency = Number(process.env.BENCH_E2E_CONCURRENCY ?? '32');
 const syncSeconds = Number(process.env.BENCH_SYNC_SECONDS ?? '4');
 const payload = JSON.stringify({ input: { text: 'the quick brown fox jumps over the lazy dog' } });
+/** `accept`: only part 1 (for iterating on the enqueue path); anything else: all three parts. */
+const parts = process.env.BENCH_PARTS ?? 'all';
+const WRK = '/usr/bin/wrk';
+const wrkSeconds = Number(process.env.BENCH_WRK_SECONDS ?? '2');
 
 interface ControlPlane {
   apiUrl: string;
@@ -139,6 +143,36 @@ async function frontRate(url: string): Promise<number> {
   return rate;
 }
 
+/**
+ * The same HTTP enqueues driven by wrk (C, one thread, `concurrency` connections, bench/enqueue-202.lua):
+ * a load generator that costs far less CPU per request than this Node process, which matters when
+ * it, the control plane and nats-server share two cores. Only 202s count as accepted; the script
+ * runs BENCH_WRK_SECONDS (wrk counts whole seconds), about as long as a Node HTTP cell of `messages`, on a
+ * function of its own per round so its queue never reaches queueSize.
+ */
+async function wrkEnqueue(
+  apiUrl: string,
+  fn: string,
+): Promise<{ rps: number; accepted: number; answered: number; other: number; p50: number; p99: number }> {
+  const args = [
+    '-t1',
+    `-c${concurrency}`,
+    `-d${wrkSeconds}s`,
+    '-s',
+    join(root, 'bench/enqueue-202.lua'),
+    `${apiUrl}/v1/functions/${fn}:enqueue`,
+    '--',
+    payload,
+  ];
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(WRK, args, { timeout: (wrkSeconds + 30) * 1000 }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  const m = /NANOFAAS accepted=(\d+) other=(\d+) errors=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+)/.exec(stdout);
+  if (!m) throw new Error(`wrk printed no summary: ${stdout}`);
+  const [accepted, other, errors, us, p50, p99] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  return { rps: accepted / (us / 1e6), accepted, answered: accepted + other, other: other + errors, p50: p50 / 1000, p99: p99 / 1000 };
+}
+
 async function controlPlane(env: Record<string, string>, profile = false): Promise<ControlPlane> {
   const dir = process.env.BENCH_CPU_PROF;
   const cpuProf = profile && dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
@@ -148,7 +182,8 @@ async function controlPlane(env: Record<string, string>, profile = false): Promi
     NANOFAAS_STATE_DIR: scratchDir('nanofaas-bench-cp-'),
     NANOFAAS_WORKLOAD_BACKEND: 'pool',
     NANOFAAS_LOG_LEVEL: 'warn',
-    NANOFAAS_MAX_LIVE_EXECUTIONS: String(Math.max(messages * rounds, e2eCount) * 2),
+    // Room for every cell's executions: wrk's run for a time, so theirs are bounded by 100,000 a second.
+    NANOFAAS_MAX_LIVE_EXECUTIONS: String((messages + 100_000 * wrkSeconds + 3 * e2eCount) * rounds * 2),
     ...env,
   });
   return { apiUrl: String(line.apiUrl), managementUrl: String(line.managementUrl), pid: Number(line.pid) };
@@ -258,6 +293,19 @@ async function stopProcess(pid: number): Promise<void> {
 
 const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
+function acceptHeader(loadBefore: number[], loadAfter: number[]): string[] {
+  const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  return [
+    `bench:nats — linux/${process.arch}, Node ${process.version}, ${messages} per accept cell, c=${concurrency}, window ${windowSize}, ` +
+      `load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
+    '',
+    `| round | raw js.publish/s | raw lean/s | raw js.publish, window ${concurrency}/s | front in process/s | HTTP enqueue NATS mode, Node client/s (p50 / p99) | NATS HTTP Node / raw | ` +
+      'HTTP enqueue NATS mode, wrk/s (p50 / p99) | NATS HTTP wrk / raw | HTTP enqueue memory mode, Node/s | HTTP enqueue memory mode, wrk/s | ' +
+      'CP CPU µs/enqueue NATS / memory, Node | CP CPU µs/enqueue NATS / memory, wrk | nats-server CPU µs/msg raw / NATS HTTP Node / wrk | non-202 Node / wrk |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+}
+
 runBench(async () => {
   const loadBefore = loadavg();
   const nats = await natsServer();
@@ -271,40 +319,76 @@ runBench(async () => {
     const e2eSpec = { name: 'e2e', endpointUrl: fixtureUrl, concurrency: e2eConcurrency, queueSize: 100_000 };
     for (const cp of [natsCp, memoryCp]) {
       await register(cp, sinkSpec);
+      for (let round = 1; round <= rounds; round++) await register(cp, { ...sinkSpec, name: `sink-wrk-${round}` });
       await register(cp, e2eSpec);
     }
 
     // 1. Accept rate.
     const accept: string[] = [];
     const httpEnqueue = (cp: ControlPlane) =>
-      measured([cp.pid, nats.pid], () =>
-        load({
-          url: cp.apiUrl,
-          path: '/v1/functions/sink:enqueue',
-          body: payload,
-          concurrency,
-          durationS: 600,
-          expect: 202,
-          maxRequests: messages,
-        }),
+      measured([cp.pid, nats.pid], async () =>
+        summary(
+          await load({
+            url: cp.apiUrl,
+            path: '/v1/functions/sink:enqueue',
+            body: payload,
+            concurrency,
+            durationS: 600,
+            expect: 202,
+            maxRequests: messages,
+          }),
+        ),
       );
+    // wrk enqueues to a function of its own per round: the Node cells' sink holds rounds × messages.
+    const wrkHttpEnqueue = (cp: ControlPlane, round: number) =>
+      measured([cp.pid, nats.pid], () => wrkEnqueue(cp.apiUrl, `sink-wrk-${round}`));
+    const hasWrk = existsSync(WRK);
     for (let round = 1; round <= rounds; round++) {
       const raw = await measured([nats.pid], () => rawPublishRate(nats.url, `RAW_${round}`, false));
       const lean = await rawPublishRate(nats.url, `LEAN_${round}`, true);
       // As deep as the HTTP load: at most `concurrency` publishes awaiting their acks.
       const shallow = await rawPublishRate(nats.url, `SHALLOW_${round}`, false, concurrency);
       const front = await frontRate(nats.url);
-      const viaNats = await httpEnqueue(natsCp);
-      const viaMemory = await httpEnqueue(memoryCp);
-      const n = summary(viaNats.value);
-      const m = summary(viaMemory.value);
+      // The HTTP cells in rotating order, so none always runs on the warmest or the coldest machine.
+      const cells = [
+        async () => ({ nodeNats: await httpEnqueue(natsCp) }),
+        async () => ({ nodeMemory: await httpEnqueue(memoryCp) }),
+        ...(hasWrk
+          ? [
+              async () => ({ wrkNats: await wrkHttpEnqueue(natsCp, round) }),
+              async () => ({ wrkMemory: await wrkHttpEnqueue(memoryCp, round) }),
+            ]
+          : []),
+      ];
+      let got: {
+        nodeNats?: Awaited<ReturnType<typeof httpEnqueue>>;
+        nodeMemory?: Awaited<ReturnType<typeof httpEnqueue>>;
+        wrkNats?: Awaited<ReturnType<typeof wrkHttpEnqueue>>;
+        wrkMemory?: Awaited<ReturnType<typeof wrkHttpEnqueue>>;
+      } = {};
+      for (let i = 0; i < cells.length; i++) got = { ...got, ...(await cells[(i + round - 1) % cells.length]!()) };
+      const viaNats = got.nodeNats!;
+      const viaMemory = got.nodeMemory!;
+      const n = viaNats.value;
+      const m = viaMemory.value;
+      const wn = got.wrkNats;
+      const wm = got.wrkMemory;
       const natsUsRaw = raw.cpuUs[0]! / messages;
+      const perMsg = (cpu: number | undefined, count: number | undefined) => (cpu === undefined || !count ? Number.NaN : cpu / count);
       accept.push(
         `| ${round} | ${f(raw.value)} | ${f(lean)} | ${f(shallow)} | ${f(front)} | **${f(n.rps)}** (${f(n.p50, 1)} / ${f(n.p99, 1)} ms) | **${f(n.rps / raw.value, 2)}** | ` +
-          `${f(n.rps / lean, 2)} | ${f(m.rps)} (${f(m.rps / raw.value, 2)} × raw) | ${f(viaNats.cpuUs[0]! / messages)} / ${f(viaMemory.cpuUs[0]! / messages)} | ` +
-          `${f(natsUsRaw)} / ${f(viaNats.cpuUs[1]! / messages)} | ${n.errors + m.errors} |`,
+          `**${f(wn?.value.rps ?? Number.NaN)}** (${f(wn?.value.p50 ?? Number.NaN, 1)} / ${f(wn?.value.p99 ?? Number.NaN, 1)} ms) | **${f((wn?.value.rps ?? Number.NaN) / raw.value, 2)}** | ` +
+          `${f(m.rps)} (${f(m.rps / raw.value, 2)} × raw) | ${f(wm?.value.rps ?? Number.NaN)} (${f((wm?.value.rps ?? Number.NaN) / raw.value, 2)} × raw) | ` +
+          `${f(viaNats.cpuUs[0]! / messages)} / ${f(viaMemory.cpuUs[0]! / messages)} | ` +
+          `${f(perMsg(wn?.cpuUs[0], wn?.value.answered))} / ${f(perMsg(wm?.cpuUs[0], wm?.value.answered))} | ` +
+          `${f(natsUsRaw)} / ${f(viaNats.cpuUs[1]! / messages)} / ${f(perMsg(wn?.cpuUs[1], wn?.value.answered))} | ` +
+          `${n.errors + m.errors} / ${(wn?.value.other ?? 0) + (wm?.value.other ?? 0)} |`,
       );
       console.log(`accept round ${round}: ${accept.at(-1)}`);
+    }
+    if (parts === 'accept') {
+      console.log(`\n${acceptHeader(loadBefore, loadavg()).join('\n')}\n${accept.join('\n')}`);
+      return;
     }
 
     // 2. End-to-end async: memory, NATS × 1, NATS × 2. The second replica runs only for its own
@@ -362,13 +446,8 @@ runBench(async () => {
     }
     const loadAfter = loadavg();
 
-    const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
     const lines = [
-      `bench:nats — linux/${process.arch}, Node ${process.version}, ${messages} per accept cell, c=${concurrency}, window ${windowSize}, ` +
-        `load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
-      '',
-      `| round | raw js.publish/s | raw lean/s | raw js.publish, window ${concurrency}/s | front in process/s | HTTP enqueue NATS mode/s (p50 / p99) | NATS HTTP / raw | NATS HTTP / lean | HTTP enqueue memory mode/s | CP CPU µs/enqueue NATS / memory | nats-server CPU µs/msg raw / NATS HTTP | errors |`,
-      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      ...acceptHeader(loadBefore, loadAfter),
       ...accept,
       '',
       `End to end (${e2eCount} enqueues at c=${concurrency} → all ended; fixture runtime, concurrency ${e2eConcurrency}):`,
