@@ -1,11 +1,13 @@
 /**
  * AckPublisher (control-plane/src/nats/ack-publisher.ts) against a real nats-server: what it
- * stores is what js.publish stores, a repeated Nats-Msg-Id is answered as a duplicate of the first
- * sequence, a subject no stream listens on is refused, and a publish whose ack never comes (the
- * server is gone) is rejected after the timeout instead of waiting forever.
+ * stores is what js.publish stores (its own HPUB frame, and the nc.publish fallback for a client
+ * whose protocol handler it does not know), a repeated Nats-Msg-Id is answered as a duplicate of
+ * the first sequence, a subject no stream listens on is refused, and a publish whose ack never
+ * comes (the server is gone) is rejected after the timeout instead of waiting forever. quickAck
+ * reads the server's usual PubAck and leaves anything else to JSON.parse.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AckPublisher, MSG_ID_HEADER } from '../../control-plane/src/nats/ack-publisher.js';
+import { AckPublisher, MSG_ID_HEADER, quickAck } from '../../control-plane/src/nats/ack-publisher.js';
 import { connectNats, type NatsClient } from '../../control-plane/src/nats/client.js';
 import { type RunningNats, startNats } from './nats-server.js';
 
@@ -52,6 +54,54 @@ describe('AckPublisher', () => {
     expect(first.duplicate).toBe(false);
     expect(again).toEqual({ seq: first.seq, duplicate: true });
     publisher.close();
+  });
+
+  it('writes the frame itself (counted in the connection stats), and falls back to nc.publish with the same stored bytes', async () => {
+    const direct = new AckPublisher(client.nc, client.transportModule.createInbox());
+    // The same connection seen without its protocol handler: AckPublisher must use nc.publish.
+    const nc = client.nc;
+    const bare = new Proxy(nc, {
+      get: (target, key) => {
+        if (key === 'protocol') return undefined;
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const fallback = new AckPublisher(bare, client.transportModule.createInbox());
+    const h = () => {
+      const x = client.transportModule.headers();
+      x.set('Nanofaas-Execution-Id', 'e-1');
+      x.set('X-Unicode', 'é€');
+      return x;
+    };
+    const body = '{"input":{"text":"naïve — ünïcödé"}}';
+    const outBefore = nc.stats().outMsgs;
+    const a = await direct.publish('ackpub.f', body, h());
+    expect(nc.stats().outMsgs).toBe(outBefore + 1);
+    const b = await fallback.publish('ackpub.g', body, h());
+    const [sa, sb] = await Promise.all([a.seq, b.seq].map((seq) => client.jsm.streams.getMessage('ACKPUB', { seq })));
+    expect(sa?.string()).toBe(body);
+    expect(sb?.string()).toBe(body);
+    expect(sa?.header.get('X-Unicode')).toBe('é€');
+    expect(sa?.header.toString()).toBe(sb?.header.toString());
+    direct.close();
+    fallback.close();
+  });
+
+  it('reads the usual PubAck without JSON.parse and leaves any other shape to it', () => {
+    expect(quickAck('{"stream":"NANOFAAS_INVOCATIONS","seq":12345}')).toEqual({ seq: 12345, duplicate: false });
+    expect(quickAck('{"stream":"S","seq":7,"duplicate":true}')).toEqual({ seq: 7, duplicate: true });
+    expect(quickAck('{"stream":"S","domain":"hub","seq":3}')).toEqual({ seq: 3, duplicate: false });
+    for (const other of [
+      '{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"},"stream":"S","seq":0}',
+      '{"stream":"S","seq":}',
+      '{"stream":"","seq":1}',
+      '{"stream":"S","seq":1,"val":"x"}',
+      '{ "stream": "S", "seq": 1 }',
+      '{"stream":"S","seq":1234567890123456}',
+    ]) {
+      expect(quickAck(other)).toBeUndefined();
+    }
   });
 
   it('refuses a subject no stream listens on (no responders)', async () => {

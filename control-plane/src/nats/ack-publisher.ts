@@ -8,6 +8,15 @@
  * Here every ack comes to one subscription (`<inbox>.<n>`), pending publishes sit in one Map, and
  * one timer sweeps those whose ack did not come in time (a lost connection; the server answers
  * every publish it receives). The stored message is byte for byte what `js.publish` sends.
+ *
+ * The HPUB frame is written here as one string encoded once (`nc.publish` encodes the protocol
+ * line, the headers and the payload apart, checks subject and reply with a regex each, and copies
+ * the three into its buffer), straight into the connection's outbound buffer (`sendCommand`, the
+ * call `nc.publish` ends in: same buffering while reconnecting, same flush). That reaches into
+ * the client's protocol handler (@nats-io/nats-core 3.3), so it is used only when the handler has
+ * the expected shape, otherwise `nc.publish`; test/nats/ack-publisher.test.ts checks both store
+ * the same bytes. An ack is read from its bytes when it has the server's usual shape
+ * (`{"stream":"S","seq":N}` and optional `"duplicate":true`), else parsed as JSON.
  */
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 
@@ -24,6 +33,25 @@ interface Pending {
   deadline: number;
 }
 
+/** What of @nats-io/nats-core's ProtocolHandler (`nc.protocol`) the direct write uses. */
+interface Protocol {
+  sendCommand(cmd: string | Uint8Array, ...payloads: Uint8Array[]): void;
+  noMorePublishing: boolean;
+  info?: { max_payload: number; headers?: boolean };
+  outMsgs: number;
+  outBytes: number;
+}
+
+function protocolOf(nc: NatsConnection): Protocol | undefined {
+  const p = (nc as unknown as { protocol?: Partial<Protocol> }).protocol;
+  return p && typeof p.sendCommand === 'function' && typeof p.outMsgs === 'number' && typeof p.outBytes === 'number'
+    ? (p as Protocol)
+    : undefined;
+}
+
+const WHITESPACE = /\s/;
+const SEQ = '"seq":';
+
 interface AckBody {
   stream?: string;
   seq?: number;
@@ -39,6 +67,8 @@ export class AckPublisher {
   private readonly pending = new Map<number, Pending>();
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
+  /** Undefined: write through nc.publish (the handler is not the shape this module knows). */
+  private readonly protocol: Protocol | undefined;
   private next = 0;
 
   /** `inbox`: a unique subject (createInbox()); `timeoutMs`: how long an ack may take (js.publish's default is 5 s). */
@@ -48,6 +78,7 @@ export class AckPublisher {
     private readonly timeoutMs = 5_000,
   ) {
     this.prefix = `${inbox}.`;
+    this.protocol = protocolOf(nc);
     this.sub = nc.subscribe(`${inbox}.*`, { callback: (err, msg) => (err ? this.failAll(err) : this.onAck(msg)) });
     this.sweeper = setInterval(() => this.sweep(), Math.min(1_000, timeoutMs));
     this.sweeper.unref();
@@ -59,12 +90,43 @@ export class AckPublisher {
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Date.now() + this.timeoutMs });
       try {
-        this.nc.publish(subject, payload, { reply: this.prefix + id, headers });
+        this.send(subject, this.prefix + id, payload, headers);
       } catch (err) {
         this.pending.delete(id);
         reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
+  }
+
+  /**
+   * `HPUB <subject> <reply> <header bytes> <total bytes>\r\n<headers><payload>\r\n`, what
+   * nc.publish writes. Anything unusual (a closed or draining connection, an odd subject, a
+   * payload over the server's limit, a server without headers) goes through nc.publish, which
+   * throws the client's own error for it.
+   */
+  private send(subject: string, reply: string, payload: string, headers: MsgHdrs): void {
+    const p = this.protocol;
+    if (
+      p === undefined ||
+      p.noMorePublishing ||
+      p.info?.headers === false ||
+      this.nc.isClosed() ||
+      subject === '' ||
+      WHITESPACE.test(subject)
+    ) {
+      this.nc.publish(subject, payload, { reply, headers });
+      return;
+    }
+    const head = headers.toString();
+    const hlen = Buffer.byteLength(head);
+    const len = hlen + Buffer.byteLength(payload);
+    if (p.info !== undefined && len > p.info.max_payload) {
+      this.nc.publish(subject, payload, { reply, headers });
+      return;
+    }
+    p.outBytes += len;
+    p.outMsgs++;
+    p.sendCommand(Buffer.from(`HPUB ${subject} ${reply} ${hlen} ${len}\r\n${head}${payload}\r\n`));
   }
 
   /** Stops the sweeper and rejects what is still waiting (the connection is closing). */
@@ -87,9 +149,15 @@ export class AckPublisher {
       );
       return;
     }
+    const text = msg.string();
+    const quick = quickAck(text);
+    if (quick !== undefined) {
+      p.resolve(quick);
+      return;
+    }
     let ack: AckBody;
     try {
-      ack = JSON.parse(msg.string()) as AckBody;
+      ack = JSON.parse(text) as AckBody;
     } catch {
       p.reject(new Error('the publish acknowledgement is not JSON'));
       return;
@@ -113,4 +181,25 @@ export class AckPublisher {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
+}
+
+/**
+ * The server's PubAck, `{"stream":"<name>","seq":<n>}` with `,"duplicate":true` after a repeat
+ * (nats-server writes it with Go's encoding/json, fields in this order, no spaces), read without
+ * JSON.parse. Undefined for anything else (an error, a domain, another layout): JSON.parse then.
+ */
+export function quickAck(text: string): PubAck | undefined {
+  if (!text.startsWith('{"stream":"')) return undefined;
+  const at = text.indexOf(SEQ, 11);
+  // A stream name holds no quote, so the first `","seq":` ends it (or a domain, not read here either).
+  if (at < 14 || text.charCodeAt(at - 1) !== 44 || text.charCodeAt(at - 2) !== 34) return undefined;
+  let i = at + SEQ.length;
+  let seq = 0;
+  const first = i;
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) seq = seq * 10 + (c - 48);
+  if (i === first || i - first > 15) return undefined;
+  const rest = text.slice(i);
+  if (rest === '}') return { seq, duplicate: false };
+  if (rest === ',"duplicate":true}') return { seq, duplicate: true };
+  return undefined;
 }
