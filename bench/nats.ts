@@ -137,8 +137,10 @@ async function frontRate(url: string): Promise<number> {
   const queue = await NatsWorkQueue.open(client, { duplicateWindowMs: 120_000 });
   const store = await KvExecutionStore.open(client, { executionTtlMs: 900_000, idempotencyTtlMs: 900_000 });
   const front = new NatsAsyncFront(queue, store);
-  const rate = await pipelined(() => front.enqueue('bench-front', payload, { traceId: undefined, idempotencyKey: undefined }));
-  await client.jsm.streams.purge('NANOFAAS_INVOCATIONS', { filter: 'nanofaas.inv.bench-front.*' });
+  const rate = await pipelined(() =>
+    front.enqueue({ name: 'bench-front', generation: '' }, payload, { traceId: undefined, idempotencyKey: undefined }),
+  );
+  await client.jsm.streams.purge('NANOFAAS_INVOCATIONS', { filter: 'nanofaas.inv.bench-front.>' });
   await client.close();
   return rate;
 }
