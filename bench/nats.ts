@@ -30,7 +30,8 @@
  *    p99, CPU µs per request (NATS mode keeps sync calls in process: no regression expected).
  * Load average before and after. Env: BENCH_MESSAGES (20000), BENCH_WINDOW (256),
  * BENCH_CONCURRENCY (32), BENCH_ROUNDS (2), BENCH_E2E (10000), BENCH_E2E_CONCURRENCY (32),
- * BENCH_SYNC_SECONDS (4), BENCH_CPU_PROF (a directory: the first NATS-mode control plane runs with
+ * BENCH_SYNC_SECONDS (4), BENCH_WRK_SECONDS (2), BENCH_PARTS (`accept`: part 1 only), BENCH_CP_MAIN (another
+ * build's control-plane/dist/main.js, for a before/after run), BENCH_CPU_PROF (a directory: the first NATS-mode control plane runs with
  * --cpu-prof and writes its profile there on exit). Needs nats-server on PATH.
  */
 import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
@@ -59,6 +60,8 @@ const payload = JSON.stringify({ input: { text: 'the quick brown fox jumps over 
 /** `accept`: only part 1 (for iterating on the enqueue path); anything else: all three parts. */
 const parts = process.env.BENCH_PARTS ?? 'all';
 const WRK = '/usr/bin/wrk';
+/** Another build's control-plane/dist/main.js to measure instead of this tree's (a before/after run). */
+const cpMain = process.env.BENCH_CP_MAIN || join(root, 'control-plane/dist/main.js');
 const wrkSeconds = Number(process.env.BENCH_WRK_SECONDS ?? '2');
 
 interface ControlPlane {
@@ -178,7 +181,7 @@ async function wrkEnqueue(
 async function controlPlane(env: Record<string, string>, profile = false): Promise<ControlPlane> {
   const dir = process.env.BENCH_CPU_PROF;
   const cpuProf = profile && dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
-  const { line } = await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, ...cpuProf, join(root, 'control-plane/dist/main.js')], {
+  const { line } = await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, ...cpuProf, cpMain], {
     NANOFAAS_PORT: '0',
     NANOFAAS_MANAGEMENT_PORT: '0',
     NANOFAAS_STATE_DIR: scratchDir('nanofaas-bench-cp-'),
