@@ -1,18 +1,28 @@
 -- wrk script for bench/nats.ts: POST the enqueue body and count only 202s as accepted (anything
--- else, 429 QUEUE_FULL or 503, separately). Arg: <body>. Runs for wrk's -d (a thread:stop() would
--- end the requests but not wrk's own timer, so the rate is counted over -d).
+-- else, 429 QUEUE_FULL or 503, separately). Args: <body> <path>... : requests go to the paths in
+-- turn (several functions, so no queue reaches its queueSize within the run). Runs for wrk's -d
+-- (a thread:stop() would end the requests but not wrk's own timer, so the rate is over -d).
 local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
 end
 
+local requests = {}
+local turn = 0
+
 function init(args)
-  wrk.method = "POST"
-  wrk.body = args[1]
   wrk.headers["Content-Type"] = "application/json"
+  for i = 2, #args do
+    table.insert(requests, wrk.format("POST", args[i], nil, args[1]))
+  end
   accepted = 0
   other = 0
+end
+
+function request()
+  turn = turn % #requests + 1
+  return requests[turn]
 end
 
 function response(status, headers, body)

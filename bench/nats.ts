@@ -63,6 +63,9 @@ const WRK = '/usr/bin/wrk';
 /** Another build's control-plane/dist/main.js to measure instead of this tree's (a before/after run). */
 const cpMain = process.env.BENCH_CP_MAIN || join(root, 'control-plane/dist/main.js');
 const wrkSeconds = Number(process.env.BENCH_WRK_SECONDS ?? '2');
+/** wrk's functions per round: twice what 100,000 accepts a second for wrkSeconds need at queueSize 100,000. */
+const WRK_SINKS = Math.max(2, Math.ceil(wrkSeconds * 2));
+const wrkSinks = (round: number) => Array.from({ length: WRK_SINKS }, (_, k) => `sink-wrk-${round}-${k}`);
 
 interface ControlPlane {
   apiUrl: string;
@@ -152,12 +155,12 @@ async function frontRate(url: string): Promise<number> {
  * The same HTTP enqueues driven by wrk (C, one thread, `concurrency` connections, bench/enqueue-202.lua):
  * a load generator that costs far less CPU per request than this Node process, which matters when
  * it, the control plane and nats-server share two cores. Only 202s count as accepted; the script
- * runs BENCH_WRK_SECONDS (wrk counts whole seconds), about as long as a Node HTTP cell of `messages`, on a
- * function of its own per round so its queue never reaches queueSize.
+ * runs BENCH_WRK_SECONDS (wrk counts whole seconds), about as long as a Node HTTP cell of `messages`, on
+ * WRK_SINKS functions of its own per round, in turn, so no queue reaches its queueSize.
  */
 async function wrkEnqueue(
   apiUrl: string,
-  fn: string,
+  fns: string[],
 ): Promise<{ rps: number; accepted: number; answered: number; other: number; p50: number; p99: number }> {
   const args = [
     '-t1',
@@ -165,9 +168,10 @@ async function wrkEnqueue(
     `-d${wrkSeconds}s`,
     '-s',
     join(root, 'bench/enqueue-202.lua'),
-    `${apiUrl}/v1/functions/${fn}:enqueue`,
+    apiUrl,
     '--',
     payload,
+    ...fns.map((fn) => `/v1/functions/${fn}:enqueue`),
   ];
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(WRK, args, { timeout: (wrkSeconds + 30) * 1000 }, (err, out) => (err ? reject(err) : resolve(out))),
@@ -306,7 +310,7 @@ function acceptHeader(loadBefore: number[], loadAfter: number[]): string[] {
     '',
     `| round | raw js.publish/s | raw lean/s | raw js.publish, window ${concurrency}/s | front in process/s | HTTP enqueue NATS mode, Node client/s (p50 / p99) | NATS HTTP Node / raw | ` +
       'HTTP enqueue NATS mode, wrk/s (p50 / p99) | NATS HTTP wrk / raw | HTTP enqueue memory mode, Node/s | HTTP enqueue memory mode, wrk/s | ' +
-      'CP CPU µs/enqueue NATS / memory, Node | CP CPU µs/enqueue NATS / memory, wrk | nats-server CPU µs/msg raw / NATS HTTP Node / wrk | non-202 Node / wrk |',
+      'CP CPU µs/enqueue NATS / memory, Node | CP CPU µs/enqueue NATS / memory, wrk | nats-server CPU µs/msg raw / raw window ${concurrency} / NATS HTTP Node / wrk | non-202 Node / wrk |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
 }
@@ -324,7 +328,7 @@ runBench(async () => {
     const e2eSpec = { name: 'e2e', endpointUrl: fixtureUrl, concurrency: e2eConcurrency, queueSize: 100_000 };
     for (const cp of [natsCp, memoryCp]) {
       await register(cp, sinkSpec);
-      for (let round = 1; round <= rounds; round++) await register(cp, { ...sinkSpec, name: `sink-wrk-${round}` });
+      for (let round = 1; round <= rounds; round++) for (const name of wrkSinks(round)) await register(cp, { ...sinkSpec, name });
       await register(cp, e2eSpec);
     }
 
@@ -345,14 +349,14 @@ runBench(async () => {
         ),
       );
     // wrk enqueues to a function of its own per round: the Node cells' sink holds rounds × messages.
-    const wrkHttpEnqueue = (cp: ControlPlane, round: number) =>
-      measured([cp.pid, nats.pid], () => wrkEnqueue(cp.apiUrl, `sink-wrk-${round}`));
+    const wrkHttpEnqueue = (cp: ControlPlane, round: number) => measured([cp.pid, nats.pid], () => wrkEnqueue(cp.apiUrl, wrkSinks(round)));
     const hasWrk = existsSync(WRK);
     for (let round = 1; round <= rounds; round++) {
       const raw = await measured([nats.pid], () => rawPublishRate(nats.url, `RAW_${round}`, false));
       const lean = await rawPublishRate(nats.url, `LEAN_${round}`, true);
       // As deep as the HTTP load: at most `concurrency` publishes awaiting their acks.
-      const shallow = await rawPublishRate(nats.url, `SHALLOW_${round}`, false, concurrency);
+      const shallowCell = await measured([nats.pid], () => rawPublishRate(nats.url, `SHALLOW_${round}`, false, concurrency));
+      const shallow = shallowCell.value;
       const front = await frontRate(nats.url);
       // The HTTP cells in rotating order, so none always runs on the warmest or the coldest machine.
       const cells = [
@@ -386,7 +390,7 @@ runBench(async () => {
           `${f(m.rps)} (${f(m.rps / raw.value, 2)} × raw) | ${f(wm?.value.rps ?? Number.NaN)} (${f((wm?.value.rps ?? Number.NaN) / raw.value, 2)} × raw) | ` +
           `${f(viaNats.cpuUs[0]! / messages)} / ${f(viaMemory.cpuUs[0]! / messages)} | ` +
           `${f(perMsg(wn?.cpuUs[0], wn?.value.answered))} / ${f(perMsg(wm?.cpuUs[0], wm?.value.answered))} | ` +
-          `${f(natsUsRaw)} / ${f(viaNats.cpuUs[1]! / messages)} / ${f(perMsg(wn?.cpuUs[1], wn?.value.answered))} | ` +
+          `${f(natsUsRaw)} / ${f(shallowCell.cpuUs[0]! / messages)} / ${f(viaNats.cpuUs[1]! / messages)} / ${f(perMsg(wn?.cpuUs[1], wn?.value.answered))} | ` +
           `${n.errors + m.errors} / ${(wn?.value.other ?? 0) + (wm?.value.other ?? 0)} |`,
       );
       console.log(`accept round ${round}: ${accept.at(-1)}`);
