@@ -310,7 +310,7 @@ function acceptHeader(loadBefore: number[], loadAfter: number[]): string[] {
     '',
     `| round | raw js.publish/s | raw lean/s | raw js.publish, window ${concurrency}/s | front in process/s | HTTP enqueue NATS mode, Node client/s (p50 / p99) | NATS HTTP Node / raw | ` +
       'HTTP enqueue NATS mode, wrk/s (p50 / p99) | NATS HTTP wrk / raw | HTTP enqueue memory mode, Node/s | HTTP enqueue memory mode, wrk/s | ' +
-      'CP CPU µs/enqueue NATS / memory, Node | CP CPU µs/enqueue NATS / memory, wrk | nats-server CPU µs/msg raw / raw window ${concurrency} / NATS HTTP Node / wrk | non-202 Node / wrk |',
+      `CP CPU µs/enqueue NATS / memory, Node | CP CPU µs/enqueue NATS / memory, wrk | nats-server CPU µs/msg raw / raw window ${concurrency} / NATS HTTP Node / wrk | non-202 Node / wrk |`,
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
 }
