@@ -123,6 +123,26 @@ export interface LoadOptions {
   pool?: Pool;
 }
 
+/**
+ * Orders for interleaved slices, balanced for carry-over (a Williams design): over all the orders
+ * each target runs first and last equally often and follows every other target equally often.
+ * What one slice leaves behind (the fixture's garbage after 40k req/s direct, a server's deferred
+ * GC) then weighs on every target alike; a plain rotation let one target follow `direct` three
+ * times in five rounds and the other once, which moved cp ÷ hop by ±5 % (BENCHMARKS.md).
+ */
+export function balancedOrders<T>(keys: readonly T[]): T[][] {
+  const n = keys.length;
+  const first: number[] = [0];
+  for (let step = 1; first.length < n; step++) {
+    first.push(step);
+    if (first.length < n) first.push(n - step);
+  }
+  const rows = Array.from({ length: n }, (_, i) => first.map((j) => (j + i) % n));
+  // An odd number of targets needs the mirrored square too.
+  if (n % 2 === 1) rows.push(...rows.map((row) => [...row].reverse()));
+  return rows.map((row) => row.map((j) => keys[j]!));
+}
+
 /** A pool for `load`: one keep-alive connection per worker. */
 export function loadPool(url: string, concurrency: number): Pool {
   return new Pool(new URL(url).origin, { connections: concurrency, keepAliveTimeout: 30_000, connect: { noDelay: true } });

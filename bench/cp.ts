@@ -1,27 +1,45 @@
 /**
  * npm run bench:cp — sync invoke through the control plane vs. the same fixture runtime called
  * directly and vs. a bare node:http + undici forwarding hop, at c=1 and c=32, in one run.
- * The three targets are measured interleaved: short slices in rotating order, summed per target,
- * so a burst of load from elsewhere on a shared machine hits all three alike and the ratios stay
- * meaningful. Each target's slices run on one set of keep-alive connections (opened in its warm-up),
+ * The three targets are measured interleaved: short slices, summed per target, so a burst of load
+ * from elsewhere on a shared machine hits all three alike and the ratios stay meaningful. The slice
+ * orders are balanced for carry-over (cp-lib balancedOrders: each target follows each other one
+ * equally often), with a short pause before each slice. Each target's slices run on one set of keep-alive connections (opened in its warm-up),
  * as a gateway's clients would, so no slice pays for 32 connection set-ups. Prints req/s, p50, p99 and the ratios, and writes the table into BENCHMARKS.md
  * between the bench:cp markers (BENCH_WRITE=0: print only). Everything runs on 127.0.0.1; each
  * process is stopped at the end.
- * Env: BENCH_SECONDS (measured seconds per target and concurrency, default 5), BENCH_SLICE_SECONDS
- * (default 1), BENCH_WARMUP_SECONDS (default 1), BENCH_CP_BASELINE (path to another build's
+ * Env: BENCH_SECONDS (measured seconds per target and concurrency, default 5, rounded up to whole
+ * passes over the balanced orders: 6 with three targets), BENCH_SLICE_SECONDS (default 1),
+ * BENCH_WARMUP_SECONDS (default 1), BENCH_SETTLE_MS (the pause before each slice, default 250), BENCH_CP_BASELINE (path to another build's
  * control-plane/dist/main.js: measured as a fourth target in the same interleaved run, for a
  * before/after comparison under the same load).
  */
 import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'undici';
-import { type Cell, cpuMicros, emptyCell, load, loadPool, merge, root, runBench, scratchDir, start, stopAll, summary } from './cp-lib.js';
+import {
+  balancedOrders,
+  type Cell,
+  cpuMicros,
+  emptyCell,
+  load,
+  loadPool,
+  merge,
+  root,
+  runBench,
+  scratchDir,
+  start,
+  stopAll,
+  summary,
+} from './cp-lib.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '5');
 const sliceSeconds = Number(process.env.BENCH_SLICE_SECONDS ?? '1');
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? '1');
+const settleMs = Number(process.env.BENCH_SETTLE_MS ?? '250');
 const write = process.env.BENCH_WRITE !== '0';
 const payload = JSON.stringify({ input: { text: 'hello world test' } });
 
@@ -87,7 +105,9 @@ async function main(): Promise<void> {
       return cell;
     };
 
-    const rounds = Math.max(1, Math.round(seconds / sliceSeconds));
+    const orders = balancedOrders(KEYS);
+    // Whole passes over the balanced orders, at least BENCH_SECONDS of slices per target.
+    const rounds = Math.ceil(Math.max(1, Math.round(seconds / sliceSeconds)) / orders.length) * orders.length;
     const rows: {
       c: number;
       cells: Partial<Record<Key, ReturnType<typeof summary>>>;
@@ -100,11 +120,12 @@ async function main(): Promise<void> {
       const totals: Record<Key, Cell> = { direct: emptyCell(), hop: emptyCell(), base: emptyCell(), cp: emptyCell() };
       const roundRatios: number[] = [];
       for (let r = 0; r < rounds; r++) {
-        // Rotate the order so no target always follows the same one.
-        const order = KEYS.map((_, i) => KEYS[(i + r) % KEYS.length]!);
-        if (r % 2 === 1) order.reverse();
         const slice: Partial<Record<Key, Cell>> = {};
-        for (const key of order) slice[key] = await run(key, c, sliceSeconds, true);
+        for (const key of orders[r % orders.length]!) {
+          // A pause between slices: what the last one deferred (GC, timers) runs outside both.
+          await sleep(settleMs);
+          slice[key] = await run(key, c, sliceSeconds, true);
+        }
         for (const key of KEYS) merge(totals[key], slice[key]!);
         roundRatios.push(summary(slice.cp!).rps / summary(slice.hop!).rps);
       }
@@ -167,8 +188,8 @@ async function main(): Promise<void> {
       '<!-- bench:cp:start -->',
       '## Control plane overhead (`npm run bench:cp`)',
       '',
-      `Command: \`npm run bench:cp\` (BENCH_SECONDS=${seconds} measured per target, in ${rounds} interleaved slices of ${sliceSeconds} s ` +
-        `in rotating order; warm-up ${warmupSeconds} s per target; closed loop; payload \`${payload}\`), run ${new Date().toISOString()} ` +
+      `Command: \`npm run bench:cp\` (BENCH_SECONDS=${seconds} measured per target, in ${rounds} interleaved slices of ${sliceSeconds} s (orders balanced for carry-over, ${settleMs} ms pause before each); ` +
+        `warm-up ${warmupSeconds} s per target; closed loop; payload \`${payload}\`), run ${new Date().toISOString()} ` +
         `on ${process.platform}/${process.arch}, Node ${process.version}, ${conditions}.`,
       'Floors: control plane ≥ 0.9 × bare hop at c=32; added p50 ≤ 0.2 ms at c=1; no errors.',
       '',
