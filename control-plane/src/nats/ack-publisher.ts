@@ -85,7 +85,7 @@ export class AckPublisher {
   }
 
   /** Resolves once the server has stored the message; rejects when it refused it or did not answer in time. */
-  publish(subject: string, payload: string, headers: MsgHdrs): Promise<PubAck> {
+  publish(subject: string, payload: string, headers?: MsgHdrs): Promise<PubAck> {
     const id = ++this.next;
     return new Promise<PubAck>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Date.now() + this.timeoutMs });
@@ -99,12 +99,12 @@ export class AckPublisher {
   }
 
   /**
-   * `HPUB <subject> <reply> <header bytes> <total bytes>\r\n<headers><payload>\r\n`, what
-   * nc.publish writes. Anything unusual (a closed or draining connection, an odd subject, a
+   * `HPUB <subject> <reply> <header bytes> <total bytes>\r\n<headers><payload>\r\n` (`PUB <subject>
+   * <reply> <bytes>\r\n<payload>\r\n` without headers), what nc.publish writes. Anything unusual (a closed or draining connection, an odd subject, a
    * payload over the server's limit, a server without headers) goes through nc.publish, which
    * throws the client's own error for it.
    */
-  private send(subject: string, reply: string, payload: string, headers: MsgHdrs): void {
+  private send(subject: string, reply: string, payload: string, headers: MsgHdrs | undefined): void {
     const p = this.protocol;
     if (
       p === undefined ||
@@ -117,7 +117,7 @@ export class AckPublisher {
       this.nc.publish(subject, payload, { reply, headers });
       return;
     }
-    const head = headers.toString();
+    const head = headers === undefined ? '' : headers.toString();
     const hlen = Buffer.byteLength(head);
     const len = hlen + Buffer.byteLength(payload);
     if (p.info !== undefined && len > p.info.max_payload) {
@@ -126,7 +126,14 @@ export class AckPublisher {
     }
     p.outBytes += len;
     p.outMsgs++;
-    p.sendCommand(Buffer.from(`HPUB ${subject} ${reply} ${hlen} ${len}\r\n${head}${payload}\r\n`));
+    // A message without headers is a plain PUB, as nc.publish would send it.
+    p.sendCommand(
+      Buffer.from(
+        headers === undefined
+          ? `PUB ${subject} ${reply} ${len}\r\n${payload}\r\n`
+          : `HPUB ${subject} ${reply} ${hlen} ${len}\r\n${head}${payload}\r\n`,
+      ),
+    );
   }
 
   /** Stops the sweeper and rejects what is still waiting (the connection is closing). */

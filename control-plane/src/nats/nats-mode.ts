@@ -64,6 +64,7 @@ export interface NatsMode extends AsyncInvocations {
 }
 
 const DEPTH_REFRESH_MS = 1_000;
+const MAX_DEPTH_REFRESH_MS = 10_000;
 
 export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> {
   const client = await connectNats({ url: options.config.url });
@@ -95,16 +96,31 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
   };
 
   const depths = new Map<string, QueueDepth>();
-  const refresh = setInterval(() => {
-    for (const name of depths.keys()) {
-      const registration = registrationOf(name);
-      if (!registration) continue;
-      queue.depth(registration).then(
-        (d) => depths.has(name) && depths.set(name, d),
-        () => undefined,
-      );
-    }
-  }, DEPTH_REFRESH_MS);
+  // One consumer info per function per refresh. nats-server 2.9 counts a consumer's pending
+  // messages by walking the stream's per-subject state (a subject per queued invocation), so with
+  // a deep backlog one info takes it tens of ms, during which publishes wait (BENCHMARKS.md, NATS
+  // section). The next refresh comes a second after this one, or 20× its duration if longer (at
+  // most 10 s: an info that waited out an outage must not hold the next one back long): the
+  // counts stay at most a second old while reading them is cheap, and take at most about a
+  // twentieth of the server's time when it is not.
+  let refresh: NodeJS.Timeout | undefined;
+  const refreshDepths = async (): Promise<void> => {
+    const began = Date.now();
+    await Promise.all(
+      [...depths.keys()].map((name) => {
+        const registration = registrationOf(name);
+        if (!registration) return undefined;
+        return queue.depth(registration).then(
+          (d) => depths.has(name) && depths.set(name, d),
+          () => undefined,
+        );
+      }),
+    );
+    if (closing) return;
+    refresh = setTimeout(refreshDepths, Math.min(MAX_DEPTH_REFRESH_MS, Math.max(DEPTH_REFRESH_MS, 20 * (Date.now() - began))));
+    refresh.unref();
+  };
+  refresh = setTimeout(refreshDepths, DEPTH_REFRESH_MS);
   refresh.unref();
   let stopWatch: (() => void) | undefined;
   let closing = false;
@@ -255,7 +271,7 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
     },
     async shutdown(graceMs) {
       closing = true;
-      clearInterval(refresh);
+      clearTimeout(refresh);
       stopWatch?.();
       await runner.shutdown(graceMs);
       await client.close();

@@ -27,13 +27,21 @@ import { type NatsClient, nanos } from './client.js';
 export const INVOCATION_STREAM = 'NANOFAAS_INVOCATIONS';
 const SUBJECT_ROOT = 'nanofaas.inv';
 
-/** Message headers of an invocation (the body is the request body as received). */
+/**
+ * Message headers of an invocation, only those it has: the body is the request body as received,
+ * the execution id is the subject's last token and the creation time is the stored message's own
+ * timestamp. (Messages written before carry the id and time as headers too, still read.) Each
+ * header costs the control plane and nats-server CPU per enqueue (BENCHMARKS.md, NATS section).
+ */
 export const MSG_HEADERS = {
   executionId: 'Nanofaas-Execution-Id',
   createdAt: 'Nanofaas-Created-At',
   traceId: 'Nanofaas-Trace-Id',
   idempotencyKey: 'Nanofaas-Idempotency-Key',
 } as const;
+
+/** The last subject token of an invocation: an execution id (newExecutionId / randomUUID). */
+const EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface InvocationMessage {
   executionId: string;
@@ -138,12 +146,10 @@ export class NatsWorkQueue {
    * rejects if it could not be stored.
    */
   async publish(message: InvocationMessage, msgId?: string): Promise<PublishResult> {
-    const h = this.headersOf();
-    h.set(MSG_HEADERS.executionId, message.executionId);
-    h.set(MSG_HEADERS.createdAt, String(message.createdAt));
-    if (message.traceId !== undefined) h.set(MSG_HEADERS.traceId, message.traceId);
-    if (message.idempotencyKey !== undefined) h.set(MSG_HEADERS.idempotencyKey, message.idempotencyKey);
-    if (msgId !== undefined) h.set(MSG_ID_HEADER, msgId);
+    let h: MsgHdrs | undefined;
+    if (message.traceId !== undefined) (h ??= this.headersOf()).set(MSG_HEADERS.traceId, message.traceId);
+    if (message.idempotencyKey !== undefined) (h ??= this.headersOf()).set(MSG_HEADERS.idempotencyKey, message.idempotencyKey);
+    if (msgId !== undefined) (h ??= this.headersOf()).set(MSG_ID_HEADER, msgId);
     // What js.publish sends, through one shared ack subscription (ack-publisher.ts says why).
     const registration = { name: message.functionName, generation: message.generation };
     return this.publisher.publish(subjectOf(registration, message.executionId), message.body, h);
@@ -154,13 +160,13 @@ export class NatsWorkQueue {
     const lookup = (subject: string) => this.client.jsm.streams.getMessage(INVOCATION_STREAM, { last_by_subj: subject }).catch(() => null);
     // A function stored before generations (generation '') has one token less.
     const stored = (await lookup(`${SUBJECT_ROOT}.*.*.${executionId}`)) ?? (await lookup(`${SUBJECT_ROOT}.*.${executionId}`));
-    return stored ? toInvocation(stored.subject, stored.header, stored.string()) : undefined;
+    return stored ? toInvocation(stored.subject, stored.header, stored.string(), stored.time) : undefined;
   }
 
   /** The invocation stored at `seq` (a duplicate publish's original), if not acked yet. */
   async at(seq: number): Promise<InvocationMessage | undefined> {
     const stored = await this.client.jsm.streams.getMessage(INVOCATION_STREAM, { seq }).catch(() => null);
-    return stored ? toInvocation(stored.subject, stored.header, stored.string()) : undefined;
+    return stored ? toInvocation(stored.subject, stored.header, stored.string(), stored.time) : undefined;
   }
 
   /** Creates the registration's durable consumer, or brings its limits in line with the spec. */
@@ -200,7 +206,7 @@ export class NatsWorkQueue {
     for (const subject of Object.keys(info.state.subjects ?? {})) {
       const stored = await this.client.jsm.streams.getMessage(INVOCATION_STREAM, { last_by_subj: subject }).catch(() => null);
       if (!stored) continue; // removed by another replica meanwhile
-      const message = toInvocation(stored.subject, stored.header, stored.string());
+      const message = toInvocation(stored.subject, stored.header, stored.string(), stored.time);
       if (message) await ended(message);
       await this.client.jsm.streams.deleteMessage(INVOCATION_STREAM, stored.seq, false).catch(() => false);
       drained++;
@@ -224,7 +230,7 @@ export class NatsWorkQueue {
     const messages: ConsumerMessages = await consumer.consume({
       max_messages: Math.max(1, maxMessages),
       callback: (msg) => {
-        const message = toInvocation(msg.subject, msg.headers, msg.string());
+        const message = toInvocation(msg.subject, msg.headers, msg.string(), msg.time);
         // A message not written by publish() cannot be run: end it so it does not cycle.
         if (!message) return msg.term('not a nanofaas invocation');
         handle(toDelivery(msg, message));
@@ -252,13 +258,13 @@ function toDelivery(msg: JsMsg, message: InvocationMessage): Delivery {
   };
 }
 
-function toInvocation(subject: string, h: MsgHdrs | undefined, body: string): InvocationMessage | undefined {
+function toInvocation(subject: string, h: MsgHdrs | undefined, body: string, storedAt: Date): InvocationMessage | undefined {
   const parts = subject.split('.');
   const functionName = parts[2];
   // nanofaas.inv.<function>.<generation>.<id>, or .<function>.<id> before generations.
   const generation = parts.length === 5 ? parts[3]! : '';
-  const executionId = h?.get(MSG_HEADERS.executionId);
-  if (!functionName || !executionId) return undefined;
+  const executionId = h?.get(MSG_HEADERS.executionId) || parts.at(-1)!;
+  if (!functionName || !EXECUTION_ID.test(executionId)) return undefined;
   const traceId = h?.get(MSG_HEADERS.traceId);
   const key = h?.get(MSG_HEADERS.idempotencyKey);
   return {
@@ -266,7 +272,7 @@ function toInvocation(subject: string, h: MsgHdrs | undefined, body: string): In
     functionName,
     generation,
     body,
-    createdAt: Number(h?.get(MSG_HEADERS.createdAt)) || 0,
+    createdAt: Number(h?.get(MSG_HEADERS.createdAt)) || storedAt.getTime(),
     traceId: traceId ? traceId : undefined,
     idempotencyKey: key ? key : undefined,
   };
