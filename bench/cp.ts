@@ -8,11 +8,13 @@
  * as a gateway's clients would, so no slice pays for 32 connection set-ups. Prints req/s, p50, p99 and the ratios, and writes the table into BENCHMARKS.md
  * between the bench:cp markers (BENCH_WRITE=0: print only). Everything runs on 127.0.0.1; each
  * process is stopped at the end.
- * Env: BENCH_SECONDS (measured seconds per target and concurrency, default 5, rounded up to whole
- * passes over the balanced orders: 6 with three targets), BENCH_SLICE_SECONDS (default 1),
- * BENCH_WARMUP_SECONDS (default 1), BENCH_SETTLE_MS (the pause before each slice, default 250), BENCH_CP_BASELINE (path to another build's
- * control-plane/dist/main.js: measured as a fourth target in the same interleaved run, for a
- * before/after comparison under the same load).
+ * Env: BENCH_SECONDS (measured seconds per target and concurrency, default 12, rounded up to whole
+ * passes over the balanced orders: 6 with three targets; with 6 slices two identical control
+ * planes measured side by side differed by 6 %, BENCHMARKS.md), BENCH_SLICE_SECONDS (default 1),
+ * BENCH_WARMUP_SECONDS (default 1), BENCH_SETTLE_MS (the pause before each slice, default 250),
+ * BENCH_CP_BASELINE (path to another build's control-plane/dist/main.js: measured as a fourth
+ * target in the same interleaved run, for a before/after comparison under the same load; the same
+ * build's path measures the bench's own noise).
  */
 import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +38,7 @@ import {
   summary,
 } from './cp-lib.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? '5');
+const seconds = Number(process.env.BENCH_SECONDS ?? '12');
 const sliceSeconds = Number(process.env.BENCH_SLICE_SECONDS ?? '1');
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? '1');
 const settleMs = Number(process.env.BENCH_SETTLE_MS ?? '250');
