@@ -4,40 +4,27 @@
  * with no consumer left to run it (docs/design.md §3.12). The window is made deterministic: the
  * publish is held at the work queue until the delete's removal has read and purged the stream.
  */
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../control-plane/src/config.js';
-import { type ControlPlane, createControlPlane } from '../../control-plane/src/control-plane.js';
 import { NatsWorkQueue } from '../../control-plane/src/nats/work-queue.js';
-import { call, finalExecution, removeDir, tempStateDir } from '../control-plane/helpers.js';
+import { call, finalExecution } from '../control-plane/helpers.js';
 import { type FixtureRuntime, startFixtureRuntime } from '../fixtures/fixture-runtime.js';
 import { type RunningNats, startNats } from './nats-server.js';
+import { natsReplicas } from './replicas.js';
 
 let nats: RunningNats;
 let runtime: FixtureRuntime;
-let cp: ControlPlane;
 let api: string;
-let stateDir: string;
+const replicas = natsReplicas();
 const NAME = 'vanishing';
 
 beforeAll(async () => {
   [nats, runtime] = await Promise.all([startNats(), startFixtureRuntime()]);
-  stateDir = tempStateDir();
-  const config = loadConfig({
-    NANOFAAS_PORT: '0',
-    NANOFAAS_HOST: '127.0.0.1',
-    NANOFAAS_STATE_DIR: stateDir,
-    NANOFAAS_NATS_URL: nats.url,
-    NANOFAAS_LOG_LEVEL: 'silent',
-  });
-  cp = await createControlPlane(config, pino({ level: 'silent' }));
-  api = (await cp.start()).apiUrl;
+  api = (await replicas.start(nats.url)).urls.apiUrl;
 });
 afterAll(async () => {
-  await cp?.close();
+  await replicas.closeAll();
   await runtime?.close();
   await nats?.close();
-  if (stateDir) removeDir(stateDir);
 });
 
 describe('NATS mode: delete while an enqueue is being published', () => {

@@ -7,48 +7,28 @@
  * Before generations, B's late removal deleted consumer `fn-<F>`, ended the new invocations as
  * FUNCTION_DELETED and forgot the new registration's idempotency keys.
  */
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../control-plane/src/config.js';
-import { type ControlPlane, createControlPlane, type Listening } from '../../control-plane/src/control-plane.js';
+import type { ControlPlane } from '../../control-plane/src/control-plane.js';
 import { connectNats } from '../../control-plane/src/nats/client.js';
 import { INVOCATION_STREAM } from '../../control-plane/src/nats/work-queue.js';
-import { call, finalExecution, removeDir, tempStateDir, until } from '../control-plane/helpers.js';
+import { call, finalExecution, until } from '../control-plane/helpers.js';
 import { type FixtureRuntime, onGate, startFixtureRuntime } from '../fixtures/fixture-runtime.js';
 import { type RunningNats, startNats } from './nats-server.js';
-
-const silent = pino({ level: 'silent' });
+import { natsReplicas } from './replicas.js';
 
 let nats: RunningNats;
 let runtime: FixtureRuntime;
-const dirs: string[] = [];
-const planes: ControlPlane[] = [];
+const replicas = natsReplicas();
+const replica = () => replicas.start(nats.url, { NANOFAAS_NATS_ACK_WAIT_SLACK_MS: '500' });
 
 beforeAll(async () => {
   [nats, runtime] = await Promise.all([startNats(), startFixtureRuntime()]);
 });
 afterAll(async () => {
-  await Promise.all(planes.map((cp) => cp.close()));
+  await replicas.closeAll();
   await runtime?.close();
   await nats?.close();
-  for (const d of dirs) removeDir(d);
 });
-
-async function replica(): Promise<{ cp: ControlPlane; urls: Listening }> {
-  const stateDir = tempStateDir();
-  dirs.push(stateDir);
-  const config = loadConfig({
-    NANOFAAS_PORT: '0',
-    NANOFAAS_HOST: '127.0.0.1',
-    NANOFAAS_STATE_DIR: stateDir,
-    NANOFAAS_NATS_URL: nats.url,
-    NANOFAAS_NATS_ACK_WAIT_SLACK_MS: '500',
-    NANOFAAS_LOG_LEVEL: 'silent',
-  });
-  const cp = await createControlPlane(config, silent);
-  planes.push(cp);
-  return { cp, urls: await cp.start() };
-}
 
 type Change = Parameters<ControlPlane['registry']['applyRemote']>[0];
 
@@ -112,7 +92,7 @@ describe('NATS mode: delete then re-register with two replicas', () => {
     await runtime.received((r) => r.executionId === ids[0]);
     for (let n = 1; n <= 4; n++) {
       const answer = await call(a.urls.apiUrl, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { gate: 'late', n } });
-      expect(answer.status).toBe(202);
+      expect(answer.status, answer.text).toBe(202);
       ids.push(answer.body.executionId);
     }
 
@@ -169,12 +149,12 @@ describe('NATS mode: delete then re-register with two replicas', () => {
     const keyed: string[] = [];
     for (let round = 0; round < 5; round++) {
       const reg = await call(a.urls.apiUrl, 'POST', '/v1/functions', { ...spec(runtime.url), name, concurrency: 2 });
-      expect(reg.status).toBe(201);
+      expect(reg.status, reg.text).toBe(201);
       // A's own delete and registration coming back through its watch (at any moment, here
       // right after them) must not remove the registration that follows.
       for (let n = 0; n < 3; n++) {
         const answer = await call(a.urls.apiUrl, 'POST', `/v1/functions/${name}:enqueue`, { input: { round, n } });
-        expect(answer.status).toBe(202);
+        expect(answer.status, answer.text).toBe(202);
         ids.push(answer.body.executionId);
       }
       const withKey = await call(
@@ -184,7 +164,7 @@ describe('NATS mode: delete then re-register with two replicas', () => {
         { input: { round } },
         { 'Idempotency-Key': 'same' },
       );
-      expect(withKey.status).toBe(202);
+      expect(withKey.status, withKey.text).toBe(202);
       keyed.push(withKey.body.executionId);
       expect((await finalExecution(a.urls.apiUrl, withKey.body.executionId)).status).toBe('success');
       for (const id of ids.slice(-3)) expect((await finalExecution(b.urls.apiUrl, id)).status).toBe('success');

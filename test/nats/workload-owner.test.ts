@@ -7,24 +7,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../control-plane/src/config.js';
-import { type ControlPlane, createControlPlane, type Listening } from '../../control-plane/src/control-plane.js';
 import { connectNats } from '../../control-plane/src/nats/client.js';
 import { openKvLeaseStore, WorkloadOwnerLease } from '../../control-plane/src/nats/workload-owner.js';
-import { call, removeDir, tempStateDir, until } from '../control-plane/helpers.js';
+import { call, removeDir, until } from '../control-plane/helpers.js';
 import { type FakeApiServer, startFakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { kubeConfigFor, NAMESPACE, TOKEN } from '../kubernetes/helpers.js';
 import { type RunningNats, startNats } from './nats-server.js';
+import { natsReplicas } from './replicas.js';
 
-const silent = pino({ level: 'silent' });
 const LEASE_TTL_MS = 1_500;
 
 let nats: RunningNats;
 let api: FakeApiServer;
 const dirs: string[] = [];
-const planes: ControlPlane[] = [];
+const replicas = natsReplicas();
 const savedKubeconfig = process.env.KUBECONFIG;
 
 beforeAll(async () => {
@@ -36,7 +33,7 @@ beforeAll(async () => {
   process.env.KUBECONFIG = join(dir, 'config');
 });
 afterAll(async () => {
-  await Promise.all(planes.map((cp) => cp.close()));
+  await replicas.closeAll();
   await api?.close();
   await nats?.close();
   if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
@@ -44,22 +41,12 @@ afterAll(async () => {
   for (const d of dirs) removeDir(d);
 });
 
-async function replica(): Promise<{ cp: ControlPlane; urls: Listening }> {
-  const stateDir = tempStateDir();
-  dirs.push(stateDir);
-  const config = loadConfig({
-    NANOFAAS_PORT: '0',
-    NANOFAAS_HOST: '127.0.0.1',
-    NANOFAAS_STATE_DIR: stateDir,
-    NANOFAAS_WORKLOAD_BACKEND: 'kubernetes',
-    NANOFAAS_NAMESPACE: NAMESPACE,
-    NANOFAAS_NATS_URL: nats.url,
-    NANOFAAS_LOG_LEVEL: 'silent',
-  });
-  const cp = await createControlPlane(config, silent, { workloadLeaseTtlMs: LEASE_TTL_MS });
-  planes.push(cp);
-  return { cp, urls: await cp.start() };
-}
+const replica = () =>
+  replicas.start(
+    nats.url,
+    { NANOFAAS_WORKLOAD_BACKEND: 'kubernetes', NANOFAAS_NAMESPACE: NAMESPACE },
+    { workloadLeaseTtlMs: LEASE_TTL_MS },
+  );
 
 /** Every write the fake API server received for one object (POST, PUT, PATCH, DELETE). */
 function writes(kind: 'deployments' | 'services', object: string, method?: string): number {
@@ -185,7 +172,7 @@ describe('NATS mode: exactly one replica acts on the kubernetes backend (FAKE AP
   }, 45_000);
 
   it('real KV: the lease is refused while held, renewed by revision, and taken by another only after an unrenewed key expired', async () => {
-    await Promise.all(planes.map((cp) => cp.close())); // no replica of the first test holds the lease
+    await replicas.closePlanes(); // no replica of the first test holds the lease
     const client = await connectNats({ url: nats.url });
     try {
       const store = await openKvLeaseStore(client, LEASE_TTL_MS);

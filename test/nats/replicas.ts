@@ -1,0 +1,41 @@
+/**
+ * Control-plane replicas in this process, in NATS mode against one nats-server: each on
+ * 127.0.0.1:0 with a state dir of its own. `closeAll()` stops every one and removes the dirs.
+ */
+import { pino } from 'pino';
+import { loadConfig } from '../../control-plane/src/config.js';
+import { type ControlPlane, createControlPlane, type Listening } from '../../control-plane/src/control-plane.js';
+import { removeDir, tempStateDir } from '../control-plane/helpers.js';
+
+type Options = Parameters<typeof createControlPlane>[2];
+
+export function natsReplicas() {
+  const planes: ControlPlane[] = [];
+  const dirs: string[] = [];
+  return {
+    /** A started replica connected to `natsUrl`; `env` adds to or overrides the NANOFAAS_* settings. */
+    async start(natsUrl: string, env: Record<string, string> = {}, options?: Options): Promise<{ cp: ControlPlane; urls: Listening }> {
+      const stateDir = tempStateDir();
+      dirs.push(stateDir);
+      const config = loadConfig({
+        NANOFAAS_PORT: '0',
+        NANOFAAS_HOST: '127.0.0.1',
+        NANOFAAS_STATE_DIR: stateDir,
+        NANOFAAS_NATS_URL: natsUrl,
+        NANOFAAS_LOG_LEVEL: 'silent',
+        ...env,
+      });
+      const cp = await createControlPlane(config, pino({ level: 'silent' }), options);
+      planes.push(cp);
+      return { cp, urls: await cp.start() };
+    },
+    /** Stops every replica started so far (closing one twice is harmless). */
+    async closePlanes(): Promise<void> {
+      await Promise.all(planes.map((cp) => cp.close()));
+    },
+    async closeAll(): Promise<void> {
+      await Promise.all(planes.splice(0).map((cp) => cp.close()));
+      for (const dir of dirs.splice(0)) removeDir(dir);
+    },
+  };
+}
