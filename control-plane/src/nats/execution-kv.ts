@@ -78,6 +78,7 @@ export class KvExecutionStore implements SharedExecutionStore {
   private constructor(
     private readonly records: KV,
     private readonly keys: KV,
+    private readonly client: NatsClient,
   ) {}
 
   static async open(client: NatsClient, options: KvExecutionStoreOptions): Promise<KvExecutionStore> {
@@ -85,7 +86,7 @@ export class KvExecutionStore implements SharedExecutionStore {
       client.kvm.create(EXECUTION_BUCKET, { history: 1, ttl: options.executionTtlMs }),
       client.kvm.create(IDEMPOTENCY_BUCKET, { history: 1, ttl: options.idempotencyTtlMs }),
     ]);
-    return new KvExecutionStore(records, keys);
+    return new KvExecutionStore(records, keys, client);
   }
 
   async get(id: string): Promise<ExecutionRecord | undefined> {
@@ -148,11 +149,14 @@ export class KvExecutionStore implements SharedExecutionStore {
   }
 
   async forgetFunction(registration: Registration): Promise<void> {
-    // `*` is one token: `<name>.*` (generation '') does not reach a generation's `<name>.<gen>.<hash>`.
-    const keys = await this.keys.keys(`${keyPrefix(registration)}.*`);
-    const doomed: string[] = [];
-    for await (const k of keys) doomed.push(k);
-    await Promise.all(doomed.map((k) => this.keys.purge(k)));
+    // One purge of the bucket's stream by subject. Listing the keys first (kv.keys) waited out a
+    // 30 s timeout on nats-server 2.9 now and then (test/nats/reregister-race.test.ts), and a
+    // re-registration's enqueues wait for this removal. Nothing watches this bucket, so the keys
+    // need no purge markers. `*` is one token: `<name>.*` (generation '') does not reach a
+    // generation's `<name>.<gen>.<hash>`.
+    await this.client.jsm.streams.purge(`KV_${IDEMPOTENCY_BUCKET}`, {
+      filter: `$KV.${IDEMPOTENCY_BUCKET}.${keyPrefix(registration)}.*`,
+    });
   }
 }
 

@@ -237,7 +237,11 @@ export class NatsWorkQueue {
       },
     });
     return async () => {
-      await messages.close().catch(() => undefined);
+      // close() unsubscribes at once (no delivery reaches `handle` after it), but the promise it
+      // returns can wait for the pull request in flight to expire: up to 30 s, measured in
+      // test/nats/reregister-race.test.ts, during which a re-registration and its enqueues would
+      // wait behind this removal. Deliveries held at that moment run out their ack_wait as usual.
+      void messages.close().catch(() => undefined);
     };
   }
 }
