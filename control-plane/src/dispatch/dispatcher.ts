@@ -57,11 +57,6 @@ class TimeoutSignal extends Error {
 const CONTENT_TYPE = 'content-type';
 const COLD_START = HEADERS.coldStart;
 
-/** A raw header name (as the runtime sent it) equals `lower`, case-insensitively. */
-function isHeader(name: Buffer, lower: string): boolean {
-  return name.length === lower.length && name.toString('latin1').toLowerCase() === lower;
-}
-
 /**
  * Written against undici's own handler interface (onConnect/onHeaders/onData/onComplete/onError),
  * the one its HTTP/1 client calls: a handler with the newer onRequestStart/onResponse* methods
@@ -118,9 +113,12 @@ class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     this.status = statusCode;
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      if (isHeader(name, CONTENT_TYPE)) this.json = rawHeaders[i + 1]!.toString('latin1').toLowerCase().includes('json');
-      else if (isHeader(name, COLD_START)) this.coldStart = rawHeaders[i + 1]!.toString('latin1') === 'true';
+      const raw = rawHeaders[i]!;
+      // Only a name of the right length is turned into a string, once.
+      if (raw.length !== CONTENT_TYPE.length && raw.length !== COLD_START.length) continue;
+      const name = raw.toString('latin1').toLowerCase();
+      if (name === CONTENT_TYPE) this.json = rawHeaders[i + 1]!.toString('latin1').toLowerCase().includes('json');
+      else if (name === COLD_START) this.coldStart = rawHeaders[i + 1]!.toString('latin1') === 'true';
     }
     return true;
   }

@@ -225,7 +225,6 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
         );
       }
       let id: string;
-      const acceptedAt = Date.now();
       try {
         id = await front.enqueue(registration, body, opts, true);
       } catch (err) {
@@ -236,7 +235,7 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       // the message was stored, and no consumer of this generation is left to run it (async-runner
       // removeLate). A removal on another replica comes from its watch, after this publish.
       if (registrationOf(name)?.generation !== registration.generation) {
-        inOrder(name, () => runner.removeLate(name, registration.generation, id, acceptedAt)).catch((err: unknown) => {
+        inOrder(name, () => runner.removeLate(name, registration.generation, id, Date.now())).catch((err: unknown) => {
           options.logger.error({ err: String(err), function: name }, 'could not end an invocation of a deleted function');
         });
       }
