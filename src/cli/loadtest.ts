@@ -217,6 +217,17 @@ function documentInterrupt(ctx: CliContext, run: LoadtestContext, resultsDir: st
   ctx.exitCode = EXIT.interrupted;
 }
 
+/**
+ * Every replica's API when the stack this CLI talks to runs several control-plane replicas
+ * (`up --replicas N`: endpoints.json lists them, replica 0's API is the client's), else undefined:
+ * a URL given by --api-url or NANOFAAS_URL is one API however many replicas stand behind it.
+ */
+export function replicaApis(replicas: readonly { apiUrl: string }[] | undefined, baseUrl: string): string[] | undefined {
+  if (!replicas || replicas.length < 2) return undefined;
+  const same = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  return same(replicas[0]!.apiUrl, baseUrl) ? replicas.map((r) => r.apiUrl) : undefined;
+}
+
 export function registerLoadtest(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('loadtest')
@@ -283,6 +294,7 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         rootDir: ctx.rootDir,
         env: ctx.env,
         api,
+        replicaUrls: replicaApis(ctx.state.endpoints()?.replicas, api.baseUrl),
         profile,
         stagesOverride: flags.stages,
         mode: flags.mode,
@@ -320,7 +332,8 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         const start = new Date();
         result = await ctx.pipeline(findMax ? findMaxSteps(run) : loadSteps(run), run);
         const end = new Date();
-        const target = { name: ctx.options.target, apiUrl: api.baseUrl };
+        const spread = engine === 'builtin' && run.replicaUrls ? { replicaApiUrls: [...run.replicaUrls] } : {};
+        const target = { name: ctx.options.target, apiUrl: api.baseUrl, ...spread };
         writeRunFile(resultsDir, await describeRun({ ...run, target, start, end, interrupted: ctx.signal.aborted }, probes));
       }
       if (ctx.signal.aborted) {

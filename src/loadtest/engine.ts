@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { MAX_EXECUTION_WAIT_MS } from '@nanofaas/control-plane/contracts';
 import { exchange, openPool, type Exchange } from './http.js';
 import { buildInput, checkName, passesCheck, STATUS_CHECK, workloadPayload, type Rng } from './payload.js';
@@ -14,6 +14,11 @@ export type LoadMode = 'sync' | 'async';
 
 export interface LoadTarget {
   baseUrl: string;
+  /**
+   * Every control-plane replica's API base URL when there are several (`up --replicas N`),
+   * `baseUrl` among them: the load is spread over them. Same path on each.
+   */
+  replicaUrls?: readonly string[] | undefined;
   function: string;
   workload: string;
   runtime: string;
@@ -91,7 +96,8 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   const hardStop = new AbortController();
   // Every VU's in-flight request and think-time pause listens on this one signal: many listeners is by design.
   setMaxListeners(0, hardStop.signal);
-  const pool = openPool(target.baseUrl, schedule && profile.arrival ? profile.arrival.maxVUs : maxVus(profile.stages));
+  const urls = target.replicaUrls && target.replicaUrls.length > 1 ? target.replicaUrls : [target.baseUrl];
+  const pool = openPool(urls, schedule && profile.arrival ? profile.arrival.maxVUs : maxVus(profile.stages));
   const basePath = new URL(target.baseUrl).pathname.replace(/\/+$/, '');
   const invokePath = `${basePath}/v1/functions/${encodeURIComponent(target.function)}:${mode === 'sync' ? 'invoke' : 'enqueue'}`;
   const auth: Record<string, string> = target.token ? { authorization: `Bearer ${target.token}` } : {};
@@ -239,7 +245,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
   };
 
   log(
-    `start ${target.function} (${target.runtime}, ${mode}) against ${target.baseUrl}: ${
+    `start ${target.function} (${target.runtime}, ${mode}) against ${urls.join(' + ')}: ${
       schedule && profile.arrival
         ? `open model ${JSON.stringify(profile.arrival)}`
         : `${profile.stages.map((s) => `${s.duration}:${s.target}`).join(',')}, think ${profile.thinkTimeSeconds}s`
@@ -315,7 +321,7 @@ export async function runLoad(target: LoadTarget, options: EngineOptions): Promi
  * maximum), so the answer comes on the terminal transition without sleeping between polls.
  */
 async function enqueueAndWait(
-  pool: Pool,
+  pool: Dispatcher,
   basePath: string,
   enqueuePath: string,
   payload: string,

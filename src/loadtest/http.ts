@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { BalancedPool, type Dispatcher, Pool } from 'undici';
 
 /** One answered (or failed) HTTP exchange. status 0 = no HTTP answer (connection error, timeout). */
 export interface Exchange {
@@ -10,13 +10,17 @@ export interface Exchange {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-/** A keep-alive connection pool to the control plane, sized for the run's peak VU count. */
-export function openPool(baseUrl: string, connections: number): Pool {
-  return new Pool(new URL(baseUrl).origin, {
-    connections: Math.max(1, connections),
-    keepAliveTimeout: 30_000,
-    pipelining: 1,
-  });
+/**
+ * Keep-alive connections to the control plane, sized for the run's peak VU count. With several
+ * control-plane replicas (`up --replicas N`, no load balancer in front), one pool per replica
+ * behind undici's BalancedPool, which takes them in turn (and sends less to one that fails), so
+ * the load reaches every replica as it would behind a Service.
+ */
+export function openPool(baseUrls: readonly string[], connections: number): Dispatcher {
+  const options = { connections: Math.max(1, connections), keepAliveTimeout: 30_000, pipelining: 1 };
+  const origins = [...new Set(baseUrls.map((url) => new URL(url).origin))];
+  if (origins.length === 0) throw new Error('openPool needs at least one URL');
+  return origins.length === 1 ? new Pool(origins[0]!, options) : new BalancedPool(origins, options);
 }
 
 /**
@@ -24,7 +28,7 @@ export function openPool(baseUrl: string, connections: number): Pool {
  * JSON is kept as `undefined`: checks on it then fail, which is what a load test should report.
  */
 export async function exchange(
-  pool: Pool,
+  pool: Dispatcher,
   method: 'GET' | 'POST',
   path: string,
   payload: string | undefined,

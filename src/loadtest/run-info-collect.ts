@@ -63,7 +63,7 @@ export interface RunDescription {
   mode: LoadMode;
   profile: LoadProfile;
   findMax?: SearchSettings | undefined;
-  target: { name: string; apiUrl: string };
+  target: { name: string; apiUrl: string; replicaApiUrls?: string[] };
   selected: readonly CatalogEntry[];
   /** The control plane's specs of the registered functions (for each one's image). */
   registered?: readonly FunctionSpec[] | undefined;

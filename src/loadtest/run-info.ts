@@ -36,7 +36,12 @@ export const RunFile = Type.Object({
   coolDownSeconds: Type.Number({ minimum: 0 }),
   /** Per runtime of the loaded functions: the limits each was judged by. */
   thresholds: Type.Record(Type.String(), Thresholds),
-  target: Type.Object({ name: Type.String(), apiUrl: Type.String() }),
+  target: Type.Object({
+    name: Type.String(),
+    apiUrl: Type.String(),
+    /** Every control-plane replica's API the built-in engine spread the load over (`up --replicas N`). */
+    replicaApiUrls: Type.Optional(Type.Array(Type.String())),
+  }),
   functions: Type.Array(RunFunction),
   nanofaas: Type.Object({
     version: Type.String(),

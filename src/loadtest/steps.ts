@@ -50,6 +50,11 @@ export interface LoadtestContext {
   rootDir: string;
   env: NodeJS.ProcessEnv;
   api: ApiClient;
+  /**
+   * Every control-plane replica's API (`up --replicas N`, replica 0 = `api`'s) when there are
+   * several: the built-in engine spreads its requests over them. k6 takes one URL.
+   */
+  replicaUrls?: readonly string[] | undefined;
   profile: LoadProfile;
   /** The --stages text, passed through to k6 as STAGES. */
   stagesOverride?: string | undefined;
@@ -213,6 +218,12 @@ export function loadSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
   return steps;
 }
 
+/** The step's target line says when the load is spread over several control-plane replicas. */
+function spreadNote(ctx: LoadtestContext): string {
+  const n = ctx.replicaUrls?.length ?? 0;
+  return n > 1 ? ` and ${n - 1} more replica(s)` : '';
+}
+
 async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Promise<void> {
   if (ctx.signal?.aborted) throw new LoadInterrupted('interrupted before it started');
   const thresholds = thresholdsFor(ctx.profile, fn.runtime);
@@ -243,10 +254,17 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
       (line) => io.log(line),
     );
   } else {
-    io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}`);
+    io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}${spreadNote(ctx)}`);
     const log = openRunLog(ctx.resultsDir, fn.name);
     result = await runLoad(
-      { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: ctx.api.token },
+      {
+        baseUrl: ctx.api.baseUrl,
+        replicaUrls: ctx.replicaUrls,
+        function: fn.name,
+        workload: fn.workload,
+        runtime: fn.runtime,
+        token: ctx.api.token,
+      },
       {
         profile: ctx.profile,
         mode: ctx.mode,
@@ -341,7 +359,7 @@ export function findMaxSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
 
 async function findMaxOne(ctx: LoadtestContext, fn: CatalogEntry, settings: SearchSettings, io: StepIO): Promise<void> {
   if (ctx.signal?.aborted) throw new LoadInterrupted('interrupted before it started');
-  io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}`);
+  io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}${spreadNote(ctx)}`);
   const log = openRunLog(ctx.resultsDir, fn.name);
   const say = (line: string): void => (ctx.say ? ctx.say(line, io) : io.log(line));
   const start = new Date();
@@ -349,7 +367,14 @@ async function findMaxOne(ctx: LoadtestContext, fn: CatalogEntry, settings: Sear
     async (rate, purpose) => {
       log(`${purpose} at ${rate}/s for ${settings.stepDurationMs} ms`);
       const result = await runLoad(
-        { baseUrl: ctx.api.baseUrl, function: fn.name, workload: fn.workload, runtime: fn.runtime, token: ctx.api.token },
+        {
+          baseUrl: ctx.api.baseUrl,
+          replicaUrls: ctx.replicaUrls,
+          function: fn.name,
+          workload: fn.workload,
+          runtime: fn.runtime,
+          token: ctx.api.token,
+        },
         {
           profile: stepProfile(ctx.profile, rate, settings),
           mode: ctx.mode,

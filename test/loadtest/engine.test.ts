@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replicaApis } from '../../src/cli/loadtest.js';
 import { runLoad } from '../../src/loadtest/engine.js';
 import { parseProfile, type LoadProfile } from '../../src/loadtest/profile.js';
 import { Summary } from '../../src/loadtest/summary.js';
@@ -165,6 +166,48 @@ describe('built-in engine against a local HTTP server', () => {
     expect(m.http_req_duration['p(95)']).toBeLessThanOrEqual(m.http_req_duration['p(99)'] ?? 0);
     expect(lines.some((l) => l.includes('HTTP 502') && l.includes('FUNCTION_ERROR'))).toBe(true);
     expect(result.summary.nanofaas).toMatchObject({ function: 'flaky', runtime: 'python', engine: 'builtin', mode: 'sync' });
+  });
+
+  it('spreads the load over every control-plane replica when given several (up --replicas N)', async () => {
+    // A second stand-in replica, answering invokes like the first.
+    let second = 0;
+    const replica = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        second++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ executionId: `r${second}`, status: 'success', output: { wordCount: 2 } }));
+      });
+    });
+    await new Promise<void>((resolve) => replica.listen(0, '127.0.0.1', resolve));
+    const replicaUrl = `http://127.0.0.1:${(replica.address() as AddressInfo).port}`;
+    const lines: string[] = [];
+    try {
+      const result = await runLoad(
+        { baseUrl, replicaUrls: [baseUrl, replicaUrl], function: 'spread', workload: 'word-stats', runtime: 'node' },
+        { profile: shortProfile, mode: 'sync', log: (l) => lines.push(l) },
+      );
+      const total = result.summary.metrics.http_reqs.count;
+      const first = counts.invoke.spread ?? 0;
+      expect(first + second).toBe(total);
+      expect(result.summary.metrics.http_req_failed.passes).toBe(0);
+      expect(total).toBeGreaterThan(30);
+      // Taken in turn: each replica gets about half.
+      expect(first / total).toBeGreaterThan(0.3);
+      expect(second / total).toBeGreaterThan(0.3);
+      expect(lines[0]).toContain(`${baseUrl} + ${replicaUrl}`);
+    } finally {
+      await new Promise<void>((resolve) => replica.close(() => resolve()));
+    }
+  });
+
+  it('spreads only over the replicas of the API the CLI talks to', () => {
+    const replicas = [{ apiUrl: 'http://127.0.0.1:8080' }, { apiUrl: 'http://127.0.0.1:8090' }];
+    expect(replicaApis(replicas, 'http://127.0.0.1:8080/')).toEqual(['http://127.0.0.1:8080', 'http://127.0.0.1:8090']);
+    // --api-url elsewhere, or a single replica: that one API only.
+    expect(replicaApis(replicas, 'http://10.0.0.5:8080')).toBeUndefined();
+    expect(replicaApis(replicas.slice(0, 1), 'http://127.0.0.1:8080')).toBeUndefined();
+    expect(replicaApis(undefined, 'http://127.0.0.1:8080')).toBeUndefined();
   });
 
   it('measures enqueue-to-completion in async mode', async () => {
