@@ -114,12 +114,28 @@ export class NatsAsyncRunner {
    * nothing of another generation, so it may run late (after the name was registered again).
    */
   async removeFunction(name: string, generation: string): Promise<void> {
+    await this.drain(name, generation, await this.stopConsuming(name, generation));
+  }
+
+  /**
+   * The quick half of a removal: stop consuming registration `generation` of `name` here. Returns
+   * the executions still running here (their attempts record what the runtime answers).
+   */
+  async stopConsuming(name: string, generation: string): Promise<Set<string>> {
     const consumer = this.consumers.get(name);
-    // Attempts running here record what the runtime answers. One running on another replica
-    // cannot be told from one whose replica died holding it, so it is ended as deleted (its
-    // outcome, if it comes, replaces that): never left without an outcome.
-    const runningHere = consumer?.generation === generation ? await this.detach(consumer) : new Set<string>();
+    return consumer?.generation === generation ? await this.detach(consumer) : new Set<string>();
+  }
+
+  /**
+   * The slow half, as long as the registration's backlog: what is still queued ends as
+   * FUNCTION_DELETED, recorded before its message goes, and its idempotency keys go. It touches
+   * only that generation's subjects and keys, so it may run beside the next registration of the
+   * name, or twice at once (each message is taken by one of them).
+   */
+  async drain(name: string, generation: string, runningHere: ReadonlySet<string>): Promise<void> {
     const registration = { name, generation };
+    // One running on another replica cannot be told from one whose replica died holding it, so it
+    // is ended as deleted (its outcome, if it comes, replaces that): never left without an outcome.
     await this.options.queue.removeFunction(registration, async (m) => {
       if (!runningHere.has(m.executionId)) await this.endDeleted(m.executionId, m.functionName, m.createdAt);
     });

@@ -125,10 +125,13 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
   let stopWatch: (() => void) | undefined;
   let closing = false;
 
-  // A function's consumer changes (create or update, remove) run one after the other, in the
-  // order the registry made them, so this replica's runner never consumes two registrations of
-  // one name at once. (A removal touches only its own generation's consumer, invocations and
-  // keys, so a late one — here or on another replica — cannot take the next registration's.)
+  // A function's consumer changes (create or update, stop consuming a removed registration) run
+  // one after the other, in the order the registry made them, so this replica's runner never
+  // consumes two registrations of one name at once; an enqueue waits for the change in progress.
+  // Draining a removed registration's backlog is not in that order: it touches only its own
+  // generation's invocations and keys, so it runs beside the next registration of the name (and a
+  // late one, here or on another replica, cannot take the next registration's), and however long
+  // the backlog, the next registration's consumer and enqueues do not wait for it.
   const changing = new Map<string, Promise<void>>();
   const inOrder = (name: string, change: () => Promise<void>): Promise<void> => {
     const next = (changing.get(name) ?? Promise.resolve()).then(change);
@@ -146,9 +149,13 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       generations.delete(name);
       depths.delete(name);
     }
-    inOrder(name, () => runner.removeFunction(name, generation)).catch((err: unknown) => {
+    const failed = (err: unknown): void => {
       options.logger.error({ err: String(err), function: name }, 'could not remove the function’s async queue');
-    });
+    };
+    inOrder(name, async () => {
+      const runningHere = await runner.stopConsuming(name, generation);
+      runner.drain(name, generation, runningHere).catch(failed);
+    }).catch(failed);
   };
 
   // `given`: the generation a change from the shared registry names; a local change (register,
@@ -235,8 +242,12 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
       // the message was stored, and no consumer of this generation is left to run it (async-runner
       // removeLate). A removal on another replica comes from its watch, after this publish.
       if (registrationOf(name)?.generation !== registration.generation) {
-        inOrder(name, () => runner.removeLate(name, registration.generation, id, Date.now())).catch((err: unknown) => {
+        const failed = (err: unknown): void => {
           options.logger.error({ err: String(err), function: name }, 'could not end an invocation of a deleted function');
+        };
+        // After the removal in progress has stopped consuming; like its drain, not waited for.
+        void inOrder(name, async () => {
+          runner.removeLate(name, registration.generation, id, Date.now()).catch(failed);
         });
       }
       return id;

@@ -1,0 +1,76 @@
+/**
+ * NATS mode: draining a deleted registration's backlog (every queued invocation ended
+ * FUNCTION_DELETED, one stream read and delete each) does not hold up the next registration of
+ * the same name on that replica. The drain is held at the work queue for as long as the test
+ * wants; meanwhile the name is registered again, and an enqueue to it is accepted and runs.
+ * Once the drain goes on, the old registration's queued invocations end FUNCTION_DELETED and the
+ * one running when it was deleted ends with what the runtime answered.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NatsWorkQueue } from '../../control-plane/src/nats/work-queue.js';
+import { call, finalExecution } from '../control-plane/helpers.js';
+import { type FixtureRuntime, onGate, startFixtureRuntime } from '../fixtures/fixture-runtime.js';
+import { type RunningNats, startNats } from './nats-server.js';
+import { natsReplicas } from './replicas.js';
+
+let nats: RunningNats;
+let runtime: FixtureRuntime;
+let api: string;
+const replicas = natsReplicas();
+const NAME = 'reborn';
+
+beforeAll(async () => {
+  [nats, runtime] = await Promise.all([startNats(), startFixtureRuntime()]);
+  api = (await replicas.start(nats.url)).urls.apiUrl;
+});
+afterAll(async () => {
+  await replicas.closeAll();
+  await runtime?.close();
+  await nats?.close();
+});
+
+describe('NATS mode: re-registering a name while its old backlog drains', () => {
+  it('the new registration takes enqueues and runs them before the old backlog is drained', async () => {
+    const spec = { name: NAME, endpointUrl: runtime.url, concurrency: 1 };
+    expect((await call(api, 'POST', '/v1/functions', spec)).status).toBe(201);
+    // One call held in the runtime (concurrency 1), three queued behind it: the backlog.
+    const old: string[] = [];
+    for (let n = 0; n < 4; n++) {
+      const answer = await call(api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { gate: 'old', n } });
+      expect(answer.status).toBe(202);
+      old.push(answer.body.executionId);
+    }
+    await runtime.received(onGate('old'), 1);
+
+    const removeFunction = NatsWorkQueue.prototype.removeFunction;
+    let drainReached!: () => void;
+    const reachedDrain = new Promise<void>((resolve) => (drainReached = resolve));
+    let openDrain!: () => void;
+    const drainGate = new Promise<void>((resolve) => (openDrain = resolve));
+    NatsWorkQueue.prototype.removeFunction = async function (this: NatsWorkQueue, ...args: Parameters<typeof removeFunction>) {
+      drainReached();
+      await drainGate;
+      return removeFunction.apply(this, args);
+    };
+    try {
+      expect((await call(api, 'DELETE', `/v1/functions/${NAME}`)).status).toBe(204);
+      await reachedDrain;
+      expect((await call(api, 'POST', '/v1/functions', spec)).status).toBe(201);
+      // Before the drain could go on: accepted, run by the new registration's consumer, answered.
+      const fresh = await call(api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { n: 'new' } });
+      expect(fresh.status).toBe(202);
+      expect(await finalExecution(api, fresh.body.executionId)).toMatchObject({ status: 'success', attempts: 1 });
+      // The old backlog is still there, held with its drain.
+      const queued = await call(api, 'GET', `/v1/executions/${old[3]}`);
+      expect(queued.body.status).toBe('queued');
+    } finally {
+      openDrain();
+      NatsWorkQueue.prototype.removeFunction = removeFunction;
+    }
+    for (const id of old.slice(1)) {
+      expect(await finalExecution(api, id)).toMatchObject({ status: 'error', error: { error: 'FUNCTION_DELETED' } });
+    }
+    runtime.openGate('old');
+    expect(await finalExecution(api, old[0]!)).toMatchObject({ status: 'success' });
+  }, 30_000);
+});
