@@ -131,17 +131,24 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
   // Draining a removed registration's backlog is not in that order: it touches only its own
   // generation's invocations and keys, so it runs beside the next registration of the name (and a
   // late one, here or on another replica, cannot take the next registration's), and however long
-  // the backlog, the next registration's consumer and enqueues do not wait for it.
+  // the backlog, the next registration's consumer and enqueues do not wait for it. Drains of one
+  // registration run one after the other (a repeated removal finds what the first left).
   const changing = new Map<string, Promise<void>>();
-  const inOrder = (name: string, change: () => Promise<void>): Promise<void> => {
-    const next = (changing.get(name) ?? Promise.resolve()).then(change);
+  const draining = new Map<string, Promise<void>>();
+  const chained = (chains: Map<string, Promise<void>>, key: string, work: () => Promise<void>): Promise<void> => {
+    const next = (chains.get(key) ?? Promise.resolve()).then(work);
     const settled = next.then(
       () => undefined,
       () => undefined,
     );
-    changing.set(name, settled);
-    void settled.then(() => changing.get(name) === settled && changing.delete(name));
+    chains.set(key, settled);
+    void settled.then(() => chains.get(key) === settled && chains.delete(key));
     return next;
+  };
+  const inOrder = (name: string, change: () => Promise<void>): Promise<void> => chained(changing, name, change);
+  /** Not waited for by the name's changes: see above. */
+  const drainLater = (name: string, generation: string, drain: () => Promise<void>, failed: (err: unknown) => void): void => {
+    chained(draining, `${name} ${generation}`, drain).catch(failed);
   };
 
   const remove = (name: string, generation: string): void => {
@@ -154,7 +161,7 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
     };
     inOrder(name, async () => {
       const runningHere = await runner.stopConsuming(name, generation);
-      runner.drain(name, generation, runningHere).catch(failed);
+      drainLater(name, generation, () => runner.drain(name, generation, runningHere), failed);
     }).catch(failed);
   };
 
@@ -245,9 +252,9 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
         const failed = (err: unknown): void => {
           options.logger.error({ err: String(err), function: name }, 'could not end an invocation of a deleted function');
         };
-        // After the removal in progress has stopped consuming; like its drain, not waited for.
+        // After the removal in progress has stopped consuming, and after its drain.
         void inOrder(name, async () => {
-          runner.removeLate(name, registration.generation, id, Date.now()).catch(failed);
+          drainLater(name, registration.generation, () => runner.removeLate(name, registration.generation, id, Date.now()), failed);
         });
       }
       return id;
