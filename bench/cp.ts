@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       ...rows.map((r) => {
         const { cp, hop, direct } = r.cells as Record<Key, ReturnType<typeof summary>>;
         const perReq = `${f(r.cpuPerRequest.hop)} / ${f(r.cpuPerRequest.cp)}`;
-        return `| ${r.c} | ${f(cp.rps / hop.rps, 2)} | ${f(Math.min(...r.roundRatios), 2)}–${f(Math.max(...r.roundRatios), 2)} | ${f(cp.rps / direct.rps, 2)} | ${f(cp.p50 - direct.p50, 3)} | ${f(cp.p50 - hop.p50, 3)} | ${perReq} |`;
+        return `| ${r.c} | ${f(cp.rps / hop.rps, 3)} | ${f(Math.min(...r.roundRatios), 2)}–${f(Math.max(...r.roundRatios), 2)} | ${f(cp.rps / direct.rps, 2)} | ${f(cp.p50 - direct.p50, 3)} | ${f(cp.p50 - hop.p50, 3)} | ${perReq} |`;
       }),
     ];
     if (baseline) {
