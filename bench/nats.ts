@@ -362,7 +362,7 @@ runBench(async () => {
       measured([cp.pid, nats.pid], () => wrkEnqueue(cp.apiUrl, wrkSinks(round, cp === natsCp ? 'nats' : 'memory')));
     const hasWrk = existsSync(WRK);
     // Unreported warm-up: this process's publisher (JIT) reaches its rate only after a cell or two,
-    // and an unwarmed first round read the floor against a raw rate ~25 % too low.
+    // and an unwarmed first round read the floor against a raw rate 25–40 % too low (BENCHMARKS.md, fourth pass).
     await rawPublishRate(nats.url, 'RAW_WARMUP', false);
     await rawPublishRate(nats.url, 'SHALLOW_WARMUP', false, concurrency);
     for (let round = 1; round <= rounds; round++) {

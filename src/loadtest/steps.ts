@@ -7,7 +7,7 @@ import { StepFailure, type Step, type StepIO } from '../pipeline/step.js';
 import { loadCatalog } from '../util/catalog.js';
 import { displayCommand } from '../util/process.js';
 import type { CatalogEntry } from './catalog.js';
-import { runLoad, type LoadMode, type Progress } from './engine.js';
+import { runLoad, type LoadMode, type LoadTarget, type Progress } from './engine.js';
 import { composeArgv, composeUp, grafanaReadiness, type GrafanaOutcome, type GrafanaReadiness, type GrafanaRecorder } from './grafana.js';
 import { runK6 } from './k6-runner.js';
 import {
@@ -218,6 +218,18 @@ export function loadSteps(ctx: LoadtestContext): Step<LoadtestContext>[] {
   return steps;
 }
 
+/** What the built-in engine loads: the function through the API (every replica's, when several). */
+function loadTarget(ctx: LoadtestContext, fn: CatalogEntry): LoadTarget {
+  return {
+    baseUrl: ctx.api.baseUrl,
+    replicaUrls: ctx.replicaUrls,
+    function: fn.name,
+    workload: fn.workload,
+    runtime: fn.runtime,
+    token: ctx.api.token,
+  };
+}
+
 /** The step's target line says when the load is spread over several control-plane replicas. */
 function spreadNote(ctx: LoadtestContext): string {
   const n = ctx.replicaUrls?.length ?? 0;
@@ -256,24 +268,14 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
   } else {
     io.target(`${ctx.api.baseUrl}/v1/functions/${fn.name}:${ctx.mode === 'sync' ? 'invoke' : 'enqueue'}${spreadNote(ctx)}`);
     const log = openRunLog(ctx.resultsDir, fn.name);
-    result = await runLoad(
-      {
-        baseUrl: ctx.api.baseUrl,
-        replicaUrls: ctx.replicaUrls,
-        function: fn.name,
-        workload: fn.workload,
-        runtime: fn.runtime,
-        token: ctx.api.token,
-      },
-      {
-        profile: ctx.profile,
-        mode: ctx.mode,
-        thresholds,
-        log,
-        onProgress: (p) => ctx.progress(fn.name, p, io),
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-      },
-    );
+    result = await runLoad(loadTarget(ctx, fn), {
+      profile: ctx.profile,
+      mode: ctx.mode,
+      thresholds,
+      log,
+      onProgress: (p) => ctx.progress(fn.name, p, io),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
     writeSummary(ctx.resultsDir, fn.name, result.summary);
     if (result.stats) writeSeries(ctx.resultsDir, result.stats.toSeries(fn.name));
   }
@@ -366,24 +368,14 @@ async function findMaxOne(ctx: LoadtestContext, fn: CatalogEntry, settings: Sear
   const found = await searchMax(
     async (rate, purpose) => {
       log(`${purpose} at ${rate}/s for ${settings.stepDurationMs} ms`);
-      const result = await runLoad(
-        {
-          baseUrl: ctx.api.baseUrl,
-          replicaUrls: ctx.replicaUrls,
-          function: fn.name,
-          workload: fn.workload,
-          runtime: fn.runtime,
-          token: ctx.api.token,
-        },
-        {
-          profile: stepProfile(ctx.profile, rate, settings),
-          mode: ctx.mode,
-          log,
-          // Each step's closing figures are in its step line; the live line shows the step under way.
-          onProgress: (p) => (p.final ? undefined : ctx.progress(fn.name, p, io)),
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        },
-      );
+      const result = await runLoad(loadTarget(ctx, fn), {
+        profile: stepProfile(ctx.profile, rate, settings),
+        mode: ctx.mode,
+        log,
+        // Each step's closing figures are in its step line; the live line shows the step under way.
+        onProgress: (p) => (p.final ? undefined : ctx.progress(fn.name, p, io)),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
       return { summary: result.summary, interrupted: result.interrupted };
     },
     settings,

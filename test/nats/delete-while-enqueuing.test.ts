@@ -4,32 +4,17 @@
  * with no consumer left to run it (docs/design.md §3.12). The window is made deterministic: the
  * publish is held at the work queue until the delete's removal has read and purged the stream.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NatsWorkQueue } from '../../control-plane/src/nats/work-queue.js';
 import { call, finalExecution } from '../control-plane/helpers.js';
-import { type FixtureRuntime, startFixtureRuntime } from '../fixtures/fixture-runtime.js';
-import { type RunningNats, startNats } from './nats-server.js';
-import { natsReplicas } from './replicas.js';
+import { oneReplicaBed } from './replicas.js';
 
-let nats: RunningNats;
-let runtime: FixtureRuntime;
-let api: string;
-const replicas = natsReplicas();
+const bed = oneReplicaBed();
 const NAME = 'vanishing';
-
-beforeAll(async () => {
-  [nats, runtime] = await Promise.all([startNats(), startFixtureRuntime()]);
-  api = (await replicas.start(nats.url)).urls.apiUrl;
-});
-afterAll(async () => {
-  await replicas.closeAll();
-  await runtime?.close();
-  await nats?.close();
-});
 
 describe('NATS mode: delete while an enqueue is being published', () => {
   it('the invocation ends FUNCTION_DELETED, not queued forever', async () => {
-    expect((await call(api, 'POST', '/v1/functions', { name: NAME, endpointUrl: runtime.url })).status).toBe(201);
+    expect((await call(bed.api, 'POST', '/v1/functions', { name: NAME, endpointUrl: bed.runtime.url })).status).toBe(201);
 
     const publish = NatsWorkQueue.prototype.publish;
     const removeFunction = NatsWorkQueue.prototype.removeFunction;
@@ -52,18 +37,18 @@ describe('NATS mode: delete while an enqueue is being published', () => {
       return drained;
     };
     try {
-      const enqueued = call(api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { n: 1 } });
+      const enqueued = call(bed.api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { n: 1 } });
       await reachedPublish;
-      expect((await call(api, 'DELETE', `/v1/functions/${NAME}`)).status).toBe(204);
+      expect((await call(bed.api, 'DELETE', `/v1/functions/${NAME}`)).status).toBe(204);
       await removalDone;
       openGate();
       const answer = await enqueued;
       expect(answer.status, answer.text).toBe(202);
-      const final = await finalExecution(api, answer.body.executionId);
+      const final = await finalExecution(bed.api, answer.body.executionId);
       expect(final.status).toBe('error');
       expect(final.error.error).toBe('FUNCTION_DELETED');
       // It never ran: the runtime saw no call.
-      expect(runtime.requests.filter((r) => r.executionId === answer.body.executionId)).toEqual([]);
+      expect(bed.runtime.requests.filter((r) => r.executionId === answer.body.executionId)).toEqual([]);
     } finally {
       NatsWorkQueue.prototype.publish = publish;
       NatsWorkQueue.prototype.removeFunction = removeFunction;

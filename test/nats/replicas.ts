@@ -3,9 +3,12 @@
  * 127.0.0.1:0 with a state dir of its own. `closeAll()` stops every one and removes the dirs.
  */
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../control-plane/src/config.js';
 import { type ControlPlane, createControlPlane, type Listening } from '../../control-plane/src/control-plane.js';
 import { removeDir, tempStateDir } from '../control-plane/helpers.js';
+import { type FixtureRuntime, startFixtureRuntime } from '../fixtures/fixture-runtime.js';
+import { type RunningNats, startNats } from './nats-server.js';
 
 type Options = Parameters<typeof createControlPlane>[2];
 
@@ -38,4 +41,23 @@ export function natsReplicas() {
       for (const dir of dirs.splice(0)) removeDir(dir);
     },
   };
+}
+
+/**
+ * A test file's nats-server, fixture runtime and one replica (its API at `api`), started before
+ * the file's tests and stopped after them: the hooks are registered by this call.
+ */
+export function oneReplicaBed(): { nats: RunningNats; runtime: FixtureRuntime; api: string } {
+  const replicas = natsReplicas();
+  const bed = {} as { nats: RunningNats; runtime: FixtureRuntime; api: string };
+  beforeAll(async () => {
+    [bed.nats, bed.runtime] = await Promise.all([startNats(), startFixtureRuntime()]);
+    bed.api = (await replicas.start(bed.nats.url)).urls.apiUrl;
+  });
+  afterAll(async () => {
+    await replicas.closeAll();
+    await bed.runtime?.close();
+    await bed.nats?.close();
+  });
+  return bed;
 }

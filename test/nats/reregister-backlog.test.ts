@@ -6,41 +6,27 @@
  * Once the drain goes on, the old registration's queued invocations end FUNCTION_DELETED and the
  * one running when it was deleted ends with what the runtime answered.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NatsWorkQueue } from '../../control-plane/src/nats/work-queue.js';
 import { call, finalExecution } from '../control-plane/helpers.js';
-import { type FixtureRuntime, onGate, startFixtureRuntime } from '../fixtures/fixture-runtime.js';
-import { type RunningNats, startNats } from './nats-server.js';
-import { natsReplicas } from './replicas.js';
+import { onGate } from '../fixtures/fixture-runtime.js';
+import { oneReplicaBed } from './replicas.js';
 
-let nats: RunningNats;
-let runtime: FixtureRuntime;
-let api: string;
-const replicas = natsReplicas();
+const bed = oneReplicaBed();
 const NAME = 'reborn';
-
-beforeAll(async () => {
-  [nats, runtime] = await Promise.all([startNats(), startFixtureRuntime()]);
-  api = (await replicas.start(nats.url)).urls.apiUrl;
-});
-afterAll(async () => {
-  await replicas.closeAll();
-  await runtime?.close();
-  await nats?.close();
-});
 
 describe('NATS mode: re-registering a name while its old backlog drains', () => {
   it('the new registration takes enqueues and runs them before the old backlog is drained', async () => {
-    const spec = { name: NAME, endpointUrl: runtime.url, concurrency: 1 };
-    expect((await call(api, 'POST', '/v1/functions', spec)).status).toBe(201);
+    const spec = { name: NAME, endpointUrl: bed.runtime.url, concurrency: 1 };
+    expect((await call(bed.api, 'POST', '/v1/functions', spec)).status).toBe(201);
     // One call held in the runtime (concurrency 1), three queued behind it: the backlog.
     const old: string[] = [];
     for (let n = 0; n < 4; n++) {
-      const answer = await call(api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { gate: 'old', n } });
+      const answer = await call(bed.api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { gate: 'old', n } });
       expect(answer.status).toBe(202);
       old.push(answer.body.executionId);
     }
-    await runtime.received(onGate('old'), 1);
+    await bed.runtime.received(onGate('old'), 1);
 
     const removeFunction = NatsWorkQueue.prototype.removeFunction;
     let drainReached!: () => void;
@@ -53,24 +39,24 @@ describe('NATS mode: re-registering a name while its old backlog drains', () => 
       return removeFunction.apply(this, args);
     };
     try {
-      expect((await call(api, 'DELETE', `/v1/functions/${NAME}`)).status).toBe(204);
+      expect((await call(bed.api, 'DELETE', `/v1/functions/${NAME}`)).status).toBe(204);
       await reachedDrain;
-      expect((await call(api, 'POST', '/v1/functions', spec)).status).toBe(201);
+      expect((await call(bed.api, 'POST', '/v1/functions', spec)).status).toBe(201);
       // Before the drain could go on: accepted, run by the new registration's consumer, answered.
-      const fresh = await call(api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { n: 'new' } });
+      const fresh = await call(bed.api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { n: 'new' } });
       expect(fresh.status).toBe(202);
-      expect(await finalExecution(api, fresh.body.executionId)).toMatchObject({ status: 'success', attempts: 1 });
+      expect(await finalExecution(bed.api, fresh.body.executionId)).toMatchObject({ status: 'success', attempts: 1 });
       // The old backlog is still there, held with its drain.
-      const queued = await call(api, 'GET', `/v1/executions/${old[3]}`);
+      const queued = await call(bed.api, 'GET', `/v1/executions/${old[3]}`);
       expect(queued.body.status).toBe('queued');
     } finally {
       openDrain();
       NatsWorkQueue.prototype.removeFunction = removeFunction;
     }
     for (const id of old.slice(1)) {
-      expect(await finalExecution(api, id)).toMatchObject({ status: 'error', error: { error: 'FUNCTION_DELETED' } });
+      expect(await finalExecution(bed.api, id)).toMatchObject({ status: 'error', error: { error: 'FUNCTION_DELETED' } });
     }
-    runtime.openGate('old');
-    expect(await finalExecution(api, old[0]!)).toMatchObject({ status: 'success' });
+    bed.runtime.openGate('old');
+    expect(await finalExecution(bed.api, old[0]!)).toMatchObject({ status: 'success' });
   }, 30_000);
 });
