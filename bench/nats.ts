@@ -32,7 +32,8 @@
  * BENCH_CONCURRENCY (32), BENCH_ROUNDS (2), BENCH_E2E (10000), BENCH_E2E_CONCURRENCY (32),
  * BENCH_SYNC_SECONDS (4), BENCH_WRK_SECONDS (2), BENCH_PARTS (`accept`: part 1 only), BENCH_CP_MAIN (another
  * build's control-plane/dist/main.js, for a before/after run), BENCH_CPU_PROF (a directory: the first NATS-mode control plane runs with
- * --cpu-prof and writes its profile there on exit). Needs nats-server on PATH.
+ * --cpu-prof and writes its profile there on exit). Needs nats-server on PATH; it runs with
+ * the GOMAXPROCS `up --nats` gives it (half the cores), or GOMAXPROCS from this environment.
  */
 import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { execFile, spawn } from 'node:child_process';
@@ -47,6 +48,7 @@ import { NatsAsyncFront } from '../control-plane/src/nats/async-front.js';
 import { connectNats } from '../control-plane/src/nats/client.js';
 import { KvExecutionStore } from '../control-plane/src/nats/execution-kv.js';
 import { NatsWorkQueue } from '../control-plane/src/nats/work-queue.js';
+import { natsServerEnv } from '../src/targets/local/nats-step.js';
 import { type Cell, cpuMicros, emptyCell, load, merge, root, runBench, scratchDir, start, stopAll, summary } from './cp-lib.js';
 
 const messages = Number(process.env.BENCH_MESSAGES ?? '20000');
@@ -81,9 +83,15 @@ interface ControlPlane {
   pid: number;
 }
 
+/** nats-server as `up --nats` starts it (GOMAXPROCS; a GOMAXPROCS in this environment wins). */
+const natsEnv = natsServerEnv(process.env);
+
 async function natsServer(): Promise<{ url: string; pid: number; stop: () => void; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'nanofaas-bench-nats-'));
-  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...natsEnv },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let found = 0;
     child.once('error', reject);
@@ -314,7 +322,7 @@ function acceptHeader(loadBefore: number[], loadAfter: number[]): string[] {
   const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   return [
     `bench:nats — linux/${process.arch}, Node ${process.version}, ${messages} per accept cell, c=${concurrency}, window ${windowSize}, ` +
-      `load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
+      `nats-server GOMAXPROCS=${natsEnv.GOMAXPROCS}, load average before ${la(loadBefore)}, after ${la(loadAfter)}`,
     '',
     `| round | raw js.publish/s | raw lean/s | raw js.publish, window ${concurrency}/s | front in process/s | HTTP enqueue NATS mode, Node client/s (p50 / p99) | NATS HTTP Node / raw | ` +
       'HTTP enqueue NATS mode, wrk/s (p50 / p99) | NATS HTTP wrk / raw | HTTP enqueue memory mode, Node/s | HTTP enqueue memory mode, wrk/s | ' +

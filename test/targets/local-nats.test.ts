@@ -8,10 +8,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { natsServerEnv } from '../../src/targets/local/nats-step.js';
 import { isAlive } from '../../src/util/process.js';
 import { createE2EEnv, type E2EEnv, nanofaas, nanofaasJson, type UpDocument } from '../e2e/helpers.js';
 
 const FN = 'word-stats-node';
+
+describe('natsServerEnv', () => {
+  it('caps Go at half the cores, at least one, and keeps a GOMAXPROCS the caller set', () => {
+    expect(natsServerEnv({}, 1)).toEqual({ GOMAXPROCS: '1' });
+    expect(natsServerEnv({}, 2)).toEqual({ GOMAXPROCS: '1' });
+    expect(natsServerEnv({}, 3)).toEqual({ GOMAXPROCS: '1' });
+    expect(natsServerEnv({}, 16)).toEqual({ GOMAXPROCS: '8' });
+    expect(natsServerEnv({ GOMAXPROCS: '3' }, 16)).toEqual({ GOMAXPROCS: '3' });
+    expect(natsServerEnv({ GOMAXPROCS: ' ' }, 4)).toEqual({ GOMAXPROCS: '2' });
+  });
+});
 
 describe('up --nats (local target)', () => {
   let e: E2EEnv;
@@ -37,6 +49,9 @@ describe('up --nats (local target)', () => {
   it('runs nats-server with its store in the state dir, and the control plane in NATS mode against it', async () => {
     expect(natsRecord.url).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
     expect(isAlive(natsRecord.pid)).toBe(true);
+    // Go's scheduler capped to half the cores, as natsServerEnv says.
+    const natsEnv = readFileSync(`/proc/${natsRecord.pid}/environ`, 'utf8').split('\0');
+    expect(natsEnv).toContain(`GOMAXPROCS=${natsServerEnv(e.env).GOMAXPROCS}`);
     const cp = JSON.parse(readFileSync(join(e.stateDir, 'pids', 'control-plane.json'), 'utf8')) as { pid: number };
     expect(readFileSync(`/proc/${cp.pid}/environ`, 'utf8').split('\0')).toContain(`NANOFAAS_NATS_URL=${natsRecord.url}`);
     // The registry lives in the JetStream KV bucket, inside the state dir's store.

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Step, StepIO } from '../../pipeline/step.js';
 import { StepFailure } from '../../pipeline/step.js';
 import type { StateDir } from '../../state/state-dir.js';
@@ -16,6 +17,18 @@ export const INSTALL_HINT = 'apt-get install nats-server (Debian/Ubuntu), or put
 
 /** nats-server logs this once it accepts clients; its port is read from the line before it. */
 const LISTENING = /Listening for client connections on [^:\s]+:(\d+)/;
+
+/**
+ * The environment nats-server starts with. Go runs one scheduler thread per core; on the local
+ * target nats-server shares the host with the control plane(s), the load generator and every
+ * function runtime, and its idle threads' spinning and hand-offs cost CPU the others need. Capped
+ * at half the cores (at least one), it spent about a third less CPU per message on a 2-core host
+ * (BENCHMARKS.md, "GOMAXPROCS"). A GOMAXPROCS of the caller's is kept as given.
+ */
+export function natsServerEnv(callerEnv: NodeJS.ProcessEnv, cores = availableParallelism()): Record<string, string> {
+  const given = callerEnv.GOMAXPROCS?.trim();
+  return { GOMAXPROCS: given ? given : String(Math.max(1, Math.floor(cores / 2))) };
+}
 
 /** The recorded nats-server when its process (started by this state dir) still lives. */
 export function runningNats(state: StateDir): { pid: number; url: string } | undefined {
@@ -54,7 +67,9 @@ export function natsStep(
       up.natsUrl = running.url;
       return `already running (pid ${running.pid}, ${running.url})`;
     },
-    plan: () => [`nats-server -js -a 127.0.0.1 -p <4222 or free> -sd ${state.file('nats')}   (detached, log ${state.logPath(COMPONENT)})`],
+    plan: () => [
+      `GOMAXPROCS=${natsServerEnv(up.target.env).GOMAXPROCS} nats-server -js -a 127.0.0.1 -p <4222 or free> -sd ${state.file('nats')}   (detached, log ${state.logPath(COMPONENT)})`,
+    ],
     async run(_ctx, io) {
       const bin = binary();
       if (!bin) throw new StepFailure('--nats needs nats-server, which is not installed', { hint: INSTALL_HINT });
@@ -92,7 +107,7 @@ async function startNats(
   const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', state.file('nats')];
   io.target(displayCommand(bin, args));
   const { child, log, offset, startedAt } = await startDetached(state, COMPONENT, bin, args, {
-    env: { PATH: env.PATH ?? '', [OWNER_ENV]: state.path },
+    env: { PATH: env.PATH ?? '', ...natsServerEnv(env), [OWNER_ENV]: state.path },
   });
   if (!child.pid) throw new StepFailure('nats-server did not start', { output: tailFile(log, 15, offset) });
   state.saveProcess(COMPONENT, { pid: child.pid, pgid: child.pid, command: [bin, ...args], log, startedAt });
