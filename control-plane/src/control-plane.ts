@@ -194,6 +194,8 @@ export async function createControlPlane(
       const restored = await registry.restore();
       if (restored > 0) logger.info({ functions: restored }, 'restored registered functions');
       await nats?.watchRegistry((change) => registry.applyRemote(change));
+      const resumed = (await nats?.resumeDrains()) ?? 0;
+      if (resumed > 0) logger.info({ functions: resumed }, 'draining the queues of deleted functions left from before');
       if (nats && owner && role) {
         lease = await owner.startWorkloadOwner(nats.client, role, {
           ttlMs: overrides.workloadLeaseTtlMs ?? owner.DEFAULT_LEASE_TTL_MS,

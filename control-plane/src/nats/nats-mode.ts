@@ -15,6 +15,7 @@ import type { Endpoint } from '../workloads/backend.js';
 import { NatsAsyncFront } from './async-front.js';
 import { NatsAsyncRunner } from './async-runner.js';
 import { connectNats, type NatsClient } from './client.js';
+import { DrainLedger } from './drain-ledger.js';
 import { KvExecutionStore } from './execution-kv.js';
 import { KvFunctionStore, type RegistryChange } from './registry-kv.js';
 import { NatsWorkQueue, type QueueDepth, type Registration } from './work-queue.js';
@@ -58,6 +59,11 @@ export interface NatsMode extends AsyncInvocations {
   depth(name: string): QueueDepth;
   /** Starts the registry watch; `apply` is FunctionRegistry.applyRemote. */
   watchRegistry(apply: (change: RegistryChange) => Promise<void>): Promise<void>;
+  /**
+   * After the registry is loaded: drains, in the background, every deleted registration whose
+   * drain no replica finished (drain-ledger.ts). Resolves with how many it started.
+   */
+  resumeDrains(): Promise<number>;
   /** Connected and JetStream answering (for /readyz). */
   ready(): Promise<boolean>;
   shutdown(graceMs: number): Promise<void>;
@@ -68,11 +74,12 @@ const MAX_DEPTH_REFRESH_MS = 10_000;
 
 export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> {
   const client = await connectNats({ url: options.config.url });
-  const [queue, store, functionStore] = await Promise.all([
+  const [queue, store, drains] = await Promise.all([
     NatsWorkQueue.open(client, { duplicateWindowMs: options.config.duplicateWindowMs, ackWaitSlackMs: options.config.ackWaitSlackMs }),
     KvExecutionStore.open(client, { executionTtlMs: options.executionTtlMs, idempotencyTtlMs: options.idempotencyTtlMs }),
-    KvFunctionStore.open(client),
+    DrainLedger.open(client),
   ]);
+  const functionStore = await KvFunctionStore.open(client, (registration) => drains.note(registration));
   const runner = new NatsAsyncRunner({
     client,
     queue,
@@ -151,18 +158,35 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
     chained(draining, `${name} ${generation}`, drain).catch(failed);
   };
 
+  /** Drains a deleted registration's backlog, then takes its note off the ledger. */
+  const drainDeleted = (name: string, generation: string, runningHere: ReadonlySet<string>): void => {
+    drainLater(
+      name,
+      generation,
+      async () => {
+        await runner.drain(name, generation, runningHere);
+        await drains.done({ name, generation });
+      },
+      (err) => {
+        const log = { err: String(err), function: name };
+        // Still noted in the ledger: the next start of a replica drains it.
+        if (closing)
+          options.logger.warn(log, 'draining a deleted function’s async queue stopped with the shutdown; the next start finishes it');
+        else options.logger.error(log, 'could not drain a deleted function’s async queue; the next start retries');
+      },
+    );
+  };
+
   const remove = (name: string, generation: string): void => {
     if (generations.get(name) === generation) {
       generations.delete(name);
       depths.delete(name);
     }
-    const failed = (err: unknown): void => {
-      options.logger.error({ err: String(err), function: name }, 'could not remove the function’s async queue');
-    };
     inOrder(name, async () => {
-      const runningHere = await runner.stopConsuming(name, generation);
-      drainLater(name, generation, () => runner.drain(name, generation, runningHere), failed);
-    }).catch(failed);
+      drainDeleted(name, generation, await runner.stopConsuming(name, generation));
+    }).catch((err: unknown) => {
+      options.logger.error({ err: String(err), function: name }, 'could not stop consuming a deleted function’s async queue');
+    });
   };
 
   // `given`: the generation a change from the shared registry names; a local change (register,
@@ -276,6 +300,17 @@ export async function openNatsMode(options: NatsModeOptions): Promise<NatsMode> 
         }
         run(change);
       });
+    },
+    async resumeDrains() {
+      let started = 0;
+      for (const { name, generation } of await drains.pending()) {
+        // Noted, but its deletion was never written (or not yet: a delete in flight elsewhere):
+        // still registered, so not drained; its deletion notes it again.
+        if (functionStore.generationOf(name) === generation) continue;
+        drainDeleted(name, generation, new Set());
+        started++;
+      }
+      return started;
     },
     async ready() {
       if (client.nc.isClosed()) return false;

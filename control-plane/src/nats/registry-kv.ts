@@ -57,10 +57,18 @@ export class KvFunctionStore implements FunctionStore {
   private constructor(
     private readonly kv: KV,
     private readonly client: NatsClient,
+    private readonly beforeDelete: (registration: { name: string; generation: string }) => Promise<void>,
   ) {}
 
-  static async open(client: NatsClient): Promise<KvFunctionStore> {
-    return new KvFunctionStore(await client.kvm.create(REGISTRY_BUCKET, { history: 1 }), client);
+  /**
+   * `beforeDelete`: awaited before a function's deletion is written (drain-ledger.ts notes its
+   * registration there); when it fails, nothing is deleted.
+   */
+  static async open(
+    client: NatsClient,
+    beforeDelete: (registration: { name: string; generation: string }) => Promise<void> = async () => undefined,
+  ): Promise<KvFunctionStore> {
+    return new KvFunctionStore(await client.kvm.create(REGISTRY_BUCKET, { history: 1 }), client, beforeDelete);
   }
 
   /** The generation of the function as stored (its registration), once this replica knows it. */
@@ -99,6 +107,7 @@ export class KvFunctionStore implements FunctionStore {
       const wanted = new Set(specs.map((s) => s.name));
       for (const name of [...this.known.keys()]) {
         if (wanted.has(name)) continue;
+        await this.beforeDelete({ name, generation: this.known.get(name)!.generation });
         await this.kv.delete(name);
         this.known.delete(name);
         // The client answers a delete with no revision, but it lies above the last put this
