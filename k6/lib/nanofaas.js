@@ -1,11 +1,12 @@
 // Shared body of every per-function k6 script (k6/scripts/<function>.js). The entry script reads
 // k6/profile.json with open() in its init context and hands it here.
-// Env: NANOFAAS_URL (default http://127.0.0.1:8080), STAGES ("5s:3,10s:8"), THINK_TIME (seconds),
+// Env: NANOFAAS_URL (default http://127.0.0.1:8080), NANOFAAS_URLS (one API per control-plane
+// replica, comma-separated: each VU sends to one, in turn by VU number), STAGES ("5s:3,10s:8"), THINK_TIME (seconds),
 // MODE (sync | async), ARRIVAL (the profile's arrival block as JSON: open model, set by
 // `nanofaas loadtest --rate`), NANOFAAS_API_TOKEN (sent as a bearer token; k6 passes the system env).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
-import { arrivalOf, buildInput, buildOptions, checkName, checkOutput } from './profile.js';
+import { arrivalOf, baseUrlOf, buildInput, buildOptions, checkName, checkOutput } from './profile.js';
 
 const TERMINAL = { success: true, error: true, timeout: true };
 // The API's cap on one long-poll (MAX_EXECUTION_WAIT_MS in control-plane/src/contracts/invocation.ts).
@@ -39,7 +40,6 @@ function awaitExecution(baseUrl, id, timeoutSeconds, headers) {
 
 export function createTest(profile, fn) {
   const env = typeof __ENV === 'undefined' ? {} : __ENV;
-  const baseUrl = (env.NANOFAAS_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
   // The open model sets the pace with its arrival rate: a pause would only hold a VU.
   const openModel = arrivalOf(profile, env) !== undefined;
   const thinkTime = openModel
@@ -54,6 +54,8 @@ export function createTest(profile, fn) {
   const params = { headers: Object.assign({ 'Content-Type': 'application/json' }, auth), timeout: timeout };
 
   function iteration() {
+    // __VU is the VU's number (1, 2, …) while iterating: a VU keeps to one replica.
+    const baseUrl = baseUrlOf(env, typeof __VU === 'undefined' ? 1 : __VU);
     const payload = JSON.stringify({ input: buildInput(profile, fn.workload, Math.random) });
     const url = baseUrl + '/v1/functions/' + fn.name + (mode === 'async' ? ':enqueue' : ':invoke');
     let res = http.post(url, payload, params);

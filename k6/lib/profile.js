@@ -147,3 +147,17 @@ export function checkOutput(profile, workload, body) {
   if ('greaterThan' in check) return typeof value === 'number' && value > check.greaterThan;
   return value !== undefined;
 }
+
+/**
+ * The API a VU sends to: NANOFAAS_URLS (comma-separated, one per control-plane replica, set by
+ * `nanofaas loadtest` after `up --replicas N`) spreads the VUs over the replicas in turn by VU
+ * number (1-based); otherwise NANOFAAS_URL, else the default. Trailing slashes are dropped.
+ */
+export function baseUrlOf(env, vu) {
+  const urls = (env.NANOFAAS_URLS || '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  const chosen = urls.length > 0 ? urls[(Math.max(1, vu || 1) - 1) % urls.length] : env.NANOFAAS_URL || 'http://127.0.0.1:8080';
+  return chosen.replace(/\/+$/, '');
+}

@@ -332,7 +332,7 @@ export function registerLoadtest(program: Command, ctx: CliContext): void {
         const start = new Date();
         result = await ctx.pipeline(findMax ? findMaxSteps(run) : loadSteps(run), run);
         const end = new Date();
-        const spread = engine === 'builtin' && run.replicaUrls ? { replicaApiUrls: [...run.replicaUrls] } : {};
+        const spread = run.replicaUrls ? { replicaApiUrls: [...run.replicaUrls] } : {};
         const target = { name: ctx.options.target, apiUrl: api.baseUrl, ...spread };
         writeRunFile(resultsDir, await describeRun({ ...run, target, start, end, interrupted: ctx.signal.aborted }, probes));
       }

@@ -13,6 +13,8 @@ export interface K6RunSpec {
   /** Repository root: the scripts live in <root>/k6/scripts/<function>.js. */
   rootDir: string;
   baseUrl: string;
+  /** Every control-plane replica's API (`up --replicas N`): the script spreads its VUs over them. */
+  replicaUrls?: readonly string[] | undefined;
   function: string;
   workload: string;
   runtime: string;
@@ -41,6 +43,7 @@ export function k6ScriptPath(rootDir: string, fn: string): string {
 /** The exact k6 invocation for one function; pure, so a test can assert it. */
 export function k6Command(spec: K6RunSpec): K6Command {
   const env: Record<string, string> = { NANOFAAS_URL: spec.baseUrl, MODE: spec.mode };
+  if (spec.replicaUrls && spec.replicaUrls.length > 1) env.NANOFAAS_URLS = spec.replicaUrls.join(',');
   if (spec.stages !== undefined) env.STAGES = spec.stages;
   if (spec.thinkTimeSeconds !== undefined) env.THINK_TIME = String(spec.thinkTimeSeconds);
   // --out json: every point, from which the per-second series is made after the run.

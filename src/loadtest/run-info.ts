@@ -39,7 +39,7 @@ export const RunFile = Type.Object({
   target: Type.Object({
     name: Type.String(),
     apiUrl: Type.String(),
-    /** Every control-plane replica's API the built-in engine spread the load over (`up --replicas N`). */
+    /** Every control-plane replica's API the load was spread over (`up --replicas N`; both engines). */
     replicaApiUrls: Type.Optional(Type.Array(Type.String())),
   }),
   functions: Type.Array(RunFunction),

@@ -241,11 +241,12 @@ async function loadOne(ctx: LoadtestContext, fn: CatalogEntry, io: StepIO): Prom
   const thresholds = thresholdsFor(ctx.profile, fn.runtime);
   let result: { summary: Summary; start: Date; end: Date; interrupted: boolean; stats?: RunStats };
   if (ctx.engine === 'k6') {
-    io.target(`k6 run k6/scripts/${fn.name}.js`);
+    io.target(`k6 run k6/scripts/${fn.name}.js${spreadNote(ctx)}`);
     result = await runK6(
       {
         rootDir: ctx.rootDir,
         baseUrl: ctx.api.baseUrl,
+        replicaUrls: ctx.replicaUrls,
         function: fn.name,
         workload: fn.workload,
         runtime: fn.runtime,

@@ -74,6 +74,20 @@ describe('k6 scripts and the built-in engine read the same profile', () => {
     });
   });
 
+  it('spreads the VUs over NANOFAAS_URLS in turn by VU number, else sends to NANOFAAS_URL or the default', () => {
+    const env = { NANOFAAS_URL: 'http://a:1', NANOFAAS_URLS: 'http://a:1/, http://b:2,,http://c:3' };
+    expect([1, 2, 3, 4, 5, 6].map((vu) => k6Profile.baseUrlOf(env, vu))).toEqual([
+      'http://a:1',
+      'http://b:2',
+      'http://c:3',
+      'http://a:1',
+      'http://b:2',
+      'http://c:3',
+    ]);
+    expect(k6Profile.baseUrlOf({ NANOFAAS_URL: 'http://a:1//' }, 7)).toBe('http://a:1');
+    expect(k6Profile.baseUrlOf({}, 0)).toBe('http://127.0.0.1:8080');
+  });
+
   it('parses a --stages override identically', () => {
     for (const spec of ['5s:3,10s:8', '500ms:1', '1m30s:20,10s:0']) {
       expect(k6Profile.parseStages(spec)).toEqual(parseStages(spec));

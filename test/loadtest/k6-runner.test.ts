@@ -91,6 +91,16 @@ describe('k6 runner', () => {
     ]);
   });
 
+  it('hands the script every replica’s API as NANOFAAS_URLS when there are several, and none for one', () => {
+    const spread = k6Command(spec({ replicaUrls: ['http://127.0.0.1:18080', 'http://127.0.0.1:18090'] }));
+    expect(spread.env.NANOFAAS_URLS).toBe('http://127.0.0.1:18080,http://127.0.0.1:18090');
+    expect(spread.args).toContain('NANOFAAS_URLS=http://127.0.0.1:18080,http://127.0.0.1:18090');
+    expect(spread.args).toContain('NANOFAAS_URL=http://127.0.0.1:18080');
+    const single = k6Command(spec({ replicaUrls: ['http://127.0.0.1:18080'] }));
+    expect(single.env.NANOFAAS_URLS).toBeUndefined();
+    expect(single.args.some((a) => a.startsWith('NANOFAAS_URLS='))).toBe(false);
+  });
+
   it('runs the k6 on PATH, tees its output into <fn>.log and stamps the summary', async () => {
     const lines: string[] = [];
     const thresholds = { p95Ms: 3000, p99Ms: 5000, failedRate: 0.15 };
