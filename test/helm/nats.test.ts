@@ -224,6 +224,17 @@ describe('nats.enabled: the bundled JetStream server', () => {
     expect(find(one, 'Deployment', CP).spec.strategy.type).toBe('RollingUpdate');
   });
 
+  it('a cpu limit becomes GOMAXPROCS (whole cores) through resourceFieldRef; without one, Go is left to itself', async () => {
+    const limited = await render(['-f', valuesFile({ nats: { enabled: true, resources: { limits: { cpu: '1500m', memory: '1Gi' } } } })]);
+    const env = (o: K8sObject[]) => find(o, 'StatefulSet', NATS).spec.template.spec.containers[0].env as { name: string }[];
+    expect(env(limited).find((e) => e.name === 'GOMAXPROCS')).toEqual({
+      name: 'GOMAXPROCS',
+      valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } },
+    });
+    expect(env(objs).map((e) => e.name)).not.toContain('GOMAXPROCS');
+    expect(schemaReport(limited)).toEqual([]);
+  });
+
   it('takes the PVC size, storage class, image and JetStream limits from values', async () => {
     const custom = await render([
       '-f',

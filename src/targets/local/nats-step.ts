@@ -22,7 +22,7 @@ const LISTENING = /Listening for client connections on [^:\s]+:(\d+)/;
  * The environment nats-server starts with. Go runs one scheduler thread per core; on the local
  * target nats-server shares the host with the control plane(s), the load generator and every
  * function runtime, and its idle threads' spinning and hand-offs cost CPU the others need. Capped
- * at half the cores (at least one), it spent about a third less CPU per message on a 2-core host
+ * at half the cores (at least one), it spent about a quarter less CPU per message on a 2-core host
  * (BENCHMARKS.md, "GOMAXPROCS"). A GOMAXPROCS of the caller's is kept as given.
  */
 export function natsServerEnv(callerEnv: NodeJS.ProcessEnv, cores = availableParallelism()): Record<string, string> {
