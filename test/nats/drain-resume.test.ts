@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNats, type NatsClient } from '../../control-plane/src/nats/client.js';
 import { DrainLedger } from '../../control-plane/src/nats/drain-ledger.js';
 import { REGISTRY_BUCKET } from '../../control-plane/src/nats/registry-kv.js';
-import { NatsWorkQueue } from '../../control-plane/src/nats/work-queue.js';
 import { call, finalExecution, until } from '../control-plane/helpers.js';
 import { type FixtureRuntime, onGate, startFixtureRuntime } from '../fixtures/fixture-runtime.js';
 import { type RunningNats, startNats } from './nats-server.js';
-import { natsReplicas } from './replicas.js';
+import { holdDrains, natsReplicas } from './replicas.js';
 
 const GONE = 'gone';
 const KEPT = 'kept';
@@ -56,19 +55,10 @@ describe('NATS mode: a drain cut short by a stop is finished by the next start',
     const keptGeneration = (kept!.json() as { generation: string }).generation;
     await ledger.note({ name: KEPT, generation: keptGeneration });
 
-    const removeFunction = NatsWorkQueue.prototype.removeFunction;
-    let drainReached!: () => void;
-    const reachedDrain = new Promise<void>((resolve) => (drainReached = resolve));
-    let openDrain!: () => void;
-    const drainGate = new Promise<void>((resolve) => (openDrain = resolve));
-    NatsWorkQueue.prototype.removeFunction = async function (this: NatsWorkQueue, ...args: Parameters<typeof removeFunction>) {
-      drainReached();
-      await drainGate;
-      return removeFunction.apply(this, args);
-    };
+    const drains = holdDrains();
     try {
       expect((await call(api, 'DELETE', `/v1/functions/${GONE}`)).status).toBe(204);
-      await reachedDrain;
+      await drains.reached;
       const noted = await ledger.pending();
       expect(noted.map((r) => r.name).sort()).toEqual([GONE, KEPT]);
       // The running call ends here as the runtime answers; the three behind it stay queued.
@@ -77,9 +67,9 @@ describe('NATS mode: a drain cut short by a stop is finished by the next start',
       for (const id of ids.slice(1)) expect((await call(api, 'GET', `/v1/executions/${id}`)).body.status).toBe('queued');
       await first.cp.close();
     } finally {
-      NatsWorkQueue.prototype.removeFunction = removeFunction;
+      drains.restore();
       // The held drain goes on against a closed connection and fails; its note stays.
-      openDrain();
+      drains.release();
     }
     expect((await ledger.pending()).map((r) => r.name).sort()).toEqual([GONE, KEPT]);
 

@@ -8,6 +8,7 @@ import { loadConfig } from '../../control-plane/src/config.js';
 import { type ControlPlane, createControlPlane, type Listening } from '../../control-plane/src/control-plane.js';
 import { removeDir, tempStateDir } from '../control-plane/helpers.js';
 import { type FixtureRuntime, startFixtureRuntime } from '../fixtures/fixture-runtime.js';
+import { NatsWorkQueue } from '../../control-plane/src/nats/work-queue.js';
 import { type RunningNats, startNats } from './nats-server.js';
 
 type Options = Parameters<typeof createControlPlane>[2];
@@ -60,4 +61,29 @@ export function oneReplicaBed(): { nats: RunningNats; runtime: FixtureRuntime; a
     await bed.nats?.close();
   });
   return bed;
+}
+
+/**
+ * Holds every drain of a deleted registration (NatsWorkQueue.removeFunction, in this process) at
+ * its start until `release()`: `reached` resolves when the first one gets there. `restore()` puts
+ * the real method back for drains that start later; held ones go on only at `release()`.
+ */
+export function holdDrains(): { reached: Promise<void>; release(): void; restore(): void } {
+  const removeFunction = NatsWorkQueue.prototype.removeFunction;
+  let reachedDrain!: () => void;
+  const reached = new Promise<void>((resolve) => (reachedDrain = resolve));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  NatsWorkQueue.prototype.removeFunction = async function (this: NatsWorkQueue, ...args: Parameters<typeof removeFunction>) {
+    reachedDrain();
+    await gate;
+    return removeFunction.apply(this, args);
+  };
+  return {
+    reached,
+    release,
+    restore: () => {
+      NatsWorkQueue.prototype.removeFunction = removeFunction;
+    },
+  };
 }

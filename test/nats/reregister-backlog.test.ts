@@ -7,10 +7,9 @@
  * one running when it was deleted ends with what the runtime answered.
  */
 import { describe, expect, it } from 'vitest';
-import { NatsWorkQueue } from '../../control-plane/src/nats/work-queue.js';
 import { call, finalExecution } from '../control-plane/helpers.js';
 import { onGate } from '../fixtures/fixture-runtime.js';
-import { oneReplicaBed } from './replicas.js';
+import { holdDrains, oneReplicaBed } from './replicas.js';
 
 const bed = oneReplicaBed();
 const NAME = 'reborn';
@@ -28,19 +27,10 @@ describe('NATS mode: re-registering a name while its old backlog drains', () => 
     }
     await bed.runtime.received(onGate('old'), 1);
 
-    const removeFunction = NatsWorkQueue.prototype.removeFunction;
-    let drainReached!: () => void;
-    const reachedDrain = new Promise<void>((resolve) => (drainReached = resolve));
-    let openDrain!: () => void;
-    const drainGate = new Promise<void>((resolve) => (openDrain = resolve));
-    NatsWorkQueue.prototype.removeFunction = async function (this: NatsWorkQueue, ...args: Parameters<typeof removeFunction>) {
-      drainReached();
-      await drainGate;
-      return removeFunction.apply(this, args);
-    };
+    const drains = holdDrains();
     try {
       expect((await call(bed.api, 'DELETE', `/v1/functions/${NAME}`)).status).toBe(204);
-      await reachedDrain;
+      await drains.reached;
       expect((await call(bed.api, 'POST', '/v1/functions', spec)).status).toBe(201);
       // Before the drain could go on: accepted, run by the new registration's consumer, answered.
       const fresh = await call(bed.api, 'POST', `/v1/functions/${NAME}:enqueue`, { input: { n: 'new' } });
@@ -50,8 +40,8 @@ describe('NATS mode: re-registering a name while its old backlog drains', () => 
       const queued = await call(bed.api, 'GET', `/v1/executions/${old[3]}`);
       expect(queued.body.status).toBe('queued');
     } finally {
-      openDrain();
-      NatsWorkQueue.prototype.removeFunction = removeFunction;
+      drains.release();
+      drains.restore();
     }
     for (const id of old.slice(1)) {
       expect(await finalExecution(bed.api, id)).toMatchObject({ status: 'error', error: { error: 'FUNCTION_DELETED' } });
