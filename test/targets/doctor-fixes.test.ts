@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateDir } from '../../src/state/state-dir.js';
 import { localDoctorChecks, prometheusSituation } from '../../src/targets/local/doctor.js';
+import { INSTALL_HINT, natsSituation } from '../../src/targets/local/nats-step.js';
 import { prometheusBinary } from '../../src/targets/local/prometheus.js';
 import { createTarget as createKubeconfig } from '../../src/targets/kubeconfig/index.js';
 import { createTarget as createMultipass } from '../../src/targets/multipass/index.js';
@@ -213,5 +214,44 @@ describe('kubeconfig target: the fix for the cluster the checks found', () => {
     const checks = load(w, w.env({ PATH: '/nonexistent' })).doctorChecks();
     expect(checks.map((c) => c.id)).toEqual(['kubectl-installed']);
     expect((await checks[0]!.run()).fix).toMatch(/^install kubectl .*then nanofaas doctor --target kubeconfig$/);
+  });
+});
+
+describe('doctor, nats-server (local target)', () => {
+  const suggest = suggestFor('local');
+
+  it('says what runs, what is missing and how to install it, and what is too old', () => {
+    expect(
+      natsSituation({ binary: undefined, versionText: undefined, running: { pid: 7, url: 'nats://127.0.0.1:4222' }, suggest }),
+    ).toEqual({
+      status: 'ok',
+      detail: 'running (pid 7, nats://127.0.0.1:4222)',
+    });
+    expect(natsSituation({ binary: undefined, versionText: undefined, running: undefined, suggest })).toEqual({
+      status: 'warn',
+      detail: 'not installed: `up --nats` cannot start it (the default memory mode needs none)',
+      fix: INSTALL_HINT,
+    });
+    expect(natsSituation({ binary: '/opt/nats-server', versionText: 'nats-server: v2.8.4\n', running: undefined, suggest })).toEqual({
+      status: 'warn',
+      detail: '/opt/nats-server is 2.8.4; NATS mode needs 2.9 or newer',
+      fix: INSTALL_HINT,
+    });
+    expect(natsSituation({ binary: '/opt/nats-server', versionText: 'nats-server: v2.10.22\n', running: undefined, suggest })).toEqual({
+      status: 'ok',
+      detail: '/opt/nats-server 2.10.22; `nanofaas up --target local --nats` starts it',
+    });
+    expect(natsSituation({ binary: '/opt/nats-server', versionText: 'segfault', running: undefined, suggest }).status).toBe('warn');
+  });
+
+  it('asks the real nats-server for its version; without one on PATH, says how to install it', async () => {
+    const state = new StateDir(tempDir());
+    const check = (env: NodeJS.ProcessEnv) =>
+      localDoctorChecks({ rootDir: ROOT_DIR, state, env, suggest }).find((c) => c.id === 'nats-server')!;
+    const found = await check(process.env).run();
+    expect(found.status).toBe('ok');
+    expect(found.detail).toMatch(/nats-server 2\.\d+\.\d+; `nanofaas up --target local --nats` starts it$/);
+    const missing = await check({ PATH: '/nonexistent' }).run();
+    expect(missing).toMatchObject({ status: 'warn', fix: INSTALL_HINT });
   });
 });

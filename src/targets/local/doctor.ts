@@ -5,6 +5,7 @@ import { isAlive } from '../../util/process.js';
 import type { CheckResult, DoctorCheck, TargetEnv } from '../target.js';
 import { COMPONENT as CONTROL_PLANE, recordedReplicas, replicaComponent } from './control-plane.js';
 import { COMPONENT as PROMETHEUS, prometheusBinary, runningPrometheus } from './prometheus.js';
+import { natsDoctorCheck } from './nats-step.js';
 import { checkRuntime, NODE_MIN, nodeVersionOk } from './toolchains.js';
 
 /**
@@ -33,7 +34,7 @@ export function prometheusSituation(input: {
   };
 }
 
-/** Local-machine checks: the toolchains each runtime needs, the build, Prometheus, and stale state. */
+/** Local-machine checks: the toolchains each runtime needs, the build, Prometheus, nats-server, and stale state. */
 export function localDoctorChecks(target: TargetEnv): DoctorCheck[] {
   const { rootDir, state, env, suggest } = target;
   const runtimes = [...new Set(loadCatalog(rootDir).functions.map((f) => f.runtime))];
@@ -103,6 +104,7 @@ export function localDoctorChecks(target: TargetEnv): DoctorCheck[] {
       },
     },
     prometheusCheck(target),
+    natsDoctorCheck(target),
   ];
 }
 

@@ -5,8 +5,8 @@ import { StepFailure } from '../../pipeline/step.js';
 import type { StateDir } from '../../state/state-dir.js';
 import { tailFile, waitForLine } from '../../util/log-tail.js';
 import { preferPort } from '../../util/ports.js';
-import { displayCommand, isAlive, which } from '../../util/process.js';
-import type { DownContext, UpContext } from '../target.js';
+import { displayCommand, isAlive, runCommand, which } from '../../util/process.js';
+import type { CheckResult, DoctorCheck, DownContext, TargetEnv, UpContext } from '../target.js';
 import { abandonStart, startDetached, stopRecorded } from './detached-process.js';
 import { isOwnedBy, OWNER_ENV } from './owned-processes.js';
 import type { LocalUp } from './up-state.js';
@@ -148,6 +148,46 @@ export function stopNatsStep(state: StateDir): Step<DownContext> {
     plan: () => [`kill -TERM -${state.process(COMPONENT)?.pgid}   (the JetStream store in ${state.file('nats')} is kept)`],
     async run(ctx) {
       if (await stopRecorded(state, COMPONENT, 10_000)) ctx.stopped.push('nats-server');
+    },
+  };
+}
+
+/** NATS mode's JetStream features (work-queue streams, KV, the consumer API) need this release. */
+const NATS_MIN = [2, 9] as const;
+
+/**
+ * `doctor`: can `up --nats` start nats-server here, and is it recent enough? A missing one is a
+ * warning, not a failure: memory mode, the default, needs none.
+ */
+export function natsSituation(input: {
+  binary: string | undefined;
+  /** What `nats-server --version` printed. */
+  versionText: string | undefined;
+  running: { pid: number; url: string } | undefined;
+  suggest: (command: string) => string;
+}): CheckResult {
+  if (input.running) return { status: 'ok', detail: `running (pid ${input.running.pid}, ${input.running.url})` };
+  if (!input.binary)
+    return { status: 'warn', detail: 'not installed: `up --nats` cannot start it (the default memory mode needs none)', fix: INSTALL_HINT };
+  const version = /v?(\d+)\.(\d+)\.(\d+)/.exec(input.versionText ?? '');
+  if (!version) return { status: 'warn', detail: `${input.binary} --version printed no version`, fix: INSTALL_HINT };
+  const [major, minor] = [Number(version[1]), Number(version[2])];
+  const text = `${major}.${minor}.${version[3]}`;
+  if (major < NATS_MIN[0] || (major === NATS_MIN[0] && minor < NATS_MIN[1])) {
+    return { status: 'warn', detail: `${input.binary} is ${text}; NATS mode needs ${NATS_MIN.join('.')} or newer`, fix: INSTALL_HINT };
+  }
+  return { status: 'ok', detail: `${input.binary} ${text}; \`${input.suggest('up')} --nats\` starts it` };
+}
+
+export function natsDoctorCheck({ state, env, suggest }: TargetEnv): DoctorCheck {
+  return {
+    id: 'nats-server',
+    title: 'nats-server (for up --nats)',
+    async run() {
+      const running = runningNats(state);
+      const binary = running ? undefined : which('nats-server', env);
+      const answer = binary ? await runCommand(binary, ['--version'], { timeoutMs: 10_000, env: { PATH: env.PATH ?? '' } }) : undefined;
+      return natsSituation({ binary, versionText: answer && `${answer.stdout}\n${answer.stderr}`, running, suggest });
     },
   };
 }
