@@ -52,7 +52,7 @@ export interface LoadtestContext {
   api: ApiClient;
   /**
    * Every control-plane replica's API (`up --replicas N`, replica 0 = `api`'s) when there are
-   * several: the built-in engine spreads its requests over them. k6 takes one URL.
+   * several: both engines spread their requests over them.
    */
   replicaUrls?: readonly string[] | undefined;
   profile: LoadProfile;

@@ -13,6 +13,8 @@ import type { NatsClient } from './client.js';
 import type { Registration } from './work-queue.js';
 
 export const DRAINS_BUCKET = 'nanofaas_drains';
+const STREAM = `KV_${DRAINS_BUCKET}`;
+const SUBJECT_PREFIX = `$KV.${DRAINS_BUCKET}.`;
 const NAME = new RegExp(FUNCTION_NAME_PATTERN);
 /** A registration stored before generations has none (''); a KV key token cannot be empty. */
 const NO_GENERATION = '_';
@@ -28,11 +30,20 @@ function registrationOf(key: string): Registration | undefined {
   return { name, generation: generation === NO_GENERATION ? '' : generation };
 }
 
+/**
+ * Notes are put through KV, but read and taken off on the bucket's stream by subject, as
+ * execution-kv.ts forgets idempotency keys: listing keys through the KV client (an ordered
+ * consumer) waited out a 30 s timeout on nats-server 2.9 now and then, and a start waits for this
+ * read. Nothing watches this bucket, so a note taken off needs no purge marker.
+ */
 export class DrainLedger {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly client: NatsClient,
+  ) {}
 
   static async open(client: NatsClient): Promise<DrainLedger> {
-    return new DrainLedger(await client.kvm.create(DRAINS_BUCKET, { history: 1 }));
+    return new DrainLedger(await client.kvm.create(DRAINS_BUCKET, { history: 1 }), client);
   }
 
   /** Before the registration's deletion is written: its backlog is to be drained. */
@@ -42,14 +53,15 @@ export class DrainLedger {
 
   /** A drain of the registration finished: nothing of it is left queued. */
   async done(registration: Registration): Promise<void> {
-    await this.kv.purge(keyOf(registration));
+    await this.client.jsm.streams.purge(STREAM, { filter: SUBJECT_PREFIX + keyOf(registration) });
   }
 
   /** The registrations still noted. */
   async pending(): Promise<Registration[]> {
+    const info = await this.client.jsm.streams.info(STREAM, { subjects_filter: `${SUBJECT_PREFIX}>` });
     const found: Registration[] = [];
-    for await (const key of await this.kv.keys()) {
-      const registration = registrationOf(key);
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      const registration = registrationOf(subject.slice(SUBJECT_PREFIX.length));
       if (registration) found.push(registration);
     }
     return found;
