@@ -18,8 +18,9 @@
  * bench's own noise).
  * Why 48 s at c=32: one slice's cp ÷ hop varies by ±10 % on this 2-core machine (so does the
  * fixture's own rate: three processes share two cores). The table prints each run's 95 %
- * confidence interval from its slices: ±0.056 with 12 slices, ±0.021 with 48 (BENCHMARKS.md),
- * which is what it takes to tell a ratio near 0.91 from the 0.9 floor.
+ * confidence interval from its slices: ±0.056 with 12 slices, ±0.021–0.025 with 48. Runs still
+ * differ by more than that (0.890–0.931 in five 48 s runs): each start of the processes has its own
+ * luck too, which only more runs average out (BENCHMARKS.md, sixth pass).
  */
 import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
