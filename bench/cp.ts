@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     };
 
     const orders = balancedOrders(KEYS);
-    // Whole passes over the balanced orders, at least BENCH_SECONDS of slices per target.
+    // Whole passes over the balanced orders, at least BENCH_SECONDS (c=32) or BENCH_C1_SECONDS (c=1) of slices per target.
     const roundsFor = (s: number) => Math.ceil(Math.max(1, Math.round(s / sliceSeconds)) / orders.length) * orders.length;
     const rows: {
       c: number;
