@@ -5,6 +5,7 @@ import { StepFailure } from '../../pipeline/step.js';
 import type { StateDir } from '../../state/state-dir.js';
 import { tailFile, waitForLine } from '../../util/log-tail.js';
 import { preferPort } from '../../util/ports.js';
+import { versionAtLeast } from '../../util/version.js';
 import { displayCommand, isAlive, runCommand, which } from '../../util/process.js';
 import type { CheckResult, DoctorCheck, DownContext, TargetEnv, UpContext } from '../target.js';
 import { abandonStart, startDetached, stopRecorded } from './detached-process.js';
@@ -171,9 +172,9 @@ export function natsSituation(input: {
     return { status: 'warn', detail: 'not installed: `up --nats` cannot start it (the default memory mode needs none)', fix: INSTALL_HINT };
   const version = /v?(\d+)\.(\d+)\.(\d+)/.exec(input.versionText ?? '');
   if (!version) return { status: 'warn', detail: `${input.binary} --version printed no version`, fix: INSTALL_HINT };
-  const [major, minor] = [Number(version[1]), Number(version[2])];
-  const text = `${major}.${minor}.${version[3]}`;
-  if (major < NATS_MIN[0] || (major === NATS_MIN[0] && minor < NATS_MIN[1])) {
+  const parts = [Number(version[1]), Number(version[2]), Number(version[3])];
+  const text = parts.join('.');
+  if (!versionAtLeast(parts, NATS_MIN)) {
     return { status: 'warn', detail: `${input.binary} is ${text}; NATS mode needs ${NATS_MIN.join('.')} or newer`, fix: INSTALL_HINT };
   }
   return { status: 'ok', detail: `${input.binary} ${text}; \`${input.suggest('up')} --nats\` starts it` };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, which } from '../../util/process.js';
+import { versionAtLeast } from '../../util/version.js';
 
 /** What runtimes/<rt>/launch.json says a runtime needs. */
 interface LaunchDescriptor {
@@ -93,11 +94,5 @@ export async function checkRuntime(rootDir: string, runtime: string, env: NodeJS
 export const NODE_MIN = [20, 19, 0] as const;
 
 export function nodeVersionOk(version: string = process.versions.node): boolean {
-  const parts = version.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const have = parts[i] ?? 0;
-    const need = NODE_MIN[i] ?? 0;
-    if (have !== need) return have > need;
-  }
-  return true;
+  return versionAtLeast(version.split('.').slice(0, 3).map(Number), NODE_MIN);
 }
