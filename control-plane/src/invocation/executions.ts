@@ -88,11 +88,12 @@ export class ExecutionStore {
     return this.liveRecords.size;
   }
 
-  create(functionName: string): Execution {
+  /** `now`: the caller's reading of the store's clock, when it has one. */
+  create(functionName: string, now = this.now()): Execution {
     const execution: Execution = {
       id: newExecutionId(),
       functionName,
-      createdAt: this.now(),
+      createdAt: now,
       status: 'queued',
       attempts: 0,
       startedAt: 0,

@@ -36,8 +36,8 @@ export interface Job {
 export interface QueueContext {
   dispatcher: Dispatcher;
   endpoints(name: string): Endpoint[];
-  /** Ends an execution (metrics + listeners); false when it had already ended. */
-  settle(job: Job, outcome: Outcome, attempt: number): boolean;
+  /** Ends an execution (metrics + listeners); false when it had already ended. `at`: clock() just read, if any. */
+  settle(job: Job, outcome: Outcome, attempt: number, at?: number): boolean;
   retry: { baseDelayMs: number; maxDelayMs: number };
   maxQueueWaitMs: number;
   retryAfterSeconds: number;
@@ -76,7 +76,8 @@ export class FunctionQueue {
     if (this.queued === 0 && this.running.size < this.spec.concurrency) {
       const endpoint = this.nextEndpoint();
       if (endpoint) {
-        this.start(job, endpoint);
+        // Started as it is accepted: no time has passed, so the acceptance's clock readings serve.
+        this.start(job, endpoint, job.execution.createdAt, job.acceptedAt);
         return;
       }
     }
@@ -164,12 +165,12 @@ export class FunctionQueue {
       if (!endpoint) return; // the backend's onChange will call pump() again
       const job = this.dequeue();
       if (!job) return;
-      this.start(job, endpoint);
+      this.start(job, endpoint, this.ctx.now(), this.ctx.clock());
     }
   }
 
-  private start(job: Job, endpoint: string): void {
-    const now = this.ctx.now();
+  /** `now` and `mark`: ctx.now() and ctx.clock() as the job starts. */
+  private start(job: Job, endpoint: string, now: number, mark: number): void {
     const execution = job.execution;
     if (job.queueTimer) {
       clearTimeout(job.queueTimer);
@@ -183,7 +184,6 @@ export class FunctionQueue {
         return;
       }
     }
-    const mark = this.ctx.clock();
     if (execution.attempts === 0) {
       execution.startedAt = now;
       this.metrics.queueWait.observe((mark - job.acceptedAt) / 1000);
@@ -207,14 +207,15 @@ export class FunctionQueue {
       for (const resolve of this.idleWaiters) resolve();
       this.idleWaiters = undefined;
     }
-    const now = this.ctx.now();
-    const elapsedMs = this.ctx.clock() - job.attemptStartedAt;
+    const ended = this.ctx.clock();
+    const elapsedMs = ended - job.attemptStartedAt;
     this.metrics.latency.observe(elapsedMs / 1000);
     if (result.kind === 'ok') {
       this.serviceTime.observe(elapsedMs);
       if (result.coldStart) this.metrics.coldStart.inc();
-      this.ctx.settle(job, answerOutcome(result.body, result.json, result.status), attempt);
+      this.ctx.settle(job, answerOutcome(result.body, result.json, result.status), attempt, ended);
     } else if (!job.execution.outcome) {
+      const now = this.ctx.now();
       if (result.kind !== 'connection' && result.kind !== 'refused') this.serviceTime.observe(elapsedMs);
       const retry = job.sync
         ? shouldRetrySync(result.kind, attempt, this.spec.maxRetries, job.deadline - now, job.idempotencyKey !== undefined)

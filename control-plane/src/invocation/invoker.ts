@@ -67,7 +67,7 @@ export class Invoker {
     this.ctx = {
       dispatcher: options.dispatcher,
       endpoints: options.endpoints,
-      settle: (job, outcome, attempt) => this.settle(job.execution, job.acceptedAt, outcome, attempt),
+      settle: (job, outcome, attempt, at) => this.settle(job.execution, job.acceptedAt, outcome, attempt, at),
       retry: options.retry,
       maxQueueWaitMs: options.admission.maxQueueWaitMs,
       retryAfterSeconds: options.admission.retryAfterSeconds,
@@ -160,13 +160,14 @@ export class Invoker {
     this.options.dispatcher.release(inUse);
   }
 
-  private settle(execution: Execution, acceptedAt: number, outcome: Outcome, attempt: number): boolean {
+  /** `at`: ctx.clock() if the caller has just read it (the end of an attempt), so it is read once. */
+  private settle(execution: Execution, acceptedAt: number, outcome: Outcome, attempt: number, at?: number): boolean {
     if (!this.executions.finish(execution, outcome, attempt)) return false;
     const m = this.options.metrics.forFunction(execution.functionName);
     if (outcome.status === 'success') m.success.inc();
     else if (outcome.status === 'timeout') m.timeout.inc();
     else m.error.inc();
-    m.e2eLatency.observe((this.ctx.clock() - acceptedAt) / 1000);
+    m.e2eLatency.observe(((at ?? this.ctx.clock()) - acceptedAt) / 1000);
     return true;
   }
 
@@ -195,7 +196,7 @@ export class Invoker {
   }
 
   /** Admission, then a new execution record: remembered under its idempotency key and counted once. */
-  private admit(queue: FunctionQueue, opts: InvocationOptions, sync: boolean): Execution {
+  private admit(queue: FunctionQueue, opts: InvocationOptions, sync: boolean, now: number): Execution {
     const maxLive = this.options.maxLiveExecutions;
     if (maxLive !== undefined && this.executions.live >= maxLive) {
       queue.metrics.queueRejected.inc();
@@ -219,7 +220,7 @@ export class Invoker {
     );
     if (reason) this.reject(queue, reason);
     const name = queue.spec.name;
-    const execution = this.executions.create(name);
+    const execution = this.executions.create(name, now);
     if (opts.idempotencyKey !== undefined) this.idempotency.remember(name, opts.idempotencyKey, execution);
     queue.metrics.enqueue.inc();
     return execution;
@@ -239,9 +240,9 @@ export class Invoker {
       }
     }
     this.refuseIfUnavailable(name);
-    const execution = this.admit(queue, opts, true);
-    execution.listeners = [done];
     const now = this.now();
+    const execution = this.admit(queue, opts, true, now);
+    execution.listeners = [done];
     const timeoutMs = opts.timeoutMs === undefined ? queue.spec.timeoutMs : Math.min(opts.timeoutMs, queue.spec.timeoutMs);
     queue.submit(newJob(execution, body, opts, true, now + timeoutMs, this.ctx.clock()));
     return execution;
@@ -256,7 +257,7 @@ export class Invoker {
     }
     // Refused rather than queued: nothing is accepted that could only wait for a fix.
     this.refuseIfUnavailable(name);
-    const execution = this.admit(queue, opts, false);
+    const execution = this.admit(queue, opts, false, this.now());
     queue.submit(newJob(execution, body, opts, false, 0, this.ctx.clock()));
     return execution;
   }
