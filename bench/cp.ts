@@ -6,10 +6,10 @@
  * orders are balanced for carry-over (cp-lib balancedOrders: each target follows each other one
  * equally often), with a short pause before each slice. Each target's slices run on one set of keep-alive connections (opened in its warm-up),
  * as a gateway's clients would, so no slice pays for 32 connection set-ups. Prints req/s, p50, p99 and the ratios, and writes the table into BENCHMARKS.md
- * between the bench:cp markers (BENCH_WRITE=0: print only). Everything runs on 127.0.0.1; each
- * process is stopped at the end.
- * Env: BENCH_SECONDS (measured seconds per target at c=32, default 48, rounded up to whole passes
- * over the balanced orders: 6 with three targets), BENCH_C1_SECONDS (the same at c=1, default 12:
+ * between the bench:cp markers (BENCH_WRITE=0: print only). Everything runs on 127.0.0.1; the
+ * processes are stopped at the end of each start.
+ * Env: BENCH_SECONDS (measured seconds per target at c=32, default 48, rounded up so that each
+ * start runs whole passes over the balanced orders: 6 with three targets), BENCH_STARTS (see below), BENCH_C1_SECONDS (the same at c=1, default 12:
  * its floor is a latency, steady from run to run), BENCH_SLICE_SECONDS (default 1),
  * BENCH_WARMUP_SECONDS (default 1), BENCH_SETTLE_MS (the pause before each slice, default 250),
  * BENCH_SLICES=1 (print each round's req/s per target to stderr), BENCH_CP_BASELINE (path to
@@ -18,12 +18,14 @@
  * bench's own noise).
  * Why 48 s at c=32: one slice's cp ÷ hop varies by ±10 % on this 2-core machine (so does the
  * fixture's own rate: three processes share two cores). The table prints each run's 95 %
- * confidence interval from its slices: ±0.056 with 12 slices, ±0.021–0.025 with 48. Runs still
- * differ by more than that (0.890–0.931 in five 48 s runs): each start of the processes has its own
- * luck too, which only more runs average out (BENCHMARKS.md, sixth pass).
+ * confidence interval from its slices: ±0.056 with 12 slices, ±0.021–0.025 with 48.
+ * Why several starts (BENCH_STARTS, default 4; c=32 only): runs of one start differed by more than
+ * that interval (0.890–0.931 in five 48 s runs, BENCHMARKS.md, sixth pass): each start of the
+ * processes has its own luck. The c=32 slices are shared by fresh starts of all the processes, and
+ * the table prints each start's cp ÷ hop beside the whole run's.
  */
 import { CONTROL_PLANE_NODE_FLAGS } from '../control-plane/src/contracts/launch.js';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +49,7 @@ import {
 
 const seconds = Number(process.env.BENCH_SECONDS ?? '48');
 const c1Seconds = Number(process.env.BENCH_C1_SECONDS ?? '12');
+const starts = Number(process.env.BENCH_STARTS ?? '4');
 const sliceSeconds = Number(process.env.BENCH_SLICE_SECONDS ?? '1');
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? '1');
 const settleMs = Number(process.env.BENCH_SETTLE_MS ?? '250');
@@ -57,101 +60,122 @@ const baseline = process.env.BENCH_CP_BASELINE;
 type Key = 'direct' | 'hop' | 'base' | 'cp';
 const KEYS: Key[] = baseline ? ['direct', 'hop', 'base', 'cp'] : ['direct', 'hop', 'cp'];
 
+/** One start of the processes under test: the fixture, the hop and the control plane(s), registered and ready. */
+interface Launch {
+  targets: Record<Key, { url: string; path: string }>;
+  /** The server in the path whose CPU is counted (the fixture's is the same in all three). */
+  pids: Record<Key, number>;
+}
+
+async function launch(cpMain: string, cpNodeFlags: string[]): Promise<Launch> {
+  const tsx = join(root, 'node_modules/.bin/tsx');
+  const fixture = await start(tsx, ['test/fixtures/fixture-runtime.ts']);
+  const fixtureUrl = String(fixture.line.url);
+  const hop = await start(tsx, ['bench/cp-hop.ts', fixtureUrl]);
+  const hopUrl = `http://127.0.0.1:${String(hop.line.port)}`;
+  const controlPlane = (main: string, flags: string[]) =>
+    start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, ...flags, main], {
+      NANOFAAS_PORT: '0',
+      NANOFAAS_STATE_DIR: scratchDir('nanofaas-bench-'),
+      NANOFAAS_WORKLOAD_BACKEND: 'pool',
+    });
+  const cp = await controlPlane(cpMain, cpNodeFlags);
+  const base = baseline ? await controlPlane(baseline, []) : undefined;
+  const cpUrl = String(cp.line.apiUrl);
+  const baseUrl = base ? String(base.line.apiUrl) : '';
+  for (const url of base ? [cpUrl, baseUrl] : [cpUrl]) {
+    const registered = await fetch(`${url}/v1/functions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', endpointUrl: fixtureUrl, concurrency: 64, queueSize: 1000 }),
+    });
+    if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
+  }
+  return {
+    targets: {
+      direct: { url: fixtureUrl, path: '/invoke' },
+      hop: { url: hopUrl, path: '/invoke' },
+      base: { url: baseUrl, path: '/v1/functions/bench:invoke' },
+      cp: { url: cpUrl, path: '/v1/functions/bench:invoke' },
+    },
+    pids: { direct: 0, hop: Number(hop.line.pid), base: Number(base?.line.pid ?? 0), cp: Number(cp.line.pid) },
+  };
+}
+
 async function main(): Promise<void> {
   const cpMain = join(root, 'control-plane/dist/main.js');
   // More node flags for this build's control plane only (after CONTROL_PLANE_NODE_FLAGS, which every control plane here gets), to try a V8 setting side by side.
   const cpNodeFlags = (process.env.BENCH_CP_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
   if (!existsSync(cpMain)) throw new Error('control-plane/dist/main.js is missing: run `npm run build` first');
-  const tsx = join(root, 'node_modules/.bin/tsx');
-  const stateDir = scratchDir('nanofaas-bench-');
+  if (!Number.isInteger(starts) || starts < 1) throw new Error(`BENCH_STARTS must be a whole number ≥ 1, got ${process.env.BENCH_STARTS}`);
   const loadBefore = loadavg()[0]!;
   try {
-    const fixture = await start(tsx, ['test/fixtures/fixture-runtime.ts']);
-    const fixtureUrl = String(fixture.line.url);
-    const hop = await start(tsx, ['bench/cp-hop.ts', fixtureUrl]);
-    const hopUrl = `http://127.0.0.1:${String(hop.line.port)}`;
-    const cp = await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, ...cpNodeFlags, cpMain], {
-      NANOFAAS_PORT: '0',
-      NANOFAAS_STATE_DIR: stateDir,
-      NANOFAAS_WORKLOAD_BACKEND: 'pool',
-    });
-    const base = baseline
-      ? await start(process.execPath, [...CONTROL_PLANE_NODE_FLAGS, baseline], {
-          NANOFAAS_PORT: '0',
-          NANOFAAS_STATE_DIR: mkdtempSync(join(stateDir, 'base-')),
-          NANOFAAS_WORKLOAD_BACKEND: 'pool',
-        })
-      : undefined;
-    const cpUrl = String(cp.line.apiUrl);
-    const baseUrl = base ? String(base.line.apiUrl) : '';
-    for (const url of base ? [cpUrl, baseUrl] : [cpUrl]) {
-      const registered = await fetch(`${url}/v1/functions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'bench', endpointUrl: fixtureUrl, concurrency: 64, queueSize: 1000 }),
-      });
-      if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${await registered.text()}`);
-    }
-    const targets: Record<Key, { url: string; path: string }> = {
-      direct: { url: fixtureUrl, path: '/invoke' },
-      hop: { url: hopUrl, path: '/invoke' },
-      base: { url: baseUrl, path: '/v1/functions/bench:invoke' },
-      cp: { url: cpUrl, path: '/v1/functions/bench:invoke' },
-    };
-    // The server in the path whose CPU is counted (the fixture's is the same in all three).
-    const pids: Record<Key, number> = { direct: 0, hop: Number(hop.line.pid), base: Number(base?.line.pid ?? 0), cp: Number(cp.line.pid) };
-    const zero = () => ({ us: 0, requests: 0 });
-    const cpu: Record<Key, { us: number; requests: number }> = { direct: zero(), hop: zero(), base: zero(), cp: zero() };
-    // One set of keep-alive connections per target and concurrency, reused by its slices.
-    let pools: Partial<Record<Key, Pool>> = {};
-    const run = async (key: Key, concurrency: number, durationS: number, count = false) => {
-      const before = pids[key] ? cpuMicros(pids[key]) : Number.NaN;
-      const pool = (pools[key] ??= loadPool(targets[key].url, concurrency));
-      const cell = await load({ ...targets[key], body: payload, concurrency, durationS, pool });
-      if (count && pids[key]) {
-        cpu[key].us += cpuMicros(pids[key]) - before;
-        cpu[key].requests += cell.ok + cell.errors;
-      }
-      return cell;
-    };
-
     const orders = balancedOrders(KEYS);
-    // Whole passes over the balanced orders, at least BENCH_SECONDS (c=32) or BENCH_C1_SECONDS (c=1) of slices per target.
-    const roundsFor = (s: number) => Math.ceil(Math.max(1, Math.round(s / sliceSeconds)) / orders.length) * orders.length;
+    // Whole passes over the balanced orders, at least `s` seconds of slices per target in all, shared by `n` starts.
+    const roundsPerStart = (s: number, n: number) =>
+      Math.ceil(Math.max(1, Math.round(s / sliceSeconds)) / (orders.length * n)) * orders.length;
     const rows: {
       c: number;
+      starts: number;
+      rounds: number;
       cells: Partial<Record<Key, ReturnType<typeof summary>>>;
       roundRatios: number[];
+      startRatios: number[];
       cpuPerRequest: Record<Key, number>;
     }[] = [];
     for (const c of [1, 32]) {
-      const rounds = roundsFor(c === 1 ? c1Seconds : seconds);
-      for (const key of KEYS) cpu[key] = { us: 0, requests: 0 };
-      for (const key of KEYS) await run(key, c, warmupSeconds);
+      // c=1's floor is a latency, steady from start to start: one start does.
+      const phaseStarts = c === 1 ? 1 : starts;
+      const rounds = roundsPerStart(c === 1 ? c1Seconds : seconds, phaseStarts);
+      const zero = () => ({ us: 0, requests: 0 });
+      const cpu: Record<Key, { us: number; requests: number }> = { direct: zero(), hop: zero(), base: zero(), cp: zero() };
       const totals: Record<Key, Cell> = { direct: emptyCell(), hop: emptyCell(), base: emptyCell(), cp: emptyCell() };
       const roundRatios: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        const slice: Partial<Record<Key, Cell>> = {};
-        for (const key of orders[r % orders.length]!) {
-          // A pause between slices: what the last one deferred (GC, timers) runs outside both.
-          await sleep(settleMs);
-          slice[key] = await run(key, c, sliceSeconds, true);
+      const startRatios: number[] = [];
+      for (let n = 0; n < phaseStarts; n++) {
+        const { targets, pids } = await launch(cpMain, cpNodeFlags);
+        // One set of keep-alive connections per target, reused by its slices.
+        const pools: Partial<Record<Key, Pool>> = {};
+        const run = async (key: Key, durationS: number, count = false) => {
+          const before = pids[key] ? cpuMicros(pids[key]) : Number.NaN;
+          const pool = (pools[key] ??= loadPool(targets[key].url, c));
+          const cell = await load({ ...targets[key], body: payload, concurrency: c, durationS, pool });
+          if (count && pids[key]) {
+            cpu[key].us += cpuMicros(pids[key]) - before;
+            cpu[key].requests += cell.ok + cell.errors;
+          }
+          return cell;
+        };
+        for (const key of KEYS) await run(key, warmupSeconds);
+        const thisStart: Record<Key, Cell> = { direct: emptyCell(), hop: emptyCell(), base: emptyCell(), cp: emptyCell() };
+        for (let r = 0; r < rounds; r++) {
+          const slice: Partial<Record<Key, Cell>> = {};
+          for (const key of orders[r % orders.length]!) {
+            // A pause between slices: what the last one deferred (GC, timers) runs outside both.
+            await sleep(settleMs);
+            slice[key] = await run(key, sliceSeconds, true);
+          }
+          for (const key of KEYS) merge(thisStart[key], slice[key]!);
+          roundRatios.push(summary(slice.cp!).rps / summary(slice.hop!).rps);
+          if (process.env.BENCH_SLICES === '1')
+            console.error(
+              `c=${c} start ${n + 1} round ${r}: ${orders[r % orders.length]!.join(',')} ${KEYS.map((k) => `${k}=${summary(slice[k]!).rps.toFixed(0)}`).join(' ')}`,
+            );
         }
-        for (const key of KEYS) merge(totals[key], slice[key]!);
-        roundRatios.push(summary(slice.cp!).rps / summary(slice.hop!).rps);
-        if (process.env.BENCH_SLICES === '1')
-          console.error(
-            `c=${c} round ${r}: ${orders[r % orders.length]!.join(',')} ${KEYS.map((k) => `${k}=${summary(slice[k]!).rps.toFixed(0)}`).join(' ')}`,
-          );
+        for (const key of KEYS) merge(totals[key], thisStart[key]);
+        startRatios.push(summary(thisStart.cp).rps / summary(thisStart.hop).rps);
+        await Promise.all(Object.values(pools).map((p) => p.close()));
+        await stopAll();
       }
       rows.push({
         c,
+        starts: phaseStarts,
+        rounds,
         cells: Object.fromEntries(KEYS.map((k) => [k, summary(totals[k])])),
         roundRatios,
+        startRatios,
         cpuPerRequest: Object.fromEntries(KEYS.map((k) => [k, cpu[k].us / cpu[k].requests])) as Record<Key, number>,
       });
-      await Promise.all(Object.values(pools).map((p) => p.close()));
-      pools = {};
     }
     const loadAfter = loadavg()[0]!;
 
@@ -172,13 +196,14 @@ async function main(): Promise<void> {
         }),
       ),
       '',
-      '| c | cp / hop (req/s) | per-slice cp / hop (min–max) | per-slice mean ± 95 % CI | cp / direct (req/s) | added p50 vs direct (ms) | added p50 vs hop (ms) | server CPU µs/req: hop / cp |',
-      '|---|---|---|---|---|---|---|---|',
+      '| c | cp / hop (req/s) | per start | per-slice cp / hop (min–max) | per-slice mean ± 95 % CI | cp / direct (req/s) | added p50 vs direct (ms) | added p50 vs hop (ms) | server CPU µs/req: hop / cp |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...rows.map((r) => {
         const { cp, hop, direct } = r.cells as Record<Key, ReturnType<typeof summary>>;
         const perReq = `${f(r.cpuPerRequest.hop)} / ${f(r.cpuPerRequest.cp)}`;
         const ci = meanCI(r.roundRatios);
-        return `| ${r.c} | ${f(cp.rps / hop.rps, 3)} | ${f(Math.min(...r.roundRatios), 2)}–${f(Math.max(...r.roundRatios), 2)} | ${f(ci.mean, 3)} ± ${f(ci.half, 3)} | ${f(cp.rps / direct.rps, 2)} | ${f(cp.p50 - direct.p50, 3)} | ${f(cp.p50 - hop.p50, 3)} | ${perReq} |`;
+        const perStart = r.startRatios.map((x) => f(x, 3)).join(', ');
+        return `| ${r.c} | ${f(cp.rps / hop.rps, 3)} | ${perStart} | ${f(Math.min(...r.roundRatios), 2)}–${f(Math.max(...r.roundRatios), 2)} | ${f(ci.mean, 3)} ± ${f(ci.half, 3)} | ${f(cp.rps / direct.rps, 2)} | ${f(cp.p50 - direct.p50, 3)} | ${f(cp.p50 - hop.p50, 3)} | ${perReq} |`;
       }),
     ];
     if (baseline) {
@@ -200,11 +225,12 @@ async function main(): Promise<void> {
     console.log(`\n${conditions}`);
 
     if (!write || baseline) return;
+    const [c1, c32] = rows as [(typeof rows)[number], (typeof rows)[number]];
     const section = [
       '<!-- bench:cp:start -->',
       '## Control plane overhead (`npm run bench:cp`)',
       '',
-      `Command: \`npm run bench:cp\` (BENCH_SECONDS=${seconds} measured per target at c=32 and BENCH_C1_SECONDS=${c1Seconds} at c=1, in ${roundsFor(seconds)} (c=32) and ${roundsFor(c1Seconds)} (c=1) interleaved slices of ${sliceSeconds} s (orders balanced for carry-over, ${settleMs} ms pause before each); ` +
+      `Command: \`npm run bench:cp\` (BENCH_SECONDS=${seconds} measured per target at c=32 over BENCH_STARTS=${starts} starts of the processes, and BENCH_C1_SECONDS=${c1Seconds} at c=1 in one start; ${c32.starts} × ${c32.rounds} (c=32) and ${c1.rounds} (c=1) interleaved slices of ${sliceSeconds} s (orders balanced for carry-over, ${settleMs} ms pause before each); ` +
         `warm-up ${warmupSeconds} s per target; closed loop; payload \`${payload}\`), run ${new Date().toISOString()} ` +
         `on ${process.platform}/${process.arch}, Node ${process.version}, ${conditions}.`,
       'Floors: control plane ≥ 0.9 × bare hop at c=32; added p50 ≤ 0.2 ms at c=1; no errors.',
