@@ -249,7 +249,7 @@ async function main(): Promise<void> {
       '## Control plane overhead (`npm run bench:cp`)',
       '',
       `Command: \`npm run bench:cp\` (BENCH_SECONDS=${seconds} measured per target at c=32 over BENCH_STARTS=${starts} starts of the processes, and BENCH_C1_SECONDS=${c1Seconds} at c=1 in one start; ${c32.starts} × ${c32.rounds} (c=32) and ${c1.rounds} (c=1) interleaved slices of ${sliceSeconds} s (orders balanced for carry-over, ${settleMs} ms pause before each); ` +
-        `warm-up ${warmupSeconds} s per target; closed loop; payload \`${payload}\`), run ${new Date().toISOString()} ` +
+        `each start first fills the control plane's record store (${recordCap} calls), then warms up ${warmupSeconds} s per target; closed loop; payload \`${payload}\`), run ${new Date().toISOString()} ` +
         `on ${process.platform}/${process.arch}, Node ${process.version}, ${conditions}.`,
       'Floors: control plane ≥ 0.9 × bare hop at c=32; added p50 ≤ 0.2 ms at c=1; no errors.',
       '',
