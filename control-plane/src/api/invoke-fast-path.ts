@@ -18,6 +18,7 @@ import type { Invoker } from '../invocation/invoker.js';
 import type { AsyncInvocations } from '../nats/nats-mode.js';
 import { bearerMatches } from './auth.js';
 import { invocationOptions } from './invocations.js';
+import { scanJson } from '../invocation/json-scan.js';
 import { syncAnswer } from './sync-answer.js';
 import { inline } from './types.js';
 
@@ -81,22 +82,30 @@ export function createInvokeFastPath(options: FastPathOptions): (req: IncomingMe
     return expectedAuth === undefined || bearerMatches(header, expectedAuth);
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse, name: string, text: string, sync: boolean): void => {
+  /** Throws what the Fastify route would answer for a body that is not a valid invocation request. */
+  const parseAndCheck = (req: IncomingMessage, text: string): void => {
     let failure: Error | null = null;
     let body: unknown;
     parseJson(req, text, (err, value) => {
       failure = err;
       body = value;
     });
+    if (failure) throw failure;
+    if (!check.Check(body)) {
+      const first = check.Errors(body).First();
+      const path = first?.path || '/';
+      throw new ApiError('VALIDATION_ERROR', `invalid body: ${path} ${first?.message ?? 'is invalid'}`, [
+        { path, message: first?.message ?? 'invalid' },
+      ]);
+    }
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, name: string, text: string, sync: boolean): void => {
     try {
-      if (failure) throw failure;
-      if (!check.Check(body)) {
-        const first = check.Errors(body).First();
-        const path = first?.path || '/';
-        throw new ApiError('VALIDATION_ERROR', `invalid body: ${path} ${first?.message ?? 'is invalid'}`, [
-          { path, message: first?.message ?? 'invalid' },
-        ]);
-      }
+      // `{"input": <any JSON>}` with no member name the parser would refuse or filter is valid as
+      // it is (the body is forwarded as text); anything else goes through the parser and the schema.
+      const shape = scanJson(text);
+      if (!shape?.onlyInput || shape.suspectKeys) parseAndCheck(req, text);
       const opts = invocationOptions(req.headers, sync);
       if (sync) {
         invoker.invoke(name, text, opts, (execution) => sendOutcome(res, execution));

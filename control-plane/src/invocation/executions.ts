@@ -6,6 +6,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import type { ExecutionState, ExecutionStatus } from '../contracts/index.js';
+import { FinishedRecords } from './finished-records.js';
 
 export interface ExecutionErrorInfo {
   error: string;
@@ -48,21 +49,15 @@ export interface ExecutionStoreOptions {
 }
 
 /**
- * Finished records live in generations (Maps of at most `generationSize`, oldest first) that are
- * dropped whole, never entry by entry: deleting from one large Map left holes that V8 cleared by
- * rehashing all of it, and with 100,000 records kept that was the largest cost of a sync call in
- * the store (bench:cp-profile: create + evict ≈ 4 % of the control plane's CPU). What is visible is
- * still exact: each finished record has a sequence number, and a record past the cap (older than
- * the newest `maxRecords`) or past its TTL is not found, though its generation may be kept until
- * all of it is out (at most one generation more than the cap in memory).
+ * Live executions in a Map, finished ones in FinishedRecords (columns over a ring of `maxRecords`
+ * slots). Each finished record has a sequence number; the kept ones are exactly those above
+ * hiddenThrough(): the cap hides a record as its slot is reused, and the TTL sweep frees the
+ * expired ones, oldest first, as it hides them.
  */
 export class ExecutionStore {
   /** Executions not ended yet: few, so deleting from it is cheap. */
   private readonly liveRecords = new Map<string, Execution>();
-  private readonly generations: { records: Map<string, Execution>; lastSeq: number }[] = [];
-  private readonly generationSize: number;
-  /** finishedAt of each finished record by sequence number, modulo the ring's length (TTL sweep). */
-  private readonly finishedAtRing: Float64Array;
+  private readonly records: FinishedRecords;
   /** Finished records so far; the newest has this sequence number. */
   private finishedTotal = 0;
   /** Records with a sequence number up to this are past their TTL. */
@@ -72,8 +67,7 @@ export class ExecutionStore {
 
   constructor(private readonly options: ExecutionStoreOptions) {
     this.now = options.now ?? Date.now;
-    this.generationSize = Math.max(1, Math.ceil(options.maxRecords / 8));
-    this.finishedAtRing = new Float64Array(options.maxRecords + 1);
+    this.records = new FinishedRecords(options.maxRecords);
     this.sweeper = setInterval(() => this.sweep(), Math.min(options.ttlMs, 10_000));
     this.sweeper.unref();
   }
@@ -108,14 +102,7 @@ export class ExecutionStore {
   }
 
   get(id: string): Execution | undefined {
-    const live = this.liveRecords.get(id);
-    if (live) return live;
-    const generations = this.generations;
-    for (let i = generations.length - 1; i >= 0; i--) {
-      const found = generations[i]!.records.get(id);
-      if (found) return found.finishSeq > this.hiddenThrough() ? found : undefined;
-    }
-    return undefined;
+    return this.liveRecords.get(id) ?? this.records.get(id);
   }
 
   /** The one terminal transition. Returns false when the execution had already ended. */
@@ -126,17 +113,8 @@ export class ExecutionStore {
     execution.status = outcome.status;
     execution.completedAttempt = attempt;
     execution.finishedAt = this.now();
-    const seq = ++this.finishedTotal;
-    execution.finishSeq = seq;
-    this.finishedAtRing[seq % this.finishedAtRing.length] = execution.finishedAt;
-    let current = this.generations.at(-1);
-    if (!current || current.records.size >= this.generationSize) {
-      current = { records: new Map(), lastSeq: 0 };
-      this.generations.push(current);
-      this.dropHidden();
-    }
-    current.records.set(execution.id, execution);
-    current.lastSeq = seq;
+    execution.finishSeq = ++this.finishedTotal;
+    this.records.add(execution);
     const listeners = execution.listeners;
     if (listeners) {
       execution.listeners = undefined;
@@ -162,28 +140,14 @@ export class ExecutionStore {
 
   sweep(): void {
     const cutoff = this.now() - this.options.ttlMs;
-    const ring = this.finishedAtRing;
-    // Only sequence numbers still under the cap are in the ring; older ones are hidden anyway.
-    let next = Math.max(this.expiredThrough, this.finishedTotal - this.options.maxRecords) + 1;
-    while (next <= this.finishedTotal && ring[next % ring.length]! <= cutoff) next++;
-    this.expiredThrough = next - 1;
-    this.dropHidden();
+    let next = this.hiddenThrough() + 1;
+    while (next <= this.finishedTotal && this.records.finishedAtOf(next)! <= cutoff) this.records.drop(next++);
+    this.expiredThrough = Math.max(this.expiredThrough, next - 1);
   }
 
-  /** Finished records with a sequence number up to this are evicted (past the cap or the TTL). */
+  /** Finished records with a sequence number up to this are gone (past the cap or the TTL). */
   private hiddenThrough(): number {
     return Math.max(this.expiredThrough, this.finishedTotal - this.options.maxRecords);
-  }
-
-  private dropHidden(): void {
-    const hidden = this.hiddenThrough();
-    let drop = 0;
-    while (drop < this.generations.length - 1 && this.generations[drop]!.lastSeq <= hidden) drop++;
-    if (drop > 0) this.generations.splice(0, drop);
-    // The newest generation too, once all of it is hidden (everything expired): its Map is freed.
-    const last = this.generations.at(-1);
-    if (last && last.records.size > 0 && last.lastSeq <= hidden)
-      this.generations[this.generations.length - 1] = { records: new Map(), lastSeq: 0 };
   }
 
   close(): void {
