@@ -121,7 +121,7 @@ describe('ExecutionStore against a FIFO model', () => {
       listeners: undefined,
       finishSeq: 1,
     });
-    expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     for (const other of [e.id.toUpperCase(), `${e.id} `, e.id.slice(1), e.id.replace('-', '_'), `${e.id.slice(0, 35)}\u00e9`, '', 'x'])
       expect(store.get(other), other).toBeUndefined();
     store.close();

@@ -1,6 +1,6 @@
 /**
  * The newest finished executions, kept as columns over a ring of `capacity` slots (slot = finish
- * sequence number modulo capacity) with an open-addressing index from id to slot, in typed arrays.
+ * sequence number modulo capacity), found by id through a direct-mapped index, all in typed arrays.
  *
  * Why columns: a control plane under load keeps every record past the young generation, so each
  * object a record is made of is copied and promoted by the garbage collector, marked by every full
@@ -9,6 +9,13 @@
  * output and three boxed timestamps) plus a Map entry; here it is the output string and numbers in
  * arrays the collector never scans, the id included as its 16 bytes (`bench/cp-store.ts`,
  * BENCHMARKS.md).
+ *
+ * Why direct-mapped: an id starts with its execution's creation number (newExecutionId), and the
+ * index bucket is that number modulo a power of two at least twice the capacity. Records are added
+ * and evicted in about the order they were created, so both touch memory next to the last ones;
+ * a hash of random bits missed the cache twice per call (about 0.35 µs at c=32, bench:cp-profile).
+ * Two kept records share a bucket only when one was created a whole index length of executions
+ * before the other (it ran that long); the later one then goes to a small Map.
  *
  * A record is read back as a new Execution object (finished records do not change).
  */
@@ -61,9 +68,11 @@ export class FinishedRecords {
   private readonly finishedAt: Float64Array;
   private readonly attempts: Uint32Array;
   private readonly completedAttempt: Uint32Array;
-  /** slot + 1 per bucket (0: empty), linear probing, at most half full. */
+  /** slot + 1 per bucket (0: empty); the bucket is the id's first word (its creation number) & mask. */
   private readonly index: Int32Array;
   private readonly mask: number;
+  /** Slots of records whose bucket was taken when they were added, by id. */
+  private readonly overflow = new Map<string, number>();
   /** The words of the id being looked up. */
   private readonly query = new Int32Array(4);
 
@@ -100,24 +109,24 @@ export class FinishedRecords {
     this.finishedAt[slot] = execution.finishedAt;
     this.attempts[slot] = execution.attempts;
     this.completedAttempt[slot] = execution.completedAttempt;
-    const index = this.index;
-    const mask = this.mask;
-    let bucket = this.idWords[slot * 4]! & mask;
-    while (index[bucket] !== 0) bucket = (bucket + 1) & mask;
-    index[bucket] = slot + 1;
+    const bucket = this.idWords[slot * 4]! & this.mask;
+    if (this.index[bucket] === 0) this.index[bucket] = slot + 1;
+    else this.overflow.set(execution.id, slot);
   }
 
   /** The record with this id, if it is still kept. */
   get(id: string): Execution | undefined {
     const query = this.query;
     if (!parseId(id, query, 0)) return undefined;
-    const { index, mask, idWords } = this;
-    for (let bucket = query[0]! & mask; index[bucket] !== 0; bucket = (bucket + 1) & mask) {
-      const at = (index[bucket]! - 1) * 4;
-      if (idWords[at] === query[0] && idWords[at + 1] === query[1] && idWords[at + 2] === query[2] && idWords[at + 3] === query[3])
-        return this.read(at / 4);
+    const inBucket = this.index[query[0]! & this.mask]! - 1;
+    if (inBucket >= 0) {
+      const words = this.idWords;
+      const at = inBucket * 4;
+      if (words[at] === query[0] && words[at + 1] === query[1] && words[at + 2] === query[2] && words[at + 3] === query[3])
+        return this.read(inBucket);
     }
-    return undefined;
+    const slot = this.overflow.size === 0 ? undefined : this.overflow.get(id);
+    return slot === undefined ? undefined : this.read(slot);
   }
 
   /** Finish time of the record with this sequence number, if it is still in its slot. */
@@ -150,20 +159,11 @@ export class FinishedRecords {
     };
   }
 
-  /** Empties a slot and takes it out of the index (backward-shift deletion: no tombstones). */
+  /** Empties a slot and takes it out of the index. */
   private remove(slot: number): void {
-    const { index, mask, idWords } = this;
-    let hole = idWords[slot * 4]! & mask;
-    while (index[hole] !== slot + 1) hole = (hole + 1) & mask;
-    // Entries after the hole move back into it unless their home bucket lies cyclically in (hole, here].
-    for (let here = (hole + 1) & mask; index[here] !== 0; here = (here + 1) & mask) {
-      const home = idWords[(index[here]! - 1) * 4]! & mask;
-      const stays = hole <= here ? hole < home && home <= here : hole < home || home <= here;
-      if (stays) continue;
-      index[hole] = index[here]!;
-      hole = here;
-    }
-    index[hole] = 0;
+    const bucket = this.idWords[slot * 4]! & this.mask;
+    if (this.index[bucket] === slot + 1) this.index[bucket] = 0;
+    else this.overflow.delete(formatId(this.idWords, slot * 4));
     this.functionNames[slot] = undefined;
     this.results[slot] = undefined;
   }
