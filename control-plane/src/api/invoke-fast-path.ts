@@ -47,9 +47,10 @@ function isJsonContentType(value: string | undefined): boolean {
   return essence === 'application/json';
 }
 
+/** Headers as one flat name, value, … list: node:http stores them without walking an object's keys. */
 function sendJson(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
-  const headers: Record<string, string | number> = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) };
-  if (extra) Object.assign(headers, extra);
+  const headers: (string | number)[] = ['content-type', JSON_TYPE, 'content-length', Buffer.byteLength(body)];
+  if (extra) for (const name in extra) headers.push(name, extra[name]!);
   res.writeHead(status, headers);
   res.end(body);
 }
@@ -62,7 +63,7 @@ function sendError(res: ServerResponse, err: unknown): void {
 /** The 202 of an accepted enqueue (the same bytes as the Fastify route's). */
 function sendQueued(res: ServerResponse, id: string): void {
   const body = `{"executionId":"${id}","status":"queued"}`;
-  res.writeHead(202, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body), [HEADERS.executionId]: id });
+  res.writeHead(202, ['content-type', JSON_TYPE, 'content-length', Buffer.byteLength(body), HEADERS.executionId, id]);
   res.end(body);
 }
 
