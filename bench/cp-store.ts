@@ -2,7 +2,9 @@
  * The cost of keeping finished executions (NANOFAAS_EXECUTION_MAX_RECORDS, default 100,000): one
  * ExecutionStore create + finish, with an output like the fixture's, at several caps, in
  * alternating rounds. In a control plane under load every record outlives the young generation,
- * so the garbage collector copies and promotes each one; with a small cap almost nothing survives.
+ * so whatever objects a record keeps are copied and promoted (now only its output text: the rest
+ * is in typed arrays, invocation/finished-records.ts), and a large cap spreads the index over more
+ * memory; with a small cap almost nothing survives.
  * Run: npx tsx --conditions=source bench/cp-store.ts (BENCH_ROUNDS, default 3; BENCH_N per cell, default 300000)
  */
 import { ExecutionStore } from '../control-plane/src/invocation/executions.js';

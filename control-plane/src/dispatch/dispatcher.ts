@@ -66,13 +66,21 @@ const COLD_START = HEADERS.coldStart;
  * attempt ended meanwhile) it is armed again for the new earliest. No timer is left armed once
  * no attempt is pending, so an idle control plane holds none.
  */
-class Deadlines {
-  private head: AttemptHandler | undefined;
-  private tail: AttemptHandler | undefined;
+export interface Pending {
+  /** When it times out (performance.now() ms); 0 while it is not in a Deadlines list. */
+  deadline: number;
+  previous: Pending | undefined;
+  next: Pending | undefined;
+  expire(): void;
+}
+
+export class Deadlines {
+  private head: Pending | undefined;
+  private tail: Pending | undefined;
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
 
-  add(handler: AttemptHandler, timeoutMs: number): void {
+  add(handler: Pending, timeoutMs: number): void {
     const deadline = performance.now() + timeoutMs;
     handler.deadline = deadline;
     let before = this.tail;
@@ -86,7 +94,7 @@ class Deadlines {
     if (deadline < this.armedFor) this.arm(deadline);
   }
 
-  remove(handler: AttemptHandler): void {
+  remove(handler: Pending): void {
     if (handler.deadline === 0) return;
     handler.deadline = 0;
     const { previous, next } = handler;
@@ -134,7 +142,7 @@ class Deadlines {
  * object, which measured ~2–4 % of the control plane's CPU per sync call (BENCHMARKS.md). Only
  * two response headers matter here, so the raw ones are scanned instead.
  */
-class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle {
+class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle, Pending {
   private abortRequest: ((err: Error) => void) | undefined;
   private status = 0;
   private json = false;
@@ -143,10 +151,9 @@ class AttemptHandler implements UndiciDispatcher.DispatchHandler, AttemptHandle 
   private size = 0;
   private settled = false;
   private pendingAbort: Error | undefined;
-  /** When the attempt times out (performance.now() ms); 0 once it is out of `deadlines`. */
   deadline = 0;
-  previous: AttemptHandler | undefined;
-  next: AttemptHandler | undefined;
+  previous: Pending | undefined;
+  next: Pending | undefined;
 
   constructor(
     timeoutMs: number,
