@@ -56,7 +56,7 @@ function formatId(words: Int32Array, at: number): string {
 
 export class FinishedRecords {
   private readonly capacity: number;
-  /** Each slot's id as four words; the first is its hash. */
+  /** Each slot's id as four words; the first is its creation number, the index's key. */
   private readonly idWords: Int32Array;
   /** Also what marks a slot in use. */
   private readonly functionNames: (string | undefined)[];
