@@ -6,17 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Execution, ExecutionStore, type Outcome } from '../../control-plane/src/invocation/executions.js';
-
-/** A tiny deterministic PRNG, so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { prng } from '../util/prng.js';
 
 /** What a finished record reads back as: every field but the live-only listeners. */
 function snapshot(e: Execution): Omit<Execution, 'listeners'> {

@@ -7,6 +7,7 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { scanJson } from '../../control-plane/src/invocation/json-scan.js';
+import { prng } from '../util/prng.js';
 
 const fastifyParse = Fastify().getDefaultJsonParser('error', 'error');
 /** What Fastify's JSON parser (secure-json-parse, poisoning refused) makes of a text. */
@@ -26,16 +27,6 @@ const parses = (text: string): boolean => {
     return false;
   }
 };
-
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 const PIECES = ['a', 'é', '"', '\\', '\n', '\u0001', '\ud800', '__proto__', 'constructor', 'prototype', 'input', ' ', '/', '\u2028'];
 
