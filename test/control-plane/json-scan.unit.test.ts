@@ -6,6 +6,8 @@
  */
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { Value } from '@sinclair/typebox/value';
+import { InvocationRequest } from '../../control-plane/src/contracts/index.js';
 import { scanJson } from '../../control-plane/src/invocation/json-scan.js';
 import { prng } from '../util/prng.js';
 
@@ -151,6 +153,15 @@ describe('scanJson', () => {
       expect(fastifyParsed(text).ok, text).toBe(false);
       expect(scanJson(text), text).toMatchObject({ onlyInput: true, suspectKeys: true });
     }
+  });
+
+  it("the fast path's shortcut holds for the schema: any {input: <JSON>} is a valid InvocationRequest", () => {
+    // invoke-fast-path skips the schema for a body scanJson calls onlyInput; if the schema ever
+    // constrains `input` or requires another member, that shortcut must change with it.
+    for (const input of [null, 0, -1.5, '', 'text', true, [], [1, 'a'], {}, { nested: { deep: [null] } }])
+      expect(Value.Check(InvocationRequest, { input }), JSON.stringify(input)).toBe(true);
+    expect(InvocationRequest.required).toEqual(['input']);
+    expect(Value.Check(InvocationRequest, {})).toBe(false);
   });
 
   it('never passes what JSON.parse refuses, and passes what it accepts (random texts and mutations)', () => {
