@@ -15,10 +15,10 @@ import { FUNCTION_NAME_PATTERN, HEADERS, InvocationRequest } from '../contracts/
 import { ApiError, mapError } from '../errors.js';
 import type { Execution } from '../invocation/executions.js';
 import type { Invoker } from '../invocation/invoker.js';
+import { scanJson } from '../invocation/json-scan.js';
 import type { AsyncInvocations } from '../nats/nats-mode.js';
 import { bearerMatches } from './auth.js';
 import { invocationOptions } from './invocations.js';
-import { scanJson } from '../invocation/json-scan.js';
 import { syncAnswer } from './sync-answer.js';
 import { inline } from './types.js';
 
