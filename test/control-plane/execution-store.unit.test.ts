@@ -1,8 +1,8 @@
 /**
  * ExecutionStore keeps finished records as columns in a ring (finished-records.ts); what can be
- * found, and what it reads back, must stay exactly what a plain FIFO with a cap and a TTL sweep gives. Checked against that model over
- * random steps (create, finish, clock moves, sweeps) with a small cap, so every generation boundary,
- * cap eviction and expiry is crossed many times.
+ * found, and what it reads back, must stay exactly what a plain FIFO with a cap and a TTL sweep
+ * gives. Checked against that model over random steps (create, finish, clock moves, sweeps) with a
+ * small cap, so every slot reuse, index collision, cap eviction and expiry is crossed many times.
  */
 import { describe, expect, it } from 'vitest';
 import { type Execution, ExecutionStore, type Outcome } from '../../control-plane/src/invocation/executions.js';
@@ -68,7 +68,7 @@ describe('ExecutionStore against a FIFO model', () => {
     });
   }
 
-  it('a record that ran long is kept its TTL from when it finished, wherever its generation is', () => {
+  it('a record that ran long is kept its TTL from when it finished, wherever its slot is', () => {
     let now = 0;
     const store = new ExecutionStore({ ttlMs: 1_000, maxRecords: 16, now: () => now });
     const long = store.create('f');
