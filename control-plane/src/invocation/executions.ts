@@ -164,9 +164,9 @@ let created = randomFillSync(new Uint32Array(1))[0]!;
 
 /**
  * A new execution id: a UUID of version 8 (RFC 9562's layout for custom ids) whose first 32 bits
- * are a creation number and whose other 90 bits are random. Unguessable as a version 4 UUID is
- * for all practical purposes, and in creation order within a process, which is what the finished
- * records' index is built on (finished-records.ts). Written as one flat string: crypto.randomUUID()
+ * are a creation number (one more than the last id's, wrapping at 2^32) and whose other 90 bits
+ * are random. Unguessable as a version 4 UUID is for all practical purposes; consecutive within a
+ * process, which is what the finished records' index is built on (finished-records.ts). Written as one flat string: crypto.randomUUID()
  * answers a cons-string of about 20 pieces, each one more object for the garbage collector.
  * Entropy is drawn in batches like randomUUID's own cache.
  */
