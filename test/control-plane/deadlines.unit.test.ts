@@ -1,11 +1,11 @@
 /**
- * The attempts' shared deadline timer (Deadlines in dispatch/dispatcher.ts), on a fake clock and
+ * The attempts' shared deadline timer (dispatch/deadlines.ts), on a fake clock and
  * fake timers: attempts expire in deadline order whatever order they were added in, each exactly
  * when its time is up, an attempt that ends first never expires, and no timer is left armed once
  * nothing is pending (an idle control plane holds none).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Deadlines, type Pending } from '../../control-plane/src/dispatch/dispatcher.js';
+import { Deadlines, type Pending } from '../../control-plane/src/dispatch/deadlines.js';
 
 let expired: string[];
 
